@@ -1,0 +1,1 @@
+//! amrkit-kernels

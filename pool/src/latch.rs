@@ -1,0 +1,151 @@
+//! Latches: one-shot "this work is done" signals.
+//!
+//! The hazard every latch here is written against: the moment a latch is
+//! observed set, its owner may return and free the memory holding it (it is
+//! usually on the owner's stack). So `set` reads everything it needs *before*
+//! the store that publishes "set", and touches nothing of the latch after.
+//!
+//! | latch        | waited on by                 | how the waiter sleeps                      |
+//! |--------------|------------------------------|--------------------------------------------|
+//! | `SpinLatch`  | a worker (join, scope)       | the pool's sleep protocol; setter wakes it |
+//! | `CountLatch` | a worker (scope, broadcast)  | as `SpinLatch`, after the count reaches 0  |
+//! | `LockLatch`  | a thread outside the pool    | its own mutex + condvar                    |
+
+use crate::registry::Registry;
+use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+
+/// Something a waiting worker can poll.
+pub(crate) trait Probe {
+    fn probe(&self) -> bool;
+}
+
+/// Something a job sets when it finishes.
+pub(crate) trait Latch {
+    /// Sets the latch and wakes its waiter.
+    ///
+    /// # Safety
+    /// `this` is live on entry and may be freed by its owner as soon as the
+    /// store inside this call is visible. `registry` is the pool the waiter
+    /// belongs to, kept alive by the caller for the whole call.
+    unsafe fn set(this: *const Self, registry: &Registry);
+}
+
+/// A latch waited on by one worker of the pool that runs the setter.
+pub(crate) struct SpinLatch {
+    set: AtomicBool,
+    /// Index of the waiting worker, to wake it if it went to sleep.
+    owner: usize,
+}
+
+impl SpinLatch {
+    pub(crate) fn new(owner: usize) -> SpinLatch {
+        SpinLatch {
+            set: AtomicBool::new(false),
+            owner,
+        }
+    }
+}
+
+impl Probe for SpinLatch {
+    #[inline]
+    fn probe(&self) -> bool {
+        // Acquire: pairs with the Release store in `set`, so the job's result
+        // written before the store is visible once this returns true.
+        self.set.load(Ordering::Acquire)
+    }
+}
+
+impl Latch for SpinLatch {
+    unsafe fn set(this: *const Self, registry: &Registry) {
+        // SAFETY: `this` is live on entry (caller contract). Copy the owner
+        // out before the store: afterwards the latch may be gone.
+        let owner = unsafe { (*this).owner };
+        // SAFETY: still live: nobody frees it before this store is seen.
+        unsafe { (*this).set.store(true, Ordering::Release) };
+        // The owner may be asleep. `wake_worker` takes the owner's sleep
+        // mutex; the owner re-probes the latch under that same mutex before
+        // blocking, so either it sees the store above or we see it blocked.
+        registry.sleep.wake_worker(owner);
+    }
+}
+
+/// Counts outstanding jobs; set when the count reaches zero.
+pub(crate) struct CountLatch {
+    count: AtomicUsize,
+    done: SpinLatch,
+}
+
+impl CountLatch {
+    pub(crate) fn new(initial: usize, owner: usize) -> CountLatch {
+        CountLatch {
+            count: AtomicUsize::new(initial),
+            done: SpinLatch::new(owner),
+        }
+    }
+
+    /// One more outstanding job. The caller already holds a count (its own
+    /// job's, or the scope body's), so the count cannot be zero here and the
+    /// latch cannot fire early; Relaxed is enough for the increment itself.
+    pub(crate) fn increment(&self) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Probe for CountLatch {
+    #[inline]
+    fn probe(&self) -> bool {
+        self.done.probe()
+    }
+}
+
+impl Latch for CountLatch {
+    unsafe fn set(this: *const Self, registry: &Registry) {
+        // AcqRel: the Release half publishes this job's writes to whoever
+        // brings the count to zero; the Acquire half lets that last one see
+        // every earlier job's writes before it sets `done` (whose Release
+        // store then passes them all to the owner).
+        // SAFETY: `this` is live while our count is outstanding.
+        if unsafe { (*this).count.fetch_sub(1, Ordering::AcqRel) } == 1 {
+            // SAFETY: count reached zero, nobody else touches the latch; the
+            // owner waits for `done`, so it is still live.
+            unsafe { SpinLatch::set(&(*this).done, registry) };
+        }
+    }
+}
+
+/// A latch for threads outside the pool: they block on a condition variable.
+pub(crate) struct LockLatch {
+    set: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl LockLatch {
+    pub(crate) fn new() -> LockLatch {
+        LockLatch {
+            set: Mutex::new(false),
+            cond: Condvar::new(),
+        }
+    }
+
+    /// Blocks until set. The mutex orders the setter's writes (the job's
+    /// result) before the waiter's reads.
+    pub(crate) fn wait(&self) {
+        let mut guard = self.set.lock();
+        while !*guard {
+            guard = self.cond.wait(guard);
+        }
+    }
+}
+
+impl Latch for LockLatch {
+    unsafe fn set(this: *const Self, _registry: &Registry) {
+        // SAFETY: live on entry. The waiter cannot return before it acquires
+        // the mutex, which it cannot do until we drop the guard, so the
+        // notify below still touches a live condvar.
+        let this = unsafe { &*this };
+        let mut guard = this.set.lock();
+        *guard = true;
+        this.cond.notify_all();
+        drop(guard);
+    }
+}

@@ -1,0 +1,58 @@
+//! `amrkit-pool`: an embeddable work-stealing thread pool.
+//!
+//! * [`join`], [`scope`]/[`Scope::spawn`], [`Pool::install`],
+//!   [`Pool::broadcast`], [`Pool::spawn`];
+//! * data-parallel calls through [`Par`] (`map`, `map_range`, `try_map`,
+//!   `for_each`, `for_each_mut`, `for_each_chunk`, `reduce`), with adaptive
+//!   splitting and a per-call **`max_threads` cap that nested calls inherit**,
+//!   so nested parallelism never oversubscribes;
+//! * panics propagate to the caller, and the pool survives them.
+//!
+//! ```
+//! use amrkit_pool::Pool;
+//!
+//! let pool = Pool::builder().num_threads(2).build().unwrap();
+//! let squares = pool.par().map(&[1u64, 2, 3, 4], |x| x * x);
+//! assert_eq!(squares, vec![1, 4, 9, 16]);
+//! let total = pool.par().max_threads(1).reduce(0..1000, || 0u64, |a, i| a + i as u64, |a, b| a + b);
+//! assert_eq!(total, 499_500);
+//! let (a, b) = pool.install(|| amrkit_pool::join(|| 1 + 1, || 2 + 2));
+//! assert_eq!((a, b), (2, 4));
+//! ```
+//!
+//! Module map (one concept each): `sync` (std/loom facade), `deque` (queues
+//! behind a loom-friendly interface), `job`, `latch`, `sleep` (parking
+//! protocol), `registry` (workers, stealing, lazy publication), `cap`
+//! (`max_threads` slots), `join`, `scope`, `par`, `pool`, `stats`. The design
+//! is described in `docs/pool.md`.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+mod cap;
+mod deque;
+mod job;
+mod join;
+mod latch;
+mod par;
+mod pool;
+mod registry;
+mod scope;
+mod sleep;
+mod stats;
+mod sync;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+pub use join::join;
+pub use par::{par, Par};
+#[cfg(not(loom))]
+pub use pool::global;
+pub use pool::{
+    current_num_threads, current_thread_index, default_num_threads, spawn, BuildError, PinPolicy,
+    Pool, PoolBuilder,
+};
+pub use scope::{scope, Scope};
+pub use stats::{coefficient_of_variation, PoolStats, WorkerCounters};

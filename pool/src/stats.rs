@@ -1,0 +1,102 @@
+//! Per-worker counters and the load-balance summary.
+
+use crate::sync::{AtomicU64, Ordering};
+
+/// Counters of one worker. Only the worker itself writes them, so an
+/// increment is a Relaxed load and store (no read-modify-write); readers
+/// from other threads get a recent value, which is all statistics need.
+#[derive(Default)]
+pub(crate) struct WorkerStats {
+    executed: AtomicU64,
+    stolen: AtomicU64,
+    parked: AtomicU64,
+}
+
+#[inline]
+fn bump(c: &AtomicU64) {
+    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
+impl WorkerStats {
+    #[inline]
+    pub(crate) fn bump_executed(&self) {
+        bump(&self.executed)
+    }
+    pub(crate) fn bump_stolen(&self) {
+        bump(&self.stolen)
+    }
+    pub(crate) fn bump_parked(&self) {
+        bump(&self.parked)
+    }
+    pub(crate) fn snapshot(&self) -> WorkerCounters {
+        WorkerCounters {
+            jobs_executed: self.executed.load(Ordering::Relaxed),
+            jobs_stolen: self.stolen.load(Ordering::Relaxed),
+            times_parked: self.parked.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counters of one worker since the pool started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkerCounters {
+    /// Jobs this worker ran: forks run inline, jobs taken from queues,
+    /// stolen jobs and broadcasts.
+    pub jobs_executed: u64,
+    /// Jobs this worker took from another worker's deque.
+    pub jobs_stolen: u64,
+    /// Times this worker blocked on its condition variable.
+    pub times_parked: u64,
+}
+
+/// A snapshot of a pool's per-worker counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// One entry per worker, by worker index.
+    pub workers: Vec<WorkerCounters>,
+}
+
+impl PoolStats {
+    /// Total jobs executed by all workers.
+    pub fn total_executed(&self) -> u64 {
+        self.workers.iter().map(|w| w.jobs_executed).sum()
+    }
+
+    /// The difference between two snapshots (`self` taken after `earlier`).
+    pub fn since(&self, earlier: &PoolStats) -> PoolStats {
+        PoolStats {
+            workers: self
+                .workers
+                .iter()
+                .zip(&earlier.workers)
+                .map(|(a, b)| WorkerCounters {
+                    jobs_executed: a.jobs_executed - b.jobs_executed,
+                    jobs_stolen: a.jobs_stolen - b.jobs_stolen,
+                    times_parked: a.times_parked - b.times_parked,
+                })
+                .collect(),
+        }
+    }
+
+    /// Coefficient of variation (standard deviation / mean) of the jobs
+    /// executed per worker: 0 is a perfect balance. `None` with no jobs.
+    pub fn load_balance_cv(&self) -> Option<f64> {
+        coefficient_of_variation(self.workers.iter().map(|w| w.jobs_executed as f64))
+    }
+}
+
+/// Standard deviation over mean of `values` (population form); `None` when
+/// empty or when the mean is zero.
+pub fn coefficient_of_variation(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if mean == 0.0 {
+        return None;
+    }
+    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    Some(var.sqrt() / mean)
+}
