@@ -10,7 +10,7 @@ use crate::latch::Latch;
 use crate::registry::WorkerThread;
 use std::any::Any;
 use std::cell::UnsafeCell;
-use std::mem;
+use std::mem::{self, ManuallyDrop, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe};
 
 /// A job that can be run through a raw pointer.
@@ -81,51 +81,82 @@ impl<T> JobResult<T> {
     }
 }
 
+/// The first field of every [`StackJob`], readable through a type-erased
+/// [`JobRef`] (the struct is `repr(C)`).
+#[repr(C)]
+pub(crate) struct JobHeader {
+    /// The `max_threads` context of the code that created the job. When the
+    /// job is published with a non-null context, a slot was reserved for it
+    /// (see `cap.rs`), and whoever runs it releases that slot.
+    pub(crate) ctx: *const OpCtx,
+}
+
 /// A job on the stack of the thread that will wait for it.
 ///
 /// The owner keeps the `StackJob` alive until its latch is set (or until it
 /// has taken the job back and run it itself), so a raw pointer to it may be
-/// handed to another thread.
+/// handed to another thread. The closure is taken out exactly once: by
+/// `run_inline`, by `execute`, or dropped by `drop_unrun`.
+#[repr(C)]
 pub(crate) struct StackJob<L, F, R> {
+    header: JobHeader,
     pub(crate) latch: L,
-    func: UnsafeCell<Option<F>>,
-    result: UnsafeCell<JobResult<R>>,
-    /// The `max_threads` context of the code that created the job. When the
-    /// job is published with a non-null context, a slot was reserved for it
-    /// (see `cap.rs`), and whoever runs it releases that slot.
-    ctx: *const OpCtx,
+    func: UnsafeCell<ManuallyDrop<F>>,
+    result: UnsafeCell<MaybeUninit<JobResult<R>>>,
 }
 
 impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
+    #[inline]
     pub(crate) fn new(func: F, latch: L, ctx: *const OpCtx) -> Self {
         StackJob {
+            header: JobHeader { ctx },
             latch,
-            func: UnsafeCell::new(Some(func)),
-            result: UnsafeCell::new(JobResult::None),
-            ctx,
+            func: UnsafeCell::new(ManuallyDrop::new(func)),
+            result: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
 
+    #[inline]
     pub(crate) fn as_job_ref(&self) -> JobRef {
         // SAFETY: the owner keeps `self` alive until the job has run (it
         // waits for the latch or runs the job itself).
         unsafe { JobRef::new(self) }
     }
 
-    /// Runs the closure on the owner's thread, after the owner took the job
-    /// back before anyone else ran it.
-    pub(crate) fn run_inline(self) -> R {
-        let f = self.func.into_inner().expect("job already taken");
+    #[inline]
+    pub(crate) fn ctx(&self) -> *const OpCtx {
+        self.header.ctx
+    }
+
+    /// Runs the closure on the owner's thread.
+    ///
+    /// # Safety
+    /// No other thread can reach the job (never published, or removed from
+    /// the queue by the owner), and the closure was not taken before.
+    #[inline]
+    pub(crate) unsafe fn run_inline(&self) -> R {
+        // SAFETY: exclusive access and first take, per the contract.
+        let f = unsafe { ManuallyDrop::take(&mut *self.func.get()) };
         f()
     }
 
-    /// The result after the latch was observed set.
-    pub(crate) fn into_result(self) -> R {
-        self.result.into_inner().into_return_value()
+    /// Drops the closure of a job that will never run.
+    ///
+    /// # Safety
+    /// As for [`StackJob::run_inline`].
+    pub(crate) unsafe fn drop_unrun(&self) {
+        // SAFETY: exclusive access and first take, per the contract.
+        unsafe { ManuallyDrop::drop(&mut *self.func.get()) };
     }
 
-    pub(crate) fn ctx(&self) -> *const OpCtx {
-        self.ctx
+    /// Takes the result out once the job has run elsewhere.
+    ///
+    /// # Safety
+    /// The latch was observed set (Acquire), so the result was written and
+    /// the runner is done with the job; called at most once.
+    pub(crate) unsafe fn take_result(&self) -> JobResult<R> {
+        // SAFETY: written before the latch was set, per the contract.
+        unsafe { (*self.result.get()).assume_init_read() }
     }
 }
 
@@ -136,19 +167,19 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {
         // SAFETY: only the one thread that dequeued the job touches `func`
         // and `result` until the latch is set; the queue hand-off (release
         // push, acquire steal) orders the owner's writes before these reads.
-        let func = unsafe { (*this.func.get()).take() }.expect("job run twice");
+        let func = unsafe { ManuallyDrop::take(&mut *this.func.get()) };
         let wt = WorkerThread::current();
         let result = {
-            let _ctx = CtxScope::enter(wt, this.ctx);
+            let _ctx = CtxScope::enter(wt, this.header.ctx);
             JobResult::call(func)
         };
         // SAFETY: as above; the owner reads `result` only after the latch.
-        unsafe { *this.result.get() = result };
-        if !this.ctx.is_null() {
+        unsafe { (*this.result.get()).write(result) };
+        if !this.header.ctx.is_null() {
             // Release the slot before the latch: once the latch is set the
             // owner may return and free the context.
             // SAFETY: the context outlives every job published under it.
-            unsafe { OpCtx::release(this.ctx) };
+            unsafe { OpCtx::release(this.header.ctx) };
         }
         // SAFETY: StackJobs are only queued in one pool and so only run on
         // that pool's workers: `wt` is this thread's live worker, whose

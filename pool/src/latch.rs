@@ -12,7 +12,7 @@
 //! | `LockLatch`  | a thread outside the pool    | its own mutex + condvar                    |
 
 use crate::registry::Registry;
-use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// Something a waiting worker can poll.
 pub(crate) trait Probe {
@@ -113,39 +113,72 @@ impl Latch for CountLatch {
     }
 }
 
-/// A latch for threads outside the pool: they block on a condition variable.
+/// A latch for threads outside the pool: they spin briefly, then block on a
+/// condition variable.
+///
+/// The state lives in an `Arc` shared by waiter and setter, so the setter
+/// can finish its notify even if the waiter has already seen the flag,
+/// returned and dropped its side.
 pub(crate) struct LockLatch {
+    inner: Arc<LockInner>,
+}
+
+struct LockInner {
+    /// Fast flag for the spinning phase.
+    done: AtomicBool,
+    /// The same fact under the mutex, for the blocking phase.
     set: Mutex<bool>,
     cond: Condvar,
 }
 
+/// Spin iterations before an outside waiter blocks: short calls (a few
+/// microseconds) return without a futex round trip.
+const LOCK_LATCH_SPINS: u32 = 2_000;
+
 impl LockLatch {
     pub(crate) fn new() -> LockLatch {
         LockLatch {
-            set: Mutex::new(false),
-            cond: Condvar::new(),
+            inner: Arc::new(LockInner {
+                done: AtomicBool::new(false),
+                set: Mutex::new(false),
+                cond: Condvar::new(),
+            }),
         }
     }
 
-    /// Blocks until set. The mutex orders the setter's writes (the job's
-    /// result) before the waiter's reads.
+    /// Returns once set. After it returns, everything the setter wrote
+    /// before `set` is visible (Acquire on `done`, or the mutex).
     pub(crate) fn wait(&self) {
-        let mut guard = self.set.lock();
+        let inner = &*self.inner;
+        for i in 0..LOCK_LATCH_SPINS {
+            if inner.done.load(Ordering::Acquire) {
+                return;
+            }
+            if i % 64 == 63 {
+                crate::sync::thread::yield_now();
+            } else {
+                crate::sync::spin_step();
+            }
+        }
+        let mut guard = inner.set.lock();
         while !*guard {
-            guard = self.cond.wait(guard);
+            guard = inner.cond.wait(guard);
         }
     }
 }
 
 impl Latch for LockLatch {
     unsafe fn set(this: *const Self, _registry: &Registry) {
-        // SAFETY: live on entry. The waiter cannot return before it acquires
-        // the mutex, which it cannot do until we drop the guard, so the
-        // notify below still touches a live condvar.
-        let this = unsafe { &*this };
-        let mut guard = this.set.lock();
+        // SAFETY: live on entry. Take our own reference first: once `done`
+        // is visible the waiter may return and drop the latch.
+        let inner = unsafe { (*this).inner.clone() };
+        // Release: publishes the job's result to a spinning waiter.
+        inner.done.store(true, Ordering::Release);
+        // A blocked waiter checks `set` under the mutex before waiting, so
+        // setting it under the mutex and notifying cannot be missed.
+        let mut guard = inner.set.lock();
         *guard = true;
-        this.cond.notify_all();
+        inner.cond.notify_all();
         drop(guard);
     }
 }

@@ -20,7 +20,7 @@
 
 use crate::cap::OpCtx;
 use crate::deque::{local_queue, GlobalQueue, LocalQueue, StealQueue, Stolen};
-use crate::job::{JobRef, StackJob};
+use crate::job::{JobHeader, JobRef, StackJob};
 use crate::latch::{LockLatch, Probe};
 use crate::sleep::Sleep;
 use crate::stats::WorkerStats;
@@ -149,7 +149,9 @@ impl Registry {
         let job = StackJob::new(f, LockLatch::new(), ptr::null());
         self.inject(job.as_job_ref());
         job.latch.wait();
-        job.into_result()
+        // SAFETY: the latch is set, so the worker stored the result and is
+        // done with the job.
+        unsafe { job.take_result() }.into_return_value()
     }
 
     pub(crate) fn handle_panic(&self, payload: Box<dyn Any + Send>) {
@@ -188,25 +190,23 @@ pool_thread_local! {
     static WORKER: Cell<*const WorkerThread> = Cell::new(ptr::null());
 }
 
-/// An unpublished `join` job on the pending stack.
-#[derive(Clone, Copy)]
-struct Pending {
-    job: JobRef,
-    ctx: *const OpCtx,
-}
-
 /// Per-thread state of a worker. Only its own thread touches the
 /// non-atomic fields.
 pub(crate) struct WorkerThread {
     index: usize,
     registry: Arc<Registry>,
     deque: LocalQueue<JobRef>,
-    pending: UnsafeCell<Vec<Pending>>,
+    /// Unpublished `join` jobs, oldest first; each points to a `StackJob`.
+    pending: UnsafeCell<Vec<JobRef>>,
     /// Length of the published prefix of `pending` (see module docs).
     published: Cell<usize>,
     /// The `max_threads` context of the code running now (null: none).
     ctx: Cell<*const OpCtx>,
     rng: Cell<u64>,
+    /// This worker's counters (inside `registry.stats`).
+    stats: *const WorkerStats,
+    /// `registry.hungry`, one load closer.
+    hungry: *const AtomicUsize,
 }
 
 impl WorkerThread {
@@ -235,13 +235,19 @@ impl WorkerThread {
 
     #[inline]
     fn stats(&self) -> &WorkerStats {
-        &self.registry.stats[self.index]
+        // SAFETY: `stats` points into `registry.stats`, which lives as long
+        // as the registry this worker holds an `Arc` of.
+        unsafe { &*self.stats }
     }
 
     /// Thread entry point of worker `index`.
     pub(crate) fn run(index: usize, registry: Arc<Registry>, deque: LocalQueue<JobRef>) {
+        let stats: *const WorkerStats = &*registry.stats[index];
+        let hungry: *const AtomicUsize = &*registry.hungry;
         let wt = WorkerThread {
             index,
+            stats,
+            hungry,
             registry,
             deque,
             pending: UnsafeCell::new(Vec::with_capacity(256)),
@@ -259,13 +265,14 @@ impl WorkerThread {
 
     /// Pushes an unpublished job; returns its position.
     #[inline]
-    pub(crate) fn push_pending(&self, job: JobRef, ctx: *const OpCtx) -> usize {
+    pub(crate) fn push_pending(&self, job: JobRef) -> usize {
         // SAFETY: only this thread touches `pending`, and no reference to it
         // outlives any of these short methods.
         let pending = unsafe { &mut *self.pending.get() };
         let idx = pending.len();
-        pending.push(Pending { job, ctx });
-        if self.registry.hungry.load(Ordering::Relaxed) != 0 {
+        pending.push(job);
+        // SAFETY: points into our registry, which we keep alive.
+        if unsafe { &*self.hungry }.load(Ordering::Relaxed) != 0 {
             self.publish_oldest();
         }
         idx
@@ -307,15 +314,18 @@ impl WorkerThread {
         // SAFETY: as in `push_pending`.
         let pending = unsafe { &*self.pending.get() };
         let p = self.published.get();
-        let Some(entry) = pending.get(p) else {
+        let Some(&job) = pending.get(p) else {
             return false;
         };
+        // SAFETY: pending entries point to live `StackJob`s, which are
+        // `repr(C)` with a `JobHeader` first.
+        let ctx = unsafe { (*(job.id() as *const JobHeader)).ctx };
         // SAFETY: the ctx belongs to a call further down this thread's stack.
-        if !entry.ctx.is_null() && !unsafe { OpCtx::try_reserve(entry.ctx) } {
+        if !ctx.is_null() && !unsafe { OpCtx::try_reserve(ctx) } {
             return false;
         }
         self.published.set(p + 1);
-        self.deque.push(entry.job);
+        self.deque.push(job);
         true
     }
 
