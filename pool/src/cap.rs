@@ -106,7 +106,7 @@ impl OpCtx {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, loom))]
     pub(crate) fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
     }

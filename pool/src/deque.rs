@@ -11,6 +11,8 @@
 /// Outcome of one steal attempt.
 pub(crate) enum Stolen<T> {
     Empty,
+    /// Lost a race; try again (never produced by the loom queues).
+    #[cfg_attr(loom, allow(dead_code))]
     Retry,
     Success(T),
 }

@@ -132,8 +132,12 @@ struct LockInner {
 }
 
 /// Spin iterations before an outside waiter blocks: short calls (a few
-/// microseconds) return without a futex round trip.
+/// microseconds) return without a futex round trip. None under loom, where
+/// each spin would multiply the explored states.
+#[cfg(not(loom))]
 const LOCK_LATCH_SPINS: u32 = 2_000;
+#[cfg(loom)]
+const LOCK_LATCH_SPINS: u32 = 0;
 
 impl LockLatch {
     pub(crate) fn new() -> LockLatch {
@@ -148,6 +152,7 @@ impl LockLatch {
 
     /// Returns once set. After it returns, everything the setter wrote
     /// before `set` is visible (Acquire on `done`, or the mutex).
+    #[cfg_attr(loom, allow(clippy::reversed_empty_ranges))]
     pub(crate) fn wait(&self) {
         let inner = &*self.inner;
         for i in 0..LOCK_LATCH_SPINS {

@@ -359,9 +359,9 @@ where
     let results: Vec<UnsafeCell<JobResult<R>>> =
         (0..n).map(|_| UnsafeCell::new(JobResult::None)).collect();
     let latch = CountLatch::new(n, wt.index());
-    for i in 0..n {
+    for (i, cell) in results.iter().enumerate() {
         let f = SendPtr(f as *const F);
-        let slot = SendPtr(results[i].get() as *const JobResult<R>);
+        let slot = SendPtr(cell.get() as *const JobResult<R>);
         let latch_ptr = SendPtr(&latch as *const CountLatch);
         let job = HeapJob::into_job_ref(move || {
             let (f, slot, latch_ptr) = (f, slot, latch_ptr);

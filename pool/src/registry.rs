@@ -132,7 +132,7 @@ impl Registry {
     /// of this registry runs it directly; any other thread queues it and
     /// blocks without running other work (a worker of another pool does not
     /// start that other pool's jobs while it waits).
-    pub(crate) fn in_worker<F, R>(self: &Arc<Self>, f: F) -> R
+    pub(crate) fn in_worker<F, R>(&self, f: F) -> R
     where
         F: FnOnce() -> R + Send,
         R: Send,
@@ -140,7 +140,7 @@ impl Registry {
         let wt = WorkerThread::current();
         // SAFETY: as in `push_from_current`.
         if let Some(w) = unsafe { wt.as_ref() } {
-            if ptr::eq(&**w.registry(), &**self) {
+            if ptr::eq(&**w.registry(), self) {
                 return f();
             }
             // We are about to block: let our own pool take our pending work.
@@ -449,7 +449,7 @@ impl WorkerThread {
             }
             if idle_rounds < registry.spin_rounds {
                 idle_rounds += 1;
-                if idle_rounds % 16 == 0 {
+                if idle_rounds.is_multiple_of(16) {
                     thread::yield_now();
                 } else {
                     for _ in 0..32 {

@@ -40,8 +40,9 @@ impl WorkerStats {
 /// Counters of one worker since the pool started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WorkerCounters {
-    /// Jobs this worker ran: forks run inline, jobs taken from queues,
-    /// stolen jobs and broadcasts.
+    /// Jobs this worker ran: the second half of every `join` it finished
+    /// (inline or stolen), plus every job it took from a queue (installs,
+    /// spawns, broadcasts).
     pub jobs_executed: u64,
     /// Jobs this worker took from another worker's deque.
     pub jobs_stolen: u64,

@@ -152,8 +152,9 @@ fn stats_count_work_and_cv() {
     p.install(|| fib(18));
     let d = p.stats().since(&before);
     assert_eq!(d.workers.len(), 2);
-    // fib(18) makes 4180 joins, each counting two closures.
-    assert!(d.total_executed() >= 2 * 4180, "{d:?}");
+    // fib(18) makes 4180 joins; each counts its second closure once, on
+    // whichever worker ran it.
+    assert!(d.total_executed() >= 4180, "{d:?}");
     let cv = d.load_balance_cv().unwrap();
     assert!(cv.is_finite() && cv >= 0.0);
     assert_eq!(amrkit_pool::coefficient_of_variation([2.0, 2.0]), Some(0.0));
