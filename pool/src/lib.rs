@@ -56,3 +56,8 @@ pub use pool::{
 };
 pub use scope::{scope, Scope};
 pub use stats::{coefficient_of_variation, PoolStats, WorkerCounters};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
