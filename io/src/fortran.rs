@@ -1,0 +1,312 @@
+//! Fortran unformatted sequential records.
+//!
+//! Each record is `[i32 n][n bytes][i32 n]`. The byte order is detected from
+//! the first marker, which in every RAMSES binary file frames one int32
+//! (`ncpu`) and so must read 4. Both markers are checked, and a record's
+//! length is validated against the bytes left before anything is allocated.
+//! Negative markers (gfortran sub-records, for records over 2 GiB) are
+//! refused with a clear error: RAMSES never writes records that large.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// A cursor over the records of one file held in memory.
+pub struct Records<'a> {
+    path: &'a Path,
+    data: &'a [u8],
+    pos: usize,
+    /// Records consumed so far (the next one has index `index + 1`).
+    index: usize,
+    big_endian: bool,
+}
+
+/// Width of the reals in a record, found from its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RealWidth {
+    /// `real*4`.
+    F32,
+    /// `real*8`.
+    F64,
+}
+
+impl<'a> Records<'a> {
+    /// Starts at the beginning of `data` (the contents of `path`).
+    pub fn new(path: &'a Path, data: &'a [u8]) -> Result<Self> {
+        let mut r = Records {
+            path,
+            data,
+            pos: 0,
+            index: 0,
+            big_endian: false,
+        };
+        let Some(first) = data.get(0..4) else {
+            return Err(r.error(
+                "first record",
+                format!(
+                    "file is {} bytes long, expected at least a 4-byte record marker",
+                    data.len()
+                ),
+            ));
+        };
+        let first: [u8; 4] = first.try_into().expect("4 bytes");
+        if i32::from_le_bytes(first) == 4 {
+            r.big_endian = false;
+        } else if i32::from_be_bytes(first) == 4 {
+            r.big_endian = true;
+        } else {
+            return Err(r.error(
+                "first record (one int32)",
+                format!(
+                    "leading marker reads {} (little-endian), expected 4: not a RAMSES Fortran binary file",
+                    i32::from_le_bytes(first)
+                ),
+            ));
+        }
+        Ok(r)
+    }
+
+    /// Index (1-based) of the next record.
+    pub fn next_index(&self) -> usize {
+        self.index + 1
+    }
+
+    /// Byte offset of the next record.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether every byte has been consumed.
+    pub fn at_end(&self) -> bool {
+        self.pos == self.data.len()
+    }
+
+    fn error(&self, what: &str, problem: String) -> Error {
+        Error::Format {
+            path: self.path.to_path_buf(),
+            record: self.index + 1,
+            what: what.to_string(),
+            offset: self.pos,
+            problem,
+        }
+    }
+
+    fn marker_at(&self, at: usize) -> Option<i32> {
+        let b: [u8; 4] = self.data.get(at..at + 4)?.try_into().ok()?;
+        Some(if self.big_endian {
+            i32::from_be_bytes(b)
+        } else {
+            i32::from_le_bytes(b)
+        })
+    }
+
+    /// The payload of the next record.
+    pub fn next(&mut self, what: &str) -> Result<&'a [u8]> {
+        let Some(n) = self.marker_at(self.pos) else {
+            return Err(self.error(
+                what,
+                format!(
+                    "file ends ({} bytes left), expected a 4-byte record marker",
+                    self.data.len() - self.pos
+                ),
+            ));
+        };
+        if n < 0 {
+            return Err(self.error(
+                what,
+                format!("leading marker is {n}: a Fortran sub-record (record over 2 GiB), which RAMSES does not write"),
+            ));
+        }
+        let n = n as usize;
+        let start = self.pos + 4;
+        let left = self.data.len() - start;
+        if n > left || left - n < 4 {
+            return Err(self.error(
+                what,
+                format!("record claims {n} bytes but only {left} bytes follow (file truncated or marker corrupt)"),
+            ));
+        }
+        let tail = self.marker_at(start + n).expect("checked above");
+        if tail as usize != n || tail < 0 {
+            return Err(self.error(
+                what,
+                format!("leading marker {n} and trailing marker {tail} differ (file corrupt)"),
+            ));
+        }
+        self.pos = start + n + 4;
+        self.index += 1;
+        Ok(&self.data[start..start + n])
+    }
+
+    /// Skips the next record.
+    pub fn skip(&mut self, what: &str) -> Result<()> {
+        self.next(what).map(|_| ())
+    }
+
+    fn error_len(&mut self, what: &str, at: usize, len: usize, expected: String) -> Error {
+        // Report the record we just consumed.
+        let (pos, index) = (self.pos, self.index);
+        self.pos = at;
+        self.index -= 1;
+        let e = self.error(what, format!("record is {len} bytes, expected {expected}"));
+        self.pos = pos;
+        self.index = index;
+        e
+    }
+
+    /// A record of exactly `count` int32 values (any count when `None`).
+    pub fn i32s(&mut self, what: &str, count: Option<usize>) -> Result<Vec<i32>> {
+        let at = self.pos;
+        let rec = self.next(what)?;
+        if rec.len() % 4 != 0 || count.is_some_and(|c| c * 4 != rec.len()) {
+            let expected = match count {
+                Some(c) => format!("{} ({c} int32)", c * 4),
+                None => "a multiple of 4 (int32 values)".into(),
+            };
+            return Err(self.error_len(what, at, rec.len(), expected));
+        }
+        let be = self.big_endian;
+        Ok(rec
+            .chunks_exact(4)
+            .map(|c| {
+                let b: [u8; 4] = c.try_into().expect("4 bytes");
+                if be {
+                    i32::from_be_bytes(b)
+                } else {
+                    i32::from_le_bytes(b)
+                }
+            })
+            .collect())
+    }
+
+    /// A record holding one int32.
+    pub fn i32(&mut self, what: &str) -> Result<i32> {
+        Ok(self.i32s(what, Some(1))?[0])
+    }
+
+    /// A record of `count` reals of either width, widened to f64 and passed
+    /// to `sink` in order. Returns the width found.
+    pub fn reals_with(
+        &mut self,
+        what: &str,
+        count: usize,
+        mut sink: impl FnMut(usize, f64),
+    ) -> Result<RealWidth> {
+        let at = self.pos;
+        let rec = self.next(what)?;
+        let be = self.big_endian;
+        if rec.len() == 8 * count {
+            for (i, c) in rec.chunks_exact(8).enumerate() {
+                let b: [u8; 8] = c.try_into().expect("8 bytes");
+                sink(
+                    i,
+                    if be {
+                        f64::from_be_bytes(b)
+                    } else {
+                        f64::from_le_bytes(b)
+                    },
+                );
+            }
+            Ok(RealWidth::F64)
+        } else if rec.len() == 4 * count {
+            for (i, c) in rec.chunks_exact(4).enumerate() {
+                let b: [u8; 4] = c.try_into().expect("4 bytes");
+                sink(
+                    i,
+                    if be {
+                        f32::from_be_bytes(b)
+                    } else {
+                        f32::from_le_bytes(b)
+                    } as f64,
+                );
+            }
+            Ok(RealWidth::F32)
+        } else {
+            Err(self.error_len(
+                what,
+                at,
+                rec.len(),
+                format!(
+                    "{} or {} ({count} reals of 8 or 4 bytes)",
+                    8 * count,
+                    4 * count
+                ),
+            ))
+        }
+    }
+
+    /// Skips a record that must hold `count` reals of either width.
+    pub fn skip_reals(&mut self, what: &str, count: usize) -> Result<()> {
+        let at = self.pos;
+        let rec = self.next(what)?;
+        if rec.len() != 8 * count && rec.len() != 4 * count {
+            return Err(self.error_len(
+                what,
+                at,
+                rec.len(),
+                format!(
+                    "{} or {} ({count} reals of 8 or 4 bytes)",
+                    8 * count,
+                    4 * count
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A record of `count` reals, as f64.
+    pub fn reals(&mut self, what: &str, count: usize) -> Result<Vec<f64>> {
+        // Grows only as the (length-checked) record supplies values, so a
+        // corrupt count cannot trigger a huge allocation.
+        let mut out = Vec::new();
+        self.reals_with(what, count, |_, x| out.push(x))?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(payload: &[u8]) -> Vec<u8> {
+        let mut v = (payload.len() as i32).to_le_bytes().to_vec();
+        v.extend_from_slice(payload);
+        v.extend_from_slice(&(payload.len() as i32).to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn reads_records_and_checks_markers() {
+        let mut data = rec(&4i32.to_le_bytes());
+        data.extend(rec(&[1.5f64.to_le_bytes(), 2.5f64.to_le_bytes()].concat()));
+        let p = Path::new("x");
+        let mut r = Records::new(p, &data).unwrap();
+        assert_eq!(r.i32("ncpu").unwrap(), 4);
+        assert_eq!(r.reals("xs", 2).unwrap(), vec![1.5, 2.5]);
+        assert!(r.at_end());
+        assert!(r.next("more").is_err());
+        // Corrupt the trailing marker of the second record.
+        let n = data.len();
+        data[n - 1] = 9;
+        let mut r = Records::new(p, &data).unwrap();
+        r.skip("ncpu").unwrap();
+        let e = r.reals("xs", 2).unwrap_err().to_string();
+        assert!(
+            e.contains("record 2") && e.contains("trailing marker"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn detects_big_endian_and_rejects_garbage() {
+        let mut data = 4i32.to_be_bytes().to_vec();
+        data.extend_from_slice(&7i32.to_be_bytes());
+        data.extend_from_slice(&4i32.to_be_bytes());
+        let mut r = Records::new(Path::new("be"), &data).unwrap();
+        assert_eq!(r.i32("ncpu").unwrap(), 7);
+        let e = Records::new(Path::new("junk"), b"hello world")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("junk") && e.contains("expected 4"), "{e}");
+    }
+}

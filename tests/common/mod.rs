@@ -1,0 +1,93 @@
+//! Finding the shared real RAMSES outputs for integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The folder holding one sub-folder per real run (`sedov3d/`, …), from
+/// `AMRKIT_TEST_DATA` or `../shared/data/ramses`. `None` (with the reason
+/// printed) when neither exists; under `CI=true` that is a failure instead.
+pub fn data_root() -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = std::env::var_os("AMRKIT_TEST_DATA")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::iter::once(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ramses"),
+        ))
+        .collect();
+    for c in &candidates {
+        if c.is_dir() {
+            return Some(c.clone());
+        }
+    }
+    let msg =
+        format!("real RAMSES test data not found (looked in {candidates:?}; set AMRKIT_TEST_DATA)");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}: required under CI=true");
+    }
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// One real run: its output folder and its parsed `reference.json`.
+pub struct Run {
+    pub name: String,
+    pub output: PathBuf,
+    pub reference: serde_json::Value,
+}
+
+/// Every run under the data root that has a `reference.json`.
+pub fn runs() -> Vec<Run> {
+    let Some(root) = data_root() else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("read data root")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("reference.json").is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let reference: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
+                .unwrap();
+        let out = reference["output"]
+            .as_str()
+            .unwrap_or("output_00002")
+            .to_string();
+        let output = if dir.join(&out).is_dir() {
+            dir.join(&out)
+        } else {
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.is_dir()
+                        && p.file_name()
+                            .unwrap()
+                            .to_string_lossy()
+                            .starts_with("output_")
+                })
+                .expect("an output_ folder")
+        };
+        runs.push(Run {
+            name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+            output,
+            reference,
+        });
+    }
+    assert!(
+        !runs.is_empty() || std::env::var("CI").is_err(),
+        "no runs with reference.json under {root:?}"
+    );
+    runs
+}
+
+/// `|got - want| ≤ rel·|want|`, or `≤ rel·range` for values near zero
+/// relative to the field's range (means that vanish by symmetry).
+pub fn close(got: f64, want: f64, rel: f64, range: f64) -> bool {
+    let d = (got - want).abs();
+    d <= rel * want.abs() || d <= rel * range.abs()
+}

@@ -1,0 +1,204 @@
+//! Bad input gives clear errors, never a panic: real files truncated at
+//! every record boundary and at random offsets, random bytes flipped, and
+//! broken folders.
+
+mod common;
+
+use amrkit_io::cpu::{read_cpu_cells, CellRequest, CpuFiles, FileBytes};
+use amrkit_io::Snapshot;
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+
+struct Files {
+    amr: (PathBuf, Vec<u8>),
+    hydro: (PathBuf, Vec<u8>),
+    grav: Option<(PathBuf, Vec<u8>)>,
+    levelmax: u32,
+}
+
+fn load(output: &Path) -> Files {
+    let s = Snapshot::open(output).unwrap();
+    let read = |p: PathBuf| {
+        let d = std::fs::read(&p).unwrap();
+        (p, d)
+    };
+    Files {
+        amr: read(s.file("amr", 1)),
+        hydro: read(s.file("hydro", 1)),
+        grav: (!s.grav_fields.is_empty()).then(|| read(s.file("grav", 1))),
+        levelmax: s.info.levelmax,
+    }
+}
+
+fn parse(f: &Files, amr: &[u8], hydro: &[u8], grav: Option<&[u8]>) -> amrkit_io::Result<usize> {
+    let files = CpuFiles {
+        icpu: 1,
+        amr: FileBytes {
+            path: &f.amr.0,
+            data: amr,
+        },
+        hydro: Some(FileBytes {
+            path: &f.hydro.0,
+            data: hydro,
+        }),
+        grav: grav.map(|data| FileBytes {
+            path: &f.grav.as_ref().unwrap().0,
+            data,
+        }),
+    };
+    let req = CellRequest {
+        lmax: f.levelmax,
+        hydro_vars: vec![0, 4],
+        grav_vars: if grav.is_some() { vec![0] } else { vec![] },
+    };
+    read_cpu_cells(&files, &req).map(|c| c.len())
+}
+
+/// Offsets of every record boundary of a Fortran file.
+fn boundaries(data: &[u8]) -> Vec<usize> {
+    let mut out = vec![0];
+    let mut pos = 0;
+    while pos + 4 <= data.len() {
+        let n = i32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
+        pos += n + 8;
+        out.push(pos);
+    }
+    out
+}
+
+fn sedov() -> Option<Files> {
+    let run = common::runs()
+        .into_iter()
+        .find(|r| r.name == "gravity")
+        .or_else(|| common::runs().into_iter().next())?;
+    Some(load(&run.output))
+}
+
+#[test]
+fn truncation_at_every_record_boundary_is_an_error() {
+    let Some(f) = sedov() else { return };
+    let grav = f.grav.as_ref().map(|g| g.1.as_slice());
+    let full = parse(&f, &f.amr.1, &f.hydro.1, grav).unwrap();
+    assert!(full > 0);
+    let mut checked = 0;
+    for (which, data) in [("amr", &f.amr.1), ("hydro", &f.hydro.1)] {
+        let b = boundaries(data);
+        assert_eq!(
+            *b.last().unwrap(),
+            data.len(),
+            "{which}: markers do not tile the file"
+        );
+        for &cut in &b[..b.len() - 1] {
+            for cut in [cut, cut + 2, cut + 5] {
+                if cut >= data.len() {
+                    continue;
+                }
+                let t = &data[..cut];
+                let r = match which {
+                    "amr" => parse(&f, t, &f.hydro.1, grav),
+                    _ => parse(&f, &f.amr.1, t, grav),
+                };
+                let e = r.expect_err("a truncated file must not parse");
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(&format!("{which}_00002")),
+                    "message names the file: {msg}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
+
+#[test]
+fn errors_name_file_record_and_expectation() {
+    let Some(f) = sedov() else { return };
+    let grav = f.grav.as_ref().map(|g| g.1.as_slice());
+    // Break the trailing marker of the hydro file's 2nd record (nvar):
+    // bytes 12..16 lead, 16..20 hold nvar, 20..24 trail.
+    let mut h = f.hydro.1.clone();
+    h[20] ^= 0xFF;
+    let msg = parse(&f, &f.amr.1, &h, grav).unwrap_err().to_string();
+    assert!(
+        msg.contains("hydro_00002.out00001") && msg.contains("record 2") && msg.contains("marker"),
+        "{msg}"
+    );
+    // Another CPU's hydro bytes: its blocks do not line up with this amr
+    // file (the oct counts or the record lengths disagree).
+    let other = std::fs::read(f.hydro.0.with_extension("out00002")).unwrap();
+    let msg = parse(&f, &f.amr.1, &other, grav).unwrap_err().to_string();
+    assert!(
+        msg.contains("hydro_00002.out00001") && (msg.contains("record") || msg.contains("octs")),
+        "{msg}"
+    );
+    // Not a folder / not an output folder.
+    let msg = Snapshot::open("/nonexistent/output_00001")
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("/nonexistent/output_00001"), "{msg}");
+    let msg = Snapshot::open(std::env::temp_dir())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("output_NNNNN"), "{msg}");
+}
+
+#[test]
+fn missing_cpu_file_is_named() {
+    let Some(root) = common::data_root() else {
+        return;
+    };
+    let src = common::runs().into_iter().next().unwrap().output;
+    let dir = std::env::temp_dir()
+        .join(format!("amrkit-missing-{}", std::process::id()))
+        .join("output_00002");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(&src).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != "hydro_00002.out00003" {
+            std::fs::copy(e.path(), dir.join(&name)).unwrap();
+        }
+    }
+    let s = Snapshot::open(&dir).unwrap();
+    let req = CellRequest {
+        lmax: s.info.levelmax,
+        hydro_vars: vec![0],
+        grav_vars: vec![],
+    };
+    assert!(s.read_cpu(1, &req).is_ok());
+    let msg = s.read_cpu(3, &req).unwrap_err().to_string();
+    assert!(msg.contains("hydro_00002.out00003"), "{msg}");
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    let _ = root;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Random cuts and flipped bytes: an error or a result, never a panic,
+    /// and never more cells than the octs could hold.
+    #[test]
+    fn random_damage_never_panics(cut in any::<prop::sample::Index>(),
+                                  flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..8),
+                                  target in 0usize..2) {
+        let Some(f) = SEDOV.as_ref() else { return Ok(()) };
+        let grav = f.grav.as_ref().map(|g| g.1.as_slice());
+        let mut a = f.amr.1.clone();
+        let mut h = f.hydro.1.clone();
+        let data = if target == 0 { &mut a } else { &mut h };
+        for (i, x) in &flips {
+            let k = i.index(data.len());
+            data[k] ^= x;
+        }
+        let r1 = parse(f, &a, &h, grav);
+        let full = f.amr.1.len() / 8;
+        if let Ok(n) = r1 { prop_assert!(n <= full); }
+        let data = if target == 0 { &f.amr.1 } else { &f.hydro.1 };
+        let k = cut.index(data.len());
+        let t = &data[..k];
+        let r2 = if target == 0 { parse(f, t, &f.hydro.1, grav) } else { parse(f, &f.amr.1, t, grav) };
+        prop_assert!(r2.is_err());
+    }
+}
+
+static SEDOV: std::sync::LazyLock<Option<Files>> = std::sync::LazyLock::new(sedov);
