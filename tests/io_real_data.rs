@@ -44,15 +44,14 @@ fn moments(s: &Snapshot, cpus: &[CpuCells], col: impl Fn(&CpuCells) -> &Vec<f64>
     let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut qv, mut v, mut qm, mut m) = (0.0, 0.0, 0.0, 0.0);
     for c in cpus {
-        let q = col(c);
-        for k in 0..c.len() {
-            let dv = (s.info.boxlen * 0.5f64.powi(c.level[k] as i32)).powi(3);
-            let dm = c.hydro[rho][k] * dv;
-            min = min.min(q[k]);
-            max = max.max(q[k]);
-            qv += q[k] * dv;
+        for ((&q, &l), &d) in col(c).iter().zip(&c.level).zip(&c.hydro[rho]) {
+            let dv = (s.info.boxlen * 0.5f64.powi(l as i32)).powi(3);
+            let dm = d * dv;
+            min = min.min(q);
+            max = max.max(q);
+            qv += q * dv;
             v += dv;
-            qm += q[k] * dm;
+            qm += q * dm;
             m += dm;
         }
     }

@@ -22,8 +22,8 @@ pub fn parse_descriptor(path: &Path, text: &str) -> Result<Vec<Field>> {
     let mut lines = text.lines().enumerate();
     let first = lines.next().map(|(_, l)| l.trim()).unwrap_or("");
     let mut fields = Vec::new();
-    if first.starts_with("# version:") {
-        let version = first["# version:".len()..].trim();
+    if let Some(version) = first.strip_prefix("# version:") {
+        let version = version.trim();
         if version != "1" {
             return Err(err(
                 1,

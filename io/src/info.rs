@@ -163,60 +163,61 @@ impl Info {
                 .map(|(k, (_, v))| (k.clone(), v.clone()))
                 .collect(),
         };
-        info.ordering =
-            match ordering_name.as_deref() {
-                None => return Err(err(0, "no `ordering type=` line".into())),
-                Some("hilbert") => {
-                    let start = table_start.expect("set with the name");
-                    let mut keys = Vec::with_capacity(ncpu + 1);
-                    let mut lines = text.lines().enumerate().skip(start);
-                    // Header line `DOMAIN ind_min ind_max`.
-                    match lines.next() {
-                        Some((_, l)) if l.contains("DOMAIN") => {}
-                        other => {
-                            return Err(err(
-                                start + 1,
-                                format!(
-                                    "expected the `DOMAIN ind_min ind_max` header, found {:?}",
-                                    other.map(|o| o.1)
-                                ),
-                            ))
-                        }
+        info.ordering = match ordering_name.as_deref() {
+            None => return Err(err(0, "no `ordering type=` line".into())),
+            Some("hilbert") => {
+                let start = table_start.expect("set with the name");
+                let mut keys = Vec::with_capacity(ncpu + 1);
+                let mut lines = text.lines().enumerate().skip(start);
+                // Header line `DOMAIN ind_min ind_max`.
+                match lines.next() {
+                    Some((_, l)) if l.contains("DOMAIN") => {}
+                    other => {
+                        return Err(err(
+                            start + 1,
+                            format!(
+                                "expected the `DOMAIN ind_min ind_max` header, found {:?}",
+                                other.map(|o| o.1)
+                            ),
+                        ))
                     }
-                    for d in 1..=ncpu {
-                        let Some((ln, l)) = lines.next() else {
-                            return Err(err(
-                                0,
-                                format!("domain table ends before domain {d} of {ncpu}"),
-                            ));
-                        };
-                        let f: Vec<&str> = l.split_whitespace().collect();
-                        let parsed = (f.len() == 3).then(|| {
-                            (
-                                f[0].parse::<usize>().ok(),
-                                parse_fortran_real(f[1]),
-                                parse_fortran_real(f[2]),
-                            )
-                        });
-                        match parsed {
-                            Some((Some(idx), Some(lo), Some(hi))) if idx == d => {
-                                if d == 1 {
-                                    keys.push(lo);
-                                }
-                                keys.push(hi);
+                }
+                for d in 1..=ncpu {
+                    let Some((ln, l)) = lines.next() else {
+                        return Err(err(
+                            0,
+                            format!("domain table ends before domain {d} of {ncpu}"),
+                        ));
+                    };
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let parsed = (f.len() == 3).then(|| {
+                        (
+                            f[0].parse::<usize>().ok(),
+                            parse_fortran_real(f[1]),
+                            parse_fortran_real(f[2]),
+                        )
+                    });
+                    match parsed {
+                        Some((Some(idx), Some(lo), Some(hi))) if idx == d => {
+                            if d == 1 {
+                                keys.push(lo);
                             }
-                            _ => return Err(err(
+                            keys.push(hi);
+                        }
+                        _ => {
+                            return Err(err(
                                 ln + 1,
                                 format!(
                                     "expected `{d} ind_min ind_max` for domain {d}, found {l:?}"
                                 ),
-                            )),
+                            ))
                         }
                     }
-                    Ordering::Hilbert { bound_keys: keys }
                 }
-                Some(other) => Ordering::Other(other.to_string()),
-            };
+                Ordering::Hilbert { bound_keys: keys }
+            }
+            Some(other) => Ordering::Other(other.to_string()),
+        };
         Ok(info)
     }
 }
