@@ -327,6 +327,15 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
             xg: Default::default(),
             leaf: Default::default(),
         });
+        let n: usize = block
+            .leaf
+            .iter()
+            .map(|l| l.iter().filter(|&&x| x).count())
+            .sum();
+        for c in [&mut out.ix, &mut out.iy, &mut out.iz] {
+            c.reserve(n);
+        }
+        out.level.reserve(n);
         push_geometry(&mut out, &block, ilevel, amr_path)?;
         blocks.push(block);
     }
@@ -443,7 +452,18 @@ fn read_cell_vars(
     for (k, &v) in wanted.iter().enumerate() {
         slot[v] = k;
     }
-    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); wanted.len()];
+    let leaves: usize = blocks
+        .iter()
+        .map(|b| {
+            b.leaf
+                .iter()
+                .map(|l| l.iter().filter(|&&x| x).count())
+                .sum::<usize>()
+        })
+        .sum();
+    let mut cols: Vec<Vec<f64>> = (0..wanted.len())
+        .map(|_| Vec::with_capacity(leaves))
+        .collect();
     let ndom = h.ncpu + h.nboundary;
     for (l, block) in blocks.iter().enumerate() {
         let ilevel = l + 1;

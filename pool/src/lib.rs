@@ -56,8 +56,3 @@ pub use pool::{
 };
 pub use scope::{scope, Scope};
 pub use stats::{coefficient_of_variation, PoolStats, WorkerCounters};
-
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -1,0 +1,69 @@
+//! Parser throughput: reading every hydro variable of the shared real
+//! outputs from the page cache, against a plain read of the same files
+//! (the `cat file > /dev/null` baseline), single-threaded.
+//!
+//! `cargo bench --bench io_read`
+
+use amrkit_io::{CellRequest, Snapshot};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn outputs() -> Vec<(String, PathBuf)> {
+    let root = std::env::var_os("AMRKIT_TEST_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ramses"));
+    let mut v: Vec<_> = std::fs::read_dir(&root)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v.into_iter()
+        .filter_map(|p| {
+            let out = p.join("output_00002");
+            out.is_dir()
+                .then(|| (p.file_name().unwrap().to_string_lossy().into_owned(), out))
+        })
+        .collect()
+}
+
+fn read(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read_hydro");
+    for (name, dir) in outputs() {
+        let s = Snapshot::open(&dir).unwrap();
+        let files: Vec<PathBuf> = (1..=s.info.ncpu)
+            .flat_map(|i| [s.file("amr", i), s.file("hydro", i)])
+            .collect();
+        let bytes: u64 = files
+            .iter()
+            .map(|f| std::fs::metadata(f).unwrap().len())
+            .sum();
+        g.throughput(Throughput::Bytes(bytes));
+        let req = CellRequest {
+            lmax: s.info.levelmax,
+            hydro_vars: (0..s.hydro_fields.len()).collect(),
+            grav_vars: vec![],
+        };
+        g.bench_function(format!("{name}/amrkit"), |b| {
+            b.iter(|| {
+                let n: usize = (1..=s.info.ncpu)
+                    .map(|i| s.read_cpu(i, &req).unwrap().len())
+                    .sum();
+                black_box(n)
+            })
+        });
+        g.bench_function(format!("{name}/plain_read"), |b| {
+            b.iter(|| {
+                let n: usize = files.iter().map(|f| std::fs::read(f).unwrap().len()).sum();
+                black_box(n)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    targets = read
+}
+criterion_main!(benches);
