@@ -183,43 +183,14 @@ impl<'a> Records<'a> {
         Ok(self.i32s(what, Some(1))?[0])
     }
 
-    /// A record of `count` reals of either width, widened to f64 and passed
-    /// to `sink` in order. Returns the width found.
-    pub fn reals_with(
-        &mut self,
-        what: &str,
-        count: usize,
-        mut sink: impl FnMut(usize, f64),
-    ) -> Result<RealWidth> {
+    /// The next record, which must hold `count` reals of 4 or 8 bytes.
+    fn real_record(&mut self, what: &str, count: usize) -> Result<(&'a [u8], RealWidth)> {
         let at = self.pos;
         let rec = self.next(what)?;
-        let be = self.big_endian;
         if rec.len() == 8 * count {
-            for (i, c) in rec.chunks_exact(8).enumerate() {
-                let b: [u8; 8] = c.try_into().expect("8 bytes");
-                sink(
-                    i,
-                    if be {
-                        f64::from_be_bytes(b)
-                    } else {
-                        f64::from_le_bytes(b)
-                    },
-                );
-            }
-            Ok(RealWidth::F64)
+            Ok((rec, RealWidth::F64))
         } else if rec.len() == 4 * count {
-            for (i, c) in rec.chunks_exact(4).enumerate() {
-                let b: [u8; 4] = c.try_into().expect("4 bytes");
-                sink(
-                    i,
-                    if be {
-                        f32::from_be_bytes(b)
-                    } else {
-                        f32::from_le_bytes(b)
-                    } as f64,
-                );
-            }
-            Ok(RealWidth::F32)
+            Ok((rec, RealWidth::F32))
         } else {
             Err(self.error_len(
                 what,
@@ -234,23 +205,48 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// A record of `count` reals of either width, widened to f64 and passed
+    /// to `sink` in order. Returns the width found.
+    pub fn reals_with(
+        &mut self,
+        what: &str,
+        count: usize,
+        mut sink: impl FnMut(usize, f64),
+    ) -> Result<RealWidth> {
+        let (rec, width) = self.real_record(what, count)?;
+        let be = self.big_endian;
+        match width {
+            RealWidth::F64 => {
+                for (i, c) in rec.chunks_exact(8).enumerate() {
+                    let b: [u8; 8] = c.try_into().expect("8 bytes");
+                    sink(
+                        i,
+                        if be {
+                            f64::from_be_bytes(b)
+                        } else {
+                            f64::from_le_bytes(b)
+                        },
+                    );
+                }
+            }
+            RealWidth::F32 => {
+                for (i, c) in rec.chunks_exact(4).enumerate() {
+                    let b: [u8; 4] = c.try_into().expect("4 bytes");
+                    let x = if be {
+                        f32::from_be_bytes(b)
+                    } else {
+                        f32::from_le_bytes(b)
+                    };
+                    sink(i, x as f64);
+                }
+            }
+        }
+        Ok(width)
+    }
+
     /// Skips a record that must hold `count` reals of either width.
     pub fn skip_reals(&mut self, what: &str, count: usize) -> Result<()> {
-        let at = self.pos;
-        let rec = self.next(what)?;
-        if rec.len() != 8 * count && rec.len() != 4 * count {
-            return Err(self.error_len(
-                what,
-                at,
-                rec.len(),
-                format!(
-                    "{} or {} ({count} reals of 8 or 4 bytes)",
-                    8 * count,
-                    4 * count
-                ),
-            ));
-        }
-        Ok(())
+        self.real_record(what, count).map(|_| ())
     }
 
     /// A record of `count` reals, as f64.
