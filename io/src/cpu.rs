@@ -103,9 +103,9 @@ pub struct AmrHeader {
     /// Octs per (domain, level) in this file: `numbl[ilevel-1][idom-1]`,
     /// boundary domains after the `ncpu` real ones.
     pub ncache: Vec<Vec<usize>>,
-    /// Exact Hilbert bound keys (`ndomain + 1` values), when the ordering
-    /// is Hilbert-like; 16-byte keys are kept to their leading 8 bytes'
-    /// worth of precision is not assumed: both widths are decoded.
+    /// Hilbert bound keys (`ndomain + 1` values) as integers, for orderings
+    /// other than bisection. 16-byte keys (`-DQUADHILBERT`) are decoded
+    /// exactly; 8-byte keys are exact up to 2^53.
     pub bound_keys: Option<Vec<u128>>,
 }
 
@@ -194,25 +194,40 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         let at = r.offset();
         let keys = r.next("bound_key")?;
         let n = ncpu + 1;
+        let be = r.is_big_endian();
         let decoded: Vec<u128> = if keys.len() == 8 * n {
             keys.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().expect("8")) as u128)
+                .map(|c| {
+                    let b: [u8; 8] = c.try_into().expect("8 bytes");
+                    (if be {
+                        f64::from_be_bytes(b)
+                    } else {
+                        f64::from_le_bytes(b)
+                    }) as u128
+                })
                 .collect()
         } else if keys.len() == 16 * n {
-            keys.chunks_exact(16).map(quad_to_u128).collect()
+            keys.chunks_exact(16)
+                .map(|c| {
+                    let b: [u8; 16] = c.try_into().expect("16 bytes");
+                    quad_to_u128(if be {
+                        u128::from_be_bytes(b)
+                    } else {
+                        u128::from_le_bytes(b)
+                    })
+                })
+                .collect()
         } else {
-            return Err(Error::Format {
-                path: path.to_path_buf(),
-                record: r.next_index() - 1,
-                what: "bound_key".into(),
-                offset: at,
-                problem: format!(
+            return Err(r.consumed_error(
+                "bound_key",
+                at,
+                format!(
                     "record is {} bytes, expected {} or {} ({n} keys of 8 or 16 bytes)",
                     keys.len(),
                     8 * n,
                     16 * n
                 ),
-            });
+            ));
         };
         Some(decoded)
     };
@@ -244,10 +259,9 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     })
 }
 
-/// An IEEE binary128 (little-endian) holding a non-negative integer, as an
+/// The bits of an IEEE binary128 holding a non-negative integer, as an
 /// exact u128 (Hilbert keys with `-DQUADHILBERT`).
-fn quad_to_u128(b: &[u8]) -> u128 {
-    let bits = u128::from_le_bytes(b.try_into().expect("16 bytes"));
+fn quad_to_u128(bits: u128) -> u128 {
     let exp = ((bits >> 112) & 0x7fff) as i32;
     if exp == 0 {
         return 0;
@@ -270,6 +284,8 @@ struct LevelBlock {
     xg: [Vec<f64>; 3],
     /// `leaf[ind][j]`: cell `ind` of oct `j` is a leaf at this `lmax`.
     leaf: [Vec<bool>; TWOTONDIM],
+    /// Number of `true` entries in `leaf`.
+    leaves: usize,
 }
 
 /// Reads the leaf cells of one CPU.
@@ -320,22 +336,24 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
             for _ in 0..2 * TWOTONDIM {
                 r.skip("cpu_map / flag1")?;
             }
-            block = Some(LevelBlock { ncache, xg, leaf });
+            let leaves = leaf.iter().map(|l| l.iter().filter(|&&x| x).count()).sum();
+            block = Some(LevelBlock {
+                ncache,
+                xg,
+                leaf,
+                leaves,
+            });
         }
         let block = block.unwrap_or(LevelBlock {
             ncache: 0,
             xg: Default::default(),
             leaf: Default::default(),
+            leaves: 0,
         });
-        let n: usize = block
-            .leaf
-            .iter()
-            .map(|l| l.iter().filter(|&&x| x).count())
-            .sum();
         for c in [&mut out.ix, &mut out.iy, &mut out.iz] {
-            c.reserve(n);
+            c.reserve(block.leaves);
         }
-        out.level.reserve(n);
+        out.level.reserve(block.leaves);
         push_geometry(&mut out, &block, ilevel, amr_path)?;
         blocks.push(block);
     }
@@ -452,15 +470,7 @@ fn read_cell_vars(
     for (k, &v) in wanted.iter().enumerate() {
         slot[v] = k;
     }
-    let leaves: usize = blocks
-        .iter()
-        .map(|b| {
-            b.leaf
-                .iter()
-                .map(|l| l.iter().filter(|&&x| x).count())
-                .sum::<usize>()
-        })
-        .sum();
+    let leaves: usize = blocks.iter().map(|b| b.leaves).sum();
     let mut cols: Vec<Vec<f64>> = (0..wanted.len())
         .map(|_| Vec::with_capacity(leaves))
         .collect();

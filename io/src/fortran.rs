@@ -142,15 +142,20 @@ impl<'a> Records<'a> {
         self.next(what).map(|_| ())
     }
 
-    fn error_len(&mut self, what: &str, at: usize, len: usize, expected: String) -> Error {
-        // Report the record we just consumed.
-        let (pos, index) = (self.pos, self.index);
-        self.pos = at;
-        self.index -= 1;
-        let e = self.error(what, format!("record is {len} bytes, expected {expected}"));
-        self.pos = pos;
-        self.index = index;
-        e
+    /// An error about the record just consumed, which started at byte `at`.
+    pub fn consumed_error(&self, what: &str, at: usize, problem: String) -> Error {
+        Error::Format {
+            path: self.path.to_path_buf(),
+            record: self.index,
+            what: what.to_string(),
+            offset: at,
+            problem,
+        }
+    }
+
+    /// Whether the file was found to be big-endian.
+    pub fn is_big_endian(&self) -> bool {
+        self.big_endian
     }
 
     /// A record of exactly `count` int32 values (any count when `None`).
@@ -162,7 +167,11 @@ impl<'a> Records<'a> {
                 Some(c) => format!("{} ({c} int32)", c * 4),
                 None => "a multiple of 4 (int32 values)".into(),
             };
-            return Err(self.error_len(what, at, rec.len(), expected));
+            return Err(self.consumed_error(
+                what,
+                at,
+                format!("record is {} bytes, expected {expected}", rec.len()),
+            ));
         }
         let be = self.big_endian;
         Ok(rec
@@ -192,12 +201,12 @@ impl<'a> Records<'a> {
         } else if rec.len() == 4 * count {
             Ok((rec, RealWidth::F32))
         } else {
-            Err(self.error_len(
+            Err(self.consumed_error(
                 what,
                 at,
-                rec.len(),
                 format!(
-                    "{} or {} ({count} reals of 8 or 4 bytes)",
+                    "record is {} bytes, expected {} or {} ({count} reals of 8 or 4 bytes)",
+                    rec.len(),
                     8 * count,
                     4 * count
                 ),

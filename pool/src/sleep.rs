@@ -140,9 +140,4 @@ impl Sleep {
             self.wake_worker(i);
         }
     }
-
-    #[allow(dead_code)]
-    pub(crate) fn num_sleeping(&self) -> usize {
-        self.sleeping.load(Ordering::Relaxed)
-    }
 }
