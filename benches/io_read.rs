@@ -40,6 +40,7 @@ fn read(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(bytes));
         let req = CellRequest {
             lmax: s.info.levelmax,
+            region: None,
             hydro_vars: (0..s.hydro_fields.len()).collect(),
             grav_vars: vec![],
         };

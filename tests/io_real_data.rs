@@ -24,6 +24,7 @@ const GRAV: [(&str, &str); 4] = [
 fn read_all(s: &Snapshot) -> Vec<CpuCells> {
     let req = CellRequest {
         lmax: s.info.levelmax,
+        region: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: (0..s.grav_fields.len()).collect(),
     };
@@ -244,6 +245,7 @@ fn lmax_below_levelmax_gives_a_coarser_tiling() {
         let lmax = s.info.levelmin + 1;
         let req = CellRequest {
             lmax,
+            region: None,
             hydro_vars: vec![0],
             grav_vars: vec![],
         };

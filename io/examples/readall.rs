@@ -7,6 +7,7 @@ fn main() {
     let s = amrkit_io::Snapshot::open(&dir).unwrap_or_else(|e| panic!("{e}"));
     let req = amrkit_io::CellRequest {
         lmax: s.info.levelmax,
+        region: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: vec![],
     };

@@ -44,6 +44,9 @@ pub struct CpuFiles<'a> {
 pub struct CellRequest {
     /// Deepest level to descend to; cells of this level count as leaves.
     pub lmax: u32,
+    /// Keep only cells whose centre lies in `[lo, hi)` per axis, in box
+    /// units (`[0, 1]`); `None` keeps every leaf.
+    pub region: Option<([f64; 3], [f64; 3])>,
     /// Indices (0-based, descriptor order) of the hydro variables to read.
     pub hydro_vars: Vec<usize>,
     /// Indices of the gravity variables to read.
@@ -277,19 +280,118 @@ fn quad_to_u128(bits: u128) -> u128 {
     }
 }
 
-/// The own-domain blocks of one level: oct centres and son flags.
-struct LevelBlock {
+/// One level of the file's own domain: where its `xg` records start and
+/// which cells are selected (leaves inside the region).
+#[derive(Clone, Debug, Default)]
+struct LevelScan {
     ncache: usize,
-    /// Oct centres, box units in [0, 1].
-    xg: [Vec<f64>; 3],
-    /// `leaf[ind][j]`: cell `ind` of oct `j` is a leaf at this `lmax`.
-    leaf: [Vec<bool>; TWOTONDIM],
-    /// Number of `true` entries in `leaf`.
-    leaves: usize,
+    /// Byte offset and record index of the `xg(:,1)` record.
+    xg_at: (usize, usize),
+    /// `selected[ind * ncache + j]`: cell `ind` of oct `j` is read.
+    selected: Vec<bool>,
+    count: usize,
 }
 
-/// Reads the leaf cells of one CPU.
-pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
+/// Where the own-domain blocks of a hydro or gravity file are.
+#[derive(Clone, Debug)]
+struct VarScan {
+    nvar: usize,
+    /// Per level: byte offset and record index of the block's first
+    /// variable record, when the own domain has octs at that level.
+    blocks: Vec<Option<(usize, usize)>>,
+}
+
+/// The first phase of a two-phase read of one CPU: a pass over the record
+/// markers that decodes only the oct centres and `son` flags, counts the
+/// selected leaf cells and records the byte position of every wanted
+/// block. [`read_cpu_into`] then decodes just those blocks into slices the
+/// caller sized with [`CpuScan::len`].
+#[derive(Clone, Debug)]
+pub struct CpuScan {
+    /// 1-based CPU number.
+    pub icpu: usize,
+    /// The AMR file's header.
+    pub header: AmrHeader,
+    /// `gamma` from the hydro header, when a hydro file was scanned.
+    pub gamma: Option<f64>,
+    levels: Vec<LevelScan>,
+    hydro: Option<VarScan>,
+    grav: Option<VarScan>,
+}
+
+impl CpuScan {
+    /// Number of selected leaf cells: the length of every output column.
+    pub fn len(&self) -> usize {
+        self.levels.iter().map(|l| l.count).sum()
+    }
+
+    /// Whether no cell is selected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Selected cells per level (index 0 is level 1).
+    pub fn per_level(&self) -> Vec<usize> {
+        self.levels.iter().map(|l| l.count).collect()
+    }
+
+    /// Octs of the own domain over the scanned levels.
+    pub fn octs(&self) -> usize {
+        self.levels.iter().map(|l| l.ncache).sum()
+    }
+}
+
+/// Output columns owned by the caller, each exactly [`CpuScan::len`] long.
+pub struct CellSlices<'a> {
+    /// Level of each cell.
+    pub level: &'a mut [u8],
+    /// Integer x coordinate on the cell's level grid.
+    pub ix: &'a mut [u32],
+    /// Integer y coordinate.
+    pub iy: &'a mut [u32],
+    /// Integer z coordinate.
+    pub iz: &'a mut [u32],
+    /// One slice per requested hydro variable, in request order.
+    pub hydro: Vec<&'a mut [f64]>,
+    /// One slice per requested gravity variable, in request order.
+    pub grav: Vec<&'a mut [f64]>,
+}
+
+/// Integer cell coordinates of the 8 cells of an oct whose centre is `xg`
+/// (box units) at `ilevel`, or an error if the centre is off the grid.
+fn oct_origin(xg: [f64; 3], ilevel: usize, path: &Path) -> Result<[u32; 3]> {
+    let scale = (1u64 << ilevel) as f64; // cells per box length at this level
+    let mut c = [0u32; 3];
+    for d in 0..3 {
+        // Oct centres sit at odd multiples of the cell size.
+        let u = xg[d] * scale;
+        let odd = u.round();
+        if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= scale || odd as u64 % 2 != 1 {
+            return Err(inconsistent(
+                path,
+                format!(
+                    "level {ilevel} oct centre {} is not on the level grid (expected an odd multiple of 2^-{ilevel} in (0, 1))",
+                    xg[d]
+                ),
+            ));
+        }
+        c[d] = odd as u32 - 1;
+    }
+    Ok(c)
+}
+
+/// Offsets of cell `ind` within its oct.
+fn cell_bits(ind: usize) -> [u32; 3] {
+    [
+        (ind & 1) as u32,
+        ((ind >> 1) & 1) as u32,
+        ((ind >> 2) & 1) as u32,
+    ]
+}
+
+/// Phase one: scans the files of one CPU for `req` (its `lmax` and
+/// `region`; the variable lists are not needed yet).
+pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
     let amr_path = files.amr.path;
     let mut r = Records::new(amr_path, files.amr.data)?;
     let h = read_amr_header(&mut r, amr_path)?;
@@ -301,10 +403,9 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
     }
     let lmax = (req.lmax as usize).min(h.nlevelmax);
     let ndom = h.ncpu + h.nboundary;
-    let mut blocks: Vec<LevelBlock> = Vec::with_capacity(lmax);
-    let mut out = CpuCells::default();
+    let mut levels: Vec<LevelScan> = Vec::with_capacity(lmax);
     for ilevel in 1..=lmax {
-        let mut block = None;
+        let mut level = LevelScan::default();
         for idom in 1..=ndom {
             let ncache = h.ncache[ilevel - 1][idom - 1];
             if ncache == 0 {
@@ -319,6 +420,8 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
             r.skip("ind_grid")?;
             r.skip("next")?;
             r.skip("prev")?;
+            level.ncache = ncache;
+            level.xg_at = (r.offset(), r.next_index());
             let xg = [
                 r.reals("xg(:,1)", ncache)?,
                 r.reals("xg(:,2)", ncache)?,
@@ -328,36 +431,43 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
             for _ in 0..6 {
                 r.skip("nbor")?;
             }
-            let mut leaf: [Vec<bool>; TWOTONDIM] = Default::default();
-            for l in leaf.iter_mut() {
+            level.selected = vec![false; TWOTONDIM * ncache];
+            let dx = 0.5f64.powi(ilevel as i32);
+            for ind in 0..TWOTONDIM {
                 let son = r.i32s("son", Some(ncache))?;
-                *l = son.iter().map(|&s| s == 0 || ilevel == lmax).collect();
+                let b = cell_bits(ind);
+                let sel = &mut level.selected[ind * ncache..(ind + 1) * ncache];
+                for j in 0..ncache {
+                    if son[j] != 0 && ilevel != lmax {
+                        continue;
+                    }
+                    if let Some((lo, hi)) = &req.region {
+                        let inside = (0..3).all(|d| {
+                            let c = xg[d][j] + (b[d] as f64 - 0.5) * dx;
+                            c >= lo[d] && c < hi[d]
+                        });
+                        if !inside {
+                            continue;
+                        }
+                    }
+                    sel[j] = true;
+                    level.count += 1;
+                }
             }
             for _ in 0..2 * TWOTONDIM {
                 r.skip("cpu_map / flag1")?;
             }
-            let leaves = leaf.iter().map(|l| l.iter().filter(|&&x| x).count()).sum();
-            block = Some(LevelBlock {
-                ncache,
-                xg,
-                leaf,
-                leaves,
-            });
         }
-        let block = block.unwrap_or(LevelBlock {
-            ncache: 0,
-            xg: Default::default(),
-            leaf: Default::default(),
-            leaves: 0,
-        });
-        for c in [&mut out.ix, &mut out.iy, &mut out.iz] {
-            c.reserve(block.leaves);
-        }
-        out.level.reserve(block.leaves);
-        push_geometry(&mut out, &block, ilevel, amr_path)?;
-        blocks.push(block);
+        levels.push(level);
     }
-
+    let mut scan = CpuScan {
+        icpu: files.icpu,
+        header: h,
+        gamma: None,
+        levels,
+        hydro: None,
+        grav: None,
+    };
     if let Some(hf) = files.hydro {
         let mut r = Records::new(hf.path, hf.data)?;
         let ncpu = count(hf.path, "ncpu", r.i32("ncpu")?)?;
@@ -365,6 +475,7 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
         let ndim = count(hf.path, "ndim", r.i32("ndim")?)?;
         let nlevelmax = count(hf.path, "nlevelmax", r.i32("nlevelmax")?)?;
         let nboundary = count(hf.path, "nboundary", r.i32("nboundary")?)?;
+        let h = &scan.header;
         if (ncpu, ndim, nlevelmax, nboundary) != (h.ncpu, h.ndim, h.nlevelmax, h.nboundary) {
             return Err(inconsistent(
                 hf.path,
@@ -374,17 +485,8 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
                 ),
             ));
         }
-        out.gamma = Some(r.reals("gamma", 1)?[0]);
-        out.hydro = read_cell_vars(
-            &mut r,
-            hf.path,
-            &h,
-            &blocks,
-            files.icpu,
-            nvar,
-            &req.hydro_vars,
-            "hydro",
-        )?;
+        scan.gamma = Some(r.reals("gamma", 1)?[0]);
+        scan.hydro = Some(scan_vars(&mut r, hf.path, &scan, nvar, "hydro")?);
     }
     if let Some(gf) = files.grav {
         let mut r = Records::new(gf.path, gf.data)?;
@@ -392,6 +494,7 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
         let nvar = count(gf.path, "nvar", r.i32("nvar")?)?;
         let nlevelmax = count(gf.path, "nlevelmax", r.i32("nlevelmax")?)?;
         let nboundary = count(gf.path, "nboundary", r.i32("nboundary")?)?;
+        let h = &scan.header;
         if (ncpu, nlevelmax, nboundary) != (h.ncpu, h.nlevelmax, h.nboundary) {
             return Err(inconsistent(
                 gf.path,
@@ -401,82 +504,27 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
                 ),
             ));
         }
-        out.grav = read_cell_vars(
-            &mut r,
-            gf.path,
-            &h,
-            &blocks,
-            files.icpu,
-            nvar,
-            &req.grav_vars,
-            "gravity",
-        )?;
+        scan.grav = Some(scan_vars(&mut r, gf.path, &scan, nvar, "gravity")?);
     }
-    Ok(out)
+    Ok(scan)
 }
 
-fn push_geometry(out: &mut CpuCells, b: &LevelBlock, ilevel: usize, path: &Path) -> Result<()> {
-    let scale = (1u64 << ilevel) as f64; // cells per box length at this level
-    for ind in 0..TWOTONDIM {
-        let bits = [ind & 1, (ind >> 1) & 1, (ind >> 2) & 1];
-        for j in 0..b.ncache {
-            if !b.leaf[ind][j] {
-                continue;
-            }
-            let mut c = [0u32; 3];
-            for d in 0..3 {
-                // Oct centres sit at odd multiples of the cell size.
-                let u = b.xg[d][j] * scale;
-                let odd = u.round();
-                if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= scale || odd as u64 % 2 != 1 {
-                    return Err(inconsistent(
-                        path,
-                        format!("level {ilevel} oct centre {} is not on the level grid (expected an odd multiple of 2^-{ilevel} in (0, 1))", b.xg[d][j]),
-                    ));
-                }
-                c[d] = (odd as u32 - 1) + bits[d] as u32;
-            }
-            out.level.push(ilevel as u8);
-            out.ix.push(c[0]);
-            out.iy.push(c[1]);
-            out.iz.push(c[2]);
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn read_cell_vars(
+/// Walks the `(ilevel, ncache)` pairs and variable records of a hydro or
+/// gravity file, checking them against the AMR file and noting where the
+/// own domain's blocks start. Records are stepped over by their markers.
+fn scan_vars(
     r: &mut Records,
     path: &Path,
-    h: &AmrHeader,
-    blocks: &[LevelBlock],
-    icpu: usize,
+    scan: &CpuScan,
     nvar: usize,
-    wanted: &[usize],
     what: &str,
-) -> Result<Vec<Vec<f64>>> {
-    if let Some(&bad) = wanted.iter().find(|&&v| v >= nvar) {
-        return Err(inconsistent(
-            path,
-            format!(
-                "{what} variable {} requested, but the file holds {nvar}",
-                bad + 1
-            ),
-        ));
-    }
-    // Position of each variable in the request (usize::MAX: not wanted).
-    let mut slot = vec![usize::MAX; nvar];
-    for (k, &v) in wanted.iter().enumerate() {
-        slot[v] = k;
-    }
-    let leaves: usize = blocks.iter().map(|b| b.leaves).sum();
-    let mut cols: Vec<Vec<f64>> = (0..wanted.len())
-        .map(|_| Vec::with_capacity(leaves))
-        .collect();
+) -> Result<VarScan> {
+    let h = &scan.header;
     let ndom = h.ncpu + h.nboundary;
-    for (l, block) in blocks.iter().enumerate() {
+    let mut blocks = Vec::with_capacity(scan.levels.len());
+    for (l, level) in scan.levels.iter().enumerate() {
         let ilevel = l + 1;
+        let mut at = None;
         for idom in 1..=ndom {
             let lev = r.i32("ilevel")?;
             if lev as usize != ilevel {
@@ -496,28 +544,210 @@ fn read_cell_vars(
             if n == 0 {
                 continue;
             }
-            if idom != icpu {
-                for _ in 0..TWOTONDIM * nvar {
-                    r.skip_reals("ghost cell variable", n)?;
-                }
-                continue;
+            if idom == scan.icpu {
+                debug_assert_eq!(n, level.ncache);
+                at = Some((r.offset(), r.next_index()));
             }
-            for ind in 0..TWOTONDIM {
-                let leaf = &block.leaf[ind];
-                for &k in slot.iter() {
-                    if k == usize::MAX {
-                        r.skip_reals("cell variable", n)?;
-                        continue;
-                    }
-                    let col = &mut cols[k];
-                    r.reals_with("cell variable", n, |j, x| {
-                        if leaf[j] {
-                            col.push(x);
-                        }
-                    })?;
-                }
+            for _ in 0..TWOTONDIM * nvar {
+                r.skip_reals(
+                    if idom == scan.icpu {
+                        "cell variable"
+                    } else {
+                        "ghost cell variable"
+                    },
+                    n,
+                )?;
+            }
+        }
+        blocks.push(at);
+    }
+    Ok(VarScan { nvar, blocks })
+}
+
+/// Phase two: decodes the selected cells of one CPU into `out`, whose
+/// slices must all be `scan.len()` long (and one per requested variable).
+pub fn read_cpu_into(
+    files: &CpuFiles,
+    scan: &CpuScan,
+    req: &CellRequest,
+    out: CellSlices,
+) -> Result<()> {
+    let n = scan.len();
+    let amr_path = files.amr.path;
+    let CellSlices {
+        level,
+        ix,
+        iy,
+        iz,
+        mut hydro,
+        mut grav,
+    } = out;
+    if level.len() != n
+        || ix.len() != n
+        || iy.len() != n
+        || iz.len() != n
+        || hydro.len() != req.hydro_vars.len()
+        || grav.len() != req.grav_vars.len()
+        || hydro.iter().chain(grav.iter()).any(|s| s.len() != n)
+    {
+        return Err(inconsistent(
+            amr_path,
+            format!("output slices do not match the scan ({n} cells, {} hydro and {} gravity columns requested)", req.hydro_vars.len(), req.grav_vars.len()),
+        ));
+    }
+    let mut r = Records::new(amr_path, files.amr.data)?;
+    let mut k = 0;
+    for (l, lev) in scan.levels.iter().enumerate() {
+        if lev.count == 0 {
+            continue;
+        }
+        let ilevel = l + 1;
+        r.seek(lev.xg_at.0, lev.xg_at.1);
+        let xg = [
+            r.reals("xg(:,1)", lev.ncache)?,
+            r.reals("xg(:,2)", lev.ncache)?,
+            r.reals("xg(:,3)", lev.ncache)?,
+        ];
+        for ind in 0..TWOTONDIM {
+            let b = cell_bits(ind);
+            let sel = &lev.selected[ind * lev.ncache..(ind + 1) * lev.ncache];
+            for (j, _) in sel.iter().enumerate().filter(|(_, &s)| s) {
+                let o = oct_origin([xg[0][j], xg[1][j], xg[2][j]], ilevel, amr_path)?;
+                level[k] = ilevel as u8;
+                ix[k] = o[0] + b[0];
+                iy[k] = o[1] + b[1];
+                iz[k] = o[2] + b[2];
+                k += 1;
             }
         }
     }
-    Ok(cols)
+    if !req.hydro_vars.is_empty() {
+        let (Some(hf), Some(vs)) = (files.hydro, &scan.hydro) else {
+            return Err(inconsistent(
+                amr_path,
+                "hydro variables requested, but no hydro file was scanned".into(),
+            ));
+        };
+        read_vars(
+            hf.data,
+            hf.path,
+            scan,
+            vs,
+            &req.hydro_vars,
+            &mut hydro,
+            "hydro",
+        )?;
+    }
+    if !req.grav_vars.is_empty() {
+        let (Some(gf), Some(vs)) = (files.grav, &scan.grav) else {
+            return Err(inconsistent(
+                amr_path,
+                "gravity variables requested, but no grav file was scanned".into(),
+            ));
+        };
+        read_vars(
+            gf.data,
+            gf.path,
+            scan,
+            vs,
+            &req.grav_vars,
+            &mut grav,
+            "gravity",
+        )?;
+    }
+    Ok(())
+}
+
+fn read_vars(
+    data: &[u8],
+    path: &Path,
+    scan: &CpuScan,
+    vs: &VarScan,
+    wanted: &[usize],
+    cols: &mut [&mut [f64]],
+    what: &str,
+) -> Result<()> {
+    if let Some(&bad) = wanted.iter().find(|&&v| v >= vs.nvar) {
+        return Err(inconsistent(
+            path,
+            format!(
+                "{what} variable {} requested, but the file holds {}",
+                bad + 1,
+                vs.nvar
+            ),
+        ));
+    }
+    // Position of each file variable in the request (usize::MAX: skip).
+    let mut slot = vec![usize::MAX; vs.nvar];
+    for (c, &v) in wanted.iter().enumerate() {
+        slot[v] = c;
+    }
+    let mut r = Records::new(path, data)?;
+    let mut k = 0;
+    for (lev, at) in scan.levels.iter().zip(&vs.blocks) {
+        if lev.count == 0 {
+            continue;
+        }
+        let Some((offset, index)) = *at else {
+            return Err(inconsistent(
+                path,
+                format!("{what} file has no block for the octs of the amr file"),
+            ));
+        };
+        // A positioned read: jump to the own block, then walk its 8 × nvar
+        // records in file order (cell-major, then variable).
+        r.seek(offset, index);
+        let n = lev.ncache;
+        for ind in 0..TWOTONDIM {
+            let sel = &lev.selected[ind * n..(ind + 1) * n];
+            let mut here = 0;
+            for &c in &slot {
+                if c == usize::MAX {
+                    r.skip("cell variable")?;
+                    continue;
+                }
+                let col = &mut *cols[c];
+                let mut kk = k;
+                r.reals_with("cell variable", n, |j, x| {
+                    if sel[j] {
+                        col[kk] = x;
+                        kk += 1;
+                    }
+                })?;
+                here = kk - k;
+            }
+            k += if wanted.is_empty() { 0 } else { here };
+        }
+    }
+    Ok(())
+}
+
+/// Reads the selected leaf cells of one CPU into fresh columns: a
+/// [`scan_cpu`] followed by [`read_cpu_into`].
+pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
+    let scan = scan_cpu(files, req)?;
+    let n = scan.len();
+    let mut out = CpuCells {
+        level: vec![0; n],
+        ix: vec![0; n],
+        iy: vec![0; n],
+        iz: vec![0; n],
+        hydro: vec![vec![0.0; n]; req.hydro_vars.len()],
+        grav: vec![vec![0.0; n]; req.grav_vars.len()],
+        gamma: scan.gamma,
+    };
+    read_cpu_into(
+        files,
+        &scan,
+        req,
+        CellSlices {
+            level: &mut out.level,
+            ix: &mut out.ix,
+            iy: &mut out.iy,
+            iz: &mut out.iz,
+            hydro: out.hydro.iter_mut().map(|c| c.as_mut_slice()).collect(),
+            grav: out.grav.iter_mut().map(|c| c.as_mut_slice()).collect(),
+        },
+    )?;
+    Ok(out)
 }

@@ -75,6 +75,33 @@ impl<'a> Records<'a> {
         self.pos
     }
 
+    /// Moves the cursor to byte `offset`, where record `index + 1` starts
+    /// (an offset and index taken earlier from [`Records::offset`] and
+    /// [`Records::next_index`] on the same bytes): a positioned read.
+    pub fn seek(&mut self, offset: usize, next_index: usize) {
+        self.pos = offset.min(self.data.len());
+        self.index = next_index.saturating_sub(1);
+    }
+
+    /// A record of exactly `count` values of `size` bytes each, as raw
+    /// bytes in the file's byte order.
+    pub fn fixed(&mut self, what: &str, count: usize, size: usize) -> Result<&'a [u8]> {
+        let at = self.pos;
+        let rec = self.next(what)?;
+        if Some(rec.len()) != count.checked_mul(size) {
+            return Err(self.consumed_error(
+                what,
+                at,
+                format!(
+                    "record is {} bytes, expected {} ({count} values of {size} bytes)",
+                    rec.len(),
+                    count.saturating_mul(size)
+                ),
+            ));
+        }
+        Ok(rec)
+    }
+
     /// Whether every byte has been consumed.
     pub fn at_end(&self) -> bool {
         self.pos == self.data.len()

@@ -6,9 +6,14 @@
 //! gives an [`Error`] naming the file, the record or line, and what was
 //! expected.
 //!
-//! Status: info files, hydro descriptors (v0, v1), and the AMR, hydro and
-//! gravity files of 3D outputs are read. Particles, sinks, Hilbert CPU
-//! selection, the snapshot writer and VTK output are not written yet.
+//! Reading: info files, descriptors (v0, v1), the AMR, hydro and gravity
+//! files of 3D outputs (two-phase: [`cpu::scan_cpu`] then
+//! [`cpu::read_cpu_into`] into caller-owned slices), particles (new format
+//! with descriptor, old format by record lengths), sinks (CSV), and the
+//! Hilbert choice of CPU files for a region ([`hilbert`]).
+//!
+//! Writing: synthetic RAMSES outputs ([`writer`]) and VTK XML files
+//! ([`vtk`]).
 
 #![warn(missing_docs)]
 
@@ -16,10 +21,15 @@ pub mod cpu;
 pub mod descriptor;
 mod error;
 pub mod fortran;
+pub mod hilbert;
 pub mod info;
+pub mod particles;
+pub mod sink;
 mod snapshot;
 
-pub use cpu::{CellRequest, CpuCells};
+pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan};
 pub use error::{Error, Result};
 pub use info::Info;
+pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};
+pub use sink::Sinks;
 pub use snapshot::Snapshot;

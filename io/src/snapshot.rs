@@ -1,10 +1,17 @@
 //! A RAMSES output folder: what it holds and where its files are.
 
-use crate::cpu::{read_cpu_cells, CellRequest, CpuCells, CpuFiles, FileBytes};
+use crate::cpu::{
+    read_amr_header, read_cpu_cells, read_cpu_into, scan_cpu, CellRequest, CellSlices, CpuCells,
+    CpuFiles, CpuScan, FileBytes,
+};
 use crate::descriptor::{parse_descriptor, Field};
 use crate::error::{io_err, Error, Result};
 use crate::fortran::Records;
 use crate::info::Info;
+use crate::particles::{
+    part_count, read_layout, read_particles_into, ColumnKind, PartColumn, PartLayout,
+};
+use crate::sink::Sinks;
 use std::path::{Path, PathBuf};
 
 /// An opened `output_NNNNN/` folder.
@@ -22,6 +29,10 @@ pub struct Snapshot {
     pub grav_fields: Vec<String>,
     /// Whether `part_NNNNN.out00001` exists.
     pub has_particles: bool,
+    /// Particle fields, when there are particle files.
+    pub part_layout: Option<PartLayout>,
+    /// Whether `sink_NNNNN.csv` exists.
+    pub has_sinks: bool,
 }
 
 /// A file's bytes, memory-mapped: no copy, and no fresh pages to zero.
@@ -93,6 +104,8 @@ impl Snapshot {
             hydro_fields: Vec::new(),
             grav_fields: Vec::new(),
             has_particles: false,
+            part_layout: None,
+            has_sinks: false,
         };
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
@@ -140,7 +153,12 @@ impl Snapshot {
                 n => (1..=n).map(|i| format!("grav_var_{i}")).collect(),
             };
         }
-        snap.has_particles = snap.file("part", 1).is_file();
+        let part1 = snap.file("part", 1);
+        snap.has_particles = part1.is_file();
+        if snap.has_particles {
+            snap.part_layout = Some(read_layout(dir, &part1)?);
+        }
+        snap.has_sinks = snap.sink_file().is_file();
         Ok(snap)
     }
 
@@ -166,8 +184,22 @@ impl Snapshot {
         self.grav_fields.iter().position(|f| f == name)
     }
 
-    /// Reads the leaf cells of CPU `icpu` (1-based).
-    pub fn read_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuCells> {
+    /// Maps the files of CPU `icpu` that `req` needs and runs `f` on them.
+    fn with_cpu_files<T>(
+        &self,
+        icpu: usize,
+        req: &CellRequest,
+        f: impl FnOnce(&CpuFiles) -> Result<T>,
+    ) -> Result<T> {
+        if icpu == 0 || icpu > self.info.ncpu {
+            return Err(Error::Inconsistent {
+                path: self.dir.clone(),
+                problem: format!(
+                    "CPU {icpu} requested, the output has 1..={}",
+                    self.info.ncpu
+                ),
+            });
+        }
         let amr_path = self.file("amr", icpu);
         let amr = map_file(&amr_path)?;
         let hydro_path = self.file("hydro", icpu);
@@ -182,25 +214,141 @@ impl Snapshot {
         } else {
             Some(map_file(&grav_path)?)
         };
-        let cells = read_cpu_cells(
-            &CpuFiles {
-                icpu,
-                amr: FileBytes {
-                    path: &amr_path,
-                    data: &amr,
-                },
-                hydro: hydro.as_deref().map(|data| FileBytes {
-                    path: &hydro_path,
-                    data,
-                }),
-                grav: grav.as_deref().map(|data| FileBytes {
-                    path: &grav_path,
-                    data,
-                }),
+        f(&CpuFiles {
+            icpu,
+            amr: FileBytes {
+                path: &amr_path,
+                data: &amr,
             },
-            req,
-        )?;
-        Ok(cells)
+            hydro: hydro.as_deref().map(|data| FileBytes {
+                path: &hydro_path,
+                data,
+            }),
+            grav: grav.as_deref().map(|data| FileBytes {
+                path: &grav_path,
+                data,
+            }),
+        })
+    }
+
+    /// Reads the leaf cells of CPU `icpu` (1-based) into fresh columns.
+    pub fn read_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuCells> {
+        self.with_cpu_files(icpu, req, |files| read_cpu_cells(files, req))
+    }
+
+    /// Phase one of a two-phase read: counts the cells of CPU `icpu` that
+    /// `req` selects and notes where their blocks are.
+    pub fn scan_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuScan> {
+        self.with_cpu_files(icpu, req, |files| scan_cpu(files, req))
+    }
+
+    /// Phase two: decodes the cells found by `scan` into caller-owned
+    /// slices of exactly `scan.len()` values each.
+    pub fn read_cpu_into(&self, scan: &CpuScan, req: &CellRequest, out: CellSlices) -> Result<()> {
+        self.with_cpu_files(scan.icpu, req, |files| read_cpu_into(files, scan, req, out))
+    }
+
+    /// The exact Hilbert bound keys (`ncpu + 1` values) from the header of
+    /// `amr_NNNNN.out00001`, or `None` when the ordering is not Hilbert.
+    pub fn bound_keys(&self) -> Result<Option<Vec<u128>>> {
+        if !matches!(self.info.ordering, crate::info::Ordering::Hilbert { .. }) {
+            return Ok(None);
+        }
+        let path = self.file("amr", 1);
+        let amr = map_file(&path)?;
+        let mut r = Records::new(&path, &amr)?;
+        Ok(read_amr_header(&mut r, &path)?.bound_keys)
+    }
+
+    /// The CPU files (1-based) that can hold cells or particles in the box
+    /// `[lo, hi]` (box units): every CPU unless the ordering is Hilbert.
+    /// A superset; filter by position afterwards.
+    pub fn cpus_for_region(&self, lo: [f64; 3], hi: [f64; 3]) -> Result<Vec<usize>> {
+        match self.bound_keys()? {
+            Some(keys) => Ok(crate::hilbert::cpus_for_region(
+                &keys,
+                self.info.levelmax,
+                self.info.levelmin,
+                lo,
+                hi,
+            )),
+            None => Ok((1..=self.info.ncpu).collect()),
+        }
+    }
+
+    /// The particle layout, or an error naming the missing files.
+    pub fn particle_layout(&self) -> Result<&PartLayout> {
+        self.part_layout
+            .as_ref()
+            .ok_or_else(|| Error::Inconsistent {
+                path: self.file("part", 1),
+                problem: "no particle files in this output".into(),
+            })
+    }
+
+    /// Phase one for particles: how many particles CPU `icpu` holds.
+    pub fn part_count(&self, icpu: usize) -> Result<usize> {
+        let path = self.file("part", icpu);
+        let data = map_file(&path)?;
+        part_count(&path, &data)
+    }
+
+    /// Phase two: the fields `wanted` (layout indices) of CPU `icpu` into
+    /// caller-owned columns of [`Snapshot::part_count`] values each.
+    pub fn read_particles_into(
+        &self,
+        icpu: usize,
+        wanted: &[usize],
+        out: Vec<crate::particles::PartColumnMut>,
+    ) -> Result<()> {
+        let layout = self.particle_layout()?;
+        let path = self.file("part", icpu);
+        let data = map_file(&path)?;
+        read_particles_into(&path, &data, layout, wanted, out)
+    }
+
+    /// The fields `wanted` of CPU `icpu`, as fresh columns.
+    pub fn read_particles(&self, icpu: usize, wanted: &[usize]) -> Result<Vec<PartColumn>> {
+        let layout = self.particle_layout()?;
+        let n = self.part_count(icpu)?;
+        let mut cols: Vec<PartColumn> = wanted
+            .iter()
+            .map(|&f| {
+                let kind = layout
+                    .fields
+                    .get(f)
+                    .map(|f| f.kind.column())
+                    .unwrap_or(ColumnKind::F64);
+                PartColumn::zeros(kind, n)
+            })
+            .collect();
+        self.read_particles_into(icpu, wanted, cols.iter_mut().map(|c| c.as_mut()).collect())?;
+        Ok(cols)
+    }
+
+    /// `sink_NNNNN.csv`.
+    pub fn sink_file(&self) -> PathBuf {
+        self.dir.join(format!("sink_{:05}.csv", self.iout))
+    }
+
+    /// The sinks (empty when the output has no sink file).
+    pub fn sinks(&self) -> Result<Sinks> {
+        let p = self.sink_file();
+        if p.is_file() {
+            Sinks::read(&p)
+        } else {
+            Ok(Sinks::default())
+        }
+    }
+
+    /// `header_NNNNN.txt`, parsed, when present.
+    pub fn part_header_text(&self) -> Result<Option<crate::particles::PartHeaderText>> {
+        let p = self.dir.join(format!("header_{:05}.txt", self.iout));
+        if !p.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
+        crate::particles::parse_part_header_text(&p, &text).map(Some)
     }
 }
 
