@@ -26,6 +26,7 @@ pub mod info;
 pub mod particles;
 pub mod sink;
 mod snapshot;
+pub mod writer;
 
 pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan};
 pub use error::{Error, Result};
@@ -33,3 +34,4 @@ pub use info::Info;
 pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};
 pub use sink::Sinks;
 pub use snapshot::Snapshot;
+pub use writer::{SynthPlan, SynthSpec};

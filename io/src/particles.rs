@@ -268,15 +268,17 @@ pub fn part_layout(
             (true, 8, _) => PartKind::I64,
             (false, 8, _) => PartKind::F64,
             (false, 4, _) => PartKind::F32,
-            _ => return Err(fmt_err(
-                sample_path,
-                format!(
+            _ => {
+                return Err(fmt_err(
+                    sample_path,
+                    format!(
                     "field record {} ({}) is {len} bytes for {} particles, not 4 or 8 bytes each",
                     i + 1,
                     names[i],
                     h.npart
                 ),
-            )),
+                ))
+            }
         };
         fields.push(PartField {
             name: names[i].to_string(),

@@ -1,0 +1,37 @@
+//! Writes a synthetic output: `synth DIR [ncpu levelmin levelmax]`, and
+//! prints its size and the time taken.
+use amrkit_io::{SynthPlan, SynthSpec};
+use std::time::Instant;
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let dir = std::path::PathBuf::from(a.get(1).map(String::as_str).unwrap_or("synth-out"));
+    let num = |i: usize, d: u32| a.get(i).map_or(d, |v| v.parse().unwrap());
+    let spec = SynthSpec {
+        ncpu: num(2, 8) as usize,
+        levelmin: num(3, 6),
+        levelmax: num(4, 9),
+        ..SynthSpec::default()
+    };
+    let t = Instant::now();
+    let plan = SynthPlan::new(spec).unwrap();
+    let built = t.elapsed();
+    let out = plan.output_dir(&dir);
+    plan.write(&out).unwrap();
+    let bytes: u64 = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let leaves = plan.leaf_cells_per_level();
+    println!(
+        "{}: {} leaf cells {:?}, {} octs, {:.1} MB, build {:.2?}, total {:.2?} ({:.0} MB/s)",
+        out.display(),
+        leaves.iter().sum::<usize>(),
+        leaves,
+        plan.total_octs(),
+        bytes as f64 / 1e6,
+        built,
+        t.elapsed(),
+        bytes as f64 / 1e6 / t.elapsed().as_secs_f64()
+    );
+}
