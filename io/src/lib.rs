@@ -26,6 +26,7 @@ pub mod info;
 pub mod particles;
 pub mod sink;
 mod snapshot;
+pub mod vtk;
 pub mod writer;
 
 pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan};

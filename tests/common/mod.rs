@@ -91,3 +91,48 @@ pub fn close(got: f64, want: f64, rel: f64, range: f64) -> bool {
     let d = (got - want).abs();
     d <= rel * want.abs() || d <= rel * range.abs()
 }
+
+/// A Python interpreter with the `vtk` package: `AMRKIT_VTK_PYTHON`, or the
+/// venv `.ci/run` creates in `target/vtk-venv`. `None` (reason printed)
+/// when there is none; under `CI=true` that is a failure.
+pub fn vtk_python() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates: Vec<PathBuf> = std::env::var_os("AMRKIT_VTK_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join("target/vtk-venv/bin/python")])
+        .collect();
+    for c in &candidates {
+        let ok = std::process::Command::new(c)
+            .args(["-c", "import vtk"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(c.clone());
+        }
+    }
+    let msg = format!(
+        "no Python with the `vtk` package (looked at {candidates:?}; `.ci/run` creates target/vtk-venv)"
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}: required under CI=true");
+    }
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// Summaries of VTK files by the real VTK library (tests/support/vtk_summary.py).
+pub fn vtk_summary(python: &std::path::Path, files: &[PathBuf]) -> serde_json::Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/vtk_summary.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args(files)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "vtk_summary failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json from vtk_summary")
+}
