@@ -44,7 +44,12 @@ fn two_hexes(zlib: bool) -> UnstructuredGrid {
         ],
         cell_data: vec![
             encode("density", 1, Values::F64(&big), zlib),
-            encode("velocity", 3, Values::F64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), zlib),
+            encode(
+                "velocity",
+                3,
+                Values::F64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+                zlib,
+            ),
             encode("level", 1, Values::U8(&[3, 4]), zlib),
         ],
         point_data: vec![],
@@ -117,8 +122,13 @@ fn large_zlib_arrays_span_several_blocks() {
     let mut files = Vec::new();
     for zlib in [false, true] {
         let path = tmp.path().join(format!("parts_{zlib}.vtu"));
-        write_points_vtu(&path, &pts, vec![encode("mass", 1, Values::F64(&mass), zlib)], zlib)
-            .unwrap();
+        write_points_vtu(
+            &path,
+            &pts,
+            vec![encode("mass", 1, Values::F64(&mass), zlib)],
+            zlib,
+        )
+        .unwrap();
         files.push(path);
     }
     let sum = common::vtk_summary(&py, &files);

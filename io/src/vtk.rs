@@ -84,7 +84,8 @@ pub fn encode(name: &str, components: usize, values: Values, zlib: bool) -> Enco
             z.write_all(chunk).expect("writing to memory");
             parts.push(z.finish().expect("writing to memory"));
         }
-        let mut b = Vec::with_capacity(8 * (3 + nblocks) + parts.iter().map(Vec::len).sum::<usize>());
+        let mut b =
+            Vec::with_capacity(8 * (3 + nblocks) + parts.iter().map(Vec::len).sum::<usize>());
         b.extend((nblocks as u64).to_le_bytes());
         b.extend((ZLIB_BLOCK as u64).to_le_bytes());
         b.extend((last as u64).to_le_bytes());

@@ -1,8 +1,28 @@
 //! `amrkit-kernels`: analysis of RAMSES outputs on the amrkit pool.
 //!
-//! Not written yet (issue 4): load, select, derive, project and export
-//! kernels built on `amrkit-io`'s per-file reads and `amrkit-pool`'s
-//! `max_threads`-capped parallel calls.
+//! Joins `amrkit-io` (per-file reads and writes) and `amrkit-pool`
+//! (`max_threads`-capped parallel calls): [`load`] (MERA's `gethydro`,
+//! `getgravity`, `getparticles`), [`derive`] (derived variables, sums and
+//! weighted means), [`project`] (projections of cells and particles) and
+//! [`export`] (VTK). Every kernel takes an [`Exec`]: the pool, a
+//! `max_threads` cap and a progress observer.
+
+#![warn(missing_docs)]
+
+pub mod derive;
+mod error;
+pub mod exec;
+pub mod export;
+pub mod load;
+pub mod project;
+pub mod select;
+pub mod units;
+
+pub use error::{KernelError, Result};
+pub use exec::{Exec, Progress};
+pub use load::{load_cells, load_gravity, load_hydro, load_particles, CellTable, ParticleTable};
+pub use select::{Region, Selection};
+pub use units::{Quantity, Units};
 
 /// The README's examples (which use both the pool and the reader),
 /// compiled and run as doctests.

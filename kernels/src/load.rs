@@ -1,0 +1,488 @@
+//! Loading cells and particles in parallel over CPU files.
+//!
+//! Two phases, as `amrkit-io` offers them: every CPU file is scanned (in
+//! parallel) to count its selected cells; the final columns are allocated
+//! once; each file job then decodes straight into its own disjoint slice of
+//! those columns. No per-thread vectors, no concatenation, no copy of the
+//! table. Files differ a lot in size, so each file is its own task and idle
+//! workers steal them.
+
+use crate::error::{KernelError, Result};
+use crate::exec::Exec;
+use crate::select::Selection;
+use crate::units::Units;
+use amrkit_io::cpu::{CellRequest, CellSlices, CpuScan};
+use amrkit_io::particles::{ColumnKind, PartColumn, PartColumnMut};
+use amrkit_io::Snapshot;
+
+/// Leaf cells as columns (struct of arrays). Cell `k` is at level
+/// `level[k]` with integer coordinates `(ix, iy, iz)[k]` on that level's
+/// grid: its centre is `(i + ½)·2^-level` in box units.
+#[derive(Clone, Debug, Default)]
+pub struct CellTable {
+    /// Units of the output.
+    pub units: Units,
+    /// Adiabatic index (hydro header), if hydro was read.
+    pub gamma: Option<f64>,
+    /// Level of each cell.
+    pub level: Vec<u8>,
+    /// Integer x.
+    pub ix: Vec<u32>,
+    /// Integer y.
+    pub iy: Vec<u32>,
+    /// Integer z.
+    pub iz: Vec<u32>,
+    /// Variable names (RAMSES names), one per column.
+    pub names: Vec<String>,
+    /// Variable columns.
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl Default for Units {
+    fn default() -> Self {
+        Units {
+            unit_l: 1.0,
+            unit_d: 1.0,
+            unit_t: 1.0,
+            boxlen: 1.0,
+        }
+    }
+}
+
+impl CellTable {
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.level.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.level.is_empty()
+    }
+
+    /// A column by RAMSES name.
+    pub fn column(&self, name: &str) -> Result<&[f64]> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.columns[i].as_slice())
+            .ok_or_else(|| KernelError::NoVariable {
+                name: name.into(),
+                available: self.names.join(", "),
+            })
+    }
+
+    /// Cell size of cell `k` in box units.
+    #[inline]
+    pub fn dx_box(&self, k: usize) -> f64 {
+        1.0 / (1u64 << self.level[k]) as f64
+    }
+
+    /// Centre of cell `k` in box units.
+    #[inline]
+    pub fn centre_box(&self, k: usize) -> [f64; 3] {
+        let dx = self.dx_box(k);
+        [
+            (self.ix[k] as f64 + 0.5) * dx,
+            (self.iy[k] as f64 + 0.5) * dx,
+            (self.iz[k] as f64 + 0.5) * dx,
+        ]
+    }
+
+    /// Volume of cell `k` in code units.
+    #[inline]
+    pub fn volume(&self, k: usize) -> f64 {
+        (self.dx_box(k) * self.units.boxlen).powi(3)
+    }
+
+    /// Cells per level (index 0 is level 0).
+    pub fn cells_per_level(&self) -> Vec<usize> {
+        let mut n = vec![0usize; 1 + self.level.iter().copied().max().unwrap_or(0) as usize];
+        for &l in &self.level {
+            n[l as usize] += 1;
+        }
+        n
+    }
+
+    /// Keeps only the cells for which `keep(k)` holds (all columns).
+    pub fn retain(&mut self, keep: impl Fn(&CellTable, usize) -> bool) {
+        let flags: Vec<bool> = (0..self.len()).map(|k| keep(self, k)).collect();
+        fn compact<T: Copy>(v: &mut Vec<T>, flags: &[bool]) {
+            let mut w = 0;
+            for r in 0..v.len() {
+                if flags[r] {
+                    v[w] = v[r];
+                    w += 1;
+                }
+            }
+            v.truncate(w);
+        }
+        compact(&mut self.level, &flags);
+        compact(&mut self.ix, &flags);
+        compact(&mut self.iy, &flags);
+        compact(&mut self.iz, &flags);
+        for c in &mut self.columns {
+            compact(c, &flags);
+        }
+    }
+}
+
+fn lookup(names: &[String], want: &[&str], what: &str) -> Result<Vec<usize>> {
+    want.iter()
+        .map(|w| {
+            names
+                .iter()
+                .position(|n| n == w)
+                .ok_or_else(|| KernelError::NoVariable {
+                    name: w.to_string(),
+                    available: format!("{what}: {}", names.join(", ")),
+                })
+        })
+        .collect()
+}
+
+/// The CPU files and the io request for a selection.
+fn plan(snap: &Snapshot, sel: &Selection) -> Result<(Vec<usize>, Option<([f64; 3], [f64; 3])>)> {
+    match &sel.region {
+        None => Ok(((1..=snap.info.ncpu).collect(), None)),
+        Some(r) => {
+            let (lo, hi) = r.bounds();
+            Ok((snap.cpus_for_region(lo, hi)?, Some((lo, hi))))
+        }
+    }
+}
+
+/// Loads leaf cells with the hydro variables `hydro` and gravity variables
+/// `grav` (RAMSES names; see [`Snapshot::hydro_fields`]).
+pub fn load_cells(
+    snap: &Snapshot,
+    sel: &Selection,
+    hydro: &[&str],
+    grav: &[&str],
+    exec: &Exec,
+) -> Result<CellTable> {
+    load_cells_on(snap, None, sel, hydro, grav, exec)
+}
+
+/// [`load_cells`] restricted to the CPU files `only` (1-based), e.g. one
+/// file at a time for streaming kernels.
+pub fn load_cells_on(
+    snap: &Snapshot,
+    only: Option<&[usize]>,
+    sel: &Selection,
+    hydro: &[&str],
+    grav: &[&str],
+    exec: &Exec,
+) -> Result<CellTable> {
+    let hnames: Vec<String> = snap.hydro_fields.iter().map(|f| f.name.clone()).collect();
+    let req = CellRequest {
+        lmax: sel.lmax.unwrap_or(snap.info.levelmax),
+        region: None,
+        hydro_vars: lookup(&hnames, hydro, "hydro")?,
+        grav_vars: lookup(&snap.grav_fields, grav, "gravity")?,
+    };
+    let (mut cpus, bbox) = plan(snap, sel)?;
+    if let Some(only) = only {
+        cpus.retain(|c| only.contains(c));
+    }
+    let req = CellRequest {
+        region: bbox,
+        ..req
+    };
+    exec.start("scan", cpus.len() as u64);
+    let scans: Vec<amrkit_io::Result<CpuScan>> = exec.par().min_chunk(1).map(&cpus, |&icpu| {
+        let s = snap.scan_cpu(icpu, &req);
+        exec.advance(1);
+        s
+    });
+    exec.finish();
+    let scans = scans.into_iter().collect::<amrkit_io::Result<Vec<_>>>()?;
+    let total: usize = scans.iter().map(CpuScan::len).sum();
+    let (nh, ng) = (req.hydro_vars.len(), req.grav_vars.len());
+    let mut t = CellTable {
+        units: Units::from_info(&snap.info),
+        gamma: scans.iter().find_map(|s| s.gamma),
+        level: vec![0; total],
+        ix: vec![0; total],
+        iy: vec![0; total],
+        iz: vec![0; total],
+        names: hydro.iter().chain(grav).map(|s| s.to_string()).collect(),
+        columns: vec![vec![0.0; total]; nh + ng],
+    };
+    {
+        // Carve every column into one disjoint slice per CPU file.
+        struct Job<'a> {
+            scan: &'a CpuScan,
+            level: &'a mut [u8],
+            ix: &'a mut [u32],
+            iy: &'a mut [u32],
+            iz: &'a mut [u32],
+            vars: Vec<&'a mut [f64]>,
+            result: amrkit_io::Result<()>,
+        }
+        let mut level: &mut [u8] = &mut t.level;
+        let mut ix: &mut [u32] = &mut t.ix;
+        let mut iy: &mut [u32] = &mut t.iy;
+        let mut iz: &mut [u32] = &mut t.iz;
+        let mut vars: Vec<&mut [f64]> = t.columns.iter_mut().map(|c| c.as_mut_slice()).collect();
+        let mut jobs = Vec::with_capacity(scans.len());
+        for scan in &scans {
+            let n = scan.len();
+            let (a, rest) = std::mem::take(&mut level).split_at_mut(n);
+            level = rest;
+            let (bx, rest) = std::mem::take(&mut ix).split_at_mut(n);
+            ix = rest;
+            let (by, rest) = std::mem::take(&mut iy).split_at_mut(n);
+            iy = rest;
+            let (bz, rest) = std::mem::take(&mut iz).split_at_mut(n);
+            iz = rest;
+            let mut mine = Vec::with_capacity(vars.len());
+            for v in vars.iter_mut() {
+                let (head, rest) = std::mem::take(v).split_at_mut(n);
+                *v = rest;
+                mine.push(head);
+            }
+            jobs.push(Job {
+                scan,
+                level: a,
+                ix: bx,
+                iy: by,
+                iz: bz,
+                vars: mine,
+                result: Ok(()),
+            });
+        }
+        exec.start("load", total as u64);
+        exec.par().min_chunk(1).for_each_mut(&mut jobs, |job| {
+            let mut vars = job.vars.iter_mut().map(|s| &mut **s);
+            let hydro: Vec<&mut [f64]> = vars.by_ref().take(nh).collect();
+            let grav: Vec<&mut [f64]> = vars.collect();
+            job.result = snap.read_cpu_into(
+                job.scan,
+                &req,
+                CellSlices {
+                    level: job.level,
+                    ix: job.ix,
+                    iy: job.iy,
+                    iz: job.iz,
+                    hydro,
+                    grav,
+                },
+            );
+            exec.advance(job.scan.len() as u64);
+        });
+        exec.finish();
+        for j in jobs {
+            j.result?;
+        }
+    }
+    if let Some(r) = sel.region.filter(|r| !r.is_box()) {
+        t.retain(|t, k| r.contains(t.centre_box(k)));
+    }
+    Ok(t)
+}
+
+/// Loads hydro variables (MERA's `gethydro`). An empty list loads all.
+pub fn load_hydro(
+    snap: &Snapshot,
+    sel: &Selection,
+    vars: &[&str],
+    exec: &Exec,
+) -> Result<CellTable> {
+    let all: Vec<&str> = snap.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+    load_cells(
+        snap,
+        sel,
+        if vars.is_empty() { &all } else { vars },
+        &[],
+        exec,
+    )
+}
+
+/// Loads gravity variables (MERA's `getgravity`). An empty list loads all.
+pub fn load_gravity(
+    snap: &Snapshot,
+    sel: &Selection,
+    vars: &[&str],
+    exec: &Exec,
+) -> Result<CellTable> {
+    let all: Vec<&str> = snap.grav_fields.iter().map(String::as_str).collect();
+    load_cells(
+        snap,
+        sel,
+        &[],
+        if vars.is_empty() { &all } else { vars },
+        exec,
+    )
+}
+
+/// Particles as columns, one per loaded field (positions in code units).
+#[derive(Clone, Debug, Default)]
+pub struct ParticleTable {
+    /// Units of the output.
+    pub units: Units,
+    /// Field names.
+    pub names: Vec<String>,
+    /// Field columns.
+    pub columns: Vec<PartColumn>,
+}
+
+impl ParticleTable {
+    /// Number of particles.
+    pub fn len(&self) -> usize {
+        self.columns.first().map_or(0, PartColumn::len)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Result<&PartColumn> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
+            .ok_or_else(|| KernelError::NoVariable {
+                name: name.into(),
+                available: self.names.join(", "),
+            })
+    }
+
+    /// A real column by name.
+    pub fn reals(&self, name: &str) -> Result<&[f64]> {
+        match self.column(name)? {
+            PartColumn::F64(v) => Ok(v),
+            _ => Err(KernelError::Invalid(format!(
+                "particle field {name} is not real"
+            ))),
+        }
+    }
+
+    /// The family codes (`family` field).
+    pub fn families(&self) -> Result<&[i8]> {
+        match self.column("family")? {
+            PartColumn::I8(v) => Ok(v),
+            _ => Err(KernelError::Invalid(
+                "particle field family is not int8".into(),
+            )),
+        }
+    }
+}
+
+/// Loads particle fields (MERA's `getparticles`). An empty list loads all
+/// fields. Positions (`position_*`) are always loaded when a region is set.
+pub fn load_particles(
+    snap: &Snapshot,
+    sel: &Selection,
+    fields: &[&str],
+    exec: &Exec,
+) -> Result<ParticleTable> {
+    let layout = snap.particle_layout()?;
+    let names: Vec<String> = layout.fields.iter().map(|f| f.name.clone()).collect();
+    let mut want: Vec<&str> = if fields.is_empty() {
+        names.iter().map(String::as_str).collect()
+    } else {
+        fields.to_vec()
+    };
+    if sel.region.is_some() {
+        for p in ["position_x", "position_y", "position_z"] {
+            if !want.contains(&p) {
+                want.push(p);
+            }
+        }
+    }
+    let idx = lookup(&names, &want, "particles")?;
+    let (cpus, _) = plan(snap, sel)?;
+    let counts: Vec<amrkit_io::Result<usize>> =
+        exec.par().min_chunk(1).map(&cpus, |&i| snap.part_count(i));
+    let counts = counts.into_iter().collect::<amrkit_io::Result<Vec<_>>>()?;
+    let total: usize = counts.iter().sum();
+    let kinds: Vec<ColumnKind> = idx
+        .iter()
+        .map(|&i| layout.fields[i].kind.column())
+        .collect();
+    let mut columns: Vec<PartColumn> = kinds.iter().map(|&k| PartColumn::zeros(k, total)).collect();
+    {
+        struct Job<'a> {
+            icpu: usize,
+            cols: Vec<PartColumnMut<'a>>,
+            result: amrkit_io::Result<()>,
+        }
+        let mut rest: Vec<PartColumnMut> = columns.iter_mut().map(|c| c.as_mut()).collect();
+        let mut jobs = Vec::new();
+        for (&icpu, &n) in cpus.iter().zip(&counts) {
+            let mut mine = Vec::new();
+            for r in rest.iter_mut() {
+                let (head, tail) = match std::mem::replace(r, PartColumnMut::I8(&mut [])) {
+                    PartColumnMut::F64(s) => {
+                        let (a, b) = s.split_at_mut(n);
+                        (PartColumnMut::F64(a), PartColumnMut::F64(b))
+                    }
+                    PartColumnMut::I64(s) => {
+                        let (a, b) = s.split_at_mut(n);
+                        (PartColumnMut::I64(a), PartColumnMut::I64(b))
+                    }
+                    PartColumnMut::I8(s) => {
+                        let (a, b) = s.split_at_mut(n);
+                        (PartColumnMut::I8(a), PartColumnMut::I8(b))
+                    }
+                };
+                *r = tail;
+                mine.push(head);
+            }
+            jobs.push(Job {
+                icpu,
+                cols: mine,
+                result: Ok(()),
+            });
+        }
+        exec.start("particles", cpus.len() as u64);
+        exec.par().min_chunk(1).for_each_mut(&mut jobs, |job| {
+            let cols = std::mem::take(&mut job.cols);
+            job.result = snap.read_particles_into(job.icpu, &idx, cols);
+            exec.advance(1);
+        });
+        exec.finish();
+        for j in jobs {
+            j.result?;
+        }
+    }
+    let mut t = ParticleTable {
+        units: Units::from_info(&snap.info),
+        names: want.iter().map(|s| s.to_string()).collect(),
+        columns,
+    };
+    if let Some(r) = sel.region {
+        let b = snap.info.boxlen;
+        let keep: Vec<bool> = {
+            let (x, y, z) = (
+                t.reals("position_x")?,
+                t.reals("position_y")?,
+                t.reals("position_z")?,
+            );
+            (0..t.len())
+                .map(|k| r.contains([x[k] / b, y[k] / b, z[k] / b]))
+                .collect()
+        };
+        for c in &mut t.columns {
+            fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+                let mut w = 0;
+                for r in 0..v.len() {
+                    if keep[r] {
+                        v[w] = v[r];
+                        w += 1;
+                    }
+                }
+                v.truncate(w);
+            }
+            match c {
+                PartColumn::F64(v) => compact(v, &keep),
+                PartColumn::I64(v) => compact(v, &keep),
+                PartColumn::I8(v) => compact(v, &keep),
+            }
+        }
+    }
+    Ok(t)
+}

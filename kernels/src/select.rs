@@ -1,0 +1,133 @@
+//! What part of an output to load: a deepest level and a region.
+//!
+//! Regions are kept in box units (`[0, 1]` per axis). Constructors take
+//! code units or named physical units around a centre, so the unit choice
+//! is always explicit.
+
+use crate::error::Result;
+use crate::units::{Quantity, Units};
+
+/// A region of the box, in box units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Region {
+    /// `[lo, hi)` per axis.
+    Box {
+        /// Lower corner.
+        lo: [f64; 3],
+        /// Upper corner.
+        hi: [f64; 3],
+    },
+    /// Points within `radius` of `centre`.
+    Sphere {
+        /// Centre.
+        centre: [f64; 3],
+        /// Radius.
+        radius: f64,
+    },
+    /// A cylinder along `axis` (0, 1, 2): within `radius` of the axis
+    /// through `centre`, and within `half_height` of `centre` along it.
+    Cylinder {
+        /// Centre.
+        centre: [f64; 3],
+        /// Radius.
+        radius: f64,
+        /// Half its height.
+        half_height: f64,
+        /// Its axis.
+        axis: usize,
+    },
+}
+
+impl Region {
+    /// A box given by ranges in `unit` relative to `centre` (box units),
+    /// e.g. `[-10, 10]` kpc around the box centre. `None` ranges span the
+    /// whole box along that axis.
+    pub fn ranges(
+        units: &Units,
+        centre: [f64; 3],
+        ranges: [Option<[f64; 2]>; 3],
+        unit: &str,
+    ) -> Result<Region> {
+        let to_box = units.factor(Quantity::Length, unit)?.recip()
+            * units.factor(Quantity::Length, "box")?;
+        let mut lo = [0.0; 3];
+        let mut hi = [1.0; 3];
+        for d in 0..3 {
+            if let Some([a, b]) = ranges[d] {
+                lo[d] = centre[d] + a * to_box;
+                hi[d] = centre[d] + b * to_box;
+            }
+        }
+        Ok(Region::Box { lo, hi })
+    }
+
+    /// A sphere of `radius` in `unit` around `centre` (box units).
+    pub fn sphere(units: &Units, centre: [f64; 3], radius: f64, unit: &str) -> Result<Region> {
+        let to_box = units.factor(Quantity::Length, unit)?.recip()
+            * units.factor(Quantity::Length, "box")?;
+        Ok(Region::Sphere {
+            centre,
+            radius: radius * to_box,
+        })
+    }
+
+    /// The bounding box, clipped to the unit box.
+    pub fn bounds(&self) -> ([f64; 3], [f64; 3]) {
+        let (lo, hi) = match *self {
+            Region::Box { lo, hi } => (lo, hi),
+            Region::Sphere { centre, radius } => {
+                (centre.map(|c| c - radius), centre.map(|c| c + radius))
+            }
+            Region::Cylinder {
+                centre,
+                radius,
+                half_height,
+                axis,
+            } => {
+                let mut lo = centre.map(|c| c - radius);
+                let mut hi = centre.map(|c| c + radius);
+                lo[axis] = centre[axis] - half_height;
+                hi[axis] = centre[axis] + half_height;
+                (lo, hi)
+            }
+        };
+        (lo.map(|v| v.clamp(0.0, 1.0)), hi.map(|v| v.clamp(0.0, 1.0)))
+    }
+
+    /// Whether the shape needs a test beyond its bounding box.
+    pub fn is_box(&self) -> bool {
+        matches!(self, Region::Box { .. })
+    }
+
+    /// Whether the point `x` (box units) is inside.
+    pub fn contains(&self, x: [f64; 3]) -> bool {
+        match *self {
+            Region::Box { lo, hi } => (0..3).all(|d| x[d] >= lo[d] && x[d] < hi[d]),
+            Region::Sphere { centre, radius } => {
+                (0..3).map(|d| (x[d] - centre[d]).powi(2)).sum::<f64>() <= radius * radius
+            }
+            Region::Cylinder {
+                centre,
+                radius,
+                half_height,
+                axis,
+            } => {
+                let r2: f64 = (0..3)
+                    .filter(|&d| d != axis)
+                    .map(|d| (x[d] - centre[d]).powi(2))
+                    .sum();
+                r2 <= radius * radius && (x[axis] - centre[axis]).abs() <= half_height
+            }
+        }
+    }
+}
+
+/// What to load.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Selection {
+    /// Deepest level (cells there count as leaves); `None`: the run's
+    /// `levelmax`.
+    pub lmax: Option<u32>,
+    /// Region; `None`: the whole box.
+    pub region: Option<Region>,
+}

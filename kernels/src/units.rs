@@ -1,0 +1,169 @@
+//! Units: code units of a RAMSES output → cgs → named units.
+//!
+//! Temperature: RAMSES stores pressure and density, which give T/µ only
+//! (`p/ρ · mH/kB`, the `scale_T2` of RAMSES). amrkit's `K` assumes a
+//! mean molecular weight µ = 0.6 (fully ionised primordial gas, the
+//! default of many RAMSES analyses); `K/mu` gives T/µ with no assumption,
+//! as amr2map does. Mera uses µ = 1/0.76 ≈ 1.32 (neutral hydrogen only):
+//! compare with `K/mu` × µ.
+
+use crate::error::{KernelError, Result};
+use amrkit_io::Info;
+
+/// Proton mass, g.
+pub const M_H: f64 = 1.672_621_923_69e-24;
+/// Boltzmann constant, erg/K.
+pub const K_B: f64 = 1.380_649e-16;
+/// Hydrogen mass fraction used for nH.
+pub const X_H: f64 = 0.76;
+/// Mean molecular weight assumed by `K`.
+pub const MU: f64 = 0.6;
+/// Solar mass, g.
+pub const MSOL: f64 = 1.988_92e33;
+/// Parsec, cm.
+pub const PC: f64 = 3.085_677_581_282e18;
+/// Year, s (Julian).
+pub const YR: f64 = 3.155_76e7;
+
+/// What a number measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantity {
+    /// Length.
+    Length,
+    /// Mass.
+    Mass,
+    /// Mass density.
+    Density,
+    /// Velocity.
+    Velocity,
+    /// Time.
+    Time,
+    /// Pressure.
+    Pressure,
+    /// p/ρ (code velocity²), converted to temperature.
+    Temperature,
+    /// ρ, converted to hydrogen number density.
+    NumberDensity,
+    /// ∫ρ dl.
+    SurfaceDensity,
+    /// Potential (velocity²).
+    Potential,
+    /// Acceleration.
+    Acceleration,
+    /// Pure number.
+    Dimensionless,
+}
+
+/// The unit system of one output.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Units {
+    /// Code length in cm.
+    pub unit_l: f64,
+    /// Code density in g/cm³.
+    pub unit_d: f64,
+    /// Code time in s.
+    pub unit_t: f64,
+    /// Box size in code lengths.
+    pub boxlen: f64,
+}
+
+impl Units {
+    /// From the info file.
+    pub fn from_info(info: &Info) -> Units {
+        Units {
+            unit_l: info.unit_l,
+            unit_d: info.unit_d,
+            unit_t: info.unit_t,
+            boxlen: info.boxlen,
+        }
+    }
+
+    /// One code unit of `q` in cgs.
+    pub fn cgs(&self, q: Quantity) -> f64 {
+        let v = self.unit_l / self.unit_t;
+        match q {
+            Quantity::Length => self.unit_l,
+            Quantity::Mass => self.unit_d * self.unit_l.powi(3),
+            Quantity::Density => self.unit_d,
+            Quantity::Velocity => v,
+            Quantity::Time => self.unit_t,
+            Quantity::Pressure => self.unit_d * v * v,
+            Quantity::Temperature => v * v * M_H / K_B,
+            Quantity::NumberDensity => self.unit_d * X_H / M_H,
+            Quantity::SurfaceDensity => self.unit_d * self.unit_l,
+            Quantity::Potential => v * v,
+            Quantity::Acceleration => self.unit_l / (self.unit_t * self.unit_t),
+            Quantity::Dimensionless => 1.0,
+        }
+    }
+
+    /// The factor that turns code units of `q` into `unit` (`code` is 1).
+    pub fn factor(&self, q: Quantity, unit: &str) -> Result<f64> {
+        if unit == "code" || unit.is_empty() {
+            return Ok(1.0);
+        }
+        let cgs = self.cgs(q);
+        let per = |u: f64| Ok(cgs / u);
+        use Quantity::*;
+        match (q, unit) {
+            (Length, "cm") => per(1.0),
+            (Length, "m") => per(1e2),
+            (Length, "km") => per(1e5),
+            (Length, "au") => per(1.495_978_707e13),
+            (Length, "pc") => per(PC),
+            (Length, "kpc") => per(1e3 * PC),
+            (Length, "Mpc") => per(1e6 * PC),
+            (Length, "box") => Ok(1.0 / self.boxlen),
+            (Mass, "g") => per(1.0),
+            (Mass, "kg") => per(1e3),
+            (Mass, "Msol" | "Msun") => per(MSOL),
+            (Density, "g/cm^3" | "g/cm3") => per(1.0),
+            (Density, "kg/m^3") => per(1e-3),
+            (Density, "Msol/pc^3") => per(MSOL / PC.powi(3)),
+            (Density, "Msol/kpc^3") => per(MSOL / (1e3 * PC).powi(3)),
+            (Density | NumberDensity, "nH" | "cm^-3") => Ok(self.unit_d * X_H / M_H),
+            (Velocity, "cm/s") => per(1.0),
+            (Velocity, "m/s") => per(1e2),
+            (Velocity, "km/s") => per(1e5),
+            (Time, "s") => per(1.0),
+            (Time, "yr") => per(YR),
+            (Time, "Myr") => per(1e6 * YR),
+            (Time, "Gyr") => per(1e9 * YR),
+            (Pressure, "Ba" | "dyn/cm^2" | "erg/cm^3") => per(1.0),
+            (Pressure, "K/cm^3") => per(K_B),
+            (Temperature, "K") => Ok(cgs * MU),
+            (Temperature, "K/mu") => Ok(cgs),
+            (SurfaceDensity, "g/cm^2") => per(1.0),
+            (SurfaceDensity, "Msol/pc^2") => per(MSOL / PC.powi(2)),
+            (SurfaceDensity, "Msol/kpc^2") => per(MSOL / (1e3 * PC).powi(2)),
+            (Potential, "cm^2/s^2" | "erg/g") => per(1.0),
+            (Potential, "km^2/s^2") => per(1e10),
+            (Acceleration, "cm/s^2") => per(1.0),
+            _ => Err(KernelError::Unit {
+                quantity: q,
+                unit: unit.to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_units() {
+        let u = Units {
+            unit_l: 1e3 * PC,
+            unit_d: 1.66e-24,
+            unit_t: 1e6 * YR,
+            boxlen: 100.0,
+        };
+        assert!((u.factor(Quantity::Length, "kpc").unwrap() - 1.0).abs() < 1e-12);
+        assert!((u.factor(Quantity::Time, "Myr").unwrap() - 1.0).abs() < 1e-12);
+        assert!((u.factor(Quantity::Length, "box").unwrap() - 0.01).abs() < 1e-15);
+        let nh = u.factor(Quantity::Density, "nH").unwrap();
+        assert!((nh - 1.66e-24 * 0.76 / M_H).abs() < 1e-12);
+        assert!(u.factor(Quantity::Mass, "kpc").is_err());
+    }
+}
