@@ -1,49 +1,62 @@
-//! The `amrkit` command-line tool.
-//!
-//! For now it runs a short self-check of the thread pool that every amrkit
-//! kernel runs on; the RAMSES commands (`info`, `stats`, `project`, …) come
-//! with the kernels.
+//! The `amrkit` command-line tool: a thin layer over `amrkit-kernels`.
 
-use amrkit_pool::Pool;
-use std::time::Instant;
+mod commands;
+mod demo;
+mod png;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// Fast analysis of RAMSES AMR outputs on a work-stealing thread pool.
+///
+/// With no command, runs the demo: writes a synthetic RAMSES output into
+/// ./amrkit-demo, then inspects, loads, projects and exports it.
+#[derive(Parser)]
+#[command(name = "amrkit", version)]
+pub struct Cli {
+    /// Worker threads (default: AMRKIT_NUM_THREADS, else the CPU count).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Pin workers to cores.
+    #[arg(long, global = true)]
+    pub pin: bool,
+    /// Print only results (no progress, no summaries).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Progress bars: auto (on a terminal), always, never.
+    #[arg(long, global = true, default_value = "auto")]
+    pub progress: String,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the demo on a generated snapshot (the default).
+    Demo(commands::DemoArgs),
+    /// What an output holds: time, box, levels, CPUs, variables, particles.
+    Info(commands::InfoArgs),
+    /// Leaf cells per level, gas mass, per-variable min/max/means, particles.
+    Stats(commands::StatsArgs),
+    /// Project variables along an axis to .npy and/or .png maps.
+    Project(commands::ProjectArgs),
+    /// Export cells (one .vtu per level + .vtm) and particles to VTK.
+    ExportVtk(commands::ExportArgs),
+    /// Particle statistics and NGP/CIC mass maps.
+    Particles(commands::ParticlesArgs),
+    /// Per-snapshot table (time, gas and stellar mass, means) of a simulation.
+    Series(commands::SeriesArgs),
+    /// Time load, project and export at 1, 2, … threads.
+    Bench(commands::BenchArgs),
+    /// Find the best thread count per step and store it for this machine.
+    Tune(commands::BenchArgs),
+}
 
 fn main() {
-    let pool = match Pool::builder().build() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("amrkit: {e}");
-            std::process::exit(2);
-        }
-    };
-    let n = 50_000_000usize;
-    let t = Instant::now();
-    let serial: f64 = (0..n).map(|i| (i as f64).sqrt()).sum();
-    let t_serial = t.elapsed();
-    let t = Instant::now();
-    let parallel = pool.par().min_chunk(1 << 16).reduce(
-        0..n,
-        || 0.0f64,
-        |a, i| a + (i as f64).sqrt(),
-        |a, b| a + b,
-    );
-    let t_par = t.elapsed();
-    let rel = ((parallel - serial) / serial).abs();
-    println!("amrkit {} — pool self-check", env!("CARGO_PKG_VERSION"));
-    println!("  threads            {}", pool.num_threads());
-    println!("  sum sqrt(i), i<5e7 serial   {serial:.6e} in {t_serial:?}");
-    println!(
-        "  same on the pool            {parallel:.6e} in {t_par:?} (relative difference {rel:.1e})"
-    );
-    println!(
-        "  speed-up           {:.2}x",
-        t_serial.as_secs_f64() / t_par.as_secs_f64()
-    );
-    let stats = pool.stats();
-    if let Some(cv) = stats.load_balance_cv() {
-        println!("  load balance CV    {cv:.3} (jobs per worker)");
-    }
-    if rel > 1e-9 {
-        eprintln!("amrkit: parallel and serial sums disagree");
+    let cli = Cli::parse();
+    if let Err(e) = commands::run(cli) {
+        eprintln!("amrkit: {e}");
         std::process::exit(1);
     }
 }

@@ -1,0 +1,956 @@
+//! The commands: argument types and what each does.
+
+use crate::png::{write_map_png, write_npy, MapLabel};
+use crate::progress::Bars;
+use crate::{Cli, Command};
+use amrkit_io::{family_name, Snapshot};
+use amrkit_kernels::derive::{derived, field_stats, quantity_of, total_mass};
+use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
+use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
+use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Region, Selection, Units};
+use amrkit_pool::Pool;
+use clap::Args;
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+
+/// Any error, as one line.
+pub type AnyResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn fail<T>(msg: impl Into<String>) -> AnyResult<T> {
+    Err(msg.into().into())
+}
+
+/// Opens an output folder, or a simulation folder's last output.
+pub fn open(path: &Path) -> AnyResult<Snapshot> {
+    if path.join("output_00001").is_dir()
+        || !path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("output_"))
+    {
+        let mut outs: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_dir()
+                    && p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("output_"))
+            })
+            .collect();
+        outs.sort();
+        if let Some(last) = outs.last() {
+            return Ok(Snapshot::open(last)?);
+        }
+    }
+    Ok(Snapshot::open(path)?)
+}
+
+/// Shared selection options.
+#[derive(Args, Clone, Debug, Default)]
+pub struct SelArgs {
+    /// Deepest level to read (cells there count as leaves).
+    #[arg(long)]
+    pub lmax: Option<u32>,
+    /// Centre of the ranges, box units "x,y,z" (default the box centre).
+    #[arg(long, value_delimiter = ',')]
+    pub center: Option<Vec<f64>>,
+    /// x range "a,b" relative to the centre, in --range-unit.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub xrange: Option<Vec<f64>>,
+    /// y range.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub yrange: Option<Vec<f64>>,
+    /// z range.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub zrange: Option<Vec<f64>>,
+    /// Sphere radius around the centre, in --range-unit.
+    #[arg(long)]
+    pub radius: Option<f64>,
+    /// Unit of the ranges: box, code, kpc, pc, Mpc, cm, …
+    #[arg(long, default_value = "code")]
+    pub range_unit: String,
+    /// Thread cap for this call (nested work inherits it).
+    #[arg(long)]
+    pub max_threads: Option<usize>,
+}
+
+impl SelArgs {
+    fn selection(&self, units: &Units) -> AnyResult<Selection> {
+        let centre = match &self.center {
+            Some(c) if c.len() == 3 => [c[0], c[1], c[2]],
+            Some(c) => return fail(format!("--center needs 3 values, got {}", c.len())),
+            None => [0.5; 3],
+        };
+        let pair = |r: &Option<Vec<f64>>, n: &str| -> AnyResult<Option<[f64; 2]>> {
+            match r {
+                None => Ok(None),
+                Some(v) if v.len() == 2 && v[0] < v[1] => Ok(Some([v[0], v[1]])),
+                Some(v) => fail(format!("--{n} needs two increasing values a,b, got {v:?}")),
+            }
+        };
+        let ranges = [
+            pair(&self.xrange, "xrange")?,
+            pair(&self.yrange, "yrange")?,
+            pair(&self.zrange, "zrange")?,
+        ];
+        let region = if let Some(r) = self.radius {
+            Some(Region::sphere(units, centre, r, &self.range_unit)?)
+        } else if ranges.iter().any(Option::is_some) {
+            Some(Region::ranges(units, centre, ranges, &self.range_unit)?)
+        } else {
+            None
+        };
+        Ok(Selection {
+            lmax: self.lmax,
+            region,
+        })
+    }
+}
+
+/// `amrkit demo`.
+#[derive(Args, Debug, Default)]
+pub struct DemoArgs {
+    /// Where to write the demo (default ./amrkit-demo).
+    #[arg(default_value = "amrkit-demo")]
+    pub dir: PathBuf,
+    /// Coarsest level of the generated snapshot.
+    #[arg(long, default_value_t = 6)]
+    pub levelmin: u32,
+    /// Deepest level.
+    #[arg(long, default_value_t = 9)]
+    pub levelmax: u32,
+    /// CPU files.
+    #[arg(long, default_value_t = 8)]
+    pub ncpu: usize,
+}
+
+/// `amrkit info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// An output_NNNNN folder (or a simulation folder: its last output).
+    pub output: PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `amrkit stats`.
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub sel: SelArgs,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Named units for the table (e.g. density in g/cm^3): "auto" picks
+    /// astrophysical ones; default code units.
+    #[arg(long)]
+    pub unit: Option<String>,
+}
+
+/// `amrkit project`.
+#[derive(Args, Debug)]
+pub struct ProjectArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// Variables, comma-separated (RAMSES or derived names).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub var: Vec<String>,
+    /// Line of sight: x, y or z.
+    #[arg(long, default_value = "z")]
+    pub axis: String,
+    /// Pixels per side.
+    #[arg(long)]
+    pub res: Option<usize>,
+    /// Pixel size in --unit (instead of --res).
+    #[arg(long)]
+    pub pixel_size: Option<f64>,
+    /// Unit of --pixel-size, and of the map values when given for them.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Weight: mass, volume or none.
+    #[arg(long, default_value = "none")]
+    pub weight: String,
+    #[command(flatten)]
+    pub sel: SelArgs,
+    /// Colour the PNG by log10 of the values.
+    #[arg(long)]
+    pub log: bool,
+    /// Output files (.npy and/or .png), one per variable, or a folder.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub out: Vec<PathBuf>,
+}
+
+/// `amrkit export-vtk`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// Cell scalars.
+    #[arg(long, value_delimiter = ',', default_value = "density,pressure")]
+    pub scalars: Vec<String>,
+    /// A vector (velocity).
+    #[arg(long)]
+    pub vector: Option<String>,
+    /// log10 of the scalars.
+    #[arg(long)]
+    pub log: bool,
+    /// Coarsest level to write.
+    #[arg(long)]
+    pub lmin: Option<u8>,
+    #[command(flatten)]
+    pub sel: SelArgs,
+    /// zlib compression.
+    #[arg(long)]
+    pub zlib: bool,
+    /// Also write particles (`PREFIX_particles.vtu`).
+    #[arg(long)]
+    pub particles: bool,
+    /// File prefix.
+    #[arg(long, required = true)]
+    pub out: PathBuf,
+}
+
+/// `amrkit particles`.
+#[derive(Args, Debug)]
+pub struct ParticlesArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// Families to keep (DM, star, cloud, …), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub family: Vec<String>,
+    /// Deposition: ngp or cic.
+    #[arg(long, default_value = "cic")]
+    pub deposit: String,
+    /// Line of sight.
+    #[arg(long, default_value = "z")]
+    pub axis: String,
+    /// Pixels per side.
+    #[arg(long, default_value_t = 256)]
+    pub res: usize,
+    #[command(flatten)]
+    pub sel: SelArgs,
+    /// Machine-readable statistics.
+    #[arg(long)]
+    pub json: bool,
+    /// Mass map (.npy and/or .png).
+    #[arg(long, value_delimiter = ',')]
+    pub out: Vec<PathBuf>,
+}
+
+/// `amrkit series`.
+#[derive(Args, Debug)]
+pub struct SeriesArgs {
+    /// The simulation folder holding output_NNNNN folders.
+    pub sim: PathBuf,
+    /// Outputs, e.g. "1..10" (default: all).
+    #[arg(long)]
+    pub outputs: Option<String>,
+    /// Snapshots processed at once (default: the thread count).
+    #[arg(long)]
+    pub concurrent: Option<usize>,
+    /// CSV file (default stdout).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Plot of gas and stellar mass against time.
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+}
+
+/// `amrkit bench` / `amrkit tune`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// The output folder (default: the demo's).
+    pub output: Option<PathBuf>,
+    /// Samples per point (median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
+    /// Ignore (tune: do not read) the stored tuning.
+    #[arg(long)]
+    pub no_tune_cache: bool,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> AnyResult<()> {
+    let mut b = Pool::builder();
+    let tuned = crate::demo::tuned_threads();
+    if let Some(n) = cli.threads.or(tuned) {
+        b = b.num_threads(n);
+    }
+    let pool = b.pin_threads(cli.pin).build()?;
+    let bars = Bars::new(&cli.progress, cli.quiet);
+    let exec = Exec::on(&pool).progress(&bars);
+    let quiet = cli.quiet;
+    match cli.command.unwrap_or(Command::Demo(DemoArgs {
+        dir: "amrkit-demo".into(),
+        levelmin: 6,
+        levelmax: 9,
+        ncpu: 8,
+    })) {
+        Command::Demo(a) => crate::demo::demo(&a, &pool, &exec, quiet),
+        Command::Info(a) => info(&a),
+        Command::Stats(a) => stats(&a, &exec),
+        Command::Project(a) => project_cmd(&a, &exec, quiet),
+        Command::ExportVtk(a) => export_cmd(&a, &exec, quiet),
+        Command::Particles(a) => particles_cmd(&a, &exec, quiet),
+        Command::Series(a) => series(&a, &pool, quiet),
+        Command::Bench(a) => crate::demo::bench(&a, &pool, false),
+        Command::Tune(a) => crate::demo::bench(&a, &pool, true),
+    }
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The facts `info` shows.
+pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
+    let u = Units::from_info(&s.info);
+    let myr = u.factor(Quantity::Time, "Myr")?;
+    let kpc = u.factor(Quantity::Length, "kpc")?;
+    let mut parts = Map::new();
+    if let Some(h) = s.part_header_text()? {
+        for (name, c) in h.counts {
+            if c > 0 {
+                parts.insert(name, json!(c));
+            }
+        }
+    }
+    Ok(json!({
+        "output": s.dir.display().to_string(),
+        "ncpu": s.info.ncpu,
+        "ndim": s.info.ndim,
+        "levelmin": s.info.levelmin,
+        "levelmax": s.info.levelmax,
+        "time_code": s.info.time,
+        "time_myr": s.info.time * myr,
+        "boxlen_code": s.info.boxlen,
+        "boxlen_kpc": s.info.boxlen * kpc,
+        "cosmological": s.info.is_cosmological(),
+        "aexp": s.info.aexp,
+        "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
+        "ordering": match &s.info.ordering { amrkit_io::info::Ordering::Hilbert{..} => "hilbert".to_string(), amrkit_io::info::Ordering::Other(o) => o.clone() },
+        "components": {
+            "hydro": !s.hydro_fields.is_empty(),
+            "gravity": !s.grav_fields.is_empty(),
+            "particles": s.has_particles,
+            "sinks": s.has_sinks,
+        },
+        "hydro_variables": s.hydro_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "gravity_variables": s.grav_fields,
+        "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+        "particles_per_family": parts,
+        "sinks": s.sinks()?.len(),
+        "disk_bytes": dir_bytes(&s.dir),
+    }))
+}
+
+fn info(a: &InfoArgs) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    let j = info_json(&s)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        print_info(&j);
+    }
+    Ok(())
+}
+
+/// Prints `info` as text.
+pub fn print_info(j: &Value) {
+    println!("output      {}", j["output"].as_str().unwrap_or(""));
+    println!(
+        "time        {:.6e} code = {:.4} Myr{}",
+        j["time_code"].as_f64().unwrap_or(0.0),
+        j["time_myr"].as_f64().unwrap_or(0.0),
+        if j["cosmological"].as_bool() == Some(true) {
+            " (cosmological: conformal time)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "box         {} code = {:.4} kpc",
+        j["boxlen_code"],
+        j["boxlen_kpc"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "levels      {}..{}   ncpu {}   ordering {}",
+        j["levelmin"],
+        j["levelmax"],
+        j["ncpu"],
+        j["ordering"].as_str().unwrap_or("")
+    );
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    println!("hydro       {}", list(&j["hydro_variables"]));
+    println!("gravity     {}", list(&j["gravity_variables"]));
+    println!("particles   {}", list(&j["particle_fields"]));
+    if let Some(m) = j["particles_per_family"].as_object() {
+        for (k, v) in m {
+            println!("  {k:<10} {v}");
+        }
+    }
+    println!("sinks       {}", j["sinks"]);
+    println!(
+        "disk        {:.1} MB",
+        j["disk_bytes"].as_f64().unwrap_or(0.0) / 1e6
+    );
+}
+
+/// The figures `stats` reports, in code units (× unit factors when given).
+pub fn stats_json(
+    s: &Snapshot,
+    sel: &Selection,
+    unit: Option<&str>,
+    exec: &Exec,
+) -> AnyResult<Value> {
+    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+    let grav: Vec<&str> = s.grav_fields.iter().map(String::as_str).collect();
+    let t = load_cells(s, sel, &hydro, &grav, exec)?;
+    let u = t.units;
+    let conv = |name: &str| -> AnyResult<f64> {
+        match unit {
+            None => Ok(1.0),
+            Some(_) => Ok(u.factor(quantity_of(name), auto_unit(quantity_of(name)))?),
+        }
+    };
+    let mut per_level = Map::new();
+    for (l, &n) in t.cells_per_level().iter().enumerate() {
+        if n > 0 {
+            per_level.insert(l.to_string(), json!(n));
+        }
+    }
+    let mut groups = [Map::new(), Map::new()];
+    for (gi, names) in [&hydro, &grav].iter().enumerate() {
+        for name in names.iter() {
+            let st = field_stats(&t, t.column(name)?, exec)?;
+            let f = conv(name)?;
+            groups[gi].insert(
+                name.to_string(),
+                json!({
+                    "min": st.min * f,
+                    "max": st.max * f,
+                    "volume_weighted_mean": st.volume_weighted_mean * f,
+                    "mass_weighted_mean": st.mass_weighted_mean * f,
+                }),
+            );
+        }
+    }
+    let mut j = json!({
+        "output": s.dir.display().to_string(),
+        "units": unit.map_or("code".to_string(), |_| "named".to_string()),
+        "leaf_cells_per_level": per_level,
+        "n_leaf_total": t.len(),
+        "total_mass": total_mass(&t, exec)? * conv("mass")?,
+        "hydro": groups[0],
+    });
+    if !grav.is_empty() {
+        j["gravity"] = json!(groups[1]);
+    }
+    if s.has_particles {
+        let p = load_particles(s, sel, &["mass", "family"], exec)?;
+        let m = p.reals("mass")?;
+        let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
+        match p.families() {
+            Ok(f) => {
+                for k in 0..p.len() {
+                    let e = fams.entry(family_name(f[k])).or_default();
+                    e.0 += 1;
+                    e.1 += m[k];
+                }
+            }
+            Err(_) => {
+                fams.insert("all", (p.len() as u64, m.iter().sum()));
+            }
+        }
+        let f = conv("mass")?;
+        let mut pj = Map::new();
+        for (k, (c, mm)) in fams {
+            pj.insert(k.to_string(), json!({"count": c, "total_mass": mm * f}));
+        }
+        j["particles"] = json!(pj);
+    }
+    Ok(j)
+}
+
+fn auto_unit(q: Quantity) -> &'static str {
+    match q {
+        Quantity::Length => "kpc",
+        Quantity::Mass => "Msol",
+        Quantity::Density => "g/cm^3",
+        Quantity::Velocity => "km/s",
+        Quantity::Time => "Myr",
+        Quantity::Pressure => "dyn/cm^2",
+        Quantity::Temperature => "K",
+        Quantity::NumberDensity => "cm^-3",
+        Quantity::SurfaceDensity => "Msol/pc^2",
+        Quantity::Potential => "km^2/s^2",
+        Quantity::Acceleration => "cm/s^2",
+        Quantity::Dimensionless => "code",
+    }
+}
+
+fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    let sel = a.sel.selection(&Units::from_info(&s.info))?;
+    let exec = Exec {
+        max_threads: a.sel.max_threads,
+        ..*exec
+    };
+    let j = stats_json(&s, &sel, a.unit.as_deref(), &exec)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&j)?);
+        return Ok(());
+    }
+    println!(
+        "leaf cells {} per level {}",
+        j["n_leaf_total"], j["leaf_cells_per_level"]
+    );
+    println!(
+        "gas mass   {:.10e} ({})",
+        j["total_mass"].as_f64().unwrap_or(0.0),
+        if a.unit.is_some() { "Msol" } else { "code" }
+    );
+    for g in ["hydro", "gravity"] {
+        if let Some(m) = j[g].as_object() {
+            println!(
+                "{:<16} {:>16} {:>16} {:>16} {:>16}",
+                g, "min", "max", "vol-mean", "mass-mean"
+            );
+            for (k, v) in m {
+                println!(
+                    "{k:<16} {:>16.8e} {:>16.8e} {:>16.8e} {:>16.8e}",
+                    v["min"].as_f64().unwrap_or(0.0),
+                    v["max"].as_f64().unwrap_or(0.0),
+                    v["volume_weighted_mean"].as_f64().unwrap_or(0.0),
+                    v["mass_weighted_mean"].as_f64().unwrap_or(0.0)
+                );
+            }
+        }
+    }
+    if let Some(m) = j["particles"].as_object() {
+        for (k, v) in m {
+            println!(
+                "particles {k:<8} {:>9}  mass {:.8e}",
+                v["count"],
+                v["total_mass"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn axis_of(s: &str) -> AnyResult<usize> {
+    match s {
+        "x" => Ok(0),
+        "y" => Ok(1),
+        "z" => Ok(2),
+        _ => fail(format!("--axis must be x, y or z, got {s:?}")),
+    }
+}
+
+/// The projection spec of a selection: its bounding box (or the whole box).
+fn proj_spec(sel: &Selection, axis: usize, res: usize, vars: &[&str], weight: Weight) -> ProjSpec {
+    let mut spec = ProjSpec::whole_box(axis, res, vars, weight);
+    if let Some(r) = sel.region {
+        let (lo, hi) = r.bounds();
+        spec.range = std::array::from_fn(|d| [lo[d], hi[d]]);
+    }
+    spec
+}
+
+/// Writes one map to every path in `outs` by extension.
+pub fn write_map(
+    path: &Path,
+    maps: &Maps,
+    name: &str,
+    factor: f64,
+    log: bool,
+    title: &str,
+) -> AnyResult<String> {
+    let m: Vec<f64> = maps
+        .get(name)
+        .ok_or("no map")?
+        .iter()
+        .map(|v| v * factor)
+        .collect();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") => {
+            write_npy(path, maps.ny, maps.nx, &m)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(format!(
+                "{} ({}×{} float64)",
+                path.display(),
+                maps.ny,
+                maps.nx
+            ))
+        }
+        Some("png") => {
+            let comment = format!(
+                "extent [{}, {}] × [{}, {}] code lengths",
+                maps.extent[0], maps.extent[1], maps.extent[2], maps.extent[3]
+            );
+            let (w, h) = write_map_png(
+                path,
+                &m,
+                maps.nx,
+                maps.ny,
+                log,
+                &MapLabel {
+                    title,
+                    comment: &comment,
+                },
+            )
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(format!("{} ({w}×{h} PNG)", path.display()))
+        }
+        _ => fail(format!(
+            "{}: output must end in .npy or .png",
+            path.display()
+        )),
+    }
+}
+
+fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    let u = Units::from_info(&s.info);
+    let sel = a.sel.selection(&u)?;
+    let exec = Exec {
+        max_threads: a.sel.max_threads,
+        ..*exec
+    };
+    let axis = axis_of(&a.axis)?;
+    let weight = match a.weight.as_str() {
+        "none" => Weight::None,
+        "mass" => Weight::Mass,
+        "volume" => Weight::Volume,
+        w => return fail(format!("--weight must be mass, volume or none, got {w:?}")),
+    };
+    let spec0 = proj_spec(&sel, axis, 1, &[], weight);
+    let (ia, _) = spec0.image_axes();
+    let width_box = spec0.range[ia][1] - spec0.range[ia][0];
+    let res = match (a.res, a.pixel_size) {
+        (Some(r), _) => r,
+        (None, Some(px)) => {
+            let unit = a.unit.as_deref().unwrap_or("code");
+            let px_box =
+                px / u.factor(Quantity::Length, unit)? * u.factor(Quantity::Length, "box")?;
+            (width_box / px_box).round().max(1.0) as usize
+        }
+        (None, None) => 256,
+    };
+    let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
+    // Load what the variables need (derived ones from their inputs).
+    let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+    let mut load: Vec<&str> = Vec::new();
+    for v in &vars {
+        if hydro_names.contains(v) || s.grav_fields.iter().any(|g| g == v) {
+            load.push(v);
+        } else {
+            load.extend(hydro_names.iter().copied());
+        }
+    }
+    if weight == Weight::Mass {
+        load.push("density");
+    }
+    load.sort_unstable();
+    load.dedup();
+    let (h, g): (Vec<&str>, Vec<&str>) = load.iter().partition(|v| hydro_names.contains(v));
+    let mut t = load_cells(&s, &sel, &h, &g, &exec)?;
+    for v in &vars {
+        if t.column(v).is_err() {
+            let col = derived(&t, v, &exec)?;
+            t.names.push(v.to_string());
+            t.columns.push(col);
+        }
+    }
+    let maps = project(&t, &proj_spec(&sel, axis, res, &vars, weight), &exec)?;
+    let outs: Vec<PathBuf> = if a.out.len() == 1
+        && (a.out[0].is_dir() || a.out[0].extension().is_none())
+    {
+        std::fs::create_dir_all(&a.out[0])?;
+        vars.iter()
+            .flat_map(|v| ["npy", "png"].map(|e| a.out[0].join(format!("proj_{v}_{}.{e}", a.axis))))
+            .collect()
+    } else {
+        a.out.clone()
+    };
+    let per_var = outs.len().div_ceil(vars.len()).max(1);
+    for (k, path) in outs.iter().enumerate() {
+        let v = vars[(k / per_var).min(vars.len() - 1)];
+        let q = if weight == Weight::None && v == "density" {
+            Quantity::SurfaceDensity
+        } else {
+            quantity_of(v)
+        };
+        let (factor, unit) = match &a.unit {
+            Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
+            _ => (
+                if weight == Weight::None && q != Quantity::SurfaceDensity {
+                    1.0
+                } else {
+                    1.0
+                },
+                "code".into(),
+            ),
+        };
+        let title = format!(
+            "{v} projected along {} (weight {}), {unit}",
+            a.axis, a.weight
+        );
+        let msg = write_map(path, &maps, v, factor, a.log, &title)?;
+        if !quiet {
+            println!("wrote {msg}");
+        }
+    }
+    Ok(())
+}
+
+fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    let sel = a.sel.selection(&Units::from_info(&s.info))?;
+    let exec = Exec {
+        max_threads: a.sel.max_threads,
+        ..*exec
+    };
+    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+    let t = load_cells(&s, &sel, &hydro, &[], &exec)?;
+    let vector = match a.vector.as_deref() {
+        None => None,
+        Some("velocity") => Some((
+            "velocity".to_string(),
+            [
+                "velocity_x".into(),
+                "velocity_y".into(),
+                "velocity_z".into(),
+            ],
+        )),
+        Some(v) => Some((
+            v.to_string(),
+            [format!("{v}_x"), format!("{v}_y"), format!("{v}_z")],
+        )),
+    };
+    let opts = VtkOptions {
+        scalars: a.scalars.clone(),
+        log10: a.log,
+        vector,
+        lmin: a.lmin,
+        lmax: a.sel.lmax.map(|l| l as u8),
+        zlib: a.zlib,
+    };
+    let rep = export_vtk(&t, &opts, &a.out, &exec)?;
+    if !quiet {
+        println!(
+            "wrote {} cells, {} points, {:.1} MB:",
+            rep.cells,
+            rep.points,
+            rep.bytes as f64 / 1e6
+        );
+        for f in &rep.files {
+            println!("  {}", f.display());
+        }
+    }
+    if a.particles && s.has_particles {
+        let p = load_particles(&s, &sel, &[], &exec)?;
+        let path = a.out.with_file_name(format!(
+            "{}_particles.vtu",
+            a.out.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        let r = export_particles_vtk(&p, &path, a.zlib, &exec)?;
+        if !quiet {
+            println!("  {} ({} particles)", path.display(), r.points);
+        }
+    }
+    Ok(())
+}
+
+fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    if !s.has_particles {
+        return fail(format!("{}: no particle files", s.dir.display()));
+    }
+    let sel = a.sel.selection(&Units::from_info(&s.info))?;
+    let exec = Exec {
+        max_threads: a.sel.max_threads,
+        ..*exec
+    };
+    let p = load_particles(&s, &sel, &[], &exec)?;
+    let codes: Vec<i8> = a
+        .family
+        .iter()
+        .map(|f| {
+            amrkit_io::family_code(f)
+                .ok_or_else(|| format!("unknown family {f:?} (DM, star, cloud, debris, other, …)"))
+        })
+        .collect::<Result<_, _>>()?;
+    let m = p.reals("mass")?;
+    let fam = p.families().ok();
+    let mut per: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
+    for k in 0..p.len() {
+        let code = fam.map_or(1, |f| f[k]);
+        if !codes.is_empty() && !codes.contains(&code) {
+            continue;
+        }
+        let e = per.entry(family_name(code)).or_default();
+        e.0 += 1;
+        e.1 += m[k];
+    }
+    let j: Map<String, Value> = per
+        .iter()
+        .map(|(k, (c, mm))| (k.to_string(), json!({"count": c, "total_mass": mm})))
+        .collect();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&Value::Object(j))?);
+    } else if !quiet {
+        for (k, (c, mm)) in &per {
+            println!("{k:<12} {c:>10} particles, mass {mm:.8e} code");
+        }
+    }
+    if !a.out.is_empty() {
+        let scheme = match a.deposit.as_str() {
+            "ngp" => Deposit::Ngp,
+            "cic" => Deposit::Cic,
+            d => return fail(format!("--deposit must be ngp or cic, got {d:?}")),
+        };
+        let spec = proj_spec(&sel, axis_of(&a.axis)?, a.res, &["mass"], Weight::None);
+        let maps = project_particles(&p, &spec, scheme, &codes, &exec)?;
+        for path in &a.out {
+            let msg = write_map(
+                path,
+                &maps,
+                "mass",
+                1.0,
+                true,
+                "particle surface density, code mass / code area",
+            )?;
+            if !quiet && !a.json {
+                println!("wrote {msg}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
+    let mut outs: Vec<(u32, PathBuf)> = std::fs::read_dir(&a.sim)
+        .map_err(|e| format!("{}: {e}", a.sim.display()))?
+        .flatten()
+        .filter_map(|e| {
+            let n = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix("output_")?
+                .parse()
+                .ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    outs.sort();
+    if let Some(r) = &a.outputs {
+        let (lo, hi) = r
+            .split_once("..")
+            .map_or((r.as_str(), r.as_str()), |(a, b)| (a, b));
+        let (lo, hi): (u32, u32) = (
+            lo.parse()
+                .map_err(|_| format!("--outputs {r:?}: expected A..B"))?,
+            hi.parse()
+                .map_err(|_| format!("--outputs {r:?}: expected A..B"))?,
+        );
+        outs.retain(|(n, _)| (lo..=hi).contains(n));
+    }
+    if outs.is_empty() {
+        return fail(format!("{}: no output_NNNNN folders", a.sim.display()));
+    }
+    let threads = pool.num_threads();
+    let concurrent = a.concurrent.unwrap_or(threads).clamp(1, outs.len());
+    // The outer loop uses `concurrent` threads; each snapshot gets the rest.
+    let inner = (threads / concurrent).max(1);
+    let rows: Vec<Result<Vec<f64>, String>> =
+        pool.par()
+            .max_threads(concurrent)
+            .min_chunk(1)
+            .map(&outs, |(_, dir)| {
+                let exec = Exec::on(pool).max_threads(inner);
+                (|| -> AnyResult<Vec<f64>> {
+                    let s = Snapshot::open(dir)?;
+                    let t = load_cells(
+                        &s,
+                        &Selection::default(),
+                        &["density", "pressure"],
+                        &[],
+                        &exec,
+                    )?;
+                    let gas = total_mass(&t, &exec)?;
+                    let rho = field_stats(&t, t.column("density")?, &exec)?;
+                    let temp = field_stats(&t, &derived(&t, "temperature", &exec)?, &exec)?;
+                    let stars = if s.has_particles {
+                        let p =
+                            load_particles(&s, &Selection::default(), &["mass", "family"], &exec)?;
+                        let (m, f) = (p.reals("mass")?, p.families()?);
+                        (0..p.len()).filter(|&k| f[k] == 2).map(|k| m[k]).sum()
+                    } else {
+                        0.0
+                    };
+                    let u = t.units;
+                    Ok(vec![
+                        s.info.time,
+                        s.info.time * u.factor(Quantity::Time, "Myr")?,
+                        gas,
+                        stars,
+                        rho.volume_weighted_mean,
+                        temp.mass_weighted_mean * u.factor(Quantity::Temperature, "K")?,
+                    ])
+                })()
+                .map_err(|e| e.to_string())
+            });
+    let mut csv = String::from("output,time_code,time_myr,gas_mass_code,stellar_mass_code,mean_density_code,mean_temperature_K,error\n");
+    let mut failed = 0;
+    let mut points = Vec::new();
+    for ((n, _), r) in outs.iter().zip(&rows) {
+        match r {
+            Ok(v) => {
+                csv += &format!(
+                    "{n},{},{},{},{},{},{},\n",
+                    v[0], v[1], v[2], v[3], v[4], v[5]
+                );
+                points.push((v[0], v[2], v[3]));
+            }
+            Err(e) => {
+                failed += 1;
+                csv += &format!("{n},,,,,,,\"{}\"\n", e.replace('"', "'"));
+                if !quiet {
+                    eprintln!("amrkit: output {n}: {e}");
+                }
+            }
+        }
+    }
+    match &a.csv {
+        Some(p) => std::fs::write(p, &csv).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => print!("{csv}"),
+    }
+    if let Some(p) = &a.png {
+        crate::demo::plot_series(p, &points).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    if failed == outs.len() {
+        return fail(format!("all {failed} snapshots failed"));
+    }
+    Ok(())
+}
