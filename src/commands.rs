@@ -702,15 +702,13 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             quantity_of(v)
         };
         let (factor, unit) = match &a.unit {
+            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity => {
+                return fail(format!(
+                    "--unit: ∫{v} dl has no named unit here; use --weight mass|volume, or code units"
+                ))
+            }
             Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
-            _ => (
-                if weight == Weight::None && q != Quantity::SurfaceDensity {
-                    1.0
-                } else {
-                    1.0
-                },
-                "code".into(),
-            ),
+            _ => (1.0, "code".into()),
         };
         let title = format!(
             "{v} projected along {} (weight {}), {unit}",

@@ -254,7 +254,7 @@ pub fn part_layout(
     }
     let mut fields = Vec::new();
     for (i, &len) in lens.iter().enumerate() {
-        let per = if h.npart == 0 { 0 } else { len / h.npart };
+        let per = len.checked_div(h.npart).unwrap_or(0);
         let is_int = i == 7 || i == 8;
         let kind = match (is_int, per, h.npart) {
             (_, _, 0) => {
@@ -528,8 +528,7 @@ pub fn parse_part_header_text(path: &Path, text: &str) -> Result<PartHeaderText>
         Ok(out)
     } else if first.starts_with("Total number of particles") {
         let keys = ["total", "DM", "star", "sink"];
-        let mut k = 0;
-        for (i, pair) in lines.chunks(2).enumerate() {
+        for (k, (i, pair)) in lines.chunks(2).enumerate().enumerate() {
             if k == keys.len() || pair.len() < 2 {
                 break;
             }
@@ -538,7 +537,6 @@ pub fn parse_part_header_text(path: &Path, text: &str) -> Result<PartHeaderText>
                 .parse()
                 .map_err(|_| err(2 * i + 2, format!("expected an integer count, found {v:?}")))?;
             out.counts.push((keys[k].to_string(), c));
-            k += 1;
         }
         Ok(out)
     } else {

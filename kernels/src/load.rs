@@ -142,7 +142,10 @@ fn lookup(names: &[String], want: &[&str], what: &str) -> Result<Vec<usize>> {
 }
 
 /// The CPU files and the io request for a selection.
-fn plan(snap: &Snapshot, sel: &Selection) -> Result<(Vec<usize>, Option<([f64; 3], [f64; 3])>)> {
+/// A box in box units: lower and upper corners.
+type Bounds = ([f64; 3], [f64; 3]);
+
+fn plan(snap: &Snapshot, sel: &Selection) -> Result<(Vec<usize>, Option<Bounds>)> {
     match &sel.region {
         None => Ok(((1..=snap.info.ncpu).collect(), None)),
         Some(r) => {

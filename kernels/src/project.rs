@@ -176,7 +176,9 @@ fn check(spec: &ProjSpec) -> Result<()> {
             spec.axis, spec.res, spec.vars
         )));
     }
-    if (0..3).any(|d| !(spec.range[d][0] < spec.range[d][1])) {
+    if (0..3)
+        .any(|d| spec.range[d][0] >= spec.range[d][1] || spec.range[d].iter().any(|v| v.is_nan()))
+    {
         return Err(KernelError::Invalid(format!(
             "empty projection range {:?}",
             spec.range
