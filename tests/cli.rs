@@ -194,7 +194,7 @@ fn export_particles_and_demo_on_generated_data() {
     let vtm = tmp.path().join("vtk/out.vtm");
     assert!(vtm.is_file() && tmp.path().join("vtk/out_particles.vtu").is_file());
     if let Some(py) = common::vtk_python() {
-        let s = common::vtk_summary(&py, &[vtm.clone()]);
+        let s = common::vtk_summary(&py, std::slice::from_ref(&vtm));
         let blocks = s[vtm.to_str().unwrap()].as_array().unwrap();
         let cells: u64 = blocks.iter().map(|b| b["cells"].as_u64().unwrap()).sum();
         let st = json_of(

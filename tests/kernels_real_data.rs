@@ -297,7 +297,7 @@ fn vtk_export_reads_back_in_vtk() {
     // dense_max 6: levels ≤ 6 use the bitmap, deeper ones the sort.
     let rep = export_vtk_with(&t, &opts, &tmp.path().join("cells"), &exec, 6).unwrap();
     let vtm = rep.files.last().unwrap().clone();
-    let sum = common::vtk_summary(&py, &[vtm.clone()]);
+    let sum = common::vtk_summary(&py, std::slice::from_ref(&vtm));
     let blocks = sum[vtm.to_str().unwrap()].as_array().unwrap();
     let per_level = t.cells_per_level();
     let levels: Vec<usize> = (0..per_level.len()).filter(|&l| per_level[l] > 0).collect();
