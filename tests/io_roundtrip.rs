@@ -50,12 +50,12 @@ fn write_then_read_gives_back_every_cell_and_particle() {
             let dx = 0.5f64.powi(l as i32);
             let x = [c.ix[k], c.iy[k], c.iz[k]].map(|i| (i as f64 + 0.5) * dx);
             let g = gas_at(x);
-            for v in 0..5 {
-                assert_eq!(c.hydro[v][k].to_bits(), g[v].to_bits());
+            for (col, want) in c.hydro.iter().zip(g) {
+                assert_eq!(col[k].to_bits(), want.to_bits());
             }
             let p = gravity_at(x);
-            for v in 0..4 {
-                assert_eq!(c.grav[v][k].to_bits(), p[v].to_bits());
+            for (col, want) in c.grav.iter().zip(p) {
+                assert_eq!(col[k].to_bits(), want.to_bits());
             }
             let key = oct_key(
                 (c.ix[k] >> 1) as u64,
