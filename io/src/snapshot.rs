@@ -42,7 +42,10 @@ fn map_file(path: &Path) -> Result<memmap2::Mmap> {
     // another process truncates the file meanwhile, reads of the lost pages
     // fault (SIGBUS); RAMSES never rewrites finished outputs, and that is
     // the accepted contract of every memory-mapped reader (yt, osyris).
-    unsafe { memmap2::Mmap::map(&f) }.map_err(|e| io_err(path, e))
+    // `populate` maps every page up front (MAP_POPULATE) instead of one
+    // fault per page, which threads reading different files would
+    // otherwise serialise on the process's memory-map lock.
+    unsafe { memmap2::MmapOptions::new().populate().map(&f) }.map_err(|e| io_err(path, e))
 }
 
 /// Reads just enough of the start of a file for its header records.
