@@ -9,7 +9,7 @@ use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Region, Selection, Units};
 use amrkit_pool::Pool;
-use clap::Args;
+use clap::{Args, Parser};
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
@@ -20,25 +20,33 @@ fn fail<T>(msg: impl Into<String>) -> AnyResult<T> {
     Err(msg.into().into())
 }
 
+/// The `output_NNNNN` folders of a simulation folder, by number.
+pub fn outputs(sim: &Path) -> AnyResult<Vec<(u32, PathBuf)>> {
+    let mut outs: Vec<(u32, PathBuf)> = std::fs::read_dir(sim)
+        .map_err(|e| format!("{}: {e}", sim.display()))?
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| {
+            let n = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix("output_")?
+                .parse()
+                .ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    outs.sort();
+    Ok(outs)
+}
+
 /// Opens an output folder, or a simulation folder's last output.
 pub fn open(path: &Path) -> AnyResult<Snapshot> {
-    if path.join("output_00001").is_dir()
-        || !path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("output_"))
-    {
-        let mut outs: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.is_dir()
-                    && p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("output_"))
-            })
-            .collect();
-        outs.sort();
-        if let Some(last) = outs.last() {
+    let is_output = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("output_"));
+    if !is_output && path.is_dir() {
+        if let Some((_, last)) = outputs(path)?.pop() {
             return Ok(Snapshot::open(last)?);
         }
     }
@@ -108,7 +116,7 @@ impl SelArgs {
 }
 
 /// `amrkit demo`.
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Where to write the demo (default ./amrkit-demo).
     #[arg(default_value = "amrkit-demo")]
@@ -267,15 +275,16 @@ pub struct BenchArgs {
     /// Samples per point (median is reported).
     #[arg(long, default_value_t = 3)]
     pub samples: usize,
-    /// Ignore (tune: do not read) the stored tuning.
-    #[arg(long)]
-    pub no_tune_cache: bool,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> AnyResult<()> {
     let mut b = Pool::builder();
-    let tuned = crate::demo::tuned_threads();
+    let tuned = if cli.no_tune_cache {
+        None
+    } else {
+        crate::demo::tuned_threads()
+    };
     if let Some(n) = cli.threads.or(tuned) {
         b = b.num_threads(n);
     }
@@ -283,12 +292,13 @@ pub fn run(cli: Cli) -> AnyResult<()> {
     let bars = Bars::new(&cli.progress, cli.quiet);
     let exec = Exec::on(&pool).progress(&bars);
     let quiet = cli.quiet;
-    match cli.command.unwrap_or(Command::Demo(DemoArgs {
-        dir: "amrkit-demo".into(),
-        levelmin: 6,
-        levelmax: 9,
-        ncpu: 8,
-    })) {
+    // No command: the demo with its command-line defaults.
+    let command = cli.command.unwrap_or_else(|| {
+        crate::Cli::parse_from(["amrkit", "demo"])
+            .command
+            .expect("demo parses")
+    });
+    match command {
         Command::Demo(a) => crate::demo::demo(&a, &pool, &exec, quiet),
         Command::Info(a) => info(&a),
         Command::Stats(a) => stats(&a, &exec),
@@ -594,8 +604,7 @@ pub fn write_map(
         .collect();
     match path.extension().and_then(|e| e.to_str()) {
         Some("npy") => {
-            write_npy(path, maps.ny, maps.nx, &m)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            write_npy(path, maps.ny, maps.nx, &m)?;
             Ok(format!(
                 "{} ({}×{} float64)",
                 path.display(),
@@ -618,8 +627,7 @@ pub fn write_map(
                     title,
                     comment: &comment,
                 },
-            )
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            )?;
             Ok(format!("{} ({w}×{h} PNG)", path.display()))
         }
         _ => fail(format!(
@@ -651,8 +659,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         (Some(r), _) => r,
         (None, Some(px)) => {
             let unit = a.unit.as_deref().unwrap_or("code");
-            let px_box =
-                px / u.factor(Quantity::Length, unit)? * u.factor(Quantity::Length, "box")?;
+            let px_box = px * u.box_per(unit)?;
             (width_box / px_box).round().max(1.0) as usize
         }
         (None, None) => 256,
@@ -673,7 +680,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     }
     load.sort_unstable();
     load.dedup();
-    let (h, g): (Vec<&str>, Vec<&str>) = load.iter().partition(|v| hydro_names.contains(v));
+    let (h, g) = amrkit_kernels::load::split_components(&s, &load)?;
     let mut t = load_cells(&s, &sel, &h, &g, &exec)?;
     for v in &vars {
         if t.column(v).is_err() {
@@ -848,20 +855,7 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
 }
 
 fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
-    let mut outs: Vec<(u32, PathBuf)> = std::fs::read_dir(&a.sim)
-        .map_err(|e| format!("{}: {e}", a.sim.display()))?
-        .flatten()
-        .filter_map(|e| {
-            let n = e
-                .file_name()
-                .to_string_lossy()
-                .strip_prefix("output_")?
-                .parse()
-                .ok()?;
-            Some((n, e.path()))
-        })
-        .collect();
-    outs.sort();
+    let mut outs = outputs(&a.sim)?;
     if let Some(r) = &a.outputs {
         let (lo, hi) = r
             .split_once("..")
@@ -945,7 +939,7 @@ fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
         None => print!("{csv}"),
     }
     if let Some(p) = &a.png {
-        crate::demo::plot_series(p, &points).map_err(|e| format!("{}: {e}", p.display()))?;
+        crate::demo::plot_series(p, &points)?;
     }
     if failed == outs.len() {
         return fail(format!("all {failed} snapshots failed"));

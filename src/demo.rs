@@ -228,7 +228,8 @@ fn cache_file() -> Option<PathBuf> {
 }
 
 /// The thread count `amrkit tune` stored for this machine, unless
-/// `AMRKIT_NUM_THREADS` or `AMRKIT_NO_TUNE_CACHE` is set.
+/// `AMRKIT_NUM_THREADS` or `AMRKIT_NO_TUNE_CACHE` is set (or the caller
+/// got `--no-tune-cache`).
 pub fn tuned_threads() -> Option<usize> {
     if std::env::var_os("AMRKIT_NUM_THREADS").is_some()
         || std::env::var_os("AMRKIT_NO_TUNE_CACHE").is_some()
@@ -330,7 +331,7 @@ pub fn bench(a: &BenchArgs, pool: &Pool, store: bool) -> AnyResult<()> {
 
 /// A plot of gas (blue) and stellar (orange) mass against time, each
 /// scaled to its own maximum.
-pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> std::io::Result<()> {
+pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> amrkit_io::Result<()> {
     let (w, h) = (480usize, 320usize);
     let mut img = vec![255u8; w * h * 3];
     let (t0, t1) = points
@@ -363,11 +364,14 @@ pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> std::io::Result<(
             }
         }
     }
-    let f = std::fs::File::create(path)?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(f), w as u32, h as u32);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut wr = enc.write_header().map_err(std::io::Error::other)?;
-    wr.write_image_data(&img).map_err(std::io::Error::other)?;
-    Ok(())
+    crate::png::write_rgb(
+        path,
+        w,
+        h,
+        &img,
+        &[(
+            "Title",
+            "gas (blue) and stellar (orange) mass against time, each scaled to its maximum",
+        )],
+    )
 }

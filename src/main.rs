@@ -23,6 +23,9 @@ pub struct Cli {
     /// Print only results (no progress, no summaries).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Ignore the thread count `amrkit tune` stored for this machine.
+    #[arg(long, global = true)]
+    pub no_tune_cache: bool,
     /// Progress bars: auto (on a terminal), always, never.
     #[arg(long, global = true, default_value = "auto")]
     pub progress: String,

@@ -2,7 +2,7 @@
 //! The value range, units and extent go into the PNG's text chunks
 //! (`Title`, `Comment`) and are printed by the commands that write maps.
 
-use std::io::BufWriter;
+use amrkit_io::atomic::{write_atomic, write_with};
 use std::path::Path;
 
 /// Colour-map anchors (a perceptually ordered dark-blue → yellow ramp).
@@ -39,7 +39,7 @@ pub fn write_map_png(
     ny: usize,
     log: bool,
     label: &MapLabel,
-) -> std::io::Result<(u32, u32)> {
+) -> amrkit_io::Result<(u32, u32)> {
     let vals: Vec<f64> = map
         .iter()
         .map(|&v| {
@@ -83,42 +83,46 @@ pub fn write_map_png(
             img[(row * w + i) * 3..][..3].copy_from_slice(&c);
         }
     }
-    let tmp = path.with_extension("png.tmp");
-    let result = (|| -> std::io::Result<()> {
-        let f = std::fs::File::create(&tmp)?;
-        let mut enc = png::Encoder::new(BufWriter::new(f), w as u32, h as u32);
+    let scale = if log { "log10 " } else { "" };
+    let comment = format!(
+        "{}; colour bar {scale}[{lo:.6e}, {hi:.6e}] bottom to top",
+        label.comment
+    );
+    write_rgb(
+        path,
+        w,
+        h,
+        &img,
+        &[("Title", label.title), ("Comment", &comment)],
+    )?;
+    Ok((w as u32, h as u32))
+}
+
+/// Writes an 8-bit RGB image (`w × h`, rows top to bottom) with text
+/// chunks, through a temporary file.
+pub fn write_rgb(
+    path: &Path,
+    w: usize,
+    h: usize,
+    img: &[u8],
+    text: &[(&str, &str)],
+) -> amrkit_io::Result<()> {
+    write_with(path, |out| {
+        let mut enc = png::Encoder::new(out, w as u32, h as u32);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let scale = if log { "log10 " } else { "" };
-        enc.add_text_chunk("Title".into(), label.title.into())
-            .map_err(std::io::Error::other)?;
-        enc.add_text_chunk(
-            "Comment".into(),
-            format!(
-                "{}; colour bar {scale}[{lo:.6e}, {hi:.6e}] bottom to top",
-                label.comment
-            ),
-        )
-        .map_err(std::io::Error::other)?;
+        for (k, v) in text {
+            enc.add_text_chunk(k.to_string(), v.to_string())
+                .map_err(std::io::Error::other)?;
+        }
         let mut wr = enc.write_header().map_err(std::io::Error::other)?;
-        wr.write_image_data(&img).map_err(std::io::Error::other)?;
-        wr.finish().map_err(std::io::Error::other)?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            std::fs::rename(&tmp, path)?;
-            Ok((w as u32, h as u32))
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+        wr.write_image_data(img).map_err(std::io::Error::other)?;
+        wr.finish().map_err(std::io::Error::other)
+    })
 }
 
 /// Writes a 2D float64 `.npy` (C order, `rows × cols`) via a temporary name.
-pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> std::io::Result<()> {
+pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> amrkit_io::Result<()> {
     let mut header =
         format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + '\n', padded to 64.
@@ -132,7 +136,5 @@ pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> std::io
     for v in data {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    let tmp = path.with_extension("npy.tmp");
-    std::fs::write(&tmp, &out)?;
-    std::fs::rename(&tmp, path)
+    write_atomic(path, &out)
 }

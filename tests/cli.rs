@@ -123,12 +123,7 @@ fn project_writes_the_reference_maps() {
             );
             let (_, _, got) = read_npy(&npy);
             let (_, _, want) = read_npy(&dir.join(file));
-            let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+            let (worst, scale) = common::map_error(&got, &want);
             assert!(worst <= 1e-12 * scale, "{} {file}: {worst:e}", run.name);
             let dec =
                 png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));

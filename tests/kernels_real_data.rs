@@ -133,12 +133,7 @@ fn projections_match_the_reference_maps_and_conserve_mass() {
                 project_streaming(&s, &Selection::default(), &spec, &exec).unwrap(),
             ] {
                 let got = maps.get(var).unwrap();
-                let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                let worst = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
+                let (worst, scale) = common::map_error(got, &want);
                 assert!(
                     worst <= 1e-12 * scale,
                     "{} {file}: max |diff| {worst:e} vs max {scale:e}",

@@ -334,11 +334,6 @@ impl CpuScan {
     pub fn per_level(&self) -> Vec<usize> {
         self.levels.iter().map(|l| l.count).collect()
     }
-
-    /// Octs of the own domain over the scanned levels.
-    pub fn octs(&self) -> usize {
-        self.levels.iter().map(|l| l.ncache).sum()
-    }
 }
 
 /// Output columns owned by the caller, each exactly [`CpuScan::len`] long.
@@ -470,43 +465,41 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
     };
     if let Some(hf) = files.hydro {
         let mut r = Records::new(hf.path, hf.data)?;
-        let ncpu = count(hf.path, "ncpu", r.i32("ncpu")?)?;
-        let nvar = count(hf.path, "nvar", r.i32("nvar")?)?;
-        let ndim = count(hf.path, "ndim", r.i32("ndim")?)?;
-        let nlevelmax = count(hf.path, "nlevelmax", r.i32("nlevelmax")?)?;
-        let nboundary = count(hf.path, "nboundary", r.i32("nboundary")?)?;
-        let h = &scan.header;
-        if (ncpu, ndim, nlevelmax, nboundary) != (h.ncpu, h.ndim, h.nlevelmax, h.nboundary) {
-            return Err(inconsistent(
-                hf.path,
-                format!(
-                    "header (ncpu, ndim, nlevelmax, nboundary) = ({ncpu}, {ndim}, {nlevelmax}, {nboundary}), but the amr file has ({}, {}, {}, {})",
-                    h.ncpu, h.ndim, h.nlevelmax, h.nboundary
-                ),
-            ));
-        }
+        let nvar = read_var_header(&mut r, hf.path, &scan.header, true)?;
         scan.gamma = Some(r.reals("gamma", 1)?[0]);
         scan.hydro = Some(scan_vars(&mut r, hf.path, &scan, nvar, "hydro")?);
     }
     if let Some(gf) = files.grav {
         let mut r = Records::new(gf.path, gf.data)?;
-        let ncpu = count(gf.path, "ncpu", r.i32("ncpu")?)?;
-        let nvar = count(gf.path, "nvar", r.i32("nvar")?)?;
-        let nlevelmax = count(gf.path, "nlevelmax", r.i32("nlevelmax")?)?;
-        let nboundary = count(gf.path, "nboundary", r.i32("nboundary")?)?;
-        let h = &scan.header;
-        if (ncpu, nlevelmax, nboundary) != (h.ncpu, h.nlevelmax, h.nboundary) {
-            return Err(inconsistent(
-                gf.path,
-                format!(
-                    "header (ncpu, nlevelmax, nboundary) = ({ncpu}, {nlevelmax}, {nboundary}), but the amr file has ({}, {}, {})",
-                    h.ncpu, h.nlevelmax, h.nboundary
-                ),
-            ));
-        }
+        let nvar = read_var_header(&mut r, gf.path, &scan.header, false)?;
         scan.grav = Some(scan_vars(&mut r, gf.path, &scan, nvar, "gravity")?);
     }
     Ok(scan)
+}
+
+/// Reads the integer header of a hydro file (`ncpu, nvar, ndim, nlevelmax,
+/// nboundary`; `with_ndim`) or a grav file (no `ndim`), checks it against
+/// the AMR header and returns `nvar`. Leaves `r` after `nboundary`.
+fn read_var_header(r: &mut Records, path: &Path, h: &AmrHeader, with_ndim: bool) -> Result<usize> {
+    let ncpu = count(path, "ncpu", r.i32("ncpu")?)?;
+    let nvar = count(path, "nvar", r.i32("nvar")?)?;
+    let ndim = if with_ndim {
+        count(path, "ndim", r.i32("ndim")?)?
+    } else {
+        h.ndim
+    };
+    let nlevelmax = count(path, "nlevelmax", r.i32("nlevelmax")?)?;
+    let nboundary = count(path, "nboundary", r.i32("nboundary")?)?;
+    if (ncpu, ndim, nlevelmax, nboundary) != (h.ncpu, h.ndim, h.nlevelmax, h.nboundary) {
+        return Err(inconsistent(
+            path,
+            format!(
+                "header (ncpu, ndim, nlevelmax, nboundary) = ({ncpu}, {ndim}, {nlevelmax}, {nboundary}), but the amr file has ({}, {}, {}, {})",
+                h.ncpu, h.ndim, h.nlevelmax, h.nboundary
+            ),
+        ));
+    }
+    Ok(nvar)
 }
 
 /// Walks the `(ilevel, ncache)` pairs and variable records of a hydro or
@@ -716,7 +709,7 @@ fn read_vars(
                 })?;
                 here = kk - k;
             }
-            k += if wanted.is_empty() { 0 } else { here };
+            k += here;
         }
     }
     Ok(())

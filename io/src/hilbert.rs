@@ -15,50 +15,38 @@
 //! and the rest are split into 8. That is the refinement yt applies to the
 //! classic 8-corner test of amr2map, done exactly with integer keys.
 
-/// `STATE[cstate][sdigit] = (next state, Hilbert digit)`: RAMSES's 12-state
-/// diagram (`hilbert3d`), with `sdigit = 4·x + 2·y + z` for one bit of each
-/// axis.
-const STATE: [[(u8, u8); 8]; 12] = {
-    const NEXT: [[u8; 8]; 12] = [
-        [1, 2, 3, 2, 4, 5, 3, 5],
-        [2, 6, 0, 7, 8, 8, 0, 7],
-        [0, 9, 10, 9, 1, 1, 11, 11],
-        [6, 0, 6, 11, 9, 0, 9, 8],
-        [11, 11, 0, 7, 5, 9, 0, 7],
-        [4, 4, 8, 8, 0, 6, 10, 6],
-        [5, 7, 5, 3, 1, 1, 11, 11],
-        [6, 1, 6, 10, 9, 4, 9, 10],
-        [10, 3, 1, 1, 10, 3, 5, 9],
-        [4, 4, 8, 8, 2, 7, 2, 3],
-        [7, 2, 11, 2, 7, 5, 8, 5],
-        [10, 3, 2, 6, 10, 3, 4, 4],
-    ];
-    const DIGIT: [[u8; 8]; 12] = [
-        [0, 1, 3, 2, 7, 6, 4, 5],
-        [0, 7, 1, 6, 3, 4, 2, 5],
-        [0, 3, 7, 4, 1, 2, 6, 5],
-        [2, 3, 1, 0, 5, 4, 6, 7],
-        [4, 3, 5, 2, 7, 0, 6, 1],
-        [6, 5, 1, 2, 7, 4, 0, 3],
-        [4, 7, 3, 0, 5, 6, 2, 1],
-        [6, 7, 5, 4, 1, 0, 2, 3],
-        [2, 5, 3, 4, 1, 6, 0, 7],
-        [2, 1, 5, 6, 3, 0, 4, 7],
-        [4, 5, 7, 6, 3, 2, 0, 1],
-        [6, 1, 7, 0, 5, 2, 4, 3],
-    ];
-    let mut t = [[(0u8, 0u8); 8]; 12];
-    let mut s = 0;
-    while s < 12 {
-        let mut d = 0;
-        while d < 8 {
-            t[s][d] = (NEXT[s][d], DIGIT[s][d]);
-            d += 1;
-        }
-        s += 1;
-    }
-    t
-};
+/// RAMSES's 12-state diagram (`hilbert3d`): from state `s`, the octant
+/// digit `sdigit = 4·x + 2·y + z` (one bit of each axis) leads to state
+/// `NEXT[s][sdigit]` and contributes the Hilbert digit `DIGIT[s][sdigit]`.
+const NEXT: [[u8; 8]; 12] = [
+    [1, 2, 3, 2, 4, 5, 3, 5],
+    [2, 6, 0, 7, 8, 8, 0, 7],
+    [0, 9, 10, 9, 1, 1, 11, 11],
+    [6, 0, 6, 11, 9, 0, 9, 8],
+    [11, 11, 0, 7, 5, 9, 0, 7],
+    [4, 4, 8, 8, 0, 6, 10, 6],
+    [5, 7, 5, 3, 1, 1, 11, 11],
+    [6, 1, 6, 10, 9, 4, 9, 10],
+    [10, 3, 1, 1, 10, 3, 5, 9],
+    [4, 4, 8, 8, 2, 7, 2, 3],
+    [7, 2, 11, 2, 7, 5, 8, 5],
+    [10, 3, 2, 6, 10, 3, 4, 4],
+];
+/// See [`NEXT`].
+const DIGIT: [[u8; 8]; 12] = [
+    [0, 1, 3, 2, 7, 6, 4, 5],
+    [0, 7, 1, 6, 3, 4, 2, 5],
+    [0, 3, 7, 4, 1, 2, 6, 5],
+    [2, 3, 1, 0, 5, 4, 6, 7],
+    [4, 3, 5, 2, 7, 0, 6, 1],
+    [6, 5, 1, 2, 7, 4, 0, 3],
+    [4, 7, 3, 0, 5, 6, 2, 1],
+    [6, 7, 5, 4, 1, 0, 2, 3],
+    [2, 5, 3, 4, 1, 6, 0, 7],
+    [2, 1, 5, 6, 3, 0, 4, 7],
+    [4, 5, 7, 6, 3, 2, 0, 1],
+    [6, 1, 7, 0, 5, 2, 4, 3],
+];
 
 /// The Hilbert key of the integer point `(ix, iy, iz)` on a `2^bits` grid
 /// per axis (`bits ≤ 42`), as RAMSES's `hilbert3d` computes it.
@@ -68,9 +56,8 @@ pub fn key3d(ix: u64, iy: u64, iz: u64, bits: u32) -> u128 {
     let mut key = 0u128;
     for i in (0..bits).rev() {
         let sdigit = (((ix >> i) & 1) << 2 | ((iy >> i) & 1) << 1 | ((iz >> i) & 1)) as usize;
-        let (next, digit) = STATE[state][sdigit];
-        key = key << 3 | digit as u128;
-        state = next as usize;
+        key = key << 3 | DIGIT[state][sdigit] as u128;
+        state = NEXT[state][sdigit] as usize;
     }
     key
 }

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod cpu;
 pub mod descriptor;
 mod error;

@@ -9,12 +9,13 @@
 //! arrays on several threads and then write them in one pass. Files are
 //! written under a temporary name and renamed when complete.
 
-use crate::error::{io_err, Result};
+use crate::atomic::{write_atomic, write_with};
+use crate::error::Result;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Uncompressed size of one zlib block (VTK's default is 32 KiB; larger
-/// blocks compress a little better and cost fewer headers).
+/// Uncompressed size of one zlib block (VTK's own writer uses 32 KiB; any
+/// size is valid, since the header lists every block's size).
 pub const ZLIB_BLOCK: usize = 1 << 20;
 
 /// The values of one array, borrowed.
@@ -161,37 +162,18 @@ fn header(kind: &str, compressed: bool) -> String {
 /// Writes `xml`, then the appended section holding `blocks` in order, to
 /// `path` via a temporary file. Returns the bytes written.
 fn write_with_appended(path: &Path, xml: &str, blocks: &[&Encoded]) -> Result<u64> {
-    let tmp = {
-        let mut n = path.file_name().unwrap_or_default().to_os_string();
-        n.push(".tmp");
-        path.with_file_name(n)
-    };
-    let result = (|| -> std::io::Result<u64> {
-        let f = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        const OPEN: &[u8] = b"  <AppendedData encoding=\"raw\">\n   _";
-        const CLOSE: &[u8] = b"\n  </AppendedData>\n</VTKFile>\n";
+    const OPEN: &[u8] = b"  <AppendedData encoding=\"raw\">\n   _";
+    const CLOSE: &[u8] = b"\n  </AppendedData>\n</VTKFile>\n";
+    write_with(path, |w| {
         w.write_all(xml.as_bytes())?;
         w.write_all(OPEN)?;
-        let mut n = (xml.len() + OPEN.len() + CLOSE.len()) as u64;
         for b in blocks {
             w.write_all(&b.block)?;
-            n += b.block.len() as u64;
         }
-        w.write_all(CLOSE)?;
-        w.flush()?;
-        Ok(n)
-    })();
-    match result {
-        Ok(n) => {
-            std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
-            Ok(n)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(io_err(&tmp, e))
-        }
-    }
+        w.write_all(CLOSE)
+    })?;
+    let data: usize = blocks.iter().map(|b| b.block.len()).sum();
+    Ok((xml.len() + OPEN.len() + data + CLOSE.len()) as u64)
 }
 
 /// Writes a `.vtu` file. Returns the bytes written.
@@ -270,8 +252,6 @@ pub fn write_vtm(path: &Path, blocks: &[(String, PathBuf)]) -> Result<u64> {
         ));
     }
     xml.push_str("  </vtkMultiBlockDataSet>\n</VTKFile>\n");
-    let tmp = path.with_extension("vtm.tmp");
-    std::fs::write(&tmp, &xml).map_err(|e| io_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+    write_atomic(path, xml.as_bytes())?;
     Ok(xml.len() as u64)
 }

@@ -17,6 +17,7 @@
 //! CPUs at once (the caller picks the threads: this crate has none); each
 //! file is written under a temporary name and renamed when complete.
 
+use crate::atomic::{tmp_path, write_atomic};
 use crate::error::{io_err, Error, Result};
 use crate::hilbert::{domain_of, oct_key};
 use std::io::Write;
@@ -179,6 +180,8 @@ pub struct SynthPlan {
     bound_keys: Vec<u128>,
     /// Particles per CPU (index 0 is CPU 1).
     particles: Vec<Vec<Particle>>,
+    /// Mass of all star particles (the `mstar_tot` header record).
+    mstar_tot: f64,
 }
 
 /// A tiny deterministic generator (SplitMix64) for particle positions.
@@ -286,6 +289,7 @@ impl SynthPlan {
         }
         let mut plan = SynthPlan {
             particles: vec![Vec::new(); spec.ncpu],
+            mstar_tot: 0.0,
             spec,
             levels,
             level_base,
@@ -379,6 +383,11 @@ impl SynthPlan {
                 },
             ));
         }
+        self.mstar_tot = all
+            .iter()
+            .filter(|(_, p)| p.family == 2)
+            .map(|(_, p)| p.mass)
+            .sum();
         for (dom, p) in all {
             self.particles[dom - 1].push(p);
         }
@@ -746,14 +755,7 @@ impl SynthPlan {
         w.i32s(&[ps.len() as i32])?;
         w.i32s(&[1, 2, 3, 4])?; // localseed
         w.i32s(&[s.n_star as i32])?;
-        let mstar: f64 = self
-            .particles
-            .iter()
-            .flatten()
-            .filter(|p| p.family == 2)
-            .map(|p| p.mass)
-            .sum();
-        w.f64s(&[mstar])?;
+        w.f64s(&[self.mstar_tot])?;
         w.f64s(&[0.0])?;
         w.i32s(&[0])?; // nsink
         for d in 0..3 {
@@ -811,19 +813,6 @@ pub fn fortran_e(x: f64) -> String {
     )
 }
 
-/// Writes `bytes` to `path` via a temporary name in the same folder.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = tmp_name(path);
-    std::fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
-}
-
-fn tmp_name(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
 /// Little-endian Fortran records into a buffered temporary file, renamed to
 /// the final name by [`RecWriter::finish`] (dropped unfinished: removed).
 struct RecWriter {
@@ -836,7 +825,7 @@ struct RecWriter {
 
 impl RecWriter {
     fn create(path: &Path) -> Result<RecWriter> {
-        let tmp = tmp_name(path);
+        let tmp = tmp_path(path);
         let f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
         Ok(RecWriter {
             out: std::io::BufWriter::with_capacity(1 << 20, f),
@@ -861,22 +850,22 @@ impl RecWriter {
         r.map_err(|e| io_err(&self.tmp, e))
     }
 
-    fn i32s(&mut self, v: &[i32]) -> Result<()> {
+    /// One record of values given as their little-endian bytes.
+    fn values<const N: usize>(&mut self, v: impl Iterator<Item = [u8; N]>) -> Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        buf.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        buf.extend(v.flatten());
         let r = self.bytes(&buf);
         self.buf = buf;
         r
     }
 
+    fn i32s(&mut self, v: &[i32]) -> Result<()> {
+        self.values(v.iter().map(|x| x.to_le_bytes()))
+    }
+
     fn f64s(&mut self, v: &[f64]) -> Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        buf.extend(v.iter().flat_map(|x| x.to_le_bytes()));
-        let r = self.bytes(&buf);
-        self.buf = buf;
-        r
+        self.values(v.iter().map(|x| x.to_le_bytes()))
     }
 
     fn finish(mut self) -> Result<()> {

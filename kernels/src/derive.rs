@@ -1,6 +1,6 @@
 //! Derived variables, sums and weighted means (MERA's `getvar`, `msum`).
 //!
-//! All values are in code units; convert with [`Units::factor`] and the
+//! All values are in code units; convert with [`Units::factor`](crate::Units::factor) and the
 //! [`Quantity`] that [`quantity_of`] names. Sums run on the pool as a
 //! fixed-chunk tree reduction, so a result is bit-for-bit the same for a
 //! given thread count.
@@ -8,7 +8,7 @@
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::CellTable;
-use crate::units::{Quantity, Units};
+use crate::units::Quantity;
 
 /// The quantity a variable measures (RAMSES names and derived names).
 pub fn quantity_of(name: &str) -> Quantity {
@@ -181,17 +181,25 @@ pub fn total_mass(t: &CellTable, exec: &Exec) -> Result<f64> {
 /// for non-cosmological runs. Cosmological runs store conformal birth
 /// times, which need Friedmann tables; they are refused with an error
 /// rather than answered wrongly.
-pub fn particle_ages(
-    birth: &[f64],
-    time: f64,
-    cosmological: bool,
-    units: &Units,
-) -> Result<Vec<f64>> {
+pub fn particle_ages(birth: &[f64], time: f64, cosmological: bool) -> Result<Vec<f64>> {
     if cosmological {
         return Err(KernelError::Invalid(
             "particle ages of cosmological runs need conformal-time tables, not implemented".into(),
         ));
     }
-    let _ = units;
     Ok(birth.iter().map(|b| time - b).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_time_since_birth_and_cosmological_runs_are_refused() {
+        assert_eq!(
+            particle_ages(&[0.0, 0.25], 1.0, false).unwrap(),
+            vec![1.0, 0.75]
+        );
+        assert!(particle_ages(&[0.1], 1.0, true).is_err());
+    }
 }

@@ -6,7 +6,12 @@
 //! every coordinate of the level is exactly representable in f32 (always
 //! the case for boxlen = 2^k, and for boxlen·i·2^-level with few significant
 //! bits), else Float64. MERA writes 8 unshared Float64 points per cell
-//! (192 bytes); a level here costs about 12–24 bytes of points per cell.
+//! (192 bytes). Measured with `amrkit export-vtk OUT --scalars density
+//! --out x`: 1.06 points per cell on the demo output (2 855 091 cells,
+//! 3 013 895 points) and 1.14 on sedov3d and gravity, all Float32, so about
+//! 13–14 bytes of points per cell; the whole file is then 95 bytes per cell
+//! with one scalar (270.3 MB for the demo), mostly the 64-byte Int64
+//! connectivity.
 //! Arrays are encoded (and optionally zlib-compressed) in parallel.
 
 use crate::derive::derived;

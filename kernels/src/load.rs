@@ -38,17 +38,6 @@ pub struct CellTable {
     pub columns: Vec<Vec<f64>>,
 }
 
-impl Default for Units {
-    fn default() -> Self {
-        Units {
-            unit_l: 1.0,
-            unit_d: 1.0,
-            unit_t: 1.0,
-            boxlen: 1.0,
-        }
-    }
-}
-
 impl CellTable {
     /// Number of cells.
     pub fn len(&self) -> usize {
@@ -107,16 +96,6 @@ impl CellTable {
     /// Keeps only the cells for which `keep(k)` holds (all columns).
     pub fn retain(&mut self, keep: impl Fn(&CellTable, usize) -> bool) {
         let flags: Vec<bool> = (0..self.len()).map(|k| keep(self, k)).collect();
-        fn compact<T: Copy>(v: &mut Vec<T>, flags: &[bool]) {
-            let mut w = 0;
-            for r in 0..v.len() {
-                if flags[r] {
-                    v[w] = v[r];
-                    w += 1;
-                }
-            }
-            v.truncate(w);
-        }
         compact(&mut self.level, &flags);
         compact(&mut self.ix, &flags);
         compact(&mut self.iy, &flags);
@@ -142,17 +121,51 @@ fn lookup(names: &[String], want: &[&str], what: &str) -> Result<Vec<usize>> {
 }
 
 /// The CPU files and the io request for a selection.
-/// A box in box units: lower and upper corners.
-type Bounds = ([f64; 3], [f64; 3]);
-
-fn plan(snap: &Snapshot, sel: &Selection) -> Result<(Vec<usize>, Option<Bounds>)> {
-    match &sel.region {
-        None => Ok(((1..=snap.info.ncpu).collect(), None)),
-        Some(r) => {
-            let (lo, hi) = r.bounds();
-            Ok((snap.cpus_for_region(lo, hi)?, Some((lo, hi))))
+/// Keeps `v[r]` where `keep[r]`, in order.
+fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut w = 0;
+    for r in 0..v.len() {
+        if keep[r] {
+            v[w] = v[r];
+            w += 1;
         }
     }
+    v.truncate(w);
+}
+
+/// The CPU files (1-based) that can hold the selection.
+pub fn cpus_for(snap: &Snapshot, sel: &Selection) -> Result<Vec<usize>> {
+    match &sel.region {
+        None => Ok((1..=snap.info.ncpu).collect()),
+        Some(r) => {
+            let (lo, hi) = r.bounds();
+            Ok(snap.cpus_for_region(lo, hi)?)
+        }
+    }
+}
+
+/// Splits variable names into the output's hydro and gravity variables;
+/// a name that is neither is an error.
+pub fn split_components<'a>(
+    snap: &Snapshot,
+    names: &[&'a str],
+) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
+    let (mut hydro, mut grav) = (Vec::new(), Vec::new());
+    for &n in names {
+        if snap.hydro_fields.iter().any(|f| f.name == n) {
+            hydro.push(n);
+        } else if snap.grav_fields.iter().any(|g| g == n) {
+            grav.push(n);
+        } else {
+            let mut all: Vec<&str> = snap.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+            all.extend(snap.grav_fields.iter().map(String::as_str));
+            return Err(KernelError::NoVariable {
+                name: n.to_string(),
+                available: all.join(", "),
+            });
+        }
+    }
+    Ok((hydro, grav))
 }
 
 /// Loads leaf cells with the hydro variables `hydro` and gravity variables
@@ -167,8 +180,9 @@ pub fn load_cells(
     load_cells_on(snap, None, sel, hydro, grav, exec)
 }
 
-/// [`load_cells`] restricted to the CPU files `only` (1-based), e.g. one
-/// file at a time for streaming kernels.
+/// [`load_cells`] reading only the CPU files `only` (1-based; the caller
+/// has chosen them, e.g. with [`cpus_for`]), e.g. one file at a time for
+/// streaming kernels.
 pub fn load_cells_on(
     snap: &Snapshot,
     only: Option<&[usize]>,
@@ -184,12 +198,12 @@ pub fn load_cells_on(
         hydro_vars: lookup(&hnames, hydro, "hydro")?,
         grav_vars: lookup(&snap.grav_fields, grav, "gravity")?,
     };
-    let (mut cpus, bbox) = plan(snap, sel)?;
-    if let Some(only) = only {
-        cpus.retain(|c| only.contains(c));
-    }
+    let cpus = match only {
+        Some(only) => only.to_vec(),
+        None => cpus_for(snap, sel)?,
+    };
     let req = CellRequest {
-        region: bbox,
+        region: sel.region.map(|r| r.bounds()),
         ..req
     };
     exec.start("scan", cpus.len() as u64);
@@ -397,7 +411,7 @@ pub fn load_particles(
         }
     }
     let idx = lookup(&names, &want, "particles")?;
-    let (cpus, _) = plan(snap, sel)?;
+    let cpus = cpus_for(snap, sel)?;
     let counts: Vec<amrkit_io::Result<usize>> =
         exec.par().min_chunk(1).map(&cpus, |&i| snap.part_count(i));
     let counts = counts.into_iter().collect::<amrkit_io::Result<Vec<_>>>()?;
@@ -470,16 +484,6 @@ pub fn load_particles(
                 .collect()
         };
         for c in &mut t.columns {
-            fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
-                let mut w = 0;
-                for r in 0..v.len() {
-                    if keep[r] {
-                        v[w] = v[r];
-                        w += 1;
-                    }
-                }
-                v.truncate(w);
-            }
             match c {
                 PartColumn::F64(v) => compact(v, &keep),
                 PartColumn::I64(v) => compact(v, &keep),

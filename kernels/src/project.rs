@@ -16,7 +16,7 @@
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{CellTable, ParticleTable};
+use crate::load::{cpus_for, load_cells_on, split_components, CellTable, ParticleTable};
 use crate::select::Selection;
 use amrkit_io::Snapshot;
 
@@ -141,11 +141,7 @@ fn deposit(
         let i1 = (((u1 - a0) / pw).ceil() as usize).min(nx);
         let j0 = ((v0 - b0) / ph).floor() as usize;
         let j1 = (((v1 - b0) / ph).ceil() as usize).min(ny);
-        let w = match spec.weight {
-            Weight::None => 1.0,
-            Weight::Mass => rho.expect("density")[k],
-            Weight::Volume => 1.0,
-        };
+        let w = rho.map_or(1.0, |r| r[k]);
         for j in j0..j1 {
             let pv0 = b0 + j as f64 * ph;
             let fy = ((pv0 + ph).min(v1) - pv0.max(v0)) / ph;
@@ -226,6 +222,24 @@ fn finish(spec: &ProjSpec, boxlen: f64, lanes: Vec<Lane>) -> Maps {
     }
 }
 
+/// Variable columns, and the density when weighting by mass.
+type Inputs<'t> = (Vec<&'t [f64]>, Option<&'t [f64]>);
+
+/// The columns a projection reads from `t`: the variables, and the
+/// density when the weight is mass.
+fn inputs<'t>(t: &'t CellTable, spec: &ProjSpec) -> Result<Inputs<'t>> {
+    let cols = spec
+        .vars
+        .iter()
+        .map(|v| t.column(v))
+        .collect::<Result<_>>()?;
+    let rho = match spec.weight {
+        Weight::Mass => Some(t.column("density")?),
+        Weight::None | Weight::Volume => None,
+    };
+    Ok((cols, rho))
+}
+
 fn new_lane(spec: &ProjSpec) -> Lane {
     let n = spec.res[0] * spec.res[1];
     Lane {
@@ -237,16 +251,7 @@ fn new_lane(spec: &ProjSpec) -> Lane {
 /// Projects a loaded table (MERA's `projection`, yt's `proj` + `to_frb`).
 pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
     check(spec)?;
-    let cols: Vec<&[f64]> = spec
-        .vars
-        .iter()
-        .map(|v| t.column(v))
-        .collect::<Result<_>>()?;
-    let rho = if spec.weight == Weight::Mass {
-        Some(t.column("density")?)
-    } else {
-        None
-    };
+    let (cols, rho) = inputs(t, spec)?;
     let nlanes = 4 * exec.threads();
     let n = t.len();
     exec.start("project", nlanes as u64);
@@ -277,40 +282,16 @@ pub fn project_streaming(
     if spec.weight == Weight::Mass && !need.contains(&"density") {
         need.push("density");
     }
-    let hydro: Vec<&str> = need
-        .iter()
-        .copied()
-        .filter(|v| snap.hydro_fields.iter().any(|f| f.name == *v))
-        .collect();
-    let grav: Vec<&str> = need
-        .iter()
-        .copied()
-        .filter(|v| snap.grav_fields.iter().any(|f| f == v))
-        .collect();
-    if hydro.len() + grav.len() != need.len() {
-        let missing: Vec<&&str> = need
-            .iter()
-            .filter(|v| !hydro.contains(v) && !grav.contains(v))
-            .collect();
-        return Err(KernelError::NoVariable {
-            name: format!("{missing:?}"),
-            available: "the output's hydro and gravity variables".into(),
-        });
-    }
-    let cpus: Vec<usize> = match &sel.region {
-        Some(r) => {
-            let (lo, hi) = r.bounds();
-            snap.cpus_for_region(lo, hi)?
-        }
-        None => (1..=snap.info.ncpu).collect(),
-    };
+    let (hydro, grav) = split_components(snap, &need)?;
+    // Files are chosen once; each lane then reads exactly its own.
+    let cpus = cpus_for(snap, sel)?;
     let nlanes = (4 * exec.threads()).min(cpus.len()).max(1);
     exec.start("project", cpus.len() as u64);
     let lanes: Vec<Result<Lane>> = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
         let mut lane = new_lane(spec);
         for &icpu in cpus.iter().skip(l).step_by(nlanes) {
             // One file at a time, on this lane's thread only.
-            let t = crate::load::load_cells_on(
+            let t = load_cells_on(
                 snap,
                 Some(&[icpu]),
                 sel,
@@ -322,16 +303,7 @@ pub fn project_streaming(
                     ..*exec
                 },
             )?;
-            let cols: Vec<&[f64]> = spec
-                .vars
-                .iter()
-                .map(|v| t.column(v))
-                .collect::<Result<_>>()?;
-            let rho = if spec.weight == Weight::Mass {
-                Some(t.column("density")?)
-            } else {
-                None
-            };
+            let (cols, rho) = inputs(&t, spec)?;
             deposit(&mut lane, &t, &cols, rho, spec, 0..t.len());
             exec.advance(1);
         }

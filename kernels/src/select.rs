@@ -5,7 +5,7 @@
 //! is always explicit.
 
 use crate::error::Result;
-use crate::units::{Quantity, Units};
+use crate::units::Units;
 
 /// A region of the box, in box units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,8 +48,7 @@ impl Region {
         ranges: [Option<[f64; 2]>; 3],
         unit: &str,
     ) -> Result<Region> {
-        let to_box = units.factor(Quantity::Length, unit)?.recip()
-            * units.factor(Quantity::Length, "box")?;
+        let to_box = units.box_per(unit)?;
         let mut lo = [0.0; 3];
         let mut hi = [1.0; 3];
         for d in 0..3 {
@@ -63,8 +62,7 @@ impl Region {
 
     /// A sphere of `radius` in `unit` around `centre` (box units).
     pub fn sphere(units: &Units, centre: [f64; 3], radius: f64, unit: &str) -> Result<Region> {
-        let to_box = units.factor(Quantity::Length, unit)?.recip()
-            * units.factor(Quantity::Length, "box")?;
+        let to_box = units.box_per(unit)?;
         Ok(Region::Sphere {
             centre,
             radius: radius * to_box,

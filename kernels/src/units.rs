@@ -54,7 +54,7 @@ pub enum Quantity {
     Dimensionless,
 }
 
-/// The unit system of one output.
+/// The unit system of one output. `Default` is all ones (code = cgs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Units {
     /// Code length in cm.
@@ -65,6 +65,17 @@ pub struct Units {
     pub unit_t: f64,
     /// Box size in code lengths.
     pub boxlen: f64,
+}
+
+impl Default for Units {
+    fn default() -> Self {
+        Units {
+            unit_l: 1.0,
+            unit_d: 1.0,
+            unit_t: 1.0,
+            boxlen: 1.0,
+        }
+    }
 }
 
 impl Units {
@@ -95,6 +106,12 @@ impl Units {
             Quantity::Acceleration => self.unit_l / (self.unit_t * self.unit_t),
             Quantity::Dimensionless => 1.0,
         }
+    }
+
+    /// Box lengths in one `unit` of length: converts lengths in `unit` to
+    /// box units (`[0, 1]` across the box).
+    pub fn box_per(&self, unit: &str) -> Result<f64> {
+        Ok(self.factor(Quantity::Length, "box")? / self.factor(Quantity::Length, unit)?)
     }
 
     /// The factor that turns code units of `q` into `unit` (`code` is 1).

@@ -164,3 +164,16 @@ pub fn read_npy(path: &std::path::Path) -> (usize, usize, Vec<f64>) {
     assert_eq!(data.len(), dims[0] * dims[1]);
     (dims[0], dims[1], data)
 }
+
+/// Largest |got − want| over a map, and the map's largest |want| (the
+/// scale map tolerances are relative to).
+pub fn map_error(got: &[f64], want: &[f64]) -> (f64, f64) {
+    assert_eq!(got.len(), want.len(), "map sizes differ");
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = got
+        .iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    (worst, scale)
+}
