@@ -36,7 +36,11 @@ pub struct Snapshot {
 }
 
 /// A file's bytes, memory-mapped: no copy, and no fresh pages to zero.
-fn map_file(path: &Path) -> Result<memmap2::Mmap> {
+///
+/// `populate`: map every page up front, for reads that decode most of the
+/// file; otherwise pages are faulted in as touched (header reads; scans,
+/// which step over hydro and gravity records by their markers).
+fn map_file(path: &Path, populate: bool) -> Result<memmap2::Mmap> {
     let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     // SAFETY: the map is read-only and lives only for one CPU read. If
     // another process truncates the file meanwhile, reads of the lost pages
@@ -45,7 +49,11 @@ fn map_file(path: &Path) -> Result<memmap2::Mmap> {
     // `populate` maps every page up front (MAP_POPULATE) instead of one
     // fault per page: with it the 2-vs-1-thread load speed-up of a small
     // generated snapshot went from 1.05× to 1.26× (docs/benchmarks.md).
-    unsafe { memmap2::MmapOptions::new().populate().map(&f) }.map_err(|e| io_err(path, e))
+    let mut opts = memmap2::MmapOptions::new();
+    if populate {
+        opts.populate();
+    }
+    unsafe { opts.map(&f) }.map_err(|e| io_err(path, e))
 }
 
 /// Reads just enough of the start of a file for its header records.
@@ -192,6 +200,7 @@ impl Snapshot {
         &self,
         icpu: usize,
         req: &CellRequest,
+        populate: bool,
         f: impl FnOnce(&CpuFiles) -> Result<T>,
     ) -> Result<T> {
         if icpu == 0 || icpu > self.info.ncpu {
@@ -204,18 +213,18 @@ impl Snapshot {
             });
         }
         let amr_path = self.file("amr", icpu);
-        let amr = map_file(&amr_path)?;
+        let amr = map_file(&amr_path, populate)?;
         let hydro_path = self.file("hydro", icpu);
         let hydro = if req.hydro_vars.is_empty() {
             None
         } else {
-            Some(map_file(&hydro_path)?)
+            Some(map_file(&hydro_path, populate)?)
         };
         let grav_path = self.file("grav", icpu);
         let grav = if req.grav_vars.is_empty() {
             None
         } else {
-            Some(map_file(&grav_path)?)
+            Some(map_file(&grav_path, populate)?)
         };
         f(&CpuFiles {
             icpu,
@@ -236,19 +245,21 @@ impl Snapshot {
 
     /// Reads the leaf cells of CPU `icpu` (1-based) into fresh columns.
     pub fn read_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuCells> {
-        self.with_cpu_files(icpu, req, |files| read_cpu_cells(files, req))
+        self.with_cpu_files(icpu, req, true, |files| read_cpu_cells(files, req))
     }
 
     /// Phase one of a two-phase read: counts the cells of CPU `icpu` that
     /// `req` selects and notes where their blocks are.
     pub fn scan_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuScan> {
-        self.with_cpu_files(icpu, req, |files| scan_cpu(files, req))
+        self.with_cpu_files(icpu, req, false, |files| scan_cpu(files, req))
     }
 
     /// Phase two: decodes the cells found by `scan` into caller-owned
     /// slices of exactly `scan.len()` values each.
     pub fn read_cpu_into(&self, scan: &CpuScan, req: &CellRequest, out: CellSlices) -> Result<()> {
-        self.with_cpu_files(scan.icpu, req, |files| read_cpu_into(files, scan, req, out))
+        self.with_cpu_files(scan.icpu, req, true, |files| {
+            read_cpu_into(files, scan, req, out)
+        })
     }
 
     /// The exact Hilbert bound keys (`ncpu + 1` values) from the header of
@@ -258,7 +269,7 @@ impl Snapshot {
             return Ok(None);
         }
         let path = self.file("amr", 1);
-        let amr = map_file(&path)?;
+        let amr = map_file(&path, false)?;
         let mut r = Records::new(&path, &amr)?;
         Ok(read_amr_header(&mut r, &path)?.bound_keys)
     }
@@ -292,7 +303,7 @@ impl Snapshot {
     /// Phase one for particles: how many particles CPU `icpu` holds.
     pub fn part_count(&self, icpu: usize) -> Result<usize> {
         let path = self.file("part", icpu);
-        let data = map_file(&path)?;
+        let data = map_file(&path, false)?;
         part_count(&path, &data)
     }
 
@@ -306,7 +317,7 @@ impl Snapshot {
     ) -> Result<()> {
         let layout = self.particle_layout()?;
         let path = self.file("part", icpu);
-        let data = map_file(&path)?;
+        let data = map_file(&path, true)?;
         read_particles_into(&path, &data, layout, wanted, out)
     }
 
@@ -314,7 +325,7 @@ impl Snapshot {
     pub fn read_particles(&self, icpu: usize, wanted: &[usize]) -> Result<Vec<PartColumn>> {
         let layout = self.particle_layout()?;
         let path = self.file("part", icpu);
-        let data = map_file(&path)?;
+        let data = map_file(&path, true)?;
         let n = part_count(&path, &data)?;
         let mut cols: Vec<PartColumn> = wanted
             .iter()
