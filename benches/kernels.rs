@@ -37,6 +37,35 @@ fn time<T>(n: usize, mut f: impl FnMut() -> T) -> f64 {
     )
 }
 
+/// Medians of `a` and `b` timed in alternation (a, b, a, b, …) after one
+/// untimed warm-up of each, so that both see the same machine state
+/// (page cache, writeback of earlier writes, neighbours on a shared host).
+/// Each closure returns the seconds it measured itself (so that untimed
+/// set-up can precede the timed part).
+fn time_pair(n: usize, mut a: impl FnMut() -> f64, mut b: impl FnMut() -> f64) -> (f64, f64) {
+    a();
+    b();
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        ta.push(a());
+        tb.push(b());
+    }
+    (median(ta), median(tb))
+}
+
+/// Seconds `f` takes.
+fn secs<T>(f: impl FnOnce() -> T) -> f64 {
+    let t = Instant::now();
+    std::hint::black_box(f());
+    t.elapsed().as_secs_f64()
+}
+
+/// Flushes dirty pages to disk (`sync`), so that a timed write does not pay
+/// for the writeback of an earlier one.
+fn sync() {
+    let _ = std::process::Command::new("sync").status();
+}
+
 fn vm_hwm_mb() -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     s.lines()
@@ -151,13 +180,13 @@ fn main() {
         bytes as f64 / 1e9,
         t.elapsed().as_secs_f64()
     );
+    sync();
     let s = Snapshot::open(&out).unwrap();
-    let l1 = time(3, || {
-        load_hydro(&s, &Selection::default(), &[], &one).unwrap()
-    });
-    let l2 = time(3, || {
-        load_hydro(&s, &Selection::default(), &[], &two).unwrap()
-    });
+    let (l1, l2) = time_pair(
+        5,
+        || secs(|| load_hydro(&s, &Selection::default(), &[], &one).unwrap()),
+        || secs(|| load_hydro(&s, &Selection::default(), &[], &two).unwrap()),
+    );
     let (rss, table) = in_child("load", &out);
     println!(
         "load all hydro: 1 thread {l1:.3} s, 2 threads {l2:.3} s, speed-up {:.2}x",
@@ -170,8 +199,11 @@ fn main() {
 
     let t = load_hydro(&s, &Selection::default(), &["density"], &two).unwrap();
     let spec = ProjSpec::whole_box(2, 1024, &["density"], Weight::None);
-    let p1 = time(3, || project(&t, &spec, &one).unwrap());
-    let p2 = time(3, || project(&t, &spec, &two).unwrap());
+    let (p1, p2) = time_pair(
+        5,
+        || secs(|| project(&t, &spec, &one).unwrap()),
+        || secs(|| project(&t, &spec, &two).unwrap()),
+    );
     println!(
         "projection of density, 1024²: 1 thread {p1:.3} s, 2 threads {p2:.3} s, speed-up {:.2}x",
         p1 / p2
@@ -194,23 +226,33 @@ fn main() {
         )),
         ..Default::default()
     };
-    let mut nbytes = 0;
-    let te = time(3, || {
-        let r = export_vtk(&t, &opts, &vdir.join("cells"), &two).unwrap();
-        nbytes = r.bytes;
-    });
+    let nbytes = export_vtk(&t, &opts, &vdir.join("cells"), &two)
+        .unwrap()
+        .bytes;
     let buf = vec![7u8; 1 << 20];
-    let tw = time(3, || {
-        let p = vdir.join("plain.bin");
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
-        let mut left = nbytes as usize;
-        while left > 0 {
-            let n = left.min(buf.len());
-            f.write_all(&buf[..n]).unwrap();
-            left -= n;
-        }
-        f.flush().unwrap();
-    });
+    // Each sample starts with no dirty pages (sync, untimed), and export
+    // and plain write alternate.
+    let (te, tw) = time_pair(
+        5,
+        || {
+            sync();
+            secs(|| export_vtk(&t, &opts, &vdir.join("cells"), &two).unwrap())
+        },
+        || {
+            sync();
+            let t = Instant::now();
+            let p = vdir.join("plain.bin");
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+            let mut left = nbytes as usize;
+            while left > 0 {
+                let n = left.min(buf.len());
+                f.write_all(&buf[..n]).unwrap();
+                left -= n;
+            }
+            f.flush().unwrap();
+            t.elapsed().as_secs_f64()
+        },
+    );
     println!(
         "VTK export {:.2} GB: {te:.2} s ({:.0} MB/s); plain write of the same bytes {tw:.2} s ({:.0} MB/s); ratio {:.2}",
         nbytes as f64 / 1e9,

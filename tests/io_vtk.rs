@@ -5,10 +5,14 @@
 
 mod common;
 
-use amrkit_io::vtk::{encode, write_points_vtu, write_vtm, write_vtu, UnstructuredGrid, Values};
+use amrkit_io::vtk::{
+    write_points_vtu, write_vtm, write_vtu, Array, Counting, Fill, UnstructuredGrid, Values,
+};
+use std::path::Path;
 use vtkio::model::{Attribute, DataSet, IOBuffer, Piece, VertexNumbers};
 
-fn two_hexes(zlib: bool) -> UnstructuredGrid {
+/// Writes two hexahedra to `path`; returns the bytes written.
+fn write_two_hexes(path: &Path, zlib: bool) -> amrkit_io::Result<u64> {
     // Two unit cubes side by side along x: 12 shared points.
     let mut pts = Vec::new();
     for z in 0..2 {
@@ -33,27 +37,29 @@ fn two_hexes(zlib: bool) -> UnstructuredGrid {
         ]);
     }
     let big: Vec<f64> = (0..2).map(|i| 1.5 + i as f64).collect();
-    UnstructuredGrid {
+    // Computed sources (`Counting`, `Fill`) next to borrowed slices.
+    let g = UnstructuredGrid {
         n_points: 12,
         n_cells: 2,
-        points: encode("", 3, Values::F32(&pts), zlib),
+        points: Array::new("", 3, Values::F32(&pts), zlib),
         cells: [
-            encode("connectivity", 1, Values::I64(&conn), zlib),
-            encode("offsets", 1, Values::I64(&[8, 16]), zlib),
-            encode("types", 1, Values::U8(&[12, 12]), zlib),
+            Array::new("connectivity", 1, Values::I64(&conn), zlib),
+            Array::new("offsets", 1, Counting { n: 2, step: 8, first: 8 }, zlib),
+            Array::new("types", 1, Fill { n: 2, value: 12 }, zlib),
         ],
         cell_data: vec![
-            encode("density", 1, Values::F64(&big), zlib),
-            encode(
+            Array::new("density", 1, Values::F64(&big), zlib),
+            Array::new(
                 "velocity",
                 3,
                 Values::F64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
                 zlib,
             ),
-            encode("level", 1, Values::U8(&[3, 4]), zlib),
+            Array::new("level", 1, Values::U8(&[3, 4]), zlib),
         ],
         point_data: vec![],
-    }
+    };
+    write_vtu(path, &g)
 }
 
 fn piece(path: &std::path::Path) -> vtkio::model::UnstructuredGridPiece {
@@ -83,7 +89,7 @@ fn hexahedra_read_back_raw_and_zlib() {
     let tmp = tempfile::tempdir().unwrap();
     for zlib in [false, true] {
         let path = tmp.path().join(format!("hex_{zlib}.vtu"));
-        let n = write_vtu(&path, &two_hexes(zlib)).unwrap();
+        let n = write_two_hexes(&path, zlib).unwrap();
         assert_eq!(n, std::fs::metadata(&path).unwrap().len());
         let p = piece(&path);
         assert_eq!(p.num_points(), 12);
@@ -124,8 +130,8 @@ fn large_zlib_arrays_span_several_blocks() {
         let path = tmp.path().join(format!("parts_{zlib}.vtu"));
         write_points_vtu(
             &path,
-            &pts,
-            vec![encode("mass", 1, Values::F64(&mass), zlib)],
+            Values::F64(&pts),
+            vec![Array::new("mass", 1, Values::F64(&mass), zlib)],
             zlib,
         )
         .unwrap();
@@ -148,7 +154,7 @@ fn large_zlib_arrays_span_several_blocks() {
 #[test]
 fn multiblock_index_lists_the_pieces() {
     let tmp = tempfile::tempdir().unwrap();
-    write_vtu(&tmp.path().join("a.vtu"), &two_hexes(false)).unwrap();
+    write_two_hexes(&tmp.path().join("a.vtu"), false).unwrap();
     let vtm = tmp.path().join("all.vtm");
     write_vtm(&vtm, &[("level_03".into(), "a.vtu".into())]).unwrap();
     let text = std::fs::read_to_string(&vtm).unwrap();
@@ -161,4 +167,26 @@ fn multiblock_index_lists_the_pieces() {
         .collect();
     assert_eq!(files, ["a.vtu"]);
     assert_eq!(piece(&tmp.path().join(files[0])).num_points(), 12);
+}
+
+#[test]
+fn mixed_compression_is_refused_and_leaves_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("mixed.vtu");
+    let conn: Vec<i64> = (0..8).collect();
+    let g = UnstructuredGrid {
+        n_points: 8,
+        n_cells: 1,
+        points: Array::new("", 3, Values::F64(&[0.0; 24]), false),
+        cells: [
+            Array::new("connectivity", 1, Values::I64(&conn), true),
+            Array::new("offsets", 1, Counting { n: 1, step: 8, first: 8 }, false),
+            Array::new("types", 1, Fill { n: 1, value: 12 }, false),
+        ],
+        cell_data: vec![],
+        point_data: vec![],
+    };
+    let e = write_vtu(&path, &g).unwrap_err().to_string();
+    assert!(e.contains("mixed.vtu") && e.contains("compressed"), "{e}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

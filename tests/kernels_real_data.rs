@@ -276,52 +276,70 @@ fn vtk_export_reads_back_in_vtk() {
     let s = Snapshot::open(&run.output).unwrap();
     let t = load_hydro(&s, &Selection::default(), &[], &exec).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let opts = VtkOptions {
-        scalars: vec!["density".into(), "temperature".into()],
-        vector: Some((
-            "velocity".into(),
-            [
-                "velocity_x".into(),
-                "velocity_y".into(),
-                "velocity_z".into(),
-            ],
-        )),
-        zlib: true,
-        ..Default::default()
-    };
-    // dense_max 6: levels ≤ 6 use the bitmap, deeper ones the sort.
-    let rep = export_vtk_with(&t, &opts, &tmp.path().join("cells"), &exec, 6).unwrap();
-    let vtm = rep.files.last().unwrap().clone();
-    let sum = common::vtk_summary(&py, std::slice::from_ref(&vtm));
-    let blocks = sum[vtm.to_str().unwrap()].as_array().unwrap();
-    let per_level = t.cells_per_level();
-    let levels: Vec<usize> = (0..per_level.len()).filter(|&l| per_level[l] > 0).collect();
-    assert_eq!(blocks.len(), levels.len());
-    let b = s.info.boxlen;
-    let mut vol = 0.0;
-    let mut mass = 0.0;
-    let rho = derived(&t, "density", &exec).unwrap();
-    for (blk, &l) in blocks.iter().zip(&levels) {
-        assert_eq!(blk["cells"], per_level[l] as u64);
-        assert_eq!(blk["cell_types"], serde_json::json!([12]));
+    // zlib with plain scalars (blocks compressed in parallel), then raw
+    // with log10 scalars (gathered while the file is written).
+    for zlib in [true, false] {
+        let log10 = !zlib;
+        let opts = VtkOptions {
+            scalars: vec!["density".into(), "temperature".into()],
+            vector: Some((
+                "velocity".into(),
+                [
+                    "velocity_x".into(),
+                    "velocity_y".into(),
+                    "velocity_z".into(),
+                ],
+            )),
+            zlib,
+            log10,
+            ..Default::default()
+        };
+        // dense_max 6: levels ≤ 6 use the bitmap, deeper ones the sort.
+        let prefix = tmp.path().join(format!("cells_{zlib}"));
+        let rep = export_vtk_with(&t, &opts, &prefix, &exec, 6).unwrap();
+        let vtm = rep.files.last().unwrap().clone();
+        let sum = common::vtk_summary(&py, std::slice::from_ref(&vtm));
+        let blocks = sum[vtm.to_str().unwrap()].as_array().unwrap();
+        let per_level = t.cells_per_level();
+        let levels: Vec<usize> = (0..per_level.len()).filter(|&l| per_level[l] > 0).collect();
+        assert_eq!(blocks.len(), levels.len());
+        let b = s.info.boxlen;
+        let mut vol = 0.0;
+        let mut mass = 0.0;
+        let rho = derived(&t, "density", &exec).unwrap();
+        let vx = t.column("velocity_x").unwrap();
+        for (blk, &l) in blocks.iter().zip(&levels) {
+            assert_eq!(blk["cells"], per_level[l] as u64);
+            assert_eq!(blk["cell_types"], serde_json::json!([12]));
+            assert!(
+                blk["points"].as_u64().unwrap() < 8 * per_level[l] as u64 / 2,
+                "points shared"
+            );
+            vol += blk["cell_volume"].as_f64().unwrap();
+            let on_level = || (0..t.len()).filter(|&k| t.level[k] as usize == l);
+            if log10 {
+                let d = &blk["cell_data"]["log10_density"];
+                let want: f64 = on_level().map(|k| rho[k].log10()).sum();
+                assert!(close(d["sum"].as_f64().unwrap(), want, 1e-12, 1e-12));
+            } else {
+                let d = &blk["cell_data"]["density"];
+                let want: f64 = on_level().map(|k| rho[k]).sum();
+                assert!(close(d["sum"].as_f64().unwrap(), want, 1e-12, 0.0));
+                mass += d["sum"].as_f64().unwrap() * (b * 0.5f64.powi(l as i32)).powi(3);
+            }
+            let v = &blk["cell_data"]["velocity"];
+            assert_eq!(v["components"], 3);
+            let first = on_level().next().unwrap();
+            // (through Python's float repr and serde_json: equal to an ulp)
+            assert!(close(v["first"][0].as_f64().unwrap(), vx[first], 1e-15, 0.0));
+            assert_eq!(blk["cell_data"]["level"]["min"], l as f64);
+        }
         assert!(
-            blk["points"].as_u64().unwrap() < 8 * per_level[l] as u64 / 2,
-            "points shared"
+            close(vol, b * b * b, 1e-10, 0.0),
+            "cells tile the box: {vol}"
         );
-        vol += blk["cell_volume"].as_f64().unwrap();
-        let d = &blk["cell_data"]["density"];
-        let want: f64 = (0..t.len())
-            .filter(|&k| t.level[k] as usize == l)
-            .map(|k| rho[k])
-            .sum();
-        assert!(close(d["sum"].as_f64().unwrap(), want, 1e-12, 0.0));
-        mass += d["sum"].as_f64().unwrap() * (b * 0.5f64.powi(l as i32)).powi(3);
-        assert_eq!(blk["cell_data"]["velocity"]["components"], 3);
-        assert_eq!(blk["cell_data"]["level"]["min"], l as f64);
+        if !log10 {
+            assert!(close(mass, total_mass(&t, &exec).unwrap(), 1e-10, 0.0));
+        }
     }
-    assert!(
-        close(vol, b * b * b, 1e-10, 0.0),
-        "cells tile the box: {vol}"
-    );
-    assert!(close(mass, total_mass(&t, &exec).unwrap(), 1e-10, 0.0));
 }

@@ -12,16 +12,26 @@
 //! 13–14 bytes of points per cell; the whole file is then 95 bytes per cell
 //! with one scalar (270.3 MB for the demo), mostly the 64-byte Int64
 //! connectivity.
-//! Arrays are encoded (and optionally zlib-compressed) in parallel.
+//!
+//! Speed: nothing array-sized is copied on the way to the disk. Scalars
+//! are gathered level by level while the file is written (through the
+//! writer's small reused buffer), coordinates and the constant arrays are
+//! produced on the fly, and only the connectivity (computed in parallel)
+//! is materialised. With zlib, the 1 MiB blocks of every array of a level
+//! are compressed in parallel.
 
 use crate::derive::derived;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::{CellTable, ParticleTable};
 use amrkit_io::vtk::{
-    encode, write_points_vtu, write_vtm, write_vtu, Encoded, UnstructuredGrid, Values,
+    write_points_vtu, write_vtm, write_vtu, zlib_block, zlib_blocks, Array, Counting, Fill,
+    Source, UnstructuredGrid, Values,
 };
+use std::borrow::Cow;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What to export.
 #[derive(Clone, Debug, Default)]
@@ -55,12 +65,19 @@ pub struct ExportReport {
 }
 
 /// Levels up to this use a dense bitmap to find shared corners; deeper
-/// levels sort the corner keys.
+/// levels sort the corner keys. At most 10: dense keys must fit in u32.
 const DENSE_MAX_LEVEL: u8 = 10;
 
 /// Unique corner points of the cells `idx` of one level, and for each cell
 /// its 8 point indices in VTK hexahedron order.
-fn corners(t: &CellTable, idx: &[usize], level: u8, dense_max: u8) -> (Vec<[u32; 3]>, Vec<i64>) {
+fn corners(
+    t: &CellTable,
+    idx: &[usize],
+    level: u8,
+    dense_max: u8,
+    exec: &Exec,
+) -> (Vec<[u32; 3]>, Vec<i64>) {
+    let dense_max = dense_max.min(DENSE_MAX_LEVEL);
     const HEX: [[u32; 3]; 8] = [
         [0, 0, 0],
         [1, 0, 0],
@@ -76,47 +93,87 @@ fn corners(t: &CellTable, idx: &[usize], level: u8, dense_max: u8) -> (Vec<[u32;
         ((t.ix[k] + c[0]) as u64 * n + (t.iy[k] + c[1]) as u64) * n + (t.iz[k] + c[2]) as u64
     };
     let unkey = |q: u64| [(q / (n * n)) as u32, ((q / n) % n) as u32, (q % n) as u32];
-    let mut conn = Vec::with_capacity(8 * idx.len());
-    if level <= dense_max {
-        let words = (n * n * n).div_ceil(64) as usize;
-        let mut bits = vec![0u64; words];
-        for &k in idx {
-            for c in HEX {
-                let q = key(k, c);
-                bits[(q / 64) as usize] |= 1 << (q % 64);
+    // The connectivity is the biggest array of the file (8 Int64 per cell):
+    // filled in parallel, in chunks of cells, once the points are known.
+    let mut conn = vec![0i64; 8 * idx.len()];
+    let fill = |conn: &mut [i64], index: &(dyn Fn(u64) -> i64 + Sync)| {
+        const CHUNK: usize = 1 << 14;
+        let mut jobs: Vec<(&[usize], &mut [i64])> =
+            idx.chunks(CHUNK).zip(conn.chunks_mut(8 * CHUNK)).collect();
+        exec.par().min_chunk(1).for_each_mut(&mut jobs, |(cells, out)| {
+            for (&k, o) in cells.iter().zip(out.chunks_exact_mut(8)) {
+                for (c, slot) in HEX.iter().zip(o) {
+                    *slot = index(key(k, *c));
+                }
             }
-        }
-        let mut rank = Vec::with_capacity(words);
-        let mut points = Vec::new();
+        });
+    };
+    if level <= dense_max {
+        // One bit per lattice point (n³ ≤ 1025³ bits, 135 MB at level 10).
+        // Marking runs in parallel: `fetch_or` with `Relaxed` order, since
+        // only the final bits matter and the end of the parallel call
+        // orders every marking before the reads below.
+        let words = (n * n * n).div_ceil(64) as usize;
+        let marks: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+        exec.par().for_each_chunk(0..idx.len(), |r| {
+            for &k in &idx[r] {
+                for c in HEX {
+                    let q = key(k, c);
+                    marks[(q / 64) as usize].fetch_or(1 << (q % 64), Ordering::Relaxed);
+                }
+            }
+        });
+        let bits: Vec<u64> = marks.into_iter().map(AtomicU64::into_inner).collect();
+        // rank[w]: points before word w. Points are then listed in key
+        // order, in parallel over runs of words (each run knows where its
+        // points start from the ranks).
+        let mut rank = Vec::with_capacity(words + 1);
         let mut r = 0u32;
-        for (w, &b) in bits.iter().enumerate() {
+        for &b in &bits {
             rank.push(r);
             r += b.count_ones();
-            let mut m = b;
-            while m != 0 {
-                let bit = m.trailing_zeros() as u64;
-                points.push(unkey(w as u64 * 64 + bit));
-                m &= m - 1;
-            }
         }
-        for &k in idx {
-            for c in HEX {
-                let q = key(k, c);
-                let (w, b) = ((q / 64) as usize, q % 64);
-                let below = bits[w] & ((1u64 << b) - 1);
-                conn.push((rank[w] + below.count_ones()) as i64);
+        rank.push(r);
+        let mut points = vec![[0u32; 3]; r as usize];
+        {
+            const RUN: usize = 1 << 12;
+            let mut jobs: Vec<(usize, &mut [[u32; 3]])> = Vec::new();
+            let mut rest: &mut [[u32; 3]] = &mut points;
+            for w0 in (0..words).step_by(RUN) {
+                let w1 = (w0 + RUN).min(words);
+                let (head, tail) =
+                    std::mem::take(&mut rest).split_at_mut((rank[w1] - rank[w0]) as usize);
+                rest = tail;
+                jobs.push((w0, head));
             }
+            // Keys fit in u32 on dense levels (n³ < 2^32): cheap divisions.
+            let n32 = n as u32;
+            exec.par().min_chunk(1).for_each_mut(&mut jobs, |(w0, out)| {
+                let mut at = 0;
+                for (w, &b) in bits.iter().enumerate().skip(*w0).take(RUN) {
+                    let mut m = b;
+                    while m != 0 {
+                        let q = (w * 64) as u32 + m.trailing_zeros();
+                        out[at] = [q / (n32 * n32), (q / n32) % n32, q % n32];
+                        at += 1;
+                        m &= m - 1;
+                    }
+                }
+            });
         }
+        fill(&mut conn, &|q| {
+            let (w, b) = ((q / 64) as usize, q % 64);
+            let below = bits[w] & ((1u64 << b) - 1);
+            (rank[w] + below.count_ones()) as i64
+        });
         (points, conn)
     } else {
         let mut keys: Vec<u64> = idx.iter().flat_map(|&k| HEX.map(|c| key(k, c))).collect();
         keys.sort_unstable();
         keys.dedup();
-        for &k in idx {
-            for c in HEX {
-                conn.push(keys.binary_search(&key(k, c)).expect("corner present") as i64);
-            }
-        }
+        fill(&mut conn, &|q| {
+            keys.binary_search(&q).expect("corner present") as i64
+        });
         (keys.into_iter().map(unkey).collect(), conn)
     }
 }
@@ -140,13 +197,16 @@ pub fn export_vtk_with(
     exec: &Exec,
     dense_max: u8,
 ) -> Result<ExportReport> {
-    let scalars: Vec<(String, Vec<f64>)> = opts
+    // Loaded columns are borrowed, derived ones computed once.
+    let scalars: Vec<(String, Cow<[f64]>)> = opts
         .scalars
         .iter()
         .map(|s| {
-            let mut v = derived(t, s, exec)?;
+            let v = match t.column(s) {
+                Ok(c) => Cow::Borrowed(c),
+                Err(_) => Cow::Owned(derived(t, s, exec)?),
+            };
             let name = if opts.log10 {
-                v.iter_mut().for_each(|x| *x = x.log10());
                 format!("log10_{s}")
             } else {
                 s.clone()
@@ -183,59 +243,59 @@ pub fn export_vtk_with(
     }
     let mut report = ExportReport::default();
     let mut blocks = Vec::new();
-    let z = opts.zlib;
     exec.start("export", t.len() as u64);
-    for (level, idx) in by_level.iter().enumerate() {
-        if idx.is_empty() {
-            continue;
-        }
-        let level = level as u8;
-        let (pts, conn) = corners(t, idx, level, dense_max);
+    let levels: Vec<u8> = (0..by_level.len())
+        .filter(|&l| !by_level[l].is_empty())
+        .map(|l| l as u8)
+        .collect();
+    let shared = |l: u8| corners(t, &by_level[l as usize], l, dense_max, exec);
+    let mut next = levels.first().map(|&l| shared(l));
+    for (i, &level) in levels.iter().enumerate() {
+        let idx = &by_level[level as usize];
+        let (pts, conn) = next.take().expect("corners of this level");
         let h = t.units.boxlen / (1u64 << level) as f64;
-        let coords: Vec<f64> = pts.iter().flat_map(|p| p.map(|i| i as f64 * h)).collect();
-        let f32_exact = coords.iter().all(|&c| (c as f32) as f64 == c);
-        let coords32: Vec<f32> = if f32_exact {
-            coords.iter().map(|&c| c as f32).collect()
-        } else {
-            Vec::new()
+        let lattice = Src::Lattice {
+            pts: &pts,
+            h,
+            f32: exact_f32(&pts, h, exec),
         };
-        let offsets: Vec<i64> = (1..=idx.len() as i64).map(|i| 8 * i).collect();
-        let types = vec![12u8; idx.len()]; // VTK_HEXAHEDRON
-        let levels = vec![level; idx.len()];
-        let gathered: Vec<(String, Vec<f64>)> = scalars
-            .iter()
-            .map(|(n, v)| (n.clone(), idx.iter().map(|&k| v[k]).collect()))
-            .collect();
-        let vec3: Option<(String, Vec<f64>)> = vector.as_ref().map(|(n, c)| {
+        let mut arrays: Vec<(String, usize, Src)> = vec![
+            (String::new(), 3, lattice),
+            ("connectivity".into(), 1, Src::Slice(Values::I64(&conn))),
             (
-                n.clone(),
-                idx.iter()
-                    .flat_map(|&k| [c[0][k], c[1][k], c[2][k]])
-                    .collect(),
-            )
-        });
-        // Every array is one independent encoding job.
-        let njobs = 5 + gathered.len() + usize::from(vec3.is_some());
-        let encoded: Vec<Encoded> = exec.par().min_chunk(1).map_range(0..njobs, |j| match j {
-            0 if f32_exact => encode("", 3, Values::F32(&coords32), z),
-            0 => encode("", 3, Values::F64(&coords), z),
-            1 => encode("connectivity", 1, Values::I64(&conn), z),
-            2 => encode("offsets", 1, Values::I64(&offsets), z),
-            3 => encode("types", 1, Values::U8(&types), z),
-            4 => encode("level", 1, Values::U8(&levels), z),
-            j if j - 5 < gathered.len() => {
-                let (n, v) = &gathered[j - 5];
-                encode(n, 1, Values::F64(v), z)
-            }
-            _ => {
-                let (n, v) = vec3.as_ref().expect("vector job");
-                encode(n, 3, Values::F64(v), z)
-            }
-        });
-        let mut it = encoded.into_iter();
-        let points = it.next().expect("points");
-        let cells = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
-        let cell_data: Vec<Encoded> = it.collect();
+                "offsets".into(),
+                1,
+                Src::Counting(Counting {
+                    n: idx.len(),
+                    step: 8,
+                    first: 8,
+                }),
+            ),
+            // VTK_HEXAHEDRON
+            ("types".into(), 1, Src::Fill(Fill { n: idx.len(), value: 12 })),
+            (
+                "level".into(),
+                1,
+                Src::Fill(Fill {
+                    n: idx.len(),
+                    value: level,
+                }),
+            ),
+        ];
+        for (name, v) in &scalars {
+            let log10 = opts.log10;
+            arrays.push((name.clone(), 1, Src::Gather { v, idx, log10 }));
+        }
+        if let Some((name, c)) = &vector {
+            arrays.push((name.clone(), 3, Src::Interleave { c: *c, idx }));
+        }
+        let mut arrays = into_arrays(arrays, opts.zlib, exec).into_iter();
+        let points = arrays.next().expect("points");
+        let cells = [
+            arrays.next().expect("connectivity"),
+            arrays.next().expect("offsets"),
+            arrays.next().expect("types"),
+        ];
         let name = format!("{stem}_level_{level:02}.vtu");
         let path = dir.join(&name);
         let g = UnstructuredGrid {
@@ -243,10 +303,25 @@ pub fn export_vtk_with(
             n_cells: idx.len(),
             points,
             cells,
-            cell_data,
+            cell_data: arrays.collect(),
             point_data: Vec::new(),
         };
-        report.bytes += write_vtu(&path, &g)?;
+        // Overlap: the corners of the next level are found (on the other
+        // workers) while this level's file is written.
+        enum Step {
+            Wrote(amrkit_io::Result<u64>),
+            Found(Option<(Vec<[u32; 3]>, Vec<i64>)>),
+        }
+        let steps = exec.par().min_chunk(1).map_range(0..2, |j| match j {
+            0 => Step::Wrote(write_vtu(&path, &g)),
+            _ => Step::Found(levels.get(i + 1).map(|&l| shared(l))),
+        });
+        for step in steps {
+            match step {
+                Step::Wrote(bytes) => report.bytes += bytes?,
+                Step::Found(found) => next = found,
+            }
+        }
         report.cells += idx.len();
         report.points += pts.len();
         report.files.push(path);
@@ -258,6 +333,138 @@ pub fn export_vtk_with(
     report.bytes += write_vtm(&vtm, &blocks)?;
     report.files.push(vtm);
     Ok(report)
+}
+
+/// Whether every coordinate `i·h` of the points is exact in `f32`.
+fn exact_f32(pts: &[[u32; 3]], h: f64, exec: &Exec) -> bool {
+    exec.par().reduce(
+        0..pts.len(),
+        || true,
+        |ok, k| ok && pts[k].iter().all(|&i| (i as f64 * h) as f32 as f64 == i as f64 * h),
+        |a, b| a && b,
+    )
+}
+
+/// The values of one array of a level file, produced while it is written.
+enum Src<'a> {
+    /// A slice written as is.
+    Slice(Values<'a>),
+    /// Lattice points `(i, j, k)·h`, three components each.
+    Lattice {
+        pts: &'a [[u32; 3]],
+        h: f64,
+        f32: bool,
+    },
+    /// `v[idx[i]]` (or its log10).
+    Gather {
+        v: &'a [f64],
+        idx: &'a [usize],
+        log10: bool,
+    },
+    /// `c[i % 3][idx[i / 3]]`: three columns as one 3-component array.
+    Interleave { c: [&'a [f64]; 3], idx: &'a [usize] },
+    /// An arithmetic sequence.
+    Counting(Counting),
+    /// One value repeated.
+    Fill(Fill),
+}
+
+impl Source for Src<'_> {
+    fn vtk_type(&self) -> &'static str {
+        match self {
+            Src::Slice(v) => v.vtk_type(),
+            Src::Lattice { f32: true, .. } => "Float32",
+            Src::Lattice { .. } | Src::Gather { .. } | Src::Interleave { .. } => "Float64",
+            Src::Counting(c) => c.vtk_type(),
+            Src::Fill(f) => f.vtk_type(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Src::Slice(v) => v.len(),
+            Src::Lattice { pts, .. } => 3 * pts.len(),
+            Src::Gather { idx, .. } => idx.len(),
+            Src::Interleave { idx, .. } => 3 * idx.len(),
+            Src::Counting(c) => c.len(),
+            Src::Fill(f) => f.len(),
+        }
+    }
+
+    fn value_size(&self) -> usize {
+        match self {
+            Src::Slice(v) => v.value_size(),
+            Src::Lattice { f32: true, .. } => 4,
+            Src::Lattice { .. } | Src::Gather { .. } | Src::Interleave { .. } => 8,
+            Src::Counting(c) => c.value_size(),
+            Src::Fill(f) => f.value_size(),
+        }
+    }
+
+    fn put(&self, r: Range<usize>, out: &mut Vec<u8>) {
+        match self {
+            Src::Slice(v) => v.put(r, out),
+            Src::Lattice { pts, h, f32 } => {
+                for i in r {
+                    let x = pts[i / 3][i % 3] as f64 * h;
+                    if *f32 {
+                        out.extend((x as f32).to_le_bytes());
+                    } else {
+                        out.extend(x.to_le_bytes());
+                    }
+                }
+            }
+            Src::Gather { v, idx, log10 } => {
+                for &k in &idx[r] {
+                    let x = if *log10 { v[k].log10() } else { v[k] };
+                    out.extend(x.to_le_bytes());
+                }
+            }
+            Src::Interleave { c, idx } => {
+                for i in r {
+                    out.extend(c[i % 3][idx[i / 3]].to_le_bytes());
+                }
+            }
+            Src::Counting(c) => c.put(r, out),
+            Src::Fill(f) => f.put(r, out),
+        }
+    }
+
+    fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Src::Slice(v) => v.as_bytes(),
+            _ => None,
+        }
+    }
+}
+
+/// Turns `(name, components, source)` into file arrays: streamed as they
+/// are, or, with zlib, compressed now with every block of every array as
+/// its own parallel job.
+fn into_arrays<'a>(arrays: Vec<(String, usize, Src<'a>)>, zlib: bool, exec: &Exec) -> Vec<Array<'a>> {
+    if !zlib {
+        return arrays
+            .into_iter()
+            .map(|(name, comps, src)| Array::new(&name, comps, src, false))
+            .collect();
+    }
+    let jobs: Vec<(usize, usize)> = arrays
+        .iter()
+        .enumerate()
+        .flat_map(|(a, (_, _, src))| (0..zlib_blocks(src)).map(move |b| (a, b)))
+        .collect();
+    let mut blocks = exec
+        .par()
+        .min_chunk(1)
+        .map(&jobs, |&(a, b)| zlib_block(&arrays[a].2, b))
+        .into_iter();
+    arrays
+        .iter()
+        .map(|(name, comps, src)| {
+            let mine = blocks.by_ref().take(zlib_blocks(src)).collect();
+            Array::compressed(name, *comps, src, mine)
+        })
+        .collect()
 }
 
 /// Exports particles as a `.vtu` of vertices with every real field (and
@@ -273,19 +480,35 @@ pub fn export_particles_vtk(
         p.reals("position_y")?,
         p.reals("position_z")?,
     );
-    let pts: Vec<f64> = (0..p.len()).flat_map(|k| [x[k], y[k], z[k]]).collect();
-    let data: Vec<Encoded> = exec.par().min_chunk(1).map_range(0..p.names.len(), |i| {
-        let name = &p.names[i];
-        match &p.columns[i] {
-            amrkit_io::PartColumn::F64(v) => encode(name, 1, Values::F64(v), zlib),
-            amrkit_io::PartColumn::I64(v) => encode(name, 1, Values::I64(v), zlib),
-            amrkit_io::PartColumn::I8(v) => {
-                let u: Vec<i32> = v.iter().map(|&b| b as i32).collect();
-                encode(name, 1, Values::I32(&u), zlib)
-            }
-        }
-    });
-    let bytes = write_points_vtu(path, &pts, data, zlib)?;
+    let all: Vec<usize> = (0..p.len()).collect();
+    let i8s: Vec<Vec<i32>> = p
+        .columns
+        .iter()
+        .map(|c| match c {
+            amrkit_io::PartColumn::I8(v) => v.iter().map(|&b| b as i32).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let arrays: Vec<(String, usize, Src)> = p
+        .names
+        .iter()
+        .zip(&p.columns)
+        .zip(&i8s)
+        .map(|((name, c), wide)| {
+            let v = match c {
+                amrkit_io::PartColumn::F64(v) => Values::F64(v),
+                amrkit_io::PartColumn::I64(v) => Values::I64(v),
+                amrkit_io::PartColumn::I8(_) => Values::I32(wide),
+            };
+            (name.clone(), 1, Src::Slice(v))
+        })
+        .collect();
+    let data = into_arrays(arrays, zlib, exec);
+    let pts = Src::Interleave {
+        c: [x, y, z],
+        idx: &all,
+    };
+    let bytes = write_points_vtu(path, pts, data, zlib)?;
     Ok(ExportReport {
         files: vec![path.to_path_buf()],
         bytes,

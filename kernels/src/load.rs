@@ -224,7 +224,12 @@ pub fn load_cells_on(
         iy: vec![0; total],
         iz: vec![0; total],
         names: hydro.iter().chain(grav).map(|s| s.to_string()).collect(),
-        columns: vec![vec![0.0; total]; nh + ng],
+        // One zeroed allocation per column: `vec![vec![0.0; total]; k]` would
+        // clone the first column, copying (and so faulting in) every page of
+        // the others on this thread, before the parallel decode; fresh
+        // allocations are faulted in by the decoding workers instead, and
+        // never through a shared zero page (no copy-on-write TLB flushes).
+        columns: (0..nh + ng).map(|_| vec![0.0; total]).collect(),
     };
     {
         // Carve every column into one disjoint slice per CPU file.

@@ -94,7 +94,8 @@ impl Maps {
     }
 }
 
-/// Sums of one lane: one map per variable plus the weight map.
+/// Sums of one lane: one map per variable plus the weight map (empty when
+/// the projection is not weighted: nothing divides by it).
 struct Lane {
     acc: Vec<Vec<f64>>,
     w: Vec<f64>,
@@ -119,6 +120,8 @@ fn deposit(
     let pw = (a1 - a0) / nx as f64;
     let ph = (b1 - b0) / ny as f64;
     let boxlen = t.units.boxlen;
+    let weighted = !lane.w.is_empty();
+    let mut fx: Vec<f64> = Vec::new();
     for k in range {
         let dx = t.dx_box(k);
         let lo = [
@@ -137,26 +140,37 @@ fn deposit(
         if u0 >= u1 || v0 >= v1 {
             continue;
         }
-        let i0 = ((u0 - a0) / pw).floor() as usize;
-        let i1 = (((u1 - a0) / pw).ceil() as usize).min(nx);
-        let j0 = ((v0 - b0) / ph).floor() as usize;
-        let j1 = (((v1 - b0) / ph).ceil() as usize).min(ny);
-        let w = rho.map_or(1.0, |r| r[k]);
+        // Pixel spans; the arguments are ≥ 0, so casts floor them (libm's
+        // floor and ceil are calls on baseline x86-64).
+        let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
+        let i0 = ((u0 - a0) / pw) as usize;
+        let i1 = ceil((u1 - a0) / pw).min(nx);
+        let j0 = ((v0 - b0) / ph) as usize;
+        let j1 = ceil((v1 - b0) / ph).min(ny);
+        let dlw = dl * rho.map_or(1.0, |r| r[k]);
+        // Column overlap fractions, once per cell rather than once per pixel.
+        fx.clear();
+        fx.extend((i0..i1).map(|i| {
+            let pu0 = a0 + i as f64 * pw;
+            ((pu0 + pw).min(u1) - pu0.max(u0)) / pw
+        }));
         for j in j0..j1 {
             let pv0 = b0 + j as f64 * ph;
             let fy = ((pv0 + ph).min(v1) - pv0.max(v0)) / ph;
             if fy <= 0.0 {
                 continue;
             }
-            for i in i0..i1 {
-                let pu0 = a0 + i as f64 * pw;
-                let fx = ((pu0 + pw).min(u1) - pu0.max(u0)) / pw;
-                if fx <= 0.0 {
+            let fyd = fy * dlw;
+            let row = j * nx + i0;
+            for (di, &fxi) in fx.iter().enumerate() {
+                if fxi <= 0.0 {
                     continue;
                 }
-                let f = fx * fy * dl * w;
-                let p = j * nx + i;
-                lane.w[p] += f;
+                let f = fxi * fyd;
+                let p = row + di;
+                if weighted {
+                    lane.w[p] += f;
+                }
                 for (m, col) in lane.acc.iter_mut().zip(cols) {
                     m[p] += col[k] * f;
                 }
@@ -183,20 +197,31 @@ fn check(spec: &ProjSpec) -> Result<()> {
     Ok(())
 }
 
-fn finish(spec: &ProjSpec, boxlen: f64, lanes: Vec<Lane>) -> Maps {
+/// Adds the lanes into the first one, lane after lane for every pixel (so
+/// the sums do not depend on scheduling), in parallel over pixel runs, and
+/// turns the sums into maps.
+fn finish(spec: &ProjSpec, boxlen: f64, lanes: Vec<Lane>, exec: &Exec) -> Maps {
+    const RUN: usize = 1 << 14;
     let [nx, ny] = spec.res;
-    let n = nx * ny;
-    let mut acc = vec![vec![0.0; n]; spec.vars.len()];
-    let mut w = vec![0.0; n];
-    for l in lanes {
-        for (t, s) in acc.iter_mut().zip(&l.acc) {
-            for (x, y) in t.iter_mut().zip(s) {
-                *x += y;
+    let mut lanes = lanes.into_iter();
+    let Lane { mut acc, mut w } = lanes.next().expect("at least one lane");
+    let rest: Vec<Lane> = lanes.collect();
+    {
+        let mut jobs: Vec<(usize, usize, &mut [f64])> = Vec::new();
+        for (a, target) in acc.iter_mut().chain(std::iter::once(&mut w)).enumerate() {
+            for (r, piece) in target.chunks_mut(RUN).enumerate() {
+                jobs.push((a, r * RUN, piece));
             }
         }
-        for (x, y) in w.iter_mut().zip(&l.w) {
-            *x += y;
-        }
+        let nvars = spec.vars.len();
+        exec.par().min_chunk(1).for_each_mut(&mut jobs, |(a, at, piece)| {
+            for l in &rest {
+                let src = if *a < nvars { &l.acc[*a] } else { &l.w };
+                for (x, y) in piece.iter_mut().zip(&src[*at..]) {
+                    *x += y;
+                }
+            }
+        });
     }
     if spec.weight != Weight::None {
         for m in acc.iter_mut() {
@@ -242,10 +267,44 @@ fn inputs<'t>(t: &'t CellTable, spec: &ProjSpec) -> Result<Inputs<'t>> {
 
 fn new_lane(spec: &ProjSpec) -> Lane {
     let n = spec.res[0] * spec.res[1];
+    // Separate zeroed allocations (not `vec![map; k]`, which would copy the
+    // first map into the others page by page on this thread).
     Lane {
-        acc: vec![vec![0.0; n]; spec.vars.len()],
-        w: vec![0.0; n],
+        acc: (0..spec.vars.len()).map(|_| vec![0.0; n]).collect(),
+        w: if spec.weight == Weight::None {
+            Vec::new()
+        } else {
+            vec![0.0; n]
+        },
     }
+}
+
+/// Boundaries of `nlanes` runs of cells with about equal deposition work:
+/// a cell costs a constant plus the pixels its footprint spans, which
+/// differ by 4× per level (equal cell counts left one of two workers
+/// waiting for a lane of coarse cells). Depends only on the table and the
+/// spec, so the sums stay the same from run to run.
+fn balanced_cuts(t: &CellTable, spec: &ProjSpec, nlanes: usize) -> Vec<usize> {
+    let (a, b) = spec.image_axes();
+    let pw = (spec.range[a][1] - spec.range[a][0]) / spec.res[0] as f64;
+    let ph = (spec.range[b][1] - spec.range[b][0]) / spec.res[1] as f64;
+    let cost: Vec<f64> = (0..64)
+        .map(|l| {
+            let dx = 0.5f64.powi(l);
+            4.0 + (dx / pw).ceil() * (dx / ph).ceil()
+        })
+        .collect();
+    let total: f64 = t.level.iter().map(|&l| cost[l as usize]).sum();
+    let mut cuts = vec![0];
+    let mut acc = 0.0;
+    for (k, &l) in t.level.iter().enumerate() {
+        if acc >= total * cuts.len() as f64 / nlanes as f64 && cuts.len() < nlanes {
+            cuts.push(k);
+        }
+        acc += cost[l as usize];
+    }
+    cuts.resize(nlanes + 1, t.len());
+    cuts
 }
 
 /// Projects a loaded table (MERA's `projection`, yt's `proj` + `to_frb`).
@@ -253,18 +312,16 @@ pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
     check(spec)?;
     let (cols, rho) = inputs(t, spec)?;
     let nlanes = 4 * exec.threads();
-    let n = t.len();
     exec.start("project", nlanes as u64);
+    let cuts = balanced_cuts(t, spec, nlanes);
     let lanes = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
         let mut lane = new_lane(spec);
-        let lo = l * n / nlanes;
-        let hi = (l + 1) * n / nlanes;
-        deposit(&mut lane, t, &cols, rho, spec, lo..hi);
+        deposit(&mut lane, t, &cols, rho, spec, cuts[l]..cuts[l + 1]);
         exec.advance(1);
         lane
     });
     exec.finish();
-    Ok(finish(spec, t.units.boxlen, lanes))
+    Ok(finish(spec, t.units.boxlen, lanes, exec))
 }
 
 /// Projects straight from the files without building the table: CPU files
@@ -311,7 +368,7 @@ pub fn project_streaming(
     });
     exec.finish();
     let lanes = lanes.into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(finish(spec, snap.info.boxlen, lanes))
+    Ok(finish(spec, snap.info.boxlen, lanes, exec))
 }
 
 /// Particle deposition scheme.
@@ -355,8 +412,12 @@ pub fn project_particles(
     let area = pw * ph * b * b;
     let n = p.len();
     let nlanes = 4 * exec.threads();
+    // One mass map per lane, no weight map.
+    let mut s = spec.clone();
+    s.vars = vec!["mass".into()];
+    s.weight = Weight::None;
     let lanes = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
-        let mut lane = new_lane(spec);
+        let mut lane = new_lane(&s);
         for k in l * n / nlanes..(l + 1) * n / nlanes {
             if fam.is_some_and(|f| !families.contains(&f[k])) {
                 continue;
@@ -372,7 +433,6 @@ pub fn project_particles(
                 if i >= 0 && j >= 0 && (i as usize) < nx && (j as usize) < ny {
                     let q = j as usize * nx + i as usize;
                     lane.acc[0][q] += m * w;
-                    lane.w[q] += w;
                 }
             };
             match scheme {
@@ -391,8 +451,5 @@ pub fn project_particles(
         }
         lane
     });
-    let mut s = spec.clone();
-    s.vars = vec!["mass".into()];
-    s.weight = Weight::None;
-    Ok(finish(&s, b, lanes))
+    Ok(finish(&s, b, lanes, exec))
 }
