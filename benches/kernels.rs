@@ -50,6 +50,13 @@ fn time_pair(n: usize, mut a: impl FnMut() -> f64, mut b: impl FnMut() -> f64) -
         ta.push(a());
         tb.push(b());
     }
+    let show = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!("  samples (s): [{}] vs [{}]", show(&ta), show(&tb));
     (median(ta), median(tb))
 }
 

@@ -4,7 +4,7 @@ use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
 use amrkit_io::{family_name, Snapshot};
-use amrkit_kernels::derive::{derived, field_stats, quantity_of, total_mass};
+use amrkit_kernels::derive::{derived, field_stats, particle_ages, quantity_of, total_mass};
 use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Region, Selection, Units};
@@ -587,14 +587,51 @@ fn proj_spec(sel: &Selection, axis: usize, res: usize, vars: &[&str], weight: We
     spec
 }
 
-/// Writes one map to every path in `outs` by extension.
+/// How a map is drawn in a PNG.
+pub struct MapStyle<'a> {
+    /// log10 colour scale.
+    pub log: bool,
+    /// Title above the map.
+    pub title: &'a str,
+    /// The quantity and its unit, e.g. `density [Msol/pc^2]`.
+    pub quantity: &'a str,
+    /// Projection axis (0, 1, 2): names the image axes.
+    pub axis: usize,
+    /// Units of the output: the axes are labelled in pc, kpc or Mpc.
+    pub units: &'a Units,
+}
+
+/// The unit the axes of a map are labelled in, and code lengths per unit:
+/// Mpc, kpc or pc by the box size, or code lengths when the output has no
+/// physical length unit (box under 10^-3 pc).
+pub fn length_unit(u: &Units) -> (&'static str, f64) {
+    let kpc = u.factor(Quantity::Length, "kpc").unwrap_or(0.0);
+    let boxkpc = u.boxlen * kpc;
+    if boxkpc >= 1e3 {
+        ("Mpc", kpc / 1e3)
+    } else if boxkpc >= 1.0 {
+        ("kpc", kpc)
+    } else if boxkpc >= 1e-6 {
+        ("pc", kpc * 1e3)
+    } else {
+        ("code length", 1.0)
+    }
+}
+
+/// Names of the horizontal and vertical image axes of a projection.
+pub fn image_axis_names(axis: usize) -> [&'static str; 2] {
+    let (a, b) = ProjSpec::whole_box(axis, 1, &[], Weight::None).image_axes();
+    [["x", "y", "z"][a], ["x", "y", "z"][b]]
+}
+
+/// Writes one map (`factor` × the code-unit map `name`) to `path`: `.npy`
+/// or `.png` by extension.
 pub fn write_map(
     path: &Path,
     maps: &Maps,
     name: &str,
     factor: f64,
-    log: bool,
-    title: &str,
+    style: &MapStyle,
 ) -> AnyResult<String> {
     let m: Vec<f64> = maps
         .get(name)
@@ -613,18 +650,24 @@ pub fn write_map(
             ))
         }
         Some("png") => {
+            let (unit, per) = length_unit(style.units);
+            let extent = maps.extent.map(|e| e * per);
             let comment = format!(
-                "extent [{}, {}] × [{}, {}] code lengths",
-                maps.extent[0], maps.extent[1], maps.extent[2], maps.extent[3]
+                "extent [{}, {}] × [{}, {}] {unit}",
+                extent[0], extent[1], extent[2], extent[3]
             );
             let (w, h) = write_map_png(
                 path,
                 &m,
                 maps.nx,
                 maps.ny,
-                log,
+                style.log,
                 &MapLabel {
-                    title,
+                    title: style.title,
+                    quantity: style.quantity,
+                    axes: image_axis_names(style.axis),
+                    unit,
+                    extent,
                     comment: &comment,
                 },
             )?;
@@ -717,11 +760,16 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
             _ => (1.0, "code".into()),
         };
-        let title = format!(
-            "{v} projected along {} (weight {}), {unit}",
-            a.axis, a.weight
-        );
-        let msg = write_map(path, &maps, v, factor, a.log, &title)?;
+        let title = format!("{v} projected along {} (weight {})", a.axis, a.weight);
+        let quantity = format!("{v} [{unit}]");
+        let style = MapStyle {
+            log: a.log,
+            title: &title,
+            quantity: &quantity,
+            axis,
+            units: &u,
+        };
+        let msg = write_map(path, &maps, v, factor, &style)?;
         if !quiet {
             println!("wrote {msg}");
         }
@@ -818,15 +866,43 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         e.0 += 1;
         e.1 += m[k];
     }
+    // Stellar ages (Myr) at the output's time, cosmology-aware.
+    let ages = match (p.reals("birth_time"), fam) {
+        (Ok(birth), Some(f)) => {
+            let stars: Vec<f64> = (0..p.len())
+                .filter(|&k| f[k] == 2)
+                .map(|k| birth[k])
+                .collect();
+            let myr = 1e6 * amrkit_kernels::units::YR;
+            let a = particle_ages(&stars, &s.info);
+            let (lo, hi) = a
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v / myr), h.max(v / myr))
+                });
+            (lo <= hi).then_some((lo, hi))
+        }
+        _ => None,
+    };
     let j: Map<String, Value> = per
         .iter()
-        .map(|(k, (c, mm))| (k.to_string(), json!({"count": c, "total_mass": mm})))
+        .map(|(k, (c, mm))| {
+            let mut o = json!({"count": c, "total_mass": mm});
+            if let (&"star", Some((lo, hi))) = (k, ages) {
+                o["age_myr"] = json!({"min": lo, "max": hi});
+            }
+            (k.to_string(), o)
+        })
         .collect();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&Value::Object(j))?);
     } else if !quiet {
         for (k, (c, mm)) in &per {
             println!("{k:<12} {c:>10} particles, mass {mm:.8e} code");
+        }
+        if let Some((lo, hi)) = ages {
+            println!("star ages    {lo:.4} to {hi:.4} Myr");
         }
     }
     if !a.out.is_empty() {
@@ -838,14 +914,14 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         let spec = proj_spec(&sel, axis_of(&a.axis)?, a.res, &["mass"], Weight::None);
         let maps = project_particles(&p, &spec, scheme, &codes, &exec)?;
         for path in &a.out {
-            let msg = write_map(
-                path,
-                &maps,
-                "mass",
-                1.0,
-                true,
-                "particle surface density, code mass / code area",
-            )?;
+            let style = MapStyle {
+                log: true,
+                title: "particle surface density",
+                quantity: "mass / area [code]",
+                axis: spec.axis,
+                units: &p.units,
+            };
+            let msg = write_map(path, &maps, "mass", 1.0, &style)?;
             if !quiet && !a.json {
                 println!("wrote {msg}");
             }

@@ -1,6 +1,8 @@
 //! The demo (the default command), `bench`, `tune` and the series plot.
 
-use crate::commands::{info_json, open, print_info, write_map, AnyResult, BenchArgs, DemoArgs};
+use crate::commands::{
+    info_json, open, print_info, write_map, AnyResult, BenchArgs, DemoArgs, MapStyle,
+};
 use amrkit_io::{Snapshot, SynthPlan, SynthSpec};
 use amrkit_kernels::derive::{derived, total_mass};
 use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
@@ -109,8 +111,16 @@ pub fn demo(a: &DemoArgs, pool: &Pool, exec: &Exec, quiet: bool) -> AnyResult<()
     ] {
         for ext in ["npy", "png"] {
             let p = maps_dir.join(format!("{var}_z.{ext}"));
-            let title = format!("{var} projected along z, {unit}");
-            files.push(write_map(&p, maps, var, f, true, &title)?);
+            let title = format!("{var} projected along z");
+            let quantity = format!("{var} [{unit}]");
+            let style = MapStyle {
+                log: true,
+                title: &title,
+                quantity: &quantity,
+                axis: 2,
+                units: &u,
+            };
+            files.push(write_map(&p, maps, var, f, &style)?);
         }
     }
     let mass_map: f64 = rho.maps[0].1.iter().sum::<f64>() * rho.pixel_area;
@@ -175,8 +185,13 @@ pub fn demo(a: &DemoArgs, pool: &Pool, exec: &Exec, quiet: bool) -> AnyResult<()
         &stars,
         "mass",
         1.0,
-        true,
-        "stellar surface density (CIC), code units",
+        &MapStyle {
+            log: true,
+            title: "stellar surface density (CIC)",
+            quantity: "mass / area [code]",
+            axis: 2,
+            units: &u,
+        },
     )?);
     steps.push((
         "particles",

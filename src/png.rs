@@ -1,6 +1,10 @@
-//! PNG maps: a colour map over the pixels with a colour bar on the right.
-//! The value range, units and extent go into the PNG's text chunks
-//! (`Title`, `Comment`) and are printed by the commands that write maps.
+//! PNG maps as a reader of a paper expects them: the colour map with a
+//! frame, axes with tick marks and labels in physical units, a title, and
+//! a colour bar with its scale, range and unit. Text is drawn with the
+//! public-domain 8×8 bitmap font of the `font8x8` crate (ASCII), scaled
+//! ×2 on maps wider than 512 pixels. The title, extent and colour range
+//! are also stored in the PNG's text chunks, with `amrkit:map` giving the
+//! pixel box of the map itself (`left top width height`).
 
 use amrkit_io::atomic::{write_atomic, write_with};
 use std::path::Path;
@@ -15,6 +19,9 @@ const RAMP: [[f64; 3]; 6] = [
     [0.99, 0.95, 0.55],
 ];
 
+/// Colour of text, ticks and frames.
+const INK: [u8; 3] = [0, 0, 0];
+
 fn colour(t: f64) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0) * (RAMP.len() - 1) as f64;
     let i = (t.floor() as usize).min(RAMP.len() - 2);
@@ -22,16 +29,151 @@ fn colour(t: f64) -> [u8; 3] {
     std::array::from_fn(|c| ((RAMP[i][c] * (1.0 - f) + RAMP[i + 1][c] * f) * 255.0).round() as u8)
 }
 
-/// What a map shows, for the PNG's text chunks.
+/// An RGB image being drawn on, rows top to bottom.
+pub struct Canvas {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Canvas {
+    /// A white `w × h` image.
+    pub fn new(w: usize, h: usize) -> Self {
+        Canvas {
+            w,
+            h,
+            px: vec![255; w * h * 3],
+        }
+    }
+
+    /// Sets one pixel (ignored outside the image).
+    pub fn put(&mut self, x: usize, y: usize, c: [u8; 3]) {
+        if x < self.w && y < self.h {
+            self.px[(y * self.w + x) * 3..][..3].copy_from_slice(&c);
+        }
+    }
+
+    /// Fills the rectangle `[x0, x1) × [y0, y1)`.
+    pub fn fill(&mut self, x0: usize, y0: usize, x1: usize, y1: usize, c: [u8; 3]) {
+        for y in y0..y1.min(self.h) {
+            for x in x0..x1.min(self.w) {
+                self.put(x, y, c);
+            }
+        }
+    }
+
+    /// A one-pixel frame just outside the rectangle `[x0, x1) × [y0, y1)`.
+    fn frame(&mut self, x0: usize, y0: usize, x1: usize, y1: usize) {
+        let (l, t) = (x0.saturating_sub(1), y0.saturating_sub(1));
+        self.fill(l, t, x1 + 1, y0, INK);
+        self.fill(l, y1, x1 + 1, y1 + 1, INK);
+        self.fill(l, t, x0, y1 + 1, INK);
+        self.fill(x1, t, x1 + 1, y1 + 1, INK);
+    }
+
+    /// Draws `s` with 8×8 glyphs scaled by `scale`. Horizontal text has its
+    /// top-left corner at `(x, y)`; with `up` the text reads bottom to top
+    /// and `(x, y)` is its bottom-left corner.
+    pub fn text(&mut self, x: usize, y: usize, s: &str, scale: usize, up: bool) {
+        for (n, ch) in s.chars().enumerate() {
+            let g = font8x8::legacy::BASIC_LEGACY[if ch.is_ascii() {
+                ch as usize
+            } else {
+                b'?' as usize
+            }];
+            for (r, bits) in g.iter().enumerate() {
+                for c in 0..8 {
+                    if bits >> c & 1 == 0 {
+                        continue;
+                    }
+                    let along = (n * 8 + c) * scale; // along the text
+                    let across = r * scale; // down the glyph
+                    for dy in 0..scale {
+                        for dx in 0..scale {
+                            if up {
+                                let Some(yy) = (y + 1).checked_sub(along + dx + 1) else {
+                                    continue;
+                                };
+                                self.put(x + across + dy, yy, INK);
+                            } else {
+                                self.put(x + along + dx, y + across + dy, INK);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes, rows top to bottom.
+    pub fn into_rgb(self) -> (usize, usize, Vec<u8>) {
+        (self.w, self.h, self.px)
+    }
+}
+
+/// Width of `s` drawn at `scale`.
+fn text_len(s: &str, scale: usize) -> usize {
+    s.chars().count() * 8 * scale
+}
+
+/// Round tick values (1, 2 or 5 × 10^k apart) inside `[lo, hi]`, about
+/// `target` of them, and their spacing.
+pub fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
+    let span = hi - lo;
+    if !(span > 0.0 && span.is_finite()) {
+        return (if lo.is_finite() { vec![lo] } else { vec![] }, 0.0);
+    }
+    let raw = span / target.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|&s| s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    ((first..=last).map(|i| i as f64 * step).collect(), step)
+}
+
+/// A tick label: as many decimals as the spacing needs, or a short
+/// exponent form for very large or small values.
+pub fn tick_label(v: f64, step: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.1e}");
+        return s.replace(".0e", "e");
+    }
+    let decimals = if step > 0.0 {
+        (-step.log10().floor()).max(0.0) as usize
+    } else {
+        3
+    };
+    format!("{v:.decimals$}")
+}
+
+/// What a map shows and where it lies.
 pub struct MapLabel<'a> {
-    /// e.g. `density (weight none), g/cm^2`.
+    /// Drawn above the map, e.g. `density projected along z`.
     pub title: &'a str,
-    /// Extent and other notes.
+    /// The mapped quantity with its unit, e.g. `density [Msol/pc^2]`; the
+    /// colour bar's label (prefixed with `log10 ` on log maps).
+    pub quantity: &'a str,
+    /// Names of the horizontal and vertical image axes, e.g. `["x", "y"]`.
+    pub axes: [&'a str; 2],
+    /// Unit of the axes, e.g. `kpc`.
+    pub unit: &'a str,
+    /// `[left, right, bottom, top]` of the map in that unit.
+    pub extent: [f64; 4],
+    /// Extra notes for the text chunk.
     pub comment: &'a str,
 }
 
 /// Writes `map` (`nx × ny`, row `j` is y) as a PNG with the y axis up,
-/// `log10` scaling if asked, and a colour bar. Returns the image size.
+/// `log10` scaling if asked, axes, labels and a colour bar. Returns the
+/// image size.
 pub fn write_map_png(
     path: &Path,
     map: &[f64],
@@ -42,16 +184,10 @@ pub fn write_map_png(
 ) -> amrkit_io::Result<(u32, u32)> {
     let vals: Vec<f64> = map
         .iter()
-        .map(|&v| {
-            if log {
-                if v > 0.0 {
-                    v.log10()
-                } else {
-                    f64::NAN
-                }
-            } else {
-                v
-            }
+        .map(|&v| match (log, v > 0.0) {
+            (false, _) => v,
+            (true, true) => v.log10(),
+            (true, false) => f64::NAN,
         })
         .collect();
     let (lo, hi) = vals
@@ -61,39 +197,132 @@ pub fn write_map_png(
             (a.min(v), b.max(v))
         });
     let span = if hi > lo { hi - lo } else { 1.0 };
-    let bar = (nx / 16).max(8);
-    let gap = (bar / 2).max(4);
-    let (w, h) = (nx + gap + bar, ny);
-    let mut img = vec![255u8; w * h * 3];
+
+    // Layout, in units of the glyph size.
+    let s = if nx.max(ny) > 512 { 2 } else { 1 };
+    let ch = 8 * s;
+    let pad = ch / 2;
+    let tick = ch / 2;
+    let [e0, e1, e2, e3] = label.extent;
+    let (xt, xstep) = ticks(e0, e1, 5);
+    let (yt, ystep) = ticks(e2, e3, 5);
+    let (bt, bstep) = if hi >= lo {
+        ticks(lo, hi, 5)
+    } else {
+        (vec![], 0.0)
+    };
+    let ylabels: Vec<String> = yt.iter().map(|&v| tick_label(v, ystep)).collect();
+    let blabels: Vec<String> = bt.iter().map(|&v| tick_label(v, bstep)).collect();
+    let widest = |l: &[String]| l.iter().map(|t| text_len(t, s)).max().unwrap_or(0);
+    let left = pad + ch + pad + widest(&ylabels) + pad / 2 + tick;
+    let top = pad + ch + pad;
+    let bar_x = left + nx + 2 * ch;
+    let bar_w = (nx / 24).max(2 * ch);
+    let right = bar_x + bar_w + tick + pad / 2 + widest(&blabels) + pad + ch + pad;
+    let bottom = top + ny + tick + pad / 2 + ch + pad + ch + pad;
+    let mut c = Canvas::new(right, bottom);
+
+    // The map, y up, and the colour bar, low values at the bottom.
     for j in 0..ny {
-        let row = ny - 1 - j; // y up
+        let row = top + ny - 1 - j;
         for i in 0..nx {
             let v = vals[j * nx + i];
-            let c = if v.is_finite() {
+            let col = if v.is_finite() {
                 colour((v - lo) / span)
             } else {
-                [0, 0, 0]
+                INK
             };
-            img[(row * w + i) * 3..][..3].copy_from_slice(&c);
+            c.put(left + i, row, col);
         }
     }
-    for row in 0..h {
-        let c = colour(1.0 - row as f64 / (h.max(2) - 1) as f64);
-        for i in nx + gap..w {
-            img[(row * w + i) * 3..][..3].copy_from_slice(&c);
-        }
+    for r in 0..ny {
+        let col = colour(1.0 - r as f64 / (ny.max(2) - 1) as f64);
+        c.fill(bar_x, top + r, bar_x + bar_w, top + r + 1, col);
     }
+    c.frame(left, top, left + nx, top + ny);
+    c.frame(bar_x, top, bar_x + bar_w, top + ny);
+
+    // Axes: ticks and labels in physical units.
+    let xpix = |v: f64| {
+        left + (((v - e0) / (e1 - e0)) * nx as f64)
+            .round()
+            .min(nx as f64 - 1.0) as usize
+    };
+    let ypix = |v: f64| {
+        top + ny
+            - 1
+            - (((v - e2) / (e3 - e2)) * ny as f64)
+                .round()
+                .clamp(0.0, ny as f64 - 1.0) as usize
+    };
+    for &v in &xt {
+        let x = xpix(v);
+        c.fill(x, top + ny + 1, x + 1, top + ny + 1 + tick, INK);
+        let t = tick_label(v, xstep);
+        let x0 = x.saturating_sub(text_len(&t, s) / 2);
+        c.text(x0, top + ny + 1 + tick + pad / 2, &t, s, false);
+    }
+    for (&v, t) in yt.iter().zip(&ylabels) {
+        let y = ypix(v);
+        c.fill(left - 1 - tick, y, left - 1, y + 1, INK);
+        let x0 = left - 1 - tick - pad / 2 - text_len(t, s);
+        c.text(x0, y.saturating_sub(ch / 2), t, s, false);
+    }
+    let xname = format!("{} [{}]", label.axes[0], label.unit);
+    let xl = (left + nx / 2).saturating_sub(text_len(&xname, s) / 2);
+    c.text(xl, bottom - pad - ch, &xname, s, false);
+    let yname = format!("{} [{}]", label.axes[1], label.unit);
+    let yb = (top + ny / 2 + text_len(&yname, s) / 2).min(bottom - 1);
+    c.text(pad, yb, &yname, s, true);
+
+    // Colour bar ticks and label.
+    let bpix = |v: f64| {
+        top + ((hi - v) / span * (ny.max(2) - 1) as f64)
+            .round()
+            .clamp(0.0, ny as f64 - 1.0) as usize
+    };
+    for (&v, t) in bt.iter().zip(&blabels) {
+        let y = bpix(v);
+        c.fill(bar_x + bar_w + 1, y, bar_x + bar_w + 1 + tick, y + 1, INK);
+        c.text(
+            bar_x + bar_w + 1 + tick + pad / 2,
+            y.saturating_sub(ch / 2),
+            t,
+            s,
+            false,
+        );
+    }
+    let qname = if log {
+        format!("log10 {}", label.quantity)
+    } else {
+        label.quantity.to_string()
+    };
+    let qb = (top + ny / 2 + text_len(&qname, s) / 2).min(bottom - 1);
+    c.text(right - pad - ch, qb, &qname, s, true);
+
+    // Title, cut to the image width.
+    let fit = (right - 2 * pad) / ch;
+    let title: String = label.title.chars().take(fit).collect();
+    let tx = (right / 2).saturating_sub(text_len(&title, s) / 2);
+    c.text(tx, pad, &title, s, false);
+
     let scale = if log { "log10 " } else { "" };
     let comment = format!(
         "{}; colour bar {scale}[{lo:.6e}, {hi:.6e}] bottom to top",
         label.comment
     );
+    let mapbox = format!("{left} {top} {nx} {ny}");
+    let (w, h, img) = c.into_rgb();
     write_rgb(
         path,
         w,
         h,
         &img,
-        &[("Title", label.title), ("Comment", &comment)],
+        &[
+            ("Title", label.title),
+            ("Comment", &comment),
+            ("amrkit:map", &mapbox),
+        ],
     )?;
     Ok((w as u32, h as u32))
 }

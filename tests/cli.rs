@@ -17,6 +17,57 @@ fn json_of(out: &[u8]) -> Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
 }
 
+/// Decodes a map PNG and checks its drawing: the map box (from the
+/// `amrkit:map` text chunk) is `nx × ny`, the brightest colour sits where
+/// `map` (row j = y, log-scaled) is largest, and there is text (black
+/// pixels) under the map (x ticks and label), left of it (y) and right of
+/// the colour bar.
+fn check_png_map(path: &std::path::Path, map: &[f64], nx: usize, ny: usize) {
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = dec.read_info().unwrap();
+    let boxtext = reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .find(|t| t.keyword == "amrkit:map")
+        .map(|t| t.text.clone())
+        .expect("amrkit:map text chunk");
+    let b: Vec<usize> = boxtext.split(' ').map(|v| v.parse().unwrap()).collect();
+    assert_eq!((b[2], b[3]), (nx, ny), "{boxtext}");
+    let mut img = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut img).unwrap();
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    assert!(w > b[0] + nx && h > b[1] + ny, "margins around the map");
+    let px = |x: usize, y: usize| {
+        [
+            img[(y * w + x) * 3],
+            img[(y * w + x) * 3 + 1],
+            img[(y * w + x) * 3 + 2],
+        ]
+    };
+    let k = (0..map.len())
+        .max_by(|&a, &c| map[a].total_cmp(&map[c]))
+        .unwrap();
+    let (i, j) = (k % nx, k / nx);
+    assert_eq!(
+        px(b[0] + i, b[1] + ny - 1 - j),
+        [252, 242, 140],
+        "top colour at the maximum"
+    );
+    let ink = |x0: usize, x1: usize, y0: usize, y1: usize| {
+        (y0..y1).any(|y| (x0..x1).any(|x| px(x, y) == [0, 0, 0]))
+    };
+    assert!(ink(b[0], b[0] + nx, b[1] + ny + 2, h), "x axis labels");
+    assert!(
+        ink(0, b[0].saturating_sub(2), b[1], b[1] + ny),
+        "y axis labels"
+    );
+    assert!(
+        ink(b[0] + nx + 2, w, 0, b[1]) || ink(w - 20, w, b[1], b[1] + ny),
+        "colour bar labels"
+    );
+}
+
 #[test]
 fn info_and_stats_json_match_reference() {
     for run in runs() {
@@ -125,12 +176,7 @@ fn project_writes_the_reference_maps() {
             let (_, _, want) = read_npy(&dir.join(file));
             let (worst, scale) = common::map_error(&got, &want);
             assert!(worst <= 1e-12 * scale, "{} {file}: {worst:e}", run.name);
-            let dec =
-                png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
-            let reader = dec.read_info().unwrap();
-            let info = reader.info();
-            assert_eq!(info.height, 256);
-            assert!(info.width > 256, "map plus colour bar");
+            check_png_map(&png, &got, 256, 256);
         }
     }
 }
@@ -327,4 +373,54 @@ fn bench_runs_a_thread_sweep() {
         text.contains("threads") && text.lines().count() >= 4,
         "{text}"
     );
+}
+
+#[test]
+fn particles_json_gives_counts_masses_and_star_ages() {
+    for run in runs() {
+        let fams = &run.reference["particles"]["families"];
+        let Some(star) = fams.get("star") else {
+            continue;
+        };
+        let out = amrkit()
+            .arg("particles")
+            .arg(&run.output)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j = json_of(&out.stdout);
+        for (name, f) in fams.as_object().unwrap() {
+            assert_eq!(j[name]["count"], f["count"], "{name}");
+            let m = j[name]["total_mass"].as_f64().unwrap();
+            assert!(close(m, f["total_mass_code"].as_f64().unwrap(), 1e-10, 0.0));
+        }
+        // Non-cosmological: age = (time − birth) · unit_t, the oldest star
+        // born at the smallest birth time yt reports.
+        let info = &run.reference["info"];
+        let (time, unit_t) = (
+            info["time_code"].as_f64().unwrap(),
+            info["unit_t_s"].as_f64().unwrap(),
+        );
+        let myr = 1e6 * amrkit_kernels::units::YR;
+        let age = |b: &Value| (time - b.as_f64().unwrap()) * unit_t / myr;
+        let got = &j["star"]["age_myr"];
+        let (lo, hi) = (
+            age(&star["birth_time_max_yt_units"]),
+            age(&star["birth_time_min_yt_units"]),
+        );
+        assert!(
+            close(got["min"].as_f64().unwrap(), lo, 1e-10, 0.0),
+            "{got} vs {lo}"
+        );
+        assert!(
+            close(got["max"].as_f64().unwrap(), hi, 1e-10, 0.0),
+            "{got} vs {hi}"
+        );
+        assert!(lo >= 0.0 && hi > lo);
+    }
 }

@@ -44,7 +44,16 @@ fn write_two_hexes(path: &Path, zlib: bool) -> amrkit_io::Result<u64> {
         points: Array::new("", 3, Values::F32(&pts), zlib),
         cells: [
             Array::new("connectivity", 1, Values::I64(&conn), zlib),
-            Array::new("offsets", 1, Counting { n: 2, step: 8, first: 8 }, zlib),
+            Array::new(
+                "offsets",
+                1,
+                Counting {
+                    n: 2,
+                    step: 8,
+                    first: 8,
+                },
+                zlib,
+            ),
             Array::new("types", 1, Fill { n: 2, value: 12 }, zlib),
         ],
         cell_data: vec![
@@ -180,7 +189,16 @@ fn mixed_compression_is_refused_and_leaves_no_file() {
         points: Array::new("", 3, Values::F64(&[0.0; 24]), false),
         cells: [
             Array::new("connectivity", 1, Values::I64(&conn), true),
-            Array::new("offsets", 1, Counting { n: 1, step: 8, first: 8 }, false),
+            Array::new(
+                "offsets",
+                1,
+                Counting {
+                    n: 1,
+                    step: 8,
+                    first: 8,
+                },
+                false,
+            ),
             Array::new("types", 1, Fill { n: 1, value: 12 }, false),
         ],
         cell_data: vec![],

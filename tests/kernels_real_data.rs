@@ -331,7 +331,12 @@ fn vtk_export_reads_back_in_vtk() {
             assert_eq!(v["components"], 3);
             let first = on_level().next().unwrap();
             // (through Python's float repr and serde_json: equal to an ulp)
-            assert!(close(v["first"][0].as_f64().unwrap(), vx[first], 1e-15, 0.0));
+            assert!(close(
+                v["first"][0].as_f64().unwrap(),
+                vx[first],
+                1e-15,
+                0.0
+            ));
             assert_eq!(blk["cell_data"]["level"]["min"], l as f64);
         }
         assert!(

@@ -379,8 +379,26 @@ pub fn write_points_vtu(
         n_cells: n,
         points: Array::new("", 3, points, zlib),
         cells: [
-            Array::new("connectivity", 1, Counting { n, step: 1, first: 0 }, zlib),
-            Array::new("offsets", 1, Counting { n, step: 1, first: 1 }, zlib),
+            Array::new(
+                "connectivity",
+                1,
+                Counting {
+                    n,
+                    step: 1,
+                    first: 0,
+                },
+                zlib,
+            ),
+            Array::new(
+                "offsets",
+                1,
+                Counting {
+                    n,
+                    step: 1,
+                    first: 1,
+                },
+                zlib,
+            ),
             Array::new("types", 1, Fill { n, value: 1 }, zlib), // VTK_VERTEX
         ],
         cell_data: Vec::new(),

@@ -36,7 +36,11 @@ fn main() {
                     scalars: vec!["density".into(), "pressure".into()],
                     vector: Some((
                         "velocity".into(),
-                        ["velocity_x".into(), "velocity_y".into(), "velocity_z".into()],
+                        [
+                            "velocity_x".into(),
+                            "velocity_y".into(),
+                            "velocity_z".into(),
+                        ],
                     )),
                     ..Default::default()
                 };
@@ -44,7 +48,11 @@ fn main() {
             }
             op => panic!("unknown op {op}"),
         }
-        println!("{} {threads} threads: {:.3} s", a[1], t0.elapsed().as_secs_f64());
+        println!(
+            "{} {threads} threads: {:.3} s",
+            a[1],
+            t0.elapsed().as_secs_f64()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,8 +25,8 @@ use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::{CellTable, ParticleTable};
 use amrkit_io::vtk::{
-    write_points_vtu, write_vtm, write_vtu, zlib_block, zlib_blocks, Array, Counting, Fill,
-    Source, UnstructuredGrid, Values,
+    write_points_vtu, write_vtm, write_vtu, zlib_block, zlib_blocks, Array, Counting, Fill, Source,
+    UnstructuredGrid, Values,
 };
 use std::borrow::Cow;
 use std::ops::Range;
@@ -100,13 +100,15 @@ fn corners(
         const CHUNK: usize = 1 << 14;
         let mut jobs: Vec<(&[usize], &mut [i64])> =
             idx.chunks(CHUNK).zip(conn.chunks_mut(8 * CHUNK)).collect();
-        exec.par().min_chunk(1).for_each_mut(&mut jobs, |(cells, out)| {
-            for (&k, o) in cells.iter().zip(out.chunks_exact_mut(8)) {
-                for (c, slot) in HEX.iter().zip(o) {
-                    *slot = index(key(k, *c));
+        exec.par()
+            .min_chunk(1)
+            .for_each_mut(&mut jobs, |(cells, out)| {
+                for (&k, o) in cells.iter().zip(out.chunks_exact_mut(8)) {
+                    for (c, slot) in HEX.iter().zip(o) {
+                        *slot = index(key(k, *c));
+                    }
                 }
-            }
-        });
+            });
     };
     if level <= dense_max {
         // One bit per lattice point (n³ ≤ 1025³ bits, 135 MB at level 10).
@@ -148,18 +150,20 @@ fn corners(
             }
             // Keys fit in u32 on dense levels (n³ < 2^32): cheap divisions.
             let n32 = n as u32;
-            exec.par().min_chunk(1).for_each_mut(&mut jobs, |(w0, out)| {
-                let mut at = 0;
-                for (w, &b) in bits.iter().enumerate().skip(*w0).take(RUN) {
-                    let mut m = b;
-                    while m != 0 {
-                        let q = (w * 64) as u32 + m.trailing_zeros();
-                        out[at] = [q / (n32 * n32), (q / n32) % n32, q % n32];
-                        at += 1;
-                        m &= m - 1;
+            exec.par()
+                .min_chunk(1)
+                .for_each_mut(&mut jobs, |(w0, out)| {
+                    let mut at = 0;
+                    for (w, &b) in bits.iter().enumerate().skip(*w0).take(RUN) {
+                        let mut m = b;
+                        while m != 0 {
+                            let q = (w * 64) as u32 + m.trailing_zeros();
+                            out[at] = [q / (n32 * n32), (q / n32) % n32, q % n32];
+                            at += 1;
+                            m &= m - 1;
+                        }
                     }
-                }
-            });
+                });
         }
         fill(&mut conn, &|q| {
             let (w, b) = ((q / 64) as usize, q % 64);
@@ -272,7 +276,14 @@ pub fn export_vtk_with(
                 }),
             ),
             // VTK_HEXAHEDRON
-            ("types".into(), 1, Src::Fill(Fill { n: idx.len(), value: 12 })),
+            (
+                "types".into(),
+                1,
+                Src::Fill(Fill {
+                    n: idx.len(),
+                    value: 12,
+                }),
+            ),
             (
                 "level".into(),
                 1,
@@ -340,7 +351,11 @@ fn exact_f32(pts: &[[u32; 3]], h: f64, exec: &Exec) -> bool {
     exec.par().reduce(
         0..pts.len(),
         || true,
-        |ok, k| ok && pts[k].iter().all(|&i| (i as f64 * h) as f32 as f64 == i as f64 * h),
+        |ok, k| {
+            ok && pts[k]
+                .iter()
+                .all(|&i| (i as f64 * h) as f32 as f64 == i as f64 * h)
+        },
         |a, b| a && b,
     )
 }
@@ -441,7 +456,11 @@ impl Source for Src<'_> {
 /// Turns `(name, components, source)` into file arrays: streamed as they
 /// are, or, with zlib, compressed now with every block of every array as
 /// its own parallel job.
-fn into_arrays<'a>(arrays: Vec<(String, usize, Src<'a>)>, zlib: bool, exec: &Exec) -> Vec<Array<'a>> {
+fn into_arrays<'a>(
+    arrays: Vec<(String, usize, Src<'a>)>,
+    zlib: bool,
+    exec: &Exec,
+) -> Vec<Array<'a>> {
     if !zlib {
         return arrays
             .into_iter()

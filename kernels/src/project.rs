@@ -214,14 +214,16 @@ fn finish(spec: &ProjSpec, boxlen: f64, lanes: Vec<Lane>, exec: &Exec) -> Maps {
             }
         }
         let nvars = spec.vars.len();
-        exec.par().min_chunk(1).for_each_mut(&mut jobs, |(a, at, piece)| {
-            for l in &rest {
-                let src = if *a < nvars { &l.acc[*a] } else { &l.w };
-                for (x, y) in piece.iter_mut().zip(&src[*at..]) {
-                    *x += y;
+        exec.par()
+            .min_chunk(1)
+            .for_each_mut(&mut jobs, |(a, at, piece)| {
+                for l in &rest {
+                    let src = if *a < nvars { &l.acc[*a] } else { &l.w };
+                    for (x, y) in piece.iter_mut().zip(&src[*at..]) {
+                        *x += y;
+                    }
                 }
-            }
-        });
+            });
     }
     if spec.weight != Weight::None {
         for m in acc.iter_mut() {
