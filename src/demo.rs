@@ -344,41 +344,64 @@ pub fn bench(a: &BenchArgs, pool: &Pool, store: bool) -> AnyResult<()> {
     Ok(())
 }
 
-/// A plot of gas (blue) and stellar (orange) mass against time, each
-/// scaled to its own maximum.
+/// A plot of gas (blue) and stellar (orange) mass against code time, each
+/// scaled to its own maximum, with axes, tick labels and a legend.
 pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> amrkit_io::Result<()> {
-    let (w, h) = (480usize, 320usize);
-    let mut img = vec![255u8; w * h * 3];
+    use crate::png::{tick_label, ticks, Canvas};
+    const INK: [u8; 3] = [0, 0, 0];
+    let (w, h) = (560usize, 380usize);
+    let (left, top, pw, ph) = (72usize, 40usize, 456usize, 280usize);
+    let mut c = Canvas::new(w, h);
     let (t0, t1) = points
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
             (a.min(p.0), b.max(p.0))
         });
-    let span = if t1 > t0 { t1 - t0 } else { 1.0 };
-    for (series, colour) in [(1usize, [30u8, 80, 200]), (2, [230, 120, 20])] {
-        let max = points
-            .iter()
-            .map(|p| if series == 1 { p.1 } else { p.2 })
-            .fold(0.0, f64::max);
+    let (t0, t1) = if t1 > t0 {
+        (t0, t1)
+    } else {
+        (t0 - 0.5, t0 + 0.5)
+    };
+    let xpix = |t: f64| left + ((t - t0) / (t1 - t0) * (pw - 1) as f64).round() as usize;
+    let ypix = |f: f64| top + ph - 1 - (f.clamp(0.0, 1.0) * (ph - 1) as f64).round() as usize;
+    let (xt, xstep) = ticks(t0, t1, 5);
+    for &v in &xt {
+        let x = xpix(v);
+        c.fill(x, top + ph + 1, x + 1, top + ph + 5, INK);
+        let l = tick_label(v, xstep);
+        c.text(x.saturating_sub(4 * l.len()), top + ph + 8, &l, 1, false);
+    }
+    let (yt, ystep) = ticks(0.0, 1.0, 4);
+    for &v in &yt {
+        let y = ypix(v);
+        c.fill(left - 5, y, left - 1, y + 1, INK);
+        let l = tick_label(v, ystep);
+        c.text(left - 8 - 8 * l.len(), y.saturating_sub(4), &l, 1, false);
+    }
+    c.text(left + pw / 2 - 44, h - 14, "time [code]", 1, false);
+    c.text(8, top + ph / 2 + 40, "mass / max", 1, true);
+    c.text(left, 12, "gas and stellar mass against time", 1, false);
+    c.frame(left, top, left + pw, top + ph);
+    let series = [("gas", [30u8, 80, 200]), ("stars", [230, 120, 20])];
+    for (n, (name, colour)) in series.iter().enumerate() {
+        let lx = left + pw - 120 + 64 * n;
+        c.fill(lx, 12, lx + 8, 20, *colour);
+        c.text(lx + 12, 12, name, 1, false);
+        let value = |p: &(f64, f64, f64)| if n == 0 { p.1 } else { p.2 };
+        let max = points.iter().map(value).fold(0.0, f64::max);
         for p in points {
-            let v = if series == 1 { p.1 } else { p.2 };
-            let x = (20.0 + (p.0 - t0) / span * (w - 40) as f64) as usize;
-            let y = if max > 0.0 {
-                (h - 20) - ((v / max) * (h - 40) as f64) as usize
-            } else {
-                h - 20
-            };
-            for dy in 0..5 {
-                for dx in 0..5 {
-                    let (xx, yy) = (
-                        (x + dx).saturating_sub(2).min(w - 1),
-                        (y + dy).saturating_sub(2).min(h - 1),
-                    );
-                    img[(yy * w + xx) * 3..][..3].copy_from_slice(&colour);
-                }
-            }
+            let f = if max > 0.0 { value(p) / max } else { 0.0 };
+            let (x, y) = (xpix(p.0), ypix(f));
+            c.fill(
+                x.saturating_sub(2),
+                y.saturating_sub(2),
+                x + 3,
+                y + 3,
+                *colour,
+            );
         }
     }
+    let (w, h, img) = c.into_rgb();
     crate::png::write_rgb(
         path,
         w,

@@ -63,7 +63,7 @@ impl Canvas {
     }
 
     /// A one-pixel frame just outside the rectangle `[x0, x1) × [y0, y1)`.
-    fn frame(&mut self, x0: usize, y0: usize, x1: usize, y1: usize) {
+    pub fn frame(&mut self, x0: usize, y0: usize, x1: usize, y1: usize) {
         let (l, t) = (x0.saturating_sub(1), y0.saturating_sub(1));
         self.fill(l, t, x1 + 1, y0, INK);
         self.fill(l, y1, x1 + 1, y1 + 1, INK);
