@@ -26,15 +26,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn time<T>(n: usize, mut f: impl FnMut() -> T) -> f64 {
-    median(
-        (0..n)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
+    median((0..n).map(|_| secs(&mut f)).collect())
 }
 
 /// Medians of `a` and `b` timed in alternation (a, b, a, b, …) after one
@@ -223,14 +215,7 @@ fn main() {
     let vdir = dir.join("vtk");
     let opts = VtkOptions {
         scalars: vec!["density".into(), "pressure".into()],
-        vector: Some((
-            "velocity".into(),
-            [
-                "velocity_x".into(),
-                "velocity_y".into(),
-                "velocity_z".into(),
-            ],
-        )),
+        vector: VtkOptions::vector_of("velocity"),
         ..Default::default()
     };
     let nbytes = export_vtk(&t, &opts, &vdir.join("cells"), &two)

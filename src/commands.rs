@@ -786,21 +786,7 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     };
     let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let t = load_cells(&s, &sel, &hydro, &[], &exec)?;
-    let vector = match a.vector.as_deref() {
-        None => None,
-        Some("velocity") => Some((
-            "velocity".to_string(),
-            [
-                "velocity_x".into(),
-                "velocity_y".into(),
-                "velocity_z".into(),
-            ],
-        )),
-        Some(v) => Some((
-            v.to_string(),
-            [format!("{v}_x"), format!("{v}_y"), format!("{v}_z")],
-        )),
-    };
+    let vector = a.vector.as_deref().and_then(VtkOptions::vector_of);
     let opts = VtkOptions {
         scalars: a.scalars.clone(),
         log10: a.log,

@@ -140,14 +140,7 @@ pub fn demo(a: &DemoArgs, pool: &Pool, exec: &Exec, quiet: bool) -> AnyResult<()
         &VtkOptions {
             scalars: vec!["density".into(), "temperature".into()],
             log10: true,
-            vector: Some((
-                "velocity".into(),
-                [
-                    "velocity_x".into(),
-                    "velocity_y".into(),
-                    "velocity_z".into(),
-                ],
-            )),
+            vector: VtkOptions::vector_of("velocity"),
             lmax: Some((a.levelmax - 1) as u8),
             ..Default::default()
         },
@@ -347,11 +340,7 @@ pub fn bench(a: &BenchArgs, pool: &Pool, store: bool) -> AnyResult<()> {
 /// A plot of gas (blue) and stellar (orange) mass against code time, each
 /// scaled to its own maximum, with axes, tick labels and a legend.
 pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> amrkit_io::Result<()> {
-    use crate::png::{tick_label, ticks, Canvas};
-    const INK: [u8; 3] = [0, 0, 0];
-    let (w, h) = (560usize, 380usize);
-    let (left, top, pw, ph) = (72usize, 40usize, 456usize, 280usize);
-    let mut c = Canvas::new(w, h);
+    use crate::png::{Axes, Canvas};
     let (t0, t1) = points
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
@@ -362,26 +351,15 @@ pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> amrkit_io::Result
     } else {
         (t0 - 0.5, t0 + 0.5)
     };
-    let xpix = |t: f64| left + ((t - t0) / (t1 - t0) * (pw - 1) as f64).round() as usize;
-    let ypix = |f: f64| top + ph - 1 - (f.clamp(0.0, 1.0) * (ph - 1) as f64).round() as usize;
-    let (xt, xstep) = ticks(t0, t1, 5);
-    for &v in &xt {
-        let x = xpix(v);
-        c.fill(x, top + ph + 1, x + 1, top + ph + 5, INK);
-        let l = tick_label(v, xstep);
-        c.text(x.saturating_sub(4 * l.len()), top + ph + 8, &l, 1, false);
-    }
-    let (yt, ystep) = ticks(0.0, 1.0, 4);
-    for &v in &yt {
-        let y = ypix(v);
-        c.fill(left - 5, y, left - 1, y + 1, INK);
-        let l = tick_label(v, ystep);
-        c.text(left - 8 - 8 * l.len(), y.saturating_sub(4), &l, 1, false);
-    }
-    c.text(left + pw / 2 - 44, h - 14, "time [code]", 1, false);
-    c.text(8, top + ph / 2 + 40, "mass / max", 1, true);
+    let axes = Axes {
+        scale: 1,
+        x: (t0, t1, "time [code]".into()),
+        y: (0.0, 1.0, "mass / max".into()),
+    };
+    let (left, top, pw, ph) = (axes.left_margin(), 40usize, 456usize, 280usize);
+    let mut c = Canvas::new(left + pw + 24, top + ph + axes.bottom_margin());
     c.text(left, 12, "gas and stellar mass against time", 1, false);
-    c.frame(left, top, left + pw, top + ph);
+    axes.draw(&mut c, left, top, pw, ph);
     let series = [("gas", [30u8, 80, 200]), ("stars", [230, 120, 20])];
     for (n, (name, colour)) in series.iter().enumerate() {
         let lx = left + pw - 120 + 64 * n;
@@ -391,7 +369,7 @@ pub fn plot_series(path: &Path, points: &[(f64, f64, f64)]) -> amrkit_io::Result
         let max = points.iter().map(value).fold(0.0, f64::max);
         for p in points {
             let f = if max > 0.0 { value(p) / max } else { 0.0 };
-            let (x, y) = (xpix(p.0), ypix(f));
+            let (x, y) = (axes.xpix(p.0, left, pw), axes.ypix(f, top, ph));
             c.fill(
                 x.saturating_sub(2),
                 y.saturating_sub(2),

@@ -91,10 +91,9 @@ impl Canvas {
                     for dy in 0..scale {
                         for dx in 0..scale {
                             if up {
-                                let Some(yy) = (y + 1).checked_sub(along + dx + 1) else {
-                                    continue;
-                                };
-                                self.put(x + across + dy, yy, INK);
+                                if let Some(yy) = y.checked_sub(along + dx) {
+                                    self.put(x + across + dy, yy, INK);
+                                }
                             } else {
                                 self.put(x + along + dx, y + across + dy, INK);
                             }
@@ -154,6 +153,95 @@ pub fn tick_label(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// Labelled axes around a plot box: frame, tick marks, tick labels and
+/// axis names (the y name reads bottom to top), shared by maps and plots.
+pub struct Axes {
+    /// Glyph scale.
+    pub scale: usize,
+    /// x range (left to right) and name.
+    pub x: (f64, f64, String),
+    /// y range (bottom to top) and name.
+    pub y: (f64, f64, String),
+}
+
+impl Axes {
+    fn ch(&self) -> usize {
+        8 * self.scale
+    }
+
+    /// Gap between text and ticks, and tick length.
+    fn pad(&self) -> usize {
+        self.ch() / 2
+    }
+
+    fn y_labels(&self) -> (Vec<f64>, Vec<String>) {
+        let (t, step) = ticks(self.y.0, self.y.1, 5);
+        let l = t.iter().map(|&v| tick_label(v, step)).collect();
+        (t, l)
+    }
+
+    /// Room needed left of the box: y name, tick labels, ticks.
+    pub fn left_margin(&self) -> usize {
+        let (_, l) = self.y_labels();
+        let widest = l.iter().map(|t| text_len(t, self.scale)).max().unwrap_or(0);
+        self.pad() + self.ch() + self.pad() + widest + self.pad() / 2 + self.pad()
+    }
+
+    /// Room needed below the box: ticks, tick labels, x name.
+    pub fn bottom_margin(&self) -> usize {
+        self.pad() + self.pad() / 2 + self.ch() + self.pad() + self.ch() + self.pad()
+    }
+
+    /// Horizontal pixel of `v` in a box of width `w` starting at `left`.
+    pub fn xpix(&self, v: f64, left: usize, w: usize) -> usize {
+        left + ((v - self.x.0) / (self.x.1 - self.x.0) * w as f64)
+            .round()
+            .clamp(0.0, w as f64 - 1.0) as usize
+    }
+
+    /// Vertical pixel of `v` in a box of height `h` starting at `top`.
+    pub fn ypix(&self, v: f64, top: usize, h: usize) -> usize {
+        top + h
+            - 1
+            - ((v - self.y.0) / (self.y.1 - self.y.0) * h as f64)
+                .round()
+                .clamp(0.0, h as f64 - 1.0) as usize
+    }
+
+    /// Draws the frame and axes around the box `[left, left + w) × [top,
+    /// top + h)`; the margins must be at least [`Axes::left_margin`] and
+    /// [`Axes::bottom_margin`].
+    pub fn draw(&self, c: &mut Canvas, left: usize, top: usize, w: usize, h: usize) {
+        let (s, ch, pad) = (self.scale, self.ch(), self.pad());
+        c.frame(left, top, left + w, top + h);
+        let (xt, xstep) = ticks(self.x.0, self.x.1, 5);
+        for &v in &xt {
+            let x = self.xpix(v, left, w);
+            c.fill(x, top + h + 1, x + 1, top + h + 1 + pad, INK);
+            let t = tick_label(v, xstep);
+            let x0 = x.saturating_sub(text_len(&t, s) / 2);
+            c.text(x0, top + h + 1 + pad + pad / 2, &t, s, false);
+        }
+        let (yt, ylabels) = self.y_labels();
+        for (&v, t) in yt.iter().zip(&ylabels) {
+            let y = self.ypix(v, top, h);
+            c.fill(left - 1 - pad, y, left - 1, y + 1, INK);
+            let x0 = left - 1 - pad - pad / 2 - text_len(t, s);
+            c.text(x0, y.saturating_sub(ch / 2), t, s, false);
+        }
+        let xl = (left + w / 2).saturating_sub(text_len(&self.x.2, s) / 2);
+        c.text(
+            xl,
+            top + h + self.bottom_margin() - pad - ch,
+            &self.x.2,
+            s,
+            false,
+        );
+        let yb = top + h / 2 + text_len(&self.y.2, s) / 2;
+        c.text(left - self.left_margin() + pad, yb, &self.y.2, s, true);
+    }
+}
+
 /// What a map shows and where it lies.
 pub struct MapLabel<'a> {
     /// Drawn above the map, e.g. `density projected along z`.
@@ -204,22 +292,24 @@ pub fn write_map_png(
     let pad = ch / 2;
     let tick = ch / 2;
     let [e0, e1, e2, e3] = label.extent;
-    let (xt, xstep) = ticks(e0, e1, 5);
-    let (yt, ystep) = ticks(e2, e3, 5);
+    let axes = Axes {
+        scale: s,
+        x: (e0, e1, format!("{} [{}]", label.axes[0], label.unit)),
+        y: (e2, e3, format!("{} [{}]", label.axes[1], label.unit)),
+    };
     let (bt, bstep) = if hi >= lo {
         ticks(lo, hi, 5)
     } else {
         (vec![], 0.0)
     };
-    let ylabels: Vec<String> = yt.iter().map(|&v| tick_label(v, ystep)).collect();
     let blabels: Vec<String> = bt.iter().map(|&v| tick_label(v, bstep)).collect();
     let widest = |l: &[String]| l.iter().map(|t| text_len(t, s)).max().unwrap_or(0);
-    let left = pad + ch + pad + widest(&ylabels) + pad / 2 + tick;
+    let left = axes.left_margin();
     let top = pad + ch + pad;
     let bar_x = left + nx + 2 * ch;
     let bar_w = (nx / 24).max(2 * ch);
     let right = bar_x + bar_w + tick + pad / 2 + widest(&blabels) + pad + ch + pad;
-    let bottom = top + ny + tick + pad / 2 + ch + pad + ch + pad;
+    let bottom = top + ny + axes.bottom_margin();
     let mut c = Canvas::new(right, bottom);
 
     // The map, y up, and the colour bar, low values at the bottom.
@@ -239,41 +329,8 @@ pub fn write_map_png(
         let col = colour(1.0 - r as f64 / (ny.max(2) - 1) as f64);
         c.fill(bar_x, top + r, bar_x + bar_w, top + r + 1, col);
     }
-    c.frame(left, top, left + nx, top + ny);
+    axes.draw(&mut c, left, top, nx, ny);
     c.frame(bar_x, top, bar_x + bar_w, top + ny);
-
-    // Axes: ticks and labels in physical units.
-    let xpix = |v: f64| {
-        left + (((v - e0) / (e1 - e0)) * nx as f64)
-            .round()
-            .min(nx as f64 - 1.0) as usize
-    };
-    let ypix = |v: f64| {
-        top + ny
-            - 1
-            - (((v - e2) / (e3 - e2)) * ny as f64)
-                .round()
-                .clamp(0.0, ny as f64 - 1.0) as usize
-    };
-    for &v in &xt {
-        let x = xpix(v);
-        c.fill(x, top + ny + 1, x + 1, top + ny + 1 + tick, INK);
-        let t = tick_label(v, xstep);
-        let x0 = x.saturating_sub(text_len(&t, s) / 2);
-        c.text(x0, top + ny + 1 + tick + pad / 2, &t, s, false);
-    }
-    for (&v, t) in yt.iter().zip(&ylabels) {
-        let y = ypix(v);
-        c.fill(left - 1 - tick, y, left - 1, y + 1, INK);
-        let x0 = left - 1 - tick - pad / 2 - text_len(t, s);
-        c.text(x0, y.saturating_sub(ch / 2), t, s, false);
-    }
-    let xname = format!("{} [{}]", label.axes[0], label.unit);
-    let xl = (left + nx / 2).saturating_sub(text_len(&xname, s) / 2);
-    c.text(xl, bottom - pad - ch, &xname, s, false);
-    let yname = format!("{} [{}]", label.axes[1], label.unit);
-    let yb = (top + ny / 2 + text_len(&yname, s) / 2).min(bottom - 1);
-    c.text(pad, yb, &yname, s, true);
 
     // Colour bar ticks and label.
     let bpix = |v: f64| {

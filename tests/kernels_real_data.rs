@@ -282,14 +282,7 @@ fn vtk_export_reads_back_in_vtk() {
         let log10 = !zlib;
         let opts = VtkOptions {
             scalars: vec!["density".into(), "temperature".into()],
-            vector: Some((
-                "velocity".into(),
-                [
-                    "velocity_x".into(),
-                    "velocity_y".into(),
-                    "velocity_z".into(),
-                ],
-            )),
+            vector: VtkOptions::vector_of("velocity"),
             zlib,
             log10,
             ..Default::default()

@@ -728,8 +728,10 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
         ix: vec![0; n],
         iy: vec![0; n],
         iz: vec![0; n],
-        hydro: vec![vec![0.0; n]; req.hydro_vars.len()],
-        grav: vec![vec![0.0; n]; req.grav_vars.len()],
+        // One zeroed allocation per column (a `vec![column; k]` clone would
+        // copy the first column into the others page by page).
+        hydro: (0..req.hydro_vars.len()).map(|_| vec![0.0; n]).collect(),
+        grav: (0..req.grav_vars.len()).map(|_| vec![0.0; n]).collect(),
         gamma: scan.gamma,
     };
     read_cpu_into(

@@ -34,14 +34,7 @@ fn main() {
             "export" => {
                 let opts = VtkOptions {
                     scalars: vec!["density".into(), "pressure".into()],
-                    vector: Some((
-                        "velocity".into(),
-                        [
-                            "velocity_x".into(),
-                            "velocity_y".into(),
-                            "velocity_z".into(),
-                        ],
-                    )),
+                    vector: VtkOptions::vector_of("velocity"),
                     ..Default::default()
                 };
                 export_vtk(t.as_ref().unwrap(), &opts, &dir.join("cells"), &exec).unwrap();

@@ -203,12 +203,9 @@ impl Friedmann {
         const N: usize = 20_000; // intervals, even
         let (x0, x1) = (1e-6f64.ln(), 0.0);
         let h = (x1 - x0) / N as f64;
-        let e = |x: f64| {
-            let a = x.exp();
-            (omega_m / (a * a * a) + omega_k / (a * a) + omega_l).sqrt()
-        };
-        let dt = |x: f64| 1.0 / e(x);
-        let dtau = |x: f64| 1.0 / ((2.0 * x).exp() * e(x));
+        let omega = [omega_m, omega_l, omega_k];
+        let dt = |x: f64| 1.0 / hubble_e(omega, x);
+        let dtau = |x: f64| 1.0 / ((2.0 * x).exp() * hubble_e(omega, x));
         // Integrate from a = 1 downwards, two intervals (one Simpson
         // panel) at a time, with the midpoints from a panel of half width.
         let ln_a: Vec<f64> = (0..=N).map(|k| x0 + k as f64 * h).collect();
@@ -222,7 +219,7 @@ impl Friedmann {
             tau[k] = tau[k + 1] - simpson(&dtau);
         }
         Friedmann {
-            omega: [omega_m, omega_l, omega_k],
+            omega,
             ln_a,
             t,
             tau,
@@ -245,8 +242,7 @@ impl Friedmann {
 
     /// E(a) = H/H0 at grid point `k`.
     fn e(&self, k: usize) -> f64 {
-        let a = self.ln_a[k].exp();
-        (self.omega[0] / (a * a * a) + self.omega[2] / (a * a) + self.omega[1]).sqrt()
+        hubble_e(self.omega, self.ln_a[k])
     }
 
     /// a² at grid point `k` (dt/dτ).
@@ -268,6 +264,12 @@ impl Friedmann {
     pub fn a_of_tau(&self, tau: f64) -> f64 {
         Friedmann::interp(&self.tau, &self.ln_a, |k| self.a2(k) * self.e(k), tau).exp()
     }
+}
+
+/// E(a) = H/H0 at ln a = `x` for `omega` = [Ω_m, Ω_Λ, Ω_k].
+fn hubble_e(omega: [f64; 3], x: f64) -> f64 {
+    let a = x.exp();
+    (omega[0] / (a * a * a) + omega[2] / (a * a) + omega[1]).sqrt()
 }
 
 /// Seconds in 1/H0 for H0 in km/s/Mpc.
@@ -308,17 +310,21 @@ pub fn particle_ages(birth: &[f64], info: &amrkit_io::Info) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    fn info(cosmo: Option<(f64, f64, f64, f64)>) -> amrkit_io::Info {
-        let text = match cosmo {
-            None => "ncpu = 1\nndim = 3\nlevelmin = 3\nlevelmax = 5\nngridmax = 10\nnstep_coarse = 1\nboxlen = 1.0\ntime = 1.0\naexp = 1.0\nH0 = 1.0\nomega_m = 1.0\nomega_l = 0.0\nomega_k = 0.0\nomega_b = 0.0\nunit_l = 1.0\nunit_d = 1.0\nunit_t = 2.0\nordering type=hilbert\n DOMAIN ind_min ind_max\n 1 0.0 1.0\n".to_string(),
-            Some((a, h0, om, ol)) => format!("ncpu = 1\nndim = 3\nlevelmin = 3\nlevelmax = 5\nngridmax = 10\nnstep_coarse = 1\nboxlen = 1.0\ntime = -1.0\naexp = {a}\nH0 = {h0}\nomega_m = {om}\nomega_l = {ol}\nomega_k = 0.0\nomega_b = 0.04\nunit_l = 1.0\nunit_d = 1.0\nunit_t = 1.0\nordering type=hilbert\n DOMAIN ind_min ind_max\n 1 0.0 1.0\n"),
-        };
+    /// An info file with expansion factor `a`, H0, Ω_m, Ω_Λ, time and
+    /// unit_t (a = H0 = 1: not cosmological).
+    fn info(a: f64, h0: f64, om: f64, ol: f64, time: f64, unit_t: f64) -> amrkit_io::Info {
+        let text = format!(
+            "ncpu = 1\nndim = 3\nlevelmin = 3\nlevelmax = 5\nngridmax = 10\nnstep_coarse = 1\n\
+             boxlen = 1.0\ntime = {time}\naexp = {a}\nH0 = {h0}\nomega_m = {om}\nomega_l = {ol}\n\
+             omega_k = 0.0\nomega_b = 0.04\nunit_l = 1.0\nunit_d = 1.0\nunit_t = {unit_t}\n\
+             ordering type=hilbert\n DOMAIN ind_min ind_max\n 1 0.0 1.0\n"
+        );
         amrkit_io::Info::parse(std::path::Path::new("info_00001.txt"), &text).unwrap()
     }
 
     #[test]
     fn non_cosmological_ages_are_time_since_birth_in_seconds() {
-        let ages = particle_ages(&[0.0, 0.25], &info(None));
+        let ages = particle_ages(&[0.0, 0.25], &info(1.0, 1.0, 1.0, 0.0, 1.0, 2.0));
         assert_eq!(ages, vec![2.0, 1.5]); // unit_t = 2 s
     }
 
@@ -340,7 +346,7 @@ mod tests {
             assert!((f.a_of_tau(tau) - a).abs() <= 1e-9 * a, "a(tau({a}))");
         }
         // Stars born at a = 0.25 seen at a = 0.5, H0 = 70: age (2/3)(a^1.5 − a_b^1.5)/H0.
-        let i = info(Some((0.5, 70.0, 1.0, 0.0)));
+        let i = info(0.5, 70.0, 1.0, 0.0, -1.0, 1.0);
         let ages = particle_ages(&[2.0 - 2.0 / 0.25f64.sqrt(), 0.0], &i);
         let want = (2.0 / 3.0) * (0.5f64.powf(1.5) - 0.25f64.powf(1.5)) * hubble_time_s(70.0);
         assert!(

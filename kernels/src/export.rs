@@ -51,6 +51,17 @@ pub struct VtkOptions {
     pub zlib: bool,
 }
 
+impl VtkOptions {
+    /// The vector `name` built from the columns `name_x`, `name_y`,
+    /// `name_z` (e.g. `velocity`), for [`VtkOptions::vector`].
+    pub fn vector_of(name: &str) -> Option<(String, [String; 3])> {
+        Some((
+            name.to_string(),
+            ["x", "y", "z"].map(|c| format!("{name}_{c}")),
+        ))
+    }
+}
+
 /// What an export wrote.
 #[derive(Clone, Debug, Default)]
 pub struct ExportReport {
