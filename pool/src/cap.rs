@@ -1,26 +1,29 @@
 //! Per-call thread caps (`max_threads`) that nested calls inherit.
 //!
 //! A parallel call with a cap of `k` lower than the pool size gets an
-//! [`OpCtx`] on its stack. The ctx counts *slots*: the calling thread holds
-//! one, and every job of the call that is made stealable holds one more,
-//! reserved by the publisher before the job enters a queue and released by
-//! whoever finishes it. A job whose slot cannot be reserved is simply not
-//! published: its owner runs it inline, as a serial program would.
+//! [`OpCtx`] on its stack. The ctx counts *slots*, one per thread executing
+//! work of the call: the calling thread holds one from the start, and any
+//! other worker reserves one — at every level of the chain of enclosing
+//! capped calls, all or nothing — *before it starts a job of the call*, and
+//! releases it when the job is done. A worker that cannot reserve does not
+//! run the job: it hands it to the job's creator (its inbox), which holds a
+//! slot already and runs its own jobs without another. Reserving at
+//! execution rather than at publication means a capped job may sit in a
+//! queue while the cap is full without blocking anything else: younger,
+//! uncapped work is published and stolen past it.
 //!
 //! Nested calls inherit the context through the worker's thread-local
 //! "current ctx"; a nested call with a smaller cap adds a child ctx whose
-//! `parent` points at the outer one, and a reservation must succeed at every
-//! level of the chain. Any thread that runs work of a call therefore holds a
-//! slot in that call's ctx and in every enclosing capped ctx, so at no
-//! instant do more than `k` threads (or more than `k` suspended-or-running
-//! jobs of the call) execute its work.
+//! `parent` points at the outer one. Any thread that runs work of a call
+//! therefore holds a slot in that call's ctx and in every enclosing capped
+//! ctx, so at no instant do more than `k` threads execute its work.
 //!
 //! Orderings: the slot counters protect no data, they only bound a count.
 //! Read-modify-writes on one atomic are totally ordered even when Relaxed, so
-//! `used` can never exceed `cap`. A reservation is sequenced before the
-//! release-push that publishes the job, and a release is sequenced before the
-//! latch store that lets the owner return and free the ctx, so the ctx is
-//! always alive when touched.
+//! `used` can never exceed `cap`. A reservation is made by a thief that has
+//! already taken the job (so its creator waits for it and the ctx is alive),
+//! and a release is sequenced before the latch store that lets the creator
+//! return and free the ctx.
 
 use crate::sync::{AtomicUsize, Ordering};
 
@@ -86,6 +89,24 @@ impl OpCtx {
                     Ok(_) => break,
                     Err(now) => used = now,
                 }
+            }
+            cur = c.parent;
+        }
+        true
+    }
+
+    /// Whether a slot looks free at every level (a hint: it may change at
+    /// once). Used to avoid publishing work no thief could run.
+    ///
+    /// # Safety
+    /// `ctx` and its ancestors are live.
+    pub(crate) unsafe fn has_room(ctx: *const OpCtx) -> bool {
+        let mut cur = ctx;
+        while !cur.is_null() {
+            // SAFETY: guaranteed live by the caller.
+            let c = unsafe { &*cur };
+            if c.used.load(Ordering::Relaxed) >= c.cap {
+                return false;
             }
             cur = c.parent;
         }

@@ -1,144 +1,299 @@
-//! The job queues, behind a small interface so the model checker can see them.
+//! The job queues, written on the sync facade so that loom checks the very
+//! code that runs in production.
 //!
-//! In normal builds each worker owns a `crossbeam_deque::Worker` (LIFO for
-//! the owner, FIFO for thieves) and there is one shared `Injector` for work
-//! that arrives from outside the pool. crossbeam's lock-free deque is not
-//! instrumented for loom, so under `cfg(loom)` the same interface is backed
-//! by a `Mutex<VecDeque>`; loom then checks the pool's *protocol* (sleep
-//! counters, fences, latches, termination), while the deque's own correctness
-//! rests on crossbeam's tests.
+//! * [`Deque`]: a bounded Chase–Lev work-stealing deque (owner pushes and pops
+//!   at the bottom, thieves take from the top). Its orderings are those of
+//!   Lê, Pop, Cohen and Zappa Nardelli, "Correct and efficient work-stealing
+//!   for weak memory models" (PPoPP 2013), which proves them sufficient in
+//!   the C11 model. `Deque<false>` pairs the owner's pop with thieves'
+//!   steals by `fence(SeqCst)` on both sides; `Deque<true>` uses the
+//!   asymmetric pair `light_fence` (owner) / `heavy_fence` (thief) from
+//!   `sync.rs`, so the owner's side costs no fence at all — that is the
+//!   pending deque of `join`, which the owner touches on every fork.
+//! * [`Injector`]: a mutex-protected FIFO with an atomic length, for work
+//!   that arrives from outside the pool or overflows a full deque.
+//!
+//! Entries are two machine words (a job reference, see `job.rs`), stored in
+//! atomics: a slow thief may read a slot while the owner rewrites it after
+//! the ring wrapped; its following compare-and-swap on `top` then fails and
+//! the torn value is never used.
+//!
+//! # Indices
+//!
+//! `top` and `bottom` only grow (but for the owner's temporary decrement in
+//! `pop`), and the live entries are `top..bottom`. `top` is advanced only by
+//! compare-and-swap, by thieves or by the owner taking its own oldest entry
+//! (publication, see `registry.rs`) or racing a thief for its last entry.
+
+use crate::sync::{fence, heavy_fence, light_fence, AtomicIsize, AtomicUsize, Mutex, Ordering};
+use crossbeam_utils::CachePadded;
+use std::collections::VecDeque;
 
 /// Outcome of one steal attempt.
 pub(crate) enum Stolen<T> {
     Empty,
-    /// Lost a race; try again (never produced by the loom queues).
-    #[cfg_attr(loom, allow(dead_code))]
+    /// Lost a race with another taker; try again.
     Retry,
     Success(T),
 }
 
-#[cfg(not(loom))]
-mod imp {
-    use super::Stolen;
-    use crossbeam_deque as cb;
+/// One entry: a job reference as two words.
+pub(crate) type Words = (usize, usize);
 
-    fn convert<T>(s: cb::Steal<T>) -> Stolen<T> {
-        match s {
-            cb::Steal::Empty => Stolen::Empty,
-            cb::Steal::Retry => Stolen::Retry,
-            cb::Steal::Success(v) => Stolen::Success(v),
-        }
-    }
+struct Slot {
+    a: AtomicUsize,
+    b: AtomicUsize,
+}
 
-    /// The owner's end of a worker deque.
-    pub(crate) struct LocalQueue<T>(cb::Worker<T>);
-    /// A thief's handle on another worker's deque.
-    pub(crate) struct StealQueue<T>(cb::Stealer<T>);
-    /// The shared queue for work injected from outside the pool.
-    pub(crate) struct GlobalQueue<T>(cb::Injector<T>);
+/// A bounded work-stealing deque; `ASYM` selects the fence pair (module
+/// notes). Only the owning worker calls `push`, `pop` and `take_oldest`.
+pub(crate) struct Deque<const ASYM: bool> {
+    top: CachePadded<AtomicIsize>,
+    bottom: CachePadded<AtomicIsize>,
+    slots: Box<[Slot]>,
+    mask: usize,
+}
 
-    pub(crate) fn local_queue<T>() -> (LocalQueue<T>, StealQueue<T>) {
-        let w = cb::Worker::new_lifo();
-        let s = w.stealer();
-        (LocalQueue(w), StealQueue(s))
-    }
-
-    impl<T> LocalQueue<T> {
-        #[inline]
-        pub(crate) fn push(&self, value: T) {
-            self.0.push(value)
-        }
-        #[inline]
-        pub(crate) fn pop(&self) -> Option<T> {
-            self.0.pop()
-        }
-        #[inline]
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.is_empty()
-        }
-    }
-
-    impl<T> StealQueue<T> {
-        pub(crate) fn steal(&self) -> Stolen<T> {
-            convert(self.0.steal())
-        }
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.is_empty()
-        }
-    }
-
-    impl<T> GlobalQueue<T> {
-        pub(crate) fn new() -> Self {
-            GlobalQueue(cb::Injector::new())
-        }
-        pub(crate) fn push(&self, value: T) {
-            self.0.push(value)
-        }
-        pub(crate) fn steal(&self) -> Stolen<T> {
-            convert(self.0.steal())
-        }
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.is_empty()
-        }
+#[inline(always)]
+fn owner_fence<const ASYM: bool>() {
+    if ASYM {
+        light_fence()
+    } else {
+        fence(Ordering::SeqCst)
     }
 }
 
-#[cfg(loom)]
-mod imp {
-    use super::Stolen;
-    use crate::sync::{Arc, Mutex};
-    use std::collections::VecDeque;
-
-    pub(crate) struct LocalQueue<T>(Arc<Mutex<VecDeque<T>>>);
-    pub(crate) struct StealQueue<T>(Arc<Mutex<VecDeque<T>>>);
-    pub(crate) struct GlobalQueue<T>(Mutex<VecDeque<T>>);
-
-    pub(crate) fn local_queue<T>() -> (LocalQueue<T>, StealQueue<T>) {
-        let q = Arc::new(Mutex::new(VecDeque::new()));
-        (LocalQueue(q.clone()), StealQueue(q))
-    }
-
-    impl<T> LocalQueue<T> {
-        pub(crate) fn push(&self, value: T) {
-            self.0.lock().push_back(value)
-        }
-        pub(crate) fn pop(&self) -> Option<T> {
-            self.0.lock().pop_back()
-        }
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().is_empty()
-        }
-    }
-
-    impl<T> StealQueue<T> {
-        pub(crate) fn steal(&self) -> Stolen<T> {
-            match self.0.lock().pop_front() {
-                Some(v) => Stolen::Success(v),
-                None => Stolen::Empty,
-            }
-        }
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().is_empty()
-        }
-    }
-
-    impl<T> GlobalQueue<T> {
-        pub(crate) fn new() -> Self {
-            GlobalQueue(Mutex::new(VecDeque::new()))
-        }
-        pub(crate) fn push(&self, value: T) {
-            self.0.lock().push_back(value)
-        }
-        pub(crate) fn steal(&self) -> Stolen<T> {
-            match self.0.lock().pop_front() {
-                Some(v) => Stolen::Success(v),
-                None => Stolen::Empty,
-            }
-        }
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().is_empty()
-        }
+#[inline(always)]
+fn thief_fence<const ASYM: bool>() {
+    if ASYM {
+        heavy_fence()
+    } else {
+        fence(Ordering::SeqCst)
     }
 }
 
-pub(crate) use imp::{local_queue, GlobalQueue, LocalQueue, StealQueue};
+impl<const ASYM: bool> Deque<ASYM> {
+    /// A deque holding at most `capacity` entries (rounded up to a power of 2).
+    pub(crate) fn new(capacity: usize) -> Self {
+        let cap = capacity.max(2).next_power_of_two();
+        Deque {
+            top: CachePadded::new(AtomicIsize::new(0)),
+            bottom: CachePadded::new(AtomicIsize::new(0)),
+            slots: (0..cap)
+                .map(|_| Slot {
+                    a: AtomicUsize::new(0),
+                    b: AtomicUsize::new(0),
+                })
+                .collect(),
+            mask: cap - 1,
+        }
+    }
+
+    /// Owner: appends at the bottom; `false` (nothing written) when full.
+    #[inline(always)]
+    pub(crate) fn push(&self, w: Words) -> bool {
+        // Relaxed: `bottom` is written only by this thread. A stale `top`
+        // is smaller than the real one, so the fullness test errs on the
+        // side of "full", never overwriting a live entry.
+        let b = self.bottom.load(Ordering::Relaxed);
+        let t = self.top.load(Ordering::Relaxed);
+        if b.wrapping_sub(t) as usize > self.mask {
+            return false;
+        }
+        let slot = &self.slots[b as usize & self.mask];
+        slot.a.store(w.0, Ordering::Relaxed);
+        slot.b.store(w.1, Ordering::Relaxed);
+        // Release fence, then a relaxed store: a thief whose Acquire load of
+        // `bottom` reads this store — or any later store of this thread,
+        // including `pop`'s relaxed ones — sees the slot written above.
+        fence(Ordering::Release);
+        self.bottom.store(b + 1, Ordering::Relaxed);
+        true
+    }
+
+    /// Owner: removes the newest entry, unless thieves took it.
+    #[inline(always)]
+    pub(crate) fn pop(&self) -> Option<Words> {
+        let b = self.bottom.load(Ordering::Relaxed) - 1;
+        // Step 1: claim the bottom entry by lowering `bottom` ...
+        self.bottom.store(b, Ordering::Relaxed);
+        // ... step 2: the owner's fence. Paired with the thief's fence in
+        // `steal` (between its load of `top` and its load of `bottom`): either
+        // the thief sees the lowered `bottom` and leaves entry `b` alone, or
+        // this load of `top` sees the thief's advance past it.
+        owner_fence::<ASYM>();
+        let t = self.top.load(Ordering::Relaxed);
+        if t > b {
+            // Empty (every entry taken): undo step 1.
+            self.bottom.store(b + 1, Ordering::Relaxed);
+            return None;
+        }
+        let slot = &self.slots[b as usize & self.mask];
+        let w = (
+            slot.a.load(Ordering::Relaxed),
+            slot.b.load(Ordering::Relaxed),
+        );
+        if t == b {
+            // The last entry: a thief may be taking it right now. Whoever
+            // advances `top` first owns it.
+            let won = self
+                .top
+                .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok();
+            self.bottom.store(b + 1, Ordering::Relaxed);
+            return won.then_some(w);
+        }
+        Some(w)
+    }
+
+    /// Thief: takes the oldest entry if `accept` approves of it.
+    pub(crate) fn steal_if(&self, accept: impl Fn(Words) -> bool) -> Stolen<Words> {
+        let t = self.top.load(Ordering::Acquire);
+        // The thief's fence (see `pop`).
+        thief_fence::<ASYM>();
+        let b = self.bottom.load(Ordering::Acquire);
+        if t >= b {
+            return Stolen::Empty;
+        }
+        let slot = &self.slots[t as usize & self.mask];
+        let w = (
+            slot.a.load(Ordering::Relaxed),
+            slot.b.load(Ordering::Relaxed),
+        );
+        if !accept(w) {
+            return Stolen::Empty;
+        }
+        // The entry is ours only if nobody advanced `top` since we read it;
+        // SeqCst as in the paper (it also orders against `pop`'s CAS).
+        if self
+            .top
+            .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return Stolen::Retry;
+        }
+        Stolen::Success(w)
+    }
+
+    /// Thief: takes the oldest entry.
+    #[inline]
+    pub(crate) fn steal(&self) -> Stolen<Words> {
+        self.steal_if(|_| true)
+    }
+
+    /// Owner: takes its own oldest entry if `accept` approves of it (no
+    /// fence needed: the owner's view of `bottom` is exact, and `top` is
+    /// settled by the compare-and-swap against any thief).
+    pub(crate) fn take_oldest(
+        &self,
+        accept: impl Fn(Words, &Self, isize) -> bool,
+    ) -> Option<Words> {
+        loop {
+            let t = self.top.load(Ordering::Relaxed);
+            let b = self.bottom.load(Ordering::Relaxed);
+            if t >= b {
+                return None;
+            }
+            let slot = &self.slots[t as usize & self.mask];
+            let w = (
+                slot.a.load(Ordering::Relaxed),
+                slot.b.load(Ordering::Relaxed),
+            );
+            if !accept(w, self, t) {
+                return None;
+            }
+            if self
+                .top
+                .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Some(w);
+            }
+        }
+    }
+
+    /// Owner: the entries `from..bottom` (used to look past the oldest one).
+    pub(crate) fn entries_from(&self, from: isize) -> impl Iterator<Item = Words> + '_ {
+        let b = self.bottom.load(Ordering::Relaxed);
+        (from..b).map(move |i| {
+            let slot = &self.slots[i as usize & self.mask];
+            (
+                slot.a.load(Ordering::Relaxed),
+                slot.b.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// Anyone: whether the deque looked empty (a hint; exact for the owner).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        let b = self.bottom.load(Ordering::Relaxed);
+        let t = self.top.load(Ordering::Relaxed);
+        t >= b
+    }
+
+    /// Anyone: the oldest entry, if the deque looked non-empty (a hint).
+    pub(crate) fn peek_oldest(&self) -> Option<Words> {
+        let t = self.top.load(Ordering::Relaxed);
+        let b = self.bottom.load(Ordering::Relaxed);
+        if t >= b {
+            return None;
+        }
+        let slot = &self.slots[t as usize & self.mask];
+        Some((
+            slot.a.load(Ordering::Relaxed),
+            slot.b.load(Ordering::Relaxed),
+        ))
+    }
+}
+
+/// The shared FIFO for work from outside the pool (and deque overflow).
+pub(crate) struct Injector {
+    jobs: Mutex<VecDeque<Words>>,
+    /// Number of queued jobs, so idle checks need not take the lock. Written
+    /// under the lock; read Relaxed after the sleep protocol's fences.
+    len: AtomicUsize,
+}
+
+impl Injector {
+    pub(crate) fn new() -> Self {
+        Injector {
+            jobs: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn push(&self, w: Words) {
+        let mut q = self.jobs.lock();
+        q.push_back(w);
+        self.len.store(q.len(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn pop(&self) -> Option<Words> {
+        if self.len.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut q = self.jobs.lock();
+        let w = q.pop_front();
+        self.len.store(q.len(), Ordering::Relaxed);
+        w
+    }
+
+    /// Takes the newest job (LIFO), for a worker's own inbox: deferred and
+    /// handed-back jobs then run depth first, like the owner's own deque.
+    /// (FIFO order here ran a capped scope tree breadth first, each job's
+    /// wait nested inside the previous one, and overflowed the stack.)
+    pub(crate) fn pop_newest(&self) -> Option<Words> {
+        if self.len.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut q = self.jobs.lock();
+        let w = q.pop_back();
+        self.len.store(q.len(), Ordering::Relaxed);
+        w
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Relaxed) == 0
+    }
+}

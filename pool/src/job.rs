@@ -3,13 +3,14 @@
 //! A [`JobRef`] is two words: a pointer to the job's data and the function
 //! that runs it. Jobs live either on the stack of the thread that waits for
 //! them ([`StackJob`], used by `join` and `install`) or on the heap
-//! ([`HeapJob`], used by `spawn` and `broadcast`).
+//! ([`HeapJob`], used by `spawn`, scoped spawns and `broadcast`).
 
 use crate::cap::OpCtx;
+use crate::deque::Words;
 use crate::latch::Latch;
 use crate::registry::WorkerThread;
+use crate::sync::UnsafeCell;
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::mem::{self, ManuallyDrop, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -31,6 +32,10 @@ pub(crate) struct JobRef {
 // `Send`, and the creator keeps the data alive until the job has run.
 unsafe impl Send for JobRef {}
 
+/// Bit 0 of a queued entry's first word marks a job of a capped call (a
+/// `StackJob` is pointer-aligned, so the bit is free there).
+const CAPPED: usize = 1;
+
 impl JobRef {
     /// # Safety
     /// `data` must stay valid until the job has executed.
@@ -45,6 +50,34 @@ impl JobRef {
     #[inline]
     pub(crate) fn id(&self) -> *const () {
         self.pointer
+    }
+
+    /// The two words stored in a queue; `capped` sets the tag bit, which
+    /// only `StackJob`s (pointer-aligned) may carry.
+    #[inline(always)]
+    pub(crate) fn to_words(self, capped: bool) -> Words {
+        let p = self.pointer as usize;
+        debug_assert!(!capped || p & CAPPED == 0);
+        (p | capped as usize, self.execute_fn as usize)
+    }
+
+    /// Whether queued words carry the capped tag.
+    #[inline]
+    pub(crate) fn words_capped(w: Words) -> bool {
+        w.0 & CAPPED != 0
+    }
+
+    /// # Safety
+    /// `w` came from [`JobRef::to_words`] (and was not torn).
+    #[inline(always)]
+    pub(crate) unsafe fn from_words(w: Words, tagged: bool) -> JobRef {
+        let p = if tagged { w.0 & !CAPPED } else { w.0 };
+        JobRef {
+            pointer: p as *const (),
+            // SAFETY: the word is a function pointer of exactly this type,
+            // converted to usize by `to_words`.
+            execute_fn: unsafe { mem::transmute::<usize, unsafe fn(*const ())>(w.1) },
+        }
     }
 
     /// # Safety
@@ -85,10 +118,13 @@ impl<T> JobResult<T> {
 /// [`JobRef`] (the struct is `repr(C)`).
 #[repr(C)]
 pub(crate) struct JobHeader {
-    /// The `max_threads` context of the code that created the job. When the
-    /// job is published with a non-null context, a slot was reserved for it
-    /// (see `cap.rs`), and whoever runs it releases that slot.
+    /// The `max_threads` context of the code that created the job (null:
+    /// none). A worker other than the creator reserves a slot in it before
+    /// running the job, and hands the job back to the creator if it cannot
+    /// (see `cap.rs`).
     pub(crate) ctx: *const OpCtx,
+    /// Index of the creating worker (the one that waits for the job).
+    pub(crate) owner: usize,
 }
 
 /// A job on the stack of the thread that will wait for it.
@@ -96,7 +132,7 @@ pub(crate) struct JobHeader {
 /// The owner keeps the `StackJob` alive until its latch is set (or until it
 /// has taken the job back and run it itself), so a raw pointer to it may be
 /// handed to another thread. The closure is taken out exactly once: by
-/// `run_inline`, by `execute`, or dropped by `drop_unrun`.
+/// `run_inline`, or by `execute`.
 #[repr(C)]
 pub(crate) struct StackJob<L, F, R> {
     header: JobHeader,
@@ -106,26 +142,26 @@ pub(crate) struct StackJob<L, F, R> {
 }
 
 impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
-    #[inline]
-    pub(crate) fn new(func: F, latch: L, ctx: *const OpCtx) -> Self {
+    #[inline(always)]
+    pub(crate) fn new(func: F, latch: L, ctx: *const OpCtx, owner: usize) -> Self {
         StackJob {
-            header: JobHeader { ctx },
+            header: JobHeader { ctx, owner },
             latch,
             func: UnsafeCell::new(ManuallyDrop::new(func)),
             result: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn as_job_ref(&self) -> JobRef {
         // SAFETY: the owner keeps `self` alive until the job has run (it
         // waits for the latch or runs the job itself).
         unsafe { JobRef::new(self) }
     }
 
-    #[inline]
-    pub(crate) fn ctx(&self) -> *const OpCtx {
-        self.header.ctx
+    #[inline(always)]
+    pub(crate) fn is_capped(&self) -> bool {
+        !self.header.ctx.is_null()
     }
 
     /// Runs the closure on the owner's thread.
@@ -133,20 +169,13 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
     /// # Safety
     /// No other thread can reach the job (never published, or removed from
     /// the queue by the owner), and the closure was not taken before.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn run_inline(&self) -> R {
         // SAFETY: exclusive access and first take, per the contract.
-        let f = unsafe { ManuallyDrop::take(&mut *self.func.get()) };
+        let f = self
+            .func
+            .with_mut(|p| unsafe { ManuallyDrop::take(&mut *p) });
         f()
-    }
-
-    /// Drops the closure of a job that will never run.
-    ///
-    /// # Safety
-    /// As for [`StackJob::run_inline`].
-    pub(crate) unsafe fn drop_unrun(&self) {
-        // SAFETY: exclusive access and first take, per the contract.
-        unsafe { ManuallyDrop::drop(&mut *self.func.get()) };
     }
 
     /// Takes the result out once the job has run elsewhere.
@@ -156,35 +185,61 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
     /// the runner is done with the job; called at most once.
     pub(crate) unsafe fn take_result(&self) -> JobResult<R> {
         // SAFETY: written before the latch was set, per the contract.
-        unsafe { (*self.result.get()).assume_init_read() }
+        self.result.with_mut(|p| unsafe { (*p).assume_init_read() })
     }
+}
+
+/// Reads the header of a queued `StackJob` entry.
+///
+/// # Safety
+/// `w` is a live `StackJob`'s entry (its owner's frame has not returned).
+pub(crate) unsafe fn header_of(w: Words) -> *const JobHeader {
+    (w.0 & !CAPPED) as *const JobHeader
 }
 
 impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {
     unsafe fn execute(this: *const ()) {
         // SAFETY: `this` came from `as_job_ref` on a live StackJob of this type.
         let this = unsafe { &*(this as *const Self) };
-        // SAFETY: only the one thread that dequeued the job touches `func`
-        // and `result` until the latch is set; the queue hand-off (release
-        // push, acquire steal) orders the owner's writes before these reads.
-        let func = unsafe { ManuallyDrop::take(&mut *this.func.get()) };
         let wt = WorkerThread::current();
+        // SAFETY: StackJobs are only queued in one pool and so only run on
+        // that pool's workers: `wt` is this thread's live worker.
+        let w = unsafe { &*wt };
+        let ctx = this.header.ctx;
+        let mut reserved = false;
+        if !ctx.is_null() && w.index() != this.header.owner {
+            // SAFETY: the creator waits for this job before leaving the
+            // capped call, so the ctx (further down its stack) is live.
+            if !unsafe { OpCtx::try_reserve(ctx) } {
+                // No slot: running it here would exceed the cap. Hand it to
+                // its creator, which holds a slot and runs its own jobs
+                // without one (it finds the job in its inbox while waiting).
+                w.registry().inject_to(this.header.owner, this.as_job_ref());
+                return;
+            }
+            reserved = true;
+        }
+        // SAFETY: only the one thread that dequeued the job touches `func`
+        // and `result` until the latch is set; the queue hand-off orders the
+        // owner's writes before these accesses (loom checks this).
+        let func = this
+            .func
+            .with_mut(|p| unsafe { ManuallyDrop::take(&mut *p) });
         let result = {
-            let _ctx = CtxScope::enter(wt, this.header.ctx);
+            let _ctx = CtxScope::enter(wt, ctx);
             JobResult::call(func)
         };
         // SAFETY: as above; the owner reads `result` only after the latch.
-        unsafe { (*this.result.get()).write(result) };
-        if !this.header.ctx.is_null() {
+        this.result.with_mut(|p| unsafe { (*p).write(result) });
+        if reserved {
             // Release the slot before the latch: once the latch is set the
             // owner may return and free the context.
-            // SAFETY: the context outlives every job published under it.
-            unsafe { OpCtx::release(this.header.ctx) };
+            // SAFETY: we hold the reservation made above; the ctx is live.
+            unsafe { OpCtx::release(ctx) };
         }
-        // SAFETY: StackJobs are only queued in one pool and so only run on
-        // that pool's workers: `wt` is this thread's live worker, whose
-        // registry is the waiter's. `this` is live; we never touch it again.
-        unsafe { L::set(&this.latch, (*wt).registry()) };
+        // SAFETY: `this` is live; we never touch it again. The registry is
+        // the waiter's (same pool), kept alive by our worker.
+        unsafe { L::set(&this.latch, w.registry()) };
     }
 }
 
@@ -219,6 +274,7 @@ pub(crate) struct CtxScope {
 }
 
 impl CtxScope {
+    #[inline]
     pub(crate) fn enter(wt: *const WorkerThread, ctx: *const OpCtx) -> CtxScope {
         if wt.is_null() {
             return CtxScope {
@@ -234,6 +290,7 @@ impl CtxScope {
 }
 
 impl Drop for CtxScope {
+    #[inline]
     fn drop(&mut self) {
         if !self.wt.is_null() {
             // SAFETY: as in `enter`; we are still on the same thread.

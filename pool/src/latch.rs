@@ -9,7 +9,11 @@
 //! |--------------|------------------------------|--------------------------------------------|
 //! | `SpinLatch`  | a worker (join, scope)       | the pool's sleep protocol; setter wakes it |
 //! | `CountLatch` | a worker (scope, broadcast)  | as `SpinLatch`, after the count reaches 0  |
-//! | `LockLatch`  | a thread outside the pool    | its own mutex + condvar                    |
+//! | `CrossLatch` | a worker of *another* pool   | its own pool's sleep protocol, running its own pool's jobs meanwhile |
+//! | `LockLatch`  | a thread outside any pool    | its own mutex + condvar                    |
+//!
+//! Every wait on a latch is a *monotone* condition: once set, a latch stays
+//! set. That is what the targeted-wake argument in `sleep.rs` needs.
 
 use crate::registry::Registry;
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
@@ -65,6 +69,48 @@ impl Latch for SpinLatch {
         // The owner may be asleep. `wake_worker` takes the owner's sleep
         // mutex; the owner re-probes the latch under that same mutex before
         // blocking, so either it sees the store above or we see it blocked.
+        registry.sleep.wake_worker(owner);
+    }
+}
+
+/// A latch waited on by a worker of one pool for a job that runs in another
+/// pool (`install` across pools). The waiter keeps running its own pool's
+/// jobs while it waits, so a chain `a.install(|| b.install(|| a.install(..)))`
+/// cannot deadlock: the innermost job lands in `a`'s queues, where the
+/// waiting worker of `a` takes it.
+pub(crate) struct CrossLatch {
+    set: AtomicBool,
+    owner: usize,
+    /// The waiter's pool; the setter wakes the waiter through it.
+    registry: Arc<Registry>,
+}
+
+impl CrossLatch {
+    pub(crate) fn new(owner: usize, registry: Arc<Registry>) -> CrossLatch {
+        CrossLatch {
+            set: AtomicBool::new(false),
+            owner,
+            registry,
+        }
+    }
+}
+
+impl Probe for CrossLatch {
+    #[inline]
+    fn probe(&self) -> bool {
+        // Acquire: pairs with the Release store in `set`.
+        self.set.load(Ordering::Acquire)
+    }
+}
+
+impl Latch for CrossLatch {
+    unsafe fn set(this: *const Self, _registry: &Registry) {
+        // SAFETY: live on entry. Take our own reference to the waiter's pool
+        // first: once the store is visible the latch may be freed.
+        let (owner, registry) = unsafe { ((*this).owner, (*this).registry.clone()) };
+        // SAFETY: still live until this store is seen.
+        unsafe { (*this).set.store(true, Ordering::Release) };
+        // Same targeted-wake argument as `SpinLatch::set`.
         registry.sleep.wake_worker(owner);
     }
 }

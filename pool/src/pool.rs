@@ -5,9 +5,8 @@ use crate::job::{CtxScope, HeapJob, JobResult};
 use crate::latch::{CountLatch, Latch};
 use crate::registry::{PanicHandler, Registry, RegistryConfig, WorkerThread};
 use crate::stats::PoolStats;
-use crate::sync::{thread, Arc, Mutex};
+use crate::sync::{thread, Arc, Mutex, UnsafeCell};
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::ptr;
 
@@ -155,7 +154,7 @@ impl PoolBuilder {
             Some(n) => n,
             None => default_num_threads()?,
         };
-        let (registry, locals) = Registry::new(RegistryConfig {
+        let registry = Registry::new(RegistryConfig {
             num_threads: n,
             spin_rounds: self.spin_rounds,
             panic_handler: self.panic_handler,
@@ -165,7 +164,7 @@ impl PoolBuilder {
             PinPolicy::IfSupported => core_ids(),
         };
         let mut handles = Vec::with_capacity(n);
-        for (index, deque) in locals.into_iter().enumerate() {
+        for index in 0..n.max(1) {
             let name = match &self.thread_name {
                 Some(f) => f(index),
                 None => format!("amrkit-pool-{index}"),
@@ -178,7 +177,7 @@ impl PoolBuilder {
             let core = cores.as_ref().map(|c| c[index % c.len()]);
             let spawned = builder.spawn(move || {
                 pin_current(core);
-                WorkerThread::run(index, reg, deque);
+                WorkerThread::run(index, reg);
             });
             match spawned {
                 Ok(h) => handles.push(h),
@@ -358,23 +357,27 @@ where
     let n = registry.num_threads();
     let results: Vec<UnsafeCell<JobResult<R>>> =
         (0..n).map(|_| UnsafeCell::new(JobResult::None)).collect();
+    // Parallel calls nested in `f` inherit the caller's cap. (`f` itself
+    // runs on every worker: that is what a broadcast is for.)
+    let ctx = SendPtr(wt.ctx());
     let latch = CountLatch::new(n, wt.index());
     for (i, cell) in results.iter().enumerate() {
         let f = SendPtr(f as *const F);
-        let slot = SendPtr(cell.get() as *const JobResult<R>);
+        let slot = SendPtr(cell as *const UnsafeCell<JobResult<R>>);
         let latch_ptr = SendPtr(&latch as *const CountLatch);
+        let ctx = SendPtr(ctx.0);
         let job = HeapJob::into_job_ref(move || {
-            let (f, slot, latch_ptr) = (f, slot, latch_ptr);
+            let (f, slot, latch_ptr, ctx) = (f, slot, latch_ptr, ctx);
             // SAFETY: inbox jobs run only on the pool's own workers.
             let wt = unsafe { &*WorkerThread::current() };
             let result = {
-                let _ctx = CtxScope::enter(wt, ptr::null());
+                let _ctx = CtxScope::enter(wt, ctx.0);
                 // SAFETY: `f` outlives the broadcast, which waits for all.
                 JobResult::call(|| unsafe { &*f.0 }(i))
             };
             // SAFETY: slot `i` is written by this job alone and read by the
             // caller only after the latch.
-            unsafe { *(slot.0 as *mut JobResult<R>) = result };
+            unsafe { (*slot.0).with_mut(|p| *p = result) };
             // SAFETY: the caller waits on the latch, so it is live here.
             unsafe { CountLatch::set(latch_ptr.0, wt.registry()) };
         });
@@ -382,8 +385,13 @@ where
     }
     wt.wait_for(&latch);
     results
+        .iter()
+        // SAFETY: every job has set the latch, so every slot is written and
+        // no job touches it any more.
+        .map(|c| c.with_mut(|p| std::mem::replace(unsafe { &mut *p }, JobResult::None)))
+        .collect::<Vec<_>>()
         .into_iter()
-        .map(|c| c.into_inner().into_return_value())
+        .map(JobResult::into_return_value)
         .collect()
 }
 

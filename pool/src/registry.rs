@@ -1,57 +1,86 @@
 //! The shared state of one pool, and the worker threads that serve it.
 //!
-//! # Lazy publication
+//! # Two deques per worker
 //!
-//! A `join` does not make its second closure stealable straight away. It
-//! pushes a reference onto the worker's private *pending* stack (a plain
-//! `Vec`, no atomics) and moves on. Only when some worker is *hungry* —
-//! searching for work or asleep, counted in [`Registry::hungry`] — does the
-//! busy worker move its **oldest** pending job into its crossbeam deque and
-//! wake a sleeper. A fork therefore costs a vector push, one relaxed load and
-//! a pop when nobody needs work, which is the common case once all workers
-//! are busy; stealing still happens whenever it can help.
+//! * **pending** (`Deque<true>`): the second halves of this worker's `join`s,
+//!   newest at the bottom. A fork pushes here and the join pops its own entry
+//!   back; neither side executes a fence (the owner's half of the asymmetric
+//!   pair in `sync.rs` is a compiler fence), so a fork costs a few plain
+//!   stores and loads when nobody steals.
+//! * **eager** (`Deque<false>`): a classic Chase–Lev deque for spawned jobs
+//!   and for pending entries the owner has *published*. Stealing from it is
+//!   cheap; stealing from pending costs the thief a heavy fence.
 //!
-//! Invariant (the *published prefix*): the entries `pending[..published]`
-//! are exactly the ones moved to the deque. Publishing always takes the
-//! oldest unpublished entry, so when a `join` finds its own entry published,
-//! every older entry is published too, and a worker that blocks on a latch
-//! never hides work that others could run. Before any blocking wait a worker
-//! publishes all its pending entries (`flush_pending`).
+//! # How idle workers get pending work
+//!
+//! 1. **Request, answered at the next fork.** An idle worker sets the
+//!    `request` flag of every worker whose pending deque is non-empty, and
+//!    before it goes to sleep, of every other worker. A worker reads its own
+//!    flag (a relaxed load of a line only requesters write) after each fork;
+//!    when set, it clears it, moves its *oldest* pending entry to its eager
+//!    deque and wakes a sleeper (`publish_oldest`). This is the cheap path
+//!    for recursive work, which forks constantly.
+//! 2. **Direct steal.** An owner that does not fork for a while (a long
+//!    leaf, or one blocked on I/O or a channel) does not answer. An idle
+//!    worker in its main loop that has spun a quarter of its budget without
+//!    an answer steals the oldest pending entry itself, paying the heavy
+//!    fence. Entries of a capped call are left to their owner's publication
+//!    (a thief could not run them without a slot). A worker that is itself
+//!    *waiting* (on a latch) does not steal pending entries directly: the
+//!    oldest entry is the largest piece of work, and taking it on top of a
+//!    waiting frame grows that worker's stack without bound (seen as a stack
+//!    overflow in `tests/stress.rs`); it takes published work only.
+//! 3. **Before sleeping**, a worker stores the request flags, executes a
+//!    heavy fence, and only then runs the sleep protocol's re-check, which
+//!    counts any uncapped pending entry as work. Paired with the owner's
+//!    light fence between its push and its flag load, either the owner sees
+//!    the request (and publishes, which wakes a sleeper through the normal
+//!    protocol), or the sleeper sees the entry (and steals it instead of
+//!    sleeping).
+//! 4. Before any blocking wait a worker publishes its pending entries
+//!    (`flush_pending`), so work is not hidden behind a waiting owner.
+//!
+//! None of this is needed for *liveness*: a pending entry is always run by
+//! its owner if nobody else takes it. It is what makes stealing happen
+//! whenever a worker is idle.
 
 use crate::cap::OpCtx;
-use crate::deque::{local_queue, GlobalQueue, LocalQueue, StealQueue, Stolen};
-use crate::job::{JobHeader, JobRef, StackJob};
-use crate::latch::{LockLatch, Probe};
+use crate::deque::{Deque, Injector, Stolen, Words};
+use crate::job::{header_of, JobRef, StackJob};
+use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
 use crate::stats::WorkerStats;
-use crate::sync::{pool_thread_local, thread, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{heavy_fence, light_fence, pool_thread_local, thread, Arc, AtomicBool, Ordering};
 use crossbeam_utils::CachePadded;
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
-use std::collections::VecDeque;
+use std::cell::Cell;
 use std::ptr;
 
 pub(crate) type PanicHandler = dyn Fn(Box<dyn Any + Send>) + Send + Sync;
 
-/// Jobs addressed to one worker (broadcast).
-struct Inbox {
-    jobs: Mutex<VecDeque<JobRef>>,
-    /// Number of queued jobs, so idle checks need not take the lock.
-    len: AtomicUsize,
+/// Capacity of a pending deque: forks outstanding at once on one worker
+/// (recursion depth). A fork that finds it full runs both halves in order.
+const PENDING_CAP: usize = if cfg!(loom) { 4 } else { 256 };
+/// Capacity of an eager deque; overflow goes to the injector.
+const EAGER_CAP: usize = if cfg!(loom) { 4 } else { 1024 };
+
+/// The state of one worker that other threads read or write.
+pub(crate) struct WorkerShared {
+    pending: Deque<true>,
+    eager: Deque<false>,
+    /// Set by idle workers that want this worker to publish (see above).
+    request: CachePadded<AtomicBool>,
+    /// Jobs addressed to this worker: broadcasts, jobs handed back for lack
+    /// of a `max_threads` slot, deferred scoped spawns.
+    inbox: Injector,
 }
 
 pub(crate) struct Registry {
-    injector: GlobalQueue<JobRef>,
-    stealers: Vec<StealQueue<JobRef>>,
-    inboxes: Vec<CachePadded<Inbox>>,
+    injector: Injector,
+    workers: Vec<CachePadded<WorkerShared>>,
     pub(crate) sleep: Sleep,
-    /// Workers looking for work (spinning or asleep). Busy workers read it
-    /// with Relaxed loads to decide whether to publish: it is a hint, and a
-    /// stale value only delays or hastens publication, never loses work,
-    /// because unpublished jobs are always run by their owner.
-    hungry: CachePadded<AtomicUsize>,
-    /// Set once by `terminate`; workers exit when it is set and no work is
-    /// left. Checked by sleepers under their mutex (see `sleep.rs`).
+    /// Set once by `terminate`; workers exit when it is set and they find no
+    /// work. Checked by sleepers under their mutex (see `sleep.rs`).
     terminate: AtomicBool,
     pub(crate) stats: Vec<CachePadded<WorkerStats>>,
     num_threads: usize,
@@ -67,23 +96,22 @@ pub(crate) struct RegistryConfig {
 }
 
 impl Registry {
-    /// Creates the registry and the per-worker deques the threads will own.
-    pub(crate) fn new(config: RegistryConfig) -> (Arc<Registry>, Vec<LocalQueue<JobRef>>) {
+    pub(crate) fn new(config: RegistryConfig) -> Arc<Registry> {
+        crate::sync::init_fences();
         let n = config.num_threads.max(1);
-        let (locals, stealers): (Vec<_>, Vec<_>) = (0..n).map(|_| local_queue()).unzip();
-        let registry = Arc::new(Registry {
-            injector: GlobalQueue::new(),
-            stealers,
-            inboxes: (0..n)
+        Arc::new(Registry {
+            injector: Injector::new(),
+            workers: (0..n)
                 .map(|_| {
-                    CachePadded::new(Inbox {
-                        jobs: Mutex::new(VecDeque::new()),
-                        len: AtomicUsize::new(0),
+                    CachePadded::new(WorkerShared {
+                        pending: Deque::new(PENDING_CAP),
+                        eager: Deque::new(EAGER_CAP),
+                        request: CachePadded::new(AtomicBool::new(false)),
+                        inbox: Injector::new(),
                     })
                 })
                 .collect(),
             sleep: Sleep::new(n),
-            hungry: CachePadded::new(AtomicUsize::new(0)),
             terminate: AtomicBool::new(false),
             stats: (0..n)
                 .map(|_| CachePadded::new(WorkerStats::default()))
@@ -91,8 +119,7 @@ impl Registry {
             num_threads: n,
             spin_rounds: config.spin_rounds,
             panic_handler: config.panic_handler,
-        });
-        (registry, locals)
+        })
     }
 
     pub(crate) fn num_threads(&self) -> usize {
@@ -101,37 +128,41 @@ impl Registry {
 
     /// Queues a job that any worker may run, from any thread.
     pub(crate) fn inject(&self, job: JobRef) {
-        self.injector.push(job);
+        self.injector.push(job.to_words(false));
         self.sleep.notify_new_work();
     }
 
-    /// Queues a job for one specific worker (broadcast).
+    /// Queues a job for one specific worker and wakes it (targeted wake: the
+    /// push happens before `wake_worker` takes the target's sleep mutex).
     pub(crate) fn inject_to(&self, index: usize, job: JobRef) {
-        let inbox = &self.inboxes[index];
-        inbox.jobs.lock().push_back(job);
-        inbox.len.fetch_add(1, Ordering::Release);
+        self.workers[index].inbox.push(job.to_words(false));
         self.sleep.wake_worker(index);
     }
 
-    /// Pushes a job from the current thread: onto its own deque if it is a
-    /// worker of this registry, else onto the injector.
+    /// Pushes a job from the current thread: onto its own eager deque if it
+    /// is a worker of this registry, else onto the injector.
     pub(crate) fn push_from_current(&self, job: JobRef) {
         let wt = WorkerThread::current();
         // SAFETY: the thread-local pointer, when non-null, is this thread's
         // live WorkerThread.
         match unsafe { wt.as_ref() } {
             Some(w) if ptr::eq(&**w.registry(), self) => {
-                w.deque.push(job);
+                if !w.shared().eager.push(job.to_words(false)) {
+                    self.injector.push(job.to_words(false));
+                }
                 self.sleep.notify_new_work();
             }
             _ => self.inject(job),
         }
     }
 
-    /// Runs `f` on a worker of this registry and returns its result. A worker
-    /// of this registry runs it directly; any other thread queues it and
-    /// blocks without running other work (a worker of another pool does not
-    /// start that other pool's jobs while it waits).
+    /// Runs `f` on a worker of this registry and returns its result.
+    ///
+    /// * On a worker of this registry: runs `f` directly.
+    /// * On a worker of another pool: queues `f` here and keeps running its
+    ///   own pool's jobs until `f` is done (a `CrossLatch`), so pools may
+    ///   call into each other in any nesting without deadlock.
+    /// * Elsewhere: queues `f` and blocks on a `LockLatch`.
     pub(crate) fn in_worker<F, R>(&self, f: F) -> R
     where
         F: FnOnce() -> R + Send,
@@ -143,14 +174,18 @@ impl Registry {
             if ptr::eq(&**w.registry(), self) {
                 return f();
             }
-            // We are about to block: let our own pool take our pending work.
-            w.flush_pending();
+            let latch = CrossLatch::new(w.index(), w.registry().clone());
+            let job = StackJob::new(f, latch, ptr::null(), usize::MAX);
+            self.inject(job.as_job_ref());
+            w.wait_for(&job.latch);
+            // SAFETY: the latch is set, so the other pool's worker stored
+            // the result and is done with the job.
+            return unsafe { job.take_result() }.into_return_value();
         }
-        let job = StackJob::new(f, LockLatch::new(), ptr::null());
+        let job = StackJob::new(f, LockLatch::new(), ptr::null(), usize::MAX);
         self.inject(job.as_job_ref());
         job.latch.wait();
-        // SAFETY: the latch is set, so the worker stored the result and is
-        // done with the job.
+        // SAFETY: as above.
         unsafe { job.take_result() }.into_return_value()
     }
 
@@ -173,9 +208,9 @@ impl Registry {
 
     /// Asks every worker to exit once no work is left, and wakes them.
     pub(crate) fn terminate(&self) {
-        // SeqCst store, then each worker's mutex in `wake_all`: a sleeper
-        // checks the flag under its mutex (targeted-condition argument in
-        // sleep.rs), so none can miss it.
+        // Store, then each worker's mutex in `wake_all`: a sleeper checks the
+        // flag under its mutex (targeted-condition argument in sleep.rs), and
+        // the flag never goes back to false, so none can miss it.
         self.terminate.store(true, Ordering::SeqCst);
         self.sleep.wake_all();
     }
@@ -183,6 +218,16 @@ impl Registry {
     fn is_terminating(&self) -> bool {
         self.terminate.load(Ordering::Acquire)
     }
+}
+
+/// The job behind words removed from a queue (the tag bit of published
+/// pending entries stripped).
+#[inline]
+fn taken(w: Words) -> JobRef {
+    // SAFETY: queued words come from `to_words`, and a successful pop or
+    // steal (settled by the compare-and-swap on `top`, or under the
+    // injector's lock) never yields a torn entry.
+    unsafe { JobRef::from_words(w, true) }
 }
 
 pool_thread_local! {
@@ -195,18 +240,27 @@ pool_thread_local! {
 pub(crate) struct WorkerThread {
     index: usize,
     registry: Arc<Registry>,
-    deque: LocalQueue<JobRef>,
-    /// Unpublished `join` jobs, oldest first; each points to a `StackJob`.
-    pending: UnsafeCell<Vec<JobRef>>,
-    /// Length of the published prefix of `pending` (see module docs).
-    published: Cell<usize>,
+    /// `registry.workers[index]`, one load closer.
+    shared: *const WorkerShared,
     /// The `max_threads` context of the code running now (null: none).
     ctx: Cell<*const OpCtx>,
     rng: Cell<u64>,
     /// This worker's counters (inside `registry.stats`).
     stats: *const WorkerStats,
-    /// `registry.hungry`, one load closer.
-    hungry: *const AtomicUsize,
+}
+
+/// Aborts the process if a panic unwinds out of the worker loop: pool code
+/// catches every user panic, so this can only be a bug in the pool, and a
+/// silently dead worker would hang every later call.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("amrkit-pool: a panic escaped a worker's main loop; aborting");
+            std::process::abort();
+        }
+    }
 }
 
 impl WorkerThread {
@@ -222,6 +276,13 @@ impl WorkerThread {
     #[inline]
     pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    #[inline(always)]
+    fn shared(&self) -> &WorkerShared {
+        // SAFETY: points into `registry.workers`, which lives as long as the
+        // registry this worker holds an `Arc` of.
+        unsafe { &*self.shared }
     }
 
     #[inline]
@@ -241,95 +302,94 @@ impl WorkerThread {
     }
 
     /// Thread entry point of worker `index`.
-    pub(crate) fn run(index: usize, registry: Arc<Registry>, deque: LocalQueue<JobRef>) {
+    pub(crate) fn run(index: usize, registry: Arc<Registry>) {
+        let guard = AbortOnUnwind;
         let stats: *const WorkerStats = &*registry.stats[index];
-        let hungry: *const AtomicUsize = &*registry.hungry;
+        let shared: *const WorkerShared = &*registry.workers[index];
         let wt = WorkerThread {
             index,
             stats,
-            hungry,
+            shared,
             registry,
-            deque,
-            pending: UnsafeCell::new(Vec::with_capacity(256)),
-            published: Cell::new(0),
             ctx: Cell::new(ptr::null()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
         };
         WORKER.with(|w| w.set(&wt));
-        let registry = wt.registry.clone();
-        wt.wait_until(|| registry.is_terminating() && !wt.has_work());
+        wt.idle_loop(true, || wt.registry.is_terminating());
         WORKER.with(|w| w.set(ptr::null()));
+        std::mem::forget(guard);
     }
 
-    // ----- the pending stack (hot path of `join`) -----
+    // ----- the pending deque (hot path of `join`) -----
 
-    /// Pushes an unpublished job; returns its position.
-    #[inline]
-    pub(crate) fn push_pending(&self, job: JobRef) -> usize {
-        // SAFETY: only this thread touches `pending`, and no reference to it
-        // outlives any of these short methods.
-        let pending = unsafe { &mut *self.pending.get() };
-        let idx = pending.len();
-        pending.push(job);
-        // SAFETY: points into our registry, which we keep alive.
-        if unsafe { &*self.hungry }.load(Ordering::Relaxed) != 0 {
+    /// Pushes `job` (a `join`'s second half) as a pending entry; `false` if
+    /// the deque is full (the caller then runs both halves itself).
+    #[inline(always)]
+    pub(crate) fn push_pending(&self, job: JobRef, capped: bool) -> bool {
+        let me = self.shared();
+        if !me.pending.push(job.to_words(capped)) {
+            return false;
+        }
+        // Owner's half of the request pairing (module notes, point 3): the
+        // push above is ordered before the flag load below.
+        light_fence();
+        if me.request.load(Ordering::Relaxed) {
             self.publish_oldest();
         }
-        idx
+        true
     }
 
-    /// Takes entry `idx` (the top) off the stack. Returns `true` if it was
-    /// still private (the caller runs it inline), `false` if it had been
-    /// published (the caller must look for it in the deque or wait).
-    #[inline]
-    pub(crate) fn pop_pending(&self, idx: usize) -> bool {
-        // SAFETY: as in `push_pending`.
-        let pending = unsafe { &mut *self.pending.get() };
-        debug_assert_eq!(pending.len(), idx + 1);
-        // SAFETY: the entry at `idx` exists (pushed by the caller's frame,
-        // and every younger frame has popped its own entry).
-        unsafe { pending.set_len(idx) };
-        if self.published.get() <= idx {
-            true
-        } else {
-            self.published.set(idx);
-            false
-        }
+    /// Takes the newest pending entry back: `true` if it was still there
+    /// (the caller runs it inline), `false` if it was published or stolen.
+    #[inline(always)]
+    pub(crate) fn pop_pending(&self) -> bool {
+        self.shared().pending.pop().is_some()
     }
 
-    /// Moves the oldest unpublished job to the deque if that helps.
+    /// Answers a request: publish the oldest pending entry and wake a sleeper.
     #[cold]
+    #[inline(never)]
     fn publish_oldest(&self) {
-        if !self.deque.is_empty() {
-            // Something published earlier is still waiting for a taker.
-            return;
-        }
+        self.shared().request.store(false, Ordering::Relaxed);
         if self.publish_one() {
             self.registry.sleep.notify_new_work();
         }
     }
 
-    /// Publishes one entry; returns false if none could be.
+    /// Whether the oldest pending entry `w` (at index `t`) is worth
+    /// publishing: uncapped, or its call has a free slot, or some younger
+    /// entry is uncapped (publishing the capped one is then the way to
+    /// reach it; if no thief can run the capped one, it comes back to us).
+    fn worth_publishing(w: Words, pending: &Deque<true>, t: isize) -> bool {
+        if !JobRef::words_capped(w) {
+            return true;
+        }
+        // SAFETY: the entry is in our pending deque, so its frame (and the
+        // capped call's ctx below it) is live on our stack.
+        let ctx = unsafe { (*header_of(w)).ctx };
+        // SAFETY: as above.
+        if unsafe { OpCtx::has_room(ctx) } {
+            return true;
+        }
+        pending
+            .entries_from(t + 1)
+            .any(|y| !JobRef::words_capped(y))
+    }
+
+    /// Moves the oldest pending entry to the eager deque (or the injector if
+    /// that is full); false if there was none worth moving.
     fn publish_one(&self) -> bool {
-        // SAFETY: as in `push_pending`.
-        let pending = unsafe { &*self.pending.get() };
-        let p = self.published.get();
-        let Some(&job) = pending.get(p) else {
+        let me = self.shared();
+        let Some(w) = me.pending.take_oldest(Self::worth_publishing) else {
             return false;
         };
-        // SAFETY: pending entries point to live `StackJob`s, which are
-        // `repr(C)` with a `JobHeader` first.
-        let ctx = unsafe { (*(job.id() as *const JobHeader)).ctx };
-        // SAFETY: the ctx belongs to a call further down this thread's stack.
-        if !ctx.is_null() && !unsafe { OpCtx::try_reserve(ctx) } {
-            return false;
+        if !me.eager.push(w) {
+            self.registry.injector.push(w);
         }
-        self.published.set(p + 1);
-        self.deque.push(job);
         true
     }
 
-    /// Publishes every pending job it can (before blocking).
+    /// Publishes every pending entry worth publishing (before waiting).
     pub(crate) fn flush_pending(&self) {
         let mut any = false;
         while self.publish_one() {
@@ -340,10 +400,10 @@ impl WorkerThread {
         }
     }
 
-    /// Pops the newest job of this worker's deque.
+    /// Pops the newest job of this worker's eager deque.
     #[inline]
     pub(crate) fn take_local(&self) -> Option<JobRef> {
-        self.deque.pop()
+        self.shared().eager.pop().map(taken)
     }
 
     // ----- running and finding work -----
@@ -371,83 +431,134 @@ impl WorkerThread {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn find_work(&self) -> Option<JobRef> {
-        if let Some(job) = self.deque.pop() {
-            return Some(job);
+    /// Looks for a job: own eager deque, own inbox, the injector, other
+    /// workers' eager deques, then (asking them to publish, and with
+    /// `direct` stealing it outright) other workers' pending entries.
+    fn find_work(&self, direct: bool) -> Option<JobRef> {
+        let me = self.shared();
+        let reg = &*self.registry;
+        if let Some(w) = me.eager.pop() {
+            return Some(taken(w));
         }
-        let inbox = &self.registry.inboxes[self.index];
-        if inbox.len.load(Ordering::Acquire) != 0 {
-            if let Some(job) = inbox.jobs.lock().pop_front() {
-                inbox.len.fetch_sub(1, Ordering::Relaxed);
-                return Some(job);
-            }
+        if let Some(w) = me.inbox.pop_newest() {
+            return Some(taken(w));
         }
+        if let Some(w) = reg.injector.pop() {
+            return Some(taken(w));
+        }
+        let n = reg.workers.len();
+        if n == 1 {
+            return None;
+        }
+        let start = (self.next_random() % n as u64) as usize;
         loop {
-            match self.registry.injector.steal() {
-                Stolen::Success(job) => return Some(job),
-                Stolen::Retry => continue,
-                Stolen::Empty => break,
-            }
-        }
-        let n = self.registry.stealers.len();
-        if n > 1 {
-            let start = (self.next_random() % n as u64) as usize;
-            let mut retry = true;
-            while retry {
-                retry = false;
-                for k in 0..n {
-                    let victim = (start + k) % n;
-                    if victim == self.index {
-                        continue;
+            let mut retry = false;
+            for k in 0..n {
+                let victim = (start + k) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match reg.workers[victim].eager.steal() {
+                    Stolen::Success(w) => {
+                        self.stats().bump_stolen();
+                        return Some(taken(w));
                     }
-                    match self.registry.stealers[victim].steal() {
-                        Stolen::Success(job) => {
-                            self.stats().bump_stolen();
-                            return Some(job);
-                        }
-                        Stolen::Retry => retry = true,
-                        Stolen::Empty => {}
-                    }
+                    Stolen::Retry => retry = true,
+                    Stolen::Empty => {}
                 }
             }
+            for k in 0..n {
+                let victim = (start + k) % n;
+                if victim == self.index {
+                    continue;
+                }
+                let v = &reg.workers[victim];
+                if v.pending.is_empty() {
+                    continue;
+                }
+                if !v.request.load(Ordering::Relaxed) {
+                    v.request.store(true, Ordering::Relaxed);
+                }
+                if !direct {
+                    continue;
+                }
+                match v.pending.steal_if(|w| !JobRef::words_capped(w)) {
+                    Stolen::Success(w) => {
+                        self.stats().bump_stolen();
+                        return Some(taken(w));
+                    }
+                    Stolen::Retry => retry = true,
+                    Stolen::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
         }
-        None
     }
 
-    /// Whether any queue this worker could take from holds a job.
-    fn has_work(&self) -> bool {
-        let r = &self.registry;
-        !self.deque.is_empty()
-            || r.inboxes[self.index].len.load(Ordering::Acquire) != 0
+    /// Whether any queue this worker could take from holds a job, counting
+    /// uncapped pending entries of others when it may steal them directly
+    /// (read after the sleep fences).
+    fn has_work(&self, direct: bool) -> bool {
+        let r = &*self.registry;
+        let me = self.shared();
+        !me.eager.is_empty()
+            || !me.inbox.is_empty()
             || !r.injector.is_empty()
-            || r.stealers.iter().any(|s| !s.is_empty())
+            || r.workers.iter().enumerate().any(|(i, w)| {
+                i != self.index
+                    && (!w.eager.is_empty()
+                        || (direct
+                            && w.pending
+                                .peek_oldest()
+                                .is_some_and(|e| !JobRef::words_capped(e))))
+            })
     }
 
-    /// Runs other work until `done()` holds, then returns. Spins for the
-    /// configured budget when idle, then parks (see `sleep.rs`).
-    pub(crate) fn wait_until(&self, done: impl Fn() -> bool) {
+    /// Asks every other worker to publish, ahead of going to sleep.
+    fn request_all(&self) {
+        for (i, w) in self.registry.workers.iter().enumerate() {
+            if i != self.index && !w.request.load(Ordering::Relaxed) {
+                w.request.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Runs other work until `probe()` holds. With `main`, `probe` is the
+    /// termination flag and the loop also requires that no work was found.
+    ///
+    /// `probe` must be *monotone* (once true, true for ever): the sleep
+    /// protocol checks it once under the sleeper's mutex, and a condition
+    /// that can turn false again after the last wake-up would let the
+    /// worker sleep for ever. (An earlier version passed `terminating &&
+    /// !has_work()`, which sampled the queues twice and hung on shutdown.)
+    fn idle_loop(&self, main: bool, probe: impl Fn() -> bool) {
         self.flush_pending();
         let registry = &*self.registry;
-        let mut hungry = false;
+        let spin = registry.spin_rounds;
+        let direct_after = spin / 4;
         let mut idle_rounds = 0u32;
         loop {
-            if done() {
-                break;
+            // Sampled *before* looking for work: with `main`, exiting needs
+            // "terminating, and then no work found". The Acquire load of the
+            // flag orders every push made before `terminate` (by threads
+            // outside the pool, say) before the search, so none is missed.
+            // Jobs pushed after it come from running workers, which run
+            // them themselves before they exit.
+            let done = probe();
+            if done && !main {
+                return;
             }
-            if let Some(job) = self.find_work() {
-                if hungry {
-                    registry.hungry.fetch_sub(1, Ordering::Relaxed);
-                    hungry = false;
-                }
+            if let Some(job) = self.find_work(main && idle_rounds >= direct_after) {
                 self.execute(job);
                 idle_rounds = 0;
                 continue;
             }
-            if !hungry {
-                registry.hungry.fetch_add(1, Ordering::Relaxed);
-                hungry = true;
+            if done {
+                return;
             }
-            if idle_rounds < registry.spin_rounds {
+            if idle_rounds < spin {
                 idle_rounds += 1;
                 if idle_rounds.is_multiple_of(16) {
                     thread::yield_now();
@@ -458,23 +569,24 @@ impl WorkerThread {
                 }
                 continue;
             }
+            // Going to sleep: ask for publication, then the heavy fence that
+            // pairs with owners' light fence after a fork (module notes).
+            self.request_all();
+            heavy_fence();
             let slept = registry
                 .sleep
-                .sleep(self.index, || done() || self.has_work());
+                .sleep(self.index, || probe() || self.has_work(main));
             if slept {
                 self.stats().bump_parked();
             }
             idle_rounds = 0;
-        }
-        if hungry {
-            registry.hungry.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
     /// Waits for a latch, running other work meanwhile.
     pub(crate) fn wait_for<L: Probe>(&self, latch: &L) {
         if !latch.probe() {
-            self.wait_until(|| latch.probe());
+            self.idle_loop(false, || latch.probe());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Scoped spawning: `scope(|s| { s.spawn(|s| …); })`.
 
 use crate::cap::OpCtx;
-use crate::job::{CtxScope, HeapJob};
+use crate::job::{CtxScope, HeapJob, JobRef};
 use crate::latch::{CountLatch, Latch};
 use crate::registry::{Registry, WorkerThread};
 use crate::sync::{Arc, Mutex};
@@ -20,6 +20,8 @@ pub struct Scope<'scope> {
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     /// The `max_threads` context of the code that opened the scope.
     ctx: *const OpCtx,
+    /// The worker that opened the scope and waits for it.
+    owner: usize,
     /// Invariant in `'scope`, like `std::thread::Scope`.
     marker: PhantomData<&'scope mut &'scope ()>,
 }
@@ -31,7 +33,7 @@ unsafe impl Send for Scope<'_> {}
 unsafe impl Sync for Scope<'_> {}
 
 struct SendPtr<T>(*const T);
-// SAFETY: used only to move a `&Scope` (which is Sync) into a job.
+// SAFETY: used only to move a `*const Scope` (Scope is Sync) into a job.
 unsafe impl<T> Send for SendPtr<T> {}
 
 /// Opens a scope on the current pool (the global pool off any pool), runs
@@ -55,6 +57,7 @@ where
         latch: CountLatch::new(1, wt.index()),
         panic: Mutex::new(None),
         ctx: wt.ctx(),
+        owner: wt.index(),
         marker: PhantomData,
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| op(&scope)));
@@ -71,65 +74,92 @@ where
 }
 
 impl<'scope> Scope<'scope> {
-    /// Spawns `f` into the scope. It may run on any worker of the pool,
-    /// or at once on this thread when the enclosing `max_threads` cap has
-    /// no free slot.
+    /// Spawns `f` into the scope. It may run on any worker of the pool.
+    ///
+    /// Under a `max_threads` cap with no free slot, `f` is deferred: the
+    /// worker that opened the scope runs it when it waits (at the latest
+    /// when the scope body returns). It never runs inside `spawn` itself,
+    /// so a spawned job may wait for something the body does after `spawn`.
     pub fn spawn<F>(&self, f: F)
     where
         F: FnOnce(&Scope<'scope>) + Send + 'scope,
     {
         self.latch.increment();
+        let job = Self::job_for(self as *const Scope<'scope>, f);
         // SAFETY: the ctx (if any) belongs to a call that encloses the scope
         // and so outlives every job of it.
-        let reserved = !self.ctx.is_null() && unsafe { OpCtx::try_reserve(self.ctx) };
-        if !self.ctx.is_null() && !reserved {
-            self.run_spawned(f, false);
+        if !self.ctx.is_null() && !unsafe { OpCtx::has_room(self.ctx) } {
+            self.registry.inject_to(self.owner, job);
             return;
         }
-        let this = SendPtr(self as *const Scope<'scope>);
-        let job = HeapJob::into_job_ref(move || {
-            let this = this;
-            // SAFETY: the scope waits for its count to reach zero before it
-            // is dropped, and this job holds one count until it finishes.
-            let scope = unsafe { &*this.0 };
-            scope.run_spawned(f, reserved);
-        });
         self.registry.push_from_current(job);
     }
 
-    fn run_spawned<F>(&self, f: F, reserved: bool)
+    fn job_for<F>(this: *const Scope<'scope>, f: F) -> JobRef
     where
-        F: FnOnce(&Scope<'scope>),
+        F: FnOnce(&Scope<'scope>) + Send + 'scope,
+    {
+        let this = SendPtr(this);
+        HeapJob::into_job_ref(move || {
+            let this = this;
+            // SAFETY: the scope waits for its count to reach zero before it
+            // is dropped, and this job holds one count until it finishes.
+            unsafe { Scope::run_spawned(this.0, f) }
+        })
+    }
+
+    /// Runs one spawned closure and counts it down.
+    ///
+    /// Takes a raw pointer, not `&self`: the final count-down lets the owner
+    /// free the scope while this function is still running, and a `&Scope`
+    /// argument would then be a dangling reference still in scope.
+    ///
+    /// # Safety
+    /// `this` is live and this job holds one count of its latch.
+    unsafe fn run_spawned<F>(this: *const Scope<'scope>, f: F)
+    where
+        F: FnOnce(&Scope<'scope>) + Send + 'scope,
     {
         let wt = WorkerThread::current();
+        // SAFETY: live until our count-down (contract).
+        let (ctx, owner) = unsafe { ((*this).ctx, (*this).owner) };
+        let mut reserved = false;
+        // SAFETY: spawned jobs run only on the scope pool's workers.
+        let w = unsafe { &*wt };
+        if !ctx.is_null() && w.index() != owner {
+            // SAFETY: the ctx outlives the scope (see `spawn`).
+            if !unsafe { OpCtx::try_reserve(ctx) } {
+                // No slot: hand the job to the scope's owner, which holds
+                // one (see `cap.rs`). The count we hold moves with it.
+                // SAFETY: `this` is live (contract).
+                let registry = unsafe { &(*this).registry };
+                registry.inject_to(owner, Self::job_for(this, f));
+                return;
+            }
+            reserved = true;
+        }
         {
-            let _ctx = CtxScope::enter(wt, self.ctx);
-            if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(self))) {
-                let mut slot = self.panic.lock();
+            let _ctx = CtxScope::enter(wt, ctx);
+            // SAFETY: live until our count-down below.
+            let scope = unsafe { &*this };
+            if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(scope))) {
+                let mut slot = scope.panic.lock();
                 if slot.is_none() {
                     *slot = Some(p);
                 }
             }
         }
         if reserved {
-            // SAFETY: we hold the slot reserved in `spawn`; the ctx is live.
-            unsafe { OpCtx::release(self.ctx) };
+            // SAFETY: we hold the slot reserved above; the ctx is live.
+            unsafe { OpCtx::release(ctx) };
         }
-        // Count down. Once the count hits zero the scope may be freed, so
-        // the registry used to wake the owner must not come from `self`
-        // unless we hold our own reference to it.
-        // SAFETY: non-null means this thread's own live worker.
-        match unsafe { wt.as_ref() } {
-            Some(w) if ptr::eq(&**w.registry(), &*self.registry) => {
-                // SAFETY: the latch is live until this call's store; the
-                // worker's registry is the scope's and outlives the call.
-                unsafe { CountLatch::set(&self.latch, w.registry()) }
-            }
-            _ => {
-                let registry = self.registry.clone();
-                // SAFETY: as above, with our own reference to the registry.
-                unsafe { CountLatch::set(&self.latch, &registry) }
-            }
-        }
+        // Count down. Once the count hits zero the scope may be freed, so the
+        // registry used to wake the owner is our worker's (the same pool),
+        // not one reached through `this`.
+        // SAFETY: the latch is live until this call's final store; the
+        // worker's registry is the scope's and outlives the call.
+        debug_assert!(ptr::eq(&**w.registry(), unsafe { &*(*this).registry }));
+        // SAFETY: as above.
+        unsafe { CountLatch::set(ptr::addr_of!((*this).latch), w.registry()) }
     }
 }
