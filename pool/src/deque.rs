@@ -100,7 +100,7 @@ impl<const ASYM: bool> Deque<ASYM> {
         if b.wrapping_sub(t) as usize > self.mask {
             return false;
         }
-        let slot = &self.slots[b as usize & self.mask];
+        let slot = self.slot(b);
         slot.a.store(w.0, Ordering::Relaxed);
         slot.b.store(w.1, Ordering::Relaxed);
         // Release fence, then a relaxed store: a thief whose Acquire load of
@@ -109,6 +109,38 @@ impl<const ASYM: bool> Deque<ASYM> {
         fence(Ordering::Release);
         self.bottom.store(b + 1, Ordering::Relaxed);
         true
+    }
+
+    /// The slot of index `i` (any index: the ring wraps).
+    #[inline(always)]
+    fn slot(&self, i: isize) -> &Slot {
+        // SAFETY: `mask + 1 == slots.len()` (a power of two), so the masked
+        // index is in bounds.
+        unsafe { self.slots.get_unchecked(i as usize & self.mask) }
+    }
+
+    /// Owner: removes the newest entry unless thieves took it; returns
+    /// whether it did (the owner already knows what the entry is).
+    #[inline(always)]
+    pub(crate) fn pop_own(&self) -> bool {
+        let b = self.bottom.load(Ordering::Relaxed) - 1;
+        // Same steps as `pop`, without reading the slot.
+        self.bottom.store(b, Ordering::Relaxed);
+        owner_fence::<ASYM>();
+        let t = self.top.load(Ordering::Relaxed);
+        if t < b {
+            return true;
+        }
+        if t == b {
+            let won = self
+                .top
+                .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok();
+            self.bottom.store(b + 1, Ordering::Relaxed);
+            return won;
+        }
+        self.bottom.store(b + 1, Ordering::Relaxed);
+        false
     }
 
     /// Owner: removes the newest entry, unless thieves took it.
@@ -128,7 +160,7 @@ impl<const ASYM: bool> Deque<ASYM> {
             self.bottom.store(b + 1, Ordering::Relaxed);
             return None;
         }
-        let slot = &self.slots[b as usize & self.mask];
+        let slot = self.slot(b);
         let w = (
             slot.a.load(Ordering::Relaxed),
             slot.b.load(Ordering::Relaxed),
@@ -155,7 +187,7 @@ impl<const ASYM: bool> Deque<ASYM> {
         if t >= b {
             return Stolen::Empty;
         }
-        let slot = &self.slots[t as usize & self.mask];
+        let slot = self.slot(t);
         let w = (
             slot.a.load(Ordering::Relaxed),
             slot.b.load(Ordering::Relaxed),
@@ -194,7 +226,7 @@ impl<const ASYM: bool> Deque<ASYM> {
             if t >= b {
                 return None;
             }
-            let slot = &self.slots[t as usize & self.mask];
+            let slot = self.slot(t);
             let w = (
                 slot.a.load(Ordering::Relaxed),
                 slot.b.load(Ordering::Relaxed),
@@ -216,7 +248,7 @@ impl<const ASYM: bool> Deque<ASYM> {
     pub(crate) fn entries_from(&self, from: isize) -> impl Iterator<Item = Words> + '_ {
         let b = self.bottom.load(Ordering::Relaxed);
         (from..b).map(move |i| {
-            let slot = &self.slots[i as usize & self.mask];
+            let slot = self.slot(i);
             (
                 slot.a.load(Ordering::Relaxed),
                 slot.b.load(Ordering::Relaxed),
@@ -239,7 +271,7 @@ impl<const ASYM: bool> Deque<ASYM> {
         if t >= b {
             return None;
         }
-        let slot = &self.slots[t as usize & self.mask];
+        let slot = self.slot(t);
         Some((
             slot.a.load(Ordering::Relaxed),
             slot.b.load(Ordering::Relaxed),

@@ -23,6 +23,16 @@ use std::panic::{self, AssertUnwindSafe};
 /// Both closures always run, as with rayon: if `a` panics, `b` still runs
 /// (here, or on the thread that took it) before the panic resumes. If
 /// either panics, `join` panics with that payload; if both do, `a`'s wins.
+///
+/// ```
+/// fn fib(n: u64) -> u64 {
+///     if n < 2 { return n; }
+///     let (a, b) = amrkit_pool::join(|| fib(n - 1), || fib(n - 2));
+///     a + b
+/// }
+/// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+/// assert_eq!(pool.install(|| fib(20)), 6765);
+/// ```
 pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,

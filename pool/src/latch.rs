@@ -118,14 +118,48 @@ impl Latch for CrossLatch {
 /// Counts outstanding jobs; set when the count reaches zero.
 pub(crate) struct CountLatch {
     count: AtomicUsize,
-    done: SpinLatch,
+    done: Done,
+}
+
+/// Who waits for a [`CountLatch`], and so how the last job wakes it.
+enum Done {
+    /// A worker of the pool that runs the jobs.
+    Worker(SpinLatch),
+    /// A worker of another pool (`in_place_scope` called there).
+    Cross(CrossLatch),
+    /// A thread outside every pool (`in_place_scope` called there).
+    Outside(LockLatch),
 }
 
 impl CountLatch {
     pub(crate) fn new(initial: usize, owner: usize) -> CountLatch {
         CountLatch {
             count: AtomicUsize::new(initial),
-            done: SpinLatch::new(owner),
+            done: Done::Worker(SpinLatch::new(owner)),
+        }
+    }
+
+    /// A count waited on by worker `owner` of another pool, `registry`.
+    pub(crate) fn new_cross(initial: usize, owner: usize, registry: Arc<Registry>) -> CountLatch {
+        CountLatch {
+            count: AtomicUsize::new(initial),
+            done: Done::Cross(CrossLatch::new(owner, registry)),
+        }
+    }
+
+    /// A count waited on by a thread outside every pool ([`Self::wait_outside`]).
+    pub(crate) fn new_outside(initial: usize) -> CountLatch {
+        CountLatch {
+            count: AtomicUsize::new(initial),
+            done: Done::Outside(LockLatch::new()),
+        }
+    }
+
+    /// Blocks an outside thread until the count reaches zero.
+    pub(crate) fn wait_outside(&self) {
+        match &self.done {
+            Done::Outside(l) => l.wait(),
+            _ => unreachable!("wait_outside on a worker's latch"),
         }
     }
 
@@ -140,7 +174,11 @@ impl CountLatch {
 impl Probe for CountLatch {
     #[inline]
     fn probe(&self) -> bool {
-        self.done.probe()
+        match &self.done {
+            Done::Worker(l) => l.probe(),
+            Done::Cross(l) => l.probe(),
+            Done::Outside(l) => l.probe(),
+        }
     }
 }
 
@@ -154,7 +192,13 @@ impl Latch for CountLatch {
         if unsafe { (*this).count.fetch_sub(1, Ordering::AcqRel) } == 1 {
             // SAFETY: count reached zero, nobody else touches the latch; the
             // owner waits for `done`, so it is still live.
-            unsafe { SpinLatch::set(&(*this).done, registry) };
+            unsafe {
+                match &(*this).done {
+                    Done::Worker(l) => SpinLatch::set(l, registry),
+                    Done::Cross(l) => CrossLatch::set(l, registry),
+                    Done::Outside(l) => LockLatch::set(l, registry),
+                }
+            };
         }
     }
 }
@@ -215,6 +259,12 @@ impl LockLatch {
         while !*guard {
             guard = inner.cond.wait(guard);
         }
+    }
+}
+
+impl Probe for LockLatch {
+    fn probe(&self) -> bool {
+        self.inner.done.load(Ordering::Acquire)
     }
 }
 

@@ -40,6 +40,7 @@ mod pool;
 mod registry;
 mod scope;
 mod sleep;
+mod spawn;
 mod stats;
 mod sync;
 
@@ -51,8 +52,9 @@ pub use par::{par, Par};
 #[cfg(not(loom))]
 pub use pool::global;
 pub use pool::{
-    current_num_threads, current_thread_index, default_num_threads, spawn, BuildError, PinPolicy,
-    Pool, PoolBuilder,
+    current_num_threads, current_thread_index, default_num_threads, spawn, yield_now, BuildError,
+    PinPolicy, Pool, PoolBuilder, Yield,
 };
-pub use scope::{scope, Scope};
+pub use scope::{in_place_scope, scope, Scope};
+pub use spawn::SpawnHandle;
 pub use stats::{coefficient_of_variation, PoolStats, WorkerCounters};

@@ -1,8 +1,16 @@
 //! Loom models of crate-internal pieces (run with `--cfg loom`). The
 //! end-to-end protocol models, which go through the public API, are in
 //! `tests/loom.rs`.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target-loom cargo test -p amrkit-pool --release --lib`
 
 use crate::cap::OpCtx;
+use crate::deque::{Deque, Stolen, Words};
+use crate::job::{CtxScope, StackJob};
+use crate::latch::SpinLatch;
+use crate::registry::WorkerThread;
+use crate::Pool;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -41,4 +49,135 @@ fn cap_slots_never_exceed_cap() {
         assert_eq!(outer.used(), 1);
         assert_eq!(inner.used(), 1);
     });
+}
+
+/// The entries the deque models push: two distinct, non-zero word pairs
+/// whose halves are related, so a torn or unpublished slot (zero, or halves
+/// of different entries) is recognised.
+const ENTRIES: [Words; 2] = [(1, 101), (2, 102)];
+
+/// One thief and one owner on a deque of capacity 4 (as under loom in
+/// `registry.rs`): the thief makes two steal attempts (retrying a lost race)
+/// while the owner pushes both entries and then pops until the deque is
+/// empty. Every entry is taken exactly once, by someone, and every taken
+/// value is one that was pushed.
+///
+/// Two pushes and a second steal are what make the fences matter: with one
+/// entry the owner's pop always races the thief through the CAS on `top`;
+/// with two, the owner takes entry 1 without a CAS when it believes `top`
+/// is still 0, which is safe only because the fence pair makes the thief's
+/// second steal see the lowered `bottom` (or the owner see the advanced
+/// `top`).
+fn deque_model<const ASYM: bool>() {
+    loom::model(|| {
+        let dq: Arc<Deque<ASYM>> = Arc::new(Deque::new(4));
+        let thief = {
+            let dq = dq.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                for _ in 0..2 {
+                    loop {
+                        match dq.steal_if(|w| w.0 != 0) {
+                            Stolen::Success(w) => {
+                                got.push(w);
+                                break;
+                            }
+                            Stolen::Retry => continue,
+                            Stolen::Empty => break,
+                        }
+                    }
+                }
+                got
+            })
+        };
+        let mut taken = Vec::new();
+        for w in ENTRIES {
+            assert!(dq.push(w));
+        }
+        while let Some(w) = dq.pop() {
+            taken.push(w);
+        }
+        taken.extend(thief.join().unwrap());
+        for w in &taken {
+            assert!(ENTRIES.contains(w), "took {w:?}, which was never pushed");
+        }
+        for e in ENTRIES {
+            let n = taken.iter().filter(|&&w| w == e).count();
+            assert_eq!(n, 1, "entry {e:?} taken {n} times (all taken: {taken:?})");
+        }
+        assert!(dq.is_empty());
+    });
+}
+
+/// Model 7: the pending deque (`Deque<true>`, asymmetric `light_fence` /
+/// `heavy_fence` pair) alone: owner push/pop against a thief's `steal_if`;
+/// each entry is taken exactly once and no thief reads an unpublished slot.
+#[test]
+fn pending_deque_each_entry_taken_once() {
+    deque_model::<true>();
+}
+
+/// Model 8: the eager deque (`Deque<false>`, `fence(SeqCst)` on both
+/// sides) alone, in the same scenario as model 7.
+#[test]
+fn eager_deque_each_entry_taken_once() {
+    deque_model::<false>();
+}
+
+/// Whether some execution of model 9 saw the other worker steal the capped
+/// job (and hand it back). Not a loom object: it survives across executions.
+static HANDED_BACK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Model 9: the hand-back path of capped jobs. On a two-worker pool, worker
+/// `w` opens a capped call with cap 1 (it holds the only slot) and queues a
+/// job of that call on its eager deque, as publication does. The other
+/// worker may steal it: it then finds no free slot and must hand the job
+/// back to its creator's inbox (waking it) instead of running it. So the
+/// job always runs on `w`, no slot is left taken, and the wait terminates.
+/// The model also checks that the steal-and-hand-back interleaving occurs.
+#[test]
+fn capped_job_without_slot_is_handed_back() {
+    HANDED_BACK.store(false, std::sync::atomic::Ordering::Relaxed);
+    loom::model(|| {
+        let pool = Pool::builder()
+            .num_threads(2)
+            .spin_rounds(0)
+            .build()
+            .unwrap();
+        let owner = pool.install(|| {
+            let wt = WorkerThread::current();
+            // SAFETY: inside `install`, so this thread's live worker.
+            let w = unsafe { &*wt };
+            let me = w.index();
+            let ctx = OpCtx::new(1, w.ctx());
+            let ran_on = {
+                let _scope = CtxScope::enter(wt, &ctx);
+                let job = StackJob::new(
+                    || crate::current_thread_index(),
+                    SpinLatch::new(me),
+                    &ctx as *const OpCtx,
+                    me,
+                );
+                w.registry().push_from_current(job.as_job_ref());
+                w.wait_for(&job.latch);
+                // SAFETY: the latch is set: the job ran and stored its result.
+                unsafe { job.take_result() }.into_return_value()
+            };
+            assert_eq!(ran_on, Some(me), "a capped job ran without a slot");
+            assert_eq!(
+                ctx.used(),
+                1,
+                "a slot of the capped call was not given back"
+            );
+            me
+        });
+        let stolen = pool.stats().workers[1 - owner].jobs_stolen;
+        if stolen > 0 {
+            HANDED_BACK.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert!(
+        HANDED_BACK.load(std::sync::atomic::Ordering::Relaxed),
+        "no execution took the hand-back path"
+    );
 }

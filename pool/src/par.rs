@@ -29,6 +29,12 @@ use crate::sync::Arc;
 use std::ops::Range;
 
 /// Options of a data-parallel call; see [`Pool::par`] and [`par`].
+///
+/// ```
+/// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+/// let p = pool.par().max_threads(1).min_chunk(10);
+/// assert_eq!(p.map_range(0..3, |i| i * 2), vec![0, 2, 4]);
+/// ```
 #[derive(Clone, Copy)]
 #[must_use = "a Par does nothing until one of its operations is called"]
 pub struct Par<'p> {
@@ -38,6 +44,10 @@ pub struct Par<'p> {
 }
 
 /// Data-parallel calls on the current pool (the global pool off any pool).
+///
+/// ```
+/// assert_eq!(amrkit_pool::par().map(&[1, 2, 3], |x| x + 1), vec![2, 3, 4]);
+/// ```
 pub fn par() -> Par<'static> {
     Par {
         registry: None,
@@ -77,7 +87,19 @@ impl<'p> Par<'p> {
     }
 
     /// At most `k` threads (at least 1) execute work of this call at any
-    /// instant, including work of parallel calls nested inside it.
+    /// instant, including work of parallel calls nested inside it. The one
+    /// exception is [`Pool::broadcast`], whose purpose is to run on every
+    /// worker: a broadcast called inside a capped call runs its closure on
+    /// all workers, and parallel calls nested in that closure are capped.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(4).build().unwrap();
+    /// let seen = pool.par().max_threads(2).map_range(0..4, |_| {
+    ///     // Nested, uncapped: still within the outer cap of 2.
+    ///     amrkit_pool::par().map_range(0..1, |_| amrkit_pool::current_num_threads())[0]
+    /// });
+    /// assert!(seen.iter().all(|&n| n == 2));
+    /// ```
     pub fn max_threads(mut self, k: usize) -> Self {
         self.max_threads = Some(k.max(1));
         self
@@ -86,6 +108,16 @@ impl<'p> Par<'p> {
     /// Never split below `n` items per piece (at least 1). For
     /// [`Par::reduce`], the exact chunk size, which makes the result
     /// independent of the thread count.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let pieces = std::sync::Mutex::new(0);
+    /// pool.par().min_chunk(50).for_each_chunk(0..100, |r| {
+    ///     assert!(r.len() >= 50);
+    ///     *pieces.lock().unwrap() += 1;
+    /// });
+    /// assert!(*pieces.lock().unwrap() <= 2);
+    /// ```
     pub fn min_chunk(mut self, n: usize) -> Self {
         self.min_chunk = Some(n.max(1));
         self
@@ -136,6 +168,11 @@ impl<'p> Par<'p> {
     }
 
     /// `f` applied to every item, in order.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// assert_eq!(pool.par().map(&["a", "bb"], |s| s.len()), vec![1, 2]);
+    /// ```
     pub fn map<T, U, F>(&self, items: &[T], f: F) -> Vec<U>
     where
         T: Sync,
@@ -149,6 +186,11 @@ impl<'p> Par<'p> {
     ///
     /// If `f` panics, the panic resumes here after every piece has stopped;
     /// results already computed are leaked rather than dropped.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// assert_eq!(pool.par().map_range(10..13, |i| i * i), vec![100, 121, 144]);
+    /// ```
     pub fn map_range<U, F>(&self, range: Range<usize>, f: F) -> Vec<U>
     where
         U: Send,
@@ -171,6 +213,12 @@ impl<'p> Par<'p> {
     }
 
     /// `f` applied to every item; every item runs even when others fail.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let r = pool.par().try_map(&[1, 0, 2], |&x| if x == 0 { Err("zero") } else { Ok(10 / x) });
+    /// assert_eq!(r, vec![Ok(10), Err("zero"), Ok(5)]);
+    /// ```
     pub fn try_map<T, U, E, F>(&self, items: &[T], f: F) -> Vec<Result<U, E>>
     where
         T: Sync,
@@ -182,6 +230,13 @@ impl<'p> Par<'p> {
     }
 
     /// `f` on every element, in parallel.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let mut v = vec![1, 2, 3];
+    /// pool.par().for_each_mut(&mut v, |x| *x *= 10);
+    /// assert_eq!(v, [10, 20, 30]);
+    /// ```
     pub fn for_each_mut<T, F>(&self, items: &mut [T], f: F)
     where
         T: Send,
@@ -199,6 +254,14 @@ impl<'p> Par<'p> {
     }
 
     /// `f(i)` for every `i` in `range`, in parallel.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let sum = AtomicUsize::new(0);
+    /// pool.par().for_each(0..100, |i| { sum.fetch_add(i, Ordering::Relaxed); });
+    /// assert_eq!(sum.into_inner(), 4950);
+    /// ```
     pub fn for_each<F>(&self, range: Range<usize>, f: F)
     where
         F: Fn(usize) + Sync,
@@ -213,6 +276,14 @@ impl<'p> Par<'p> {
 
     /// `f(piece)` for pieces that tile `range`, in parallel (each at least
     /// `min_chunk` long, except when `range` itself is shorter).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let covered = AtomicUsize::new(0);
+    /// pool.par().for_each_chunk(5..105, |r| { covered.fetch_add(r.len(), Ordering::Relaxed); });
+    /// assert_eq!(covered.into_inner(), 100);
+    /// ```
     pub fn for_each_chunk<F>(&self, range: Range<usize>, f: F)
     where
         F: Fn(Range<usize>) + Sync,
@@ -225,6 +296,14 @@ impl<'p> Par<'p> {
     /// fixed balanced tree: for a given `min_chunk` (or thread count, when
     /// `min_chunk` is not set) the result does not depend on scheduling.
     /// An empty range gives `identity()`.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let data: Vec<f64> = (0..1000).map(|i| i as f64 * 0.1).collect();
+    /// let a = pool.par().min_chunk(64).reduce(0..data.len(), || 0.0, |s, i| s + data[i], |x, y| x + y);
+    /// let b = pool.par().min_chunk(64).max_threads(1).reduce(0..data.len(), || 0.0, |s, i| s + data[i], |x, y| x + y);
+    /// assert_eq!(a.to_bits(), b.to_bits()); // same chunks, same tree: bit-identical
+    /// ```
     pub fn reduce<A, ID, FOLD, COMB>(
         &self,
         range: Range<usize>,

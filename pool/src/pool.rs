@@ -4,6 +4,7 @@ use crate::cap::OpCtx;
 use crate::job::{CtxScope, HeapJob, JobResult};
 use crate::latch::{CountLatch, Latch};
 use crate::registry::{PanicHandler, Registry, RegistryConfig, WorkerThread};
+use crate::spawn::{spawn_in, SpawnHandle};
 use crate::stats::PoolStats;
 use crate::sync::{thread, Arc, Mutex, UnsafeCell};
 use std::any::Any;
@@ -11,7 +12,16 @@ use std::fmt;
 use std::ptr;
 
 /// Where worker threads run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// ```
+/// use amrkit_pool::{PinPolicy, Pool};
+/// // Two pools side by side on a 4-core machine: workers 0,1 on cores 0,1 and 2,3.
+/// let a = Pool::builder().num_threads(2).pin_policy(PinPolicy::Offset(0)).build().unwrap();
+/// let b = Pool::builder().num_threads(2).pin_policy(PinPolicy::Offset(2)).build().unwrap();
+/// assert_eq!(a.install(|| 1) + b.install(|| 1), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PinPolicy {
     /// Let the operating system place threads (the default; on a small
     /// machine shared with other processes pinning can hurt).
@@ -19,17 +29,36 @@ pub enum PinPolicy {
     None,
     /// Pin worker `i` to the `i`-th core this process may use (respecting
     /// cgroups and `taskset`), wrapping around; silently unpinned where the
-    /// platform refuses.
+    /// platform refuses. Same as `Offset(0)`.
     IfSupported,
+    /// Pin worker `i` to the `(offset + i)`-th core this process may use,
+    /// wrapping around: pools built with different offsets do not share
+    /// cores.
+    Offset(usize),
+    /// Pin worker `i` to the `list[i % list.len()]`-th core this process may
+    /// use (indices into the allowed cores, not OS core numbers). An empty
+    /// list leaves threads unpinned.
+    Cores(Vec<usize>),
 }
 
 /// Why a pool could not be built.
+///
+/// ```
+/// use amrkit_pool::{BuildError, Pool};
+/// let err = BuildError::GlobalAlreadyInitialized;
+/// assert!(err.to_string().contains("global pool"));
+/// # let _ = Pool::builder();
+/// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BuildError {
     /// `AMRKIT_NUM_THREADS` is set but is not a positive integer.
     InvalidThreadCount(String),
     /// The operating system refused to start a worker thread.
     Spawn(std::io::Error),
+    /// [`PoolBuilder::build_global`] was called after the global pool
+    /// already existed (built by an earlier call, or on first use).
+    GlobalAlreadyInitialized,
 }
 
 impl fmt::Display for BuildError {
@@ -40,6 +69,10 @@ impl fmt::Display for BuildError {
                 "AMRKIT_NUM_THREADS={v:?} is not a positive integer (expected e.g. AMRKIT_NUM_THREADS=4)"
             ),
             BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
+            BuildError::GlobalAlreadyInitialized => write!(
+                f,
+                "the global pool already exists (build_global must run before any parallel call off a pool)"
+            ),
         }
     }
 }
@@ -48,14 +81,26 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BuildError::Spawn(e) => Some(e),
-            BuildError::InvalidThreadCount(_) => None,
+            _ => None,
         }
     }
 }
 
 type NameFn = dyn Fn(usize) -> String + Send + Sync;
+type IndexFn = dyn Fn(usize) + Send + Sync;
 
 /// Configures and builds a [`Pool`].
+///
+/// ```
+/// use amrkit_pool::Pool;
+/// let pool = Pool::builder()
+///     .num_threads(2)
+///     .thread_name(|i| format!("my-worker-{i}"))
+///     .spin_rounds(16)
+///     .build()
+///     .unwrap();
+/// assert_eq!(pool.num_threads(), 2);
+/// ```
 pub struct PoolBuilder {
     num_threads: Option<usize>,
     pin: PinPolicy,
@@ -63,6 +108,8 @@ pub struct PoolBuilder {
     stack_size: Option<usize>,
     spin_rounds: u32,
     panic_handler: Option<Box<PanicHandler>>,
+    start_handler: Option<Box<IndexFn>>,
+    exit_handler: Option<Box<IndexFn>>,
 }
 
 impl Default for PoolBuilder {
@@ -74,6 +121,8 @@ impl Default for PoolBuilder {
             stack_size: None,
             spin_rounds: DEFAULT_SPIN_ROUNDS,
             panic_handler: None,
+            start_handler: None,
+            exit_handler: None,
         }
     }
 }
@@ -85,6 +134,12 @@ const DEFAULT_SPIN_ROUNDS: u32 = 64;
 
 /// The thread count a builder uses when none is set: `AMRKIT_NUM_THREADS`
 /// if set, else the number of logical CPUs.
+///
+/// ```
+/// let n = amrkit_pool::default_num_threads();
+/// // An error only when AMRKIT_NUM_THREADS is set to something invalid.
+/// assert!(n.is_err() || n.unwrap() >= 1);
+/// ```
 pub fn default_num_threads() -> Result<usize, BuildError> {
     match std::env::var("AMRKIT_NUM_THREADS") {
         Ok(v) => match v.trim().parse::<usize>() {
@@ -98,12 +153,22 @@ pub fn default_num_threads() -> Result<usize, BuildError> {
 impl PoolBuilder {
     /// Number of worker threads; 0 means the default
     /// ([`default_num_threads`]).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(3).build().unwrap();
+    /// assert_eq!(pool.num_threads(), 3);
+    /// ```
     pub fn num_threads(mut self, n: usize) -> Self {
         self.num_threads = if n == 0 { None } else { Some(n) };
         self
     }
 
     /// Pins worker threads to cores when `true` ([`PinPolicy::IfSupported`]).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).pin_threads(true).build().unwrap();
+    /// assert_eq!(pool.install(|| 5), 5);
+    /// ```
     pub fn pin_threads(mut self, pin: bool) -> Self {
         self.pin = if pin {
             PinPolicy::IfSupported
@@ -114,18 +179,34 @@ impl PoolBuilder {
     }
 
     /// Sets the pinning policy.
+    ///
+    /// ```
+    /// use amrkit_pool::{PinPolicy, Pool};
+    /// let pool = Pool::builder().num_threads(2).pin_policy(PinPolicy::Cores(vec![1, 0])).build().unwrap();
+    /// assert_eq!(pool.broadcast(|i| i), vec![0, 1]);
+    /// ```
     pub fn pin_policy(mut self, policy: PinPolicy) -> Self {
         self.pin = policy;
         self
     }
 
     /// Names worker threads (default `amrkit-pool-{i}`).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).thread_name(|i| format!("w{i}")).build().unwrap();
+    /// assert_eq!(pool.install(|| std::thread::current().name().map(String::from)), Some("w0".into()));
+    /// ```
     pub fn thread_name(mut self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> Self {
         self.thread_name = Some(Box::new(f));
         self
     }
 
     /// Stack size of worker threads in bytes.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).stack_size(8 << 20).build().unwrap();
+    /// assert_eq!(pool.install(|| 1), 1);
+    /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
         self
@@ -133,13 +214,34 @@ impl PoolBuilder {
 
     /// Idle rounds before a worker parks (0: park at once). See the pool
     /// design notes in `docs/pool.md`.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).spin_rounds(0).build().unwrap();
+    /// assert_eq!(pool.install(|| amrkit_pool::join(|| 1, || 2)), (1, 2));
+    /// ```
     pub fn spin_rounds(mut self, rounds: u32) -> Self {
         self.spin_rounds = rounds;
         self
     }
 
-    /// Called with the payload when a detached [`Pool::spawn`] job panics.
-    /// The default prints the message to stderr. The pool keeps running.
+    /// Called with the payload when a detached [`Pool::spawn`] job panics
+    /// (one whose handle was dropped without `join`). The default prints the
+    /// message to stderr. The pool keeps running.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let s = seen.clone();
+    /// let pool = amrkit_pool::Pool::builder()
+    ///     .num_threads(1)
+    ///     .panic_handler(move |_| { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(pool.spawn(|| panic!("boom")));
+    /// pool.shutdown(); // runs queued work first
+    /// assert_eq!(seen.load(Ordering::SeqCst), 1);
+    /// ```
     pub fn panic_handler(
         mut self,
         f: impl Fn(Box<dyn Any + Send>) + Send + Sync + 'static,
@@ -148,7 +250,87 @@ impl PoolBuilder {
         self
     }
 
+    /// Called on each worker thread, with its index, before it runs any
+    /// job (to set thread-local state, register with a profiler, …). A
+    /// panic in it goes to the panic handler.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let s = started.clone();
+    /// let pool = amrkit_pool::Pool::builder()
+    ///     .num_threads(3)
+    ///     .start_handler(move |_i| { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// pool.broadcast(|_| ()); // every worker has started
+    /// assert_eq!(started.load(Ordering::SeqCst), 3);
+    /// ```
+    pub fn start_handler(mut self, f: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.start_handler = Some(Box::new(f));
+        self
+    }
+
+    /// Called on each worker thread, with its index, after it ran its last
+    /// job, just before the thread exits. A panic in it goes to the panic
+    /// handler.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let exited = Arc::new(AtomicUsize::new(0));
+    /// let e = exited.clone();
+    /// let pool = amrkit_pool::Pool::builder()
+    ///     .num_threads(2)
+    ///     .exit_handler(move |_i| { e.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// pool.shutdown(); // joins the workers
+    /// assert_eq!(exited.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn exit_handler(mut self, f: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.exit_handler = Some(Box::new(f));
+        self
+    }
+
+    /// Builds the pool and makes it the global pool — the one that calls off
+    /// any pool (`join`, `par`, `scope`, `spawn` from a plain thread) use.
+    /// Must run before the global pool is first used; afterwards it returns
+    /// [`BuildError::GlobalAlreadyInitialized`] and leaves it unchanged.
+    ///
+    /// ```
+    /// // In a doctest this process has not used the global pool yet.
+    /// amrkit_pool::Pool::builder().num_threads(2).build_global().unwrap();
+    /// assert_eq!(amrkit_pool::global().num_threads(), 2);
+    /// assert!(amrkit_pool::Pool::builder().build_global().is_err());
+    /// ```
+    #[cfg(not(loom))]
+    pub fn build_global(self) -> Result<(), BuildError> {
+        if GLOBAL.get().is_some() {
+            return Err(BuildError::GlobalAlreadyInitialized);
+        }
+        let pool = self.thread_name_default("amrkit-global").build()?;
+        // A racing first use may have won; ours is then shut down.
+        GLOBAL
+            .set(pool)
+            .map_err(|_| BuildError::GlobalAlreadyInitialized)
+    }
+
+    fn thread_name_default(mut self, prefix: &'static str) -> Self {
+        if self.thread_name.is_none() {
+            self.thread_name = Some(Box::new(move |i| format!("{prefix}-{i}")));
+        }
+        self
+    }
+
     /// Starts the worker threads.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build()?;
+    /// assert_eq!(pool.install(|| 40 + 2), 42);
+    /// # Ok::<(), amrkit_pool::BuildError>(())
+    /// ```
     pub fn build(self) -> Result<Pool, BuildError> {
         let n = match self.num_threads {
             Some(n) => n,
@@ -158,10 +340,15 @@ impl PoolBuilder {
             num_threads: n,
             spin_rounds: self.spin_rounds,
             panic_handler: self.panic_handler,
+            start_handler: self.start_handler,
+            exit_handler: self.exit_handler,
         });
-        let cores = match self.pin {
+        let cores = match &self.pin {
             PinPolicy::None => None,
-            PinPolicy::IfSupported => core_ids(),
+            PinPolicy::IfSupported => core_ids().map(|c| (c, 0, Vec::new())),
+            PinPolicy::Offset(k) => core_ids().map(|c| (c, *k, Vec::new())),
+            PinPolicy::Cores(list) if list.is_empty() => None,
+            PinPolicy::Cores(list) => core_ids().map(|c| (c, 0, list.clone())),
         };
         let mut handles = Vec::with_capacity(n);
         for index in 0..n.max(1) {
@@ -174,7 +361,14 @@ impl PoolBuilder {
                 builder = builder.stack_size(size);
             }
             let reg = registry.clone();
-            let core = cores.as_ref().map(|c| c[index % c.len()]);
+            let core = cores.as_ref().map(|(c, offset, list)| {
+                let k = if list.is_empty() {
+                    offset + index
+                } else {
+                    list[index % list.len()]
+                };
+                c[k % c.len()]
+            });
             let spawned = builder.spawn(move || {
                 pin_current(core);
                 WorkerThread::run(index, reg);
@@ -248,11 +442,21 @@ unsafe impl<T> Sync for SendPtr<T> {}
 
 impl Pool {
     /// A builder with default settings.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().build().unwrap();
+    /// assert!(pool.num_threads() >= 1);
+    /// ```
     pub fn builder() -> PoolBuilder {
         PoolBuilder::default()
     }
 
     /// Number of worker threads.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// assert_eq!(pool.num_threads(), 2);
+    /// ```
     pub fn num_threads(&self) -> usize {
         self.registry.num_threads()
     }
@@ -262,8 +466,16 @@ impl Pool {
     }
 
     /// Runs `f` on a worker of this pool and returns its result; the caller
-    /// blocks meanwhile. `join`, `scope` and `par` calls inside `f` use this
-    /// pool. A panic in `f` resumes in the caller.
+    /// blocks meanwhile (a worker of another pool runs its own pool's jobs
+    /// while it waits, so pools may call into each other in any nesting).
+    /// `join`, `scope` and `par` calls inside `f` use this pool. A panic in
+    /// `f` resumes in the caller.
+    ///
+    /// ```
+    /// let a = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// let b = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// assert_eq!(a.install(|| b.install(|| a.install(|| 1))), 1);
+    /// ```
     pub fn install<F, R>(&self, f: F) -> R
     where
         F: FnOnce() -> R + Send,
@@ -273,6 +485,11 @@ impl Pool {
     }
 
     /// [`crate::join`] on this pool.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// assert_eq!(pool.join(|| 1, || "two"), (1, "two"));
+    /// ```
     pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
     where
         A: FnOnce() -> RA + Send,
@@ -283,7 +500,14 @@ impl Pool {
         self.install(move || crate::join(a, b))
     }
 
-    /// [`crate::scope`] on this pool.
+    /// [`crate::scope`] on this pool: the body runs on a worker.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let mut v = vec![0; 3];
+    /// pool.scope(|s| for (i, x) in v.iter_mut().enumerate() { s.spawn(move |_| *x = i) });
+    /// assert_eq!(v, [0, 1, 2]);
+    /// ```
     pub fn scope<'scope, OP, R>(&self, op: OP) -> R
     where
         OP: FnOnce(&crate::Scope<'scope>) -> R + Send,
@@ -292,17 +516,58 @@ impl Pool {
         self.install(move || crate::scope(op))
     }
 
-    /// Runs `f` in the background on this pool. A panic in `f` goes to the
-    /// pool's panic handler and never takes the process down.
-    pub fn spawn<F>(&self, f: F)
+    /// Runs `f` in the background on this pool and returns its handle:
+    /// [`SpawnHandle::join`] gives the result or the panic; dropping the
+    /// handle detaches the job, whose panic then goes to the pool's panic
+    /// handler (it never takes the process down).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let h = pool.spawn(|| (1..=10).sum::<u32>());
+    /// pool.spawn(|| println!("detached"));
+    /// assert_eq!(h.join().unwrap(), 55);
+    /// ```
+    pub fn spawn<F, T>(&self, f: F) -> SpawnHandle<T>
     where
-        F: FnOnce() + Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
     {
-        spawn_detached(&self.registry, f);
+        spawn_in(&self.registry, f)
+    }
+
+    /// Opens a scope whose body runs **on the calling thread** (no `Send`
+    /// bound on `op`, so it may borrow thread-bound data); jobs spawned in it
+    /// run on this pool. Returns once every spawned job has finished. A
+    /// worker of another pool keeps running its own pool's jobs meanwhile.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let local = Rc::new(5); // not Send: fine, the body stays on this thread
+    /// let mut out = [0u32; 4];
+    /// pool.in_place_scope(|s| {
+    ///     let k = *local;
+    ///     for (i, x) in out.iter_mut().enumerate() {
+    ///         s.spawn(move |_| *x = k * i as u32);
+    ///     }
+    /// });
+    /// assert_eq!(out, [0, 5, 10, 15]);
+    /// ```
+    pub fn in_place_scope<'scope, OP, R>(&self, op: OP) -> R
+    where
+        OP: FnOnce(&crate::Scope<'scope>) -> R,
+    {
+        crate::scope::in_place_scope_on(&self.registry, op)
     }
 
     /// Runs `f(worker_index)` once on every worker and returns the results
     /// by worker index. Panics resume in the caller after all calls ended.
+    /// Parallel calls nested in `f` inherit the caller's `max_threads` cap.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(3).build().unwrap();
+    /// assert_eq!(pool.broadcast(|i| i * 10), vec![0, 10, 20]);
+    /// ```
     pub fn broadcast<F, R>(&self, f: F) -> Vec<R>
     where
         F: Fn(usize) -> R + Sync,
@@ -312,18 +577,37 @@ impl Pool {
     }
 
     /// Data-parallel operations on this pool (see [`crate::Par`]).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// assert_eq!(pool.par().map(&[1, 2, 3], |x| x * x), vec![1, 4, 9]);
+    /// ```
     pub fn par(&self) -> crate::Par<'_> {
         crate::Par::on(self)
     }
 
     /// Per-worker counters since the pool started.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// pool.install(|| amrkit_pool::join(|| (), || ()));
+    /// assert!(pool.stats().total_executed() >= 1);
+    /// ```
     pub fn stats(&self) -> PoolStats {
         PoolStats {
             workers: self.registry.stats.iter().map(|s| s.snapshot()).collect(),
         }
     }
 
-    /// Finishes queued work and joins every worker thread.
+    /// Finishes queued work and joins every worker thread (as dropping the
+    /// pool does).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let h = pool.spawn(|| 3);
+    /// pool.shutdown();
+    /// assert_eq!(h.join().unwrap(), 3);
+    /// ```
     pub fn shutdown(self) {
         drop(self)
     }
@@ -398,17 +682,34 @@ where
 #[cfg(not(loom))]
 static GLOBAL: std::sync::OnceLock<Pool> = std::sync::OnceLock::new();
 
-/// The global pool, built on first use with default settings
-/// ([`default_num_threads`]). Calls made outside any pool run here.
+/// The global pool: the one [`PoolBuilder::build_global`] configured, or, on
+/// first use, one built with default settings ([`default_num_threads`]).
+/// Calls made outside any pool run here.
+///
+/// An invalid `AMRKIT_NUM_THREADS` does not make a parallel call panic: the
+/// default pool then uses the number of CPUs and says so once on stderr
+/// (`build_global` and `build` report it as [`BuildError::InvalidThreadCount`]).
+///
+/// ```
+/// let n = amrkit_pool::global().num_threads();
+/// assert!(n >= 1);
+/// ```
 ///
 /// # Panics
-/// If the default pool cannot be built (an invalid `AMRKIT_NUM_THREADS`,
-/// or no thread could be started).
+/// If not even one worker thread can be started.
 #[cfg(not(loom))]
 pub fn global() -> &'static Pool {
     GLOBAL.get_or_init(|| {
-        Pool::builder()
-            .thread_name(|i| format!("amrkit-global-{i}"))
+        let builder = Pool::builder().thread_name_default("amrkit-global");
+        let builder = match default_num_threads() {
+            Ok(n) => builder.num_threads(n),
+            Err(e) => {
+                let n = num_cpus::get().max(1);
+                eprintln!("amrkit-pool: {e}; the global pool uses {n} threads");
+                builder.num_threads(n)
+            }
+        };
+        builder
             .build()
             .unwrap_or_else(|e| panic!("amrkit-pool: cannot build the global pool: {e}"))
     })
@@ -427,6 +728,13 @@ pub(crate) fn global_registry() -> &'static Arc<Registry> {
 /// Threads available to parallel work started here: the current pool's size,
 /// reduced by any `max_threads` cap in force. Off any pool: the global
 /// pool's size.
+///
+/// ```
+/// let pool = amrkit_pool::Pool::builder().num_threads(4).build().unwrap();
+/// assert_eq!(pool.install(amrkit_pool::current_num_threads), 4);
+/// let capped = pool.par().max_threads(2).map_range(0..1, |_| amrkit_pool::current_num_threads());
+/// assert_eq!(capped, vec![2]);
+/// ```
 pub fn current_num_threads() -> usize {
     let wt = WorkerThread::current();
     // SAFETY: non-null means this thread's own live worker.
@@ -437,6 +745,12 @@ pub fn current_num_threads() -> usize {
 }
 
 /// Index of the current thread in its pool, or `None` off any pool.
+///
+/// ```
+/// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+/// assert_eq!(amrkit_pool::current_thread_index(), None);
+/// assert!(pool.install(amrkit_pool::current_thread_index).unwrap() < 2);
+/// ```
 pub fn current_thread_index() -> Option<usize> {
     let wt = WorkerThread::current();
     // SAFETY: non-null means this thread's own live worker.
@@ -444,9 +758,15 @@ pub fn current_thread_index() -> Option<usize> {
 }
 
 /// [`Pool::spawn`] on the current pool (the global pool off any pool).
-pub fn spawn<F>(f: F)
+///
+/// ```
+/// let h = amrkit_pool::spawn(|| 2 + 2);
+/// assert_eq!(h.join().unwrap(), 4);
+/// ```
+pub fn spawn<F, T>(f: F) -> SpawnHandle<T>
 where
-    F: FnOnce() + Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
 {
     let wt = WorkerThread::current();
     // SAFETY: non-null means this thread's own live worker.
@@ -454,20 +774,47 @@ where
         Some(w) => w.registry().clone(),
         None => global_registry().clone(),
     };
-    spawn_detached(&registry, f);
+    spawn_in(&registry, f)
 }
 
-fn spawn_detached<F>(registry: &Arc<Registry>, f: F)
-where
-    F: FnOnce() + Send + 'static,
-{
-    let handler = registry.clone();
-    let job = HeapJob::into_job_ref(move || {
-        // Detached work belongs to no capped call.
-        let _ctx = CtxScope::enter(WorkerThread::current(), ptr::null());
-        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-            handler.handle_panic(p);
-        }
-    });
-    registry.push_from_current(job);
+/// What [`yield_now`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Yield {
+    /// It ran one job of the pool.
+    Executed,
+    /// It found no job to run.
+    Idle,
+}
+
+/// On a worker, runs one pending job of its pool if there is one (its own
+/// queues, the pool's injector, or one stolen from another worker) and
+/// returns what it did; `None` off any pool. For code that polls something
+/// (a flag, a channel) on a worker and wants the pool to make progress
+/// meanwhile.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+/// assert_eq!(amrkit_pool::yield_now(), None);
+/// let done = AtomicBool::new(false);
+/// pool.install(|| {
+///     amrkit_pool::scope(|s| {
+///         s.spawn(|_| done.store(true, Ordering::SeqCst));
+///         // One worker: the spawned job runs only if we yield to it.
+///         while !done.load(Ordering::SeqCst) {
+///             amrkit_pool::yield_now();
+///         }
+///     })
+/// });
+/// ```
+pub fn yield_now() -> Option<Yield> {
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    let w = unsafe { wt.as_ref() }?;
+    Some(if w.run_one() {
+        Yield::Executed
+    } else {
+        Yield::Idle
+    })
 }

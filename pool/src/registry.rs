@@ -22,14 +22,14 @@
 //!    for recursive work, which forks constantly.
 //! 2. **Direct steal.** An owner that does not fork for a while (a long
 //!    leaf, or one blocked on I/O or a channel) does not answer. An idle
-//!    worker in its main loop that has spun a quarter of its budget without
-//!    an answer steals the oldest pending entry itself, paying the heavy
-//!    fence. Entries of a capped call are left to their owner's publication
-//!    (a thief could not run them without a slot). A worker that is itself
-//!    *waiting* (on a latch) does not steal pending entries directly: the
-//!    oldest entry is the largest piece of work, and taking it on top of a
-//!    waiting frame grows that worker's stack without bound (seen as a stack
-//!    overflow in `tests/stress.rs`); it takes published work only.
+//!    worker takes the oldest pending entry itself, paying the heavy fence:
+//!    in its main loop after a quarter of its spin budget, while waiting on
+//!    a latch only once the budget is spent (taking the largest piece of
+//!    someone else's work on top of a waiting frame grows that worker's
+//!    stack, so it is the last resort before sleeping — but it must exist,
+//!    or a join whose first half waits for its second half can find no
+//!    taker). Entries of a capped call are left to their owner's
+//!    publication (a thief could not run them without a slot).
 //! 3. **Before sleeping**, a worker stores the request flags, executes a
 //!    heavy fence, and only then runs the sleep protocol's re-check, which
 //!    counts any uncapped pending entry as work. Paired with the owner's
@@ -37,8 +37,12 @@
 //!    the request (and publishes, which wakes a sleeper through the normal
 //!    protocol), or the sleeper sees the entry (and steals it instead of
 //!    sleeping).
-//! 4. Before any blocking wait a worker publishes its pending entries
-//!    (`flush_pending`), so work is not hidden behind a waiting owner.
+//! 4. A worker that starts to wait (on a latch) does **not** publish its
+//!    pending entries: it would pop them straight back from its own eager
+//!    deque and run an older frame's second half on top of the waiting
+//!    frame, and waits nested that way grew the stack without bound in
+//!    `tests/stress.rs`. Idle workers reach those entries by direct steals
+//!    instead (uncapped ones) or when the owner resumes forking.
 //!
 //! None of this is needed for *liveness*: a pending entry is always run by
 //! its owner if nobody else takes it. It is what makes stealing happen
@@ -50,13 +54,17 @@ use crate::job::{header_of, JobRef, StackJob};
 use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
 use crate::stats::WorkerStats;
-use crate::sync::{heavy_fence, light_fence, pool_thread_local, thread, Arc, AtomicBool, Ordering};
+use crate::sync::{
+    asymmetric_fences, fence, heavy_fence, light_fence, pool_thread_local, thread, Arc, AtomicBool,
+    Ordering,
+};
 use crossbeam_utils::CachePadded;
 use std::any::Any;
 use std::cell::Cell;
 use std::ptr;
 
 pub(crate) type PanicHandler = dyn Fn(Box<dyn Any + Send>) + Send + Sync;
+pub(crate) type WorkerHandler = dyn Fn(usize) + Send + Sync;
 
 /// Capacity of a pending deque: forks outstanding at once on one worker
 /// (recursion depth). A fork that finds it full runs both halves in order.
@@ -86,6 +94,8 @@ pub(crate) struct Registry {
     num_threads: usize,
     spin_rounds: u32,
     panic_handler: Option<Box<PanicHandler>>,
+    start_handler: Option<Box<WorkerHandler>>,
+    exit_handler: Option<Box<WorkerHandler>>,
 }
 
 /// Settings a registry is built from (see `PoolBuilder`).
@@ -93,6 +103,8 @@ pub(crate) struct RegistryConfig {
     pub(crate) num_threads: usize,
     pub(crate) spin_rounds: u32,
     pub(crate) panic_handler: Option<Box<PanicHandler>>,
+    pub(crate) start_handler: Option<Box<WorkerHandler>>,
+    pub(crate) exit_handler: Option<Box<WorkerHandler>>,
 }
 
 impl Registry {
@@ -119,6 +131,8 @@ impl Registry {
             num_threads: n,
             spin_rounds: config.spin_rounds,
             panic_handler: config.panic_handler,
+            start_handler: config.start_handler,
+            exit_handler: config.exit_handler,
         })
     }
 
@@ -220,13 +234,22 @@ impl Registry {
     }
 }
 
-/// The job behind words removed from a queue (the tag bit of published
-/// pending entries stripped).
+/// The job behind words removed from an eager deque, an inbox or the
+/// injector. Only pending deques hold tagged words; publication strips the
+/// tag, so a heap job's pointer (whose bit 0 may be set) passes unchanged.
 #[inline]
 fn taken(w: Words) -> JobRef {
     // SAFETY: queued words come from `to_words`, and a successful pop or
     // steal (settled by the compare-and-swap on `top`, or under the
     // injector's lock) never yields a torn entry.
+    unsafe { JobRef::from_words(w, false) }
+}
+
+/// The job behind words stolen from a pending deque (tag stripped).
+#[inline]
+fn taken_pending(w: Words) -> JobRef {
+    // SAFETY: as for `taken`; pending entries are `StackJob`s, whose
+    // pointers are aligned, so bit 0 is only ever the tag.
     unsafe { JobRef::from_words(w, true) }
 }
 
@@ -315,9 +338,32 @@ impl WorkerThread {
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
         };
         WORKER.with(|w| w.set(&wt));
+        wt.call_handler(wt.registry.start_handler.as_deref());
         wt.idle_loop(true, || wt.registry.is_terminating());
+        wt.call_handler(wt.registry.exit_handler.as_deref());
         WORKER.with(|w| w.set(ptr::null()));
         std::mem::forget(guard);
+    }
+
+    /// Runs a start or exit handler; its panic goes to the panic handler.
+    fn call_handler(&self, handler: Option<&WorkerHandler>) {
+        if let Some(h) = handler {
+            let index = self.index;
+            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(index))) {
+                self.registry.handle_panic(p);
+            }
+        }
+    }
+
+    /// Runs one job if any can be found without waiting; whether it did.
+    pub(crate) fn run_one(&self) -> bool {
+        match self.find_work(false) {
+            Some(job) => {
+                self.execute(job);
+                true
+            }
+            None => false,
+        }
     }
 
     // ----- the pending deque (hot path of `join`) -----
@@ -343,14 +389,26 @@ impl WorkerThread {
     /// (the caller runs it inline), `false` if it was published or stolen.
     #[inline(always)]
     pub(crate) fn pop_pending(&self) -> bool {
-        self.shared().pending.pop().is_some()
+        self.shared().pending.pop_own()
     }
 
     /// Answers a request: publish the oldest pending entry and wake a sleeper.
     #[cold]
     #[inline(never)]
     fn publish_oldest(&self) {
-        self.shared().request.store(false, Ordering::Relaxed);
+        let me = self.shared();
+        // The flag is shared by every requester, so clearing it could drop
+        // the request of a sleeper other than the one this answer wakes.
+        // Clear; fence; re-arm if anyone sleeps. Paired with the sleeper's
+        // increment of `sleeping`, fence S, then its check that every other
+        // worker's flag is still set (`has_work`): either the sleeper sees
+        // this clear (and requests again instead of sleeping), or this load
+        // sees it asleep (and the flag stays set for the next fork).
+        me.request.store(false, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.registry.sleep.sleeping() > 0 {
+            me.request.store(true, Ordering::Relaxed);
+        }
         if self.publish_one() {
             self.registry.sleep.notify_new_work();
         }
@@ -383,21 +441,12 @@ impl WorkerThread {
         let Some(w) = me.pending.take_oldest(Self::worth_publishing) else {
             return false;
         };
+        // Queues other than pending hold untagged words (`taken`).
+        let w = (w.0 & !1, w.1);
         if !me.eager.push(w) {
             self.registry.injector.push(w);
         }
         true
-    }
-
-    /// Publishes every pending entry worth publishing (before waiting).
-    pub(crate) fn flush_pending(&self) {
-        let mut any = false;
-        while self.publish_one() {
-            any = true;
-        }
-        if any {
-            self.registry.sleep.notify_new_work();
-        }
     }
 
     /// Pops the newest job of this worker's eager deque.
@@ -485,7 +534,7 @@ impl WorkerThread {
                 match v.pending.steal_if(|w| !JobRef::words_capped(w)) {
                     Stolen::Success(w) => {
                         self.stats().bump_stolen();
-                        return Some(taken(w));
+                        return Some(taken_pending(w));
                     }
                     Stolen::Retry => retry = true,
                     Stolen::Empty => {}
@@ -500,7 +549,7 @@ impl WorkerThread {
     /// Whether any queue this worker could take from holds a job, counting
     /// uncapped pending entries of others when it may steal them directly
     /// (read after the sleep fences).
-    fn has_work(&self, direct: bool) -> bool {
+    fn has_work(&self, direct: bool, flags: bool) -> bool {
         let r = &*self.registry;
         let me = self.shared();
         !me.eager.is_empty()
@@ -508,7 +557,11 @@ impl WorkerThread {
             || !r.injector.is_empty()
             || r.workers.iter().enumerate().any(|(i, w)| {
                 i != self.index
-                    && (!w.eager.is_empty()
+                    // A cleared request flag: an owner answered someone and
+                    // our request may be gone; ask again rather than sleep
+                    // (see `publish_oldest`).
+                    && ((flags && !w.request.load(Ordering::Relaxed))
+                        || !w.eager.is_empty()
                         || (direct
                             && w.pending
                                 .peek_oldest()
@@ -534,11 +587,19 @@ impl WorkerThread {
     /// worker sleep for ever. (An earlier version passed `terminating &&
     /// !has_work()`, which sampled the queues twice and hung on shutdown.)
     fn idle_loop(&self, main: bool, probe: impl Fn() -> bool) {
-        self.flush_pending();
         let registry = &*self.registry;
         let spin = registry.spin_rounds;
-        let direct_after = spin / 4;
+        // Direct steals (and the sleep pairing) need the heavy fence. A
+        // worker in its main loop steals pending entries after a quarter of
+        // its spin budget; a waiting one only once the budget is spent, just
+        // before it would sleep: taking the oldest (largest) piece of someone
+        // else's work on top of a waiting frame grows its stack, but a
+        // waiting worker that never did could leave a join whose first half
+        // blocks on its second half with no taker.
+        let asym = asymmetric_fences();
+        let direct_after = if main { spin / 4 } else { spin };
         let mut idle_rounds = 0u32;
+        let mut slept = false;
         loop {
             // Sampled *before* looking for work: with `main`, exiting needs
             // "terminating, and then no work found". The Acquire load of the
@@ -548,9 +609,14 @@ impl WorkerThread {
             // them themselves before they exit.
             let done = probe();
             if done && !main {
+                if slept && self.has_work(false, false) {
+                    // A wake-up meant for queued work may have reached us
+                    // while our latch was being set: pass it on.
+                    registry.sleep.notify_new_work();
+                }
                 return;
             }
-            if let Some(job) = self.find_work(main && idle_rounds >= direct_after) {
+            if let Some(job) = self.find_work(asym && idle_rounds >= direct_after) {
                 self.execute(job);
                 idle_rounds = 0;
                 continue;
@@ -572,12 +638,15 @@ impl WorkerThread {
             // Going to sleep: ask for publication, then the heavy fence that
             // pairs with owners' light fence after a fork (module notes).
             self.request_all();
-            heavy_fence();
-            let slept = registry
+            if asym {
+                heavy_fence();
+            }
+            if registry
                 .sleep
-                .sleep(self.index, || probe() || self.has_work(main));
-            if slept {
+                .sleep(self.index, || probe() || self.has_work(asym, true))
+            {
                 self.stats().bump_parked();
+                slept = true;
             }
             idle_rounds = 0;
         }

@@ -37,10 +37,22 @@ struct SendPtr<T>(*const T);
 unsafe impl<T> Send for SendPtr<T> {}
 
 /// Opens a scope on the current pool (the global pool off any pool), runs
-/// `op` in it and waits for every job spawned in it.
+/// `op` in it and waits for every job spawned in it. Off any pool the body
+/// itself runs on a worker of the global pool (hence `Send`); see
+/// [`in_place_scope`] for a body that stays on the calling thread.
 ///
 /// A panic in `op` or in any spawned job resumes in the caller once every
 /// spawned job has finished.
+///
+/// ```
+/// let mut halves = [0u64; 2];
+/// let (lo, hi) = halves.split_at_mut(1);
+/// amrkit_pool::scope(|s| {
+///     s.spawn(|_| lo[0] = (0..50).sum());
+///     s.spawn(|_| hi[0] = (50..100).sum());
+/// });
+/// assert_eq!(halves[0] + halves[1], 4950);
+/// ```
 pub fn scope<'scope, OP, R>(op: OP) -> R
 where
     OP: FnOnce(&Scope<'scope>) -> R + Send,
@@ -51,20 +63,74 @@ where
         return crate::pool::global_registry().in_worker(move || scope(op));
     }
     // SAFETY: non-null means this thread's own live worker.
-    let wt = unsafe { &*wt };
+    let registry = unsafe { &*wt }.registry().clone();
+    in_place_scope_on(&registry, op)
+}
+
+/// Opens a scope whose body runs on the calling thread (no `Send` bound),
+/// with jobs spawned on the current pool (the global pool off any pool).
+///
+/// ```
+/// use std::cell::Cell;
+/// let not_sync = Cell::new(0); // the body may use it: it stays on this thread
+/// let total = std::sync::atomic::AtomicU64::new(0);
+/// amrkit_pool::in_place_scope(|s| {
+///     for i in 0..10u64 {
+///         let total = &total;
+///         s.spawn(move |_| { total.fetch_add(i, std::sync::atomic::Ordering::Relaxed); });
+///         not_sync.set(not_sync.get() + 1);
+///     }
+/// });
+/// assert_eq!((not_sync.get(), total.into_inner()), (10, 45));
+/// ```
+pub fn in_place_scope<'scope, OP, R>(op: OP) -> R
+where
+    OP: FnOnce(&Scope<'scope>) -> R,
+{
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    let registry = match unsafe { wt.as_ref() } {
+        Some(w) => w.registry().clone(),
+        None => crate::pool::global_registry().clone(),
+    };
+    in_place_scope_on(&registry, op)
+}
+
+/// Runs `op` on the calling thread in a scope whose jobs run on `registry`.
+pub(crate) fn in_place_scope_on<'scope, OP, R>(registry: &Arc<Registry>, op: OP) -> R
+where
+    OP: FnOnce(&Scope<'scope>) -> R,
+{
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    let w = unsafe { wt.as_ref() };
+    let same_pool = w.is_some_and(|w| ptr::eq(&**w.registry(), &**registry));
+    let (latch, ctx, owner) = match w {
+        // The caller's cap applies to its own pool only.
+        Some(w) if same_pool => (CountLatch::new(1, w.index()), w.ctx(), w.index()),
+        Some(w) => (
+            CountLatch::new_cross(1, w.index(), w.registry().clone()),
+            ptr::null(),
+            usize::MAX,
+        ),
+        None => (CountLatch::new_outside(1), ptr::null(), usize::MAX),
+    };
     let scope = Scope {
-        registry: wt.registry().clone(),
-        latch: CountLatch::new(1, wt.index()),
+        registry: registry.clone(),
+        latch,
         panic: Mutex::new(None),
-        ctx: wt.ctx(),
-        owner: wt.index(),
+        ctx,
+        owner,
         marker: PhantomData,
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| op(&scope)));
     // The body's own count.
-    // SAFETY: the latch is live (we own it) and `wt.registry()` is its pool.
-    unsafe { CountLatch::set(&scope.latch, wt.registry()) };
-    wt.wait_for(&scope.latch);
+    // SAFETY: the latch is live (we own it) and `registry` is its pool.
+    unsafe { CountLatch::set(&scope.latch, registry) };
+    match w {
+        Some(w) => w.wait_for(&scope.latch),
+        None => scope.latch.wait_outside(),
+    }
     let spawned_panic = scope.panic.lock().take();
     match result {
         Err(p) => panic::resume_unwind(p),
@@ -75,6 +141,18 @@ where
 
 impl<'scope> Scope<'scope> {
     /// Spawns `f` into the scope. It may run on any worker of the pool.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let n = std::sync::atomic::AtomicUsize::new(0);
+    /// pool.scope(|s| {
+    ///     s.spawn(|s| {
+    ///         n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///         s.spawn(|_| { n.fetch_add(1, std::sync::atomic::Ordering::Relaxed); });
+    ///     });
+    /// });
+    /// assert_eq!(n.into_inner(), 2);
+    /// ```
     ///
     /// Under a `max_threads` cap with no free slot, `f` is deferred: the
     /// worker that opened the scope runs it when it waits (at the latest

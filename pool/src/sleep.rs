@@ -6,14 +6,16 @@
 //! shared counter, `sleeping`, says how many workers are blocked (or are
 //! committing to block).
 //!
-//! A worker that found no work (after its spin budget):
+//! A worker that found no work (after its spin budget; the caller has also
+//! stored the other workers' request flags and run the heavy fence, see
+//! `registry.rs`):
 //!
 //! 1. locks its mutex and sets `blocked = true`;
 //! 2. increments `sleeping` (SeqCst RMW);
 //! 3. `fence(SeqCst)` — **fence S**;
-//! 4. re-checks every source of work and its own wake conditions (latch,
-//!    termination, inbox). If any holds, it clears `blocked`, decrements
-//!    `sleeping` and returns without sleeping;
+//! 4. re-checks its wake condition (its probe, or any work it could take).
+//!    If it holds, it clears `blocked`, decrements `sleeping` and returns
+//!    without sleeping;
 //! 5. otherwise waits on its condvar until `blocked` is false. Whoever clears
 //!    the flag also decrements `sleeping`, so a worker is woken exactly once.
 //!
@@ -43,6 +45,16 @@
 //! same mutex. If the target's critical section comes first, it is blocked
 //! when the setter gets the lock and is woken; if the setter's lock comes
 //! first, its write happens-before the target's check, which then sees it.
+//! This holds only for **monotone** conditions — true for ever once true —
+//! because the target samples the condition once: a condition that can turn
+//! false again after the final wake-up (such as "terminating and no work
+//! left", which the worker loop once used) lets the target sleep for ever.
+//! Latches, inbox arrivals seen as "work" and the termination flag are
+//! monotone until the worker itself consumes them; queue contents, which are
+//! not, are covered by the fence argument above, re-run on every attempt.
+//!
+//! *Pending entries* (forks, which notify nobody) are covered by the request
+//! flags and the asymmetric fence pair described in `registry.rs`.
 //!
 //! No step relies on a timeout, which is also why the loom models can check
 //! it (loom ignores timeouts and reports any state where every thread is
@@ -101,6 +113,11 @@ impl Sleep {
             blocked = w.cond.wait(blocked);
         }
         true
+    }
+
+    /// Workers parked or committing to park (a hint, read after a fence).
+    pub(crate) fn sleeping(&self) -> usize {
+        self.sleeping.load(Ordering::Relaxed)
     }
 
     /// Called after a job was pushed onto a queue that any worker may take

@@ -24,7 +24,10 @@
 //!   fence and the heavy fence makes every running thread of the process
 //!   execute a full barrier (the kernel interrupts them), which promotes each
 //!   thread's light fence to a real one at that point;
-//! * elsewhere, or if registration fails, both are `fence(SeqCst)`;
+//! * elsewhere, or if registration fails, there is no heavy fence: thieves
+//!   then never take from a pending deque directly (its entries reach them
+//!   only through the owner's publication, see `registry.rs`), so the
+//!   owner's side still needs no fence;
 //! * under loom both are `fence(SeqCst)`: the model checks the protocol under
 //!   exactly the guarantee the pair provides.
 //!
@@ -213,27 +216,35 @@ pub(crate) fn init_fences() {
     asym::init();
 }
 
-/// The owner's side of an asymmetric fence pair.
+/// Whether thieves may take from pending deques directly, i.e. whether the
+/// heavy fence is available (always under loom, which models it).
+#[inline(always)]
+pub(crate) fn asymmetric_fences() -> bool {
+    #[cfg(not(loom))]
+    return asym::enabled();
+    #[cfg(loom)]
+    return true;
+}
+
+/// The owner's side of an asymmetric fence pair: a compiler fence. Without
+/// membarrier no thief ever takes from a pending deque directly (see
+/// [`asymmetric_fences`]), so the owner's side needs nothing more.
 #[inline(always)]
 pub(crate) fn light_fence() {
     #[cfg(not(loom))]
-    {
-        if asym::enabled() {
-            std::sync::atomic::compiler_fence(Ordering::SeqCst);
-        } else {
-            fence(Ordering::SeqCst);
-        }
-    }
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
     #[cfg(loom)]
     fence(Ordering::SeqCst);
 }
 
-/// The thief's side of an asymmetric fence pair.
+/// The thief's side of an asymmetric fence pair. Only called when
+/// [`asymmetric_fences`] holds.
 #[inline(never)]
 pub(crate) fn heavy_fence() {
     fence(Ordering::SeqCst);
     #[cfg(not(loom))]
-    if asym::enabled() {
+    {
+        debug_assert!(asym::enabled());
         asym::barrier();
         fence(Ordering::SeqCst);
     }
