@@ -244,16 +244,21 @@ impl<const ASYM: bool> Deque<ASYM> {
         }
     }
 
-    /// Owner: the entries `from..bottom` (used to look past the oldest one).
-    pub(crate) fn entries_from(&self, from: isize) -> impl Iterator<Item = Words> + '_ {
+    /// Owner: the newest entry and its index, if any.
+    pub(crate) fn newest(&self) -> Option<(Words, isize)> {
         let b = self.bottom.load(Ordering::Relaxed);
-        (from..b).map(move |i| {
-            let slot = self.slot(i);
+        let t = self.top.load(Ordering::Relaxed);
+        if t >= b {
+            return None;
+        }
+        let slot = self.slot(b - 1);
+        Some((
             (
                 slot.a.load(Ordering::Relaxed),
                 slot.b.load(Ordering::Relaxed),
-            )
-        })
+            ),
+            b - 1,
+        ))
     }
 
     /// Anyone: whether the deque looked empty (a hint; exact for the owner).

@@ -32,9 +32,11 @@ pub(crate) struct JobRef {
 // `Send`, and the creator keeps the data alive until the job has run.
 unsafe impl Send for JobRef {}
 
-/// Bit 0 of a queued entry's first word marks a job of a capped call (a
-/// `StackJob` is pointer-aligned, so the bit is free there).
-const CAPPED: usize = 1;
+/// Bit 0 of a pending entry's first word marks a fork made while its
+/// call's `max_threads` cap was full: thieves leave it alone (see
+/// `registry.rs`). A `StackJob` is pointer-aligned, so the bit is free there;
+/// other queues hold untagged words only.
+const TAG: usize = 1;
 
 impl JobRef {
     /// # Safety
@@ -52,26 +54,26 @@ impl JobRef {
         self.pointer
     }
 
-    /// The two words stored in a queue; `capped` sets the tag bit, which
-    /// only `StackJob`s (pointer-aligned) may carry.
+    /// The two words stored in a queue; `tag` sets the tag bit, which only
+    /// `StackJob`s (pointer-aligned) may carry.
     #[inline(always)]
-    pub(crate) fn to_words(self, capped: bool) -> Words {
+    pub(crate) fn to_words(self, tag: bool) -> Words {
         let p = self.pointer as usize;
-        debug_assert!(!capped || p & CAPPED == 0);
-        (p | capped as usize, self.execute_fn as usize)
+        debug_assert!(!tag || p & TAG == 0);
+        (p | tag as usize, self.execute_fn as usize)
     }
 
-    /// Whether queued words carry the capped tag.
+    /// Whether queued words carry the tag.
     #[inline]
-    pub(crate) fn words_capped(w: Words) -> bool {
-        w.0 & CAPPED != 0
+    pub(crate) fn words_tagged(w: Words) -> bool {
+        w.0 & TAG != 0
     }
 
     /// # Safety
     /// `w` came from [`JobRef::to_words`] (and was not torn).
     #[inline(always)]
     pub(crate) unsafe fn from_words(w: Words, tagged: bool) -> JobRef {
-        let p = if tagged { w.0 & !CAPPED } else { w.0 };
+        let p = if tagged { w.0 & !TAG } else { w.0 };
         JobRef {
             pointer: p as *const (),
             // SAFETY: the word is a function pointer of exactly this type,
@@ -86,6 +88,16 @@ impl JobRef {
     pub(crate) unsafe fn execute(self) {
         // SAFETY: forwarded from the caller.
         unsafe { (self.execute_fn)(self.pointer) }
+    }
+}
+
+/// Drops `value`, containing a panic of its destructor: pool code drops user
+/// values (results nobody will read, panic payloads) on worker threads,
+/// where an escaping panic would abort the process.
+pub(crate) fn drop_quietly<T>(value: T) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        // The payload's own destructor might panic again: leak it.
+        mem::forget(payload);
     }
 }
 
@@ -159,11 +171,6 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
         unsafe { JobRef::new(self) }
     }
 
-    #[inline(always)]
-    pub(crate) fn is_capped(&self) -> bool {
-        !self.header.ctx.is_null()
-    }
-
     /// Runs the closure on the owner's thread.
     ///
     /// # Safety
@@ -194,7 +201,7 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
 /// # Safety
 /// `w` is a live `StackJob`'s entry (its owner's frame has not returned).
 pub(crate) unsafe fn header_of(w: Words) -> *const JobHeader {
-    (w.0 & !CAPPED) as *const JobHeader
+    (w.0 & !TAG) as *const JobHeader
 }
 
 impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {

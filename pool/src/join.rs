@@ -5,6 +5,7 @@
 //! run `a` under `catch_unwind` (free unless it panics), pop the entry back
 //! and run `b`. No read-modify-write and no fence.
 
+use crate::cap::OpCtx;
 use crate::job::StackJob;
 use crate::latch::{Probe, SpinLatch};
 use crate::registry::WorkerThread;
@@ -58,8 +59,13 @@ where
     RA: Send,
     RB: Send,
 {
-    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), wt.ctx(), wt.index());
-    if !wt.push_pending(job_b.as_job_ref(), job_b.is_capped()) {
+    let ctx = wt.ctx();
+    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ctx, wt.index());
+    // Tag a fork made while its call's cap is full: no thief may take it
+    // directly (it could not run it). Uncapped forks pay one null test.
+    // SAFETY: a non-null ctx is a live call further down this stack.
+    let tag = !ctx.is_null() && !unsafe { OpCtx::has_room(ctx) };
+    if !wt.push_pending(job_b.as_job_ref(), tag) {
         return join_serial(a, job_b);
     }
     let ra = match panic::catch_unwind(AssertUnwindSafe(a)) {

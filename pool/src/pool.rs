@@ -24,12 +24,14 @@ use std::ptr;
 #[non_exhaustive]
 pub enum PinPolicy {
     /// Let the operating system place threads (the default; on a small
-    /// machine shared with other processes pinning can hurt).
+    /// machine shared with other processes pinning can hurt). Workers keep
+    /// the affinity of the thread that builds the pool, as any new thread.
     #[default]
     None,
-    /// Pin worker `i` to the `i`-th core this process may use (respecting
-    /// cgroups and `taskset`), wrapping around; silently unpinned where the
-    /// platform refuses. Same as `Offset(0)`.
+    /// Pin worker `i` to the `i`-th core this process may use (the process's
+    /// affinity mask, respecting cgroups and `taskset`, even when the pool
+    /// is built on a pinned thread), wrapping around; silently unpinned
+    /// where the platform refuses. Same as `Offset(0)`.
     IfSupported,
     /// Pin worker `i` to the `(offset + i)`-th core this process may use,
     /// wrapping around: pools built with different offsets do not share
@@ -317,6 +319,7 @@ impl PoolBuilder {
             .map_err(|_| BuildError::GlobalAlreadyInitialized)
     }
 
+    #[cfg(not(loom))]
     fn thread_name_default(mut self, prefix: &'static str) -> Self {
         if self.thread_name.is_none() {
             self.thread_name = Some(Box::new(move |i| format!("{prefix}-{i}")));
@@ -397,7 +400,35 @@ type CoreId = core_affinity::CoreId;
 #[cfg(loom)]
 type CoreId = usize;
 
-#[cfg(not(loom))]
+/// The cores the *process* may use: on Linux the main thread's affinity
+/// mask (`sched_getaffinity` of the process id), not the calling thread's,
+/// so a pool built on a pinned thread still spreads over the process's
+/// cores.
+#[cfg(all(not(loom), target_os = "linux"))]
+fn core_ids() -> Option<Vec<CoreId>> {
+    // SAFETY: `cpu_set_t` is plain data; zeroed is a valid empty set, and
+    // sched_getaffinity writes at most `size_of::<cpu_set_t>()` bytes.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; getpid cannot fail.
+    let r = unsafe {
+        libc::sched_getaffinity(
+            libc::getpid(),
+            std::mem::size_of::<libc::cpu_set_t>(),
+            &mut set,
+        )
+    };
+    if r != 0 {
+        return core_affinity::get_core_ids().filter(|c| !c.is_empty());
+    }
+    let ids: Vec<CoreId> = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `i` is below CPU_SETSIZE, the set's capacity.
+        .filter(|&i| unsafe { libc::CPU_ISSET(i, &set) })
+        .map(|id| CoreId { id })
+        .collect();
+    (!ids.is_empty()).then_some(ids)
+}
+
+#[cfg(all(not(loom), not(target_os = "linux")))]
 fn core_ids() -> Option<Vec<CoreId>> {
     core_affinity::get_core_ids().filter(|c| !c.is_empty())
 }

@@ -13,40 +13,45 @@
 //!
 //! # How idle workers get pending work
 //!
-//! 1. **Request, answered at the next fork.** An idle worker sets the
-//!    `request` flag of every worker whose pending deque is non-empty, and
-//!    before it goes to sleep, of every other worker. A worker reads its own
-//!    flag (a relaxed load of a line only requesters write) after each fork;
-//!    when set, it clears it, moves its *oldest* pending entry to its eager
-//!    deque and wakes a sleeper (`publish_oldest`). This is the cheap path
-//!    for recursive work, which forks constantly.
+//! 1. **Publication at the next fork.** `hungry` counts workers that looked
+//!    for work and found none (spinning or asleep). After each fork a worker
+//!    loads it (a line written only when workers go idle or find work); when
+//!    non-zero and its eager deque is empty (nothing published earlier is
+//!    still waiting for a taker), it moves its *oldest* pending entry to its
+//!    eager deque and wakes a sleeper. Work that forks constantly therefore
+//!    hands out its largest pieces at the cost of a cheap steal, one at a
+//!    time, for as long as anyone is hungry.
 //! 2. **Direct steal.** An owner that does not fork for a while (a long
-//!    leaf, or one blocked on I/O or a channel) does not answer. An idle
+//!    leaf, or one blocked on I/O or a channel) publishes nothing. An idle
 //!    worker takes the oldest pending entry itself, paying the heavy fence:
 //!    in its main loop after a quarter of its spin budget, while waiting on
 //!    a latch only once the budget is spent (taking the largest piece of
 //!    someone else's work on top of a waiting frame grows that worker's
 //!    stack, so it is the last resort before sleeping — but it must exist,
 //!    or a join whose first half waits for its second half can find no
-//!    taker). Entries of a capped call are left to their owner's
-//!    publication (a thief could not run them without a slot).
-//! 3. **Before sleeping**, a worker stores the request flags, executes a
-//!    heavy fence, and only then runs the sleep protocol's re-check, which
-//!    counts any uncapped pending entry as work. Paired with the owner's
-//!    light fence between its push and its flag load, either the owner sees
-//!    the request (and publishes, which wakes a sleeper through the normal
-//!    protocol), or the sleeper sees the entry (and steals it instead of
-//!    sleeping).
+//!    taker). Entries forked by a capped call *while its cap was full* are
+//!    tagged and left alone: no thief could run them (they would come back),
+//!    and taking them would only burn the thief's CPU.
+//! 3. **Before sleeping**, a worker (already counted in `hungry`) executes a
+//!    heavy fence and only then runs the sleep protocol's re-check, which
+//!    counts any untagged pending entry as work. Paired with the owner's
+//!    light fence between its push and its load of `hungry`, either the
+//!    owner sees the sleeper (and publishes, which wakes a sleeper through
+//!    the normal protocol), or the sleeper sees the entry (and steals it
+//!    instead of sleeping). `hungry` is maintained by the idle workers
+//!    themselves, so no answer can retract another worker's request. A thief
+//!    that finds its victim still holding work after a steal wakes another
+//!    sleeper (`after_steal`): one publication wakes one worker, and the
+//!    wake-up travels on while there is work to take.
 //! 4. A worker that starts to wait (on a latch) does **not** publish its
 //!    pending entries: it would pop them straight back from its own eager
 //!    deque and run an older frame's second half on top of the waiting
 //!    frame, and waits nested that way grew the stack without bound in
-//!    `tests/stress.rs`. Idle workers reach those entries by direct steals
-//!    instead (uncapped ones) or when the owner resumes forking.
+//!    `tests/stress.rs`. Idle workers reach those entries by direct steals.
 //!
-//! None of this is needed for *liveness*: a pending entry is always run by
-//! its owner if nobody else takes it. It is what makes stealing happen
-//! whenever a worker is idle.
+//! Without membarrier (not Linux, or the syscall refused) the same protocol
+//! runs with `fence(SeqCst)` on the owner's side of every pairing: slower
+//! forks, same guarantees.
 
 use crate::cap::OpCtx;
 use crate::deque::{Deque, Injector, Stolen, Words};
@@ -55,8 +60,7 @@ use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
 use crate::stats::WorkerStats;
 use crate::sync::{
-    asymmetric_fences, fence, heavy_fence, light_fence, pool_thread_local, thread, Arc, AtomicBool,
-    Ordering,
+    heavy_fence, light_fence, pool_thread_local, thread, Arc, AtomicBool, AtomicUsize, Ordering,
 };
 use crossbeam_utils::CachePadded;
 use std::any::Any;
@@ -76,8 +80,6 @@ const EAGER_CAP: usize = if cfg!(loom) { 4 } else { 1024 };
 pub(crate) struct WorkerShared {
     pending: Deque<true>,
     eager: Deque<false>,
-    /// Set by idle workers that want this worker to publish (see above).
-    request: CachePadded<AtomicBool>,
     /// Jobs addressed to this worker: broadcasts, jobs handed back for lack
     /// of a `max_threads` slot, deferred scoped spawns.
     inbox: Injector,
@@ -87,6 +89,10 @@ pub(crate) struct Registry {
     injector: Injector,
     workers: Vec<CachePadded<WorkerShared>>,
     pub(crate) sleep: Sleep,
+    /// Workers that looked for work and found none, spinning or asleep (see
+    /// the module notes). Incremented with SeqCst before the idle worker's
+    /// heavy fence; read Relaxed by owners after a fork.
+    hungry: CachePadded<AtomicUsize>,
     /// Set once by `terminate`; workers exit when it is set and they find no
     /// work. Checked by sleepers under their mutex (see `sleep.rs`).
     terminate: AtomicBool,
@@ -118,12 +124,12 @@ impl Registry {
                     CachePadded::new(WorkerShared {
                         pending: Deque::new(PENDING_CAP),
                         eager: Deque::new(EAGER_CAP),
-                        request: CachePadded::new(AtomicBool::new(false)),
                         inbox: Injector::new(),
                     })
                 })
                 .collect(),
             sleep: Sleep::new(n),
+            hungry: CachePadded::new(AtomicUsize::new(0)),
             terminate: AtomicBool::new(false),
             stats: (0..n)
                 .map(|_| CachePadded::new(WorkerStats::default()))
@@ -216,6 +222,7 @@ impl Registry {
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "<non-string panic payload>".to_string());
                 eprintln!("amrkit-pool: a spawned job panicked: {msg}");
+                crate::job::drop_quietly(payload);
             }
         }
     }
@@ -270,6 +277,8 @@ pub(crate) struct WorkerThread {
     rng: Cell<u64>,
     /// This worker's counters (inside `registry.stats`).
     stats: *const WorkerStats,
+    /// `registry.hungry`, one load closer.
+    hungry: *const AtomicUsize,
 }
 
 /// Aborts the process if a panic unwinds out of the worker loop: pool code
@@ -329,10 +338,12 @@ impl WorkerThread {
         let guard = AbortOnUnwind;
         let stats: *const WorkerStats = &*registry.stats[index];
         let shared: *const WorkerShared = &*registry.workers[index];
+        let hungry: *const AtomicUsize = &*registry.hungry;
         let wt = WorkerThread {
             index,
             stats,
             shared,
+            hungry,
             registry,
             ctx: Cell::new(ptr::null()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
@@ -341,6 +352,9 @@ impl WorkerThread {
         wt.call_handler(wt.registry.start_handler.as_deref());
         wt.idle_loop(true, || wt.registry.is_terminating());
         wt.call_handler(wt.registry.exit_handler.as_deref());
+        // Work the exit handler queued (on this worker's own deque) runs
+        // here: nobody else may be left to take it.
+        while wt.run_one() {}
         WORKER.with(|w| w.set(ptr::null()));
         std::mem::forget(guard);
     }
@@ -369,18 +383,24 @@ impl WorkerThread {
     // ----- the pending deque (hot path of `join`) -----
 
     /// Pushes `job` (a `join`'s second half) as a pending entry; `false` if
-    /// the deque is full (the caller then runs both halves itself).
+    /// the deque is full (the caller then runs both halves itself). `tag`
+    /// marks an entry no thief should take directly (module notes, point 2).
     #[inline(always)]
-    pub(crate) fn push_pending(&self, job: JobRef, capped: bool) -> bool {
+    pub(crate) fn push_pending(&self, job: JobRef, tag: bool) -> bool {
         let me = self.shared();
-        if !me.pending.push(job.to_words(capped)) {
+        if !me.pending.push(job.to_words(tag)) {
             return false;
         }
-        // Owner's half of the request pairing (module notes, point 3): the
-        // push above is ordered before the flag load below.
+        // Owner's half of the sleep pairing (module notes, point 3): the
+        // push above is ordered before the load below.
         light_fence();
-        if me.request.load(Ordering::Relaxed) {
-            self.publish_oldest();
+        // SAFETY: points into our registry, which we keep alive.
+        // A tagged fork (its cap is full) skips publication: whatever older
+        // entry could be worth publishing is untagged work that idle workers
+        // steal directly, and checking here would tax every capped fork
+        // while someone sleeps.
+        if !tag && unsafe { &*self.hungry }.load(Ordering::Relaxed) != 0 {
+            self.publish_for_hungry();
         }
         true
     }
@@ -392,46 +412,33 @@ impl WorkerThread {
         self.shared().pending.pop_own()
     }
 
-    /// Answers a request: publish the oldest pending entry and wake a sleeper.
+    /// Someone is hungry: publish the oldest pending entry and wake a
+    /// sleeper, unless an earlier publication is still waiting for a taker.
     #[cold]
     #[inline(never)]
-    fn publish_oldest(&self) {
-        let me = self.shared();
-        // The flag is shared by every requester, so clearing it could drop
-        // the request of a sleeper other than the one this answer wakes.
-        // Clear; fence; re-arm if anyone sleeps. Paired with the sleeper's
-        // increment of `sleeping`, fence S, then its check that every other
-        // worker's flag is still set (`has_work`): either the sleeper sees
-        // this clear (and requests again instead of sleeping), or this load
-        // sees it asleep (and the flag stays set for the next fork).
-        me.request.store(false, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-        if self.registry.sleep.sleeping() > 0 {
-            me.request.store(true, Ordering::Relaxed);
-        }
-        if self.publish_one() {
+    fn publish_for_hungry(&self) {
+        if self.shared().eager.is_empty() && self.publish_one() {
             self.registry.sleep.notify_new_work();
         }
     }
 
     /// Whether the oldest pending entry `w` (at index `t`) is worth
-    /// publishing: uncapped, or its call has a free slot, or some younger
-    /// entry is uncapped (publishing the capped one is then the way to
-    /// reach it; if no thief can run the capped one, it comes back to us).
+    /// publishing: uncapped, or its call has a free slot, or the newest
+    /// entry is uncapped (publishing the capped one is then the way to reach
+    /// the younger work behind it; if no thief can run it, it comes back to
+    /// us). Constant time: this runs at forks while someone is hungry.
     fn worth_publishing(w: Words, pending: &Deque<true>, t: isize) -> bool {
-        if !JobRef::words_capped(w) {
-            return true;
-        }
         // SAFETY: the entry is in our pending deque, so its frame (and the
         // capped call's ctx below it) is live on our stack.
         let ctx = unsafe { (*header_of(w)).ctx };
         // SAFETY: as above.
-        if unsafe { OpCtx::has_room(ctx) } {
+        if ctx.is_null() || unsafe { OpCtx::has_room(ctx) } {
             return true;
         }
-        pending
-            .entries_from(t + 1)
-            .any(|y| !JobRef::words_capped(y))
+        pending.newest().is_some_and(|(y, i)| {
+            // SAFETY: as above, for the newest entry.
+            i != t && unsafe { (*header_of(y)).ctx }.is_null()
+        })
     }
 
     /// Moves the oldest pending entry to the eager deque (or the injector if
@@ -481,8 +488,8 @@ impl WorkerThread {
     }
 
     /// Looks for a job: own eager deque, own inbox, the injector, other
-    /// workers' eager deques, then (asking them to publish, and with
-    /// `direct` stealing it outright) other workers' pending entries.
+    /// workers' eager deques, then, with `direct`, other workers' untagged
+    /// pending entries.
     fn find_work(&self, direct: bool) -> Option<JobRef> {
         let me = self.shared();
         let reg = &*self.registry;
@@ -509,7 +516,7 @@ impl WorkerThread {
                 }
                 match reg.workers[victim].eager.steal() {
                     Stolen::Success(w) => {
-                        self.stats().bump_stolen();
+                        self.after_steal(victim);
                         return Some(taken(w));
                     }
                     Stolen::Retry => retry = true,
@@ -518,22 +525,16 @@ impl WorkerThread {
             }
             for k in 0..n {
                 let victim = (start + k) % n;
-                if victim == self.index {
+                if !direct || victim == self.index {
                     continue;
                 }
                 let v = &reg.workers[victim];
                 if v.pending.is_empty() {
                     continue;
                 }
-                if !v.request.load(Ordering::Relaxed) {
-                    v.request.store(true, Ordering::Relaxed);
-                }
-                if !direct {
-                    continue;
-                }
-                match v.pending.steal_if(|w| !JobRef::words_capped(w)) {
+                match v.pending.steal_if(|w| !JobRef::words_tagged(w)) {
                     Stolen::Success(w) => {
-                        self.stats().bump_stolen();
+                        self.after_steal(victim);
                         return Some(taken_pending(w));
                     }
                     Stolen::Retry => retry = true,
@@ -546,10 +547,22 @@ impl WorkerThread {
         }
     }
 
+    /// After a steal from `victim`: if it has more work, wake another
+    /// sleeper for it. A publication wakes one worker; this passes the
+    /// wake-up along for as long as stealable work remains, so several idle
+    /// workers join a recursion that forks once and then runs long leaves.
+    fn after_steal(&self, victim: usize) {
+        self.stats().bump_stolen();
+        let v = &self.registry.workers[victim];
+        if !v.eager.is_empty() || !v.pending.is_empty() {
+            self.registry.sleep.notify_new_work();
+        }
+    }
+
     /// Whether any queue this worker could take from holds a job, counting
     /// uncapped pending entries of others when it may steal them directly
     /// (read after the sleep fences).
-    fn has_work(&self, direct: bool, flags: bool) -> bool {
+    fn has_work(&self, direct: bool) -> bool {
         let r = &*self.registry;
         let me = self.shared();
         !me.eager.is_empty()
@@ -557,25 +570,12 @@ impl WorkerThread {
             || !r.injector.is_empty()
             || r.workers.iter().enumerate().any(|(i, w)| {
                 i != self.index
-                    // A cleared request flag: an owner answered someone and
-                    // our request may be gone; ask again rather than sleep
-                    // (see `publish_oldest`).
-                    && ((flags && !w.request.load(Ordering::Relaxed))
-                        || !w.eager.is_empty()
+                    && (!w.eager.is_empty()
                         || (direct
                             && w.pending
                                 .peek_oldest()
-                                .is_some_and(|e| !JobRef::words_capped(e))))
+                                .is_some_and(|e| !JobRef::words_tagged(e))))
             })
-    }
-
-    /// Asks every other worker to publish, ahead of going to sleep.
-    fn request_all(&self) {
-        for (i, w) in self.registry.workers.iter().enumerate() {
-            if i != self.index && !w.request.load(Ordering::Relaxed) {
-                w.request.store(true, Ordering::Relaxed);
-            }
-        }
     }
 
     /// Runs other work until `probe()` holds. With `main`, `probe` is the
@@ -589,16 +589,12 @@ impl WorkerThread {
     fn idle_loop(&self, main: bool, probe: impl Fn() -> bool) {
         let registry = &*self.registry;
         let spin = registry.spin_rounds;
-        // Direct steals (and the sleep pairing) need the heavy fence. A
-        // worker in its main loop steals pending entries after a quarter of
-        // its spin budget; a waiting one only once the budget is spent, just
-        // before it would sleep: taking the oldest (largest) piece of someone
-        // else's work on top of a waiting frame grows its stack, but a
-        // waiting worker that never did could leave a join whose first half
-        // blocks on its second half with no taker.
-        let asym = asymmetric_fences();
+        // A worker in its main loop steals pending entries directly after a
+        // quarter of its spin budget; a waiting one only once the budget is
+        // spent, just before it would sleep (module notes, point 2).
         let direct_after = if main { spin / 4 } else { spin };
         let mut idle_rounds = 0u32;
+        let mut hungry = false;
         let mut slept = false;
         loop {
             // Sampled *before* looking for work: with `main`, exiting needs
@@ -609,20 +605,30 @@ impl WorkerThread {
             // them themselves before they exit.
             let done = probe();
             if done && !main {
-                if slept && self.has_work(false, false) {
+                if slept && self.has_work(false) {
                     // A wake-up meant for queued work may have reached us
                     // while our latch was being set: pass it on.
                     registry.sleep.notify_new_work();
                 }
-                return;
+                break;
             }
-            if let Some(job) = self.find_work(asym && idle_rounds >= direct_after) {
+            if let Some(job) = self.find_work(idle_rounds >= direct_after) {
+                if hungry {
+                    registry.hungry.fetch_sub(1, Ordering::Relaxed);
+                    hungry = false;
+                }
                 self.execute(job);
                 idle_rounds = 0;
                 continue;
             }
             if done {
-                return;
+                break;
+            }
+            if !hungry {
+                // SeqCst RMW, sequenced before the heavy fence below: the
+                // sleeper's half of the pairing with owners' forks.
+                registry.hungry.fetch_add(1, Ordering::SeqCst);
+                hungry = true;
             }
             if idle_rounds < spin {
                 idle_rounds += 1;
@@ -635,20 +641,20 @@ impl WorkerThread {
                 }
                 continue;
             }
-            // Going to sleep: ask for publication, then the heavy fence that
-            // pairs with owners' light fence after a fork (module notes).
-            self.request_all();
-            if asym {
-                heavy_fence();
-            }
+            // Going to sleep: the heavy fence pairs with owners' light fence
+            // after a fork (module notes, point 3).
+            heavy_fence();
             if registry
                 .sleep
-                .sleep(self.index, || probe() || self.has_work(asym, true))
+                .sleep(self.index, || probe() || self.has_work(true))
             {
                 self.stats().bump_parked();
                 slept = true;
             }
             idle_rounds = 0;
+        }
+        if hungry {
+            registry.hungry.fetch_sub(1, Ordering::Relaxed);
         }
     }
 

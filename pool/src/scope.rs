@@ -224,6 +224,9 @@ impl<'scope> Scope<'scope> {
                 let mut slot = scope.panic.lock();
                 if slot.is_none() {
                     *slot = Some(p);
+                } else {
+                    drop(slot);
+                    crate::job::drop_quietly(p);
                 }
             }
         }

@@ -7,7 +7,7 @@
 //! committing to block).
 //!
 //! A worker that found no work (after its spin budget; the caller has also
-//! stored the other workers' request flags and run the heavy fence, see
+//! been counted in `hungry` and has run the heavy fence, see
 //! `registry.rs`):
 //!
 //! 1. locks its mutex and sets `blocked = true`;
@@ -53,8 +53,8 @@
 //! monotone until the worker itself consumes them; queue contents, which are
 //! not, are covered by the fence argument above, re-run on every attempt.
 //!
-//! *Pending entries* (forks, which notify nobody) are covered by the request
-//! flags and the asymmetric fence pair described in `registry.rs`.
+//! *Pending entries* (forks, which notify nobody) are covered by the `hungry`
+//! counter and the asymmetric fence pair described in `registry.rs`.
 //!
 //! No step relies on a timeout, which is also why the loom models can check
 //! it (loom ignores timeouts and reports any state where every thread is
@@ -113,11 +113,6 @@ impl Sleep {
             blocked = w.cond.wait(blocked);
         }
         true
-    }
-
-    /// Workers parked or committing to park (a hint, read after a fence).
-    pub(crate) fn sleeping(&self) -> usize {
-        self.sleeping.load(Ordering::Relaxed)
     }
 
     /// Called after a job was pushed onto a queue that any worker may take

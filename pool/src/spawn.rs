@@ -13,7 +13,7 @@
 //! registration (and wakes it), or the waiter sees `done` (and does not wait):
 //! the targeted-wake argument of `sleep.rs`, with `done` monotone.
 
-use crate::job::{CtxScope, HeapJob};
+use crate::job::{drop_quietly, CtxScope, HeapJob};
 use crate::latch::Probe;
 use crate::registry::{Registry, WorkerThread};
 use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
@@ -182,7 +182,14 @@ fn finish<T>(state: &SpawnState<T>, r: std::thread::Result<T>) {
     let (waiter, lost_panic) = {
         let mut g = state.inner.lock();
         if let Slot::Detached = g.slot {
-            (None, r.err())
+            match r {
+                Ok(value) => {
+                    drop(g);
+                    drop_quietly(value);
+                    (None, None)
+                }
+                Err(p) => (None, Some(p)),
+            }
         } else {
             g.slot = Slot::Done(r);
             // Release: `join` reads the slot after an Acquire load of `done`

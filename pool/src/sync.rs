@@ -24,10 +24,9 @@
 //!   fence and the heavy fence makes every running thread of the process
 //!   execute a full barrier (the kernel interrupts them), which promotes each
 //!   thread's light fence to a real one at that point;
-//! * elsewhere, or if registration fails, there is no heavy fence: thieves
-//!   then never take from a pending deque directly (its entries reach them
-//!   only through the owner's publication, see `registry.rs`), so the
-//!   owner's side still needs no fence;
+//! * elsewhere, or if registration fails (or `AMRKIT_POOL_NO_MEMBARRIER` is
+//!   set), both sides are `fence(SeqCst)`: forks cost a fence, the protocol
+//!   is unchanged;
 //! * under loom both are `fence(SeqCst)`: the model checks the protocol under
 //!   exactly the guarantee the pair provides.
 //!
@@ -216,35 +215,28 @@ pub(crate) fn init_fences() {
     asym::init();
 }
 
-/// Whether thieves may take from pending deques directly, i.e. whether the
-/// heavy fence is available (always under loom, which models it).
-#[inline(always)]
-pub(crate) fn asymmetric_fences() -> bool {
-    #[cfg(not(loom))]
-    return asym::enabled();
-    #[cfg(loom)]
-    return true;
-}
-
-/// The owner's side of an asymmetric fence pair: a compiler fence. Without
-/// membarrier no thief ever takes from a pending deque directly (see
-/// [`asymmetric_fences`]), so the owner's side needs nothing more.
+/// The owner's side of an asymmetric fence pair: a compiler fence when
+/// membarrier is registered, else a real `fence(SeqCst)`.
 #[inline(always)]
 pub(crate) fn light_fence() {
     #[cfg(not(loom))]
-    std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    {
+        if asym::enabled() {
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        } else {
+            fence(Ordering::SeqCst);
+        }
+    }
     #[cfg(loom)]
     fence(Ordering::SeqCst);
 }
 
-/// The thief's side of an asymmetric fence pair. Only called when
-/// [`asymmetric_fences`] holds.
+/// The thief's side of an asymmetric fence pair.
 #[inline(never)]
 pub(crate) fn heavy_fence() {
     fence(Ordering::SeqCst);
     #[cfg(not(loom))]
-    {
-        debug_assert!(asym::enabled());
+    if asym::enabled() {
         asym::barrier();
         fence(Ordering::SeqCst);
     }

@@ -224,3 +224,81 @@ fn pin_policies_place_workers_on_the_cores_asked_for() {
 fn core_count() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+struct PanicsOnDrop;
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("drop");
+    }
+}
+
+#[test]
+fn detached_job_whose_result_or_payload_panics_on_drop_does_not_abort() {
+    with_watchdog("panicking drops", LIMIT, || {
+        let pool = Pool::builder()
+            .num_threads(2)
+            .panic_handler(|p| drop(p))
+            .build()
+            .unwrap();
+        drop(pool.spawn(|| PanicsOnDrop));
+        drop(pool.spawn(|| std::panic::panic_any(PanicsOnDrop)));
+        // Default handler too.
+        let plain = Pool::builder().num_threads(1).build().unwrap();
+        drop(plain.spawn(|| std::panic::panic_any(PanicsOnDrop)));
+        // Two panicking scoped jobs: the second payload is dropped.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            plain.scope(|s| {
+                s.spawn(|_| std::panic::panic_any(PanicsOnDrop));
+                s.spawn(|_| std::panic::panic_any(PanicsOnDrop));
+            })
+        }));
+        std::mem::forget(r); // its payload panics on drop too
+                             // Both pools still run work.
+        assert_eq!(pool.install(|| 1) + plain.install(|| 1), 2);
+    });
+}
+
+#[test]
+fn work_spawned_by_an_exit_handler_still_runs() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let pool = Pool::builder()
+        .num_threads(2)
+        .exit_handler(move |_| {
+            let r = r.clone();
+            amrkit_pool::spawn(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            });
+        })
+        .build()
+        .unwrap();
+    pool.shutdown();
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn pinning_uses_the_process_cores_even_from_a_pinned_thread() {
+    if core_count() < 2 || allowed_cpus().is_none() {
+        eprintln!("skipped: needs 2 cores and /proc/thread-self/status");
+        return;
+    }
+    let all = allowed_cpus().unwrap();
+    // A pool pinned to one core builds another pool from its worker.
+    let outer = Pool::builder()
+        .num_threads(1)
+        .pin_policy(PinPolicy::Cores(vec![0]))
+        .build()
+        .unwrap();
+    let placed = outer.install(|| {
+        let inner = Pool::builder()
+            .num_threads(2)
+            .pin_policy(PinPolicy::IfSupported)
+            .build()
+            .unwrap();
+        inner.broadcast(|_| allowed_cpus().unwrap())
+    });
+    assert_ne!(
+        placed[0], placed[1],
+        "both inner workers on the builder's core ({all})"
+    );
+}

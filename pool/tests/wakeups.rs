@@ -109,3 +109,28 @@ fn one_answer_does_not_clear_every_request() {
         );
     }
 }
+
+/// A capped call with a free slot whose first half blocks on its second
+/// half: idle workers must take the (capped, untagged) entry directly.
+#[test]
+fn capped_owner_blocked_on_its_second_half_with_a_free_slot() {
+    let pool = Pool::builder().num_threads(3).build().unwrap();
+    for _ in 0..3 {
+        // An ordinary parallel call first, so the workers have been busy
+        // and idle again (the state in which the bug showed).
+        pool.par()
+            .for_each(0..64, |_| spin_for(Duration::from_micros(20)));
+        std::thread::sleep(Duration::from_millis(20));
+        let ok = with_watchdog("capped blocked owner", Duration::from_secs(30), || {
+            pool.par().max_threads(2).map_range(0..1, |_| {
+                let (tx, rx) = mpsc::channel::<()>();
+                let (r, _) = join(
+                    move || rx.recv_timeout(Duration::from_secs(3)),
+                    move || tx.send(()).ok(),
+                );
+                r.is_ok()
+            })[0]
+        });
+        assert!(ok, "the capped second half never left its blocked owner");
+    }
+}
