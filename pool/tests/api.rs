@@ -237,7 +237,7 @@ fn detached_job_whose_result_or_payload_panics_on_drop_does_not_abort() {
     with_watchdog("panicking drops", LIMIT, || {
         let pool = Pool::builder()
             .num_threads(2)
-            .panic_handler(|p| drop(p))
+            .panic_handler(drop)
             .build()
             .unwrap();
         drop(pool.spawn(|| PanicsOnDrop));

@@ -21,7 +21,13 @@ pub fn with_watchdog<R>(name: &str, limit: Duration, f: impl FnOnce() -> R) -> R
             std::thread::sleep(step);
             waited += step;
         }
-        eprintln!("watchdog: {name} did not finish within {limit:?}: treating as a hang");
+        // Straight to stderr: `eprintln!` output of a test is captured, and
+        // the capture is lost when the process aborts.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "watchdog: {name} did not finish within {limit:?}: treating as a hang"
+        );
         std::process::abort();
     });
     let r = f();
@@ -64,4 +70,84 @@ pub fn spin_work(n: u64) -> u64 {
         h ^= h >> 29;
     }
     std::hint::black_box(h)
+}
+
+/// Counts the *threads* (not frames) that are inside a region at once.
+///
+/// Each worker keeps a depth (how many frames of the tracked call it is
+/// inside right now, nested ones included); a thread counts as active while
+/// its depth is non-zero. `max()` is the largest number of threads that
+/// were active at the same instant. Only a thread itself changes its own
+/// depth, so the active count is exact, not sampled.
+pub struct ThreadsInside {
+    depth: Vec<std::sync::atomic::AtomicUsize>,
+    active: std::sync::atomic::AtomicUsize,
+    max: std::sync::atomic::AtomicUsize,
+    seen: std::sync::Mutex<std::collections::BTreeSet<usize>>,
+}
+
+impl ThreadsInside {
+    /// For a pool of `threads` workers.
+    pub fn new(threads: usize) -> Self {
+        ThreadsInside {
+            depth: (0..threads)
+                .map(|_| std::sync::atomic::AtomicUsize::new(0))
+                .collect(),
+            active: Default::default(),
+            max: Default::default(),
+            seen: Default::default(),
+        }
+    }
+
+    /// Marks the current worker as inside the region until the guard drops.
+    /// Panics off the pool.
+    pub fn enter(&self) -> ThreadsInsideGuard<'_> {
+        let i = amrkit_pool::current_thread_index().expect("ThreadsInside::enter off the pool");
+        if self.depth[i].fetch_add(1, Ordering::SeqCst) == 0 {
+            let a = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max.fetch_max(a, Ordering::SeqCst);
+            self.seen.lock().unwrap().insert(i);
+        }
+        ThreadsInsideGuard(self, i)
+    }
+
+    /// Most threads inside at one instant.
+    pub fn max(&self) -> usize {
+        self.max.load(Ordering::SeqCst)
+    }
+
+    /// Every worker index that was ever inside.
+    pub fn seen(&self) -> std::collections::BTreeSet<usize> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+pub struct ThreadsInsideGuard<'a>(&'a ThreadsInside, usize);
+impl Drop for ThreadsInsideGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.depth[self.1].fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Busy-waits for `d` of wall-clock time (not a sleep: the thread stays
+/// runnable, as a compute leaf would).
+pub fn spin_for(d: Duration) {
+    let t = std::time::Instant::now();
+    while t.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// Spins until `cond()` holds or `limit` passes; returns whether it held.
+pub fn spin_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
+    let t = std::time::Instant::now();
+    while !cond() {
+        if t.elapsed() > limit {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
 }

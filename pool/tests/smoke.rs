@@ -147,25 +147,103 @@ fn par_operations_match_serial() {
 
 #[test]
 fn stats_count_work_and_cv() {
+    use amrkit_pool::{coefficient_of_variation, PoolStats, WorkerCounters};
     let p = pool(2);
     let before = p.stats();
     p.install(|| fib(18));
     let d = p.stats().since(&before);
     assert_eq!(d.workers.len(), 2);
-    // fib(18) makes 4180 joins; each counts its second closure once, on
-    // whichever worker ran it.
-    assert!(d.total_executed() >= 4180, "{d:?}");
+    // fib(18) makes 4180 joins; each counts its second closure exactly once,
+    // on whichever worker ran it (inline, reclaimed or stolen), and the
+    // install job counts once.
+    assert_eq!(d.total_executed(), 4181, "{d:?}");
+    assert!(
+        d.workers.iter().all(|w| w.jobs_stolen <= w.jobs_executed),
+        "{d:?}"
+    );
+
+    // A broadcast from outside runs exactly three jobs on two workers: the
+    // install job on one of them and one broadcast job on each. So the
+    // per-worker counts are {1, 2} and the CV is 0.5 / 1.5 = 1/3.
+    let before = p.stats();
+    let r = p.broadcast(|i| i);
+    assert_eq!(r, vec![0, 1]);
+    let d = p.stats().since(&before);
+    let mut per: Vec<u64> = d.workers.iter().map(|w| w.jobs_executed).collect();
+    per.sort();
+    assert_eq!(per, vec![1, 2], "{d:?}");
+    assert_eq!(d.total_executed(), 3);
     let cv = d.load_balance_cv().unwrap();
-    assert!(cv.is_finite() && cv >= 0.0);
-    assert_eq!(amrkit_pool::coefficient_of_variation([2.0, 2.0]), Some(0.0));
-    let cv = amrkit_pool::coefficient_of_variation([1.0, 3.0]).unwrap();
+    assert!((cv - 1.0 / 3.0).abs() < 1e-12, "cv {cv}");
+
+    // The summary on known counters.
+    let known = |jobs: &[u64]| PoolStats {
+        workers: jobs
+            .iter()
+            .map(|&j| WorkerCounters {
+                jobs_executed: j,
+                ..Default::default()
+            })
+            .collect(),
+    };
+    assert_eq!(known(&[4, 4, 4]).load_balance_cv(), Some(0.0));
+    assert!((known(&[1, 3]).load_balance_cv().unwrap() - 0.5).abs() < 1e-12);
+    // [0, 0, 6]: mean 2, population sd sqrt(8), CV sqrt(2).
+    let cv = known(&[0, 0, 6]).load_balance_cv().unwrap();
+    assert!((cv - 2f64.sqrt()).abs() < 1e-12, "cv {cv}");
+    assert_eq!(known(&[0, 0]).load_balance_cv(), None);
+    assert_eq!(known(&[]).load_balance_cv(), None);
+    assert_eq!(known(&[1, 3]).total_executed(), 4);
+    assert_eq!(known(&[5, 7]).since(&known(&[1, 3])), known(&[4, 4]));
+    assert_eq!(coefficient_of_variation([2.0, 2.0]), Some(0.0));
+    let cv = coefficient_of_variation([1.0, 3.0]).unwrap();
     assert!((cv - 0.5).abs() < 1e-12);
+}
+
+/// Threads of this process whose name starts with `prefix` (Linux:
+/// `/proc/self/task/*/comm`, names truncated to 15 bytes). A listing can
+/// skip entries while other tests start and end threads, so this is the
+/// largest count of a few listings.
+#[cfg(target_os = "linux")]
+fn threads_named(prefix: &str) -> usize {
+    (0..5)
+        .map(|_| {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+                .filter(|comm| comm.trim_end().starts_with(prefix))
+                .count()
+        })
+        .max()
+        .unwrap()
 }
 
 #[test]
 fn drop_joins_every_worker_thread() {
+    use std::cell::RefCell;
+    // A thread-local planted on every worker: its destructor runs when
+    // that thread exits, so the count says how many workers have exited.
+    static EXITED: AtomicUsize = AtomicUsize::new(0);
+    struct OnExit;
+    impl Drop for OnExit {
+        fn drop(&mut self) {
+            EXITED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    thread_local! {
+        static ON_EXIT: RefCell<Option<OnExit>> = const { RefCell::new(None) };
+    }
+
     let counter = Arc::new(AtomicUsize::new(0));
-    let p = pool(3);
+    let p = Pool::builder()
+        .num_threads(3)
+        .thread_name(|i| format!("smk-drop-{i}"))
+        .build()
+        .unwrap();
+    p.broadcast(|_| ON_EXIT.with(|g| *g.borrow_mut() = Some(OnExit)));
+    assert_eq!(EXITED.load(Ordering::SeqCst), 0);
+    #[cfg(target_os = "linux")]
+    assert_eq!(threads_named("smk-drop-"), 3);
     for _ in 0..20 {
         let c = counter.clone();
         p.spawn(move || {
@@ -174,9 +252,14 @@ fn drop_joins_every_worker_thread() {
         });
     }
     p.shutdown();
+    // Every worker thread has exited (run its thread-local destructors)
+    // before shutdown returned, and none is left in the process.
+    assert_eq!(EXITED.load(Ordering::SeqCst), 3, "workers still running");
+    #[cfg(target_os = "linux")]
+    assert_eq!(threads_named("smk-drop-"), 0);
     // Queued detached work finished before shutdown returned.
     assert_eq!(counter.load(Ordering::SeqCst), 20);
-    // Only the test's own clone is left: every worker thread has exited.
+    // And nothing a worker held is left: only the test's own clone.
     assert_eq!(Arc::strong_count(&counter), 1);
 }
 
