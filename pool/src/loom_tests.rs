@@ -56,11 +56,23 @@ fn cap_slots_never_exceed_cap() {
 /// of different entries) is recognised.
 const ENTRIES: [Words; 2] = [(1, 101), (2, 102)];
 
+/// How the owner takes its entries back in [`deque_model`].
+#[derive(Clone, Copy)]
+enum OwnerPop {
+    /// `pop`, which returns the entry (the eager deque's `take_local`).
+    Words,
+    /// `pop_own`, which only says whether the newest entry was still there
+    /// (the pending deque's `pop_pending`, matched with its push like a
+    /// `join`).
+    Own,
+}
+
 /// One thief and one owner on a deque of capacity 4 (as under loom in
 /// `registry.rs`): the thief makes two steal attempts (retrying a lost race)
-/// while the owner pushes both entries and then pops until the deque is
-/// empty. Every entry is taken exactly once, by someone, and every taken
-/// value is one that was pushed.
+/// while the owner pushes both entries and then takes them back, newest
+/// first, with `pop` or `pop_own`. Every entry is taken exactly once, by
+/// someone, and every value a thief takes is one that was pushed (the thief
+/// accepts whatever it reads, so an unpublished slot would be taken).
 ///
 /// Two pushes and a second steal are what make the fences matter: with one
 /// entry the owner's pop always races the thief through the CAS on `top`;
@@ -68,8 +80,8 @@ const ENTRIES: [Words; 2] = [(1, 101), (2, 102)];
 /// is still 0, which is safe only because the fence pair makes the thief's
 /// second steal see the lowered `bottom` (or the owner see the advanced
 /// `top`).
-fn deque_model<const ASYM: bool>() {
-    loom::model(|| {
+fn deque_model<const ASYM: bool>(how: OwnerPop) {
+    loom::model(move || {
         let dq: Arc<Deque<ASYM>> = Arc::new(Deque::new(4));
         let thief = {
             let dq = dq.clone();
@@ -77,7 +89,7 @@ fn deque_model<const ASYM: bool>() {
                 let mut got = Vec::new();
                 for _ in 0..2 {
                     loop {
-                        match dq.steal_if(|w| w.0 != 0) {
+                        match dq.steal_if(|_| true) {
                             Stolen::Success(w) => {
                                 got.push(w);
                                 break;
@@ -94,8 +106,19 @@ fn deque_model<const ASYM: bool>() {
         for w in ENTRIES {
             assert!(dq.push(w));
         }
-        while let Some(w) = dq.pop() {
-            taken.push(w);
+        match how {
+            OwnerPop::Words => {
+                while let Some(w) = dq.pop() {
+                    taken.push(w);
+                }
+            }
+            OwnerPop::Own => {
+                for w in ENTRIES.iter().rev() {
+                    if dq.pop_own() {
+                        taken.push(*w);
+                    }
+                }
+            }
         }
         taken.extend(thief.join().unwrap());
         for w in &taken {
@@ -110,18 +133,22 @@ fn deque_model<const ASYM: bool>() {
 }
 
 /// Model 7: the pending deque (`Deque<true>`, asymmetric `light_fence` /
-/// `heavy_fence` pair) alone: owner push/pop against a thief's `steal_if`;
-/// each entry is taken exactly once and no thief reads an unpublished slot.
+/// `heavy_fence` pair) alone: owner push and `pop_own` (as `join` uses it)
+/// and `pop` against a thief's `steal_if`; each entry is taken exactly once
+/// and no thief reads an unpublished slot.
 #[test]
 fn pending_deque_each_entry_taken_once() {
-    deque_model::<true>();
+    deque_model::<true>(OwnerPop::Own);
+    deque_model::<true>(OwnerPop::Words);
 }
 
 /// Model 8: the eager deque (`Deque<false>`, `fence(SeqCst)` on both
-/// sides) alone, in the same scenario as model 7.
+/// sides) alone, in the same scenarios as model 7 (`pop` is what the eager
+/// deque's owner uses).
 #[test]
 fn eager_deque_each_entry_taken_once() {
-    deque_model::<false>();
+    deque_model::<false>(OwnerPop::Words);
+    deque_model::<false>(OwnerPop::Own);
 }
 
 /// Whether some execution of model 9 saw the other worker steal the capped
@@ -153,7 +180,7 @@ fn capped_job_without_slot_is_handed_back() {
             let ran_on = {
                 let _scope = CtxScope::enter(wt, &ctx);
                 let job = StackJob::new(
-                    || crate::current_thread_index(),
+                    crate::current_thread_index,
                     SpinLatch::new(me),
                     &ctx as *const OpCtx,
                     me,

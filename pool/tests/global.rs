@@ -1,6 +1,7 @@
 //! The global pool: `build_global` configures it once, and an invalid
 //! `AMRKIT_NUM_THREADS` never makes a parallel call panic. One test per
 //! binary process state, so both live in one test function, in order.
+#![cfg(not(loom))]
 
 use amrkit_pool::{BuildError, Pool};
 

@@ -1,6 +1,7 @@
 //! First use of the global pool with an invalid `AMRKIT_NUM_THREADS`: the
 //! parallel call works (the pool falls back to the CPU count) instead of
 //! panicking inside `join`/`par`.
+#![cfg(not(loom))]
 
 #[test]
 fn invalid_env_at_first_use_falls_back_instead_of_panicking() {
