@@ -130,7 +130,8 @@ fn errors_name_file_record_and_expectation() {
     let other = std::fs::read(f.hydro.0.with_extension("out00002")).unwrap();
     let msg = parse(&f, &f.amr.1, &other, grav).unwrap_err().to_string();
     assert!(
-        msg.contains("hydro_00002.out00001") && (msg.contains("record") || msg.contains("octs")),
+        msg.contains("hydro_00002.out00001")
+            && (msg.contains("record") || msg.contains("octs") || msg.contains("oct counts")),
         "{msg}"
     );
     // Not a folder / not an output folder.
@@ -142,6 +143,50 @@ fn errors_name_file_record_and_expectation() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("output_NNNNN"), "{msg}");
+}
+
+/// The reader steps over ghost blocks by lengths computed from the header's
+/// oct counts (`numbl`, record 22): a wrong count must be an error naming
+/// the file, not a read of the wrong bytes.
+#[test]
+fn corrupt_oct_counts_are_caught() {
+    let Some(f) = sedov() else { return };
+    let grav = f.grav.as_ref().map(|g| g.1.as_slice());
+    let hdr = Snapshot::open(f.amr.0.parent().unwrap()).unwrap();
+    let ncpu = hdr.info.ncpu;
+    let numbl_at = boundaries(&f.amr.1)[21] + 4;
+    let entry = |ilevel: usize, idom: usize| numbl_at + 4 * ((ilevel - 1) * ncpu + (idom - 1));
+    let get = |d: &[u8], at: usize| i32::from_le_bytes(d[at..at + 4].try_into().unwrap());
+    // Pick the deepest level where the own domain (1) and a ghost domain
+    // both have octs.
+    let levels = f.levelmax as usize;
+    let (l, ghost) = (1..=levels)
+        .rev()
+        .find_map(|l| {
+            (get(&f.amr.1, entry(l, 1)) > 0)
+                .then(|| {
+                    (2..=ncpu)
+                        .find(|&d| get(&f.amr.1, entry(l, d)) > 0)
+                        .map(|d| (l, d))
+                })
+                .flatten()
+        })
+        .expect("a level with own and ghost octs");
+    for (what, idom, delta) in [
+        ("own count + 1", 1, 1),
+        ("ghost count + 1", ghost, 1),
+        ("ghost count − 1", ghost, -1),
+    ] {
+        let mut a = f.amr.1.clone();
+        let at = entry(l, idom);
+        let v = get(&a, at) + delta;
+        a[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let msg = parse(&f, &a, &f.hydro.1, grav).expect_err(what).to_string();
+        assert!(
+            msg.contains("amr_00002.out00001") && msg.contains("oct counts"),
+            "{what}: {msg}"
+        );
+    }
 }
 
 #[test]

@@ -2,14 +2,20 @@
 //! `grav_`), read from bytes in memory.
 //!
 //! The AMR file is walked level by level and domain by domain; only the
-//! blocks of the file's own domain are decoded, ghost blocks of other
-//! domains are skipped record by record. The hydro and gravity files follow
-//! the same loop (their `(ilevel, ncache)` pairs are checked against the AMR
-//! file's counts) and store each block cell-major: for each of the 8 cells,
+//! blocks of the file's own domain are decoded. Every block's length
+//! follows from its oct count in the AMR header (`numbl`), so the ghost
+//! blocks of other domains, and the records of a block that a request does
+//! not need, are stepped over by computed jumps and never read: with the
+//! files memory-mapped for random access, their pages are not fetched from
+//! storage (bytes read follow the request, not the file size). What is
+//! jumped over is checked: each file must end exactly where the counts say,
+//! and every landing point's record marker (and, in hydro and gravity
+//! files, the own block's `(ilevel, ncache)` pair) must match. The hydro
+//! and gravity files store each block cell-major: for each of the 8 cells,
 //! one record per variable.
 
 use crate::error::{Error, Result};
-use crate::fortran::Records;
+use crate::fortran::{RealWidth, Records};
 use std::path::Path;
 
 /// Records per non-empty AMR block in 3D: ind_grid, next, prev, 3 × xg,
@@ -110,6 +116,61 @@ pub struct AmrHeader {
     /// other than bisection. 16-byte keys (`-DQUADHILBERT`) are decoded
     /// exactly; 8-byte keys are exact up to 2^53.
     pub bound_keys: Option<Vec<u128>>,
+    /// Bytes per real (`dp`: 8, or 4 with `NPRE=4`), from the `boxlen`
+    /// record: the width of `xg` in the tree body.
+    pub real_width: usize,
+    /// Byte offset and record index where the tree body starts.
+    pub body_at: (usize, usize),
+}
+
+/// Bytes of a record of `n` values of `size` bytes, markers included.
+fn rec_len(n: usize, size: usize) -> usize {
+    n * size + 8
+}
+
+/// Records of an AMR block that hold int32 values: ind_grid, next, prev,
+/// father, 6 nbor, then 8 each of son, cpu_map and flag1.
+const AMR_I32_RECORDS: usize = 3 + 1 + 6 + 3 * TWOTONDIM;
+
+/// Bytes of one non-empty AMR block of `n` octs with `w`-byte reals: the
+/// int32 records and the three `xg` records.
+fn amr_block_len(n: usize, w: usize) -> usize {
+    AMR_I32_RECORDS * rec_len(n, 4) + 3 * rec_len(n, w)
+}
+
+/// Bytes of one `(ilevel, ncache)` block of a hydro or gravity file with
+/// `nvar` variables: the two int32 records, then `8 × nvar` records of `n`
+/// reals when `n > 0`.
+fn var_block_len(n: usize, nvar: usize, w: usize) -> usize {
+    2 * rec_len(1, 4)
+        + if n > 0 {
+            TWOTONDIM * nvar * rec_len(n, w)
+        } else {
+            0
+        }
+}
+
+/// Records in the blocks of `row` (one level's oct counts per domain) of a
+/// hydro or gravity file with `nvar` variables.
+fn var_block_records(row: &[usize], nvar: usize) -> usize {
+    row.iter()
+        .map(|&n| 2 + if n > 0 { TWOTONDIM * nvar } else { 0 })
+        .sum()
+}
+
+/// Checks that a file ends where the AMR header's oct counts say its tree
+/// body does: a corrupt count would otherwise send the computed jumps into
+/// the wrong records.
+fn check_file_len(path: &Path, what: &str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        return Ok(());
+    }
+    Err(inconsistent(
+        path,
+        format!(
+            "{what} file is {len} bytes, but the amr file's oct counts (numbl) imply {expected}: file truncated, corrupt, or from another output"
+        ),
+    ))
 }
 
 fn inconsistent(path: &Path, problem: String) -> Error {
@@ -155,7 +216,11 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     r.skip("ngridmax")?;
     let nboundary = count(path, "nboundary", r.i32("nboundary")?)?;
     r.skip("ngrid_current")?;
-    let boxlen = r.reals("boxlen", 1)?[0];
+    let mut boxlen = 0.0;
+    let real_width = match r.reals_with("boxlen", 1, |_, x| boxlen = x)? {
+        RealWidth::F64 => 8,
+        RealWidth::F32 => 4,
+    };
     let nout = r.i32s("noutput, iout, ifout", Some(3))?;
     let noutput = count(path, "noutput", nout[0])?;
     r.reals("tout", noutput)?;
@@ -249,6 +314,7 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
             *slot = count(path, "numbl", v)?;
         }
     }
+    let body_at = (r.offset(), r.next_index());
     Ok(AmrHeader {
         ncpu,
         ndim,
@@ -259,6 +325,8 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         time,
         ncache,
         bound_keys,
+        real_width,
+        body_at,
     })
 }
 
@@ -296,6 +364,8 @@ struct LevelScan {
 #[derive(Clone, Debug)]
 struct VarScan {
     nvar: usize,
+    /// Bytes per value (8, or 4 with `NPRE=4`).
+    width: usize,
     /// Per level: byte offset and record index of the block's first
     /// variable record, when the own domain has octs at that level.
     blocks: Vec<Option<(usize, usize)>>,
@@ -401,6 +471,18 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
     }
     let lmax = (req.lmax as usize).min(h.nlevelmax);
     let ndom = h.ncpu + h.nboundary;
+    let w = h.real_width;
+    // The file must end where the oct counts say: this validates every
+    // jump below (which step over blocks without reading them) at the cost
+    // of arithmetic.
+    let body: usize = h
+        .ncache
+        .iter()
+        .flatten()
+        .filter(|&&n| n > 0)
+        .map(|&n| amr_block_len(n, w))
+        .sum();
+    check_file_len(amr_path, "amr", files.amr.data.len(), h.body_at.0 + body)?;
     let mut levels: Vec<LevelScan> = Vec::with_capacity(lmax);
     for ilevel in 1..=lmax {
         let mut level = LevelScan::default();
@@ -410,14 +492,19 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                 continue;
             }
             if idom != files.icpu {
-                for _ in 0..AMR_BLOCK_RECORDS {
-                    r.skip("ghost oct block")?;
-                }
+                // Ghost octs of another domain: step over the block by its
+                // computed length, reading none of it.
+                r.jump(
+                    "ghost oct block",
+                    amr_block_len(ncache, w),
+                    AMR_BLOCK_RECORDS,
+                )?;
                 continue;
             }
-            r.skip("ind_grid")?;
-            r.skip("next")?;
-            r.skip("prev")?;
+            r.jump("ind_grid, next, prev", 3 * rec_len(ncache, 4), 3)?;
+            // Landing check: the first `xg` record must be where the counts
+            // put it (then `reals` checks its trailing marker).
+            r.expect_len("xg(:,1)", ncache * w)?;
             level.ncache = ncache;
             level.xg_at = (r.offset(), r.next_index());
             let xg = [
@@ -425,10 +512,7 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                 r.reals("xg(:,2)", ncache)?,
                 r.reals("xg(:,3)", ncache)?,
             ];
-            r.skip("father")?;
-            for _ in 0..6 {
-                r.skip("nbor")?;
-            }
+            r.jump("father, nbor", 7 * rec_len(ncache, 4), 7)?;
             level.selected = vec![false; TWOTONDIM * ncache];
             let dx = 0.5f64.powi(ilevel as i32);
             for ind in 0..TWOTONDIM {
@@ -452,9 +536,11 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                     level.count += 1;
                 }
             }
-            for _ in 0..2 * TWOTONDIM {
-                r.skip("cpu_map / flag1")?;
-            }
+            r.jump(
+                "cpu_map, flag1",
+                2 * TWOTONDIM * rec_len(ncache, 4),
+                2 * TWOTONDIM,
+            )?;
         }
         levels.push(level);
     }
@@ -469,13 +555,36 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
     if let Some(hf) = files.hydro {
         let mut r = Records::new(hf.path, hf.data)?;
         let nvar = read_var_header(&mut r, hf.path, &scan.header, true)?;
-        scan.gamma = Some(r.reals("gamma", 1)?[0]);
-        scan.hydro = Some(scan_vars(&mut r, hf.path, &scan, nvar, "hydro")?);
+        let mut gamma = 0.0;
+        let w = match r.reals_with("gamma", 1, |_, x| gamma = x)? {
+            RealWidth::F64 => 8,
+            RealWidth::F32 => 4,
+        };
+        scan.gamma = Some(gamma);
+        scan.hydro = Some(scan_vars(
+            &mut r,
+            hf.path,
+            hf.data.len(),
+            &scan,
+            nvar,
+            w,
+            "hydro",
+        )?);
     }
     if let Some(gf) = files.grav {
         let mut r = Records::new(gf.path, gf.data)?;
         let nvar = read_var_header(&mut r, gf.path, &scan.header, false)?;
-        scan.grav = Some(scan_vars(&mut r, gf.path, &scan, nvar, "gravity")?);
+        // No real in the header: the values are `dp`, as the amr file's.
+        let w = scan.header.real_width;
+        scan.grav = Some(scan_vars(
+            &mut r,
+            gf.path,
+            gf.data.len(),
+            &scan,
+            nvar,
+            w,
+            "gravity",
+        )?);
     }
     Ok(scan)
 }
@@ -505,59 +614,90 @@ fn read_var_header(r: &mut Records, path: &Path, h: &AmrHeader, with_ndim: bool)
     Ok(nvar)
 }
 
-/// Walks the `(ilevel, ncache)` pairs and variable records of a hydro or
-/// gravity file, checking them against the AMR file and noting where the
-/// own domain's blocks start. Records are stepped over by their markers.
+/// Locates the own domain's blocks of a hydro or gravity file from the AMR
+/// header's oct counts, without reading the other domains' blocks: every
+/// block's length follows from its `ncache`, so the offsets are sums. What
+/// is skipped is checked: the file must end where the counts say, and at
+/// each own block the `(ilevel, ncache)` pair and the first variable
+/// record's marker must match.
 fn scan_vars(
     r: &mut Records,
     path: &Path,
+    file_len: usize,
     scan: &CpuScan,
     nvar: usize,
+    w: usize,
     what: &str,
 ) -> Result<VarScan> {
     let h = &scan.header;
-    let ndom = h.ncpu + h.nboundary;
+    let body: usize = h
+        .ncache
+        .iter()
+        .flatten()
+        .map(|&n| var_block_len(n, nvar, w))
+        .sum();
+    check_file_len(path, what, file_len, r.offset() + body)?;
     let mut blocks = Vec::with_capacity(scan.levels.len());
     for (l, level) in scan.levels.iter().enumerate() {
         let ilevel = l + 1;
         let mut at = None;
-        for idom in 1..=ndom {
-            let lev = r.i32("ilevel")?;
-            if lev as usize != ilevel {
-                return Err(inconsistent(
-                    path,
-                    format!("{what} block for domain {idom} says level {lev}, expected {ilevel}"),
-                ));
-            }
-            let n = count(path, "ncache", r.i32("ncache")?)?;
-            let expect = h.ncache[l][idom - 1];
-            if n != expect {
-                return Err(inconsistent(
-                    path,
-                    format!("{what} level {ilevel} domain {idom} has {n} octs, the amr file has {expect}"),
-                ));
-            }
-            if n == 0 {
-                continue;
-            }
-            if idom == scan.icpu {
-                debug_assert_eq!(n, level.ncache);
-                at = Some((r.offset(), r.next_index()));
-            }
-            for _ in 0..TWOTONDIM * nvar {
-                r.skip_reals(
-                    if idom == scan.icpu {
-                        "cell variable"
-                    } else {
-                        "ghost cell variable"
-                    },
-                    n,
-                )?;
-            }
+        let row = &h.ncache[l];
+        let before: usize = row[..scan.icpu - 1]
+            .iter()
+            .map(|&n| var_block_len(n, nvar, w))
+            .sum();
+        r.jump(
+            &format!("{what} blocks of domains before {}", scan.icpu),
+            before,
+            var_block_records(&row[..scan.icpu - 1], nvar),
+        )?;
+        let n = row[scan.icpu - 1];
+        let lev = r.i32("ilevel")?;
+        if lev as usize != ilevel {
+            return Err(inconsistent(
+                path,
+                format!(
+                    "{what} block for domain {} says level {lev}, expected {ilevel}",
+                    scan.icpu
+                ),
+            ));
         }
+        let got = count(path, "ncache", r.i32("ncache")?)?;
+        if got != n {
+            return Err(inconsistent(
+                path,
+                format!(
+                    "{what} level {ilevel} domain {} has {got} octs, the amr file has {n}",
+                    scan.icpu
+                ),
+            ));
+        }
+        if n > 0 {
+            debug_assert_eq!(n, level.ncache);
+            r.expect_len("cell variable", n * w)?;
+            at = Some((r.offset(), r.next_index()));
+            r.jump(
+                "cell variables",
+                TWOTONDIM * nvar * rec_len(n, w),
+                TWOTONDIM * nvar,
+            )?;
+        }
+        let after: usize = row[scan.icpu..]
+            .iter()
+            .map(|&n| var_block_len(n, nvar, w))
+            .sum();
+        r.jump(
+            &format!("{what} blocks of domains after {}", scan.icpu),
+            after,
+            var_block_records(&row[scan.icpu..], nvar),
+        )?;
         blocks.push(at);
     }
-    Ok(VarScan { nvar, blocks })
+    Ok(VarScan {
+        nvar,
+        width: w,
+        blocks,
+    })
 }
 
 /// Phase two: decodes the selected cells of one CPU into `out`, whose
@@ -699,7 +839,8 @@ fn read_vars(
             let mut here = 0;
             for &c in &slot {
                 if c == usize::MAX {
-                    r.skip("cell variable")?;
+                    // Not requested: stepped over unread.
+                    r.jump("cell variable", rec_len(n, vs.width), 1)?;
                     continue;
                 }
                 let col = &mut *cols[c];

@@ -169,6 +169,45 @@ impl<'a> Records<'a> {
         self.next(what).map(|_| ())
     }
 
+    /// Steps over `records` records of `bytes` bytes in all (markers
+    /// included), a length computed from counts read elsewhere, without
+    /// touching them: the bytes are never read, so their pages need not be
+    /// fetched from storage. The jump is checked only against the end of the
+    /// file; the caller checks where it lands (the next record's marker,
+    /// see [`Records::expect_len`]) before trusting the position.
+    pub fn jump(&mut self, what: &str, bytes: usize, records: usize) -> Result<()> {
+        let left = self.data.len() - self.pos;
+        if bytes > left {
+            return Err(self.error(
+                what,
+                format!(
+                    "stepping over {records} records ({bytes} bytes, computed from the amr header's oct counts) runs past the end of the file ({left} bytes left): file truncated or header corrupt"
+                ),
+            ));
+        }
+        self.pos += bytes;
+        self.index += records;
+        Ok(())
+    }
+
+    /// Checks that the next record holds `bytes` bytes (its leading marker),
+    /// without consuming it: the landing check after a [`Records::jump`].
+    pub fn expect_len(&self, what: &str, bytes: usize) -> Result<()> {
+        match self.marker_at(self.pos) {
+            Some(n) if n >= 0 && n as usize == bytes => Ok(()),
+            Some(n) => Err(self.error(
+                what,
+                format!(
+                    "record marker reads {n}, expected {bytes} at this offset (computed from the amr header's oct counts): file corrupt or not from the same output"
+                ),
+            )),
+            None => Err(self.error(
+                what,
+                "file ends here, expected a record (computed from the amr header's oct counts)".into(),
+            )),
+        }
+    }
+
     /// An error about the record just consumed, which started at byte `at`.
     pub fn consumed_error(&self, what: &str, at: usize, problem: String) -> Error {
         Error::Format {

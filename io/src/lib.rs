@@ -24,6 +24,7 @@ mod error;
 pub mod fortran;
 pub mod hilbert;
 pub mod info;
+pub mod layout;
 pub mod particles;
 pub mod sink;
 mod snapshot;

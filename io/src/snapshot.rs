@@ -35,36 +35,48 @@ pub struct Snapshot {
     pub has_sinks: bool,
 }
 
+/// How a mapped file will be read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Most of the file is decoded (particle columns): every page is mapped
+    /// up front (`MAP_POPULATE`), one pass instead of a fault per page.
+    Whole,
+    /// Only some records are read (cell files: the own domain's blocks and
+    /// the requested variables, located by computed offsets). The map is
+    /// advised `MADV_RANDOM`, so a fault fetches the page it needs and no
+    /// read-ahead around it: bytes read from storage follow the request.
+    /// Pages already cached are still mapped in batches by the kernel's
+    /// fault-around, so warm reads pay few faults.
+    Sparse,
+}
+
 /// A file's bytes, memory-mapped: no copy, and no fresh pages to zero.
-///
-/// `populate`: map every page up front, for reads that decode most of the
-/// file; otherwise pages are faulted in as touched (header reads; scans,
-/// which step over hydro and gravity records by their markers).
-fn map_file(path: &Path, populate: bool) -> Result<memmap2::Mmap> {
+fn map_file(path: &Path, access: Access) -> Result<memmap2::Mmap> {
     let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     // SAFETY: the map is read-only and lives only for one CPU read. If
     // another process truncates the file meanwhile, reads of the lost pages
     // fault (SIGBUS); RAMSES never rewrites finished outputs, and that is
     // the accepted contract of every memory-mapped reader (yt, osyris).
-    // `populate` maps every page up front (MAP_POPULATE) instead of one
-    // fault per page: with it the 2-vs-1-thread load speed-up of a small
-    // generated snapshot went from 1.05× to 1.26× (docs/benchmarks.md).
     let mut opts = memmap2::MmapOptions::new();
-    if populate {
+    if access == Access::Whole {
         opts.populate();
     }
-    unsafe { opts.map(&f) }.map_err(|e| io_err(path, e))
+    let map = unsafe { opts.map(&f) }.map_err(|e| io_err(path, e))?;
+    #[cfg(unix)]
+    if access == Access::Sparse && !map.is_empty() {
+        // Advice only: where it is refused, reads are still correct (with
+        // the kernel's default read-ahead).
+        let _ = map.advise(memmap2::Advice::Random);
+    }
+    Ok(map)
 }
 
-/// Reads just enough of the start of a file for its header records.
+/// Reads just enough of the start of a file for its header records: the
+/// first page, through a random-access map (a plain `read` would start the
+/// kernel's read-ahead of the file).
 fn read_head(path: &Path, bytes: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-    let mut buf = Vec::new();
-    f.take(bytes as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| io_err(path, e))?;
-    Ok(buf)
+    let map = map_file(path, Access::Sparse)?;
+    Ok(map[..bytes.min(map.len())].to_vec())
 }
 
 /// The output number of a folder named `output_NNNNN`.
@@ -200,7 +212,6 @@ impl Snapshot {
         &self,
         icpu: usize,
         req: &CellRequest,
-        populate: bool,
         f: impl FnOnce(&CpuFiles) -> Result<T>,
     ) -> Result<T> {
         if icpu == 0 || icpu > self.info.ncpu {
@@ -213,18 +224,18 @@ impl Snapshot {
             });
         }
         let amr_path = self.file("amr", icpu);
-        let amr = map_file(&amr_path, populate)?;
+        let amr = map_file(&amr_path, Access::Sparse)?;
         let hydro_path = self.file("hydro", icpu);
         let hydro = if req.hydro_vars.is_empty() {
             None
         } else {
-            Some(map_file(&hydro_path, populate)?)
+            Some(map_file(&hydro_path, Access::Sparse)?)
         };
         let grav_path = self.file("grav", icpu);
         let grav = if req.grav_vars.is_empty() {
             None
         } else {
-            Some(map_file(&grav_path, populate)?)
+            Some(map_file(&grav_path, Access::Sparse)?)
         };
         f(&CpuFiles {
             icpu,
@@ -245,21 +256,19 @@ impl Snapshot {
 
     /// Reads the leaf cells of CPU `icpu` (1-based) into fresh columns.
     pub fn read_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuCells> {
-        self.with_cpu_files(icpu, req, true, |files| read_cpu_cells(files, req))
+        self.with_cpu_files(icpu, req, |files| read_cpu_cells(files, req))
     }
 
     /// Phase one of a two-phase read: counts the cells of CPU `icpu` that
     /// `req` selects and notes where their blocks are.
     pub fn scan_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuScan> {
-        self.with_cpu_files(icpu, req, false, |files| scan_cpu(files, req))
+        self.with_cpu_files(icpu, req, |files| scan_cpu(files, req))
     }
 
     /// Phase two: decodes the cells found by `scan` into caller-owned
     /// slices of exactly `scan.len()` values each.
     pub fn read_cpu_into(&self, scan: &CpuScan, req: &CellRequest, out: CellSlices) -> Result<()> {
-        self.with_cpu_files(scan.icpu, req, true, |files| {
-            read_cpu_into(files, scan, req, out)
-        })
+        self.with_cpu_files(scan.icpu, req, |files| read_cpu_into(files, scan, req, out))
     }
 
     /// The exact Hilbert bound keys (`ncpu + 1` values) from the header of
@@ -269,7 +278,7 @@ impl Snapshot {
             return Ok(None);
         }
         let path = self.file("amr", 1);
-        let amr = map_file(&path, false)?;
+        let amr = map_file(&path, Access::Sparse)?;
         let mut r = Records::new(&path, &amr)?;
         Ok(read_amr_header(&mut r, &path)?.bound_keys)
     }
@@ -303,7 +312,7 @@ impl Snapshot {
     /// Phase one for particles: how many particles CPU `icpu` holds.
     pub fn part_count(&self, icpu: usize) -> Result<usize> {
         let path = self.file("part", icpu);
-        let data = map_file(&path, false)?;
+        let data = map_file(&path, Access::Sparse)?;
         part_count(&path, &data)
     }
 
@@ -317,7 +326,7 @@ impl Snapshot {
     ) -> Result<()> {
         let layout = self.particle_layout()?;
         let path = self.file("part", icpu);
-        let data = map_file(&path, true)?;
+        let data = map_file(&path, Access::Whole)?;
         read_particles_into(&path, &data, layout, wanted, out)
     }
 
@@ -325,7 +334,7 @@ impl Snapshot {
     pub fn read_particles(&self, icpu: usize, wanted: &[usize]) -> Result<Vec<PartColumn>> {
         let layout = self.particle_layout()?;
         let path = self.file("part", icpu);
-        let data = map_file(&path, true)?;
+        let data = map_file(&path, Access::Whole)?;
         let n = part_count(&path, &data)?;
         let mut cols: Vec<PartColumn> = wanted
             .iter()
