@@ -744,11 +744,31 @@ pub fn read_cpu_into(
             r.reals("xg(:,2)", lev.ncache)?,
             r.reals("xg(:,3)", lev.ncache)?,
         ];
+        // Each oct's integer origin once (not once per selected cell), for
+        // the octs with at least one selected cell.
+        let n = lev.ncache;
+        let mut origin = vec![[0u32; 3]; n];
+        for (j, o) in origin.iter_mut().enumerate() {
+            if (0..TWOTONDIM).any(|ind| lev.selected[ind * n + j]) {
+                *o = oct_origin([xg[0][j], xg[1][j], xg[2][j]], ilevel, amr_path)?;
+            }
+        }
         for ind in 0..TWOTONDIM {
             let b = cell_bits(ind);
-            let sel = &lev.selected[ind * lev.ncache..(ind + 1) * lev.ncache];
+            let sel = &lev.selected[ind * n..(ind + 1) * n];
+            if sel.iter().all(|&s| s) {
+                // Every cell selected: straight loops over the octs.
+                level[k..k + n].fill(ilevel as u8);
+                for (d, col) in [&mut *ix, &mut *iy, &mut *iz].into_iter().enumerate() {
+                    for (x, o) in col[k..k + n].iter_mut().zip(&origin) {
+                        *x = o[d] + b[d];
+                    }
+                }
+                k += n;
+                continue;
+            }
             for (j, _) in sel.iter().enumerate().filter(|(_, &s)| s) {
-                let o = oct_origin([xg[0][j], xg[1][j], xg[2][j]], ilevel, amr_path)?;
+                let o = origin[j];
                 level[k] = ilevel as u8;
                 ix[k] = o[0] + b[0];
                 iy[k] = o[1] + b[1];
@@ -836,14 +856,21 @@ fn read_vars(
         let n = lev.ncache;
         for ind in 0..TWOTONDIM {
             let sel = &lev.selected[ind * n..(ind + 1) * n];
-            let mut here = 0;
+            let here = sel.iter().filter(|&&s| s).count();
             for &c in &slot {
-                if c == usize::MAX {
-                    // Not requested: stepped over unread.
+                if c == usize::MAX || here == 0 {
+                    // Not requested, or no cell of this record selected:
+                    // stepped over unread.
                     r.jump("cell variable", rec_len(n, vs.width), 1)?;
                     continue;
                 }
                 let col = &mut *cols[c];
+                if here == n {
+                    // Every cell selected (leaves of a fully refined
+                    // level, no region): decode the record as a slice.
+                    r.reals_into("cell variable", &mut col[k..k + n])?;
+                    continue;
+                }
                 let mut kk = k;
                 r.reals_with("cell variable", n, |j, x| {
                     if sel[j] {
@@ -851,7 +878,6 @@ fn read_vars(
                         kk += 1;
                     }
                 })?;
-                here = kk - k;
             }
             k += here;
         }

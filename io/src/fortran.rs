@@ -319,6 +319,37 @@ impl<'a> Records<'a> {
         Ok(width)
     }
 
+    /// A record of `dst.len()` reals of either width, decoded into `dst`
+    /// (a straight loop over the record's bytes, which the compiler turns
+    /// into wide loads). Returns the width found.
+    pub fn reals_into(&mut self, what: &str, dst: &mut [f64]) -> Result<RealWidth> {
+        let (rec, width) = self.real_record(what, dst.len())?;
+        let be = self.big_endian;
+        match (width, be) {
+            (RealWidth::F64, false) => {
+                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(8)) {
+                    *d = f64::from_le_bytes(c.try_into().expect("8 bytes"));
+                }
+            }
+            (RealWidth::F64, true) => {
+                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(8)) {
+                    *d = f64::from_be_bytes(c.try_into().expect("8 bytes"));
+                }
+            }
+            (RealWidth::F32, false) => {
+                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(4)) {
+                    *d = f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64;
+                }
+            }
+            (RealWidth::F32, true) => {
+                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(4)) {
+                    *d = f32::from_be_bytes(c.try_into().expect("4 bytes")) as f64;
+                }
+            }
+        }
+        Ok(width)
+    }
+
     /// Skips a record that must hold `count` reals of either width.
     pub fn skip_reals(&mut self, what: &str, count: usize) -> Result<()> {
         self.real_record(what, count).map(|_| ())
