@@ -166,7 +166,12 @@ run_test() {
         HOW="timeout after ${limit} s"
     else
         # The failure message: the line after loom's or the test's "panicked at".
-        HOW=$(grep -m1 -A1 "panicked at" "$log" | tail -n 1 | cut -c1-90 || true)
+        HOW=$(grep -m1 -A1 "panicked at" "$log" | tail -n 1 || true)
+        case $HOW in
+            deadlock*) HOW="deadlock: every thread blocked" ;;
+            "Model exceeded maximum number of branches"*) HOW="livelock: loom's branch limit" ;;
+            *) HOW=$(printf '%s' "$HOW" | cut -c1-80) ;;
+        esac
     fi
     return 1
 }
@@ -390,6 +395,16 @@ m_deque_push_no_release_fence() {
         self.bottom.store(b + 1, Ordering::Relaxed);
 @@@@
         self.bottom.store(b + 1, Ordering::Relaxed);
+EOF
+}
+
+mutant cap-reserve-off-by-one "lib:cap_slots_never_exceed_cap lib:capped_job_without_slot_is_handed_back"
+m_cap_reserve_off_by_one() {
+    # A reservation succeeds with every slot already taken.
+    edit pool/src/cap.rs <<'EOF'
+                if used >= c.cap {
+@@@@
+                if used > c.cap {
 EOF
 }
 
