@@ -2,6 +2,9 @@
 //! traps as a real run (info, descriptors, `header_`, and `amr_`, `hydro_`,
 //! `grav_`, `part_` files for N CPUs with Hilbert-ordered domains and ghost
 //! octs), filled with an analytic gas field, its gravity and particles.
+//! Like a RAMSES rank, a CPU file holds ghost (virtual) copies of the
+//! other domains' octs that neighbour its own, on every level: ghost data
+//! grows with a domain's surface, as in real outputs.
 //!
 //! The mesh is built level by level: levels up to `levelmin` are full, and
 //! a cell of a deeper level is refined when the gas density at its centre
@@ -20,6 +23,7 @@
 use crate::atomic::{tmp_path, write_atomic};
 use crate::error::{io_err, Error, Result};
 use crate::hilbert::{domain_of, oct_key};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -156,6 +160,8 @@ struct Level {
     refined: Vec<bool>,
     /// Index of the first oct of each domain (`ncpu + 1` values).
     dom_start: Vec<usize>,
+    /// Oct index by coordinates.
+    index: HashMap<[u32; 3], usize>,
 }
 
 /// One particle before it is written.
@@ -257,12 +263,18 @@ impl SynthPlan {
                     }
                 }
             }
-            let (keys, octs_sorted) = keyed.into_iter().unzip();
+            let (keys, octs_sorted): (Vec<u128>, Vec<[u32; 3]>) = keyed.into_iter().unzip();
+            let index = octs_sorted
+                .iter()
+                .enumerate()
+                .map(|(j, &o)| (o, j))
+                .collect();
             levels.push(Level {
                 octs: octs_sorted,
                 keys,
                 refined,
                 dom_start: Vec::new(),
+                index,
             });
             octs = next;
         }
@@ -393,17 +405,52 @@ impl SynthPlan {
         }
     }
 
+    /// The ghost octs CPU file `icpu` holds, per level (index 0 is level
+    /// 1), as sorted oct indices: like a RAMSES rank's virtual octs, the
+    /// octs of other domains that touch one of its own octs (the 26
+    /// neighbours on the same level, periodic box). Ghost data thus grows
+    /// with a domain's surface, not with the whole level.
+    fn halos(&self, icpu: usize) -> Vec<Vec<usize>> {
+        self.levels
+            .iter()
+            .enumerate()
+            .map(|(l, lev)| {
+                let n = 1u32 << l; // octs per axis at level l + 1
+                let own = lev.dom_start[icpu - 1]..lev.dom_start[icpu];
+                let mut ghosts = Vec::new();
+                for j in own.clone() {
+                    let o = lev.octs[j];
+                    for d in 0..27u32 {
+                        if d == 13 {
+                            continue; // the oct itself
+                        }
+                        let step = [d % 3, d / 3 % 3, d / 9];
+                        let c: [u32; 3] = std::array::from_fn(|k| (o[k] + n + step[k] - 1) % n);
+                        if let Some(&k) = lev.index.get(&c) {
+                            if !own.contains(&k) {
+                                ghosts.push(k);
+                            }
+                        }
+                    }
+                }
+                ghosts.sort_unstable();
+                ghosts.dedup();
+                ghosts
+            })
+            .collect()
+    }
+
     /// Octs of domain `idom` written in CPU file `icpu` at level `l`
-    /// (1-based): a file holds its own octs at every level and, like a
-    /// RAMSES rank, ghost copies of every other domain's octs on the full
-    /// levels below `levelmin`.
-    fn block(&self, icpu: usize, idom: usize, l: u32) -> std::ops::Range<usize> {
-        let lev = &self.levels[l as usize - 1];
-        if idom == icpu || l < self.spec.levelmin {
-            lev.dom_start[idom - 1]..lev.dom_start[idom]
-        } else {
-            0..0
+    /// (1-based), in key order: its own octs, or the ghost copies of
+    /// domain `idom`'s octs among `halos` (from [`SynthPlan::halos`]).
+    fn block(&self, icpu: usize, idom: usize, l: usize, halos: &[Vec<usize>]) -> Vec<usize> {
+        let lev = &self.levels[l - 1];
+        let (a, b) = (lev.dom_start[idom - 1], lev.dom_start[idom]);
+        if idom == icpu {
+            return (a..b).collect();
         }
+        let h = &halos[l - 1];
+        h[h.partition_point(|&k| k < a)..h.partition_point(|&k| k < b)].to_vec()
     }
 
     /// Writes every file of the output into `output_dir` (created), one CPU
@@ -558,14 +605,15 @@ impl SynthPlan {
         let mut numbl = vec![0i32; ncpu * nl];
         let mut headl = vec![0i32; ncpu * nl];
         let mut taill = vec![0i32; ncpu * nl];
+        let halos = self.halos(icpu);
         for l in 1..=nl {
             for d in 1..=ncpu {
-                let r = self.block(icpu, d, l as u32);
+                let r = self.block(icpu, d, l, &halos);
                 let k = (l - 1) * ncpu + (d - 1);
                 numbl[k] = r.len() as i32;
-                if !r.is_empty() {
-                    headl[k] = (self.level_base[l - 1] + r.start) as i32;
-                    taill[k] = (self.level_base[l - 1] + r.end - 1) as i32;
+                if let (Some(&first), Some(&last)) = (r.first(), r.last()) {
+                    headl[k] = (self.level_base[l - 1] + first) as i32;
+                    taill[k] = (self.level_base[l - 1] + last) as i32;
                 }
             }
         }
@@ -595,32 +643,29 @@ impl SynthPlan {
             let lev = &self.levels[l - 1];
             let base = self.level_base[l - 1];
             for d in 1..=ncpu {
-                let r = self.block(icpu, d, l as u32);
+                let r = self.block(icpu, d, l, &halos);
                 if r.is_empty() {
                     continue;
                 }
                 let idx = |j: usize| (base + j) as i32;
                 ibuf.clear();
-                ibuf.extend(r.clone().map(idx));
+                ibuf.extend(r.iter().map(|&j| idx(j)));
                 w.i32s(&ibuf)?; // ind_grid
                 ibuf.clear();
-                ibuf.extend(
-                    r.clone()
-                        .map(|j| if j + 1 < r.end { idx(j + 1) } else { 0 }),
-                );
+                ibuf.extend((0..r.len()).map(|i| r.get(i + 1).map_or(0, |&j| idx(j))));
                 w.i32s(&ibuf)?; // next
                 ibuf.clear();
-                ibuf.extend(r.clone().map(|j| if j > r.start { idx(j - 1) } else { 0 }));
+                ibuf.extend((0..r.len()).map(|i| if i > 0 { idx(r[i - 1]) } else { 0 }));
                 w.i32s(&ibuf)?; // prev
                 let dx = 0.5f64.powi(l as i32);
                 for dim in 0..3 {
                     fbuf.clear();
-                    fbuf.extend(r.clone().map(|j| (2 * lev.octs[j][dim] + 1) as f64 * dx));
+                    fbuf.extend(r.iter().map(|&j| (2 * lev.octs[j][dim] + 1) as f64 * dx));
                     w.f64s(&fbuf)?;
                 }
                 // father: cell index ncoarse + (ind-1)·ngridmax + igrid.
                 ibuf.clear();
-                for j in r.clone() {
+                for &j in &r {
                     ibuf.push(if l == 1 {
                         1
                     } else {
@@ -647,7 +692,7 @@ impl SynthPlan {
                 }
                 for ind in 0..8 {
                     ibuf.clear();
-                    for j in r.clone() {
+                    for &j in &r {
                         ibuf.push(if lev.refined[8 * j + ind] {
                             let b = bits(ind);
                             let c: [u32; 3] = std::array::from_fn(|k| 2 * lev.octs[j][k] + b[k]);
@@ -670,7 +715,7 @@ impl SynthPlan {
                 for ind in 0..8 {
                     ibuf.clear();
                     let b = bits(ind);
-                    for j in r.clone() {
+                    for &j in &r {
                         // The cell centre decides its owner: on the
                         // 2^(levelmax+1) grid it sits at (2c + 1)·2^(levelmax-l).
                         let c: [u64; 3] = std::array::from_fn(|k| {
@@ -708,11 +753,12 @@ impl SynthPlan {
             w.f64s(&[s.gamma])?;
         }
         let mut vals: Vec<Vec<f64>> = vec![Vec::new(); nvar];
+        let halos = self.halos(icpu);
         for l in 1..=nl {
             let lev = &self.levels[l - 1];
             let dx = 0.5f64.powi(l as i32);
             for d in 1..=ncpu {
-                let r = self.block(icpu, d, l as u32);
+                let r = self.block(icpu, d, l, &halos);
                 w.i32s(&[l as i32])?;
                 w.i32s(&[r.len() as i32])?;
                 if r.is_empty() {
@@ -723,7 +769,7 @@ impl SynthPlan {
                     for v in vals.iter_mut() {
                         v.clear();
                     }
-                    for j in r.clone() {
+                    for &j in &r {
                         let x: [f64; 3] = std::array::from_fn(|k| {
                             ((2 * lev.octs[j][k] + b[k]) as f64 + 0.5) * dx
                         });
