@@ -132,30 +132,48 @@ fn rec_len(n: usize, size: usize) -> usize {
 /// father, 6 nbor, then 8 each of son, cpu_map and flag1.
 const AMR_I32_RECORDS: usize = 3 + 1 + 6 + 3 * TWOTONDIM;
 
-/// Bytes of one non-empty AMR block of `n` octs with `w`-byte reals: the
-/// int32 records and the three `xg` records.
-fn amr_block_len(n: usize, w: usize) -> usize {
-    AMR_I32_RECORDS * rec_len(n, 4) + 3 * rec_len(n, w)
+/// One level's oct counts seen from one CPU file: the domains before the
+/// file's own, its own, and those after; for the others, the sum of their
+/// counts and how many are non-zero (a block's length is affine in its
+/// count, with a constant for non-empty blocks), so every jump and the
+/// file's expected length are a few multiplications.
+#[derive(Clone, Copy, Debug, Default)]
+struct LevelCounts {
+    before: (usize, usize),
+    own: usize,
+    after: (usize, usize),
 }
 
-/// Bytes of one `(ilevel, ncache)` block of a hydro or gravity file with
-/// `nvar` variables: the two int32 records, then `8 × nvar` records of `n`
-/// reals when `n > 0`.
-fn var_block_len(n: usize, nvar: usize, w: usize) -> usize {
-    2 * rec_len(1, 4)
-        + if n > 0 {
-            TWOTONDIM * nvar * rec_len(n, w)
-        } else {
-            0
+impl LevelCounts {
+    fn of(row: &[usize], icpu: usize) -> LevelCounts {
+        let sum = |r: &[usize]| {
+            r.iter()
+                .fold((0, 0), |(s, z), &n| (s + n, z + (n > 0) as usize))
+        };
+        LevelCounts {
+            before: sum(&row[..icpu - 1]),
+            own: row[icpu - 1],
+            after: sum(&row[icpu..]),
         }
+    }
 }
 
-/// Records in the blocks of `row` (one level's oct counts per domain) of a
-/// hydro or gravity file with `nvar` variables.
-fn var_block_records(row: &[usize], nvar: usize) -> usize {
-    row.iter()
-        .map(|&n| 2 + if n > 0 { TWOTONDIM * nvar } else { 0 })
-        .sum()
+/// Bytes and records of the AMR blocks of `(sum, nonzero)` octs and blocks.
+fn amr_blocks((sum, nz): (usize, usize), w: usize) -> (usize, usize) {
+    (
+        AMR_I32_RECORDS * (4 * sum + 8 * nz) + 3 * (w * sum + 8 * nz),
+        AMR_BLOCK_RECORDS * nz,
+    )
+}
+
+/// Bytes and records of the hydro or gravity blocks of `ndom` domains with
+/// `(sum, nonzero)` octs and non-empty blocks: every domain has its
+/// `(ilevel, ncache)` pair, non-empty ones `8 × nvar` records.
+fn var_blocks((sum, nz): (usize, usize), ndom: usize, nvar: usize, w: usize) -> (usize, usize) {
+    (
+        2 * ndom * rec_len(1, 4) + TWOTONDIM * nvar * (w * sum + 8 * nz),
+        2 * ndom + TWOTONDIM * nvar * nz,
+    )
 }
 
 /// Checks that a file ends where the AMR header's oct counts say its tree
@@ -302,18 +320,19 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     r.skip("coarse son")?;
     r.skip("coarse flag1")?;
     r.skip("coarse cpu_map")?;
-    let ndom = ncpu + nboundary;
-    let mut ncache = vec![vec![0usize; ndom]; nlevelmax];
-    for (l, row) in ncache.iter_mut().enumerate() {
-        for (d, slot) in row.iter_mut().enumerate() {
-            let v = if d < ncpu {
-                numbl[l * ncpu + d]
-            } else {
-                numbb[l * nboundary + (d - ncpu)]
-            };
-            *slot = count(path, "numbl", v)?;
-        }
+    if let Some(&v) = numbl.iter().chain(&numbb).find(|&&v| v < 0) {
+        return Err(inconsistent(
+            path,
+            format!("an oct count (numbl) is {v}, expected ≥ 0"),
+        ));
     }
+    let ncache: Vec<Vec<usize>> = (0..nlevelmax)
+        .map(|l| {
+            let own = numbl[l * ncpu..(l + 1) * ncpu].iter();
+            let bnd = numbb[l * nboundary..(l + 1) * nboundary].iter();
+            own.chain(bnd).map(|&v| v as usize).collect()
+        })
+        .collect();
     let body_at = (r.offset(), r.next_index());
     Ok(AmrHeader {
         ncpu,
@@ -470,37 +489,40 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
         ));
     }
     let lmax = (req.lmax as usize).min(h.nlevelmax);
-    let ndom = h.ncpu + h.nboundary;
     let w = h.real_width;
+    let counts: Vec<LevelCounts> = h
+        .ncache
+        .iter()
+        .map(|row| LevelCounts::of(row, files.icpu))
+        .collect();
     // The file must end where the oct counts say: this validates every
     // jump below (which step over blocks without reading them) at the cost
     // of arithmetic.
-    let body: usize = h
-        .ncache
+    let body: usize = counts
         .iter()
-        .flatten()
-        .filter(|&&n| n > 0)
-        .map(|&n| amr_block_len(n, w))
+        .map(|c| {
+            let own = (c.own, (c.own > 0) as usize);
+            amr_blocks(
+                (
+                    c.before.0 + own.0 + c.after.0,
+                    c.before.1 + own.1 + c.after.1,
+                ),
+                w,
+            )
+            .0
+        })
         .sum();
     check_file_len(amr_path, "amr", files.amr.data.len(), h.body_at.0 + body)?;
     let mut levels: Vec<LevelScan> = Vec::with_capacity(lmax);
-    for ilevel in 1..=lmax {
+    for (l, c) in counts.iter().take(lmax).enumerate() {
+        let ilevel = l + 1;
         let mut level = LevelScan::default();
-        for idom in 1..=ndom {
-            let ncache = h.ncache[ilevel - 1][idom - 1];
-            if ncache == 0 {
-                continue;
-            }
-            if idom != files.icpu {
-                // Ghost octs of another domain: step over the block by its
-                // computed length, reading none of it.
-                r.jump(
-                    "ghost oct block",
-                    amr_block_len(ncache, w),
-                    AMR_BLOCK_RECORDS,
-                )?;
-                continue;
-            }
+        // Ghost octs of the domains before ours: stepped over by their
+        // computed length, none of it read.
+        let (bytes, records) = amr_blocks(c.before, w);
+        r.jump("ghost oct blocks", bytes, records)?;
+        let ncache = c.own;
+        if ncache > 0 {
             r.jump("ind_grid, next, prev", 3 * rec_len(ncache, 4), 3)?;
             // Landing check: the first `xg` record must be where the counts
             // put it (then `reals` checks its trailing marker).
@@ -542,6 +564,8 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                 2 * TWOTONDIM,
             )?;
         }
+        let (bytes, records) = amr_blocks(c.after, w);
+        r.jump("ghost oct blocks", bytes, records)?;
         levels.push(level);
     }
     let mut scan = CpuScan {
@@ -630,46 +654,44 @@ fn scan_vars(
     what: &str,
 ) -> Result<VarScan> {
     let h = &scan.header;
-    let body: usize = h
+    let ndom = h.ncpu + h.nboundary;
+    let icpu = scan.icpu;
+    let counts: Vec<LevelCounts> = h
         .ncache
         .iter()
-        .flatten()
-        .map(|&n| var_block_len(n, nvar, w))
+        .map(|row| LevelCounts::of(row, icpu))
+        .collect();
+    let body: usize = counts
+        .iter()
+        .map(|c| {
+            let nz = c.before.1 + (c.own > 0) as usize + c.after.1;
+            var_blocks((c.before.0 + c.own + c.after.0, nz), ndom, nvar, w).0
+        })
         .sum();
     check_file_len(path, what, file_len, r.offset() + body)?;
     let mut blocks = Vec::with_capacity(scan.levels.len());
-    for (l, level) in scan.levels.iter().enumerate() {
+    for (l, (level, c)) in scan.levels.iter().zip(&counts).enumerate() {
         let ilevel = l + 1;
         let mut at = None;
-        let row = &h.ncache[l];
-        let before: usize = row[..scan.icpu - 1]
-            .iter()
-            .map(|&n| var_block_len(n, nvar, w))
-            .sum();
+        let (bytes, records) = var_blocks(c.before, icpu - 1, nvar, w);
         r.jump(
-            &format!("{what} blocks of domains before {}", scan.icpu),
-            before,
-            var_block_records(&row[..scan.icpu - 1], nvar),
+            &format!("{what} blocks of domains before {icpu}"),
+            bytes,
+            records,
         )?;
-        let n = row[scan.icpu - 1];
+        let n = c.own;
         let lev = r.i32("ilevel")?;
         if lev as usize != ilevel {
             return Err(inconsistent(
                 path,
-                format!(
-                    "{what} block for domain {} says level {lev}, expected {ilevel}",
-                    scan.icpu
-                ),
+                format!("{what} block for domain {icpu} says level {lev}, expected {ilevel}"),
             ));
         }
         let got = count(path, "ncache", r.i32("ncache")?)?;
         if got != n {
             return Err(inconsistent(
                 path,
-                format!(
-                    "{what} level {ilevel} domain {} has {got} octs, the amr file has {n}",
-                    scan.icpu
-                ),
+                format!("{what} level {ilevel} domain {icpu} has {got} octs, the amr file has {n}"),
             ));
         }
         if n > 0 {
@@ -682,14 +704,11 @@ fn scan_vars(
                 TWOTONDIM * nvar,
             )?;
         }
-        let after: usize = row[scan.icpu..]
-            .iter()
-            .map(|&n| var_block_len(n, nvar, w))
-            .sum();
+        let (bytes, records) = var_blocks(c.after, ndom - icpu, nvar, w);
         r.jump(
-            &format!("{what} blocks of domains after {}", scan.icpu),
-            after,
-            var_block_records(&row[scan.icpu..], nvar),
+            &format!("{what} blocks of domains after {icpu}"),
+            bytes,
+            records,
         )?;
         blocks.push(at);
     }
