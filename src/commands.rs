@@ -3,7 +3,7 @@
 use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
-use amrkit_io::{family_name, Snapshot};
+use amrkit_io::{family_name, FileLayout, Snapshot};
 use amrkit_kernels::derive::{derived, field_stats, particle_ages, quantity_of, total_mass};
 use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
@@ -311,6 +311,7 @@ pub fn run(cli: Cli) -> AnyResult<()> {
     }
 }
 
+/// Bytes of the files directly in `dir`.
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|it| {
@@ -348,6 +349,10 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "cosmological": s.info.is_cosmological(),
         "aexp": s.info.aexp,
         "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
+        "file_layout": match s.layout {
+            FileLayout::Flat => json!({"kind": "flat"}),
+            FileLayout::Groups { size, count } => json!({"kind": "groups", "group_size": size, "groups": count}),
+        },
         "ordering": match &s.info.ordering { amrkit_io::info::Ordering::Hilbert{..} => "hilbert".to_string(), amrkit_io::info::Ordering::Other(o) => o.clone() },
         "components": {
             "hydro": !s.hydro_fields.is_empty(),
@@ -360,7 +365,7 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
         "particles_per_family": parts,
         "sinks": s.sinks()?.len(),
-        "disk_bytes": dir_bytes(&s.dir),
+        "disk_bytes": s.folders().iter().map(|d| dir_bytes(d)).sum::<u64>(),
     }))
 }
 
@@ -400,6 +405,12 @@ pub fn print_info(j: &Value) {
         j["ncpu"],
         j["ordering"].as_str().unwrap_or("")
     );
+    if j["file_layout"]["kind"] == "groups" {
+        println!(
+            "files       in group_XXXXX folders of {} CPUs ({} groups, IOGROUPSIZEREP)",
+            j["file_layout"]["group_size"], j["file_layout"]["groups"]
+        );
+    }
     let list = |v: &Value| {
         v.as_array()
             .map(|a| {

@@ -547,13 +547,12 @@ pub fn parse_part_header_text(path: &Path, text: &str) -> Result<PartHeaderText>
     }
 }
 
-/// Reads an output's particle layout (descriptor, else old-format guess
-/// from CPU file 1).
-pub fn read_layout(dir: &Path, part1: &Path) -> Result<PartLayout> {
-    let desc = dir.join("part_file_descriptor.txt");
+/// Reads an output's particle layout (the descriptor `desc` when it
+/// exists, else a guess from the records of CPU file 1).
+pub fn read_layout(desc: &Path, part1: &Path) -> Result<PartLayout> {
     if desc.is_file() {
-        let text = std::fs::read_to_string(&desc).map_err(|e| io_err(&desc, e))?;
-        part_layout(Some((&desc, &text)), part1, &[])
+        let text = std::fs::read_to_string(desc).map_err(|e| io_err(desc, e))?;
+        part_layout(Some((desc, &text)), part1, &[])
     } else {
         let data = std::fs::read(part1).map_err(|e| io_err(part1, e))?;
         part_layout(None, part1, &data)

@@ -14,6 +14,22 @@ use crate::particles::{
 use crate::sink::Sinks;
 use std::path::{Path, PathBuf};
 
+/// Where the files of an output sit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileLayout {
+    /// Every file in the output folder itself.
+    Flat,
+    /// `IOGROUPSIZEREP`: CPU `c`'s files in `group_GGGGG/` with
+    /// `GGGGG = (c-1)/size + 1`; the text files (info, descriptors,
+    /// `header_`) where RAMSES's rank 1 wrote them (found by search).
+    Groups {
+        /// CPUs per group folder (the group size of the run).
+        size: usize,
+        /// Group folders that hold CPU files: `ceil(ncpu/size)`.
+        count: usize,
+    },
+}
+
 /// An opened `output_NNNNN/` folder.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -21,6 +37,8 @@ pub struct Snapshot {
     pub dir: PathBuf,
     /// The output number NNNNN.
     pub iout: u32,
+    /// Flat, or in group folders.
+    pub layout: FileLayout,
     /// `info_NNNNN.txt`.
     pub info: Info,
     /// Hydro variables in file order (empty without hydro files).
@@ -33,6 +51,8 @@ pub struct Snapshot {
     pub part_layout: Option<PartLayout>,
     /// Whether `sink_NNNNN.csv` exists.
     pub has_sinks: bool,
+    /// Folders searched for text files, in order.
+    search: Vec<PathBuf>,
 }
 
 /// A file's bytes, memory-mapped: no copy, and no fresh pages to zero.
@@ -94,23 +114,43 @@ impl Snapshot {
                 problem: "not named `output_NNNNN`; pass the output folder itself, or use Snapshot::open_output(simulation_dir, N)".into(),
             });
         };
-        if dir.join("group_00001").is_dir() {
-            return Err(Error::Unsupported {
-                path: dir.to_path_buf(),
-                problem: "files are in group_XXXXX subfolders (IOGROUPSIZEREP); not read yet"
-                    .into(),
-            });
-        }
-        let info = Info::read(&dir.join(format!("info_{iout:05}.txt")))?;
+        let groups = group_folders(dir)?;
+        let flat_amr = dir.join(format!("amr_{iout:05}.out00001"));
+        // Text files: the output folder first, then the group folders in
+        // order (RAMSES's rank 1 writes them into its own group).
+        let search: Vec<PathBuf> = if groups.is_empty() || flat_amr.is_file() {
+            vec![dir.to_path_buf()]
+        } else {
+            std::iter::once(dir.to_path_buf())
+                .chain(groups.iter().map(|g| dir.join(group_name(*g))))
+                .collect()
+        };
+        let info_name = format!("info_{iout:05}.txt");
+        let info_path = find_in(&search, &info_name).ok_or_else(|| Error::Inconsistent {
+            path: dir.to_path_buf(),
+            problem: if search.len() > 1 {
+                format!("no {info_name} in the output folder or in its group_XXXXX folders")
+            } else {
+                format!("no {info_name}: not a RAMSES output folder?")
+            },
+        })?;
+        let info = Info::read(&info_path)?;
         if info.ndim != 3 {
             return Err(Error::Unsupported {
-                path: dir.join(format!("info_{iout:05}.txt")),
+                path: info_path,
                 problem: format!("ndim = {}; amrkit reads 3D outputs only", info.ndim),
             });
         }
+        let layout = if search.len() == 1 {
+            FileLayout::Flat
+        } else {
+            group_layout(dir, iout, info.ncpu, &groups)?
+        };
         let mut snap = Snapshot {
             dir: dir.to_path_buf(),
             iout,
+            layout,
+            search,
             info,
             hydro_fields: Vec::new(),
             grav_fields: Vec::new(),
@@ -120,7 +160,7 @@ impl Snapshot {
         };
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
-            let desc = dir.join("hydro_file_descriptor.txt");
+            let desc = snap.text_file("hydro_file_descriptor.txt");
             let head = read_head(&hydro1, 64)?;
             let mut r = Records::new(&hydro1, &head)?;
             r.skip("ncpu")?;
@@ -167,7 +207,8 @@ impl Snapshot {
         let part1 = snap.file("part", 1);
         snap.has_particles = part1.is_file();
         if snap.has_particles {
-            snap.part_layout = Some(read_layout(dir, &part1)?);
+            let desc = snap.text_file("part_file_descriptor.txt");
+            snap.part_layout = Some(read_layout(&desc, &part1)?);
         }
         snap.has_sinks = snap.sink_file().is_file();
         Ok(snap)
@@ -178,11 +219,35 @@ impl Snapshot {
         Snapshot::open(sim_dir.as_ref().join(format!("output_{n:05}")))
     }
 
+    /// The folder holding the per-CPU files of CPU `icpu` (1-based).
+    pub fn cpu_dir(&self, icpu: usize) -> PathBuf {
+        match self.layout {
+            FileLayout::Flat => self.dir.clone(),
+            FileLayout::Groups { size, .. } => self
+                .dir
+                .join(group_name(icpu.saturating_sub(1) / size.max(1) + 1)),
+        }
+    }
+
     /// Path of a per-CPU file of component `kind` (`amr`, `hydro`, `grav`,
     /// `part`).
     pub fn file(&self, kind: &str, icpu: usize) -> PathBuf {
-        self.dir
+        self.cpu_dir(icpu)
             .join(format!("{kind}_{:05}.out{icpu:05}", self.iout))
+    }
+
+    /// A text file of the output (`info_NNNNN.txt`, descriptors,
+    /// `header_NNNNN.txt`, `sink_NNNNN.csv`, …): the first one found in the
+    /// output folder or, for group layouts, in the group folders in order;
+    /// the path in the output folder itself when there is none.
+    pub fn text_file(&self, name: &str) -> PathBuf {
+        find_in(&self.search, name).unwrap_or_else(|| self.dir.join(name))
+    }
+
+    /// The folders of the output that hold its files: the output folder,
+    /// then its group folders.
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.search
     }
 
     /// Index of a hydro variable by its RAMSES name.
@@ -345,7 +410,7 @@ impl Snapshot {
 
     /// `sink_NNNNN.csv`.
     pub fn sink_file(&self) -> PathBuf {
-        self.dir.join(format!("sink_{:05}.csv", self.iout))
+        self.text_file(&format!("sink_{:05}.csv", self.iout))
     }
 
     /// The sinks (empty when the output has no sink file).
@@ -360,13 +425,111 @@ impl Snapshot {
 
     /// `header_NNNNN.txt`, parsed, when present.
     pub fn part_header_text(&self) -> Result<Option<crate::particles::PartHeaderText>> {
-        let p = self.dir.join(format!("header_{:05}.txt", self.iout));
+        let p = self.text_file(&format!("header_{:05}.txt", self.iout));
         if !p.is_file() {
             return Ok(None);
         }
         let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
         crate::particles::parse_part_header_text(&p, &text).map(Some)
     }
+}
+
+/// `group_GGGGG`.
+fn group_name(g: usize) -> String {
+    format!("group_{g:05}")
+}
+
+/// The first folder of `search` holding a file `name`.
+fn find_in(search: &[PathBuf], name: &str) -> Option<PathBuf> {
+    search.iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Numbers of the `group_GGGGG` subfolders of `dir`, sorted.
+fn group_folders(dir: &Path) -> Result<Vec<usize>> {
+    let mut groups = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
+        let e = e.map_err(|e| io_err(dir, e))?;
+        let name = e.file_name();
+        let Some(digits) = name.to_str().and_then(|n| n.strip_prefix("group_")) else {
+            continue;
+        };
+        if digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()) && e.path().is_dir() {
+            groups.push(digits.parse().expect("5 digits"));
+        }
+    }
+    groups.sort_unstable();
+    Ok(groups)
+}
+
+/// The CPU numbers `C` of the `amr_NNNNN.outCCCCC` files in `folder`.
+fn amr_cpus_in(folder: &Path, iout: u32) -> Result<Vec<usize>> {
+    let prefix = format!("amr_{iout:05}.out");
+    let mut cpus = Vec::new();
+    for e in std::fs::read_dir(folder).map_err(|e| io_err(folder, e))? {
+        let e = e.map_err(|e| io_err(folder, e))?;
+        let name = e.file_name();
+        let Some(digits) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        if digits.len() >= 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            cpus.push(digits.parse().unwrap_or(0));
+        }
+    }
+    cpus.sort_unstable();
+    Ok(cpus)
+}
+
+/// The group layout of an output whose files are in `group_GGGGG`
+/// folders: the group size is the number of CPU files in `group_00001`
+/// (RAMSES fills groups in rank order, `IOGROUPSIZEREP` ranks each, the last
+/// one possibly short), and every group must then hold exactly its CPUs.
+fn group_layout(dir: &Path, iout: u32, ncpu: usize, groups: &[usize]) -> Result<FileLayout> {
+    let first = dir.join(group_name(1));
+    if groups.first() != Some(&1) {
+        return Err(Error::Inconsistent {
+            path: first,
+            problem: "missing: group folders must start at group_00001".into(),
+        });
+    }
+    let size = amr_cpus_in(&first, iout)?.len();
+    if size == 0 {
+        return Err(Error::Inconsistent {
+            path: first,
+            problem: format!(
+                "holds no amr_{iout:05}.outCCCCC file, so the group size (IOGROUPSIZEREP) is unknown"
+            ),
+        });
+    }
+    let count = ncpu.div_ceil(size);
+    for g in 1..=groups.last().copied().unwrap_or(1).max(count) {
+        let folder = dir.join(group_name(g));
+        let want: Vec<usize> = if g <= count {
+            ((g - 1) * size + 1..=(g * size).min(ncpu)).collect()
+        } else {
+            Vec::new()
+        };
+        let got = if folder.is_dir() {
+            amr_cpus_in(&folder, iout)?
+        } else {
+            Vec::new()
+        };
+        if got != want {
+            let show = |v: &[usize]| match (v.first(), v.last()) {
+                (Some(a), Some(b)) if v.len() == b - a + 1 => format!("CPUs {a}..={b}"),
+                (Some(_), Some(_)) => format!("CPUs {v:?}"),
+                _ => "no CPU files".to_string(),
+            };
+            return Err(Error::Inconsistent {
+                path: folder,
+                problem: format!(
+                    "holds amr_ files of {}, expected {} (ncpu = {ncpu}, {size} CPUs per group as in group_00001)",
+                    show(&got),
+                    show(&want)
+                ),
+            });
+        }
+    }
+    Ok(FileLayout::Groups { size, count })
 }
 
 /// Names of the hydro solver's variables when no descriptor exists (3D).
