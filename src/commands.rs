@@ -4,7 +4,9 @@ use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
 use amrkit_io::{family_name, FileLayout, Snapshot};
-use amrkit_kernels::derive::{derived, field_stats, particle_ages, quantity_of, total_mass};
+use amrkit_kernels::derive::{
+    cosmic_time, derived, field_stats, particle_ages, quantity_of, total_mass,
+};
 use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Region, Selection, Units};
@@ -323,11 +325,15 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Seconds in a megayear (Julian years, as the unit `Myr`).
+const MYR_S: f64 = 1e6 * amrkit_kernels::units::YR;
+
 /// The facts `info` shows.
 pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
     let u = Units::from_info(&s.info);
     let myr = u.factor(Quantity::Time, "Myr")?;
     let kpc = u.factor(Quantity::Length, "kpc")?;
+    let ct = cosmic_time(&s.info);
     let mut parts = Map::new();
     if let Some(h) = s.part_header_text()? {
         for (name, c) in h.counts {
@@ -346,8 +352,17 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "time_myr": s.info.time * myr,
         "boxlen_code": s.info.boxlen,
         "boxlen_kpc": s.info.boxlen * kpc,
+        "boxlen_mpc": s.info.boxlen * u.factor(Quantity::Length, "Mpc")?,
+        "boxlen_cmpc_h": u.comoving.map(|_| u.factor(Quantity::Length, "cMpc/h")).transpose()?.map(|f| f * s.info.boxlen),
         "cosmological": s.info.is_cosmological(),
-        "aexp": s.info.aexp,
+        "aexp": ct.aexp,
+        "redshift": ct.redshift,
+        "age_myr": ct.age_s.map(|t| t / MYR_S),
+        "lookback_myr": ct.lookback_s.map(|t| t / MYR_S),
+        "h0": s.info.h0,
+        "omega_m": s.info.omega_m,
+        "omega_l": s.info.omega_l,
+        "omega_k": s.info.omega_k,
         "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
         "file_layout": match s.layout {
             FileLayout::Flat => json!({"kind": "flat"}),
@@ -383,21 +398,45 @@ fn info(a: &InfoArgs) -> AnyResult<()> {
 /// Prints `info` as text.
 pub fn print_info(j: &Value) {
     println!("output      {}", j["output"].as_str().unwrap_or(""));
-    println!(
-        "time        {:.6e} code = {:.4} Myr{}",
-        j["time_code"].as_f64().unwrap_or(0.0),
-        j["time_myr"].as_f64().unwrap_or(0.0),
-        if j["cosmological"].as_bool() == Some(true) {
-            " (cosmological: conformal time)"
-        } else {
-            ""
+    let num = |k: &str| j[k].as_f64().unwrap_or(f64::NAN);
+    if j["cosmological"].as_bool() == Some(true) {
+        println!(
+            "time        {:.6e} code (super-comoving conformal time)",
+            num("time_code")
+        );
+        println!(
+            "expansion   aexp {:.6}   redshift {:.4}   H0 {} km/s/Mpc   Ω_m {:.4}  Ω_Λ {:.4}  Ω_k {:.4}",
+            num("aexp"),
+            num("redshift"),
+            j["h0"],
+            num("omega_m"),
+            num("omega_l"),
+            num("omega_k")
+        );
+        match (j["age_myr"].as_f64(), j["lookback_myr"].as_f64()) {
+            (Some(age), Some(lb)) => println!(
+                "age         {age:.2} Myr at aexp (age of the universe); lookback time {lb:.2} Myr"
+            ),
+            _ => println!("age         not defined for this cosmology (no matter, or aexp > 1)"),
         }
-    );
-    println!(
-        "box         {} code = {:.4} kpc",
-        j["boxlen_code"],
-        j["boxlen_kpc"].as_f64().unwrap_or(0.0)
-    );
+        println!(
+            "box         {} code = {:.4} cMpc/h (comoving) = {:.4} Mpc (proper at aexp)",
+            j["boxlen_code"],
+            num("boxlen_cmpc_h"),
+            num("boxlen_mpc")
+        );
+    } else {
+        println!(
+            "time        {:.6e} code = {:.4} Myr",
+            num("time_code"),
+            num("time_myr")
+        );
+        println!(
+            "box         {} code = {:.4} kpc",
+            j["boxlen_code"],
+            num("boxlen_kpc")
+        );
+    }
     println!(
         "levels      {}..{}   ncpu {}   ordering {}",
         j["levelmin"],
