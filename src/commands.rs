@@ -342,7 +342,7 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
             }
         }
     }
-    Ok(json!({
+    let mut j = json!({
         "output": s.dir.display().to_string(),
         "ncpu": s.info.ncpu,
         "ndim": s.info.ndim,
@@ -381,7 +381,11 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "particles_per_family": parts,
         "sinks": s.sinks()?.len(),
         "disk_bytes": s.folders().iter().map(|d| dir_bytes(d)).sum::<u64>(),
-    }))
+    });
+    if let Some(e) = s.particle_problem() {
+        j["particles_error"] = json!(e.to_string());
+    }
+    Ok(j)
 }
 
 fn info(a: &InfoArgs) -> AnyResult<()> {
@@ -462,7 +466,10 @@ pub fn print_info(j: &Value) {
     };
     println!("hydro       {}", list(&j["hydro_variables"]));
     println!("gravity     {}", list(&j["gravity_variables"]));
-    println!("particles   {}", list(&j["particle_fields"]));
+    match j["particles_error"].as_str() {
+        Some(e) => println!("particles   not readable: {e}"),
+        None => println!("particles   {}", list(&j["particle_fields"])),
+    }
     if let Some(m) = j["particles_per_family"].as_object() {
         for (k, v) in m {
             println!("  {k:<10} {v}");
@@ -525,8 +532,28 @@ pub fn stats_json(
     if !grav.is_empty() {
         j["gravity"] = json!(groups[1]);
     }
-    if s.has_particles {
-        let p = load_particles(s, sel, &["mass", "family"], exec)?;
+    // Particles that cannot be read do not stop the gas figures: the
+    // reason goes to stderr and into `particles_error`.
+    let particles = if s.has_particles {
+        let mut wanted = vec!["mass"];
+        if s.part_layout
+            .as_ref()
+            .is_some_and(|l| l.index("family").is_some())
+        {
+            wanted.push("family");
+        }
+        match load_particles(s, sel, &wanted, exec) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
+                j["particles_error"] = json!(e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(p) = particles {
         let m = p.reals("mass")?;
         let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
         match p.families() {

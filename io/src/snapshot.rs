@@ -13,6 +13,7 @@ use crate::particles::{
 };
 use crate::sink::Sinks;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where the files of an output sit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct Snapshot {
     pub has_sinks: bool,
     /// Folders searched for text files, in order.
     search: Vec<PathBuf>,
+    /// Why the particle files cannot be read, when they cannot.
+    part_problem: Option<Arc<Error>>,
 }
 
 /// A file's bytes, memory-mapped: no copy, and no fresh pages to zero.
@@ -151,6 +154,7 @@ impl Snapshot {
             iout,
             layout,
             search,
+            part_problem: None,
             info,
             hydro_fields: Vec::new(),
             grav_fields: Vec::new(),
@@ -207,8 +211,15 @@ impl Snapshot {
         let part1 = snap.file("part", 1);
         snap.has_particles = part1.is_file();
         if snap.has_particles {
+            // An unreadable particle layout is kept as the particles'
+            // error: the cells can still be read.
             let desc = snap.text_file("part_file_descriptor.txt");
-            snap.part_layout = Some(read_layout(&desc, &part1)?);
+            let header = snap.text_file(&format!("header_{iout:05}.txt"));
+            let files: Vec<PathBuf> = (1..=snap.info.ncpu).map(|c| snap.file("part", c)).collect();
+            match read_layout(&desc, &files, &header) {
+                Ok(l) => snap.part_layout = Some(l),
+                Err(e) => snap.part_problem = Some(Arc::new(e)),
+            }
         }
         snap.has_sinks = snap.sink_file().is_file();
         Ok(snap)
@@ -355,8 +366,18 @@ impl Snapshot {
         }
     }
 
-    /// The particle layout, or an error naming the missing files.
+    /// Why the particle files cannot be read (their layout could not be
+    /// found), when there are particle files and that is so.
+    pub fn particle_problem(&self) -> Option<&Error> {
+        self.part_problem.as_deref()
+    }
+
+    /// The particle layout, or an error naming the missing files or why
+    /// the layout is unknown.
     pub fn particle_layout(&self) -> Result<&PartLayout> {
+        if let Some(e) = &self.part_problem {
+            return Err(Error::Shared(e.clone()));
+        }
         self.part_layout
             .as_ref()
             .ok_or_else(|| Error::Inconsistent {
