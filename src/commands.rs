@@ -250,6 +250,19 @@ pub struct ParticlesArgs {
     pub out: Vec<PathBuf>,
 }
 
+/// `amrkit clumps`.
+#[derive(Args, Debug)]
+pub struct ClumpsArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// Only the N most massive clumps.
+    #[arg(long)]
+    pub top: Option<usize>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `amrkit series`.
 #[derive(Args, Debug)]
 pub struct SeriesArgs {
@@ -307,6 +320,7 @@ pub fn run(cli: Cli) -> AnyResult<()> {
         Command::Project(a) => project_cmd(&a, &exec, quiet),
         Command::ExportVtk(a) => export_cmd(&a, &exec, quiet),
         Command::Particles(a) => particles_cmd(&a, &exec, quiet),
+        Command::Clumps(a) => clumps_cmd(&a),
         Command::Series(a) => series(&a, &pool, quiet),
         Command::Bench(a) => crate::demo::bench(&a, &pool, false),
         Command::Tune(a) => crate::demo::bench(&a, &pool, true),
@@ -989,6 +1003,92 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
                 println!("wrote {msg}");
             }
         }
+    }
+    Ok(())
+}
+
+/// The clump table as JSON: every column of the files (integers as
+/// integers) for the clumps by decreasing mass, `top` of them when given.
+pub fn clumps_json(s: &Snapshot, top: Option<usize>) -> AnyResult<Value> {
+    let t = s.clumps()?;
+    let order = t.by_mass();
+    let shown = top.unwrap_or(order.len()).min(order.len());
+    let rows: Vec<Value> = order[..shown]
+        .iter()
+        .map(|&k| {
+            let c = &t.clumps[k];
+            let mut o = Map::new();
+            for ((name, &v), &int) in t.columns.iter().zip(&c.values).zip(&t.integer) {
+                o.insert(name.clone(), if int { json!(v as i64) } else { json!(v) });
+            }
+            o.insert("cpu".into(), json!(c.cpu));
+            Value::Object(o)
+        })
+        .collect();
+    Ok(json!({
+        "output": s.dir.display().to_string(),
+        "units": "code",
+        "n_files": t.files.len(),
+        "n_clumps": t.clumps.len(),
+        "total_mass": t.total_mass(),
+        "columns": t.columns,
+        "clumps": rows,
+    }))
+}
+
+fn clumps_cmd(a: &ClumpsArgs) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    let j = clumps_json(&s, a.top)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&j)?);
+        return Ok(());
+    }
+    println!(
+        "{} clumps in {} files, total mass {:.8e} (code units); {}:",
+        j["n_clumps"],
+        j["n_files"],
+        j["total_mass"].as_f64().unwrap_or(0.0),
+        match a.top {
+            Some(n) => format!("the {n} most massive"),
+            None => "by mass".to_string(),
+        }
+    );
+    let cols = [
+        "index",
+        "lev",
+        "parent",
+        "ncell",
+        "peak_x",
+        "peak_y",
+        "peak_z",
+        "rho+",
+        "mass_cl",
+        "relevance",
+    ];
+    let rows = j["clumps"].as_array().cloned().unwrap_or_default();
+    // Columns the files have, in this order; the rest only in --json.
+    let cols: Vec<&str> = cols
+        .into_iter()
+        .filter(|c| !rows.first().is_some_and(|r| r[*c].is_null()))
+        .collect();
+    let mut head = String::from("rank");
+    for c in &cols {
+        head += &if c.starts_with("peak") || *c == "rho+" || *c == "mass_cl" || *c == "relevance" {
+            format!(" {c:>15}")
+        } else {
+            format!(" {c:>8}")
+        };
+    }
+    println!("{head}");
+    for (k, r) in rows.iter().enumerate() {
+        let mut line = format!("{:>4}", k + 1);
+        for c in &cols {
+            line += &match &r[*c] {
+                Value::Number(n) if n.is_i64() => format!(" {:>8}", n.as_i64().unwrap_or(0)),
+                v => format!(" {:>15.8e}", v.as_f64().unwrap_or(f64::NAN)),
+            };
+        }
+        println!("{line}");
     }
     Ok(())
 }

@@ -444,6 +444,24 @@ impl Snapshot {
         }
     }
 
+    /// The PHEW clump table of the output: every `clump_NNNNN.txtCCCCC`
+    /// (beside CPU `C`'s other files, or in any folder of the output).
+    pub fn clumps(&self) -> Result<crate::clumps::ClumpTable> {
+        let name = |c: usize| format!("clump_{:05}.txt{c:05}", self.iout);
+        crate::clumps::read_clumps(
+            self.info.ncpu,
+            |c| self.cpu_dir(c).join(name(c)),
+            |c| {
+                let own = self.cpu_dir(c).join(name(c));
+                if own.is_file() {
+                    Some(own)
+                } else {
+                    find_in(&self.search, &name(c))
+                }
+            },
+        )
+    }
+
     /// `header_NNNNN.txt`, parsed, when present.
     pub fn part_header_text(&self) -> Result<Option<crate::particles::PartHeaderText>> {
         let p = self.text_file(&format!("header_{:05}.txt", self.iout));
