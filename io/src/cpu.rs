@@ -110,7 +110,15 @@ pub struct AmrHeader {
     /// other than bisection. 16-byte keys (`-DQUADHILBERT`) are decoded
     /// exactly; 8-byte keys are exact up to 2^53.
     pub bound_keys: Option<Vec<u128>>,
+    /// For bisection ordering: each CPU's domain box `(min, max)` in box
+    /// units, from `bisec_cpubox_min`/`_max` (`ncpu × ndim` reals, CPU
+    /// index fastest; RAMSES gives them in coarse-cell units, divided here
+    /// by `nx`, `ny`, `nz`).
+    pub bisection_boxes: Option<Vec<DomainBox>>,
 }
+
+/// A bisection domain box: `(min, max)` corners in box units.
+pub type DomainBox = ([f64; 3], [f64; 3]);
 
 fn inconsistent(path: &Path, problem: String) -> Error {
     Error::Inconsistent {
@@ -182,16 +190,23 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     r.skip("headf, tailf, numbf, used_mem, used_mem_tot")?;
     let ordering = r.next("ordering")?;
     let ordering = String::from_utf8_lossy(ordering).trim().to_string();
+    let mut bisection_boxes = None;
     let bound_keys = if ordering == "bisection" {
-        for what in [
-            "bisec_wall",
-            "bisec_next",
-            "bisec_indx",
-            "bisec_cpubox_min",
-            "bisec_cpubox_max",
-        ] {
+        for what in ["bisec_wall", "bisec_next", "bisec_indx"] {
             r.skip(what)?;
         }
+        let lo = r.reals("bisec_cpubox_min", ncpu * ndim)?;
+        let hi = r.reals("bisec_cpubox_max", ncpu * ndim)?;
+        let boxes = (0..ncpu)
+            .map(|c| {
+                let at = |v: &[f64], d: usize| v[c + ncpu * d] / nx[d] as f64;
+                (
+                    std::array::from_fn(|d| at(&lo, d)),
+                    std::array::from_fn(|d| at(&hi, d)),
+                )
+            })
+            .collect();
+        bisection_boxes = Some(boxes);
         None
     } else {
         let at = r.offset();
@@ -259,6 +274,7 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         time,
         ncache,
         bound_keys,
+        bisection_boxes,
     })
 }
 

@@ -350,20 +350,55 @@ impl Snapshot {
         Ok(read_amr_header(&mut r, &path)?.bound_keys)
     }
 
+    /// The bisection domain boxes (box units, one `(min, max)` per CPU)
+    /// from the header of `amr_NNNNN.out00001`, or `None` when the ordering
+    /// is not bisection.
+    pub fn bisection_boxes(&self) -> Result<Option<Vec<crate::cpu::DomainBox>>> {
+        if !matches!(&self.info.ordering, crate::info::Ordering::Other(o) if o == "bisection") {
+            return Ok(None);
+        }
+        let path = self.file("amr", 1);
+        let amr = map_file(&path, false)?;
+        let mut r = Records::new(&path, &amr)?;
+        match read_amr_header(&mut r, &path)?.bisection_boxes {
+            Some(b) => Ok(Some(b)),
+            None => Err(Error::Inconsistent {
+                path,
+                problem: "the info file says `ordering type=bisection`, but this header's ordering record is not `bisection`".into(),
+            }),
+        }
+    }
+
     /// The CPU files (1-based) that can hold cells or particles in the box
-    /// `[lo, hi]` (box units): every CPU unless the ordering is Hilbert.
-    /// A superset; filter by position afterwards.
+    /// `[lo, hi]` (box units): from the Hilbert keys, or the domain boxes of
+    /// bisection ordering, else every CPU. Both assume leaves at levels ≥
+    /// levelmin (reads with `lmax < levelmin` should take every CPU). A
+    /// superset; filter by position afterwards.
     pub fn cpus_for_region(&self, lo: [f64; 3], hi: [f64; 3]) -> Result<Vec<usize>> {
-        match self.bound_keys()? {
-            Some(keys) => Ok(crate::hilbert::cpus_for_region(
+        if let Some(keys) = self.bound_keys()? {
+            return Ok(crate::hilbert::cpus_for_region(
                 &keys,
                 self.info.levelmax,
                 self.info.levelmin,
                 lo,
                 hi,
-            )),
-            None => Ok((1..=self.info.ncpu).collect()),
+            ));
         }
+        if let Some(boxes) = self.bisection_boxes()? {
+            // A leaf's oct belongs to the CPU whose box holds the oct's
+            // centre (its father cell's centre), which lies within
+            // 2^-levelmin of any point of the leaf: widen by that much.
+            let pad = 0.5f64.powi(self.info.levelmin as i32);
+            return Ok(boxes
+                .iter()
+                .enumerate()
+                .filter(|(_, (bl, bh))| {
+                    (0..3).all(|d| bl[d] <= hi[d] + pad && lo[d] - pad <= bh[d])
+                })
+                .map(|(c, _)| c + 1)
+                .collect());
+        }
+        Ok((1..=self.info.ncpu).collect())
     }
 
     /// Why the particle files cannot be read (their layout could not be
