@@ -399,6 +399,11 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
     if let Some(e) = s.particle_problem() {
         j["particles_error"] = json!(e.to_string());
     }
+    j["unsupported"] = s
+        .unsupported_components()
+        .iter()
+        .map(|(f, what)| json!({"file": f.display().to_string(), "feature": what}))
+        .collect();
     Ok(j)
 }
 
@@ -490,6 +495,13 @@ pub fn print_info(j: &Value) {
         }
     }
     println!("sinks       {}", j["sinks"]);
+    for u in j["unsupported"].as_array().into_iter().flatten() {
+        println!(
+            "not read    {}: {}",
+            u["file"].as_str().unwrap_or(""),
+            u["feature"].as_str().unwrap_or("")
+        );
+    }
     println!(
         "disk        {:.1} MB",
         j["disk_bytes"].as_f64().unwrap_or(0.0) / 1e6
@@ -617,6 +629,12 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
         ..*exec
     };
     let j = stats_json(&s, &sel, a.unit.as_deref(), &exec)?;
+    for (f, what) in s.unsupported_components() {
+        eprintln!(
+            "amrkit: note: {}: {what} (not in these figures)",
+            f.display()
+        );
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(());
@@ -799,6 +817,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         (None, None) => 256,
     };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
+    refuse_unsupported(&s, &vars)?;
     // Load what the variables need (derived ones from their inputs).
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
@@ -868,6 +887,15 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     Ok(())
 }
 
+/// Fails, naming the file, when a variable belongs to a component amrkit
+/// does not read (RAMSES-RT).
+fn refuse_unsupported(s: &Snapshot, vars: &[&str]) -> AnyResult<()> {
+    match vars.iter().find_map(|v| s.unsupported_variable(v)) {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
 fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     let s = open(&a.output)?;
     let sel = a.sel.selection(&Units::from_info(&s.info))?;
@@ -875,6 +903,8 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         max_threads: a.sel.max_threads,
         ..*exec
     };
+    let scalars: Vec<&str> = a.scalars.iter().map(String::as_str).collect();
+    refuse_unsupported(&s, &scalars)?;
     let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let t = load_cells(&s, &sel, &hydro, &[], &exec)?;
     let vector = a.vector.as_deref().and_then(VtkOptions::vector_of);

@@ -419,3 +419,80 @@ fn clumps_in_group_folders_and_outputs_without_clumps() {
         "{e}"
     );
 }
+
+/// The one stderr line of a failing amrkit run.
+fn fails_with(args: &[&str], path: &Path) -> String {
+    let out = amrkit()
+        .args(&args[..1])
+        .arg(path)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    e
+}
+
+#[test]
+fn unsupported_features_are_refused_in_one_line_naming_the_file() {
+    // 2D and 1D outputs: the info file and the dimension.
+    for (name, ndim) in [("blast2d", 2), ("sedov1d", 1)] {
+        let Some(run) = variant(name) else {
+            continue;
+        };
+        for cmd in ["info", "stats"] {
+            let e = fails_with(&[cmd], &run.output);
+            assert!(
+                e.contains("info_00002.txt") && e.contains(&format!("ndim = {ndim}")),
+                "{e}"
+            );
+        }
+    }
+    // RAMSES-RT: the gas is read (yt's figures), RT variables are refused
+    // naming the RT descriptor, and info and stats say what is not read.
+    let Some(run) = variant("rt3d") else {
+        return;
+    };
+    let (so, se) = run_ok(&["stats", "--json"], &run.output);
+    check_stats("rt3d", &json_of(&so), &run.reference);
+    assert!(
+        se.contains("rt_00002.out00001") && se.contains("RAMSES-RT"),
+        "{se}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x.npy");
+    let e = fails_with(
+        &[
+            "project",
+            "--var",
+            "photon_flux_01",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &run.output,
+    );
+    assert!(
+        e.contains("rt_file_descriptor.txt") && e.contains("RAMSES-RT"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let prefix = tmp.path().join("v");
+    let e = fails_with(
+        &[
+            "export-vtk",
+            "--scalars",
+            "density,photon_flux_02_x",
+            "--out",
+            prefix.to_str().unwrap(),
+        ],
+        &run.output,
+    );
+    assert!(e.contains("photon_flux_02_x"), "{e}");
+    let (so, _) = run_ok(&["info", "--json"], &run.output);
+    let u = &json_of(&so)["unsupported"][0];
+    assert!(
+        u["file"].as_str().unwrap().ends_with("rt_00002.out00001"),
+        "{u}"
+    );
+}

@@ -479,6 +479,46 @@ impl Snapshot {
         }
     }
 
+    /// Components of the output this version cannot read, each with the
+    /// file that shows it is there: RAMSES-RT's `rt_NNNNN.outCCCCC`.
+    pub fn unsupported_components(&self) -> Vec<(PathBuf, &'static str)> {
+        let mut v = Vec::new();
+        let rt = self.file("rt", 1);
+        if rt.is_file() || self.text_file("rt_file_descriptor.txt").is_file() {
+            v.push((
+                if rt.is_file() {
+                    rt
+                } else {
+                    self.text_file("rt_file_descriptor.txt")
+                },
+                "RAMSES-RT radiation variables (rt_ files) are not read",
+            ));
+        }
+        v
+    }
+
+    /// When `name` is a variable of a component this version cannot read
+    /// (an RT variable of `rt_file_descriptor.txt`, or any `photon_…` name
+    /// when there are rt_ files): the error saying so, naming the file.
+    pub fn unsupported_variable(&self, name: &str) -> Option<Error> {
+        let desc = self.text_file("rt_file_descriptor.txt");
+        let listed = desc.is_file()
+            && std::fs::read_to_string(&desc)
+                .ok()
+                .and_then(|t| parse_descriptor(&desc, &t).ok())
+                .is_some_and(|f| f.iter().any(|f| f.name == name));
+        let rt = self.file("rt", 1);
+        if listed || (rt.is_file() && name.starts_with("photon_")) {
+            return Some(Error::Unsupported {
+                path: if listed { desc } else { rt },
+                problem: format!(
+                    "`{name}` is a RAMSES-RT variable; rt_ files are not read by this version of amrkit"
+                ),
+            });
+        }
+        None
+    }
+
     /// The PHEW clump table of the output: every `clump_NNNNN.txtCCCCC`
     /// (beside CPU `C`'s other files, or in any folder of the output).
     pub fn clumps(&self) -> Result<crate::clumps::ClumpTable> {
