@@ -47,21 +47,28 @@ impl ClumpTable {
         Some(self.clumps.get(k)?.values[self.column(name)?])
     }
 
-    /// Sum of `mass_cl` over all clumps (code mass units).
+    /// Sum of `mass_cl` over all clumps (code mass units; 0 for a table
+    /// without that column, which [`ClumpTable::parse_file`] never makes).
     pub fn total_mass(&self) -> f64 {
-        let m = self.column("mass_cl").expect("checked when read");
-        self.clumps.iter().map(|c| c.values[m]).sum()
+        let Some(m) = self.column("mass_cl") else {
+            return 0.0;
+        };
+        self.clumps.iter().filter_map(|c| c.values.get(m)).sum()
     }
 
     /// Clump numbers (positions in [`ClumpTable::clumps`]) by decreasing
-    /// `mass_cl`, ties by increasing `index`.
+    /// `mass_cl`, ties by increasing `index` (file order without them).
     pub fn by_mass(&self) -> Vec<usize> {
-        let m = self.column("mass_cl").expect("checked when read");
-        let i = self.column("index").expect("checked when read");
         let mut order: Vec<usize> = (0..self.clumps.len()).collect();
+        let key = |k: usize, col: Option<usize>| {
+            col.and_then(|c| self.clumps[k].values.get(c).copied())
+                .unwrap_or(0.0)
+        };
+        let (m, i) = (self.column("mass_cl"), self.column("index"));
         order.sort_by(|&a, &b| {
-            let (ca, cb) = (&self.clumps[a].values, &self.clumps[b].values);
-            cb[m].total_cmp(&ca[m]).then(ca[i].total_cmp(&cb[i]))
+            key(b, m)
+                .total_cmp(&key(a, m))
+                .then(key(a, i).total_cmp(&key(b, i)))
         });
         order
     }
@@ -236,6 +243,9 @@ mod tests {
         assert!((t.total_mass() - 0.6).abs() < 1e-15);
         assert!(t.integer[t.column("ncell").unwrap()]);
         assert!(!t.integer[t.column("rho+").unwrap()]);
+        // An empty table answers without panicking.
+        let empty = ClumpTable::default();
+        assert_eq!((empty.total_mass(), empty.by_mass()), (0.0, vec![]));
     }
 
     #[test]
