@@ -558,6 +558,29 @@ pub fn stats_json(
     if !grav.is_empty() {
         j["gravity"] = json!(groups[1]);
     }
+    // Sinks (sink_NNNNN.csv): count and mass, those inside the region
+    // when there is one (positions are code lengths).
+    if s.has_sinks {
+        let sk = s.sinks()?;
+        let (m, pos) = (sk.column("msink"), ["x", "y", "z"].map(|c| sk.column(c)));
+        let Some(m) = m else {
+            return fail(format!("{}: no msink column", s.sink_file().display()));
+        };
+        let (mut count, mut mass) = (0u64, 0.0);
+        for (k, mk) in m.iter().enumerate() {
+            let inside = match (&sel.region, &pos) {
+                (Some(r), [Some(x), Some(y), Some(z)]) => {
+                    r.contains([x[k], y[k], z[k]].map(|v| v / s.info.boxlen))
+                }
+                _ => true,
+            };
+            if inside {
+                count += 1;
+                mass += mk;
+            }
+        }
+        j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
+    }
     // Particles that cannot be read do not stop the gas figures: the
     // reason goes to stderr and into `particles_error`.
     let particles = if s.has_particles {
@@ -673,6 +696,13 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
                 v["total_mass"].as_f64().unwrap_or(0.0)
             );
         }
+    }
+    if j["sinks"].is_object() {
+        println!(
+            "sinks              {:>9}  mass {:.8e}",
+            j["sinks"]["count"],
+            j["sinks"]["total_mass"].as_f64().unwrap_or(0.0)
+        );
     }
     Ok(())
 }
@@ -870,7 +900,11 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
             _ => (1.0, "code".into()),
         };
-        let title = format!("{v} projected along {} (weight {})", a.axis, a.weight);
+        let title = match weight {
+            Weight::None => format!("{v} projected along {}", a.axis),
+            Weight::Mass => format!("mass-weighted {v} along {}", a.axis),
+            Weight::Volume => format!("volume-weighted {v} along {}", a.axis),
+        };
         let quantity = format!("{v} [{unit}]");
         let style = MapStyle {
             log: a.log,
