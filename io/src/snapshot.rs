@@ -104,17 +104,21 @@ impl Snapshot {
     pub fn open(dir: impl AsRef<Path>) -> Result<Snapshot> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
-            return Err(Error::Text {
+            return Err(Error::Inconsistent {
                 path: dir.to_path_buf(),
-                line: 0,
-                problem: "no such folder (expected a RAMSES output folder `output_NNNNN`)".into(),
+                problem: if dir.exists() {
+                    "not a folder: pass a RAMSES output folder `output_NNNNN`".into()
+                } else {
+                    "no such folder: pass a RAMSES output folder `output_NNNNN`, or a simulation folder holding them".into()
+                },
             });
         }
+        // (From Rust, `Snapshot::open_output(simulation_dir, N)` opens
+        // output N of a simulation folder.)
         let Some(iout) = output_number(dir) else {
-            return Err(Error::Text {
+            return Err(Error::Inconsistent {
                 path: dir.to_path_buf(),
-                line: 0,
-                problem: "not named `output_NNNNN`; pass the output folder itself, or use Snapshot::open_output(simulation_dir, N)".into(),
+                problem: "is not an `output_NNNNN` folder and holds none: pass a RAMSES output folder, or the simulation folder holding them".into(),
             });
         };
         let groups = group_folders(dir)?;
