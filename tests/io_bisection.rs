@@ -95,9 +95,11 @@ fn bisection_regions_open_only_the_files_they_need() {
         ([0.05, 0.05, 0.1], [0.2, 0.2, 0.9], vec![1]),
         ([0.3, 0.3, 0.4], [0.45, 0.4, 0.6], vec![1, 2, 3]),
         ([0.7, 0.7, 0.0], [0.9, 0.95, 1.0], vec![4]),
+        // Just past the x wall of CPUs 1 and 3 at 0.41015625: CPU 1's octs
+        // centred left of it have cells on the right.
+        ([0.411, 0.0, 0.0], [0.43, 0.3, 1.0], vec![1, 3]),
     ] {
         let cpus = s.cpus_for_region(lo, hi).unwrap();
-        assert_eq!(cpus, want, "region {lo:?}..{hi:?}");
         let key = |c: &CpuCells, k: usize| {
             (
                 c.level[k],
@@ -108,15 +110,23 @@ fn bisection_regions_open_only_the_files_they_need() {
             )
         };
         let mut full = Vec::new();
-        for c in &all {
+        // The CPUs that do own cells in the region: all must be chosen.
+        let mut owners = Vec::new();
+        for (icpu, c) in all.iter().enumerate() {
             for k in 0..c.len() {
                 let dx = 0.5f64.powi(c.level[k] as i32);
                 let x = [c.ix[k], c.iy[k], c.iz[k]].map(|i| (i as f64 + 0.5) * dx);
                 if (0..3).all(|d| x[d] >= lo[d] && x[d] < hi[d]) {
                     full.push(key(c, k));
+                    owners.push(icpu + 1);
                 }
             }
         }
+        owners.dedup();
+        assert!(
+            owners.iter().all(|o| cpus.contains(o)),
+            "region {lo:?}..{hi:?}: cells on CPUs {owners:?}, chosen {cpus:?}"
+        );
         let mut sel = Vec::new();
         for &icpu in &cpus {
             let c = read(&s, icpu, Some((lo, hi)));
@@ -126,5 +136,9 @@ fn bisection_regions_open_only_the_files_they_need() {
         sel.sort_unstable();
         assert!(!full.is_empty());
         assert_eq!(full, sel, "region {lo:?}..{hi:?}");
+        assert_eq!(cpus, want, "region {lo:?}..{hi:?}");
+        if lo[0] == 0.411 {
+            assert!(owners.contains(&1), "CPU 1's cells cross the wall");
+        }
     }
 }
