@@ -3,8 +3,10 @@
 use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
-use amrkit_io::{family_name, Snapshot};
-use amrkit_kernels::derive::{derived, field_stats, particle_ages, quantity_of, total_mass};
+use amrkit_io::{family_name, FileLayout, Snapshot};
+use amrkit_kernels::derive::{
+    cosmic_time, derived, field_stats, particle_ages, quantity_of, total_mass,
+};
 use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Region, Selection, Units};
@@ -248,6 +250,19 @@ pub struct ParticlesArgs {
     pub out: Vec<PathBuf>,
 }
 
+/// `amrkit clumps`.
+#[derive(Args, Debug)]
+pub struct ClumpsArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// Only the N most massive clumps.
+    #[arg(long)]
+    pub top: Option<usize>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `amrkit series`.
 #[derive(Args, Debug)]
 pub struct SeriesArgs {
@@ -305,12 +320,14 @@ pub fn run(cli: Cli) -> AnyResult<()> {
         Command::Project(a) => project_cmd(&a, &exec, quiet),
         Command::ExportVtk(a) => export_cmd(&a, &exec, quiet),
         Command::Particles(a) => particles_cmd(&a, &exec, quiet),
+        Command::Clumps(a) => clumps_cmd(&a),
         Command::Series(a) => series(&a, &pool, quiet),
         Command::Bench(a) => crate::demo::bench(&a, &pool, false),
         Command::Tune(a) => crate::demo::bench(&a, &pool, true),
     }
 }
 
+/// Bytes of the files directly in `dir`.
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|it| {
@@ -322,11 +339,15 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Seconds in a megayear (Julian years, as the unit `Myr`).
+const MYR_S: f64 = 1e6 * amrkit_kernels::units::YR;
+
 /// The facts `info` shows.
 pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
     let u = Units::from_info(&s.info);
     let myr = u.factor(Quantity::Time, "Myr")?;
     let kpc = u.factor(Quantity::Length, "kpc")?;
+    let ct = cosmic_time(&s.info);
     let mut parts = Map::new();
     if let Some(h) = s.part_header_text()? {
         for (name, c) in h.counts {
@@ -335,7 +356,7 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
             }
         }
     }
-    Ok(json!({
+    let mut j = json!({
         "output": s.dir.display().to_string(),
         "ncpu": s.info.ncpu,
         "ndim": s.info.ndim,
@@ -345,9 +366,22 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "time_myr": s.info.time * myr,
         "boxlen_code": s.info.boxlen,
         "boxlen_kpc": s.info.boxlen * kpc,
+        "boxlen_mpc": s.info.boxlen * u.factor(Quantity::Length, "Mpc")?,
+        "boxlen_cmpc_h": u.comoving.map(|_| u.factor(Quantity::Length, "cMpc/h")).transpose()?.map(|f| f * s.info.boxlen),
         "cosmological": s.info.is_cosmological(),
-        "aexp": s.info.aexp,
+        "aexp": ct.aexp,
+        "redshift": ct.redshift,
+        "age_myr": ct.age_s.map(|t| t / MYR_S),
+        "lookback_myr": ct.lookback_s.map(|t| t / MYR_S),
+        "h0": s.info.h0,
+        "omega_m": s.info.omega_m,
+        "omega_l": s.info.omega_l,
+        "omega_k": s.info.omega_k,
         "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
+        "file_layout": match s.layout {
+            FileLayout::Flat => json!({"kind": "flat"}),
+            FileLayout::Groups { size, count } => json!({"kind": "groups", "group_size": size, "groups": count}),
+        },
         "ordering": match &s.info.ordering { amrkit_io::info::Ordering::Hilbert{..} => "hilbert".to_string(), amrkit_io::info::Ordering::Other(o) => o.clone() },
         "components": {
             "hydro": !s.hydro_fields.is_empty(),
@@ -360,8 +394,17 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
         "particles_per_family": parts,
         "sinks": s.sinks()?.len(),
-        "disk_bytes": dir_bytes(&s.dir),
-    }))
+        "disk_bytes": s.folders().iter().map(|d| dir_bytes(d)).sum::<u64>(),
+    });
+    if let Some(e) = s.particle_problem() {
+        j["particles_error"] = json!(e.to_string());
+    }
+    j["unsupported"] = s
+        .unsupported_components()
+        .iter()
+        .map(|(f, what)| json!({"file": f.display().to_string(), "feature": what}))
+        .collect();
+    Ok(j)
 }
 
 fn info(a: &InfoArgs) -> AnyResult<()> {
@@ -378,21 +421,45 @@ fn info(a: &InfoArgs) -> AnyResult<()> {
 /// Prints `info` as text.
 pub fn print_info(j: &Value) {
     println!("output      {}", j["output"].as_str().unwrap_or(""));
-    println!(
-        "time        {:.6e} code = {:.4} Myr{}",
-        j["time_code"].as_f64().unwrap_or(0.0),
-        j["time_myr"].as_f64().unwrap_or(0.0),
-        if j["cosmological"].as_bool() == Some(true) {
-            " (cosmological: conformal time)"
-        } else {
-            ""
+    let num = |k: &str| j[k].as_f64().unwrap_or(f64::NAN);
+    if j["cosmological"].as_bool() == Some(true) {
+        println!(
+            "time        {:.6e} code (super-comoving conformal time)",
+            num("time_code")
+        );
+        println!(
+            "expansion   aexp {:.6}   redshift {:.4}   H0 {} km/s/Mpc   Ω_m {:.4}  Ω_Λ {:.4}  Ω_k {:.4}",
+            num("aexp"),
+            num("redshift"),
+            j["h0"],
+            num("omega_m"),
+            num("omega_l"),
+            num("omega_k")
+        );
+        match (j["age_myr"].as_f64(), j["lookback_myr"].as_f64()) {
+            (Some(age), Some(lb)) => println!(
+                "age         {age:.2} Myr at aexp (age of the universe); lookback time {lb:.2} Myr"
+            ),
+            _ => println!("age         not defined for this cosmology (no matter, or aexp > 1)"),
         }
-    );
-    println!(
-        "box         {} code = {:.4} kpc",
-        j["boxlen_code"],
-        j["boxlen_kpc"].as_f64().unwrap_or(0.0)
-    );
+        println!(
+            "box         {} code = {:.4} cMpc/h (comoving) = {:.4} Mpc (proper at aexp)",
+            j["boxlen_code"],
+            num("boxlen_cmpc_h"),
+            num("boxlen_mpc")
+        );
+    } else {
+        println!(
+            "time        {:.6e} code = {:.4} Myr",
+            num("time_code"),
+            num("time_myr")
+        );
+        println!(
+            "box         {} code = {:.4} kpc",
+            j["boxlen_code"],
+            num("boxlen_kpc")
+        );
+    }
     println!(
         "levels      {}..{}   ncpu {}   ordering {}",
         j["levelmin"],
@@ -400,6 +467,12 @@ pub fn print_info(j: &Value) {
         j["ncpu"],
         j["ordering"].as_str().unwrap_or("")
     );
+    if j["file_layout"]["kind"] == "groups" {
+        println!(
+            "files       in group_XXXXX folders of {} CPUs ({} groups, IOGROUPSIZEREP)",
+            j["file_layout"]["group_size"], j["file_layout"]["groups"]
+        );
+    }
     let list = |v: &Value| {
         v.as_array()
             .map(|a| {
@@ -412,13 +485,23 @@ pub fn print_info(j: &Value) {
     };
     println!("hydro       {}", list(&j["hydro_variables"]));
     println!("gravity     {}", list(&j["gravity_variables"]));
-    println!("particles   {}", list(&j["particle_fields"]));
+    match j["particles_error"].as_str() {
+        Some(e) => println!("particles   not readable: {e}"),
+        None => println!("particles   {}", list(&j["particle_fields"])),
+    }
     if let Some(m) = j["particles_per_family"].as_object() {
         for (k, v) in m {
             println!("  {k:<10} {v}");
         }
     }
     println!("sinks       {}", j["sinks"]);
+    for u in j["unsupported"].as_array().into_iter().flatten() {
+        println!(
+            "not read    {}: {}",
+            u["file"].as_str().unwrap_or(""),
+            u["feature"].as_str().unwrap_or("")
+        );
+    }
     println!(
         "disk        {:.1} MB",
         j["disk_bytes"].as_f64().unwrap_or(0.0) / 1e6
@@ -475,8 +558,51 @@ pub fn stats_json(
     if !grav.is_empty() {
         j["gravity"] = json!(groups[1]);
     }
-    if s.has_particles {
-        let p = load_particles(s, sel, &["mass", "family"], exec)?;
+    // Sinks (sink_NNNNN.csv): count and mass, those inside the region
+    // when there is one (positions are code lengths).
+    if s.has_sinks {
+        let sk = s.sinks()?;
+        let (m, pos) = (sk.column("msink"), ["x", "y", "z"].map(|c| sk.column(c)));
+        let Some(m) = m else {
+            return fail(format!("{}: no msink column", s.sink_file().display()));
+        };
+        let (mut count, mut mass) = (0u64, 0.0);
+        for (k, mk) in m.iter().enumerate() {
+            let inside = match (&sel.region, &pos) {
+                (Some(r), [Some(x), Some(y), Some(z)]) => {
+                    r.contains([x[k], y[k], z[k]].map(|v| v / s.info.boxlen))
+                }
+                _ => true,
+            };
+            if inside {
+                count += 1;
+                mass += mk;
+            }
+        }
+        j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
+    }
+    // Particles that cannot be read do not stop the gas figures: the
+    // reason goes to stderr and into `particles_error`.
+    let particles = if s.has_particles {
+        let mut wanted = vec!["mass"];
+        if s.part_layout
+            .as_ref()
+            .is_some_and(|l| l.index("family").is_some())
+        {
+            wanted.push("family");
+        }
+        match load_particles(s, sel, &wanted, exec) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
+                j["particles_error"] = json!(e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(p) = particles {
         let m = p.reals("mass")?;
         let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
         match p.families() {
@@ -526,6 +652,12 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
         ..*exec
     };
     let j = stats_json(&s, &sel, a.unit.as_deref(), &exec)?;
+    for (f, what) in s.unsupported_components() {
+        eprintln!(
+            "amrkit: note: {}: {what} (not in these figures)",
+            f.display()
+        );
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(());
@@ -564,6 +696,13 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
                 v["total_mass"].as_f64().unwrap_or(0.0)
             );
         }
+    }
+    if j["sinks"].is_object() {
+        println!(
+            "sinks              {:>9}  mass {:.8e}",
+            j["sinks"]["count"],
+            j["sinks"]["total_mass"].as_f64().unwrap_or(0.0)
+        );
     }
     Ok(())
 }
@@ -708,6 +847,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         (None, None) => 256,
     };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
+    refuse_unsupported(&s, &vars)?;
     // Load what the variables need (derived ones from their inputs).
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
@@ -760,7 +900,11 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
             _ => (1.0, "code".into()),
         };
-        let title = format!("{v} projected along {} (weight {})", a.axis, a.weight);
+        let title = match weight {
+            Weight::None => format!("{v} projected along {}", a.axis),
+            Weight::Mass => format!("mass-weighted {v} along {}", a.axis),
+            Weight::Volume => format!("volume-weighted {v} along {}", a.axis),
+        };
         let quantity = format!("{v} [{unit}]");
         let style = MapStyle {
             log: a.log,
@@ -777,6 +921,15 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     Ok(())
 }
 
+/// Fails, naming the file, when a variable belongs to a component amrkit
+/// does not read (RAMSES-RT).
+fn refuse_unsupported(s: &Snapshot, vars: &[&str]) -> AnyResult<()> {
+    match vars.iter().find_map(|v| s.unsupported_variable(v)) {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
 fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     let s = open(&a.output)?;
     let sel = a.sel.selection(&Units::from_info(&s.info))?;
@@ -784,6 +937,8 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         max_threads: a.sel.max_threads,
         ..*exec
     };
+    let scalars: Vec<&str> = a.scalars.iter().map(String::as_str).collect();
+    refuse_unsupported(&s, &scalars)?;
     let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let t = load_cells(&s, &sel, &hydro, &[], &exec)?;
     let vector = a.vector.as_deref().and_then(VtkOptions::vector_of);
@@ -912,6 +1067,92 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
                 println!("wrote {msg}");
             }
         }
+    }
+    Ok(())
+}
+
+/// The clump table as JSON: every column of the files (integers as
+/// integers) for the clumps by decreasing mass, `top` of them when given.
+pub fn clumps_json(s: &Snapshot, top: Option<usize>) -> AnyResult<Value> {
+    let t = s.clumps()?;
+    let order = t.by_mass();
+    let shown = top.unwrap_or(order.len()).min(order.len());
+    let rows: Vec<Value> = order[..shown]
+        .iter()
+        .map(|&k| {
+            let c = &t.clumps[k];
+            let mut o = Map::new();
+            for ((name, &v), &int) in t.columns.iter().zip(&c.values).zip(&t.integer) {
+                o.insert(name.clone(), if int { json!(v as i64) } else { json!(v) });
+            }
+            o.insert("cpu".into(), json!(c.cpu));
+            Value::Object(o)
+        })
+        .collect();
+    Ok(json!({
+        "output": s.dir.display().to_string(),
+        "units": "code",
+        "n_files": t.files.len(),
+        "n_clumps": t.clumps.len(),
+        "total_mass": t.total_mass(),
+        "columns": t.columns,
+        "clumps": rows,
+    }))
+}
+
+fn clumps_cmd(a: &ClumpsArgs) -> AnyResult<()> {
+    let s = open(&a.output)?;
+    let j = clumps_json(&s, a.top)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&j)?);
+        return Ok(());
+    }
+    println!(
+        "{} clumps in {} files, total mass {:.8e} (code units); {}:",
+        j["n_clumps"],
+        j["n_files"],
+        j["total_mass"].as_f64().unwrap_or(0.0),
+        match a.top {
+            Some(n) => format!("the {n} most massive"),
+            None => "by mass".to_string(),
+        }
+    );
+    let cols = [
+        "index",
+        "lev",
+        "parent",
+        "ncell",
+        "peak_x",
+        "peak_y",
+        "peak_z",
+        "rho+",
+        "mass_cl",
+        "relevance",
+    ];
+    let rows = j["clumps"].as_array().cloned().unwrap_or_default();
+    // Columns the files have, in this order; the rest only in --json.
+    let cols: Vec<&str> = cols
+        .into_iter()
+        .filter(|c| !rows.first().is_some_and(|r| r[*c].is_null()))
+        .collect();
+    let mut head = String::from("rank");
+    for c in &cols {
+        head += &if c.starts_with("peak") || *c == "rho+" || *c == "mass_cl" || *c == "relevance" {
+            format!(" {c:>15}")
+        } else {
+            format!(" {c:>8}")
+        };
+    }
+    println!("{head}");
+    for (k, r) in rows.iter().enumerate() {
+        let mut line = format!("{:>4}", k + 1);
+        for c in &cols {
+            line += &match &r[*c] {
+                Value::Number(n) if n.is_i64() => format!(" {:>8}", n.as_i64().unwrap_or(0)),
+                v => format!(" {:>15.8e}", v.as_f64().unwrap_or(f64::NAN)),
+            };
+        }
+        println!("{line}");
     }
     Ok(())
 }

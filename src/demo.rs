@@ -105,17 +105,28 @@ pub fn demo(a: &DemoArgs, pool: &Pool, exec: &Exec, quiet: bool) -> AnyResult<()
     let sd = u.factor(Quantity::SurfaceDensity, "Msol/pc^2")?;
     let kf = u.factor(Quantity::Temperature, "K")?;
     let mut files = Vec::new();
-    for (maps, var, f, unit) in [
-        (&rho, "density", sd, "Msol/pc^2"),
-        (&tmap, "temperature", kf, "K"),
+    for (maps, var, f, unit, title) in [
+        (
+            &rho,
+            "density",
+            sd,
+            "Msol/pc^2",
+            "density projected along z",
+        ),
+        (
+            &tmap,
+            "temperature",
+            kf,
+            "K",
+            "mass-weighted temperature along z",
+        ),
     ] {
         for ext in ["npy", "png"] {
             let p = maps_dir.join(format!("{var}_z.{ext}"));
-            let title = format!("{var} projected along z");
             let quantity = format!("{var} [{unit}]");
             let style = MapStyle {
                 log: true,
-                title: &title,
+                title,
                 quantity: &quantity,
                 axis: 2,
                 units: &u,

@@ -48,6 +48,8 @@ pub enum Command {
     ExportVtk(commands::ExportArgs),
     /// Particle statistics and NGP/CIC mass maps.
     Particles(commands::ParticlesArgs),
+    /// PHEW clumps (clump_NNNNN.txtCCCCC) by mass: index, level, peak, mass, …
+    Clumps(commands::ClumpsArgs),
     /// Per-snapshot table (time, gas and stellar mass, means) of a simulation.
     Series(commands::SeriesArgs),
     /// Time load, project and export at 1, 2, … threads.

@@ -341,3 +341,32 @@ fn vtk_export_reads_back_in_vtk() {
         }
     }
 }
+
+#[test]
+fn cosmological_times_agree_with_the_info_file_and_yt() {
+    use amrkit_kernels::derive::{cosmic_time, hubble_time_s, Friedmann};
+    let Some(run) = common::variant("cosmo") else {
+        return;
+    };
+    let s = Snapshot::open(&run.output).unwrap();
+    let i = &s.info;
+    assert!(i.is_cosmological());
+    let f = Friedmann::new(i.omega_m, i.omega_l, i.omega_k);
+    // The info file's time is super-conformal: the tables give back aexp.
+    let a = f.a_of_tau(i.time);
+    assert!(
+        (a - i.aexp).abs() < 1e-5 * i.aexp,
+        "a(τ) {a} vs aexp {}",
+        i.aexp
+    );
+    let ct = cosmic_time(i);
+    let yt = run.reference["yt_unit_system"]["yt_current_time_s"]
+        .as_f64()
+        .unwrap();
+    let age = ct.age_s.unwrap();
+    // Required: 1e-3; the same Friedmann integral as yt agrees far better.
+    assert!(close(age, yt, 1e-6, 0.0), "age {age} s vs yt {yt} s");
+    // The age from τ agrees with the age from aexp.
+    let from_tau = (f.time_of_tau(i.time) - f.time_of_a(1e-6)) * hubble_time_s(i.h0);
+    assert!(close(from_tau, age, 1e-4, 0.0), "{from_tau} vs {age}");
+}

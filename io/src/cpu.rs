@@ -121,6 +121,11 @@ pub struct AmrHeader {
     pub real_width: usize,
     /// Byte offset and record index where the tree body starts.
     pub body_at: (usize, usize),
+    /// For bisection ordering: each CPU's domain box `(min, max)` in box
+    /// units, from `bisec_cpubox_min`/`_max` (`ncpu × ndim` reals, CPU
+    /// index fastest; RAMSES gives them in coarse-cell units, divided here
+    /// by `nx`, `ny`, `nz`).
+    pub bisection_boxes: Option<Vec<DomainBox>>,
 }
 
 /// Bytes of a record of `n` values of `size` bytes, markers included.
@@ -190,6 +195,9 @@ fn check_file_len(path: &Path, what: &str, len: usize, expected: usize) -> Resul
         ),
     ))
 }
+
+/// A bisection domain box: `(min, max)` corners in box units.
+pub type DomainBox = ([f64; 3], [f64; 3]);
 
 fn inconsistent(path: &Path, problem: String) -> Error {
     Error::Inconsistent {
@@ -265,16 +273,23 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     r.skip("headf, tailf, numbf, used_mem, used_mem_tot")?;
     let ordering = r.next("ordering")?;
     let ordering = String::from_utf8_lossy(ordering).trim().to_string();
+    let mut bisection_boxes = None;
     let bound_keys = if ordering == "bisection" {
-        for what in [
-            "bisec_wall",
-            "bisec_next",
-            "bisec_indx",
-            "bisec_cpubox_min",
-            "bisec_cpubox_max",
-        ] {
+        for what in ["bisec_wall", "bisec_next", "bisec_indx"] {
             r.skip(what)?;
         }
+        let lo = r.reals("bisec_cpubox_min", ncpu * ndim)?;
+        let hi = r.reals("bisec_cpubox_max", ncpu * ndim)?;
+        let boxes = (0..ncpu)
+            .map(|c| {
+                let at = |v: &[f64], d: usize| v[c + ncpu * d] / nx[d] as f64;
+                (
+                    std::array::from_fn(|d| at(&lo, d)),
+                    std::array::from_fn(|d| at(&hi, d)),
+                )
+            })
+            .collect();
+        bisection_boxes = Some(boxes);
         None
     } else {
         let at = r.offset();
@@ -346,6 +361,7 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         bound_keys,
         real_width,
         body_at,
+        bisection_boxes,
     })
 }
 

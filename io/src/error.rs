@@ -46,6 +46,9 @@ pub enum Error {
         /// What disagrees with what.
         problem: String,
     },
+    /// An error found earlier (when the output was opened) and kept.
+    #[error("{0}")]
+    Shared(std::sync::Arc<Error>),
     /// A valid output that this version of amrkit cannot read.
     #[error("{path}: unsupported: {problem}")]
     Unsupported {

@@ -8,9 +8,12 @@
 //!
 //! Reading: info files, descriptors (v0, v1), the AMR, hydro and gravity
 //! files of 3D outputs (two-phase: [`cpu::scan_cpu`] then
-//! [`cpu::read_cpu_into`] into caller-owned slices), particles (new format
-//! with descriptor, old format by record lengths), sinks (CSV), and the
-//! Hilbert choice of CPU files for a region ([`hilbert`]).
+//! [`cpu::read_cpu_into`] into caller-owned slices), flat or in
+//! `group_GGGGG` folders ([`FileLayout`]), particles (from the descriptor,
+//! or inferred from the record lengths and `header_` tokens), sinks (CSV),
+//! and the Hilbert choice of CPU files for a region ([`hilbert`]).
+//!
+//! PHEW clump tables (`clump_NNNNN.txtCCCCC`, [`clumps`]).
 //!
 //! Writing: synthetic RAMSES outputs ([`writer`]) and VTK XML files
 //! ([`vtk`]).
@@ -18,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod clumps;
 pub mod cpu;
 pub mod descriptor;
 mod error;
@@ -36,5 +40,5 @@ pub use error::{Error, Result};
 pub use info::Info;
 pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};
 pub use sink::Sinks;
-pub use snapshot::Snapshot;
+pub use snapshot::{FileLayout, Snapshot};
 pub use writer::{SynthPlan, SynthSpec};

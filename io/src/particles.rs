@@ -189,12 +189,15 @@ pub fn read_part_header(r: &mut Records, path: &Path) -> Result<PartHeader> {
 }
 
 /// The layout of an output's particle files: from `part_file_descriptor.txt`
-/// when `descriptor` holds its text, else guessed from the records of one
-/// particle file (`sample`, the bytes of `sample_path`) in the old format.
+/// when `descriptor` holds its text, else inferred from the records of one
+/// particle file (`sample`, the bytes of `sample_path`) by
+/// [`infer_layout`], helped by the "Particle fields" tokens of
+/// `header_NNNNN.txt` when `tokens` has them.
 pub fn part_layout(
     descriptor: Option<(&Path, &str)>,
     sample_path: &Path,
     sample: &[u8],
+    tokens: Option<(&Path, &[String])>,
 ) -> Result<PartLayout> {
     if let Some((path, text)) = descriptor {
         let mut fields = Vec::new();
@@ -223,70 +226,227 @@ pub fn part_layout(
             from_descriptor: true,
         });
     }
-    // Old format: guess each record's type from its length.
-    let mut r = Records::new(sample_path, sample)?;
-    let h = read_part_header(&mut r, sample_path)?;
+    infer_layout(sample_path, sample, tokens)
+}
+
+/// What a field of the particle files may be stored as.
+#[derive(Clone, Copy, PartialEq)]
+enum Slot {
+    /// A real of the file's real width (4 or 8 bytes).
+    Real,
+    /// An integer of 4 or 8 bytes (ids).
+    Id,
+    /// An int32 (levels, tracer parents).
+    Int32,
+    /// An int8 (family, tag).
+    Byte,
+}
+
+/// The fields a token of `header_NNNNN.txt`'s "Particle fields" line
+/// stands for (RAMSES's `output_header`): `pos`, `vel`, `mass`, `iord`,
+/// `level`, `family`, `tag`, `phi`, `tform`, `metal`, and any other token
+/// as one field of that name.
+fn token_fields(token: &str) -> Vec<(String, Slot)> {
+    let one = |n: &str, s: Slot| vec![(n.to_string(), s)];
+    let xyz = |p: &str| {
+        ["x", "y", "z"]
+            .iter()
+            .map(|a| (format!("{p}_{a}"), Slot::Real))
+            .collect()
+    };
+    match token {
+        "pos" => xyz("position"),
+        "vel" => xyz("velocity"),
+        "mass" => one("mass", Slot::Real),
+        "iord" => one("identity", Slot::Id),
+        "level" => one("levelp", Slot::Int32),
+        "family" => one("family", Slot::Byte),
+        "tag" => one("tag", Slot::Byte),
+        "phi" => one("potential", Slot::Real),
+        "tform" => one("birth_time", Slot::Real),
+        "metal" => one("metallicity", Slot::Real),
+        "partp" => one("partp", Slot::Int32),
+        other => one(other, Slot::Real),
+    }
+}
+
+/// Infers the particle layout from the field record lengths of one file,
+/// as yt does when there is no descriptor. With `npart` particles:
+///
+/// - records 1–7 are x, y, z, vx, vy, vz, mass: reals of 4 or 8 bytes
+///   each, one width for all (NPRE);
+/// - record 8 is the id (4 bytes, or 8 with LONGINT), record 9 the level
+///   (4 bytes);
+/// - current RAMSES (families) writes family and tag next, `npart` bytes
+///   each; a record of one byte per particle cannot be a real, so their
+///   presence is certain;
+/// - then optional reals: potential (OUTPUT_PARTICLE_POTENTIAL), birth
+///   time (star or sink), metallicity (metal, only with a birth time).
+///
+/// The optional reals are told apart by the header's token line when
+/// `tokens` has it (checked against the records); without it, the old
+/// format (no family) has only birth time and metallicity, so 1 or 2 of
+/// them are named in that order, while in the new format 1 or 2 extra reals
+/// could be a potential as well, which is refused as ambiguous.
+pub fn infer_layout(
+    path: &Path,
+    data: &[u8],
+    tokens: Option<(&Path, &[String])>,
+) -> Result<PartLayout> {
+    let mut r = Records::new(path, data)?;
+    let h = read_part_header(&mut r, path)?;
+    let n = h.npart;
     let mut lens = Vec::new();
     while !r.at_end() {
         lens.push(r.next("particle field")?.len());
     }
-    let names = [
-        "position_x",
-        "position_y",
-        "position_z",
-        "velocity_x",
-        "velocity_y",
-        "velocity_z",
-        "mass",
-        "identity",
-        "levelp",
-        "birth_time",
-        "metallicity",
-    ];
-    if !(9..=11).contains(&lens.len()) {
+    let lost = "no part_file_descriptor.txt to say which fields the particle files hold";
+    // Bytes per particle of each record.
+    let per: Vec<Option<usize>> = lens
+        .iter()
+        .map(|&l| {
+            if n == 0 {
+                None
+            } else {
+                (l % n == 0).then(|| l / n)
+            }
+        })
+        .collect();
+    for (i, (&l, p)) in lens.iter().zip(&per).enumerate() {
+        if n > 0 && p.is_none() {
+            return Err(fmt_err(
+                path,
+                format!("{lost}: field record {} is {l} bytes, not a whole number of bytes for each of {n} particles", i + 1),
+            ));
+        }
+    }
+    if lens.len() < 9 {
         return Err(fmt_err(
-            sample_path,
+            path,
             format!(
-                "no part_file_descriptor.txt, and the file holds {} field records; the old format has 9 to 11 (x, y, z, vx, vy, vz, mass, id, level, [birth, metal])",
+                "{lost}, and the file holds {} field records; RAMSES writes at least 9 (x, y, z, vx, vy, vz, mass, id, level)",
                 lens.len()
             ),
         ));
     }
-    let mut fields = Vec::new();
-    for (i, &len) in lens.iter().enumerate() {
-        let per = len.checked_div(h.npart).unwrap_or(0);
-        let is_int = i == 7 || i == 8;
-        let kind = match (is_int, per, h.npart) {
-            (_, _, 0) => {
-                if is_int {
-                    PartKind::I32
-                } else {
-                    PartKind::F64
-                }
-            }
-            (true, 4, _) => PartKind::I32,
-            (true, 8, _) => PartKind::I64,
-            (false, 8, _) => PartKind::F64,
-            (false, 4, _) => PartKind::F32,
-            _ => {
-                return Err(fmt_err(
-                    sample_path,
-                    format!(
-                    "field record {} ({}) is {len} bytes for {} particles, not 4 or 8 bytes each",
-                    i + 1,
-                    names[i],
-                    h.npart
+    // The fields, with the record's storage slot.
+    let mut fields: Vec<(String, Slot)> = Vec::new();
+    let header_tokens = tokens.filter(|(_, t)| !t.is_empty());
+    if let Some((hpath, toks)) = header_tokens {
+        for t in toks {
+            fields.extend(token_fields(t));
+        }
+        if fields.len() != lens.len() {
+            return Err(fmt_err(
+                path,
+                format!(
+                    "{lost}; the \"Particle fields\" line of {} ({}) names {} fields, but the file holds {} field records",
+                    hpath.display(),
+                    toks.join(" "),
+                    fields.len(),
+                    lens.len()
                 ),
+            ));
+        }
+    } else {
+        let names = [
+            "position_x",
+            "position_y",
+            "position_z",
+            "velocity_x",
+            "velocity_y",
+            "velocity_z",
+            "mass",
+        ];
+        fields.extend(names.iter().map(|n| (n.to_string(), Slot::Real)));
+        fields.push(("identity".into(), Slot::Id));
+        fields.push(("levelp".into(), Slot::Int32));
+        let rest = &per[9..];
+        // Family and tag: one byte per particle (with no particles, the
+        // record count decides: 11 or more is the current format).
+        let families = if n > 0 {
+            rest.len() >= 2 && rest[0] == Some(1) && rest[1] == Some(1)
+        } else {
+            rest.len() >= 2
+        };
+        if families {
+            fields.push(("family".into(), Slot::Byte));
+            fields.push(("tag".into(), Slot::Byte));
+        }
+        let extra = rest.len() - if families { 2 } else { 0 };
+        let named: &[&str] = match (families, extra) {
+            (_, 0) => &[],
+            (false, 1) => &["birth_time"],
+            (false, 2) => &["birth_time", "metallicity"],
+            (true, 3) => &["potential", "birth_time", "metallicity"],
+            (true, 1 | 2) => {
+                return Err(fmt_err(
+                    path,
+                    format!(
+                        "{lost}, and {} gives no \"Particle fields\" line: after family and tag come {extra} more field record{}, which could be the potential (OUTPUT_PARTICLE_POTENTIAL), the birth time or the metallicity; ambiguous, so not guessed (restore part_file_descriptor.txt)",
+                        tokens.map_or("header_NNNNN.txt".to_string(), |(h, _)| {
+                            let name = h.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                            if h.is_file() { name } else { format!("{name} (missing)") }
+                        }),
+                        if extra == 1 { "" } else { "s" }
+                    ),
+                ))
+            }
+            (f, k) => {
+                return Err(fmt_err(
+                    path,
+                    format!(
+                        "{lost}: {} field records after the level{}, more than RAMSES writes ({})",
+                        k + if f { 2 } else { 0 },
+                        if f { " (family, tag and others)" } else { "" },
+                        if f {
+                            "family, tag, [potential], [birth time], [metallicity]"
+                        } else {
+                            "[birth time], [metallicity]"
+                        }
+                    ),
                 ))
             }
         };
-        fields.push(PartField {
-            name: names[i].to_string(),
-            kind,
-        });
+        fields.extend(named.iter().map(|n| (n.to_string(), Slot::Real)));
+    }
+    // The real width: that of the positions, the same for every real.
+    let real_width = per[0];
+    let mut out = Vec::with_capacity(fields.len());
+    for (i, ((name, slot), p)) in fields.into_iter().zip(&per).enumerate() {
+        let kind = match (slot, *p) {
+            (Slot::Byte, None | Some(1)) => Some(PartKind::I8),
+            (Slot::Real, None) => Some(PartKind::F64),
+            (Slot::Id | Slot::Int32, None) => Some(PartKind::I32),
+            (Slot::Real, Some(8)) if real_width == Some(8) => Some(PartKind::F64),
+            (Slot::Real, Some(4)) if real_width == Some(4) => Some(PartKind::F32),
+            (Slot::Id, Some(8)) => Some(PartKind::I64),
+            (Slot::Id | Slot::Int32, Some(4)) => Some(PartKind::I32),
+            _ => None,
+        };
+        let Some(kind) = kind else {
+            let want = match slot {
+                Slot::Real => match real_width {
+                    Some(w @ (4 | 8)) if i > 0 => format!("{w} bytes (the width of the positions)"),
+                    _ => "4 or 8 bytes".to_string(),
+                },
+                Slot::Id => "4 or 8 bytes".into(),
+                Slot::Int32 => "4 bytes".into(),
+                Slot::Byte => "1 byte".into(),
+            };
+            return Err(fmt_err(
+                path,
+                format!(
+                    "{lost}: field record {} ({name}) is {} bytes for {n} particles, expected {want} each",
+                    i + 1,
+                    lens[i]
+                ),
+            ));
+        };
+        out.push(PartField { name, kind });
     }
     Ok(PartLayout {
-        fields,
+        fields: out,
         from_descriptor: false,
     })
 }
@@ -547,15 +707,253 @@ pub fn parse_part_header_text(path: &Path, text: &str) -> Result<PartHeaderText>
     }
 }
 
-/// Reads an output's particle layout (descriptor, else old-format guess
-/// from CPU file 1).
-pub fn read_layout(dir: &Path, part1: &Path) -> Result<PartLayout> {
-    let desc = dir.join("part_file_descriptor.txt");
+/// Reads an output's particle layout: the descriptor `desc` when it
+/// exists, else inferred from the first of `part_files` that holds
+/// particles (CPU 1 when none does), with the "Particle fields" tokens of
+/// the header text file `header` when it has them.
+pub fn read_layout(
+    desc: &Path,
+    part_files: &[std::path::PathBuf],
+    header: &Path,
+) -> Result<PartLayout> {
+    let first = part_files.first().ok_or_else(|| Error::Inconsistent {
+        path: desc.to_path_buf(),
+        problem: "no particle files to read a layout from".into(),
+    })?;
     if desc.is_file() {
-        let text = std::fs::read_to_string(&desc).map_err(|e| io_err(&desc, e))?;
-        part_layout(Some((&desc, &text)), part1, &[])
+        let text = std::fs::read_to_string(desc).map_err(|e| io_err(desc, e))?;
+        return part_layout(Some((desc, &text)), first, &[], None);
+    }
+    let tokens = if header.is_file() {
+        let text = std::fs::read_to_string(header).map_err(|e| io_err(header, e))?;
+        parse_part_header_text(header, &text)?.field_tokens
     } else {
-        let data = std::fs::read(part1).map_err(|e| io_err(part1, e))?;
-        part_layout(None, part1, &data)
+        Vec::new()
+    };
+    let mut sample = None;
+    for p in part_files {
+        let head = {
+            use std::io::Read;
+            let f = std::fs::File::open(p).map_err(|e| io_err(p, e))?;
+            let mut buf = Vec::new();
+            f.take(64).read_to_end(&mut buf).map_err(|e| io_err(p, e))?;
+            buf
+        };
+        let mut r = Records::new(p, &head)?;
+        r.skip("ncpu")?;
+        r.skip("ndim")?;
+        if r.i32("npart")? > 0 {
+            sample = Some(p);
+            break;
+        }
+    }
+    let sample = sample.unwrap_or(first);
+    let data = std::fs::read(sample).map_err(|e| io_err(sample, e))?;
+    part_layout(None, sample, &data, Some((header, &tokens)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A particle file: the 8 header records, then one record per field
+    /// of `npart` values of `sizes[i]` bytes (value `i` everywhere).
+    fn part_file(npart: usize, sizes: &[usize]) -> Vec<u8> {
+        let mut b = Vec::new();
+        let mut rec = |payload: &[u8]| {
+            b.extend((payload.len() as i32).to_le_bytes());
+            b.extend(payload);
+            b.extend((payload.len() as i32).to_le_bytes());
+        };
+        rec(&1i32.to_le_bytes());
+        rec(&3i32.to_le_bytes());
+        rec(&(npart as i32).to_le_bytes());
+        rec(&[0u8; 16]);
+        rec(&0i32.to_le_bytes());
+        rec(&0f64.to_le_bytes());
+        rec(&0f64.to_le_bytes());
+        rec(&0i32.to_le_bytes());
+        for (i, &sz) in sizes.iter().enumerate() {
+            rec(&vec![i as u8; npart * sz]);
+        }
+        b
+    }
+
+    fn infer(npart: usize, sizes: &[usize], tokens: Option<&str>) -> Result<PartLayout> {
+        let data = part_file(npart, sizes);
+        let toks: Vec<String> = tokens
+            .map(|t| t.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        let h = Path::new("header_00001.txt");
+        infer_layout(Path::new("part_00001.out00001"), &data, Some((h, &toks)))
+    }
+
+    fn names_kinds(l: &PartLayout) -> Vec<(&str, PartKind)> {
+        l.fields.iter().map(|f| (f.name.as_str(), f.kind)).collect()
+    }
+
+    const BASE8: [usize; 9] = [8, 8, 8, 8, 8, 8, 8, 4, 4];
+
+    #[test]
+    fn current_format_without_extras_needs_no_header() {
+        let sizes: Vec<usize> = BASE8.iter().copied().chain([1, 1]).collect();
+        let l = infer(7, &sizes, None).unwrap();
+        assert!(!l.from_descriptor);
+        let nk = names_kinds(&l);
+        assert_eq!(nk.len(), 11);
+        assert_eq!(nk[7], ("identity", PartKind::I32));
+        assert_eq!(nk[8], ("levelp", PartKind::I32));
+        assert_eq!(nk[9], ("family", PartKind::I8));
+        assert_eq!(nk[10], ("tag", PartKind::I8));
+        // The layout reads the file back.
+        let data = part_file(7, &sizes);
+        let mut fam = vec![0i8; 7];
+        read_particles_into(
+            Path::new("p"),
+            &data,
+            &l,
+            &[9],
+            vec![PartColumnMut::I8(&mut fam)],
+        )
+        .unwrap();
+        assert_eq!(fam, vec![9i8; 7]);
+    }
+
+    #[test]
+    fn long_ids_and_single_precision() {
+        // LONGINT: 8-byte ids.
+        let sizes: Vec<usize> = [8, 8, 8, 8, 8, 8, 8, 8, 4, 1, 1, 8, 8, 8].to_vec();
+        let l = infer(5, &sizes, None).unwrap();
+        let nk = names_kinds(&l);
+        assert_eq!(nk[7], ("identity", PartKind::I64));
+        assert_eq!(
+            &nk[11..],
+            &[
+                ("potential", PartKind::F64),
+                ("birth_time", PartKind::F64),
+                ("metallicity", PartKind::F64)
+            ]
+        );
+        // NPRE=4: every real is 4 bytes.
+        let sizes = [4, 4, 4, 4, 4, 4, 4, 4, 4, 1, 1];
+        let l = infer(5, &sizes, None).unwrap();
+        assert!(l.fields[..7].iter().all(|f| f.kind == PartKind::F32));
+    }
+
+    #[test]
+    fn old_format_names_birth_time_then_metallicity() {
+        for (extra, want) in [
+            (0, vec![]),
+            (1, vec!["birth_time"]),
+            (2, vec!["birth_time", "metallicity"]),
+        ] {
+            let sizes: Vec<usize> = BASE8.iter().copied().chain(vec![8; extra]).collect();
+            let l = infer(3, &sizes, None).unwrap();
+            let names: Vec<&str> = l.fields[9..].iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(names, want);
+            assert!(l.index("family").is_none());
+        }
+    }
+
+    #[test]
+    fn one_or_two_extra_reals_need_the_header_tokens() {
+        for extra in [1, 2] {
+            let sizes: Vec<usize> = BASE8
+                .iter()
+                .copied()
+                .chain([1, 1])
+                .chain(vec![8; extra])
+                .collect();
+            let e = infer(4, &sizes, None).unwrap_err().to_string();
+            assert!(
+                e.contains("part_00001.out00001")
+                    && e.contains("ambiguous")
+                    && e.contains("header_00001.txt"),
+                "{e}"
+            );
+        }
+        // With the header's token line the same records are named.
+        let sizes: Vec<usize> = BASE8.iter().copied().chain([1, 1, 8]).collect();
+        let l = infer(4, &sizes, Some("pos vel mass iord level family tag tform")).unwrap();
+        assert_eq!(l.fields[11].name, "birth_time");
+        let l = infer(4, &sizes, Some("pos vel mass iord level family tag phi")).unwrap();
+        assert_eq!(l.fields[11].name, "potential");
+        let sizes: Vec<usize> = BASE8.iter().copied().chain([1, 1, 8, 8]).collect();
+        let l = infer(
+            4,
+            &sizes,
+            Some("pos vel mass iord level family tag tform metal"),
+        )
+        .unwrap();
+        assert_eq!(l.fields[12].name, "metallicity");
+        // Tokens that disagree with the records are refused.
+        let e = infer(4, &sizes, Some("pos vel mass iord level family tag tform"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("names 12 fields") && e.contains("13 field records"),
+            "{e}"
+        );
+        let e = infer(
+            4,
+            &sizes,
+            Some("pos vel mass iord level tform metal family tag"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("field record 10 (birth_time) is 4 bytes for 4 particles"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn impossible_records_are_refused_with_the_record() {
+        // Ids of 2 bytes.
+        let e = infer(6, &[8, 8, 8, 8, 8, 8, 8, 2, 4, 1, 1], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("field record 8 (identity) is 12 bytes for 6 particles, expected 4 or 8"),
+            "{e}"
+        );
+        // Mass in single precision, positions in double.
+        let e = infer(6, &[8, 8, 8, 8, 8, 8, 4, 4, 4], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("field record 7 (mass)") && e.contains("width of the positions"),
+            "{e}"
+        );
+        // A record that is not a whole number of bytes per particle.
+        let mut data = part_file(3, &BASE8);
+        let n = data.len();
+        data.truncate(n - 4 - 12 - 4);
+        data.extend(11i32.to_le_bytes());
+        data.extend([0u8; 11]);
+        data.extend(11i32.to_le_bytes());
+        let e = infer_layout(Path::new("p1"), &data, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("field record 9 is 11 bytes") && e.contains("3 particles"),
+            "{e}"
+        );
+        // Too few and too many records.
+        let e = infer(2, &[8; 5], None).unwrap_err().to_string();
+        assert!(
+            e.contains("5 field records") && e.contains("at least 9"),
+            "{e}"
+        );
+        let sizes: Vec<usize> = BASE8.iter().copied().chain([1, 1, 8, 8, 8, 8]).collect();
+        let e = infer(2, &sizes, None).unwrap_err().to_string();
+        assert!(e.contains("more than RAMSES writes"), "{e}");
+    }
+
+    #[test]
+    fn files_without_particles_give_a_layout_by_record_count() {
+        let l = infer(0, &[8, 8, 8, 8, 8, 8, 8, 4, 4, 1, 1], None).unwrap();
+        assert_eq!(l.fields.len(), 11);
+        assert_eq!(l.fields[9].name, "family");
     }
 }

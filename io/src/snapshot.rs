@@ -13,6 +13,23 @@ use crate::particles::{
 };
 use crate::sink::Sinks;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the files of an output sit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileLayout {
+    /// Every file in the output folder itself.
+    Flat,
+    /// `IOGROUPSIZEREP`: CPU `c`'s files in `group_GGGGG/` with
+    /// `GGGGG = (c-1)/size + 1`; the text files (info, descriptors,
+    /// `header_`) where RAMSES's rank 1 wrote them (found by search).
+    Groups {
+        /// CPUs per group folder (the group size of the run).
+        size: usize,
+        /// Group folders that hold CPU files: `ceil(ncpu/size)`.
+        count: usize,
+    },
+}
 
 /// An opened `output_NNNNN/` folder.
 #[derive(Clone, Debug)]
@@ -21,6 +38,8 @@ pub struct Snapshot {
     pub dir: PathBuf,
     /// The output number NNNNN.
     pub iout: u32,
+    /// Flat, or in group folders.
+    pub layout: FileLayout,
     /// `info_NNNNN.txt`.
     pub info: Info,
     /// Hydro variables in file order (empty without hydro files).
@@ -33,6 +52,10 @@ pub struct Snapshot {
     pub part_layout: Option<PartLayout>,
     /// Whether `sink_NNNNN.csv` exists.
     pub has_sinks: bool,
+    /// Folders searched for text files, in order.
+    search: Vec<PathBuf>,
+    /// Why the particle files cannot be read, when they cannot.
+    part_problem: Option<Arc<Error>>,
 }
 
 /// How a mapped file will be read.
@@ -93,36 +116,61 @@ impl Snapshot {
     pub fn open(dir: impl AsRef<Path>) -> Result<Snapshot> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
-            return Err(Error::Text {
+            return Err(Error::Inconsistent {
                 path: dir.to_path_buf(),
-                line: 0,
-                problem: "no such folder (expected a RAMSES output folder `output_NNNNN`)".into(),
+                problem: if dir.exists() {
+                    "not a folder: pass a RAMSES output folder `output_NNNNN`".into()
+                } else {
+                    "no such folder: pass a RAMSES output folder `output_NNNNN`, or a simulation folder holding them".into()
+                },
             });
         }
+        // (From Rust, `Snapshot::open_output(simulation_dir, N)` opens
+        // output N of a simulation folder.)
         let Some(iout) = output_number(dir) else {
-            return Err(Error::Text {
+            return Err(Error::Inconsistent {
                 path: dir.to_path_buf(),
-                line: 0,
-                problem: "not named `output_NNNNN`; pass the output folder itself, or use Snapshot::open_output(simulation_dir, N)".into(),
+                problem: "is not an `output_NNNNN` folder and holds none: pass a RAMSES output folder, or the simulation folder holding them".into(),
             });
         };
-        if dir.join("group_00001").is_dir() {
-            return Err(Error::Unsupported {
-                path: dir.to_path_buf(),
-                problem: "files are in group_XXXXX subfolders (IOGROUPSIZEREP); not read yet"
-                    .into(),
-            });
-        }
-        let info = Info::read(&dir.join(format!("info_{iout:05}.txt")))?;
+        let groups = group_folders(dir)?;
+        let flat_amr = dir.join(format!("amr_{iout:05}.out00001"));
+        // Text files: the output folder first, then the group folders in
+        // order (RAMSES's rank 1 writes them into its own group).
+        let search: Vec<PathBuf> = if groups.is_empty() || flat_amr.is_file() {
+            vec![dir.to_path_buf()]
+        } else {
+            std::iter::once(dir.to_path_buf())
+                .chain(groups.iter().map(|g| dir.join(group_name(*g))))
+                .collect()
+        };
+        let info_name = format!("info_{iout:05}.txt");
+        let info_path = find_in(&search, &info_name).ok_or_else(|| Error::Inconsistent {
+            path: dir.to_path_buf(),
+            problem: if search.len() > 1 {
+                format!("no {info_name} in the output folder or in its group_XXXXX folders")
+            } else {
+                format!("no {info_name}: not a RAMSES output folder?")
+            },
+        })?;
+        let info = Info::read(&info_path)?;
         if info.ndim != 3 {
             return Err(Error::Unsupported {
-                path: dir.join(format!("info_{iout:05}.txt")),
+                path: info_path,
                 problem: format!("ndim = {}; amrkit reads 3D outputs only", info.ndim),
             });
         }
+        let layout = if search.len() == 1 {
+            FileLayout::Flat
+        } else {
+            group_layout(dir, iout, info.ncpu, &groups)?
+        };
         let mut snap = Snapshot {
             dir: dir.to_path_buf(),
             iout,
+            layout,
+            search,
+            part_problem: None,
             info,
             hydro_fields: Vec::new(),
             grav_fields: Vec::new(),
@@ -132,7 +180,7 @@ impl Snapshot {
         };
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
-            let desc = dir.join("hydro_file_descriptor.txt");
+            let desc = snap.text_file("hydro_file_descriptor.txt");
             let head = read_head(&hydro1, 64)?;
             let mut r = Records::new(&hydro1, &head)?;
             r.skip("ncpu")?;
@@ -179,7 +227,15 @@ impl Snapshot {
         let part1 = snap.file("part", 1);
         snap.has_particles = part1.is_file();
         if snap.has_particles {
-            snap.part_layout = Some(read_layout(dir, &part1)?);
+            // An unreadable particle layout is kept as the particles'
+            // error: the cells can still be read.
+            let desc = snap.text_file("part_file_descriptor.txt");
+            let header = snap.text_file(&format!("header_{iout:05}.txt"));
+            let files: Vec<PathBuf> = (1..=snap.info.ncpu).map(|c| snap.file("part", c)).collect();
+            match read_layout(&desc, &files, &header) {
+                Ok(l) => snap.part_layout = Some(l),
+                Err(e) => snap.part_problem = Some(Arc::new(e)),
+            }
         }
         snap.has_sinks = snap.sink_file().is_file();
         Ok(snap)
@@ -190,11 +246,35 @@ impl Snapshot {
         Snapshot::open(sim_dir.as_ref().join(format!("output_{n:05}")))
     }
 
+    /// The folder holding the per-CPU files of CPU `icpu` (1-based).
+    pub fn cpu_dir(&self, icpu: usize) -> PathBuf {
+        match self.layout {
+            FileLayout::Flat => self.dir.clone(),
+            FileLayout::Groups { size, .. } => self
+                .dir
+                .join(group_name(icpu.saturating_sub(1) / size.max(1) + 1)),
+        }
+    }
+
     /// Path of a per-CPU file of component `kind` (`amr`, `hydro`, `grav`,
     /// `part`).
     pub fn file(&self, kind: &str, icpu: usize) -> PathBuf {
-        self.dir
+        self.cpu_dir(icpu)
             .join(format!("{kind}_{:05}.out{icpu:05}", self.iout))
+    }
+
+    /// A text file of the output (`info_NNNNN.txt`, descriptors,
+    /// `header_NNNNN.txt`, `sink_NNNNN.csv`, …): the first one found in the
+    /// output folder or, for group layouts, in the group folders in order;
+    /// the path in the output folder itself when there is none.
+    pub fn text_file(&self, name: &str) -> PathBuf {
+        find_in(&self.search, name).unwrap_or_else(|| self.dir.join(name))
+    }
+
+    /// The folders of the output that hold its files: the output folder,
+    /// then its group folders.
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.search
     }
 
     /// Index of a hydro variable by its RAMSES name.
@@ -283,24 +363,69 @@ impl Snapshot {
         Ok(read_amr_header(&mut r, &path)?.bound_keys)
     }
 
+    /// The bisection domain boxes (box units, one `(min, max)` per CPU)
+    /// from the header of `amr_NNNNN.out00001`, or `None` when the ordering
+    /// is not bisection.
+    pub fn bisection_boxes(&self) -> Result<Option<Vec<crate::cpu::DomainBox>>> {
+        if !matches!(&self.info.ordering, crate::info::Ordering::Other(o) if o == "bisection") {
+            return Ok(None);
+        }
+        let path = self.file("amr", 1);
+        let amr = map_file(&path, Access::Sparse)?;
+        let mut r = Records::new(&path, &amr)?;
+        match read_amr_header(&mut r, &path)?.bisection_boxes {
+            Some(b) => Ok(Some(b)),
+            None => Err(Error::Inconsistent {
+                path,
+                problem: "the info file says `ordering type=bisection`, but this header's ordering record is not `bisection`".into(),
+            }),
+        }
+    }
+
     /// The CPU files (1-based) that can hold cells or particles in the box
-    /// `[lo, hi]` (box units): every CPU unless the ordering is Hilbert.
-    /// A superset; filter by position afterwards.
+    /// `[lo, hi]` (box units): from the Hilbert keys, or the domain boxes of
+    /// bisection ordering, else every CPU. Both assume leaves at levels ≥
+    /// levelmin (reads with `lmax < levelmin` should take every CPU). A
+    /// superset; filter by position afterwards.
     pub fn cpus_for_region(&self, lo: [f64; 3], hi: [f64; 3]) -> Result<Vec<usize>> {
-        match self.bound_keys()? {
-            Some(keys) => Ok(crate::hilbert::cpus_for_region(
+        if let Some(keys) = self.bound_keys()? {
+            return Ok(crate::hilbert::cpus_for_region(
                 &keys,
                 self.info.levelmax,
                 self.info.levelmin,
                 lo,
                 hi,
-            )),
-            None => Ok((1..=self.info.ncpu).collect()),
+            ));
         }
+        if let Some(boxes) = self.bisection_boxes()? {
+            // A leaf's oct belongs to the CPU whose box holds the oct's
+            // centre (its father cell's centre), which lies within
+            // 2^-levelmin of any point of the leaf: widen by that much.
+            let pad = 0.5f64.powi(self.info.levelmin as i32);
+            return Ok(boxes
+                .iter()
+                .enumerate()
+                .filter(|(_, (bl, bh))| {
+                    (0..3).all(|d| bl[d] <= hi[d] + pad && lo[d] - pad <= bh[d])
+                })
+                .map(|(c, _)| c + 1)
+                .collect());
+        }
+        Ok((1..=self.info.ncpu).collect())
     }
 
-    /// The particle layout, or an error naming the missing files.
+    /// Why the particle files cannot be read (their layout could not be
+    /// found), when there are particle files and that is so.
+    pub fn particle_problem(&self) -> Option<&Error> {
+        self.part_problem.as_deref()
+    }
+
+    /// The particle layout, or an error naming the missing files or why
+    /// the layout is unknown.
     pub fn particle_layout(&self) -> Result<&PartLayout> {
+        if let Some(e) = &self.part_problem {
+            return Err(Error::Shared(e.clone()));
+        }
         self.part_layout
             .as_ref()
             .ok_or_else(|| Error::Inconsistent {
@@ -354,7 +479,7 @@ impl Snapshot {
 
     /// `sink_NNNNN.csv`.
     pub fn sink_file(&self) -> PathBuf {
-        self.dir.join(format!("sink_{:05}.csv", self.iout))
+        self.text_file(&format!("sink_{:05}.csv", self.iout))
     }
 
     /// The sinks (empty when the output has no sink file).
@@ -367,15 +492,171 @@ impl Snapshot {
         }
     }
 
+    /// Components of the output this version cannot read, each with the
+    /// file that shows it is there: RAMSES-RT's `rt_NNNNN.outCCCCC`.
+    pub fn unsupported_components(&self) -> Vec<(PathBuf, &'static str)> {
+        let mut v = Vec::new();
+        let rt = self.file("rt", 1);
+        if rt.is_file() || self.text_file("rt_file_descriptor.txt").is_file() {
+            v.push((
+                if rt.is_file() {
+                    rt
+                } else {
+                    self.text_file("rt_file_descriptor.txt")
+                },
+                "RAMSES-RT radiation variables (rt_ files) are not read",
+            ));
+        }
+        v
+    }
+
+    /// When `name` is a variable of a component this version cannot read
+    /// (an RT variable of `rt_file_descriptor.txt`, or any `photon_…` name
+    /// when there are rt_ files): the error saying so, naming the file.
+    pub fn unsupported_variable(&self, name: &str) -> Option<Error> {
+        let desc = self.text_file("rt_file_descriptor.txt");
+        let listed = desc.is_file()
+            && std::fs::read_to_string(&desc)
+                .ok()
+                .and_then(|t| parse_descriptor(&desc, &t).ok())
+                .is_some_and(|f| f.iter().any(|f| f.name == name));
+        let rt = self.file("rt", 1);
+        if listed || (rt.is_file() && name.starts_with("photon_")) {
+            return Some(Error::Unsupported {
+                path: if listed { desc } else { rt },
+                problem: format!(
+                    "`{name}` is a RAMSES-RT variable; rt_ files are not read by this version of amrkit"
+                ),
+            });
+        }
+        None
+    }
+
+    /// The PHEW clump table of the output: every `clump_NNNNN.txtCCCCC`
+    /// (beside CPU `C`'s other files, or in any folder of the output).
+    pub fn clumps(&self) -> Result<crate::clumps::ClumpTable> {
+        let name = |c: usize| format!("clump_{:05}.txt{c:05}", self.iout);
+        crate::clumps::read_clumps(
+            self.info.ncpu,
+            |c| self.cpu_dir(c).join(name(c)),
+            |c| {
+                let own = self.cpu_dir(c).join(name(c));
+                if own.is_file() {
+                    Some(own)
+                } else {
+                    find_in(&self.search, &name(c))
+                }
+            },
+        )
+    }
+
     /// `header_NNNNN.txt`, parsed, when present.
     pub fn part_header_text(&self) -> Result<Option<crate::particles::PartHeaderText>> {
-        let p = self.dir.join(format!("header_{:05}.txt", self.iout));
+        let p = self.text_file(&format!("header_{:05}.txt", self.iout));
         if !p.is_file() {
             return Ok(None);
         }
         let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
         crate::particles::parse_part_header_text(&p, &text).map(Some)
     }
+}
+
+/// `group_GGGGG`.
+fn group_name(g: usize) -> String {
+    format!("group_{g:05}")
+}
+
+/// The first folder of `search` holding a file `name`.
+fn find_in(search: &[PathBuf], name: &str) -> Option<PathBuf> {
+    search.iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Numbers of the `group_GGGGG` subfolders of `dir`, sorted.
+fn group_folders(dir: &Path) -> Result<Vec<usize>> {
+    let mut groups = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
+        let e = e.map_err(|e| io_err(dir, e))?;
+        let name = e.file_name();
+        let Some(digits) = name.to_str().and_then(|n| n.strip_prefix("group_")) else {
+            continue;
+        };
+        if digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()) && e.path().is_dir() {
+            groups.push(digits.parse().expect("5 digits"));
+        }
+    }
+    groups.sort_unstable();
+    Ok(groups)
+}
+
+/// The CPU numbers `C` of the `amr_NNNNN.outCCCCC` files in `folder`.
+fn amr_cpus_in(folder: &Path, iout: u32) -> Result<Vec<usize>> {
+    let prefix = format!("amr_{iout:05}.out");
+    let mut cpus = Vec::new();
+    for e in std::fs::read_dir(folder).map_err(|e| io_err(folder, e))? {
+        let e = e.map_err(|e| io_err(folder, e))?;
+        let name = e.file_name();
+        let Some(digits) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        if digits.len() >= 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            cpus.push(digits.parse().unwrap_or(0));
+        }
+    }
+    cpus.sort_unstable();
+    Ok(cpus)
+}
+
+/// The group layout of an output whose files are in `group_GGGGG`
+/// folders: the group size is the number of CPU files in `group_00001`
+/// (RAMSES fills groups in rank order, `IOGROUPSIZEREP` ranks each, the last
+/// one possibly short), and every group must then hold exactly its CPUs.
+fn group_layout(dir: &Path, iout: u32, ncpu: usize, groups: &[usize]) -> Result<FileLayout> {
+    let first = dir.join(group_name(1));
+    if groups.first() != Some(&1) {
+        return Err(Error::Inconsistent {
+            path: first,
+            problem: "missing: group folders must start at group_00001".into(),
+        });
+    }
+    let size = amr_cpus_in(&first, iout)?.len();
+    if size == 0 {
+        return Err(Error::Inconsistent {
+            path: first,
+            problem: format!(
+                "holds no amr_{iout:05}.outCCCCC file, so the group size (IOGROUPSIZEREP) is unknown"
+            ),
+        });
+    }
+    let count = ncpu.div_ceil(size);
+    for g in 1..=groups.last().copied().unwrap_or(1).max(count) {
+        let folder = dir.join(group_name(g));
+        let want: Vec<usize> = if g <= count {
+            ((g - 1) * size + 1..=(g * size).min(ncpu)).collect()
+        } else {
+            Vec::new()
+        };
+        let got = if folder.is_dir() {
+            amr_cpus_in(&folder, iout)?
+        } else {
+            Vec::new()
+        };
+        if got != want {
+            let show = |v: &[usize]| match (v.first(), v.last()) {
+                (Some(a), Some(b)) if v.len() == b - a + 1 => format!("CPUs {a}..={b}"),
+                (Some(_), Some(_)) => format!("CPUs {v:?}"),
+                _ => "no CPU files".to_string(),
+            };
+            return Err(Error::Inconsistent {
+                path: folder,
+                problem: format!(
+                    "holds amr_ files of {}, expected {} (ncpu = {ncpu}, {size} CPUs per group as in group_00001)",
+                    show(&got),
+                    show(&want)
+                ),
+            });
+        }
+    }
+    Ok(FileLayout::Groups { size, count })
 }
 
 /// Names of the hydro solver's variables when no descriptor exists (3D).

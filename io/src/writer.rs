@@ -464,6 +464,28 @@ impl SynthPlan {
         Ok(())
     }
 
+    /// Writes the output as RAMSES does with `IOGROUPSIZEREP = group_size`:
+    /// CPU `c`'s files in `group_GGGGG/` with `GGGGG = (c-1)/group_size + 1`,
+    /// the text files only in `group_00001` (rank 1's group), nothing in
+    /// the output folder itself.
+    pub fn write_grouped(&self, output_dir: &Path, group_size: usize) -> Result<()> {
+        if group_size == 0 {
+            return Err(Error::Inconsistent {
+                path: output_dir.to_path_buf(),
+                problem: "group size 0: IOGROUPSIZEREP must be at least 1".into(),
+            });
+        }
+        let group =
+            |icpu: usize| output_dir.join(format!("group_{:05}", (icpu - 1) / group_size + 1));
+        self.write_meta(&group(1))?;
+        for icpu in 1..=self.spec.ncpu {
+            let g = group(icpu);
+            std::fs::create_dir_all(&g).map_err(|e| io_err(&g, e))?;
+            self.write_cpu(&g, icpu)?;
+        }
+        Ok(())
+    }
+
     /// The folder `sim_dir/output_NNNNN` for this spec.
     pub fn output_dir(&self, sim_dir: &Path) -> PathBuf {
         sim_dir.join(format!("output_{:05}", self.spec.iout))

@@ -260,6 +260,23 @@ impl Friedmann {
         Friedmann::interp(&self.tau, &self.t, |k| self.a2(k), tau)
     }
 
+    /// The age of the universe (1/H0) at expansion factor `a`: the table's
+    /// cosmic time plus the time before its first point (a = 10⁻⁶, where
+    /// matter dominates: t = ⅔ a^{3/2} / √Ω_m). `None` without matter
+    /// (the age is then not finite, or the model has no big bang).
+    pub fn age_of_a(&self, a: f64) -> Option<f64> {
+        let om = self.omega[0];
+        // The tables run from a = 10⁻⁶ to 1.
+        if om <= 0.0 || !(a > 0.0 && a <= 1.0) {
+            return None;
+        }
+        let a0 = self.ln_a[0].exp();
+        if a <= a0 {
+            return Some(2.0 / 3.0 * a.powf(1.5) / om.sqrt());
+        }
+        Some(self.time_of_a(a) - self.t[0] + 2.0 / 3.0 * a0.powf(1.5) / om.sqrt())
+    }
+
     /// Expansion factor at super-conformal time `tau`.
     pub fn a_of_tau(&self, tau: f64) -> f64 {
         Friedmann::interp(&self.tau, &self.ln_a, |k| self.a2(k) * self.e(k), tau).exp()
@@ -270,6 +287,43 @@ impl Friedmann {
 fn hubble_e(omega: [f64; 3], x: f64) -> f64 {
     let a = x.exp();
     (omega[0] / (a * a * a) + omega[2] / (a * a) + omega[1]).sqrt()
+}
+
+/// The times of an output: its age (cosmic time since the big bang) and,
+/// for cosmological runs, the expansion factor, redshift and lookback time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CosmicTime {
+    /// Expansion factor (1 for non-cosmological runs).
+    pub aexp: f64,
+    /// Redshift 1/a − 1.
+    pub redshift: f64,
+    /// Seconds: the age of the universe at `aexp` for cosmological runs
+    /// (from the Friedmann equation with the info file's Ω_m, Ω_Λ, Ω_k and
+    /// H0), else the code time × unit_t. `None` when no age is defined.
+    pub age_s: Option<f64>,
+    /// Seconds between `aexp` and a = 1 (cosmological runs only).
+    pub lookback_s: Option<f64>,
+}
+
+/// The [`CosmicTime`] of an output from its info file.
+pub fn cosmic_time(info: &amrkit_io::Info) -> CosmicTime {
+    if !info.is_cosmological() {
+        return CosmicTime {
+            aexp: info.aexp,
+            redshift: 1.0 / info.aexp - 1.0,
+            age_s: Some(info.time * info.unit_t),
+            lookback_s: None,
+        };
+    }
+    let f = Friedmann::new(info.omega_m, info.omega_l, info.omega_k);
+    let th = hubble_time_s(info.h0);
+    CosmicTime {
+        aexp: info.aexp,
+        redshift: 1.0 / info.aexp - 1.0,
+        age_s: f.age_of_a(info.aexp).map(|t| t * th),
+        // Cosmic time is 0 at a = 1 in the tables, which end there.
+        lookback_s: (info.aexp > 0.0 && info.aexp <= 1.0).then(|| -f.time_of_a(info.aexp) * th),
+    }
 }
 
 /// Seconds in 1/H0 for H0 in km/s/Mpc.
@@ -368,5 +422,43 @@ mod tests {
         assert!((age - want).abs() <= 1e-6 * want, "{age} vs {want}");
         let gyr = age / (1e9 * crate::units::YR);
         assert!((gyr - 13.47).abs() < 0.01, "{gyr} Gyr");
+    }
+
+    #[test]
+    fn ages_at_any_expansion_factor_match_closed_forms() {
+        // Flat ΛCDM: t(a) = 2 / (3 √Ω_Λ) · asinh(√(Ω_Λ/Ω_m) a^{3/2}) (1/H0).
+        let (om, ol) = (0.3, 0.7);
+        let f = Friedmann::new(om, ol, 0.0);
+        let eds = Friedmann::new(1.0, 0.0, 0.0);
+        for a in [1e-8f64, 1e-6, 1e-4, 0.01, 0.2066, 0.5, 1.0] {
+            let want = 2.0 / (3.0 * f64::sqrt(ol)) * ((ol / om).sqrt() * a.powf(1.5)).asinh();
+            let got = f.age_of_a(a).unwrap();
+            assert!((got - want).abs() <= 1e-8 * want, "a {a}: {got} vs {want}");
+            let want = 2.0 / 3.0 * a.powf(1.5);
+            let got = eds.age_of_a(a).unwrap();
+            assert!(
+                (got - want).abs() <= 1e-8 * want,
+                "EdS a {a}: {got} vs {want}"
+            );
+        }
+        assert_eq!(f.age_of_a(1.5), None, "beyond the tables");
+        assert_eq!(Friedmann::new(0.0, 1.0, 0.0).age_of_a(0.5), None);
+    }
+
+    #[test]
+    fn cosmic_time_of_an_output() {
+        // Non-cosmological: the code time in seconds, a = 1, z = 0.
+        let c = cosmic_time(&info(1.0, 1.0, 1.0, 0.0, 3.0, 2.0));
+        assert_eq!((c.aexp, c.redshift, c.age_s), (1.0, 0.0, Some(6.0)));
+        assert_eq!(c.lookback_s, None);
+        // EdS at a = 0.25, H0 = 70: age (2/3)·a^{3/2}/H0, z = 3, and age +
+        // lookback = the age today.
+        let c = cosmic_time(&info(0.25, 70.0, 1.0, 0.0, -2.0, 1.0));
+        let th = hubble_time_s(70.0);
+        assert!((c.redshift - 3.0).abs() < 1e-15);
+        let age = c.age_s.unwrap();
+        assert!((age - 2.0 / 3.0 * 0.125 * th).abs() <= 1e-8 * age);
+        let total = age + c.lookback_s.unwrap();
+        assert!((total - 2.0 / 3.0 * th).abs() <= 1e-8 * total);
     }
 }

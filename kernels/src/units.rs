@@ -54,6 +54,31 @@ pub enum Quantity {
     Dimensionless,
 }
 
+/// What comoving units need: the expansion factor of the output and the
+/// Hubble parameter h = H0 / (100 km/s/Mpc).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Comoving {
+    /// Expansion factor a.
+    pub aexp: f64,
+    /// h.
+    pub h: f64,
+}
+
+/// The comoving length units: name, parsecs per unit (comoving), and
+/// whether the unit is per h.
+const COMOVING: [(&str, f64, bool); 10] = [
+    ("cMpc/h", 1e6, true),
+    ("Mpccm/h", 1e6, true),
+    ("cMpc", 1e6, false),
+    ("Mpccm", 1e6, false),
+    ("ckpc/h", 1e3, true),
+    ("kpccm/h", 1e3, true),
+    ("ckpc", 1e3, false),
+    ("kpccm", 1e3, false),
+    ("cpc", 1.0, false),
+    ("pccm", 1.0, false),
+];
+
 /// The unit system of one output. `Default` is all ones (code = cgs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Units {
@@ -65,6 +90,9 @@ pub struct Units {
     pub unit_t: f64,
     /// Box size in code lengths.
     pub boxlen: f64,
+    /// For cosmological runs: what comoving lengths need (`unit_l` is a
+    /// proper length at the output's expansion factor).
+    pub comoving: Option<Comoving>,
 }
 
 impl Default for Units {
@@ -74,6 +102,7 @@ impl Default for Units {
             unit_d: 1.0,
             unit_t: 1.0,
             boxlen: 1.0,
+            comoving: None,
         }
     }
 }
@@ -86,6 +115,10 @@ impl Units {
             unit_d: info.unit_d,
             unit_t: info.unit_t,
             boxlen: info.boxlen,
+            comoving: info.is_cosmological().then_some(Comoving {
+                aexp: info.aexp,
+                h: info.h0 / 100.0,
+            }),
         }
     }
 
@@ -121,6 +154,22 @@ impl Units {
         }
         let cgs = self.cgs(q);
         let per = |u: f64| Ok(cgs / u);
+        if let Some(&(_, pcs, per_h)) = COMOVING.iter().find(|c| c.0 == unit) {
+            if q != Quantity::Length {
+                return Err(KernelError::Unit {
+                    quantity: q,
+                    unit: unit.to_string(),
+                });
+            }
+            let Some(c) = self.comoving else {
+                return Err(KernelError::Invalid(format!(
+                    "comoving unit `{unit}` needs a cosmological output (this one has aexp = 1 and H0 = 1)"
+                )));
+            };
+            // unit_l is proper: comoving = proper / a; per h: × h.
+            let h = if per_h { c.h } else { 1.0 };
+            return per(c.aexp * pcs * PC / h);
+        }
         use Quantity::*;
         match (q, unit) {
             (Length, "cm") => per(1.0),
@@ -175,6 +224,7 @@ mod tests {
             unit_d: 1.66e-24,
             unit_t: 1e6 * YR,
             boxlen: 100.0,
+            comoving: None,
         };
         assert!((u.factor(Quantity::Length, "kpc").unwrap() - 1.0).abs() < 1e-12);
         assert!((u.factor(Quantity::Time, "Myr").unwrap() - 1.0).abs() < 1e-12);
@@ -182,5 +232,29 @@ mod tests {
         let nh = u.factor(Quantity::Density, "nH").unwrap();
         assert!((nh - 1.66e-24 * 0.76 / M_H).abs() < 1e-12);
         assert!(u.factor(Quantity::Mass, "kpc").is_err());
+        let e = u
+            .factor(Quantity::Length, "cMpc/h")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cosmological"), "{e}");
+    }
+
+    #[test]
+    fn comoving_lengths() {
+        // A box of 2 proper Mpc at a = 0.25 with h = 0.7: 8 cMpc, 5.6 cMpc/h.
+        let u = Units {
+            unit_l: 2e6 * PC,
+            boxlen: 1.0,
+            comoving: Some(Comoving { aexp: 0.25, h: 0.7 }),
+            ..Units::default()
+        };
+        let f = |unit: &str| u.factor(Quantity::Length, unit).unwrap();
+        assert!((f("Mpc") - 2.0).abs() < 1e-12);
+        assert!((f("cMpc") - 8.0).abs() < 1e-12);
+        assert!((f("Mpccm") - 8.0).abs() < 1e-12);
+        assert!((f("cMpc/h") - 5.6).abs() < 1e-12);
+        assert!((f("ckpc/h") - 5600.0).abs() < 1e-9);
+        assert!((u.box_per("cMpc/h").unwrap() - 1.0 / 5.6).abs() < 1e-12);
+        assert!(u.factor(Quantity::Mass, "cMpc").is_err());
     }
 }

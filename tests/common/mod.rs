@@ -85,6 +85,52 @@ pub fn runs() -> Vec<Run> {
     runs
 }
 
+/// One real output of `../shared/data/ramses-variants/NAME` (the folder
+/// beside the data root): `None`, with the reason printed, when it is not
+/// there; under `CI=true` that is a failure.
+pub fn variant(name: &str) -> Option<Run> {
+    let root = data_root()?;
+    let dir = root
+        .parent()
+        .map(|p| p.join("ramses-variants").join(name))
+        .unwrap_or_default();
+    let reference_path = dir.join("reference.json");
+    if !reference_path.is_file() {
+        let msg = format!("RAMSES variant {name:?} not found (looked for {reference_path:?})");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}: required under CI=true");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return None;
+    }
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reference_path).unwrap()).unwrap();
+    let out = reference["output"].as_str().unwrap_or("output_00002");
+    Some(Run {
+        name: name.to_string(),
+        output: dir.join(out),
+        reference,
+    })
+}
+
+/// Copies a folder tree (an output) into `to`, files made writable.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        let q = to.join(e.file_name());
+        if p.is_dir() {
+            copy_tree(&p, &q);
+        } else {
+            std::fs::copy(&p, &q).unwrap();
+            let mut perm = std::fs::metadata(&q).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perm.set_readonly(false);
+            std::fs::set_permissions(&q, perm).unwrap();
+        }
+    }
+}
+
 /// `|got - want| ≤ rel·|want|`, or `≤ rel·range` for values near zero
 /// relative to the field's range (means that vanish by symmetry).
 pub fn close(got: f64, want: f64, rel: f64, range: f64) -> bool {
