@@ -59,9 +59,24 @@ pub enum Command {
 }
 
 fn main() {
+    restore_sigpipe();
     let cli = Cli::parse();
     if let Err(e) = commands::run(cli) {
         eprintln!("amrkit: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Rust starts programs with `SIGPIPE` ignored, so writing to a closed pipe
+/// (`amrkit stats OUT | head`) makes `println!` panic. Like every Unix
+/// filter, end quietly instead: restore the default action, which
+/// terminates the process when the reader has gone.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // setting a signal's disposition to its default is async-signal-safe
+    // and touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
