@@ -1200,14 +1200,26 @@ fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
                         let p =
                             load_particles(&s, &Selection::default(), &["mass", "family"], &exec)?;
                         let (m, f) = (p.reals("mass")?, p.families()?);
-                        (0..p.len()).filter(|&k| f[k] == 2).map(|k| m[k]).sum()
+                        // `+ 0.0`: an empty f64 sum is -0.0, printed "-0".
+                        (0..p.len())
+                            .filter(|&k| f[k] == 2)
+                            .map(|k| m[k])
+                            .sum::<f64>()
+                            + 0.0
                     } else {
                         0.0
                     };
                     let u = t.units;
+                    // Cosmological runs store conformal time; the column
+                    // gives the age of the universe there (as `info`'s
+                    // `age_myr`), the code time in Myr otherwise.
+                    let time_myr = match cosmic_time(&s.info).age_s {
+                        Some(age) => age / MYR_S,
+                        None => s.info.time * u.factor(Quantity::Time, "Myr")?,
+                    };
                     Ok(vec![
                         s.info.time,
-                        s.info.time * u.factor(Quantity::Time, "Myr")?,
+                        time_myr,
                         gas,
                         stars,
                         rho.volume_weighted_mean,

@@ -674,3 +674,32 @@ fn every_3d_variant_matches_its_reference_stats_and_maps() {
         }
     }
 }
+
+/// `series` on a cosmological run: its `time_myr` column is the age of
+/// the universe (yt's current time), not conformal time × unit_t.
+#[test]
+fn cosmological_series_time_is_the_age() {
+    let Some(run) = variant("cosmo") else {
+        return;
+    };
+    let sim = run.output.parent().unwrap();
+    let (so, _) = run_ok(&["series", "-q"], sim);
+    let mut lines = so.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| row[head.iter().position(|h| *h == name).unwrap()];
+    let t: f64 = col("time_myr").parse().unwrap();
+    let yt_myr = run.reference["yt_unit_system"]["yt_current_time_s"]
+        .as_f64()
+        .unwrap()
+        / 3.15576e13;
+    assert!(
+        close(t, yt_myr, 1e-3, 0.0),
+        "series time {t} Myr vs yt {yt_myr} Myr"
+    );
+    assert_eq!(
+        col("stellar_mass_code"),
+        "0",
+        "no star particles: 0, not -0"
+    );
+}
