@@ -113,8 +113,8 @@ fn main() {
     let (lo, hi) = ([0.25; 3], [0.35; 3]);
     let region_cpus = snap.cpus_for_region(lo, hi).expect("region CPUs");
     let out_s = out.to_string_lossy().into_owned();
-    let tmp = tempfile_dir();
-    let map = tmp.join("map.npy");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let map = tmp.path().join("map.npy");
     let map_s = map.to_string_lossy().into_owned();
     // (name, arguments, CPU files it reads, hydro and gravity variables)
     type Case<'a> = (&'a str, Vec<&'a str>, &'a [usize], &'a [usize], &'a [usize]);
@@ -196,11 +196,4 @@ fn main() {
             read as f64 / needed_b as f64,
         );
     }
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-fn tempfile_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("amrkit-io-bytes-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }

@@ -3,15 +3,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::amrkit;
+
 use common::{close, read_npy, runs};
 use serde_json::Value;
-
-fn amrkit() -> Command {
-    let mut c = Command::cargo_bin("amrkit").unwrap();
-    c.env("AMRKIT_NO_TUNE_CACHE", "1").arg("--threads").arg("2");
-    c
-}
 
 fn json_of(out: &[u8]) -> Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))

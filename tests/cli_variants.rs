@@ -4,16 +4,11 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::amrkit;
+
 use common::{close, read_npy, variant};
 use serde_json::Value;
 use std::path::Path;
-
-fn amrkit() -> Command {
-    let mut c = Command::cargo_bin("amrkit").unwrap();
-    c.env("AMRKIT_NO_TUNE_CACHE", "1").arg("--threads").arg("2");
-    c
-}
 
 /// Runs amrkit with `args`; its stdout, or a panic with its stderr.
 fn run_ok(args: &[&str], path: &Path) -> (String, String) {

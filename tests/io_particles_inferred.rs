@@ -5,7 +5,8 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::amrkit;
+
 use common::{copy_tree, runs, variant, Run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -35,12 +36,6 @@ fn copy_without_descriptor(tmp: &Path, run: &Run, header: bool) -> PathBuf {
         }
     }
     out
-}
-
-fn amrkit() -> Command {
-    let mut c = Command::cargo_bin("amrkit").unwrap();
-    c.env("AMRKIT_NO_TUNE_CACHE", "1").arg("--threads").arg("2");
-    c
 }
 
 fn json_out(args: &[&str], path: &Path) -> (Value, String) {

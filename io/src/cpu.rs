@@ -15,7 +15,7 @@
 //! one record per variable.
 
 use crate::error::{Error, Result};
-use crate::fortran::{RealWidth, Records};
+use crate::fortran::Records;
 use std::path::Path;
 
 /// Records per non-empty AMR block in 3D: ind_grid, next, prev, 3 × xg,
@@ -243,10 +243,7 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     let nboundary = count(path, "nboundary", r.i32("nboundary")?)?;
     r.skip("ngrid_current")?;
     let mut boxlen = 0.0;
-    let real_width = match r.reals_with("boxlen", 1, |_, x| boxlen = x)? {
-        RealWidth::F64 => 8,
-        RealWidth::F32 => 4,
-    };
+    let real_width = r.reals_with("boxlen", 1, |_, x| boxlen = x)?.bytes();
     let nout = r.i32s("noutput, iout, ifout", Some(3))?;
     let noutput = count(path, "noutput", nout[0])?;
     r.reals("tout", noutput)?;
@@ -420,6 +417,9 @@ pub struct CpuScan {
     /// `gamma` from the hydro header, when a hydro file was scanned.
     pub gamma: Option<f64>,
     levels: Vec<LevelScan>,
+    /// Per level (all `nlevelmax`), the oct counts around the own domain,
+    /// shared by the amr, hydro and gravity walks.
+    counts: Vec<LevelCounts>,
     hydro: Option<VarScan>,
     grav: Option<VarScan>,
 }
@@ -589,6 +589,7 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
         header: h,
         gamma: None,
         levels,
+        counts,
         hydro: None,
         grav: None,
     };
@@ -596,10 +597,7 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
         let mut r = Records::new(hf.path, hf.data)?;
         let nvar = read_var_header(&mut r, hf.path, &scan.header, true)?;
         let mut gamma = 0.0;
-        let w = match r.reals_with("gamma", 1, |_, x| gamma = x)? {
-            RealWidth::F64 => 8,
-            RealWidth::F32 => 4,
-        };
+        let w = r.reals_with("gamma", 1, |_, x| gamma = x)?.bytes();
         scan.gamma = Some(gamma);
         scan.hydro = Some(scan_vars(
             &mut r,
@@ -672,11 +670,7 @@ fn scan_vars(
     let h = &scan.header;
     let ndom = h.ncpu + h.nboundary;
     let icpu = scan.icpu;
-    let counts: Vec<LevelCounts> = h
-        .ncache
-        .iter()
-        .map(|row| LevelCounts::of(row, icpu))
-        .collect();
+    let counts = &scan.counts;
     let body: usize = counts
         .iter()
         .map(|c| {
@@ -686,7 +680,7 @@ fn scan_vars(
         .sum();
     check_file_len(path, what, file_len, r.offset() + body)?;
     let mut blocks = Vec::with_capacity(scan.levels.len());
-    for (l, (level, c)) in scan.levels.iter().zip(&counts).enumerate() {
+    for (l, (level, c)) in scan.levels.iter().zip(counts).enumerate() {
         let ilevel = l + 1;
         let mut at = None;
         let (bytes, records) = var_blocks(c.before, icpu - 1, nvar, w);

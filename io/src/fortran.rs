@@ -29,6 +29,16 @@ pub enum RealWidth {
     F64,
 }
 
+impl RealWidth {
+    /// Bytes per value.
+    pub fn bytes(self) -> usize {
+        match self {
+            RealWidth::F32 => 4,
+            RealWidth::F64 => 8,
+        }
+    }
+}
+
 impl<'a> Records<'a> {
     /// Starts at the beginning of `data` (the contents of `path`).
     pub fn new(path: &'a Path, data: &'a [u8]) -> Result<Self> {

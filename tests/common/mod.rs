@@ -223,3 +223,11 @@ pub fn map_error(got: &[f64], want: &[f64]) -> (f64, f64) {
         .fold(0.0, f64::max);
     (worst, scale)
 }
+
+/// The `amrkit` binary of this build, without the stored tuning and with
+/// two worker threads, as the CLI tests run it.
+pub fn amrkit() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("amrkit").unwrap();
+    c.env("AMRKIT_NO_TUNE_CACHE", "1").arg("--threads").arg("2");
+    c
+}
