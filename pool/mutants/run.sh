@@ -334,7 +334,7 @@ m_fork_no_light_fence() {
     # sleeper (and publishes nothing).
     edit pool/src/registry.rs <<'EOF'
         // push above is ordered before the load below.
-        light_fence();
+        self.light.fence();
 @@@@
         // push above is ordered before the load below.
 EOF
@@ -356,7 +356,7 @@ mutant deque-pop-no-owner-fence "lib:eager_deque_each_entry_taken_once lib:pendi
 m_deque_pop_no_owner_fence() {
     edit pool/src/deque.rs <<'EOF'
         // this load of `top` sees the thief's advance past it.
-        owner_fence::<ASYM>();
+        self.owner_fence();
 @@@@
         // this load of `top` sees the thief's advance past it.
 EOF
@@ -367,7 +367,7 @@ m_deque_pop_own_no_owner_fence() {
     edit pool/src/deque.rs <<'EOF'
         // Same steps as `pop`, without reading the slot.
         self.bottom.store(b, Ordering::Relaxed);
-        owner_fence::<ASYM>();
+        self.owner_fence();
 @@@@
         // Same steps as `pop`, without reading the slot.
         self.bottom.store(b, Ordering::Relaxed);

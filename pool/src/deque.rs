@@ -7,7 +7,7 @@
 //!   for weak memory models" (PPoPP 2013), which proves them sufficient in
 //!   the C11 model. `Deque<false>` pairs the owner's pop with thieves'
 //!   steals by `fence(SeqCst)` on both sides; `Deque<true>` uses the
-//!   asymmetric pair `light_fence` (owner) / `heavy_fence` (thief) from
+//!   asymmetric pair `LightFence` (owner) / `heavy_fence` (thief) from
 //!   `sync.rs`, so the owner's side costs no fence at all — that is the
 //!   pending deque of `join`, which the owner touches on every fork.
 //! * [`Injector`]: a mutex-protected FIFO with an atomic length, for work
@@ -25,7 +25,7 @@
 //! compare-and-swap, by thieves or by the owner taking its own oldest entry
 //! (publication, see `registry.rs`) or racing a thief for its last entry.
 
-use crate::sync::{fence, heavy_fence, light_fence, AtomicIsize, AtomicUsize, Mutex, Ordering};
+use crate::sync::{fence, heavy_fence, AtomicIsize, AtomicUsize, LightFence, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::collections::VecDeque;
 
@@ -45,22 +45,20 @@ struct Slot {
     b: AtomicUsize,
 }
 
-/// A bounded work-stealing deque; `ASYM` selects the fence pair (module
-/// notes). Only the owning worker calls `push`, `pop` and `take_oldest`.
-pub(crate) struct Deque<const ASYM: bool> {
+/// A bounded work-stealing deque of `CAP` entries (a power of two); `ASYM`
+/// selects the fence pair (module notes). Only the owning worker calls
+/// `push`, `pop` and `take_oldest`.
+///
+/// The ring is inline and its size a constant, so the owner's push and pop
+/// address a slot with a mask known at compile time instead of loading the
+/// slice pointer and the mask: `join` pays this at every fork.
+pub(crate) struct Deque<const ASYM: bool, const CAP: usize> {
     top: CachePadded<AtomicIsize>,
     bottom: CachePadded<AtomicIsize>,
-    slots: Box<[Slot]>,
-    mask: usize,
-}
-
-#[inline(always)]
-fn owner_fence<const ASYM: bool>() {
-    if ASYM {
-        light_fence()
-    } else {
-        fence(Ordering::SeqCst)
-    }
+    /// The owner's fence mode, copied here so the owner's side tests a field
+    /// of the deque it is already touching (see `LightFence`).
+    light: LightFence,
+    slots: [Slot; CAP],
 }
 
 #[inline(always)]
@@ -72,20 +70,33 @@ fn thief_fence<const ASYM: bool>() {
     }
 }
 
-impl<const ASYM: bool> Deque<ASYM> {
-    /// A deque holding at most `capacity` entries (rounded up to a power of 2).
-    pub(crate) fn new(capacity: usize) -> Self {
-        let cap = capacity.max(2).next_power_of_two();
+impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
+    const MASK: usize = {
+        assert!(CAP >= 2 && CAP.is_power_of_two(), "deque capacity");
+        CAP - 1
+    };
+
+    /// An empty deque. Call after `sync::init_fences` (the fence mode is
+    /// copied here).
+    pub(crate) fn new() -> Self {
         Deque {
             top: CachePadded::new(AtomicIsize::new(0)),
             bottom: CachePadded::new(AtomicIsize::new(0)),
-            slots: (0..cap)
-                .map(|_| Slot {
-                    a: AtomicUsize::new(0),
-                    b: AtomicUsize::new(0),
-                })
-                .collect(),
-            mask: cap - 1,
+            light: LightFence::current(),
+            slots: std::array::from_fn(|_| Slot {
+                a: AtomicUsize::new(0),
+                b: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The owner's fence of the pop/steal pairing.
+    #[inline(always)]
+    fn owner_fence(&self) {
+        if ASYM {
+            self.light.fence()
+        } else {
+            fence(Ordering::SeqCst)
         }
     }
 
@@ -97,7 +108,7 @@ impl<const ASYM: bool> Deque<ASYM> {
         // side of "full", never overwriting a live entry.
         let b = self.bottom.load(Ordering::Relaxed);
         let t = self.top.load(Ordering::Relaxed);
-        if b.wrapping_sub(t) as usize > self.mask {
+        if b.wrapping_sub(t) as usize > Self::MASK {
             return false;
         }
         let slot = self.slot(b);
@@ -114,9 +125,9 @@ impl<const ASYM: bool> Deque<ASYM> {
     /// The slot of index `i` (any index: the ring wraps).
     #[inline(always)]
     fn slot(&self, i: isize) -> &Slot {
-        // SAFETY: `mask + 1 == slots.len()` (a power of two), so the masked
-        // index is in bounds.
-        unsafe { self.slots.get_unchecked(i as usize & self.mask) }
+        // SAFETY: `MASK + 1 == CAP == slots.len()` (a power of two), so the
+        // masked index is in bounds.
+        unsafe { self.slots.get_unchecked(i as usize & Self::MASK) }
     }
 
     /// Owner: removes the newest entry unless thieves took it; returns
@@ -126,7 +137,7 @@ impl<const ASYM: bool> Deque<ASYM> {
         let b = self.bottom.load(Ordering::Relaxed) - 1;
         // Same steps as `pop`, without reading the slot.
         self.bottom.store(b, Ordering::Relaxed);
-        owner_fence::<ASYM>();
+        self.owner_fence();
         let t = self.top.load(Ordering::Relaxed);
         if t < b {
             return true;
@@ -153,7 +164,7 @@ impl<const ASYM: bool> Deque<ASYM> {
         // `steal` (between its load of `top` and its load of `bottom`): either
         // the thief sees the lowered `bottom` and leaves entry `b` alone, or
         // this load of `top` sees the thief's advance past it.
-        owner_fence::<ASYM>();
+        self.owner_fence();
         let t = self.top.load(Ordering::Relaxed);
         if t > b {
             // Empty (every entry taken): undo step 1.

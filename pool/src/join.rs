@@ -11,6 +11,7 @@ use crate::latch::{Probe, SpinLatch};
 use crate::registry::WorkerThread;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
 
 /// Runs `a` and `b`, potentially in parallel, and returns both results.
 ///
@@ -43,10 +44,24 @@ where
 {
     let wt = WorkerThread::current();
     if wt.is_null() {
-        return crate::pool::global_registry().in_worker(move || join(a, b));
+        return join_off_pool(a, b);
     }
     // SAFETY: non-null means this thread's own live worker.
     join_in_worker(unsafe { &*wt }, a, b)
+}
+
+/// `join` called off any pool: run it on the global pool. Out of line, so
+/// that its registers and calls do not weigh on the worker path's frame.
+#[cold]
+#[inline(never)]
+fn join_off_pool<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    crate::pool::global_registry().in_worker(move || join(a, b))
 }
 
 type BJob<B, RB> = StackJob<SpinLatch, B, RB>;
@@ -60,11 +75,30 @@ where
     RB: Send,
 {
     let ctx = wt.ctx();
-    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ctx, wt.index());
+    if ctx.is_null() {
+        // Uncapped (the common case): the tag is a constant `false`, so the
+        // push below compiles without the tag's bit-or and test.
+        let job_b: BJob<B, RB> =
+            StackJob::new(b, SpinLatch::new(wt.index()), ptr::null(), wt.index());
+        return fork(wt, a, job_b, false);
+    }
     // Tag a fork made while its call's cap is full: no thief may take it
-    // directly (it could not run it). Uncapped forks pay one null test.
+    // directly (it could not run it).
     // SAFETY: a non-null ctx is a live call further down this stack.
-    let tag = !ctx.is_null() && !unsafe { OpCtx::has_room(ctx) };
+    let tag = !unsafe { OpCtx::has_room(ctx) };
+    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ctx, wt.index());
+    fork(wt, a, job_b, tag)
+}
+
+/// The fork itself: `b` pending, `a` here, then `b` back (or its result).
+#[inline(always)]
+fn fork<A, B, RA, RB>(wt: &WorkerThread, a: A, job_b: BJob<B, RB>, tag: bool) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
     if !wt.push_pending(job_b.as_job_ref(), tag) {
         return join_serial(a, job_b);
     }

@@ -82,7 +82,7 @@ enum OwnerPop {
 /// `top`).
 fn deque_model<const ASYM: bool>(how: OwnerPop) {
     loom::model(move || {
-        let dq: Arc<Deque<ASYM>> = Arc::new(Deque::new(4));
+        let dq: Arc<Deque<ASYM, 4>> = Arc::new(Deque::new());
         let thief = {
             let dq = dq.clone();
             thread::spawn(move || {

@@ -60,7 +60,7 @@ use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
 use crate::stats::WorkerStats;
 use crate::sync::{
-    heavy_fence, light_fence, pool_thread_local, thread, Arc, AtomicBool, AtomicUsize, Ordering,
+    heavy_fence, pool_thread_local, thread, Arc, AtomicBool, AtomicUsize, LightFence, Ordering,
 };
 use crossbeam_utils::CachePadded;
 use std::any::Any;
@@ -78,8 +78,8 @@ const EAGER_CAP: usize = if cfg!(loom) { 4 } else { 1024 };
 
 /// The state of one worker that other threads read or write.
 pub(crate) struct WorkerShared {
-    pending: Deque<true>,
-    eager: Deque<false>,
+    pending: Deque<true, PENDING_CAP>,
+    eager: Deque<false, EAGER_CAP>,
     /// Jobs addressed to this worker: broadcasts, jobs handed back for lack
     /// of a `max_threads` slot, deferred scoped spawns.
     inbox: Injector,
@@ -122,8 +122,8 @@ impl Registry {
             workers: (0..n)
                 .map(|_| {
                     CachePadded::new(WorkerShared {
-                        pending: Deque::new(PENDING_CAP),
-                        eager: Deque::new(EAGER_CAP),
+                        pending: Deque::new(),
+                        eager: Deque::new(),
                         inbox: Injector::new(),
                     })
                 })
@@ -279,6 +279,8 @@ pub(crate) struct WorkerThread {
     stats: *const WorkerStats,
     /// `registry.hungry`, one load closer.
     hungry: *const AtomicUsize,
+    /// The fence mode, beside the other fields a fork reads (`LightFence`).
+    light: LightFence,
 }
 
 /// Aborts the process if a panic unwinds out of the worker loop: pool code
@@ -344,6 +346,7 @@ impl WorkerThread {
             stats,
             shared,
             hungry,
+            light: LightFence::current(),
             registry,
             ctx: Cell::new(ptr::null()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
@@ -393,7 +396,7 @@ impl WorkerThread {
         }
         // Owner's half of the sleep pairing (module notes, point 3): the
         // push above is ordered before the load below.
-        light_fence();
+        self.light.fence();
         // SAFETY: points into our registry, which we keep alive.
         // A tagged fork (its cap is full) skips publication: whatever older
         // entry could be worth publishing is untagged work that idle workers
@@ -427,7 +430,7 @@ impl WorkerThread {
     /// entry is uncapped (publishing the capped one is then the way to reach
     /// the younger work behind it; if no thief can run it, it comes back to
     /// us). Constant time: this runs at forks while someone is hungry.
-    fn worth_publishing(w: Words, pending: &Deque<true>, t: isize) -> bool {
+    fn worth_publishing(w: Words, pending: &Deque<true, PENDING_CAP>, t: isize) -> bool {
         // SAFETY: the entry is in our pending deque, so its frame (and the
         // capped call's ctx below it) is live on our stack.
         let ctx = unsafe { (*header_of(w)).ctx };

@@ -13,7 +13,7 @@
 //! # Asymmetric fences
 //!
 //! The owner of a pending deque pushes and pops on every `join`; thieves take
-//! from it rarely. The pair [`light_fence`] (owner) / [`heavy_fence`] (thief)
+//! from it rarely. The pair [`LightFence`] (owner) / [`heavy_fence`] (thief)
 //! gives the same guarantee as a `fence(SeqCst)` on both sides — of two
 //! threads that each store and then load the other's location across such a
 //! pair, at least one sees the other's store — while the owner's side costs
@@ -217,17 +217,49 @@ pub(crate) fn init_fences() {
 
 /// The owner's side of an asymmetric fence pair: a compiler fence when
 /// membarrier is registered, else a real `fence(SeqCst)`.
-#[inline(always)]
-pub(crate) fn light_fence() {
+///
+/// The mode is read once ([`LightFence::current`], after [`init_fences`])
+/// and the copy lives beside the data the fence orders (each deque, each
+/// worker): a fork then tests a byte at a fixed offset from a pointer it
+/// already holds, where reading the global flag costs an extra load through
+/// the GOT at every fork. The global never changes after `init_fences`, so
+/// every copy agrees with what `heavy_fence` reads.
+#[derive(Clone, Copy)]
+pub(crate) struct LightFence {
     #[cfg(not(loom))]
-    {
-        if asym::enabled() {
-            std::sync::atomic::compiler_fence(Ordering::SeqCst);
-        } else {
-            fence(Ordering::SeqCst);
+    compiler_only: bool,
+}
+
+impl LightFence {
+    /// The mode chosen by [`init_fences`] (which must have run).
+    pub(crate) fn current() -> LightFence {
+        LightFence {
+            #[cfg(not(loom))]
+            compiler_only: asym::enabled(),
         }
     }
-    #[cfg(loom)]
+
+    #[inline(always)]
+    pub(crate) fn fence(self) {
+        #[cfg(not(loom))]
+        {
+            if self.compiler_only {
+                std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            } else {
+                full_fence();
+            }
+        }
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// The fallback owner fence, out of line so that the fork's fast path
+/// (membarrier mode) falls straight through its test.
+#[cfg(not(loom))]
+#[cold]
+#[inline(never)]
+fn full_fence() {
     fence(Ordering::SeqCst);
 }
 
