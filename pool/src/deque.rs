@@ -49,16 +49,18 @@ struct Slot {
 /// selects the fence pair (module notes). Only the owning worker calls
 /// `push`, `pop` and `take_oldest`.
 ///
-/// The ring is inline and its size a constant, so the owner's push and pop
-/// address a slot with a mask known at compile time instead of loading the
-/// slice pointer and the mask: `join` pays this at every fork.
+/// The ring's size is a constant, so the owner's push and pop address a slot
+/// with a mask known at compile time instead of loading it: `join` pays
+/// this at every fork. The ring itself is on the heap (built there slot by
+/// slot): inline, a worker's rings (20 KiB) were built on the stack of the
+/// thread that builds the pool, which overflowed small worker stacks.
 pub(crate) struct Deque<const ASYM: bool, const CAP: usize> {
     top: CachePadded<AtomicIsize>,
     bottom: CachePadded<AtomicIsize>,
     /// The owner's fence mode, copied here so the owner's side tests a field
     /// of the deque it is already touching (see `LightFence`).
     light: LightFence,
-    slots: [Slot; CAP],
+    slots: Box<[Slot; CAP]>,
 }
 
 #[inline(always)]
@@ -83,10 +85,14 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
             top: CachePadded::new(AtomicIsize::new(0)),
             bottom: CachePadded::new(AtomicIsize::new(0)),
             light: LightFence::current(),
-            slots: std::array::from_fn(|_| Slot {
-                a: AtomicUsize::new(0),
-                b: AtomicUsize::new(0),
-            }),
+            slots: (0..CAP)
+                .map(|_| Slot {
+                    a: AtomicUsize::new(0),
+                    b: AtomicUsize::new(0),
+                })
+                .collect::<Box<[Slot]>>()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("the ring has CAP slots")),
         }
     }
 

@@ -132,7 +132,7 @@ fn deque_model<const ASYM: bool>(how: OwnerPop) {
     });
 }
 
-/// Model 7: the pending deque (`Deque<true>`, asymmetric `light_fence` /
+/// Model 7: the pending deque (`Deque<true>`, asymmetric `LightFence` /
 /// `heavy_fence` pair) alone: owner push and `pop_own` (as `join` uses it)
 /// and `pop` against a thief's `steal_if`; each entry is taken exactly once
 /// and no thief reads an unpublished slot.
