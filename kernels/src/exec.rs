@@ -13,7 +13,8 @@ pub trait Progress: Sync {
     /// The step is over.
     fn finish(&self);
     /// Whether the caller wants the kernel to stop (e.g. Ctrl-C in Python).
-    /// Loads check it between CPU files and then fail with
+    /// Loads check it between CPU files, projections between lanes; then
+    /// they fail with
     /// [`KernelError::Cancelled`](crate::KernelError::Cancelled).
     fn cancelled(&self) -> bool {
         false
