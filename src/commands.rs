@@ -3,13 +3,18 @@
 use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
-use amrkit_io::{family_name, FileLayout, Snapshot};
+use amrkit_io::{family_name, Snapshot};
 use amrkit_kernels::derive::{
     cosmic_time, derived, field_stats, particle_ages, quantity_of, total_mass,
 };
-use amrkit_kernels::export::{export_particles_vtk, export_vtk, VtkOptions};
+use amrkit_kernels::export::{export_particles_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
-use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Region, Selection, Units};
+use amrkit_kernels::request::{
+    axis_of, cells_for, export_output_vtk, family_codes, proj_spec, require_particles, weight_of,
+    RegionArgs,
+};
+use amrkit_kernels::summary::stats_json;
+use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Selection, Units};
 use amrkit_pool::Pool;
 use clap::{Args, Parser};
 use serde_json::{json, Map, Value};
@@ -22,38 +27,7 @@ fn fail<T>(msg: impl Into<String>) -> AnyResult<T> {
     Err(msg.into().into())
 }
 
-/// The `output_NNNNN` folders of a simulation folder, by number.
-pub fn outputs(sim: &Path) -> AnyResult<Vec<(u32, PathBuf)>> {
-    let mut outs: Vec<(u32, PathBuf)> = std::fs::read_dir(sim)
-        .map_err(|e| format!("{}: {e}", sim.display()))?
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| {
-            let n = e
-                .file_name()
-                .to_string_lossy()
-                .strip_prefix("output_")?
-                .parse()
-                .ok()?;
-            Some((n, e.path()))
-        })
-        .collect();
-    outs.sort();
-    Ok(outs)
-}
-
-/// Opens an output folder, or a simulation folder's last output.
-pub fn open(path: &Path) -> AnyResult<Snapshot> {
-    let is_output = path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("output_"));
-    if !is_output && path.is_dir() {
-        if let Some((_, last)) = outputs(path)?.pop() {
-            return Ok(Snapshot::open(last)?);
-        }
-    }
-    Ok(Snapshot::open(path)?)
-}
+pub use amrkit_kernels::request::{open, outputs};
 
 /// Shared selection options.
 #[derive(Args, Clone, Debug, Default)]
@@ -86,34 +60,15 @@ pub struct SelArgs {
 
 impl SelArgs {
     fn selection(&self, units: &Units) -> AnyResult<Selection> {
-        let centre = match &self.center {
-            Some(c) if c.len() == 3 => [c[0], c[1], c[2]],
-            Some(c) => return fail(format!("--center needs 3 values, got {}", c.len())),
-            None => [0.5; 3],
+        let region = RegionArgs {
+            center: self.center.clone(),
+            xrange: self.xrange.clone(),
+            yrange: self.yrange.clone(),
+            zrange: self.zrange.clone(),
+            radius: self.radius,
+            range_unit: Some(self.range_unit.clone()),
         };
-        let pair = |r: &Option<Vec<f64>>, n: &str| -> AnyResult<Option<[f64; 2]>> {
-            match r {
-                None => Ok(None),
-                Some(v) if v.len() == 2 && v[0] < v[1] => Ok(Some([v[0], v[1]])),
-                Some(v) => fail(format!("--{n} needs two increasing values a,b, got {v:?}")),
-            }
-        };
-        let ranges = [
-            pair(&self.xrange, "xrange")?,
-            pair(&self.yrange, "yrange")?,
-            pair(&self.zrange, "zrange")?,
-        ];
-        let region = if let Some(r) = self.radius {
-            Some(Region::sphere(units, centre, r, &self.range_unit)?)
-        } else if ranges.iter().any(Option::is_some) {
-            Some(Region::ranges(units, centre, ranges, &self.range_unit)?)
-        } else {
-            None
-        };
-        Ok(Selection {
-            lmax: self.lmax,
-            region,
-        })
+        Ok(region.selection(self.lmax, units)?)
     }
 }
 
@@ -327,85 +282,7 @@ pub fn run(cli: Cli) -> AnyResult<()> {
     }
 }
 
-/// Bytes of the files directly in `dir`.
-fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|it| {
-            it.flatten()
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// Seconds in a megayear (Julian years, as the unit `Myr`).
-const MYR_S: f64 = 1e6 * amrkit_kernels::units::YR;
-
-/// The facts `info` shows.
-pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
-    let u = Units::from_info(&s.info);
-    let myr = u.factor(Quantity::Time, "Myr")?;
-    let kpc = u.factor(Quantity::Length, "kpc")?;
-    let ct = cosmic_time(&s.info);
-    let mut parts = Map::new();
-    if let Some(h) = s.part_header_text()? {
-        for (name, c) in h.counts {
-            if c > 0 {
-                parts.insert(name, json!(c));
-            }
-        }
-    }
-    let mut j = json!({
-        "output": s.dir.display().to_string(),
-        "ncpu": s.info.ncpu,
-        "ndim": s.info.ndim,
-        "levelmin": s.info.levelmin,
-        "levelmax": s.info.levelmax,
-        "time_code": s.info.time,
-        "time_myr": s.info.time * myr,
-        "boxlen_code": s.info.boxlen,
-        "boxlen_kpc": s.info.boxlen * kpc,
-        "boxlen_mpc": s.info.boxlen * u.factor(Quantity::Length, "Mpc")?,
-        "boxlen_cmpc_h": u.comoving.map(|_| u.factor(Quantity::Length, "cMpc/h")).transpose()?.map(|f| f * s.info.boxlen),
-        "cosmological": s.info.is_cosmological(),
-        "aexp": ct.aexp,
-        "redshift": ct.redshift,
-        "age_myr": ct.age_s.map(|t| t / MYR_S),
-        "lookback_myr": ct.lookback_s.map(|t| t / MYR_S),
-        "h0": s.info.h0,
-        "omega_m": s.info.omega_m,
-        "omega_l": s.info.omega_l,
-        "omega_k": s.info.omega_k,
-        "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
-        "file_layout": match s.layout {
-            FileLayout::Flat => json!({"kind": "flat"}),
-            FileLayout::Groups { size, count } => json!({"kind": "groups", "group_size": size, "groups": count}),
-        },
-        "ordering": match &s.info.ordering { amrkit_io::info::Ordering::Hilbert{..} => "hilbert".to_string(), amrkit_io::info::Ordering::Other(o) => o.clone() },
-        "components": {
-            "hydro": !s.hydro_fields.is_empty(),
-            "gravity": !s.grav_fields.is_empty(),
-            "particles": s.has_particles,
-            "sinks": s.has_sinks,
-        },
-        "hydro_variables": s.hydro_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
-        "gravity_variables": s.grav_fields,
-        "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
-        "particles_per_family": parts,
-        "sinks": s.sinks()?.len(),
-        "disk_bytes": s.folders().iter().map(|d| dir_bytes(d)).sum::<u64>(),
-    });
-    if let Some(e) = s.particle_problem() {
-        j["particles_error"] = json!(e.to_string());
-    }
-    j["unsupported"] = s
-        .unsupported_components()
-        .iter()
-        .map(|(f, what)| json!({"file": f.display().to_string(), "feature": what}))
-        .collect();
-    Ok(j)
-}
+pub use amrkit_kernels::summary::{info_json, MYR_S};
 
 fn info(a: &InfoArgs) -> AnyResult<()> {
     let s = open(&a.output)?;
@@ -508,142 +385,6 @@ pub fn print_info(j: &Value) {
     );
 }
 
-/// The figures `stats` reports, in code units (× unit factors when given).
-pub fn stats_json(
-    s: &Snapshot,
-    sel: &Selection,
-    unit: Option<&str>,
-    exec: &Exec,
-) -> AnyResult<Value> {
-    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
-    let grav: Vec<&str> = s.grav_fields.iter().map(String::as_str).collect();
-    let t = load_cells(s, sel, &hydro, &grav, exec)?;
-    let u = t.units;
-    let conv = |name: &str| -> AnyResult<f64> {
-        match unit {
-            None => Ok(1.0),
-            Some(_) => Ok(u.factor(quantity_of(name), auto_unit(quantity_of(name)))?),
-        }
-    };
-    let mut per_level = Map::new();
-    for (l, &n) in t.cells_per_level().iter().enumerate() {
-        if n > 0 {
-            per_level.insert(l.to_string(), json!(n));
-        }
-    }
-    let mut groups = [Map::new(), Map::new()];
-    for (gi, names) in [&hydro, &grav].iter().enumerate() {
-        for name in names.iter() {
-            let st = field_stats(&t, t.column(name)?, exec)?;
-            let f = conv(name)?;
-            groups[gi].insert(
-                name.to_string(),
-                json!({
-                    "min": st.min * f,
-                    "max": st.max * f,
-                    "volume_weighted_mean": st.volume_weighted_mean * f,
-                    "mass_weighted_mean": st.mass_weighted_mean * f,
-                }),
-            );
-        }
-    }
-    let mut j = json!({
-        "output": s.dir.display().to_string(),
-        "units": unit.map_or("code".to_string(), |_| "named".to_string()),
-        "leaf_cells_per_level": per_level,
-        "n_leaf_total": t.len(),
-        "total_mass": total_mass(&t, exec)? * conv("mass")?,
-        "hydro": groups[0],
-    });
-    if !grav.is_empty() {
-        j["gravity"] = json!(groups[1]);
-    }
-    // Sinks (sink_NNNNN.csv): count and mass, those inside the region
-    // when there is one (positions are code lengths).
-    if s.has_sinks {
-        let sk = s.sinks()?;
-        let (m, pos) = (sk.column("msink"), ["x", "y", "z"].map(|c| sk.column(c)));
-        let Some(m) = m else {
-            return fail(format!("{}: no msink column", s.sink_file().display()));
-        };
-        let (mut count, mut mass) = (0u64, 0.0);
-        for (k, mk) in m.iter().enumerate() {
-            let inside = match (&sel.region, &pos) {
-                (Some(r), [Some(x), Some(y), Some(z)]) => {
-                    r.contains([x[k], y[k], z[k]].map(|v| v / s.info.boxlen))
-                }
-                _ => true,
-            };
-            if inside {
-                count += 1;
-                mass += mk;
-            }
-        }
-        j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
-    }
-    // Particles that cannot be read do not stop the gas figures: the
-    // reason goes to stderr and into `particles_error`.
-    let particles = if s.has_particles {
-        let mut wanted = vec!["mass"];
-        if s.part_layout
-            .as_ref()
-            .is_some_and(|l| l.index("family").is_some())
-        {
-            wanted.push("family");
-        }
-        match load_particles(s, sel, &wanted, exec) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
-                j["particles_error"] = json!(e.to_string());
-                None
-            }
-        }
-    } else {
-        None
-    };
-    if let Some(p) = particles {
-        let m = p.reals("mass")?;
-        let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
-        match p.families() {
-            Ok(f) => {
-                for k in 0..p.len() {
-                    let e = fams.entry(family_name(f[k])).or_default();
-                    e.0 += 1;
-                    e.1 += m[k];
-                }
-            }
-            Err(_) => {
-                fams.insert("all", (p.len() as u64, m.iter().sum()));
-            }
-        }
-        let f = conv("mass")?;
-        let mut pj = Map::new();
-        for (k, (c, mm)) in fams {
-            pj.insert(k.to_string(), json!({"count": c, "total_mass": mm * f}));
-        }
-        j["particles"] = json!(pj);
-    }
-    Ok(j)
-}
-
-fn auto_unit(q: Quantity) -> &'static str {
-    match q {
-        Quantity::Length => "kpc",
-        Quantity::Mass => "Msol",
-        Quantity::Density => "g/cm^3",
-        Quantity::Velocity => "km/s",
-        Quantity::Time => "Myr",
-        Quantity::Pressure => "dyn/cm^2",
-        Quantity::Temperature => "K",
-        Quantity::NumberDensity => "cm^-3",
-        Quantity::SurfaceDensity => "Msol/pc^2",
-        Quantity::Potential => "km^2/s^2",
-        Quantity::Acceleration => "cm/s^2",
-        Quantity::Dimensionless => "code",
-    }
-}
-
 fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
     let s = open(&a.output)?;
     let sel = a.sel.selection(&Units::from_info(&s.info))?;
@@ -652,6 +393,9 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
         ..*exec
     };
     let j = stats_json(&s, &sel, a.unit.as_deref(), &exec)?;
+    if let Some(e) = j["particles_error"].as_str() {
+        eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
+    }
     for (f, what) in s.unsupported_components() {
         eprintln!(
             "amrkit: note: {}: {what} (not in these figures)",
@@ -705,25 +449,6 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
         );
     }
     Ok(())
-}
-
-fn axis_of(s: &str) -> AnyResult<usize> {
-    match s {
-        "x" => Ok(0),
-        "y" => Ok(1),
-        "z" => Ok(2),
-        _ => fail(format!("--axis must be x, y or z, got {s:?}")),
-    }
-}
-
-/// The projection spec of a selection: its bounding box (or the whole box).
-fn proj_spec(sel: &Selection, axis: usize, res: usize, vars: &[&str], weight: Weight) -> ProjSpec {
-    let mut spec = ProjSpec::whole_box(axis, res, vars, weight);
-    if let Some(r) = sel.region {
-        let (lo, hi) = r.bounds();
-        spec.range = std::array::from_fn(|d| [lo[d], hi[d]]);
-    }
-    spec
 }
 
 /// How a map is drawn in a PNG.
@@ -828,12 +553,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         ..*exec
     };
     let axis = axis_of(&a.axis)?;
-    let weight = match a.weight.as_str() {
-        "none" => Weight::None,
-        "mass" => Weight::Mass,
-        "volume" => Weight::Volume,
-        w => return fail(format!("--weight must be mass, volume or none, got {w:?}")),
-    };
+    let weight = weight_of(&a.weight)?;
     let spec0 = proj_spec(&sel, axis, 1, &[], weight);
     let (ia, _) = spec0.image_axes();
     let width_box = spec0.range[ia][1] - spec0.range[ia][0];
@@ -847,31 +567,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         (None, None) => 256,
     };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
-    refuse_unsupported(&s, &vars)?;
-    // Load what the variables need (derived ones from their inputs).
-    let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
-    let mut load: Vec<&str> = Vec::new();
-    for v in &vars {
-        if hydro_names.contains(v) || s.grav_fields.iter().any(|g| g == v) {
-            load.push(v);
-        } else {
-            load.extend(hydro_names.iter().copied());
-        }
-    }
-    if weight == Weight::Mass {
-        load.push("density");
-    }
-    load.sort_unstable();
-    load.dedup();
-    let (h, g) = amrkit_kernels::load::split_components(&s, &load)?;
-    let mut t = load_cells(&s, &sel, &h, &g, &exec)?;
-    for v in &vars {
-        if t.column(v).is_err() {
-            let col = derived(&t, v, &exec)?;
-            t.names.push(v.to_string());
-            t.columns.push(col);
-        }
-    }
+    let t = cells_for(&s, &sel, &vars, weight, &exec)?;
     let maps = project(&t, &proj_spec(&sel, axis, res, &vars, weight), &exec)?;
     let outs: Vec<PathBuf> = if a.out.len() == 1
         && (a.out[0].is_dir() || a.out[0].extension().is_none())
@@ -921,15 +617,6 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     Ok(())
 }
 
-/// Fails, naming the file, when a variable belongs to a component amrkit
-/// does not read (RAMSES-RT).
-fn refuse_unsupported(s: &Snapshot, vars: &[&str]) -> AnyResult<()> {
-    match vars.iter().find_map(|v| s.unsupported_variable(v)) {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
-}
-
 fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     let s = open(&a.output)?;
     let sel = a.sel.selection(&Units::from_info(&s.info))?;
@@ -937,10 +624,6 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         max_threads: a.sel.max_threads,
         ..*exec
     };
-    let scalars: Vec<&str> = a.scalars.iter().map(String::as_str).collect();
-    refuse_unsupported(&s, &scalars)?;
-    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
-    let t = load_cells(&s, &sel, &hydro, &[], &exec)?;
     let vector = a.vector.as_deref().and_then(VtkOptions::vector_of);
     let opts = VtkOptions {
         scalars: a.scalars.clone(),
@@ -950,7 +633,7 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         lmax: a.sel.lmax.map(|l| l as u8),
         zlib: a.zlib,
     };
-    let rep = export_vtk(&t, &opts, &a.out, &exec)?;
+    let rep = export_output_vtk(&s, &sel, &opts, &a.out, &exec)?;
     if !quiet {
         println!(
             "wrote {} cells, {} points, {:.1} MB:",
@@ -978,23 +661,14 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
 
 fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     let s = open(&a.output)?;
-    if !s.has_particles {
-        return fail(format!("{}: no particle files", s.dir.display()));
-    }
+    require_particles(&s)?;
     let sel = a.sel.selection(&Units::from_info(&s.info))?;
     let exec = Exec {
         max_threads: a.sel.max_threads,
         ..*exec
     };
     let p = load_particles(&s, &sel, &[], &exec)?;
-    let codes: Vec<i8> = a
-        .family
-        .iter()
-        .map(|f| {
-            amrkit_io::family_code(f)
-                .ok_or_else(|| format!("unknown family {f:?} (DM, star, cloud, debris, other, …)"))
-        })
-        .collect::<Result<_, _>>()?;
+    let codes = family_codes(&a.family)?;
     let m = p.reals("mass")?;
     let fam = p.families().ok();
     let mut per: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();

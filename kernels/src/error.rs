@@ -27,6 +27,9 @@ pub enum KernelError {
     /// Any other invalid request.
     #[error("{0}")]
     Invalid(String),
+    /// The caller's progress observer asked to stop.
+    #[error("cancelled")]
+    Cancelled,
     /// Writing an output file failed.
     #[error("{path}: {source}")]
     Write {

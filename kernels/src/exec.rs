@@ -12,6 +12,13 @@ pub trait Progress: Sync {
     fn advance(&self, n: u64);
     /// The step is over.
     fn finish(&self);
+    /// Whether the caller wants the kernel to stop (e.g. Ctrl-C in Python).
+    /// Loads check it between CPU files, projections between lanes; then
+    /// they fail with
+    /// [`KernelError::Cancelled`](crate::KernelError::Cancelled).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Execution options shared by every kernel.
@@ -70,6 +77,20 @@ impl<'a> Exec<'a> {
             None => amrkit_pool::current_num_threads(),
         };
         self.max_threads.map_or(n, |k| k.min(n)).max(1)
+    }
+
+    /// Whether the progress observer asks to stop.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.progress.is_some_and(|p| p.cancelled())
+    }
+
+    /// `Err(Cancelled)` when the progress observer asks to stop.
+    pub(crate) fn check(&self) -> crate::Result<()> {
+        if self.cancelled() {
+            Err(crate::KernelError::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     pub(crate) fn start(&self, what: &str, total: u64) {

@@ -15,7 +15,9 @@ pub mod exec;
 pub mod export;
 pub mod load;
 pub mod project;
+pub mod request;
 pub mod select;
+pub mod summary;
 pub mod units;
 
 pub use error::{KernelError, Result};

@@ -206,6 +206,7 @@ pub fn load_cells_on(
         region: sel.region.map(|r| r.bounds()),
         ..req
     };
+    exec.check()?;
     exec.start("scan", cpus.len() as u64);
     let scans: Vec<amrkit_io::Result<CpuScan>> = exec.par().min_chunk(1).map(&cpus, |&icpu| {
         let s = snap.scan_cpu(icpu, &req);
@@ -213,6 +214,7 @@ pub fn load_cells_on(
         s
     });
     exec.finish();
+    exec.check()?;
     let scans = scans.into_iter().collect::<amrkit_io::Result<Vec<_>>>()?;
     let total: usize = scans.iter().map(CpuScan::len).sum();
     let (nh, ng) = (req.hydro_vars.len(), req.grav_vars.len());
@@ -276,6 +278,10 @@ pub fn load_cells_on(
         }
         exec.start("load", total as u64);
         exec.par().min_chunk(1).for_each_mut(&mut jobs, |job| {
+            // Cancelled: the files not started yet are skipped.
+            if exec.cancelled() {
+                return;
+            }
             let mut vars = job.vars.iter_mut().map(|s| &mut **s);
             let hydro: Vec<&mut [f64]> = vars.by_ref().take(nh).collect();
             let grav: Vec<&mut [f64]> = vars.collect();
@@ -294,6 +300,7 @@ pub fn load_cells_on(
             exec.advance(job.scan.len() as u64);
         });
         exec.finish();
+        exec.check()?;
         for j in jobs {
             j.result?;
         }
@@ -461,12 +468,17 @@ pub fn load_particles(
             });
         }
         exec.start("particles", cpus.len() as u64);
+        exec.check()?;
         exec.par().min_chunk(1).for_each_mut(&mut jobs, |job| {
+            if exec.cancelled() {
+                return;
+            }
             let cols = std::mem::take(&mut job.cols);
             job.result = snap.read_particles_into(job.icpu, &idx, cols);
             exec.advance(1);
         });
         exec.finish();
+        exec.check()?;
         for j in jobs {
             j.result?;
         }

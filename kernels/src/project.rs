@@ -317,12 +317,20 @@ pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
     exec.start("project", nlanes as u64);
     let cuts = balanced_cuts(t, spec, nlanes);
     let lanes = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
+        // Cancelled: the lanes not started yet stay empty (and unused).
+        if exec.cancelled() {
+            return Lane {
+                acc: Vec::new(),
+                w: Vec::new(),
+            };
+        }
         let mut lane = new_lane(spec);
         deposit(&mut lane, t, &cols, rho, spec, cuts[l]..cuts[l + 1]);
         exec.advance(1);
         lane
     });
     exec.finish();
+    exec.check()?;
     Ok(finish(spec, t.units.boxlen, lanes, exec))
 }
 

@@ -1,0 +1,294 @@
+//! What `amrkit info --json` and `amrkit stats --json` report, as JSON
+//! values: the CLI prints them, the Python package hands them back as
+//! dicts, so both show the same keys and the same numbers.
+
+use crate::derive::{cosmic_time, field_stats, quantity_of, total_mass};
+use crate::error::Result;
+use crate::exec::Exec;
+use crate::load::{load_cells, load_particles};
+use crate::select::Selection;
+use crate::units::{Quantity, Units, YR};
+use amrkit_io::{family_name, FileLayout, Snapshot};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+/// Seconds in a megayear (Julian years, as the unit `Myr`).
+pub const MYR_S: f64 = 1e6 * YR;
+
+/// Bytes of the files directly in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The named unit `stats --unit auto` reports a quantity in.
+pub fn auto_unit(q: Quantity) -> &'static str {
+    match q {
+        Quantity::Length => "kpc",
+        Quantity::Mass => "Msol",
+        Quantity::Density => "g/cm^3",
+        Quantity::Velocity => "km/s",
+        Quantity::Time => "Myr",
+        Quantity::Pressure => "dyn/cm^2",
+        Quantity::Temperature => "K",
+        Quantity::NumberDensity => "cm^-3",
+        Quantity::SurfaceDensity => "Msol/pc^2",
+        Quantity::Potential => "km^2/s^2",
+        Quantity::Acceleration => "cm/s^2",
+        Quantity::Dimensionless => "code",
+    }
+}
+
+/// The facts `info` shows: time, box, levels, layout, variables,
+/// particles, sinks, size on disk.
+pub fn info_json(s: &Snapshot) -> Result<Value> {
+    let u = Units::from_info(&s.info);
+    let myr = u.factor(Quantity::Time, "Myr")?;
+    let kpc = u.factor(Quantity::Length, "kpc")?;
+    let ct = cosmic_time(&s.info);
+    let mut parts = Map::new();
+    if let Some(h) = s.part_header_text()? {
+        for (name, c) in h.counts {
+            if c > 0 {
+                parts.insert(name, json!(c));
+            }
+        }
+    }
+    let mut j = json!({
+        "output": s.dir.display().to_string(),
+        "ncpu": s.info.ncpu,
+        "ndim": s.info.ndim,
+        "levelmin": s.info.levelmin,
+        "levelmax": s.info.levelmax,
+        "time_code": s.info.time,
+        "time_myr": s.info.time * myr,
+        "boxlen_code": s.info.boxlen,
+        "boxlen_kpc": s.info.boxlen * kpc,
+        "boxlen_mpc": s.info.boxlen * u.factor(Quantity::Length, "Mpc")?,
+        "boxlen_cmpc_h": u.comoving.map(|_| u.factor(Quantity::Length, "cMpc/h")).transpose()?.map(|f| f * s.info.boxlen),
+        "cosmological": s.info.is_cosmological(),
+        "aexp": ct.aexp,
+        "redshift": ct.redshift,
+        "age_myr": ct.age_s.map(|t| t / MYR_S),
+        "lookback_myr": ct.lookback_s.map(|t| t / MYR_S),
+        "h0": s.info.h0,
+        "omega_m": s.info.omega_m,
+        "omega_l": s.info.omega_l,
+        "omega_k": s.info.omega_k,
+        "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
+        "file_layout": match s.layout {
+            FileLayout::Flat => json!({"kind": "flat"}),
+            FileLayout::Groups { size, count } => json!({"kind": "groups", "group_size": size, "groups": count}),
+        },
+        "ordering": match &s.info.ordering { amrkit_io::info::Ordering::Hilbert{..} => "hilbert".to_string(), amrkit_io::info::Ordering::Other(o) => o.clone() },
+        "components": {
+            "hydro": !s.hydro_fields.is_empty(),
+            "gravity": !s.grav_fields.is_empty(),
+            "particles": s.has_particles,
+            "sinks": s.has_sinks,
+        },
+        "hydro_variables": s.hydro_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "gravity_variables": s.grav_fields,
+        "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+        "particles_per_family": parts,
+        "sinks": s.sinks()?.len(),
+        "disk_bytes": s.folders().iter().map(|d| dir_bytes(d)).sum::<u64>(),
+    });
+    if let Some(e) = s.particle_problem() {
+        j["particles_error"] = json!(e.to_string());
+    }
+    j["unsupported"] = s
+        .unsupported_components()
+        .iter()
+        .map(|(f, what)| json!({"file": f.display().to_string(), "feature": what}))
+        .collect();
+    Ok(j)
+}
+
+/// The figures `stats` reports: leaf cells per level, gas mass, min, max
+/// and volume- and mass-weighted means of every hydro and gravity
+/// variable, sinks and particles per family, in code units (in the
+/// [`auto_unit`]s when `unit` is given). Particles that cannot be read do
+/// not stop the gas figures: the reason is in `particles_error`.
+pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec) -> Result<Value> {
+    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+    let grav: Vec<&str> = s.grav_fields.iter().map(String::as_str).collect();
+    let t = load_cells(s, sel, &hydro, &grav, exec)?;
+    let u = t.units;
+    let conv = |name: &str| -> Result<f64> {
+        match unit {
+            None => Ok(1.0),
+            Some(_) => u.factor(quantity_of(name), auto_unit(quantity_of(name))),
+        }
+    };
+    let mut per_level = Map::new();
+    for (l, &n) in t.cells_per_level().iter().enumerate() {
+        if n > 0 {
+            per_level.insert(l.to_string(), json!(n));
+        }
+    }
+    let mut groups = [Map::new(), Map::new()];
+    for (gi, names) in [&hydro, &grav].iter().enumerate() {
+        for name in names.iter() {
+            let st = field_stats(&t, t.column(name)?, exec)?;
+            let f = conv(name)?;
+            groups[gi].insert(
+                name.to_string(),
+                json!({
+                    "min": st.min * f,
+                    "max": st.max * f,
+                    "volume_weighted_mean": st.volume_weighted_mean * f,
+                    "mass_weighted_mean": st.mass_weighted_mean * f,
+                }),
+            );
+        }
+    }
+    let mut j = json!({
+        "output": s.dir.display().to_string(),
+        "units": unit.map_or("code".to_string(), |_| "named".to_string()),
+        "leaf_cells_per_level": per_level,
+        "n_leaf_total": t.len(),
+        "total_mass": total_mass(&t, exec)? * conv("mass")?,
+        "hydro": groups[0],
+    });
+    if !grav.is_empty() {
+        j["gravity"] = json!(groups[1]);
+    }
+    // Sinks (sink_NNNNN.csv): count and mass, those inside the region
+    // when there is one (positions are code lengths).
+    if s.has_sinks {
+        let sk = s.sinks()?;
+        let (m, pos) = (sk.column("msink"), ["x", "y", "z"].map(|c| sk.column(c)));
+        let Some(m) = m else {
+            return Err(amrkit_io::Error::Inconsistent {
+                path: s.sink_file(),
+                problem: "no msink column".into(),
+            }
+            .into());
+        };
+        let (mut count, mut mass) = (0u64, 0.0);
+        for (k, mk) in m.iter().enumerate() {
+            let inside = match (&sel.region, &pos) {
+                (Some(r), [Some(x), Some(y), Some(z)]) => {
+                    r.contains([x[k], y[k], z[k]].map(|v| v / s.info.boxlen))
+                }
+                _ => true,
+            };
+            if inside {
+                count += 1;
+                mass += mk;
+            }
+        }
+        j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
+    }
+    let particles = if s.has_particles {
+        let mut wanted = vec!["mass"];
+        if s.part_layout
+            .as_ref()
+            .is_some_and(|l| l.index("family").is_some())
+        {
+            wanted.push("family");
+        }
+        match load_particles(s, sel, &wanted, exec) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                j["particles_error"] = json!(e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(p) = particles {
+        let m = p.reals("mass")?;
+        let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
+        match p.families() {
+            Ok(f) => {
+                for k in 0..p.len() {
+                    let e = fams.entry(family_name(f[k])).or_default();
+                    e.0 += 1;
+                    e.1 += m[k];
+                }
+            }
+            Err(_) => {
+                fams.insert("all", (p.len() as u64, m.iter().sum()));
+            }
+        }
+        let f = conv("mass")?;
+        let mut pj = Map::new();
+        for (k, (c, mm)) in fams {
+            pj.insert(k.to_string(), json!({"count": c, "total_mass": mm * f}));
+        }
+        j["particles"] = json!(pj);
+    }
+    Ok(j)
+}
+
+/// The named units [`units_json`] lists, with the quantity they measure.
+const NAMED: [(&str, Quantity); 16] = [
+    ("cm", Quantity::Length),
+    ("pc", Quantity::Length),
+    ("kpc", Quantity::Length),
+    ("Mpc", Quantity::Length),
+    ("g", Quantity::Mass),
+    ("Msol", Quantity::Mass),
+    ("s", Quantity::Time),
+    ("yr", Quantity::Time),
+    ("Myr", Quantity::Time),
+    ("g/cm^3", Quantity::Density),
+    ("nH", Quantity::NumberDensity),
+    ("km/s", Quantity::Velocity),
+    ("dyn/cm^2", Quantity::Pressure),
+    ("K", Quantity::Temperature),
+    ("Msol/pc^2", Quantity::SurfaceDensity),
+    ("km^2/s^2", Quantity::Potential),
+];
+
+/// The units of an output: `unit_l_cm`, `unit_d_g_cm3`, `unit_t_s`,
+/// `boxlen_code`; `code_to_cgs`, one code unit of each quantity in cgs
+/// (the keys of `reference.json`'s `code_to_cgs`, plus `temperature`:
+/// code velocity² in K/µ, `number_density`, `surface_density`); and
+/// `code_to`, the factor from code units to each named unit (`kpc`,
+/// `Msol`, `K` with µ = 0.6, …; for cosmological runs also `cMpc/h`).
+pub fn units_json(u: &Units) -> Result<Value> {
+    let quantities = [
+        ("length", Quantity::Length),
+        ("mass", Quantity::Mass),
+        ("time", Quantity::Time),
+        ("density", Quantity::Density),
+        ("velocity", Quantity::Velocity),
+        ("pressure", Quantity::Pressure),
+        ("temperature", Quantity::Temperature),
+        ("number_density", Quantity::NumberDensity),
+        ("surface_density", Quantity::SurfaceDensity),
+        ("potential", Quantity::Potential),
+        ("acceleration", Quantity::Acceleration),
+    ];
+    let cgs: Map<String, Value> = quantities
+        .iter()
+        .map(|&(n, q)| (n.to_string(), json!(u.cgs(q))))
+        .collect();
+    let mut named = Map::new();
+    for (n, q) in NAMED {
+        named.insert(n.to_string(), json!(u.factor(q, n)?));
+    }
+    if u.comoving.is_some() {
+        for n in ["cMpc/h", "cMpc", "ckpc/h"] {
+            named.insert(n.to_string(), json!(u.factor(Quantity::Length, n)?));
+        }
+    }
+    Ok(json!({
+        "unit_l_cm": u.unit_l,
+        "unit_d_g_cm3": u.unit_d,
+        "unit_t_s": u.unit_t,
+        "boxlen_code": u.boxlen,
+        "code_to_cgs": cgs,
+        "code_to": named,
+    }))
+}

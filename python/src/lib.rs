@@ -1,0 +1,574 @@
+//! `amrkit._native`: the Python bindings of amrkit, a thin layer over
+//! `amrkit-kernels`.
+//!
+//! Every call resolves its arguments with `amrkit_kernels::request` (the
+//! CLI's own resolution), runs the kernels on a helper thread with the GIL
+//! released, and hands the Rust vectors to NumPy without copying them.
+
+use amrkit_io::particles::PartColumn;
+use amrkit_io::Snapshot;
+use amrkit_kernels::export::VtkOptions;
+use amrkit_kernels::load::{CellTable, ParticleTable};
+use amrkit_kernels::project::{project as project_maps, Weight};
+use amrkit_kernels::request::{
+    axis_of, cells_for, export_output_vtk, family_codes, proj_spec, require_particles, weight_of,
+    RegionArgs,
+};
+use amrkit_kernels::summary::{info_json, stats_json, units_json};
+use amrkit_kernels::{derive, load_particles, Exec, KernelError, Progress, Selection, Units};
+use numpy::ndarray::Array2;
+use numpy::{PyArray1, PyArray2};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyType};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a waiting call looks for Ctrl-C (and lets other Python
+/// threads run in between: the GIL is released while it waits).
+const POLL: Duration = Duration::from_millis(50);
+
+/// The kernels' progress observer, used only to ask a load to stop.
+struct Cancel(Arc<AtomicBool>);
+
+impl Progress for Cancel {
+    fn start(&self, _what: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self) {}
+    fn cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The Python exception for a kernel error: `amrkit.FileError` (an
+/// `OSError`) for what comes from the files, `amrkit.ArgumentError` (a
+/// `ValueError`) for bad arguments; both subclass `amrkit.Error`.
+fn to_py(py: Python<'_>, e: KernelError) -> PyErr {
+    let class = match &e {
+        KernelError::Io(_) | KernelError::Write { .. } => "FileError",
+        KernelError::Cancelled => return PyKeyboardInterrupt::new_err("cancelled"),
+        KernelError::NoVariable { .. } | KernelError::Unit { .. } | KernelError::Invalid(_) => {
+            "ArgumentError"
+        }
+    };
+    match py
+        .import("amrkit._errors")
+        .and_then(|m| m.getattr(class))
+        .and_then(|t| t.cast_into::<PyType>().map_err(PyErr::from))
+    {
+        Ok(t) => PyErr::from_type(t, e.to_string()),
+        Err(import_failed) => import_failed,
+    }
+}
+
+/// Runs `work` on a helper thread while this one waits with the GIL
+/// released, looking for signals every [`POLL`]: Ctrl-C raises
+/// `KeyboardInterrupt` at once and asks the kernels to stop (loads stop
+/// between CPU files; the helper thread's results are dropped).
+fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Exec) -> Result<T, KernelError> + Send + 'static,
+{
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let (tx, rx) = sync_channel(1);
+    std::thread::Builder::new()
+        .name("amrkit-call".into())
+        .spawn(move || {
+            let progress = Cancel(flag);
+            let exec = Exec::default().progress(&progress);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&exec)));
+            // The caller may have gone (Ctrl-C): then nobody reads this.
+            let _ = tx.send(r);
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("amrkit: cannot start a thread: {e}")))?;
+    let mut rx = rx;
+    loop {
+        let (got, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
+        rx = back;
+        match got {
+            Ok(Ok(r)) => return r.map_err(|e| to_py(py, e)),
+            Ok(Err(panic)) => {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                return Err(PyRuntimeError::new_err(format!(
+                    "amrkit: internal error (please report): {msg}"
+                )));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals() {
+                    cancel.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err("amrkit: the worker thread ended"))
+            }
+        }
+    }
+}
+
+/// The exec of one call: the caller's `max_threads` cap on the global pool.
+fn capped<'a>(exec: &Exec<'a>, max_threads: Option<usize>) -> Exec<'a> {
+    Exec {
+        max_threads: max_threads.map(|k| k.max(1)),
+        ..*exec
+    }
+}
+
+/// One name or a list of names.
+#[derive(FromPyObject)]
+enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Names::One(s) => vec![s],
+            Names::Many(v) => v,
+        }
+    }
+}
+
+/// A JSON value as Python objects (via the `json` module: floats round
+/// trip exactly).
+fn from_json(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
+    let text = serde_json::to_string(v)
+        .map_err(|e| PyRuntimeError::new_err(format!("amrkit: JSON: {e}")))?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
+fn region_args(
+    center: Option<Vec<f64>>,
+    xrange: Option<Vec<f64>>,
+    yrange: Option<Vec<f64>>,
+    zrange: Option<Vec<f64>>,
+    radius: Option<f64>,
+    range_unit: String,
+) -> RegionArgs {
+    RegionArgs {
+        center,
+        xrange,
+        yrange,
+        zrange,
+        radius,
+        range_unit: Some(range_unit),
+    }
+}
+
+/// Takes the column `name` out of a table (no copy).
+fn take_column(t: &mut CellTable, name: &str) -> Vec<f64> {
+    match t.names.iter().position(|n| n == name) {
+        Some(i) => std::mem::take(&mut t.columns[i]),
+        None => Vec::new(),
+    }
+}
+
+/// One RAMSES output, opened: what `amrkit.open` returns.
+///
+/// Every method reads the files it needs on amrkit's thread pool with the
+/// GIL released, and returns NumPy arrays that wrap Rust's memory (no
+/// copy: `arr.flags.owndata` is False). Values are in code units; see
+/// `units` for the factors.
+#[pyclass(module = "amrkit", name = "Snapshot", frozen)]
+struct PySnapshot {
+    snap: Arc<Snapshot>,
+}
+
+impl PySnapshot {
+    fn selection(&self, lmax: Option<u32>, region: &RegionArgs) -> Result<Selection, KernelError> {
+        region.selection(lmax, &Units::from_info(&self.snap.info))
+    }
+}
+
+#[pymethods]
+impl PySnapshot {
+    /// The output folder.
+    #[getter]
+    fn path(&self) -> String {
+        self.snap.dir.display().to_string()
+    }
+
+    /// What `amrkit info --json` prints, as a dict: time, box, levels,
+    /// CPUs, file layout, variables, particles per family, sinks.
+    #[getter]
+    fn info(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let snap = Arc::clone(&self.snap);
+        let j = run(py, move |_| info_json(&snap))?;
+        from_json(py, &j)
+    }
+
+    /// Units as a dict: `unit_l_cm`, `unit_d_g_cm3`, `unit_t_s`,
+    /// `boxlen_code`; `code_to_cgs` (one code unit of length, mass, time,
+    /// density, velocity, pressure, temperature, number_density,
+    /// surface_density, potential, acceleration in cgs); `code_to` (the
+    /// factor from code units to named units: "kpc", "Msol", "Myr", "K"
+    /// with mu = 0.6, "km/s", "g/cm^3", …).
+    #[getter]
+    fn units(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let j = units_json(&Units::from_info(&self.snap.info)).map_err(|e| to_py(py, e))?;
+        from_json(py, &j)
+    }
+
+    /// Leaf cells as a dict of 1-D float64 arrays: "x", "y", "z" (cell
+    /// centres), "level", "dx" (cell size), then each variable of `vars`
+    /// (a name or a list: hydro and gravity variables as `info["hydro_variables"]`
+    /// and `info["gravity_variables"]` name them, or derived ones:
+    /// "temperature", "mass", "volume", "sound_speed",
+    /// "velocity_magnitude", "nH"); default every hydro and gravity
+    /// variable. Code units. `lmax`: deepest level read (cells there count
+    /// as leaves). Region keywords as the CLI's: `center` (box units,
+    /// default the box centre), `xrange`/`yrange`/`zrange` (a, b relative
+    /// to the centre) or `radius`, in `range_unit` ("code", "box", "kpc",
+    /// "pc", "Mpc", "cMpc/h", …).
+    #[pyo3(
+        text_signature = "($self, vars=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+    )]
+    #[pyo3(signature = (vars=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn load(
+        &self,
+        py: Python<'_>,
+        vars: Option<Names>,
+        lmax: Option<u32>,
+        max_threads: Option<usize>,
+        center: Option<Vec<f64>>,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        zrange: Option<Vec<f64>>,
+        radius: Option<f64>,
+        range_unit: String,
+    ) -> PyResult<Py<PyDict>> {
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let sel = self.selection(lmax, &region).map_err(|e| to_py(py, e))?;
+        let snap = Arc::clone(&self.snap);
+        let mut names: Vec<String> = match vars {
+            Some(v) => v.into_vec(),
+            None => snap
+                .hydro_fields
+                .iter()
+                .map(|f| f.name.clone())
+                .chain(snap.grav_fields.iter().cloned())
+                .collect(),
+        };
+        // The coordinates come first anyway; each name once.
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|n| {
+            !["x", "y", "z", "level", "dx"].contains(&n.as_str()) && seen.insert(n.clone())
+        });
+        let columns = run(py, move |exec| {
+            let exec = capped(exec, max_threads);
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut t = cells_for(&snap, &sel, &refs, Weight::None, &exec)?;
+            let mut out: Vec<(String, Vec<f64>)> = Vec::with_capacity(names.len() + 5);
+            for c in ["x", "y", "z"] {
+                out.push((c.to_string(), derive::derived(&t, c, &exec)?));
+            }
+            out.push((
+                "level".into(),
+                exec.par().map_range(0..t.len(), |k| t.level[k] as f64),
+            ));
+            out.push(("dx".into(), derive::derived(&t, "cell_size", &exec)?));
+            for n in &names {
+                let col = take_column(&mut t, n);
+                out.push((n.clone(), col));
+            }
+            Ok(out)
+        })?;
+        let d = PyDict::new(py);
+        for (name, col) in columns {
+            d.set_item(name, PyArray1::from_vec(py, col))?;
+        }
+        Ok(d.unbind())
+    }
+
+    /// Particles as a dict of 1-D arrays, one per field of
+    /// `info["particle_fields"]` (or of `fields`): reals as float64,
+    /// identities and levels as int64, family and tag as int8. `families`
+    /// keeps only those families ("DM", "star", "cloud", "debris", …).
+    /// With a region the positions are always included.
+    #[pyo3(
+        text_signature = "($self, families=None, fields=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+    )]
+    #[pyo3(signature = (families=None, fields=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn particles(
+        &self,
+        py: Python<'_>,
+        families: Option<Names>,
+        fields: Option<Names>,
+        max_threads: Option<usize>,
+        center: Option<Vec<f64>>,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        zrange: Option<Vec<f64>>,
+        radius: Option<f64>,
+        range_unit: String,
+    ) -> PyResult<Py<PyDict>> {
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let sel = self.selection(None, &region).map_err(|e| to_py(py, e))?;
+        let codes = family_codes(&families.map(Names::into_vec).unwrap_or_default())
+            .map_err(|e| to_py(py, e))?;
+        let fields = fields.map(Names::into_vec).unwrap_or_default();
+        let snap = Arc::clone(&self.snap);
+        let table = run(py, move |exec| -> Result<ParticleTable, KernelError> {
+            let exec = capped(exec, max_threads);
+            require_particles(&snap)?;
+            let mut want: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let added_family = !codes.is_empty() && !want.is_empty() && !want.contains(&"family");
+            if added_family {
+                want.push("family");
+            }
+            let mut p = load_particles(&snap, &sel, &want, &exec)?;
+            if !codes.is_empty() {
+                let keep: Vec<bool> = p.families()?.iter().map(|f| codes.contains(f)).collect();
+                for c in &mut p.columns {
+                    match c {
+                        PartColumn::F64(v) => retain_mask(v, &keep),
+                        PartColumn::I64(v) => retain_mask(v, &keep),
+                        PartColumn::I8(v) => retain_mask(v, &keep),
+                    }
+                }
+            }
+            if added_family {
+                if let Some(i) = p.names.iter().position(|n| n == "family") {
+                    p.names.remove(i);
+                    p.columns.remove(i);
+                }
+            }
+            Ok(p)
+        })?;
+        let d = PyDict::new(py);
+        for (name, col) in table.names.into_iter().zip(table.columns) {
+            match col {
+                PartColumn::F64(v) => d.set_item(name, PyArray1::from_vec(py, v))?,
+                PartColumn::I64(v) => d.set_item(name, PyArray1::from_vec(py, v))?,
+                PartColumn::I8(v) => d.set_item(name, PyArray1::from_vec(py, v))?,
+            }
+        }
+        Ok(d.unbind())
+    }
+
+    /// What `amrkit stats --json` prints, as a dict: leaf cells per level,
+    /// gas mass, min/max/volume- and mass-weighted means of every hydro
+    /// and gravity variable, sinks and particles per family. Code units;
+    /// `unit="auto"` reports astrophysical units (as `--unit auto`).
+    #[pyo3(
+        text_signature = "($self, lmax=None, unit=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+    )]
+    #[pyo3(signature = (lmax=None, unit=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn stats(
+        &self,
+        py: Python<'_>,
+        lmax: Option<u32>,
+        unit: Option<String>,
+        max_threads: Option<usize>,
+        center: Option<Vec<f64>>,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        zrange: Option<Vec<f64>>,
+        radius: Option<f64>,
+        range_unit: String,
+    ) -> PyResult<Py<PyAny>> {
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let sel = self.selection(lmax, &region).map_err(|e| to_py(py, e))?;
+        let snap = Arc::clone(&self.snap);
+        let j = run(py, move |exec| {
+            stats_json(&snap, &sel, unit.as_deref(), &capped(exec, max_threads))
+        })?;
+        from_json(py, &j)
+    }
+
+    /// Projects along `axis` ("x", "y", "z") onto `res` × `res` pixels:
+    /// for one variable a 2-D float64 array `map[j, i]` (i along the first
+    /// image axis: x for a z projection), the same numbers as the CLI's
+    /// `.npy`; for a list of variables a dict of such arrays. `weight`:
+    /// None (∫q dl; for density the surface density), "mass" or "volume"
+    /// (weighted means along the line of sight). Code units. With a region
+    /// the map covers its bounding box, and the range along `axis` clips
+    /// the integral.
+    #[pyo3(
+        text_signature = "($self, vars, axis='z', res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+    )]
+    #[pyo3(signature = (vars, axis="z".to_string(), res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn project(
+        &self,
+        py: Python<'_>,
+        vars: Names,
+        axis: String,
+        res: usize,
+        weight: Option<String>,
+        lmax: Option<u32>,
+        max_threads: Option<usize>,
+        center: Option<Vec<f64>>,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        zrange: Option<Vec<f64>>,
+        radius: Option<f64>,
+        range_unit: String,
+    ) -> PyResult<Py<PyAny>> {
+        let single = matches!(vars, Names::One(_));
+        let names = vars.into_vec();
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let prep = || -> Result<_, KernelError> {
+            let sel = self.selection(lmax, &region)?;
+            let axis = axis_of(&axis)?;
+            let weight = weight_of(weight.as_deref().unwrap_or("none"))?;
+            if res == 0 {
+                return Err(KernelError::Invalid("res must be at least 1".into()));
+            }
+            if names.is_empty() {
+                return Err(KernelError::Invalid("no variable to project".into()));
+            }
+            Ok((sel, axis, weight))
+        };
+        let (sel, axis, weight) = prep().map_err(|e| to_py(py, e))?;
+        let snap = Arc::clone(&self.snap);
+        let maps = run(py, move |exec| {
+            let exec = capped(exec, max_threads);
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let t = cells_for(&snap, &sel, &refs, weight, &exec)?;
+            let spec = proj_spec(&sel, axis, res, &refs, weight);
+            project_maps(&t, &spec, &exec)
+        })?;
+        let (ny, nx) = (maps.ny, maps.nx);
+        let mut arrays = Vec::with_capacity(maps.maps.len());
+        for (name, m) in maps.maps {
+            let a = Array2::from_shape_vec((ny, nx), m)
+                .map_err(|e| PyRuntimeError::new_err(format!("amrkit: map shape: {e}")))?;
+            arrays.push((name, PyArray2::from_owned_array(py, a)));
+        }
+        if single {
+            let (_, a) = arrays
+                .pop()
+                .ok_or_else(|| PyRuntimeError::new_err("amrkit: no map"))?;
+            return Ok(a.into_any().unbind());
+        }
+        let d = PyDict::new(py);
+        for (name, a) in arrays {
+            d.set_item(name, a)?;
+        }
+        Ok(d.into_any().unbind())
+    }
+
+    /// Writes the cells as VTK, as `amrkit export-vtk`: one
+    /// `PREFIX_level_LL.vtu` per level and `PREFIX.vtm` joining them, with
+    /// cell `scalars` (loaded or derived names; log10 with `log`) and a
+    /// `vector` built from `<vector>_x/y/z` (None: no vector). Returns a
+    /// dict: "files" (the paths, the .vtm last), "bytes", "cells", "points".
+    #[pyo3(
+        text_signature = "($self, prefix, scalars=['density'], vector='velocity', lmin=None, lmax=None, log=False, zlib=False, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+    )]
+    #[pyo3(signature = (prefix, scalars=Names::Many(vec!["density".to_string()]), vector=Some("velocity".to_string()), lmin=None, lmax=None, log=false, zlib=false, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_vtk(
+        &self,
+        py: Python<'_>,
+        prefix: PathBuf,
+        scalars: Names,
+        vector: Option<String>,
+        lmin: Option<u8>,
+        lmax: Option<u8>,
+        log: bool,
+        zlib: bool,
+        max_threads: Option<usize>,
+        center: Option<Vec<f64>>,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        zrange: Option<Vec<f64>>,
+        radius: Option<f64>,
+        range_unit: String,
+    ) -> PyResult<Py<PyDict>> {
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let sel = self
+            .selection(lmax.map(u32::from), &region)
+            .map_err(|e| to_py(py, e))?;
+        let opts = VtkOptions {
+            scalars: scalars.into_vec(),
+            log10: log,
+            vector: vector.as_deref().and_then(VtkOptions::vector_of),
+            lmin,
+            lmax,
+            zlib,
+        };
+        let snap = Arc::clone(&self.snap);
+        let rep = run(py, move |exec| {
+            export_output_vtk(&snap, &sel, &opts, &prefix, &capped(exec, max_threads))
+        })?;
+        let d = PyDict::new(py);
+        d.set_item(
+            "files",
+            PyList::new(py, rep.files.iter().map(|f| f.display().to_string()))?,
+        )?;
+        d.set_item("bytes", rep.bytes)?;
+        d.set_item("cells", rep.cells)?;
+        d.set_item("points", rep.points)?;
+        Ok(d.unbind())
+    }
+
+    fn __repr__(&self) -> String {
+        let i = &self.snap.info;
+        format!(
+            "<amrkit.Snapshot {} (t = {} code, ncpu {}, levels {}..{})>",
+            self.snap.dir.display(),
+            i.time,
+            i.ncpu,
+            i.levelmin,
+            i.levelmax
+        )
+    }
+}
+
+/// Keeps the values whose `keep` is true, in order.
+fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = 0;
+    v.retain(|_| {
+        k += 1;
+        keep[k - 1]
+    });
+}
+
+/// Opens a RAMSES output: an `output_NNNNN` folder, or a simulation folder
+/// (its last output, or output `number`: `amrkit.open("sim", 2)` opens
+/// `sim/output_00002`). Outputs in `group_GGGGG` folders are read like
+/// flat ones; 2D and 1D runs are refused, as by the CLI. Raises
+/// `amrkit.FileError` (an `OSError`) naming the file when the output
+/// cannot be read.
+#[pyfunction]
+#[pyo3(text_signature = "(path, number=None)")]
+#[pyo3(signature = (path, number=None))]
+fn open(py: Python<'_>, path: PathBuf, number: Option<u32>) -> PyResult<PySnapshot> {
+    let snap = run(py, move |_| match number {
+        Some(n) => Ok(Snapshot::open_output(&path, n)?),
+        None => amrkit_kernels::request::open(&path),
+    })?;
+    Ok(PySnapshot {
+        snap: Arc::new(snap),
+    })
+}
+
+/// The threads of amrkit's pool (`AMRKIT_NUM_THREADS`, else the CPU
+/// count); `max_threads` caps a call below it.
+#[pyfunction]
+fn num_threads() -> usize {
+    amrkit_pool::current_num_threads()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PySnapshot>()?;
+    m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(num_threads, m)?)?;
+    Ok(())
+}

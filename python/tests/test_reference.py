@@ -1,0 +1,112 @@
+"""amrkit's Python API against reference.json (yt 4.4.3, osyris, an
+independent reader) for every shared real output, to 1e-10."""
+
+import math
+
+import numpy as np
+import pytest
+
+import amrkit
+from conftest import READ, REFUSED, close, need, runs_or_missing
+
+# reference.json's (yt) names -> amrkit's, and where amrkit reports them.
+FIELDS = [
+    ("Density", "density", "hydro"),
+    ("x-velocity", "velocity_x", "hydro"),
+    ("y-velocity", "velocity_y", "hydro"),
+    ("z-velocity", "velocity_z", "hydro"),
+    ("Pressure", "pressure", "hydro"),
+    ("Potential", "potential", "gravity"),
+    ("x-acceleration", "acceleration_x", "gravity"),
+    ("y-acceleration", "acceleration_y", "gravity"),
+    ("z-acceleration", "acceleration_z", "gravity"),
+]
+STATS = ["min", "max", "volume_weighted_mean", "mass_weighted_mean"]
+
+
+@runs_or_missing(READ)
+def test_info_and_units_match_reference(run):
+    name, out, ref = need(run)
+    s = amrkit.open(out)
+    info = s.info
+    for k in ("ncpu", "ndim", "levelmin", "levelmax"):
+        assert info[k] == ref["info"][k], (name, k)
+    assert close(info["boxlen_code"], ref["info"]["boxlen"], 1e-12)
+    assert close(info["time_code"], ref["info"]["time_code"], 1e-12)
+    u = s.units
+    assert close(u["unit_l_cm"], ref["info"]["unit_l_cm"], 1e-12)
+    assert close(u["unit_d_g_cm3"], ref["info"]["unit_d_g_cm3"], 1e-12)
+    assert close(u["unit_t_s"], ref["info"]["unit_t_s"], 1e-12)
+    checked = 0
+    for q, want in ref.get("code_to_cgs", {}).items():
+        if q in u["code_to_cgs"]:
+            assert close(u["code_to_cgs"][q], want, 1e-10), (name, q)
+            checked += 1
+    assert checked >= 5, (name, sorted(ref.get("code_to_cgs", {})))
+
+
+@runs_or_missing(READ)
+def test_stats_match_reference(run):
+    name, out, ref = need(run)
+    st = amrkit.open(out).stats()
+    assert st["n_leaf_total"] == ref["cells"]["n_leaf_total"]
+    for level, n in ref["cells"]["leaf_cells_per_level"].items():
+        assert st["leaf_cells_per_level"][level] == n, (name, level)
+    assert close(st["total_mass"], ref["gas"]["total_mass_code"], 1e-10)
+    compared = 0
+    for yt, ours, group in FIELDS:
+        want = ref.get(group, {}).get(yt, {}).get("code")
+        if want is None or ours not in st.get(group, {}):
+            continue
+        span = want["max"] - want["min"]
+        for k in STATS:
+            got = st[group][ours][k]
+            assert close(got, want[k], 1e-10, span), (name, ours, k, got, want[k])
+        compared += 1
+    assert compared >= 3, name
+
+
+@runs_or_missing(READ)
+def test_loaded_cells_match_reference(run):
+    """The arrays themselves: counts per level, gas mass from density and
+    dx, and the density extremes."""
+    name, out, ref = need(run)
+    c = amrkit.open(out).load(["density", "mass"])
+    levels, counts = np.unique(c["level"], return_counts=True)
+    want = {int(k): v for k, v in ref["cells"]["leaf_cells_per_level"].items()}
+    assert dict(zip(levels.astype(int).tolist(), counts.tolist())) == want
+    m = math.fsum(c["density"] * c["dx"] ** 3)
+    assert close(m, ref["gas"]["total_mass_code"], 1e-10)
+    assert close(math.fsum(c["mass"]), ref["gas"]["total_mass_code"], 1e-10)
+    rho = ref["hydro"]["Density"]["code"]
+    assert c["density"].min() == pytest.approx(rho["min"], rel=1e-10)
+    assert c["density"].max() == pytest.approx(rho["max"], rel=1e-10)
+    boxlen = ref["info"]["boxlen"]
+    for axis in "xyz":
+        assert 0 < c[axis].min() and c[axis].max() < boxlen
+
+
+def test_particles_match_reference(particles_run):
+    name, out, ref = particles_run
+    s = amrkit.open(out)
+    p = s.particles()
+    assert len(p["mass"]) == ref["particles"]["n_total"]
+    assert close(math.fsum(p["mass"]), ref["particles"]["total_mass_code"], 1e-10)
+    for fam, want in ref["particles"]["families"].items():
+        q = s.particles(families=[fam], fields=["mass", "velocity_x"])
+        assert sorted(q) == ["mass", "velocity_x"]
+        assert len(q["mass"]) == want["count"], fam
+        assert close(math.fsum(q["mass"]), want["total_mass_code"], 1e-10), fam
+        assert close(q["velocity_x"].mean(), want["mean_velocity_code"][0], 1e-10, 1.0), fam
+    st = s.stats()
+    assert st["sinks"]["count"] == ref["sinks"]["count"]
+    assert close(st["sinks"]["total_mass"], ref["sinks"]["total_msink_code"], 1e-10)
+
+
+@runs_or_missing(REFUSED)
+def test_2d_and_1d_outputs_are_refused_naming_the_info_file(run):
+    name, out, ref = need(run)
+    with pytest.raises(amrkit.FileError) as e:
+        amrkit.open(out)
+    assert isinstance(e.value, OSError) and isinstance(e.value, amrkit.Error)
+    assert "info_" in str(e.value) and str(out) in str(e.value), str(e.value)
