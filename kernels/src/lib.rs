@@ -16,6 +16,7 @@ pub mod export;
 pub mod load;
 pub mod project;
 pub mod select;
+pub mod series;
 pub mod units;
 
 pub use error::{KernelError, Result};
