@@ -4,17 +4,16 @@ use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
 use amrkit_io::{family_name, Snapshot};
-use amrkit_kernels::derive::{
-    cosmic_time, derived, field_stats, particle_ages, quantity_of, total_mass,
-};
+use amrkit_kernels::derive::{particle_ages, quantity_of};
 use amrkit_kernels::export::{export_particles_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::request::{
     axis_of, cells_for, export_output_vtk, family_codes, proj_spec, require_particles, weight_of,
     RegionArgs,
 };
+use amrkit_kernels::series::{Row, SeriesOptions};
 use amrkit_kernels::summary::stats_json;
-use amrkit_kernels::{load_cells, load_particles, Exec, Quantity, Selection, Units};
+use amrkit_kernels::{load_particles, Exec, Quantity, Selection, Units};
 use amrkit_pool::Pool;
 use clap::{Args, Parser};
 use serde_json::{json, Map, Value};
@@ -226,9 +225,21 @@ pub struct SeriesArgs {
     /// Outputs, e.g. "1..10" (default: all).
     #[arg(long)]
     pub outputs: Option<String>,
-    /// Snapshots processed at once (default: the thread count).
+    /// Snapshots read at once (default 1; at most --capacity).
     #[arg(long)]
     pub concurrent: Option<usize>,
+    /// Threads per snapshot read (default: a quarter of the pool, at least 1).
+    #[arg(long)]
+    pub read_threads: Option<usize>,
+    /// Threads of the analysis stage (default: the whole pool).
+    #[arg(long)]
+    pub analysis_threads: Option<usize>,
+    /// Cell tables between the read and the analysis stage (default 1): a
+    /// read in progress holds one of these slots, so at most capacity + 1
+    /// tables are in memory at once (with the one being analysed), and at
+    /// most this many snapshots are read at once.
+    #[arg(long, default_value_t = 1)]
+    pub capacity: usize,
     /// CSV file (default stdout).
     #[arg(long)]
     pub csv: Option<PathBuf>,
@@ -282,7 +293,7 @@ pub fn run(cli: Cli) -> AnyResult<()> {
     }
 }
 
-pub use amrkit_kernels::summary::{info_json, MYR_S};
+pub use amrkit_kernels::summary::info_json;
 
 fn info(a: &InfoArgs) -> AnyResult<()> {
     let s = open(&a.output)?;
@@ -848,60 +859,18 @@ fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
     if outs.is_empty() {
         return fail(format!("{}: no output_NNNNN folders", a.sim.display()));
     }
-    let threads = pool.num_threads();
-    let concurrent = a.concurrent.unwrap_or(threads).clamp(1, outs.len());
-    // The outer loop uses `concurrent` threads; each snapshot gets the rest.
-    let inner = (threads / concurrent).max(1);
-    let rows: Vec<Result<Vec<f64>, String>> =
-        pool.par()
-            .max_threads(concurrent)
-            .min_chunk(1)
-            .map(&outs, |(_, dir)| {
-                let exec = Exec::on(pool).max_threads(inner);
-                (|| -> AnyResult<Vec<f64>> {
-                    let s = Snapshot::open(dir)?;
-                    let t = load_cells(
-                        &s,
-                        &Selection::default(),
-                        &["density", "pressure"],
-                        &[],
-                        &exec,
-                    )?;
-                    let gas = total_mass(&t, &exec)?;
-                    let rho = field_stats(&t, t.column("density")?, &exec)?;
-                    let temp = field_stats(&t, &derived(&t, "temperature", &exec)?, &exec)?;
-                    let stars = if s.has_particles {
-                        let p =
-                            load_particles(&s, &Selection::default(), &["mass", "family"], &exec)?;
-                        let (m, f) = (p.reals("mass")?, p.families()?);
-                        // `+ 0.0`: an empty f64 sum is -0.0, printed "-0".
-                        (0..p.len())
-                            .filter(|&k| f[k] == 2)
-                            .map(|k| m[k])
-                            .sum::<f64>()
-                            + 0.0
-                    } else {
-                        0.0
-                    };
-                    let u = t.units;
-                    // Cosmological runs store conformal time; the column
-                    // gives the age of the universe there (as `info`'s
-                    // `age_myr`), the code time in Myr otherwise.
-                    let time_myr = match cosmic_time(&s.info).age_s {
-                        Some(age) => age / MYR_S,
-                        None => s.info.time * u.factor(Quantity::Time, "Myr")?,
-                    };
-                    Ok(vec![
-                        s.info.time,
-                        time_myr,
-                        gas,
-                        stars,
-                        rho.volume_weighted_mean,
-                        temp.mass_weighted_mean * u.factor(Quantity::Temperature, "K")?,
-                    ])
-                })()
-                .map_err(|e| e.to_string())
-            });
+    // Read stage -> analysis stage -> this writer, on the pool
+    // (`amrkit_kernels::series`): rows arrive in output order.
+    let opts = SeriesOptions {
+        read_workers: a.concurrent.unwrap_or(1).max(1),
+        read_threads: a.read_threads,
+        analysis_threads: a.analysis_threads,
+        capacity: a.capacity.max(1),
+    };
+    let dirs: Vec<PathBuf> = outs.iter().map(|(_, d)| d.clone()).collect();
+    // Each row lands at its output's index, whatever the delivery order.
+    let mut rows: Vec<Result<Row, String>> = vec![Err("not processed".into()); outs.len()];
+    amrkit_kernels::series::series(pool, dirs, opts, |i, r| rows[i] = r);
     let mut csv = String::from("output,time_code,time_myr,gas_mass_code,stellar_mass_code,mean_density_code,mean_temperature_K,error\n");
     let mut failed = 0;
     let mut points = Vec::new();
@@ -910,9 +879,14 @@ fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
             Ok(v) => {
                 csv += &format!(
                     "{n},{},{},{},{},{},{},\n",
-                    v[0], v[1], v[2], v[3], v[4], v[5]
+                    v.time_code,
+                    v.time_myr,
+                    v.gas_mass,
+                    v.stellar_mass,
+                    v.mean_density,
+                    v.mean_temperature_k
                 );
-                points.push((v[0], v[2], v[3]));
+                points.push((v.time_code, v.gas_mass, v.stellar_mass));
             }
             Err(e) => {
                 failed += 1;

@@ -1,5 +1,6 @@
-//! Writes a synthetic output: `synth DIR [ncpu levelmin levelmax]`, and
-//! prints its size and the time taken.
+//! Writes a synthetic output: `synth DIR [ncpu levelmin levelmax [iout]]`
+//! (`DIR/output_IOUT`; a series gets one per `iout`, at time `0.1 × iout`
+//! with its own particle seed), and prints its size and the time taken.
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::time::Instant;
 
@@ -12,6 +13,18 @@ fn main() {
         levelmin: num(3, 6),
         levelmax: num(4, 9),
         ..SynthSpec::default()
+    };
+    let spec = match a.get(5) {
+        Some(_) => {
+            let iout = num(5, 1);
+            SynthSpec {
+                iout,
+                time: 0.1 * iout as f64,
+                seed: spec.seed + iout as u64,
+                ..spec
+            }
+        }
+        None => spec,
     };
     let t = Instant::now();
     let plan = SynthPlan::new(spec).unwrap();

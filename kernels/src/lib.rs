@@ -17,6 +17,7 @@ pub mod load;
 pub mod project;
 pub mod request;
 pub mod select;
+pub mod series;
 pub mod summary;
 pub mod units;
 

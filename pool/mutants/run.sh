@@ -435,6 +435,41 @@ m_stackjob_skips_slot_reservation() {
 EOF
 }
 
+mutant pipeline-stage-no-reschedule "std:pipeline:errors_reach_the_sink_in_their_row_and_skip_later_stages loom:pipeline_hand_off_between_workers"
+m_pipeline_stage_no_reschedule() {
+    # A finishing stage task starts nothing: the pipeline's lost wake-up
+    # (its item waits in the next channel with no task to take it).
+    edit pool/src/pipeline.rs <<'EOF'
+            _ => st.in_flight -= 1,
+        }
+        self.schedule(&mut st)
+@@@@
+            _ => st.in_flight -= 1,
+        }
+        Vec::new()
+EOF
+}
+
+mutant pipeline-in-flight-off-by-one "std:pipeline:back_pressure_bounds_items_alive_by_channel_capacities"
+m_pipeline_in_flight_off_by_one() {
+    # The source admits one item more than the in-flight bound.
+    edit pool/src/pipeline.rs <<'EOF'
+            && st.in_flight < self.max_in_flight
+@@@@
+            && st.in_flight <= self.max_in_flight
+EOF
+}
+
+mutant pipeline-capacity-off-by-one "std:pipeline:back_pressure_bounds_items_alive_by_channel_capacities"
+m_pipeline_capacity_off_by_one() {
+    # A stage starts with its output channel's slots all taken.
+    edit pool/src/pipeline.rs <<'EOF'
+                && out.len() + st.reserved[k + 1] < self.caps[k + 1]
+@@@@
+                && out.len() + st.reserved[k + 1] <= self.caps[k + 1]
+EOF
+}
+
 # ----------------------------------------------------------------------------
 
 # The unmutated workspace must build (else every mutation would look broken).

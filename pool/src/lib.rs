@@ -23,7 +23,8 @@
 //! Module map (one concept each): `sync` (std/loom facade), `deque` (queues
 //! behind a loom-friendly interface), `job`, `latch`, `sleep` (parking
 //! protocol), `registry` (workers, stealing, lazy publication), `cap`
-//! (`max_threads` slots), `join`, `scope`, `par`, `pool`, `stats`. The design
+//! (`max_threads` slots), `join`, `scope`, `par`, `pipeline` (stages on
+//! bounded channels), `pool`, `stats`. The design
 //! is described in `docs/pool.md`.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -36,6 +37,7 @@ mod job;
 mod join;
 mod latch;
 mod par;
+pub mod pipeline;
 mod pool;
 mod registry;
 mod scope;
@@ -49,6 +51,7 @@ mod loom_tests;
 
 pub use join::join;
 pub use par::{par, Par};
+pub use pipeline::{CancelToken, Flow, OnError, Pipeline, Report, Stage};
 #[cfg(not(loom))]
 pub use pool::global;
 pub use pool::{

@@ -401,3 +401,57 @@ fn idle_worker_takes_pending_work() {
         assert_ne!(owner, b_on);
     });
 }
+
+static PIPELINE_CROSSED: StdAtomicBool = StdAtomicBool::new(false);
+
+/// Model 18: a pipeline's hand-off (`pipeline.rs`): the source, one stage
+/// and the sink as tasks of a two-worker pool whose workers sleep at once,
+/// channels of capacity 1, one item (two had not finished after 16 minutes
+/// at bound 3), run from outside the pool. The item reaches the sink once
+/// (an item stranded in a channel with no task started for it would be
+/// missing: the run returns when no task is left). The source's state is a
+/// loom cell that each pull reads and writes: the first pull's write must
+/// happen-before the second pull, which is a task spawned at the first
+/// one's completion and may run on the other worker (the scheduler's mutex
+/// and the spawn carry the edge); across the executions the two pulls do
+/// run on different workers. The stage's write to a loom cell must likewise
+/// happen-before the sink's read of it.
+#[test]
+fn pipeline_hand_off_between_workers() {
+    use amrkit_pool::pipeline::{Flow, Pipeline};
+    reachable(
+        &PIPELINE_CROSSED,
+        "a pipeline's two source pulls on different workers",
+        || {
+            let p = pool();
+            let pulls = Cell::new();
+            // Worker index + 1 of each pull.
+            let at = [Cell::new(), Cell::new()];
+            let staged = Cell::new();
+            let source = std::iter::from_fn(|| {
+                let n = pulls.get();
+                pulls.set(n + 1);
+                at[n].set(current_thread_index().map_or(0, |w| w + 1));
+                (n == 0).then_some(n)
+            });
+            let mut got = Vec::new();
+            let report = Pipeline::on(&p, source)
+                .stage(|i| {
+                    staged.set(i + 10);
+                    Ok::<_, ()>(i)
+                })
+                .capacity(1)
+                .for_each(|k, r| {
+                    assert_eq!(staged.get(), r.unwrap() + 10);
+                    got.push(k);
+                    Flow::Continue
+                });
+            assert_eq!(got, [0]);
+            assert_eq!((report.delivered, report.produced), (1, 1));
+            assert_eq!(pulls.get(), 2);
+            if at[0].get() != at[1].get() {
+                hit(&PIPELINE_CROSSED);
+            }
+        },
+    );
+}
