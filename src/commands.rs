@@ -360,6 +360,7 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "output": s.dir.display().to_string(),
         "ncpu": s.info.ncpu,
         "ndim": s.info.ndim,
+        "box_coarse_cells": &s.info.extent[..s.info.ndim],
         "levelmin": s.info.levelmin,
         "levelmax": s.info.levelmax,
         "time_code": s.info.time,
@@ -458,6 +459,22 @@ pub fn print_info(j: &Value) {
             "box         {} code = {:.4} kpc",
             j["boxlen_code"],
             num("boxlen_kpc")
+        );
+    }
+    if let Some(nd) = j["ndim"].as_u64().filter(|&n| n < 3) {
+        println!(
+            "dimensions  {nd}D: masses and volumes are per unit {} (one code length{})",
+            if nd == 2 { "depth" } else { "cross-section" },
+            if nd == 2 { "" } else { " squared" }
+        );
+    }
+    if j["box_coarse_cells"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|v| v != 1))
+    {
+        println!(
+            "coarse box  {} coarse cells of boxlen each",
+            j["box_coarse_cells"]
         );
     }
     println!(
@@ -717,13 +734,43 @@ fn axis_of(s: &str) -> AnyResult<usize> {
 }
 
 /// The projection spec of a selection: its bounding box (or the whole box).
-fn proj_spec(sel: &Selection, axis: usize, res: usize, vars: &[&str], weight: Weight) -> ProjSpec {
+fn proj_spec(
+    u: &Units,
+    sel: &Selection,
+    axis: usize,
+    res: usize,
+    vars: &[&str],
+    weight: Weight,
+) -> ProjSpec {
     let mut spec = ProjSpec::whole_box(axis, res, vars, weight);
+    spec.range = std::array::from_fn(|d| [0.0, u.extent[d] as f64]);
     if let Some(r) = sel.region {
         let (lo, hi) = r.bounds();
         spec.range = std::array::from_fn(|d| [lo[d], hi[d]]);
     }
+    if u.ndim == 1 {
+        // A profile along x: one row.
+        spec.res[1] = 1;
+    }
     spec
+}
+
+/// 1D and 2D outputs are projected along z only: a 2D map is the image of
+/// the x-y plane, a 1D one the profile along x.
+fn check_axis(s: &Snapshot, axis: usize) -> AnyResult<()> {
+    if s.info.ndim < 3 && axis != 2 {
+        return fail(format!(
+            "{}: a {}D output is projected along z only (--axis z: {})",
+            s.dir.display(),
+            s.info.ndim,
+            if s.info.ndim == 2 {
+                "the image of its x-y plane"
+            } else {
+                "its profile along x"
+            }
+        ));
+    }
+    Ok(())
 }
 
 /// How a map is drawn in a PNG.
@@ -778,7 +825,20 @@ pub fn write_map(
         .iter()
         .map(|v| v * factor)
         .collect();
+    let profile = style.units.ndim == 1;
     match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") if profile => {
+            crate::png::write_npy_1d(path, &m)?;
+            Ok(format!(
+                "{} ({} float64, a 1D profile)",
+                path.display(),
+                maps.nx
+            ))
+        }
+        Some("png") if profile => fail(format!(
+            "{}: a 1D output gives a profile, not an image: write it as .npy",
+            path.display()
+        )),
         Some("npy") => {
             write_npy(path, maps.ny, maps.nx, &m)?;
             Ok(format!(
@@ -834,7 +894,8 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         "volume" => Weight::Volume,
         w => return fail(format!("--weight must be mass, volume or none, got {w:?}")),
     };
-    let spec0 = proj_spec(&sel, axis, 1, &[], weight);
+    check_axis(&s, axis)?;
+    let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
     let (ia, _) = spec0.image_axes();
     let width_box = spec0.range[ia][1] - spec0.range[ia][0];
     let res = match (a.res, a.pixel_size) {
@@ -872,7 +933,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             t.columns.push(col);
         }
     }
-    let maps = project(&t, &proj_spec(&sel, axis, res, &vars, weight), &exec)?;
+    let maps = project(&t, &proj_spec(&u, &sel, axis, res, &vars, weight), &exec)?;
     let outs: Vec<PathBuf> = if a.out.len() == 1
         && (a.out[0].is_dir() || a.out[0].extension().is_none())
     {
@@ -886,13 +947,16 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     let per_var = outs.len().div_ceil(vars.len()).max(1);
     for (k, path) in outs.iter().enumerate() {
         let v = vars[(k / per_var).min(vars.len() - 1)];
-        let q = if weight == Weight::None && v == "density" {
+        // 1D and 2D maps are averages of the cells over each pixel (the
+        // integral over the unit depth): the variable's own quantity.
+        let flat = s.info.ndim < 3;
+        let q = if weight == Weight::None && v == "density" && !flat {
             Quantity::SurfaceDensity
         } else {
             quantity_of(v)
         };
         let (factor, unit) = match &a.unit {
-            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity => {
+            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity && !flat => {
                 return fail(format!(
                     "--unit: ∫{v} dl has no named unit here; use --weight mass|volume, or code units"
                 ))
@@ -901,6 +965,8 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             _ => (1.0, "code".into()),
         };
         let title = match weight {
+            Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
+            Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),
             Weight::None => format!("{v} projected along {}", a.axis),
             Weight::Mass => format!("mass-weighted {v} along {}", a.axis),
             Weight::Volume => format!("volume-weighted {v} along {}", a.axis),
@@ -1052,7 +1118,9 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             "cic" => Deposit::Cic,
             d => return fail(format!("--deposit must be ngp or cic, got {d:?}")),
         };
-        let spec = proj_spec(&sel, axis_of(&a.axis)?, a.res, &["mass"], Weight::None);
+        let axis = axis_of(&a.axis)?;
+        check_axis(&s, axis)?;
+        let spec = proj_spec(&p.units, &sel, axis, a.res, &["mass"], Weight::None);
         let maps = project_particles(&p, &spec, scheme, &codes, &exec)?;
         for path in &a.out {
             let style = MapStyle {
