@@ -566,21 +566,28 @@ impl Grid {
 }
 
 /// Integer cell coordinates of the 2^ndim cells of an oct whose centre is
-/// `xg` (coarse units, padding included; axes beyond ndim ignored) at
-/// `ilevel`, or an error if the centre is off the grid or outside the
-/// physical box.
-fn oct_origin(xg: [f64; 3], ilevel: usize, g: &Grid, path: &Path) -> Result<[u32; 3]> {
+/// `xg` (coarse units, padding included) at `ilevel`, or an error if the
+/// centre is off the grid or outside the physical box. Along the axes
+/// beyond ndim the caller passes the level's cell size, which maps to 0
+/// (shift 0, extent 1), so that all three axes take the same straight-line
+/// code, unrolled, as in 3D.
+fn oct_origin(
+    xg: [f64; 3],
+    ilevel: usize,
+    g: &Grid,
+    top: &[f64; 3],
+    path: &Path,
+) -> Result<[u32; 3]> {
     let scale = (1u64 << ilevel) as f64; // cells per coarse cell at this level
     let mut c = [0u32; 3];
-    for d in 0..g.ndim {
+    for d in 0..3 {
         // Oct centres sit at odd multiples of the cell size.
         let u = (xg[d] - g.shift[d]) * scale;
         // Round to nearest by truncating u + ½: `f64::round` is a libm call
         // on baseline x86-64 (5% of a load's profile). Negative, NaN and
         // huge values saturate to 0 or u64::MAX and fail the checks below.
         let odd = (u + 0.5) as u64 as f64;
-        let top = scale * g.extent[d];
-        if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= top || odd as u64 % 2 != 1 {
+        if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= top[d] || odd as u64 % 2 != 1 {
             return Err(inconsistent(
                 path,
                 format!(
@@ -679,22 +686,28 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                 let son = r.i32s("son", Some(ncache))?;
                 let b = cell_bits(ind);
                 let sel = &mut level.selected[ind * ncache..(ind + 1) * ncache];
+                let Some((lo, hi)) = &req.region else {
+                    // No region: the leaves, in a loop without branches.
+                    let all = ilevel == lmax;
+                    for (s, &sn) in sel.iter_mut().zip(&son) {
+                        *s = all | (sn == 0);
+                    }
+                    level.count += sel.iter().filter(|&&s| s).count();
+                    continue;
+                };
                 for j in 0..ncache {
                     if son[j] != 0 && ilevel != lmax {
                         continue;
                     }
-                    if let Some((lo, hi)) = &req.region {
-                        // Axes beyond ndim: the cell spans the unit depth.
-                        let inside = (0..ndim).all(|d| {
-                            let c = xg[d][j] - grid.shift[d] + (b[d] as f64 - 0.5) * dx;
-                            c >= lo[d] && c < hi[d]
-                        });
-                        if !inside {
-                            continue;
-                        }
+                    // Axes beyond ndim: the cell spans the unit depth.
+                    let inside = (0..ndim).all(|d| {
+                        let c = xg[d][j] - grid.shift[d] + (b[d] as f64 - 0.5) * dx;
+                        c >= lo[d] && c < hi[d]
+                    });
+                    if inside {
+                        sel[j] = true;
+                        level.count += 1;
                     }
-                    sel[j] = true;
-                    level.count += 1;
                 }
             }
             r.jump(
@@ -905,14 +918,19 @@ pub fn read_cpu_into(
         let xg: Vec<Vec<f64>> = (0..ndim)
             .map(|d| r.reals(XG[d], lev.ncache))
             .collect::<Result<_>>()?;
-        let at = |d: usize, j: usize| if d < ndim { xg[d][j] } else { 0.0 };
+        // Axes beyond ndim: the level's cell size (see `oct_origin`).
+        let deep = vec![0.5f64.powi(ilevel as i32); if ndim < 3 { lev.ncache } else { 0 }];
+        let col = |d: usize| if d < ndim { &xg[d][..] } else { &deep[..] };
+        let (x0, x1, x2) = (col(0), col(1), col(2));
+        // Cells of this level across the physical box, per axis.
+        let top = grid.extent.map(|e| e * (1u64 << ilevel) as f64);
         // Each oct's integer origin once (not once per selected cell), for
         // the octs with at least one selected cell.
         let n = lev.ncache;
         let mut origin = vec![[0u32; 3]; n];
         for (j, o) in origin.iter_mut().enumerate() {
             if (0..twotondim).any(|ind| lev.selected[ind * n + j]) {
-                *o = oct_origin([at(0, j), at(1, j), at(2, j)], ilevel, &grid, amr_path)?;
+                *o = oct_origin([x0[j], x1[j], x2[j]], ilevel, &grid, &top, amr_path)?;
             }
         }
         for ind in 0..twotondim {
