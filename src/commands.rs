@@ -361,6 +361,7 @@ pub fn info_json(s: &Snapshot) -> AnyResult<Value> {
         "ncpu": s.info.ncpu,
         "ndim": s.info.ndim,
         "box_coarse_cells": &s.info.extent[..s.info.ndim],
+        "coarse_grid": &s.info.coarse_grid[..s.info.ndim],
         "levelmin": s.info.levelmin,
         "levelmax": s.info.levelmax,
         "time_code": s.info.time,
@@ -567,6 +568,7 @@ pub fn stats_json(
     let mut j = json!({
         "output": s.dir.display().to_string(),
         "units": unit.map_or("code".to_string(), |_| "named".to_string()),
+        "ndim": s.info.ndim,
         "leaf_cells_per_level": per_level,
         "n_leaf_total": t.len(),
         "total_mass": total_mass(&t, exec)? * conv("mass")?,
@@ -684,9 +686,14 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
         j["n_leaf_total"], j["leaf_cells_per_level"]
     );
     println!(
-        "gas mass   {:.10e} ({})",
+        "gas mass   {:.10e} ({}{})",
         j["total_mass"].as_f64().unwrap_or(0.0),
-        if a.unit.is_some() { "Msol" } else { "code" }
+        if a.unit.is_some() { "Msol" } else { "code" },
+        match s.info.ndim {
+            2 => ", Σρ·dx² per code length of depth",
+            1 => ", Σρ·dx per code area of cross-section",
+            _ => "",
+        }
     );
     for g in ["hydro", "gravity"] {
         if let Some(m) = j[g].as_object() {
@@ -744,6 +751,13 @@ fn proj_spec(
 ) -> ProjSpec {
     let mut spec = ProjSpec::whole_box(axis, res, vars, weight);
     spec.range = std::array::from_fn(|d| [0.0, u.extent[d] as f64]);
+    // A box of unequal sides (several coarse cells along one axis): square
+    // pixels, `res` along the first image axis.
+    let (ia, ib) = spec.image_axes();
+    if u.extent[ia] != u.extent[ib] && sel.region.is_none() {
+        let rows = res as f64 * u.extent[ib] as f64 / u.extent[ia] as f64;
+        spec.res[1] = (rows.round() as usize).max(1);
+    }
     if let Some(r) = sel.region {
         let (lo, hi) = r.bounds();
         spec.range = std::array::from_fn(|d| [lo[d], hi[d]]);

@@ -64,6 +64,9 @@ pub struct Info {
     /// info file: [`crate::Snapshot::open`] sets it from the amr header's
     /// coarse `cpu_map`; [`Info::parse`] leaves `[1, 1, 1]`.
     pub extent: [usize; 3],
+    /// The coarse grid `nx, ny, nz`, boundary cells included (from the amr
+    /// header, like `extent`; `[1, 1, 1]` from [`Info::parse`]).
+    pub coarse_grid: [usize; 3],
 }
 
 impl Info {
@@ -168,6 +171,7 @@ impl Info {
                 .map(|(k, (_, v))| (k.clone(), v.clone()))
                 .collect(),
             extent: [1, 1, 1],
+            coarse_grid: [1, 1, 1],
         };
         info.ordering = match ordering_name.as_deref() {
             None => return Err(err(0, "no `ordering type=` line".into())),

@@ -200,6 +200,7 @@ impl Snapshot {
             });
         }
         snap.info.extent = h.extent;
+        snap.info.coarse_grid = h.nx;
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
             let desc = snap.text_file("hydro_file_descriptor.txt");
@@ -408,10 +409,11 @@ impl Snapshot {
     /// levelmin (reads with `lmax < levelmin` should take every CPU). A
     /// superset; filter by position afterwards.
     pub fn cpus_for_region(&self, lo: [f64; 3], hi: [f64; 3]) -> Result<Vec<usize>> {
-        // Keys of 1D and 2D runs (hilbert1d/2d) and of boxes of several
-        // coarse cells are not those of `hilbert::cpus_for_region`: every
-        // CPU (a superset, as the doc says).
-        let keyed = self.info.ndim == 3 && self.info.extent == [1, 1, 1];
+        // Keys of 1D and 2D runs (hilbert1d/2d) and of padded or larger
+        // coarse grids are not checked against `hilbert::cpus_for_region`
+        // (no such real output to test with): every CPU (a superset, as the
+        // doc says).
+        let keyed = self.info.ndim == 3 && self.info.coarse_grid == [1, 1, 1];
         if !keyed {
             if let Some(boxes) = self.bisection_boxes()? {
                 return Ok(bisection_cpus(&boxes, self.info.levelmin, lo, hi));
