@@ -294,3 +294,45 @@ fn damaged_nd_records_give_one_clear_error() {
     });
     assert!(e.contains("oct centre 0.5 (axis 0)"), "{e}");
 }
+
+/// 1D and 2D particles without `part_file_descriptor.txt`: the layout is
+/// inferred with ndim position and velocity records.
+#[test]
+fn nd_particles_without_descriptor_are_inferred() {
+    let pool = Pool::builder().num_threads(2).build().unwrap();
+    let exec = Exec::on(&pool);
+    for ndim in [1, 2] {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = NdSpec {
+            ndim,
+            ncpu: 2,
+            n_part: 200,
+            ..NdSpec::default()
+        };
+        let plan = NdPlan::new(spec).unwrap();
+        let out = plan.output_dir(tmp.path());
+        plan.write(&out).unwrap();
+        std::fs::remove_file(out.join("part_file_descriptor.txt")).unwrap();
+        let s = Snapshot::open(&out).unwrap();
+        let names: Vec<&str> = s
+            .particle_layout()
+            .unwrap()
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        let xyz = ["x", "y", "z"];
+        let mut want: Vec<String> = Vec::new();
+        want.extend(xyz[..ndim].iter().map(|a| format!("position_{a}")));
+        want.extend(xyz[..ndim].iter().map(|a| format!("velocity_{a}")));
+        want.extend(["mass", "identity", "levelp", "family", "tag"].map(String::from));
+        assert_eq!(names, want, "{ndim}D");
+        let p = load_particles(&s, &Selection::default(), &[], &exec).unwrap();
+        let last = format!("position_{}", xyz[ndim - 1]);
+        let mut got = p.reals(&last).unwrap().to_vec();
+        let mut w: Vec<f64> = plan.particles().iter().map(|q| q.0[ndim - 1]).collect();
+        got.sort_by(f64::total_cmp);
+        w.sort_by(f64::total_cmp);
+        assert_eq!(got, w, "{ndim}D");
+    }
+}
