@@ -8,8 +8,8 @@ use amrkit_kernels::derive::{particle_ages, quantity_of};
 use amrkit_kernels::export::{export_particles_vtk, VtkOptions};
 use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::request::{
-    axis_of, cells_for, export_output_vtk, family_codes, proj_spec, require_particles, weight_of,
-    RegionArgs,
+    axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
+    weight_of, RegionArgs,
 };
 use amrkit_kernels::series::{Row, SeriesOptions};
 use amrkit_kernels::summary::stats_json;
@@ -348,6 +348,22 @@ pub fn print_info(j: &Value) {
             num("boxlen_kpc")
         );
     }
+    if let Some(nd) = j["ndim"].as_u64().filter(|&n| n < 3) {
+        println!(
+            "dimensions  {nd}D: masses and volumes are per unit {} (one code length{})",
+            if nd == 2 { "depth" } else { "cross-section" },
+            if nd == 2 { "" } else { " squared" }
+        );
+    }
+    if j["box_coarse_cells"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|v| v != 1))
+    {
+        println!(
+            "coarse box  {} coarse cells of boxlen each",
+            j["box_coarse_cells"]
+        );
+    }
     println!(
         "levels      {}..{}   ncpu {}   ordering {}",
         j["levelmin"],
@@ -422,9 +438,14 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
         j["n_leaf_total"], j["leaf_cells_per_level"]
     );
     println!(
-        "gas mass   {:.10e} ({})",
+        "gas mass   {:.10e} ({}{})",
         j["total_mass"].as_f64().unwrap_or(0.0),
-        if a.unit.is_some() { "Msol" } else { "code" }
+        if a.unit.is_some() { "Msol" } else { "code" },
+        match s.info.ndim {
+            2 => ", Σρ·dx² per code length of depth",
+            1 => ", Σρ·dx per code area of cross-section",
+            _ => "",
+        }
     );
     for g in ["hydro", "gravity"] {
         if let Some(m) = j[g].as_object() {
@@ -514,7 +535,20 @@ pub fn write_map(
         .iter()
         .map(|v| v * factor)
         .collect();
+    let profile = style.units.ndim == 1;
     match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") if profile => {
+            crate::png::write_npy_1d(path, &m)?;
+            Ok(format!(
+                "{} ({} float64, a 1D profile)",
+                path.display(),
+                maps.nx
+            ))
+        }
+        Some("png") if profile => fail(format!(
+            "{}: a 1D output gives a profile, not an image: write it as .npy",
+            path.display()
+        )),
         Some("npy") => {
             write_npy(path, maps.ny, maps.nx, &m)?;
             Ok(format!(
@@ -565,7 +599,8 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     };
     let axis = axis_of(&a.axis)?;
     let weight = weight_of(&a.weight)?;
-    let spec0 = proj_spec(&sel, axis, 1, &[], weight);
+    check_axis(&s, axis)?;
+    let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
     let (ia, _) = spec0.image_axes();
     let width_box = spec0.range[ia][1] - spec0.range[ia][0];
     let res = match (a.res, a.pixel_size) {
@@ -579,7 +614,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
     let t = cells_for(&s, &sel, &vars, weight, &exec)?;
-    let maps = project(&t, &proj_spec(&sel, axis, res, &vars, weight), &exec)?;
+    let maps = project(&t, &proj_spec(&u, &sel, axis, res, &vars, weight), &exec)?;
     let outs: Vec<PathBuf> = if a.out.len() == 1
         && (a.out[0].is_dir() || a.out[0].extension().is_none())
     {
@@ -593,13 +628,16 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     let per_var = outs.len().div_ceil(vars.len()).max(1);
     for (k, path) in outs.iter().enumerate() {
         let v = vars[(k / per_var).min(vars.len() - 1)];
-        let q = if weight == Weight::None && v == "density" {
+        // 1D and 2D maps are averages of the cells over each pixel (the
+        // integral over the unit depth): the variable's own quantity.
+        let flat = s.info.ndim < 3;
+        let q = if weight == Weight::None && v == "density" && !flat {
             Quantity::SurfaceDensity
         } else {
             quantity_of(v)
         };
         let (factor, unit) = match &a.unit {
-            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity => {
+            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity && !flat => {
                 return fail(format!(
                     "--unit: ∫{v} dl has no named unit here; use --weight mass|volume, or code units"
                 ))
@@ -608,6 +646,8 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             _ => (1.0, "code".into()),
         };
         let title = match weight {
+            Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
+            Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),
             Weight::None => format!("{v} projected along {}", a.axis),
             Weight::Mass => format!("mass-weighted {v} along {}", a.axis),
             Weight::Volume => format!("volume-weighted {v} along {}", a.axis),
@@ -737,7 +777,9 @@ fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             "cic" => Deposit::Cic,
             d => return fail(format!("--deposit must be ngp or cic, got {d:?}")),
         };
-        let spec = proj_spec(&sel, axis_of(&a.axis)?, a.res, &["mass"], Weight::None);
+        let axis = axis_of(&a.axis)?;
+        check_axis(&s, axis)?;
+        let spec = proj_spec(&p.units, &sel, axis, a.res, &["mass"], Weight::None);
         let maps = project_particles(&p, &spec, scheme, &codes, &exec)?;
         for path in &a.out {
             let style = MapStyle {

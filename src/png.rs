@@ -409,8 +409,16 @@ pub fn write_rgb(
 
 /// Writes a 2D float64 `.npy` (C order, `rows × cols`) via a temporary name.
 pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> amrkit_io::Result<()> {
-    let mut header =
-        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    write_npy_shape(path, &format!("({rows}, {cols})"), data)
+}
+
+/// Writes a 1D float64 array (a profile) as a `.npy` file of shape `(n,)`.
+pub fn write_npy_1d(path: &Path, data: &[f64]) -> amrkit_io::Result<()> {
+    write_npy_shape(path, &format!("({},)", data.len()), data)
+}
+
+fn write_npy_shape(path: &Path, shape: &str, data: &[f64]) -> amrkit_io::Result<()> {
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
     // Magic (6) + version (2) + length (2) + header + '\n', padded to 64.
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat(total.next_multiple_of(64) - total));

@@ -431,19 +431,7 @@ fn fails_with(args: &[&str], path: &Path) -> String {
 
 #[test]
 fn unsupported_features_are_refused_in_one_line_naming_the_file() {
-    // 2D and 1D outputs: the info file and the dimension.
-    for (name, ndim) in [("blast2d", 2), ("sedov1d", 1)] {
-        let Some(run) = variant(name) else {
-            continue;
-        };
-        for cmd in ["info", "stats"] {
-            let e = fails_with(&[cmd], &run.output);
-            assert!(
-                e.contains("info_00002.txt") && e.contains(&format!("ndim = {ndim}")),
-                "{e}"
-            );
-        }
-    }
+    // (2D and 1D outputs are read: tests/dims_real_data.rs.)
     // RAMSES-RT: the gas is read (yt's figures), RT variables are refused
     // naming the RT descriptor, and info and stats say what is not read.
     let Some(run) = variant("rt3d") else {

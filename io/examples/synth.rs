@@ -1,11 +1,40 @@
 //! Writes a synthetic output: `synth DIR [ncpu levelmin levelmax [iout]]`
 //! (`DIR/output_IOUT`; a series gets one per `iout`, at time `0.1 × iout`
 //! with its own particle seed), and prints its size and the time taken.
+//! `synth DIR --ndim N [--pad P] [ncpu levelmin levelmax]` writes a 1D, 2D
+//! or 3D output on a coarse grid padded with P boundary cells on each side
+//! of every axis (`amrkit_io::writer::nd`).
+use amrkit_io::writer::nd::{NdPlan, NdSpec};
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::time::Instant;
 
 fn main() {
-    let a: Vec<String> = std::env::args().collect();
+    let mut a: Vec<String> = std::env::args().collect();
+    let flag = |a: &mut Vec<String>, name: &str| -> Option<usize> {
+        let i = a.iter().position(|x| x == name)?;
+        let v = a.get(i + 1).and_then(|v| v.parse().ok());
+        a.drain(i..(i + 2).min(a.len()));
+        Some(v.unwrap_or_else(|| panic!("{name} needs a number")))
+    };
+    let ndim = flag(&mut a, "--ndim");
+    let pad = flag(&mut a, "--pad").unwrap_or(0);
+    if let Some(ndim) = ndim {
+        let dir = std::path::PathBuf::from(a.get(1).map(String::as_str).unwrap_or("synth-out"));
+        let num = |i: usize, d: u32| a.get(i).map_or(d, |v| v.parse().unwrap());
+        let spec = NdSpec {
+            ndim,
+            ncpu: num(2, 3) as usize,
+            levelmin: num(3, 3),
+            levelmax: num(4, 6),
+            pad: std::array::from_fn(|d| if d < ndim { pad } else { 0 }),
+            ..NdSpec::default()
+        };
+        let plan = NdPlan::new(spec).unwrap();
+        let out = plan.output_dir(&dir);
+        plan.write(&out).unwrap();
+        println!("{}: {} leaf cells", out.display(), plan.leaves().len());
+        return;
+    }
     let dir = std::path::PathBuf::from(a.get(1).map(String::as_str).unwrap_or("synth-out"));
     let num = |i: usize, d: u32| a.get(i).map_or(d, |v| v.parse().unwrap());
     let spec = SynthSpec {

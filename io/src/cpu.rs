@@ -11,17 +11,33 @@
 //! jumped over is checked: each file must end exactly where the counts say,
 //! and every landing point's record marker (and, in hydro and gravity
 //! files, the own block's `(ilevel, ncache)` pair) must match. The hydro
-//! and gravity files store each block cell-major: for each of the 8 cells,
-//! one record per variable.
+//! and gravity files store each block cell-major: for each of the 2^ndim
+//! cells, one record per variable.
+//!
+//! 1D, 2D and 3D outputs are read (`ndim` from the amr header: octs of
+//! 2^ndim cells, ndim `xg` records, 2·ndim `nbor` records). The coarse grid
+//! may be `nx × ny × nz` with boundary regions: the physical box is the
+//! block of coarse cells with a non-zero `cpu_map`, and positions are
+//! shifted so that it starts at 0. Box units are coarse cells (one coarse
+//! cell is the info file's `boxlen` in code units); a level-ℓ cell is
+//! 2^-ℓ of a coarse cell along each of the ndim axes.
 
 use crate::error::{Error, Result};
 use crate::fortran::Records;
 use std::path::Path;
 
-/// Records per non-empty AMR block in 3D: ind_grid, next, prev, 3 × xg,
-/// father, 6 × nbor, 8 × son, 8 × cpu_map, 8 × flag1.
-const AMR_BLOCK_RECORDS: usize = 37;
-const TWOTONDIM: usize = 8;
+/// Records per non-empty AMR block: ind_grid, next, prev, ndim × xg,
+/// father, 2·ndim × nbor, then 2^ndim each of son, cpu_map and flag1 (37
+/// in 3D).
+fn amr_block_records(ndim: usize) -> usize {
+    3 + ndim + 1 + 2 * ndim + 3 * (1 << ndim)
+}
+
+/// Records of an AMR block that hold int32 values: ind_grid, next, prev,
+/// father, 2·ndim nbor, then 2^ndim each of son, cpu_map and flag1.
+fn amr_i32_records(ndim: usize) -> usize {
+    3 + 1 + 2 * ndim + 3 * (1 << ndim)
+}
 
 /// One binary file: its path (for messages) and its contents.
 #[derive(Clone, Copy)]
@@ -97,10 +113,17 @@ impl CpuCells {
 pub struct AmrHeader {
     /// Number of CPUs.
     pub ncpu: usize,
-    /// Dimensions (3 is supported).
+    /// Dimensions: 1, 2 or 3.
     pub ndim: usize,
-    /// Coarse grid size.
+    /// Coarse grid size (boundary cells included).
     pub nx: [usize; 3],
+    /// First coarse cell of the physical box per axis (0-based): the
+    /// padding of boundary cells before it. 0 for axes ≥ ndim.
+    pub coarse_lo: [usize; 3],
+    /// Coarse cells of the physical box per axis (those with a non-zero
+    /// coarse `cpu_map`); 1 for axes ≥ ndim. Box units span
+    /// `[0, extent[d]]`.
+    pub extent: [usize; 3],
     /// Levels the run allows.
     pub nlevelmax: usize,
     /// Boundary domains (simple boundaries).
@@ -133,10 +156,6 @@ fn rec_len(n: usize, size: usize) -> usize {
     n * size + 8
 }
 
-/// Records of an AMR block that hold int32 values: ind_grid, next, prev,
-/// father, 6 nbor, then 8 each of son, cpu_map and flag1.
-const AMR_I32_RECORDS: usize = 3 + 1 + 6 + 3 * TWOTONDIM;
-
 /// One level's oct counts seen from one CPU file: the domains before the
 /// file's own, its own, and those after; for the others, the sum of their
 /// counts and how many are non-zero (a block's length is affine in its
@@ -163,21 +182,28 @@ impl LevelCounts {
     }
 }
 
-/// Bytes and records of the AMR blocks of `(sum, nonzero)` octs and blocks.
-fn amr_blocks((sum, nz): (usize, usize), w: usize) -> (usize, usize) {
+/// Bytes and records of the AMR blocks of `(sum, nonzero)` octs and blocks
+/// in `ndim` dimensions.
+fn amr_blocks((sum, nz): (usize, usize), w: usize, ndim: usize) -> (usize, usize) {
     (
-        AMR_I32_RECORDS * (4 * sum + 8 * nz) + 3 * (w * sum + 8 * nz),
-        AMR_BLOCK_RECORDS * nz,
+        amr_i32_records(ndim) * (4 * sum + 8 * nz) + ndim * (w * sum + 8 * nz),
+        amr_block_records(ndim) * nz,
     )
 }
 
 /// Bytes and records of the hydro or gravity blocks of `ndom` domains with
 /// `(sum, nonzero)` octs and non-empty blocks: every domain has its
-/// `(ilevel, ncache)` pair, non-empty ones `8 × nvar` records.
-fn var_blocks((sum, nz): (usize, usize), ndom: usize, nvar: usize, w: usize) -> (usize, usize) {
+/// `(ilevel, ncache)` pair, non-empty ones `twotondim × nvar` records.
+fn var_blocks(
+    (sum, nz): (usize, usize),
+    ndom: usize,
+    nvar: usize,
+    w: usize,
+    twotondim: usize,
+) -> (usize, usize) {
     (
-        2 * ndom * rec_len(1, 4) + TWOTONDIM * nvar * (w * sum + 8 * nz),
-        2 * ndom + TWOTONDIM * nvar * nz,
+        2 * ndom * rec_len(1, 4) + twotondim * nvar * (w * sum + 8 * nz),
+        2 * ndom + twotondim * nvar * nz,
     )
 }
 
@@ -214,11 +240,11 @@ fn count(path: &Path, what: &str, v: i32) -> Result<usize> {
 pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     let ncpu = count(path, "ncpu", r.i32("ncpu")?)?;
     let ndim = count(path, "ndim", r.i32("ndim")?)?;
-    if ndim != 3 {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            problem: format!("ndim = {ndim}; amrkit reads 3D outputs only"),
-        });
+    if !(1..=3).contains(&ndim) {
+        return Err(inconsistent(
+            path,
+            format!("record 2 (ndim) is {ndim}, expected 1, 2 or 3"),
+        ));
     }
     let nxyz = r.i32s("nx, ny, nz", Some(3))?;
     let nx = [
@@ -226,11 +252,13 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         count(path, "ny", nxyz[1])?,
         count(path, "nz", nxyz[2])?,
     ];
-    if nx != [1, 1, 1] {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            problem: format!("coarse grid {nx:?}; amrkit reads runs with nx = ny = nz = 1 only"),
-        });
+    if nx.iter().any(|&n| n == 0 || n > 1 << 12) || nx[ndim..].iter().any(|&n| n != 1) {
+        return Err(inconsistent(
+            path,
+            format!(
+                "record 3 (nx, ny, nz) is {nx:?}, expected 1..=4096 cells per axis and 1 along the axes beyond ndim = {ndim}"
+            ),
+        ));
     }
     let nlevelmax = count(path, "nlevelmax", r.i32("nlevelmax")?)?;
     if nlevelmax == 0 || nlevelmax > 30 {
@@ -270,23 +298,14 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     r.skip("headf, tailf, numbf, used_mem, used_mem_tot")?;
     let ordering = r.next("ordering")?;
     let ordering = String::from_utf8_lossy(ordering).trim().to_string();
-    let mut bisection_boxes = None;
+    let mut bisec_raw = None;
     let bound_keys = if ordering == "bisection" {
         for what in ["bisec_wall", "bisec_next", "bisec_indx"] {
             r.skip(what)?;
         }
         let lo = r.reals("bisec_cpubox_min", ncpu * ndim)?;
         let hi = r.reals("bisec_cpubox_max", ncpu * ndim)?;
-        let boxes = (0..ncpu)
-            .map(|c| {
-                let at = |v: &[f64], d: usize| v[c + ncpu * d] / nx[d] as f64;
-                (
-                    std::array::from_fn(|d| at(&lo, d)),
-                    std::array::from_fn(|d| at(&hi, d)),
-                )
-            })
-            .collect();
-        bisection_boxes = Some(boxes);
+        bisec_raw = Some((lo, hi));
         None
     } else {
         let at = r.offset();
@@ -329,9 +348,30 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         };
         Some(decoded)
     };
+    let ncoarse = nx[0] * nx[1] * nx[2];
     r.skip("coarse son")?;
     r.skip("coarse flag1")?;
-    r.skip("coarse cpu_map")?;
+    let cpu_map = r.i32s("coarse cpu_map", Some(ncoarse))?;
+    let (coarse_lo, extent) = physical_box(path, nx, &cpu_map, ncpu)?;
+    // Bisection boxes are in coarse-cell units, boundary padding included:
+    // shifted to box units; axes beyond ndim span the unit depth.
+    let bisection_boxes = bisec_raw.map(|(lo, hi)| {
+        (0..ncpu)
+            .map(|c| {
+                let at = |v: &[f64], d: usize, deep: f64| {
+                    if d < ndim {
+                        v[c + ncpu * d] - coarse_lo[d] as f64
+                    } else {
+                        deep
+                    }
+                };
+                (
+                    std::array::from_fn(|d| at(&lo, d, 0.0)),
+                    std::array::from_fn(|d| at(&hi, d, 1.0)),
+                )
+            })
+            .collect()
+    });
     if let Some(&v) = numbl.iter().chain(&numbb).find(|&&v| v < 0) {
         return Err(inconsistent(
             path,
@@ -350,6 +390,8 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         ncpu,
         ndim,
         nx,
+        coarse_lo,
+        extent,
         nlevelmax,
         nboundary,
         boxlen,
@@ -360,6 +402,52 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         body_at,
         bisection_boxes,
     })
+}
+
+/// The physical box of a coarse grid: the coarse cells with a non-zero
+/// `cpu_map` (1-based index `1 + i + nx·j + nx·ny·k`) must form one
+/// rectangular block, the rest being boundary cells. Returns its first cell
+/// and its size per axis.
+fn physical_box(
+    path: &Path,
+    nx: [usize; 3],
+    cpu_map: &[i32],
+    ncpu: usize,
+) -> Result<([usize; 3], [usize; 3])> {
+    let mut lo = nx;
+    let mut hi = [0usize; 3];
+    let mut active = 0usize;
+    for (c, &m) in cpu_map.iter().enumerate() {
+        if m < 0 || m as usize > ncpu {
+            return Err(inconsistent(
+                path,
+                format!(
+                    "coarse cpu_map has {m} at cell {}, expected 0..={ncpu}",
+                    c + 1
+                ),
+            ));
+        }
+        if m == 0 {
+            continue;
+        }
+        let ijk = [c % nx[0], (c / nx[0]) % nx[1], c / (nx[0] * nx[1])];
+        for d in 0..3 {
+            lo[d] = lo[d].min(ijk[d]);
+            hi[d] = hi[d].max(ijk[d] + 1);
+        }
+        active += 1;
+    }
+    let extent: [usize; 3] = std::array::from_fn(|d| hi[d].saturating_sub(lo[d]));
+    if active == 0 || active != extent[0] * extent[1] * extent[2] {
+        return Err(inconsistent(
+            path,
+            format!(
+                "coarse cpu_map: {active} of the {}×{}×{} coarse cells are active (non-zero), expected one rectangular block of them (the physical box inside the boundary cells)",
+                nx[0], nx[1], nx[2]
+            ),
+        ));
+    }
+    Ok((lo, extent))
 }
 
 /// The bits of an IEEE binary128 holding a non-negative integer, as an
@@ -457,24 +545,56 @@ pub struct CellSlices<'a> {
     pub grav: Vec<&'a mut [f64]>,
 }
 
-/// Integer cell coordinates of the 8 cells of an oct whose centre is `xg`
-/// (box units) at `ilevel`, or an error if the centre is off the grid.
-fn oct_origin(xg: [f64; 3], ilevel: usize, path: &Path) -> Result<[u32; 3]> {
-    let scale = (1u64 << ilevel) as f64; // cells per box length at this level
+/// The coarse geometry the cell walk needs: dimensions, the padding of
+/// boundary cells to subtract from `xg`, and the physical box's size, all
+/// in coarse cells.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    ndim: usize,
+    shift: [f64; 3],
+    extent: [f64; 3],
+}
+
+impl Grid {
+    fn of(h: &AmrHeader) -> Grid {
+        Grid {
+            ndim: h.ndim,
+            shift: h.coarse_lo.map(|v| v as f64),
+            extent: h.extent.map(|v| v as f64),
+        }
+    }
+}
+
+/// Integer cell coordinates of the 2^ndim cells of an oct whose centre is
+/// `xg` (coarse units, padding included) at `ilevel`, or an error if the
+/// centre is off the grid or outside the physical box. Along the axes
+/// beyond ndim the caller passes the level's cell size, which maps to 0
+/// (shift 0, extent 1), so that all three axes take the same straight-line
+/// code, unrolled, as in 3D.
+fn oct_origin(
+    xg: [f64; 3],
+    ilevel: usize,
+    g: &Grid,
+    top: &[f64; 3],
+    path: &Path,
+) -> Result<[u32; 3]> {
+    let scale = (1u64 << ilevel) as f64; // cells per coarse cell at this level
     let mut c = [0u32; 3];
     for d in 0..3 {
         // Oct centres sit at odd multiples of the cell size.
-        let u = xg[d] * scale;
+        let u = (xg[d] - g.shift[d]) * scale;
         // Round to nearest by truncating u + ½: `f64::round` is a libm call
         // on baseline x86-64 (5% of a load's profile). Negative, NaN and
         // huge values saturate to 0 or u64::MAX and fail the checks below.
         let odd = (u + 0.5) as u64 as f64;
-        if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= scale || odd as u64 % 2 != 1 {
+        if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= top[d] || odd as u64 % 2 != 1 {
             return Err(inconsistent(
                 path,
                 format!(
-                    "level {ilevel} oct centre {} is not on the level grid (expected an odd multiple of 2^-{ilevel} in (0, 1))",
-                    xg[d]
+                    "level {ilevel} oct centre {} (axis {d}) is not on the level grid (expected an odd multiple of 2^-{ilevel} in ({}, {}))",
+                    xg[d],
+                    g.shift[d],
+                    g.shift[d] + g.extent[d]
                 ),
             ));
         }
@@ -482,6 +602,9 @@ fn oct_origin(xg: [f64; 3], ilevel: usize, path: &Path) -> Result<[u32; 3]> {
     }
     Ok(c)
 }
+
+/// Names of the `xg` records, per axis.
+const XG: [&str; 3] = ["xg(:,1)", "xg(:,2)", "xg(:,3)"];
 
 /// Offsets of cell `ind` within its oct.
 fn cell_bits(ind: usize) -> [u32; 3] {
@@ -506,6 +629,9 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
     }
     let lmax = (req.lmax as usize).min(h.nlevelmax);
     let w = h.real_width;
+    let grid = Grid::of(&h);
+    let ndim = h.ndim;
+    let twotondim = 1usize << ndim;
     let counts: Vec<LevelCounts> = h
         .ncache
         .iter()
@@ -524,6 +650,7 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                     c.before.1 + own.1 + c.after.1,
                 ),
                 w,
+                ndim,
             )
             .0
         })
@@ -535,7 +662,7 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
         let mut level = LevelScan::default();
         // Ghost octs of the domains before ours: stepped over by their
         // computed length, none of it read.
-        let (bytes, records) = amr_blocks(c.before, w);
+        let (bytes, records) = amr_blocks(c.before, w, ndim);
         r.jump("ghost oct blocks", bytes, records)?;
         let ncache = c.own;
         if ncache > 0 {
@@ -545,42 +672,51 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
             r.expect_len("xg(:,1)", ncache * w)?;
             level.ncache = ncache;
             level.xg_at = (r.offset(), r.next_index());
-            let xg = [
-                r.reals("xg(:,1)", ncache)?,
-                r.reals("xg(:,2)", ncache)?,
-                r.reals("xg(:,3)", ncache)?,
-            ];
-            r.jump("father, nbor", 7 * rec_len(ncache, 4), 7)?;
-            level.selected = vec![false; TWOTONDIM * ncache];
+            let xg: Vec<Vec<f64>> = (0..ndim)
+                .map(|d| r.reals(XG[d], ncache))
+                .collect::<Result<_>>()?;
+            r.jump(
+                "father, nbor",
+                (1 + 2 * ndim) * rec_len(ncache, 4),
+                1 + 2 * ndim,
+            )?;
+            level.selected = vec![false; twotondim * ncache];
             let dx = 0.5f64.powi(ilevel as i32);
-            for ind in 0..TWOTONDIM {
+            for ind in 0..twotondim {
                 let son = r.i32s("son", Some(ncache))?;
                 let b = cell_bits(ind);
                 let sel = &mut level.selected[ind * ncache..(ind + 1) * ncache];
+                let Some((lo, hi)) = &req.region else {
+                    // No region: the leaves, in a loop without branches.
+                    let all = ilevel == lmax;
+                    for (s, &sn) in sel.iter_mut().zip(&son) {
+                        *s = all | (sn == 0);
+                    }
+                    level.count += sel.iter().filter(|&&s| s).count();
+                    continue;
+                };
                 for j in 0..ncache {
                     if son[j] != 0 && ilevel != lmax {
                         continue;
                     }
-                    if let Some((lo, hi)) = &req.region {
-                        let inside = (0..3).all(|d| {
-                            let c = xg[d][j] + (b[d] as f64 - 0.5) * dx;
-                            c >= lo[d] && c < hi[d]
-                        });
-                        if !inside {
-                            continue;
-                        }
+                    // Axes beyond ndim: the cell spans the unit depth.
+                    let inside = (0..ndim).all(|d| {
+                        let c = xg[d][j] - grid.shift[d] + (b[d] as f64 - 0.5) * dx;
+                        c >= lo[d] && c < hi[d]
+                    });
+                    if inside {
+                        sel[j] = true;
+                        level.count += 1;
                     }
-                    sel[j] = true;
-                    level.count += 1;
                 }
             }
             r.jump(
                 "cpu_map, flag1",
-                2 * TWOTONDIM * rec_len(ncache, 4),
-                2 * TWOTONDIM,
+                2 * twotondim * rec_len(ncache, 4),
+                2 * twotondim,
             )?;
         }
-        let (bytes, records) = amr_blocks(c.after, w);
+        let (bytes, records) = amr_blocks(c.after, w, ndim);
         r.jump("ghost oct blocks", bytes, records)?;
         levels.push(level);
     }
@@ -669,13 +805,21 @@ fn scan_vars(
 ) -> Result<VarScan> {
     let h = &scan.header;
     let ndom = h.ncpu + h.nboundary;
+    let twotondim = 1usize << h.ndim;
     let icpu = scan.icpu;
     let counts = &scan.counts;
     let body: usize = counts
         .iter()
         .map(|c| {
             let nz = c.before.1 + (c.own > 0) as usize + c.after.1;
-            var_blocks((c.before.0 + c.own + c.after.0, nz), ndom, nvar, w).0
+            var_blocks(
+                (c.before.0 + c.own + c.after.0, nz),
+                ndom,
+                nvar,
+                w,
+                twotondim,
+            )
+            .0
         })
         .sum();
     check_file_len(path, what, file_len, r.offset() + body)?;
@@ -683,7 +827,7 @@ fn scan_vars(
     for (l, (level, c)) in scan.levels.iter().zip(counts).enumerate() {
         let ilevel = l + 1;
         let mut at = None;
-        let (bytes, records) = var_blocks(c.before, icpu - 1, nvar, w);
+        let (bytes, records) = var_blocks(c.before, icpu - 1, nvar, w, twotondim);
         r.jump(
             &format!("{what} blocks of domains before {icpu}"),
             bytes,
@@ -710,11 +854,11 @@ fn scan_vars(
             at = Some((r.offset(), r.next_index()));
             r.jump(
                 "cell variables",
-                TWOTONDIM * nvar * rec_len(n, w),
-                TWOTONDIM * nvar,
+                twotondim * nvar * rec_len(n, w),
+                twotondim * nvar,
             )?;
         }
-        let (bytes, records) = var_blocks(c.after, ndom - icpu, nvar, w);
+        let (bytes, records) = var_blocks(c.after, ndom - icpu, nvar, w, twotondim);
         r.jump(
             &format!("{what} blocks of domains after {icpu}"),
             bytes,
@@ -761,6 +905,9 @@ pub fn read_cpu_into(
         ));
     }
     let mut r = Records::new(amr_path, files.amr.data)?;
+    let grid = Grid::of(&scan.header);
+    let ndim = grid.ndim;
+    let twotondim = 1usize << ndim;
     let mut k = 0;
     for (l, lev) in scan.levels.iter().enumerate() {
         if lev.count == 0 {
@@ -768,21 +915,25 @@ pub fn read_cpu_into(
         }
         let ilevel = l + 1;
         r.seek(lev.xg_at.0, lev.xg_at.1);
-        let xg = [
-            r.reals("xg(:,1)", lev.ncache)?,
-            r.reals("xg(:,2)", lev.ncache)?,
-            r.reals("xg(:,3)", lev.ncache)?,
-        ];
+        let xg: Vec<Vec<f64>> = (0..ndim)
+            .map(|d| r.reals(XG[d], lev.ncache))
+            .collect::<Result<_>>()?;
+        // Axes beyond ndim: the level's cell size (see `oct_origin`).
+        let deep = vec![0.5f64.powi(ilevel as i32); if ndim < 3 { lev.ncache } else { 0 }];
+        let col = |d: usize| if d < ndim { &xg[d][..] } else { &deep[..] };
+        let (x0, x1, x2) = (col(0), col(1), col(2));
+        // Cells of this level across the physical box, per axis.
+        let top = grid.extent.map(|e| e * (1u64 << ilevel) as f64);
         // Each oct's integer origin once (not once per selected cell), for
         // the octs with at least one selected cell.
         let n = lev.ncache;
         let mut origin = vec![[0u32; 3]; n];
         for (j, o) in origin.iter_mut().enumerate() {
-            if (0..TWOTONDIM).any(|ind| lev.selected[ind * n + j]) {
-                *o = oct_origin([xg[0][j], xg[1][j], xg[2][j]], ilevel, amr_path)?;
+            if (0..twotondim).any(|ind| lev.selected[ind * n + j]) {
+                *o = oct_origin([x0[j], x1[j], x2[j]], ilevel, &grid, &top, amr_path)?;
             }
         }
-        for ind in 0..TWOTONDIM {
+        for ind in 0..twotondim {
             let b = cell_bits(ind);
             let sel = &lev.selected[ind * n..(ind + 1) * n];
             if sel.iter().all(|&s| s) {
@@ -883,7 +1034,7 @@ fn read_vars(
         // records in file order (cell-major, then variable).
         r.seek(offset, index);
         let n = lev.ncache;
-        for ind in 0..TWOTONDIM {
+        for ind in 0..1usize << scan.header.ndim {
             let sel = &lev.selected[ind * n..(ind + 1) * n];
             let here = sel.iter().filter(|&&s| s).count();
             for &c in &slot {

@@ -59,6 +59,14 @@ pub struct Info {
     pub ordering: Ordering,
     /// Every `key = value` line, for keys not named above.
     pub extra: BTreeMap<String, String>,
+    /// Coarse cells of the physical box per axis (1 beyond `ndim`): the
+    /// box spans `extent[d]·boxlen` code lengths along axis `d`. Not in the
+    /// info file: [`crate::Snapshot::open`] sets it from the amr header's
+    /// coarse `cpu_map`; [`Info::parse`] leaves `[1, 1, 1]`.
+    pub extent: [usize; 3],
+    /// The coarse grid `nx, ny, nz`, boundary cells included (from the amr
+    /// header, like `extent`; `[1, 1, 1]` from [`Info::parse`]).
+    pub coarse_grid: [usize; 3],
 }
 
 impl Info {
@@ -162,6 +170,8 @@ impl Info {
                 .filter(|(k, _)| !known.contains(&k.as_str()))
                 .map(|(k, (_, v))| (k.clone(), v.clone()))
                 .collect(),
+            extent: [1, 1, 1],
+            coarse_grid: [1, 1, 1],
         };
         info.ordering = match ordering_name.as_deref() {
             None => return Err(err(0, "no `ordering type=` line".into())),

@@ -7,7 +7,7 @@
 //! expected.
 //!
 //! Reading: info files, descriptors (v0, v1), the AMR, hydro and gravity
-//! files of 3D outputs (two-phase: [`cpu::scan_cpu`] then
+//! files of 1D, 2D and 3D outputs, boundary regions included (two-phase: [`cpu::scan_cpu`] then
 //! [`cpu::read_cpu_into`] into caller-owned slices), flat or in
 //! `group_GGGGG` folders ([`FileLayout`]), particles (from the descriptor,
 //! or inferred from the record lengths and `header_` tokens), sinks (CSV),
@@ -15,7 +15,8 @@
 //!
 //! PHEW clump tables (`clump_NNNNN.txtCCCCC`, [`clumps`]).
 //!
-//! Writing: synthetic RAMSES outputs ([`writer`]) and VTK XML files
+//! Writing: synthetic RAMSES outputs ([`writer`]; 1D/2D and padded coarse
+//! grids: [`writer::nd`]) and VTK XML files
 //! ([`vtk`]).
 
 #![warn(missing_docs)]

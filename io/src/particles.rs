@@ -246,10 +246,11 @@ enum Slot {
 /// stands for (RAMSES's `output_header`): `pos`, `vel`, `mass`, `iord`,
 /// `level`, `family`, `tag`, `phi`, `tform`, `metal`, and any other token
 /// as one field of that name.
-fn token_fields(token: &str) -> Vec<(String, Slot)> {
+fn token_fields(token: &str, ndim: usize) -> Vec<(String, Slot)> {
     let one = |n: &str, s: Slot| vec![(n.to_string(), s)];
+    // `pos` and `vel` are ndim records each.
     let xyz = |p: &str| {
-        ["x", "y", "z"]
+        ["x", "y", "z"][..ndim]
             .iter()
             .map(|a| (format!("{p}_{a}"), Slot::Real))
             .collect()
@@ -296,6 +297,15 @@ pub fn infer_layout(
     let mut r = Records::new(path, data)?;
     let h = read_part_header(&mut r, path)?;
     let n = h.npart;
+    if !(1..=3).contains(&h.ndim) {
+        return Err(fmt_err(
+            path,
+            format!("record 2 (ndim) is {}, expected 1, 2 or 3", h.ndim),
+        ));
+    }
+    let ndim = h.ndim;
+    // Positions, velocities, mass, id, level.
+    let base = 2 * ndim + 3;
     let mut lens = Vec::new();
     while !r.at_end() {
         lens.push(r.next("particle field")?.len());
@@ -320,11 +330,11 @@ pub fn infer_layout(
             ));
         }
     }
-    if lens.len() < 9 {
+    if lens.len() < base {
         return Err(fmt_err(
             path,
             format!(
-                "{lost}, and the file holds {} field records; RAMSES writes at least 9 (x, y, z, vx, vy, vz, mass, id, level)",
+                "{lost}, and the file holds {} field records; RAMSES writes at least {base} in {ndim}D ({ndim} positions, {ndim} velocities, mass, id, level)",
                 lens.len()
             ),
         ));
@@ -334,7 +344,7 @@ pub fn infer_layout(
     let header_tokens = tokens.filter(|(_, t)| !t.is_empty());
     if let Some((hpath, toks)) = header_tokens {
         for t in toks {
-            fields.extend(token_fields(t));
+            fields.extend(token_fields(t, ndim));
         }
         if fields.len() != lens.len() {
             return Err(fmt_err(
@@ -349,19 +359,14 @@ pub fn infer_layout(
             ));
         }
     } else {
-        let names = [
-            "position_x",
-            "position_y",
-            "position_z",
-            "velocity_x",
-            "velocity_y",
-            "velocity_z",
-            "mass",
-        ];
-        fields.extend(names.iter().map(|n| (n.to_string(), Slot::Real)));
+        let xyz = ["x", "y", "z"];
+        let names = (xyz[..ndim].iter().map(|a| format!("position_{a}")))
+            .chain(xyz[..ndim].iter().map(|a| format!("velocity_{a}")))
+            .chain(std::iter::once("mass".to_string()));
+        fields.extend(names.map(|n| (n, Slot::Real)));
         fields.push(("identity".into(), Slot::Id));
         fields.push(("levelp".into(), Slot::Int32));
-        let rest = &per[9..];
+        let rest = &per[base..];
         // Family and tag: one byte per particle (with no particles, the
         // record count decides: 11 or more is the current format).
         let families = if n > 0 {

@@ -154,10 +154,10 @@ impl Snapshot {
             },
         })?;
         let info = Info::read(&info_path)?;
-        if info.ndim != 3 {
-            return Err(Error::Unsupported {
+        if !(1..=3).contains(&info.ndim) {
+            return Err(Error::Inconsistent {
                 path: info_path,
-                problem: format!("ndim = {}; amrkit reads 3D outputs only", info.ndim),
+                problem: format!("ndim = {}, expected 1, 2 or 3", info.ndim),
             });
         }
         let layout = if search.len() == 1 {
@@ -178,6 +178,29 @@ impl Snapshot {
             part_layout: None,
             has_sinks: false,
         };
+        // The coarse geometry (physical box inside the boundary cells) from
+        // the first amr header, checked against the info file.
+        let amr1 = snap.file("amr", 1);
+        let h = {
+            let amr = map_file(&amr1, Access::Sparse)?;
+            let mut r = Records::new(&amr1, &amr)?;
+            read_amr_header(&mut r, &amr1)?
+        };
+        if h.ndim != snap.info.ndim || h.ncpu != snap.info.ncpu {
+            return Err(Error::Inconsistent {
+                path: amr1,
+                problem: format!(
+                    "header has ndim = {}, ncpu = {}, but {} says ndim = {}, ncpu = {}",
+                    h.ndim,
+                    h.ncpu,
+                    info_path.display(),
+                    snap.info.ndim,
+                    snap.info.ncpu
+                ),
+            });
+        }
+        snap.info.extent = h.extent;
+        snap.info.coarse_grid = h.nx;
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
             let desc = snap.text_file("hydro_file_descriptor.txt");
@@ -200,7 +223,7 @@ impl Snapshot {
                 }
                 fields
             } else {
-                default_hydro_names(nvar)
+                default_hydro_names(nvar, snap.info.ndim)
             };
         }
         let grav1 = snap.file("grav", 1);
@@ -209,18 +232,16 @@ impl Snapshot {
             let mut r = Records::new(&grav1, &head)?;
             r.skip("ncpu")?;
             let nvar = r.i32("nvar")?.max(0) as usize;
+            // ndim accelerations, after the potential when there is one.
+            let ndim = snap.info.ndim;
+            let acc = ["acceleration_x", "acceleration_y", "acceleration_z"][..ndim]
+                .iter()
+                .map(|s| s.to_string());
             snap.grav_fields = match nvar {
-                4 => vec![
-                    "potential".into(),
-                    "acceleration_x".into(),
-                    "acceleration_y".into(),
-                    "acceleration_z".into(),
-                ],
-                3 => vec![
-                    "acceleration_x".into(),
-                    "acceleration_y".into(),
-                    "acceleration_z".into(),
-                ],
+                n if n == ndim + 1 => std::iter::once("potential".to_string())
+                    .chain(acc)
+                    .collect(),
+                n if n == ndim => acc.collect(),
                 n => (1..=n).map(|i| format!("grav_var_{i}")).collect(),
             };
         }
@@ -388,6 +409,17 @@ impl Snapshot {
     /// levelmin (reads with `lmax < levelmin` should take every CPU). A
     /// superset; filter by position afterwards.
     pub fn cpus_for_region(&self, lo: [f64; 3], hi: [f64; 3]) -> Result<Vec<usize>> {
+        // Keys of 1D and 2D runs (hilbert1d/2d) and of padded or larger
+        // coarse grids are not checked against `hilbert::cpus_for_region`
+        // (no such real output to test with): every CPU (a superset, as the
+        // doc says).
+        let keyed = self.info.ndim == 3 && self.info.coarse_grid == [1, 1, 1];
+        if !keyed {
+            if let Some(boxes) = self.bisection_boxes()? {
+                return Ok(bisection_cpus(&boxes, self.info.levelmin, lo, hi));
+            }
+            return Ok((1..=self.info.ncpu).collect());
+        }
         if let Some(keys) = self.bound_keys()? {
             return Ok(crate::hilbert::cpus_for_region(
                 &keys,
@@ -398,18 +430,7 @@ impl Snapshot {
             ));
         }
         if let Some(boxes) = self.bisection_boxes()? {
-            // A leaf's oct belongs to the CPU whose box holds the oct's
-            // centre (its father cell's centre), which lies within
-            // 2^-levelmin of any point of the leaf: widen by that much.
-            let pad = 0.5f64.powi(self.info.levelmin as i32);
-            return Ok(boxes
-                .iter()
-                .enumerate()
-                .filter(|(_, (bl, bh))| {
-                    (0..3).all(|d| bl[d] <= hi[d] + pad && lo[d] - pad <= bh[d])
-                })
-                .map(|(c, _)| c + 1)
-                .collect());
+            return Ok(bisection_cpus(&boxes, self.info.levelmin, lo, hi));
         }
         Ok((1..=self.info.ncpu).collect())
     }
@@ -561,6 +582,25 @@ impl Snapshot {
     }
 }
 
+/// The CPUs whose bisection domain box meets `[lo, hi]` (box units). A
+/// leaf's oct belongs to the CPU whose box holds the oct's centre (its
+/// father cell's centre), which lies within 2^-levelmin of any point of
+/// the leaf: boxes are widened by that much.
+fn bisection_cpus(
+    boxes: &[crate::cpu::DomainBox],
+    levelmin: u32,
+    lo: [f64; 3],
+    hi: [f64; 3],
+) -> Vec<usize> {
+    let pad = 0.5f64.powi(levelmin as i32);
+    boxes
+        .iter()
+        .enumerate()
+        .filter(|(_, (bl, bh))| (0..3).all(|d| bl[d] <= hi[d] + pad && lo[d] - pad <= bh[d]))
+        .map(|(c, _)| c + 1)
+        .collect()
+}
+
 /// `group_GGGGG`.
 fn group_name(g: usize) -> String {
     format!("group_{g:05}")
@@ -659,21 +699,23 @@ fn group_layout(dir: &Path, iout: u32, ncpu: usize, groups: &[usize]) -> Result<
     Ok(FileLayout::Groups { size, count })
 }
 
-/// Names of the hydro solver's variables when no descriptor exists (3D).
-fn default_hydro_names(nvar: usize) -> Vec<Field> {
-    let base = [
-        "density",
-        "velocity_x",
-        "velocity_y",
-        "velocity_z",
-        "pressure",
-    ];
+/// Names of the hydro solver's variables when no descriptor exists:
+/// density, ndim velocities, pressure, then passive scalars.
+fn default_hydro_names(nvar: usize, ndim: usize) -> Vec<Field> {
+    let mut base = vec!["density".to_string()];
+    base.extend(
+        ["velocity_x", "velocity_y", "velocity_z"][..ndim]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    base.push("pressure".into());
+    let nb = base.len();
     (0..nvar)
         .map(|i| Field {
             name: base
                 .get(i)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| format!("scalar_{:02}", i - 4)),
+                .cloned()
+                .unwrap_or_else(|| format!("scalar_{:02}", i - nb)),
             kind: None,
         })
         .collect()

@@ -20,6 +20,9 @@
 //! CPUs at once (the caller picks the threads: this crate has none); each
 //! file is written under a temporary name and renamed when complete.
 
+#[path = "writer_nd.rs"]
+pub mod nd;
+
 use crate::atomic::{tmp_path, write_atomic};
 use crate::error::{io_err, Error, Result};
 use crate::hilbert::{domain_of, oct_key};

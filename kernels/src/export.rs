@@ -1,5 +1,7 @@
 //! VTK export of cells (one `.vtu` per level plus a `.vtm` index) and of
-//! particles (a `.vtu` of vertex cells). MERA's `export_vtk`.
+//! particles (a `.vtu` of vertex cells). MERA's `export_vtk`. Cells are
+//! hexahedra in 3D, quads in the z = 0 plane in 2D and line segments on
+//! the x axis in 1D.
 //!
 //! Size: cells of a level share their corner points (each lattice point
 //! is written once per level), and point coordinates are Float32 whenever
@@ -79,8 +81,29 @@ pub struct ExportReport {
 /// levels sort the corner keys. At most 10: dense keys must fit in u32.
 const DENSE_MAX_LEVEL: u8 = 10;
 
+/// Corners of a cell in VTK order: hexahedron (3D), quad (2D), line (1D).
+const HEX: [[u32; 3]; 8] = [
+    [0, 0, 0],
+    [1, 0, 0],
+    [1, 1, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 0, 1],
+    [1, 1, 1],
+    [0, 1, 1],
+];
+
+/// The corners and the VTK cell type of a cell in `ndim` dimensions.
+fn cell_shape(ndim: usize) -> (&'static [[u32; 3]], u8) {
+    match ndim {
+        1 => (&HEX[..2], 3), // VTK_LINE
+        2 => (&HEX[..4], 9), // VTK_QUAD
+        _ => (&HEX[..], 12), // VTK_HEXAHEDRON
+    }
+}
+
 /// Unique corner points of the cells `idx` of one level, and for each cell
-/// its 8 point indices in VTK hexahedron order.
+/// its corner point indices in VTK order (8, 4 or 2 per cell by ndim).
 fn corners(
     t: &CellTable,
     idx: &[usize],
@@ -89,48 +112,57 @@ fn corners(
     exec: &Exec,
 ) -> (Vec<[u32; 3]>, Vec<i64>) {
     let dense_max = dense_max.min(DENSE_MAX_LEVEL);
-    const HEX: [[u32; 3]; 8] = [
-        [0, 0, 0],
-        [1, 0, 0],
-        [1, 1, 0],
-        [0, 1, 0],
-        [0, 0, 1],
-        [1, 0, 1],
-        [1, 1, 1],
-        [0, 1, 1],
-    ];
-    let n = (1u64 << level) + 1;
+    let (shape, _) = cell_shape(t.units.ndim);
+    let nc = shape.len();
+    // Lattice points per axis: one along the axes the run does not have.
+    let nd: [u64; 3] = std::array::from_fn(|d| {
+        if d < t.units.ndim {
+            ((t.units.extent[d] as u64) << level) + 1
+        } else {
+            1
+        }
+    });
+    let (ny, nz) = (nd[1], nd[2]);
     let key = |k: usize, c: [u32; 3]| {
-        ((t.ix[k] + c[0]) as u64 * n + (t.iy[k] + c[1]) as u64) * n + (t.iz[k] + c[2]) as u64
+        ((t.ix[k] + c[0]) as u64 * ny + (t.iy[k] + c[1]) as u64) * nz + (t.iz[k] + c[2]) as u64
     };
-    let unkey = |q: u64| [(q / (n * n)) as u32, ((q / n) % n) as u32, (q % n) as u32];
-    // The connectivity is the biggest array of the file (8 Int64 per cell):
-    // filled in parallel, in chunks of cells, once the points are known.
-    let mut conn = vec![0i64; 8 * idx.len()];
+    let unkey = |q: u64| {
+        [
+            (q / (ny * nz)) as u32,
+            ((q / nz) % ny) as u32,
+            (q % nz) as u32,
+        ]
+    };
+    // The connectivity is the biggest array of the file (8 Int64 per cell
+    // in 3D): filled in parallel, in chunks of cells, once the points are
+    // known.
+    let mut conn = vec![0i64; nc * idx.len()];
     let fill = |conn: &mut [i64], index: &(dyn Fn(u64) -> i64 + Sync)| {
         const CHUNK: usize = 1 << 14;
         let mut jobs: Vec<(&[usize], &mut [i64])> =
-            idx.chunks(CHUNK).zip(conn.chunks_mut(8 * CHUNK)).collect();
+            idx.chunks(CHUNK).zip(conn.chunks_mut(nc * CHUNK)).collect();
         exec.par()
             .min_chunk(1)
             .for_each_mut(&mut jobs, |(cells, out)| {
-                for (&k, o) in cells.iter().zip(out.chunks_exact_mut(8)) {
-                    for (c, slot) in HEX.iter().zip(o) {
+                for (&k, o) in cells.iter().zip(out.chunks_exact_mut(nc)) {
+                    for (c, slot) in shape.iter().zip(o) {
                         *slot = index(key(k, *c));
                     }
                 }
             });
     };
-    if level <= dense_max {
-        // One bit per lattice point (n³ ≤ 1025³ bits, 135 MB at level 10).
+    let lattice = nd[0] * ny * nz;
+    if level <= dense_max && lattice < 1 << 32 {
+        // One bit per lattice point (n³ ≤ 1025³ bits, 135 MB at level 10
+        // in 3D).
         // Marking runs in parallel: `fetch_or` with `Relaxed` order, since
         // only the final bits matter and the end of the parallel call
         // orders every marking before the reads below.
-        let words = (n * n * n).div_ceil(64) as usize;
+        let words = lattice.div_ceil(64) as usize;
         let marks: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
         exec.par().for_each_chunk(0..idx.len(), |r| {
             for &k in &idx[r] {
-                for c in HEX {
+                for &c in shape {
                     let q = key(k, c);
                     marks[(q / 64) as usize].fetch_or(1 << (q % 64), Ordering::Relaxed);
                 }
@@ -159,8 +191,9 @@ fn corners(
                 rest = tail;
                 jobs.push((w0, head));
             }
-            // Keys fit in u32 on dense levels (n³ < 2^32): cheap divisions.
-            let n32 = n as u32;
+            // Keys fit in u32 on dense levels (lattice < 2^32): cheap
+            // divisions.
+            let (ny32, nz32) = (ny as u32, nz as u32);
             exec.par()
                 .min_chunk(1)
                 .for_each_mut(&mut jobs, |(w0, out)| {
@@ -169,7 +202,7 @@ fn corners(
                         let mut m = b;
                         while m != 0 {
                             let q = (w * 64) as u32 + m.trailing_zeros();
-                            out[at] = [q / (n32 * n32), (q / n32) % n32, q % n32];
+                            out[at] = [q / (ny32 * nz32), (q / nz32) % ny32, q % nz32];
                             at += 1;
                             m &= m - 1;
                         }
@@ -183,7 +216,10 @@ fn corners(
         });
         (points, conn)
     } else {
-        let mut keys: Vec<u64> = idx.iter().flat_map(|&k| HEX.map(|c| key(k, c))).collect();
+        let mut keys: Vec<u64> = idx
+            .iter()
+            .flat_map(|&k| shape.iter().map(move |&c| key(k, c)))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
         fill(&mut conn, &|q| {
@@ -229,10 +265,23 @@ pub fn export_vtk_with(
             Ok((name, v))
         })
         .collect::<Result<_>>()?;
+    // In 1D and 2D the components the run does not have are zero.
+    let zeros = vec![0.0; if t.units.ndim < 3 { t.len() } else { 0 }];
+    let component = |d: usize, name: &str| -> Result<&[f64]> {
+        if d >= t.units.ndim && t.column(name).is_err() {
+            Ok(&zeros)
+        } else {
+            t.column(name)
+        }
+    };
     let vector = match &opts.vector {
         Some((name, c)) => Some((
             name.clone(),
-            [t.column(&c[0])?, t.column(&c[1])?, t.column(&c[2])?],
+            [
+                component(0, &c[0])?,
+                component(1, &c[1])?,
+                component(2, &c[2])?,
+            ],
         )),
         None => None,
     };
@@ -258,6 +307,8 @@ pub fn export_vtk_with(
     }
     let mut report = ExportReport::default();
     let mut blocks = Vec::new();
+    let (shape, cell_type) = cell_shape(t.units.ndim);
+    let corners_per_cell = shape.len() as _;
     exec.start("export", t.len() as u64);
     let levels: Vec<u8> = (0..by_level.len())
         .filter(|&l| !by_level[l].is_empty())
@@ -282,17 +333,16 @@ pub fn export_vtk_with(
                 1,
                 Src::Counting(Counting {
                     n: idx.len(),
-                    step: 8,
-                    first: 8,
+                    step: corners_per_cell,
+                    first: corners_per_cell,
                 }),
             ),
-            // VTK_HEXAHEDRON
             (
                 "types".into(),
                 1,
                 Src::Fill(Fill {
                     n: idx.len(),
-                    value: 12,
+                    value: cell_type,
                 }),
             ),
             (

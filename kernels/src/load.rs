@@ -67,21 +67,34 @@ impl CellTable {
         1.0 / (1u64 << self.level[k]) as f64
     }
 
-    /// Centre of cell `k` in box units.
+    /// Centre of cell `k` in box units. Along the axes a 1D or 2D run
+    /// does not have, cells span the unit depth: their centre is ½ there.
     #[inline]
     pub fn centre_box(&self, k: usize) -> [f64; 3] {
         let dx = self.dx_box(k);
-        [
+        let c = [
             (self.ix[k] as f64 + 0.5) * dx,
             (self.iy[k] as f64 + 0.5) * dx,
             (self.iz[k] as f64 + 0.5) * dx,
-        ]
+        ];
+        match self.units.ndim {
+            1 => [c[0], 0.5, 0.5],
+            2 => [c[0], c[1], 0.5],
+            _ => c,
+        }
     }
 
-    /// Volume of cell `k` in code units.
+    /// Volume of cell `k` in code units: dx^ndim (per unit depth in 1D and
+    /// 2D).
     #[inline]
     pub fn volume(&self, k: usize) -> f64 {
-        (self.dx_box(k) * self.units.boxlen).powi(3)
+        (self.dx_box(k) * self.units.boxlen).powi(self.units.ndim as i32)
+    }
+
+    /// The box in box units: `[0, extent[d]]` per axis (`[0, 1]` along
+    /// the axes a 1D or 2D run does not have).
+    pub fn box_range(&self) -> [[f64; 2]; 3] {
+        std::array::from_fn(|d| [0.0, self.units.extent[d] as f64])
     }
 
     /// Cells per level (index 0 is level 0).
@@ -389,6 +402,22 @@ impl ParticleTable {
         }
     }
 
+    /// The position columns (code units), `None` along the axes a 1D or
+    /// 2D run does not have (particles there sit at the middle of the unit
+    /// depth).
+    pub fn positions(&self) -> Result<[Option<&[f64]>; 3]> {
+        let mut out = [None; 3];
+        for (d, name) in ["position_x", "position_y", "position_z"]
+            .iter()
+            .enumerate()
+        {
+            if d < self.units.ndim {
+                out[d] = Some(self.reals(name)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The family codes (`family` field).
     pub fn families(&self) -> Result<&[i8]> {
         match self.column("family")? {
@@ -416,8 +445,9 @@ pub fn load_particles(
         fields.to_vec()
     };
     if sel.region.is_some() {
+        // The positions the run has (ndim of them).
         for p in ["position_x", "position_y", "position_z"] {
-            if !want.contains(&p) {
+            if !want.contains(&p) && names.iter().any(|n| n == p) {
                 want.push(p);
             }
         }
@@ -491,13 +521,9 @@ pub fn load_particles(
     if let Some(r) = sel.region {
         let b = snap.info.boxlen;
         let keep: Vec<bool> = {
-            let (x, y, z) = (
-                t.reals("position_x")?,
-                t.reals("position_y")?,
-                t.reals("position_z")?,
-            );
+            let pos = t.positions()?;
             (0..t.len())
-                .map(|k| r.contains([x[k] / b, y[k] / b, z[k] / b]))
+                .map(|k| r.contains(std::array::from_fn(|d| pos[d].map_or(0.5, |p| p[k] / b))))
                 .collect()
         };
         for c in &mut t.columns {

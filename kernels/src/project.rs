@@ -49,6 +49,8 @@ pub struct ProjSpec {
 
 impl ProjSpec {
     /// The whole box along `axis` at `res × res` pixels.
+    /// (Boxes of several coarse cells, `Units::extent`, need their own
+    /// `range`.)
     pub fn whole_box(axis: usize, res: usize, vars: &[&str], weight: Weight) -> ProjSpec {
         ProjSpec {
             axis,
@@ -120,6 +122,7 @@ fn deposit(
     let pw = (a1 - a0) / nx as f64;
     let ph = (b1 - b0) / ny as f64;
     let boxlen = t.units.boxlen;
+    let ndim = t.units.ndim;
     let weighted = !lane.w.is_empty();
     let mut fx: Vec<f64> = Vec::new();
     for k in range {
@@ -129,14 +132,31 @@ fn deposit(
             t.iy[k] as f64 * dx,
             t.iz[k] as f64 * dx,
         ];
-        // Path length through the cell within the line-of-sight range.
-        let dl = (lo[c] + dx).min(c1) - lo[c].max(c0);
-        if dl <= 0.0 {
-            continue;
-        }
-        let dl = dl * boxlen;
-        let (u0, u1) = (lo[a].max(a0), (lo[a] + dx).min(a1));
-        let (v0, v1) = (lo[b].max(b0), (lo[b] + dx).min(b1));
+        // Cell extent per axis; in 1D and 2D a cell spans the whole range
+        // along the axes the run does not have.
+        let span = |d: usize, r0: f64, r1: f64| {
+            if d < ndim {
+                (lo[d], lo[d] + dx)
+            } else {
+                (r0, r1)
+            }
+        };
+        // Path length through the cell within the line-of-sight range; one
+        // code length (the unit depth) along an axis the run does not have,
+        // so a 2D map along z is the area average of the cells per pixel.
+        let dl = if c < ndim {
+            let dl = (lo[c] + dx).min(c1) - lo[c].max(c0);
+            if dl <= 0.0 {
+                continue;
+            }
+            dl * boxlen
+        } else {
+            1.0
+        };
+        let (sa0, sa1) = span(a, a0, a1);
+        let (sb0, sb1) = span(b, b0, b1);
+        let (u0, u1) = (sa0.max(a0), sa1.min(a1));
+        let (v0, v1) = (sb0.max(b0), sb1.min(b1));
         if u0 >= u1 || v0 >= v1 {
             continue;
         }
@@ -403,11 +423,7 @@ pub fn project_particles(
 ) -> Result<Maps> {
     check(spec)?;
     let b = p.units.boxlen;
-    let pos = [
-        p.reals("position_x")?,
-        p.reals("position_y")?,
-        p.reals("position_z")?,
-    ];
+    let pos = p.positions()?;
     let mass = p.reals("mass")?;
     let fam = if families.is_empty() {
         None
@@ -432,7 +448,7 @@ pub fn project_particles(
             if fam.is_some_and(|f| !families.contains(&f[k])) {
                 continue;
             }
-            let x = [pos[0][k] / b, pos[1][k] / b, pos[2][k] / b];
+            let x: [f64; 3] = std::array::from_fn(|d| pos[d].map_or(0.5, |p| p[k] / b));
             if (0..3).any(|d| x[d] < r[d][0] || x[d] >= r[d][1]) {
                 continue;
             }

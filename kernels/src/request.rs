@@ -129,6 +129,7 @@ pub fn weight_of(s: &str) -> Result<Weight> {
 
 /// The projection spec of a selection: its bounding box (or the whole box).
 pub fn proj_spec(
+    u: &Units,
     sel: &Selection,
     axis: usize,
     res: usize,
@@ -136,11 +137,41 @@ pub fn proj_spec(
     weight: Weight,
 ) -> ProjSpec {
     let mut spec = ProjSpec::whole_box(axis, res, vars, weight);
+    spec.range = std::array::from_fn(|d| [0.0, u.extent[d] as f64]);
+    // A box of unequal sides (several coarse cells along one axis): square
+    // pixels, `res` along the first image axis.
+    let (ia, ib) = spec.image_axes();
+    if u.extent[ia] != u.extent[ib] && sel.region.is_none() {
+        let rows = res as f64 * u.extent[ib] as f64 / u.extent[ia] as f64;
+        spec.res[1] = (rows.round() as usize).max(1);
+    }
     if let Some(r) = sel.region {
         let (lo, hi) = r.bounds();
         spec.range = std::array::from_fn(|d| [lo[d], hi[d]]);
     }
+    if u.ndim == 1 {
+        // A profile along x: one row.
+        spec.res[1] = 1;
+    }
     spec
+}
+
+/// 1D and 2D outputs are projected along z only: a 2D map is the image of
+/// the x-y plane, a 1D one the profile along x.
+pub fn check_axis(s: &Snapshot, axis: usize) -> Result<()> {
+    if s.info.ndim < 3 && axis != 2 {
+        return invalid(format!(
+            "{}: a {}D output is projected along z only (--axis z: {})",
+            s.dir.display(),
+            s.info.ndim,
+            if s.info.ndim == 2 {
+                "the image of its x-y plane"
+            } else {
+                "its profile along x"
+            }
+        ));
+    }
+    Ok(())
 }
 
 /// Fails, naming the file, when a variable belongs to a component amrkit

@@ -64,6 +64,8 @@ pub fn info_json(s: &Snapshot) -> Result<Value> {
         "output": s.dir.display().to_string(),
         "ncpu": s.info.ncpu,
         "ndim": s.info.ndim,
+        "box_coarse_cells": &s.info.extent[..s.info.ndim],
+        "coarse_grid": &s.info.coarse_grid[..s.info.ndim],
         "levelmin": s.info.levelmin,
         "levelmax": s.info.levelmax,
         "time_code": s.info.time,
@@ -152,6 +154,7 @@ pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec
     let mut j = json!({
         "output": s.dir.display().to_string(),
         "units": unit.map_or("code".to_string(), |_| "named".to_string()),
+        "ndim": s.info.ndim,
         "leaf_cells_per_level": per_level,
         "n_leaf_total": t.len(),
         "total_mass": total_mass(&t, exec)? * conv("mass")?,

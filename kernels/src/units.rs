@@ -88,8 +88,16 @@ pub struct Units {
     pub unit_d: f64,
     /// Code time in s.
     pub unit_t: f64,
-    /// Box size in code lengths.
+    /// Box size in code lengths (one coarse cell: the box is
+    /// `extent[d]·boxlen` along axis `d`).
     pub boxlen: f64,
+    /// Dimensions of the run (1, 2 or 3). In 1D and 2D a cell spans the
+    /// unit depth (one code length) along the missing axes, so masses are
+    /// per code length of depth (2D) or per code area of cross-section (1D),
+    /// and a volume is dx^ndim.
+    pub ndim: usize,
+    /// Coarse cells of the physical box per axis (1 for most runs).
+    pub extent: [usize; 3],
     /// For cosmological runs: what comoving lengths need (`unit_l` is a
     /// proper length at the output's expansion factor).
     pub comoving: Option<Comoving>,
@@ -102,6 +110,8 @@ impl Default for Units {
             unit_d: 1.0,
             unit_t: 1.0,
             boxlen: 1.0,
+            ndim: 3,
+            extent: [1, 1, 1],
             comoving: None,
         }
     }
@@ -115,6 +125,8 @@ impl Units {
             unit_d: info.unit_d,
             unit_t: info.unit_t,
             boxlen: info.boxlen,
+            ndim: info.ndim,
+            extent: info.extent,
             comoving: info.is_cosmological().then_some(Comoving {
                 aexp: info.aexp,
                 h: info.h0 / 100.0,
@@ -225,6 +237,7 @@ mod tests {
             unit_t: 1e6 * YR,
             boxlen: 100.0,
             comoving: None,
+            ..Units::default()
         };
         assert!((u.factor(Quantity::Length, "kpc").unwrap() - 1.0).abs() < 1e-12);
         assert!((u.factor(Quantity::Time, "Myr").unwrap() - 1.0).abs() < 1e-12);

@@ -11,8 +11,8 @@ use amrkit_kernels::export::VtkOptions;
 use amrkit_kernels::load::{CellTable, ParticleTable};
 use amrkit_kernels::project::{project as project_maps, Weight};
 use amrkit_kernels::request::{
-    axis_of, cells_for, export_output_vtk, family_codes, proj_spec, require_particles, weight_of,
-    RegionArgs,
+    axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
+    weight_of, RegionArgs,
 };
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
 use amrkit_kernels::{derive, load_particles, Exec, KernelError, Progress, Selection, Units};
@@ -220,7 +220,7 @@ impl PySnapshot {
     }
 
     /// Leaf cells as a dict of 1-D float64 arrays: "x", "y", "z" (cell
-    /// centres), "level", "dx" (cell size), then each variable of `vars`
+    /// centres, as many as the output has dimensions), "level", "dx" (cell size), then each variable of `vars`
     /// (a name or a list: hydro and gravity variables as `info["hydro_variables"]`
     /// and `info["gravity_variables"]` name them, or derived ones:
     /// "temperature", "mass", "volume", "sound_speed",
@@ -270,7 +270,8 @@ impl PySnapshot {
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let mut t = cells_for(&snap, &sel, &refs, Weight::None, &exec)?;
             let mut out: Vec<(String, Vec<f64>)> = Vec::with_capacity(names.len() + 5);
-            for c in ["x", "y", "z"] {
+            // As many coordinates as the output has dimensions.
+            for c in ["x", "y", "z"].into_iter().take(snap.info.ndim) {
                 out.push((c.to_string(), derive::derived(&t, c, &exec)?));
             }
             out.push((
@@ -424,6 +425,7 @@ impl PySnapshot {
         let prep = || -> Result<_, KernelError> {
             let sel = self.selection(lmax, &region)?;
             let axis = axis_of(&axis)?;
+            check_axis(&self.snap, axis)?;
             let weight = weight_of(weight.as_deref().unwrap_or("none"))?;
             if res == 0 {
                 return Err(KernelError::Invalid("res must be at least 1".into()));
@@ -439,15 +441,28 @@ impl PySnapshot {
             let exec = capped(exec, max_threads);
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let t = cells_for(&snap, &sel, &refs, weight, &exec)?;
-            let spec = proj_spec(&sel, axis, res, &refs, weight);
+            let spec = proj_spec(
+                &Units::from_info(&snap.info),
+                &sel,
+                axis,
+                res,
+                &refs,
+                weight,
+            );
             project_maps(&t, &spec, &exec)
         })?;
         let (ny, nx) = (maps.ny, maps.nx);
+        // A 1D output gives a profile: a 1-D array, as the CLI's .npy.
+        let profile = self.snap.info.ndim == 1;
         let mut arrays = Vec::with_capacity(maps.maps.len());
         for (name, m) in maps.maps {
+            if profile {
+                arrays.push((name, PyArray1::from_vec(py, m).into_any()));
+                continue;
+            }
             let a = Array2::from_shape_vec((ny, nx), m)
                 .map_err(|e| PyRuntimeError::new_err(format!("amrkit: map shape: {e}")))?;
-            arrays.push((name, PyArray2::from_owned_array(py, a)));
+            arrays.push((name, PyArray2::from_owned_array(py, a).into_any()));
         }
         if single {
             let (_, a) = arrays

@@ -61,9 +61,11 @@ def all_runs():
 
 
 RUNS = all_runs()
-# Outputs amrkit reads (3D); the others (2D, 1D) are refused.
+# Every shared output is read; the 3D ones share map files and a z axis,
+# the 1D and 2D ones come with images and profiles instead.
 READ = [r for r in RUNS if r[2]["info"].get("ndim", 3) == 3]
-REFUSED = [r for r in RUNS if r[2]["info"].get("ndim", 3) != 3]
+FLAT = [r for r in RUNS if r[2]["info"].get("ndim", 3) != 3]
+ALL = RUNS
 
 
 def runs_or_missing(runs):

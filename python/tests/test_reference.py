@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import amrkit
-from conftest import READ, REFUSED, close, need, runs_or_missing
+from conftest import ALL, FLAT, READ, close, need, runs_or_missing
 
 # reference.json's (yt) names -> amrkit's, and where amrkit reports them.
 FIELDS = [
@@ -24,7 +24,7 @@ FIELDS = [
 STATS = ["min", "max", "volume_weighted_mean", "mass_weighted_mean"]
 
 
-@runs_or_missing(READ)
+@runs_or_missing(ALL)
 def test_info_and_units_match_reference(run):
     name, out, ref = need(run)
     s = amrkit.open(out)
@@ -45,7 +45,7 @@ def test_info_and_units_match_reference(run):
     assert checked >= 5, (name, sorted(ref.get("code_to_cgs", {})))
 
 
-@runs_or_missing(READ)
+@runs_or_missing(ALL)
 def test_stats_match_reference(run):
     name, out, ref = need(run)
     st = amrkit.open(out).stats()
@@ -103,10 +103,44 @@ def test_particles_match_reference(particles_run):
     assert close(st["sinks"]["total_mass"], ref["sinks"]["total_msink_code"], 1e-10)
 
 
-@runs_or_missing(REFUSED)
-def test_2d_and_1d_outputs_are_refused_naming_the_info_file(run):
+# yt's field name in the image/profile file names -> amrkit's variable.
+FLAT_VARS = {"density": "density", "x_velocity": "velocity_x",
+             "y_velocity": "velocity_y", "pressure": "pressure"}
+
+
+@runs_or_missing(FLAT)
+def test_2d_images_and_1d_profiles_match_reference(run):
+    """A 2D output's map is its image (area average of the cells over each
+    pixel), a 1D output's a profile (a 1-D array): equal to the shared
+    images and profiles, which sample the finest cells exactly."""
     name, out, ref = need(run)
-    with pytest.raises(amrkit.FileError) as e:
-        amrkit.open(out)
-    assert isinstance(e.value, OSError) and isinstance(e.value, amrkit.Error)
-    assert "info_" in str(e.value) and str(out) in str(e.value), str(e.value)
+    s = amrkit.open(out)
+    ndim = ref["info"]["ndim"]
+    assert s.info["ndim"] == ndim
+    n = 0
+    for file in ref["maps"]:
+        kind, rest = file.split("_", 1)
+        field, res = rest[: -len(".npy")].rsplit("_", 1)
+        want = np.load(out.parent / file)
+        got = s.project(FLAT_VARS[field], axis="z", res=int(res), max_threads=2)
+        assert got.shape == want.shape, (name, file, got.shape)
+        assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max(), (name, file)
+        n += 1
+    assert n > 0, name
+    with pytest.raises(amrkit.ArgumentError):
+        s.project("density", axis="x")
+
+
+@runs_or_missing(FLAT)
+def test_2d_and_1d_cells_have_ndim_coordinates(run):
+    name, out, ref = need(run)
+    ndim = ref["info"]["ndim"]
+    c = amrkit.open(out).load(["density"])
+    axes = "xyz"[:ndim]
+    assert all(a in c for a in axes) and all(a not in c for a in "xyz"[ndim:]), sorted(c)
+    m = math.fsum(c["density"] * c["dx"] ** ndim)
+    assert close(m, ref["gas"]["total_mass_code"], 1e-10)
+    boxlen = ref["info"]["boxlen"]
+    cells = amrkit.open(out).info["box_coarse_cells"]
+    for k, a in enumerate(axes):
+        assert 0 < c[a].min() and c[a].max() < boxlen * cells[k]

@@ -207,8 +207,10 @@ pub fn read_npy(path: &std::path::Path) -> (usize, usize, Vec<f64>) {
         .chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
         .collect();
-    assert_eq!(data.len(), dims[0] * dims[1]);
-    (dims[0], dims[1], data)
+    // A 1D array (a profile) reads as one column.
+    let cols = dims.get(1).copied().unwrap_or(1);
+    assert_eq!(data.len(), dims[0] * cols);
+    (dims[0], cols, data)
 }
 
 /// Largest |got − want| over a map, and the map's largest |want| (the
