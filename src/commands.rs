@@ -940,7 +940,8 @@ fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
         }
     }
     match &a.csv {
-        Some(p) => std::fs::write(p, &csv).map_err(|e| format!("{}: {e}", p.display()))?,
+        // Via a temporary name, so a failed write leaves no partial CSV.
+        Some(p) => amrkit_io::atomic::write_atomic(p, csv.as_bytes())?,
         None => print!("{csv}"),
     }
     if let Some(p) = &a.png {
