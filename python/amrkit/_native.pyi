@@ -36,7 +36,7 @@ class Snapshot:
         radius: Optional[float] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[np.float64]]:
-        """Leaf cells: "x", "y", "z", "level", "dx" and each variable."""
+        """Leaf cells: "x", "y", "z" (as many as the output has dimensions), "level", "dx" and each variable."""
     def particles(
         self,
         families: Optional[_Names] = None,

@@ -397,7 +397,9 @@ impl PySnapshot {
     /// None (∫q dl; for density the surface density), "mass" or "volume"
     /// (weighted means along the line of sight). Code units. With a region
     /// the map covers its bounding box, and the range along `axis` clips
-    /// the integral.
+    /// the integral. A 2D output (projected along z only) gives its image,
+    /// each pixel the area average of the cells over it; a 1D output a 1-D
+    /// profile along x, as the CLI's `.npy`.
     #[pyo3(
         text_signature = "($self, vars, axis='z', res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]
