@@ -499,47 +499,21 @@ impl SynthPlan {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         let s = &self.spec;
         let n = s.iout;
-        let e = fortran_e;
-        let mut info = String::new();
-        let int = |k: &str, v: u64| format!("{k:<12}={v:>11}\n");
-        let real = |k: &str, v: f64| format!("{k:<12}={}\n", e(v));
-        info += &int("ncpu", s.ncpu as u64);
-        info += &int("ndim", 3);
-        info += &int("levelmin", s.levelmin as u64);
-        info += &int("levelmax", s.levelmax as u64);
-        info += &int("ngridmax", self.total_octs as u64);
-        info += &int("nstep_coarse", 10);
-        info += "\n";
-        info += &real("boxlen", s.boxlen);
-        info += &real("time", s.time);
-        info += &real("aexp", 1.0);
-        info += &real("H0", 1.0);
-        info += &real("omega_m", 1.0);
-        info += &real("omega_l", 0.0);
-        info += &real("omega_k", 0.0);
-        info += &real("omega_b", 0.045);
-        info += &real("unit_l", s.units[0]);
-        info += &real("unit_d", s.units[1]);
-        info += &real("unit_t", s.units[2]);
-        info += "\n";
-        info += "ordering type=hilbert\n";
-        info += "   DOMAIN   ind_min                 ind_max\n";
-        for d in 0..s.ncpu {
-            info += &format!(
-                "{:>8} {} {}\n",
-                d + 1,
-                e(self.bound_keys[d] as f64),
-                e(self.bound_keys[d + 1] as f64)
-            );
-        }
+        let keys: Vec<f64> = self.bound_keys.iter().map(|&k| k as f64).collect();
+        let info = info_text(&InfoText {
+            ncpu: s.ncpu,
+            ndim: 3,
+            levelmin: s.levelmin,
+            levelmax: s.levelmax,
+            ngridmax: self.total_octs,
+            boxlen: s.boxlen,
+            time: s.time,
+            units: s.units,
+            ordering: "hilbert",
+            keys: &keys,
+        });
         write_atomic(&dir.join(format!("info_{n:05}.txt")), info.as_bytes())?;
-        let desc = |names: &[(&str, char)]| {
-            let mut t = String::from("# version:  1\n# ivar, variable_name, variable_type\n");
-            for (i, (name, kind)) in names.iter().enumerate() {
-                t += &format!("{:>2}, {name}, {kind}\n", i + 1);
-            }
-            t
-        };
+        let desc = |names: &[(&str, char)]| descriptor_text(names.iter().copied());
         let hydro = desc(&[
             ("density", 'd'),
             ("velocity_x", 'd'),
@@ -860,6 +834,66 @@ const PART_FIELDS: [(&str, char); 12] = [
     ("tag", 'b'),
     ("birth_time", 'd'),
 ];
+
+/// The fields of an `info_NNNNN.txt` a synthetic writer fills in; the
+/// rest (cosmology, step count) are fixed.
+pub(super) struct InfoText<'a> {
+    pub ncpu: usize,
+    pub ndim: usize,
+    pub levelmin: u32,
+    pub levelmax: u32,
+    pub ngridmax: usize,
+    pub boxlen: f64,
+    pub time: f64,
+    /// unit_l, unit_d, unit_t.
+    pub units: [f64; 3],
+    /// `hilbert`, `planar`, …
+    pub ordering: &'a str,
+    /// The `ncpu + 1` domain bounds of the ordering table.
+    pub keys: &'a [f64],
+}
+
+/// The text of an info file, laid out as RAMSES writes it.
+pub(super) fn info_text(t: &InfoText) -> String {
+    let e = fortran_e;
+    let int = |k: &str, v: u64| format!("{k:<12}={v:>11}\n");
+    let real = |k: &str, v: f64| format!("{k:<12}={}\n", e(v));
+    let mut info = String::new();
+    info += &int("ncpu", t.ncpu as u64);
+    info += &int("ndim", t.ndim as u64);
+    info += &int("levelmin", t.levelmin as u64);
+    info += &int("levelmax", t.levelmax as u64);
+    info += &int("ngridmax", t.ngridmax as u64);
+    info += &int("nstep_coarse", 10);
+    info += "\n";
+    info += &real("boxlen", t.boxlen);
+    info += &real("time", t.time);
+    info += &real("aexp", 1.0);
+    info += &real("H0", 1.0);
+    info += &real("omega_m", 1.0);
+    info += &real("omega_l", 0.0);
+    info += &real("omega_k", 0.0);
+    info += &real("omega_b", 0.045);
+    info += &real("unit_l", t.units[0]);
+    info += &real("unit_d", t.units[1]);
+    info += &real("unit_t", t.units[2]);
+    info += "\n";
+    info += &format!("ordering type={}\n", t.ordering);
+    info += "   DOMAIN   ind_min                 ind_max\n";
+    for d in 0..t.ncpu {
+        info += &format!("{:>8} {} {}\n", d + 1, e(t.keys[d]), e(t.keys[d + 1]));
+    }
+    info
+}
+
+/// The text of a `*_file_descriptor.txt` (version 1) for `(name, type)` pairs.
+pub(super) fn descriptor_text<S: AsRef<str>>(fields: impl Iterator<Item = (S, char)>) -> String {
+    let mut t = String::from("# version:  1\n# ivar, variable_name, variable_type\n");
+    for (i, (name, kind)) in fields.enumerate() {
+        t += &format!("{:>2}, {}, {kind}\n", i + 1, name.as_ref());
+    }
+    t
+}
 
 /// `x` as Fortran's `E23.15` prints it: ` 0.ddddddddddddddddE+XX`.
 pub fn fortran_e(x: f64) -> String {

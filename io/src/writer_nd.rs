@@ -16,7 +16,7 @@
 //! the run does not have), velocities limited to the ndim components.
 //! Optional DM particles with ndim position and velocity records.
 
-use super::{fortran_e, gas_at, RecWriter, SplitMix};
+use super::{descriptor_text, gas_at, info_text, InfoText, RecWriter, SplitMix};
 use crate::atomic::write_atomic;
 use crate::error::{io_err, Error, Result};
 use std::collections::HashMap;
@@ -330,49 +330,26 @@ impl NdPlan {
 
     fn write_meta(&self, dir: &Path) -> Result<()> {
         let s = &self.spec;
-        let e = fortran_e;
-        let int = |k: &str, v: u64| format!("{k:<12}={v:>11}\n");
-        let real = |k: &str, v: f64| format!("{k:<12}={}\n", e(v));
-        let mut info = String::new();
-        info += &int("ncpu", s.ncpu as u64);
-        info += &int("ndim", s.ndim as u64);
-        info += &int("levelmin", s.levelmin as u64);
-        info += &int("levelmax", s.levelmax as u64);
-        info += &int("ngridmax", 100_000);
-        info += &int("nstep_coarse", 10);
-        info += "\n";
-        info += &real("boxlen", s.boxlen);
-        info += &real("time", s.time);
-        info += &real("aexp", 1.0);
-        info += &real("H0", 1.0);
-        info += &real("omega_m", 1.0);
-        info += &real("omega_l", 0.0);
-        info += &real("omega_k", 0.0);
-        info += &real("omega_b", 0.045);
-        info += &real("unit_l", 3.0857e21);
-        info += &real("unit_d", 1.66e-24);
-        info += &real("unit_t", 3.1557e13);
-        info += "\n";
-        info += "ordering type=planar\n";
-        info += "   DOMAIN   ind_min                 ind_max\n";
-        let keys = self.slab_keys();
-        for d in 0..s.ncpu {
-            info += &format!("{:>8} {} {}\n", d + 1, e(keys[d]), e(keys[d + 1]));
-        }
+        let info = info_text(&InfoText {
+            ncpu: s.ncpu,
+            ndim: s.ndim,
+            levelmin: s.levelmin,
+            levelmax: s.levelmax,
+            ngridmax: 100_000,
+            boxlen: s.boxlen,
+            time: s.time,
+            units: [3.0857e21, 1.66e-24, 3.1557e13],
+            ordering: "planar",
+            keys: &self.slab_keys(),
+        });
         write_atomic(
             &dir.join(format!("info_{:05}.txt", s.iout)),
             info.as_bytes(),
         )?;
-        let mut desc = String::from("# version:  1\n# ivar, variable_name, variable_type\n");
-        for (i, n) in self.hydro_names().iter().enumerate() {
-            desc += &format!("{:>2}, {n}, d\n", i + 1);
-        }
+        let desc = descriptor_text(self.hydro_names().into_iter().map(|n| (n, 'd')));
         write_atomic(&dir.join("hydro_file_descriptor.txt"), desc.as_bytes())?;
         if s.n_part > 0 {
-            let mut desc = String::from("# version:  1\n# ivar, variable_name, variable_type\n");
-            for (i, (n, k)) in self.part_fields().iter().enumerate() {
-                desc += &format!("{:>2}, {n}, {k}\n", i + 1);
-            }
+            let desc = descriptor_text(self.part_fields().into_iter());
             write_atomic(&dir.join("part_file_descriptor.txt"), desc.as_bytes())?;
         }
         Ok(())
