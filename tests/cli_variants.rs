@@ -6,29 +6,9 @@ mod common;
 
 use common::amrkit;
 
-use common::{close, read_npy, variant};
+use common::{close, fails_with, json_of, read_npy, run_ok, variant};
 use serde_json::Value;
 use std::path::Path;
-
-/// Runs amrkit with `args`; its stdout, or a panic with its stderr.
-fn run_ok(args: &[&str], path: &Path) -> (String, String) {
-    let out = amrkit()
-        .args(&args[..1])
-        .arg(path)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    let (so, se) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "amrkit {args:?} {path:?}: {se}");
-    (so, se)
-}
-
-fn json_of(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
-}
 
 /// `stats --json` against reference.json: leaf cells per level, gas mass
 /// and the hydro moments, to 1e-10.
@@ -413,20 +393,6 @@ fn clumps_in_group_folders_and_outputs_without_clumps() {
         !o.status.success() && e.contains("clumpfind") && e.trim().lines().count() == 1,
         "{e}"
     );
-}
-
-/// The one stderr line of a failing amrkit run.
-fn fails_with(args: &[&str], path: &Path) -> String {
-    let out = amrkit()
-        .args(&args[..1])
-        .arg(path)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    let e = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert_eq!(e.trim().lines().count(), 1, "{e}");
-    e
 }
 
 #[test]

@@ -7,43 +7,14 @@
 
 mod common;
 
-use common::{amrkit, close, read_npy, variant, vtk_python, vtk_summary};
+use common::{close, fails_with, json_of, read_npy, stdout_ok, variant, vtk_python, vtk_summary};
 use serde_json::Value;
 use std::path::Path;
-
-fn run_ok(args: &[&str], path: &Path) -> String {
-    let out = amrkit()
-        .args(&args[..1])
-        .arg(path)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    let se = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "amrkit {args:?} {path:?}: {se}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails_with(args: &[&str], path: &Path) -> String {
-    let out = amrkit()
-        .args(&args[..1])
-        .arg(path)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    let e = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert_eq!(e.trim().lines().count(), 1, "{e}");
-    e
-}
-
-fn json_of(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
-}
 
 /// `info --json` and `stats --json` against reference.json: ndim, leaf
 /// cells per level, Σρ·dx^ndim and every hydro field's moments to 1e-10.
 fn check_info_and_stats(name: &str, output: &Path, r: &Value) {
-    let info = json_of(&run_ok(&["info", "--json"], output));
+    let info = json_of(&stdout_ok(&["info", "--json"], output));
     assert_eq!(info["ndim"], r["info"]["ndim"], "{name}");
     assert_eq!(info["ncpu"], r["info"]["ncpu"], "{name}");
     let ndim = r["info"]["ndim"].as_u64().unwrap() as usize;
@@ -67,7 +38,7 @@ fn check_info_and_stats(name: &str, output: &Path, r: &Value) {
         info["hydro_variables"], r["amr_header"]["hydro_descriptor"],
         "{name}"
     );
-    let st = json_of(&run_ok(&["stats", "--json"], output));
+    let st = json_of(&stdout_ok(&["stats", "--json"], output));
     assert_eq!(st["n_leaf_total"], r["cells"]["n_leaf_total"], "{name}");
     let per = r["cells"]["leaf_cells_per_level"].as_object().unwrap();
     assert_eq!(
@@ -149,7 +120,7 @@ fn blast2d_stats_images_area_averages_and_vtk() {
             let npy = tmp.path().join(format!("{var}_{weight}.npy"));
             let png = tmp.path().join(format!("{var}_{weight}.png"));
             let out = format!("{},{}", npy.display(), png.display());
-            run_ok(
+            stdout_ok(
                 &[
                     "project",
                     "--var",
@@ -177,7 +148,7 @@ fn blast2d_stats_images_area_averages_and_vtk() {
         // Coarser pixels: the exact area average of the cells, which is the
         // mean of the 4×4 fine pixels each one covers.
         let npy = tmp.path().join(format!("{var}_64.npy"));
-        run_ok(
+        stdout_ok(
             &[
                 "project",
                 "--var",
@@ -231,7 +202,7 @@ fn blast2d_stats_images_area_averages_and_vtk() {
     assert!(e.contains("2D output") && e.contains("--axis z"), "{e}");
 
     let prefix = tmp.path().join("vtk/blast");
-    let so = run_ok(
+    let so = stdout_ok(
         &[
             "export-vtk",
             "--scalars",
@@ -277,7 +248,7 @@ fn sedov1d_with_boundaries_stats_and_profiles() {
         let (n, one, want) = read_npy(&dir.join(file));
         assert_eq!(one, 1, "{file} is a profile");
         let npy = tmp.path().join(format!("{var}.npy"));
-        let so = run_ok(
+        let so = stdout_ok(
             &[
                 "project",
                 "--var",
@@ -311,7 +282,7 @@ fn sedov1d_with_boundaries_stats_and_profiles() {
     assert!(e.contains("p.png") && e.contains(".npy"), "{e}");
     assert!(!tmp.path().join("p.png").exists());
     let prefix = tmp.path().join("vtk/sedov");
-    let so = run_ok(
+    let so = stdout_ok(
         &[
             "export-vtk",
             "--scalars",
@@ -347,13 +318,13 @@ fn generated_2d_wide_box_and_particles_through_the_cli() {
     let plan = NdPlan::new(spec.clone()).unwrap();
     let out = plan.output_dir(tmp.path());
     plan.write(&out).unwrap();
-    let info = json_of(&run_ok(&["info", "--json"], &out));
+    let info = json_of(&stdout_ok(&["info", "--json"], &out));
     assert_eq!(info["ndim"], 2);
     assert_eq!(info["box_coarse_cells"], serde_json::json!([2, 1]));
     assert_eq!(info["coarse_grid"], serde_json::json!([4, 1]));
     let n = 1usize << spec.levelmax;
     let npy = tmp.path().join("rho.npy");
-    run_ok(
+    stdout_ok(
         &[
             "project",
             "--var",
@@ -380,7 +351,7 @@ fn generated_2d_wide_box_and_particles_through_the_cli() {
     let (worst, scale) = common::map_error(&got, &image);
     assert!(worst == 0.0, "wide 2D image: {worst:e} of {scale:e}");
     let png = tmp.path().join("dm.png");
-    let so = run_ok(
+    let so = stdout_ok(
         &["particles", "--json", "--out", png.to_str().unwrap()],
         &out,
     );

@@ -7,7 +7,7 @@ mod common;
 
 use common::amrkit;
 
-use common::{copy_tree, runs, variant, Run};
+use common::{copy_tree, json_of, run_ok, runs, variant, Run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -39,15 +39,8 @@ fn copy_without_descriptor(tmp: &Path, run: &Run, header: bool) -> PathBuf {
 }
 
 fn json_out(args: &[&str], path: &Path) -> (Value, String) {
-    let out = amrkit()
-        .args(&args[..1])
-        .arg(path)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{args:?}: {err}");
-    (serde_json::from_slice(&out.stdout).unwrap(), err)
+    let (so, err) = run_ok(args, path);
+    (json_of(&so), err)
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Finding the shared real RAMSES outputs for integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The folder holding one sub-folder per real run (`sedov3d/`, …), from
 /// `AMRKIT_TEST_DATA` or `../shared/data/ramses`. `None` (with the reason
@@ -232,4 +232,45 @@ pub fn amrkit() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("amrkit").unwrap();
     c.env("AMRKIT_NO_TUNE_CACHE", "1").arg("--threads").arg("2");
     c
+}
+
+/// Runs `amrkit ARGS[0] PATH ARGS[1..]`: its (stdout, stderr), or a panic
+/// with its stderr when it fails.
+pub fn run_ok(args: &[&str], path: &Path) -> (String, String) {
+    let out = amrkit()
+        .args(&args[..1])
+        .arg(path)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "amrkit {args:?} {path:?}: {se}");
+    (so, se)
+}
+
+/// The one stderr line of an amrkit run (as [`run_ok`]) that must fail.
+pub fn fails_with(args: &[&str], path: &Path) -> String {
+    let out = amrkit()
+        .args(&args[..1])
+        .arg(path)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    e
+}
+
+/// `s` parsed as JSON, or a panic showing it.
+pub fn json_of(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+/// The stdout of [`run_ok`].
+pub fn stdout_ok(args: &[&str], path: &Path) -> String {
+    run_ok(args, path).0
 }
