@@ -332,11 +332,24 @@ m_fork_no_light_fence() {
     # The owner's half of the fork/sleep pairing: without it, a sleeper's
     # re-check can miss the new pending entry while the owner misses the
     # sleeper (and publishes nothing).
+    # (The real fence runs on the cold path: loom, like the no-membarrier
+    # mode, reads `fence_first` and goes there on every untagged fork.)
     edit pool/src/registry.rs <<'EOF'
-        // push above is ordered before the load below.
-        self.light.fence();
+            // pairing, then the real counter (see `push_pending`).
+            fence(Ordering::SeqCst);
 @@@@
-        // push above is ordered before the load below.
+            // pairing, then the real counter (see `push_pending`).
+EOF
+}
+
+mutant push-limit-past-top "lib:full_deque_refuses_push_until_a_steal"
+m_push_limit_past_top() {
+    # The owner's cached limit one slot too far: a push into a full ring
+    # overwrites the oldest live entry.
+    edit pool/src/deque.rs <<'EOF'
+            limit: AtomicIsize::new(CAP as isize),
+@@@@
+            limit: AtomicIsize::new(CAP as isize + 1),
 EOF
 }
 

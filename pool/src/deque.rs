@@ -60,6 +60,11 @@ pub(crate) struct Deque<const ASYM: bool, const CAP: usize> {
     /// The owner's fence mode, copied here so the owner's side tests a field
     /// of the deque it is already touching (see `LightFence`).
     light: LightFence,
+    /// Owner only: `CAP` past the last value of `top` the owner read. `top`
+    /// never decreases, so `bottom < limit` proves a free slot without the
+    /// push reading `top` (a line thieves write) and subtracting; the owner
+    /// reads `top` again only when the test fails.
+    limit: AtomicIsize,
     slots: Box<[Slot; CAP]>,
 }
 
@@ -85,6 +90,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
             top: CachePadded::new(AtomicIsize::new(0)),
             bottom: CachePadded::new(AtomicIsize::new(0)),
             light: LightFence::current(),
+            limit: AtomicIsize::new(CAP as isize),
             slots: (0..CAP)
                 .map(|_| Slot {
                     a: AtomicUsize::new(0),
@@ -109,12 +115,9 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
     /// Owner: appends at the bottom; `false` (nothing written) when full.
     #[inline(always)]
     pub(crate) fn push(&self, w: Words) -> bool {
-        // Relaxed: `bottom` is written only by this thread. A stale `top`
-        // is smaller than the real one, so the fullness test errs on the
-        // side of "full", never overwriting a live entry.
+        // Relaxed: `bottom` and `limit` are written only by this thread.
         let b = self.bottom.load(Ordering::Relaxed);
-        let t = self.top.load(Ordering::Relaxed);
-        if b.wrapping_sub(t) as usize > Self::MASK {
+        if b >= self.limit.load(Ordering::Relaxed) && !self.refresh_limit(b) {
             return false;
         }
         let slot = self.slot(b);
@@ -126,6 +129,18 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         fence(Ordering::Release);
         self.bottom.store(b + 1, Ordering::Relaxed);
         true
+    }
+
+    /// Owner: the cached limit said "full"; reads `top` again and says
+    /// whether slot `b` is free after all. A stale `top` is smaller than the
+    /// real one, so the test errs on the side of "full", never overwriting a
+    /// live entry.
+    /// (Inline: as a call it made the fork keep more registers alive.)
+    #[inline(always)]
+    fn refresh_limit(&self, b: isize) -> bool {
+        let limit = self.top.load(Ordering::Relaxed) + CAP as isize;
+        self.limit.store(limit, Ordering::Relaxed);
+        b < limit
     }
 
     /// The slot of index `i` (any index: the ring wraps).

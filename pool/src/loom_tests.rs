@@ -151,6 +151,50 @@ fn eager_deque_each_entry_taken_once() {
     deque_model::<false>(OwnerPop::Own);
 }
 
+/// Model 19: a full ring. The owner fills a 2-slot pending deque while a
+/// thief steals once, then pushes a third entry: the push may succeed only
+/// if the steal has freed a slot (the owner's cached `limit` must be
+/// refreshed from `top`, never trusted past it), and then every entry,
+/// including the one written into the freed slot, is taken exactly once.
+#[test]
+fn full_deque_refuses_push_until_a_steal() {
+    const THIRD: Words = (3, 103);
+    loom::model(|| {
+        let dq: Arc<Deque<true, 2>> = Arc::new(Deque::new());
+        for w in ENTRIES {
+            assert!(dq.push(w), "a free slot was refused");
+        }
+        let thief = {
+            let dq = dq.clone();
+            thread::spawn(move || loop {
+                match dq.steal_if(|_| true) {
+                    Stolen::Success(w) => break Some(w),
+                    Stolen::Retry => continue,
+                    Stolen::Empty => break None,
+                }
+            })
+        };
+        let pushed = dq.push(THIRD);
+        let mut taken = Vec::new();
+        while let Some(w) = dq.pop() {
+            taken.push(w);
+        }
+        taken.extend(thief.join().unwrap());
+        let mut all = ENTRIES.to_vec();
+        if pushed {
+            all.push(THIRD);
+        }
+        for e in &all {
+            let n = taken.iter().filter(|&w| w == e).count();
+            assert_eq!(
+                n, 1,
+                "entry {e:?} taken {n} times (third pushed: {pushed}; taken: {taken:?})"
+            );
+        }
+        assert_eq!(taken.len(), all.len(), "took {taken:?}");
+    });
+}
+
 /// Whether some execution of model 9 saw the other worker steal the capped
 /// job (and hand it back). Not a loom object: it survives across executions.
 static HANDED_BACK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

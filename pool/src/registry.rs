@@ -60,7 +60,8 @@ use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
 use crate::stats::WorkerStats;
 use crate::sync::{
-    heavy_fence, pool_thread_local, thread, Arc, AtomicBool, AtomicUsize, LightFence, Ordering,
+    fence, heavy_fence, pool_thread_local, thread, Arc, AtomicBool, AtomicUsize, LightFence,
+    Ordering,
 };
 use crossbeam_utils::CachePadded;
 use std::any::Any;
@@ -93,6 +94,11 @@ pub(crate) struct Registry {
     /// the module notes). Incremented with SeqCst before the idle worker's
     /// heavy fence; read Relaxed by owners after a fork.
     hungry: CachePadded<AtomicUsize>,
+    /// Always 1. Without membarrier (and under loom) workers read it in
+    /// place of `hungry` after a fork: it sends every untagged fork to the
+    /// cold path, which runs the real fence and then reads `hungry` (see
+    /// `WorkerThread::push_pending`). Never written, so never contended.
+    fence_first: AtomicUsize,
     /// Set once by `terminate`; workers exit when it is set and they find no
     /// work. Checked by sleepers under their mutex (see `sleep.rs`).
     terminate: AtomicBool,
@@ -130,6 +136,7 @@ impl Registry {
                 .collect(),
             sleep: Sleep::new(n),
             hungry: CachePadded::new(AtomicUsize::new(0)),
+            fence_first: AtomicUsize::new(1),
             terminate: AtomicBool::new(false),
             stats: (0..n)
                 .map(|_| CachePadded::new(WorkerStats::default()))
@@ -277,9 +284,11 @@ pub(crate) struct WorkerThread {
     rng: Cell<u64>,
     /// This worker's counters (inside `registry.stats`).
     stats: *const WorkerStats,
-    /// `registry.hungry`, one load closer.
+    /// What a fork reads to learn whether anyone is hungry, one load closer:
+    /// `registry.hungry` with membarrier, `registry.fence_first` without
+    /// (and under loom), so that the fast path tests no fence mode.
     hungry: *const AtomicUsize,
-    /// The fence mode, beside the other fields a fork reads (`LightFence`).
+    /// The fence mode (`LightFence`), read on the cold path only.
     light: LightFence,
 }
 
@@ -340,13 +349,18 @@ impl WorkerThread {
         let guard = AbortOnUnwind;
         let stats: *const WorkerStats = &*registry.stats[index];
         let shared: *const WorkerShared = &*registry.workers[index];
-        let hungry: *const AtomicUsize = &*registry.hungry;
+        let light = LightFence::current();
+        let hungry: *const AtomicUsize = if light.is_real() {
+            &registry.fence_first
+        } else {
+            &*registry.hungry
+        };
         let wt = WorkerThread {
             index,
             stats,
             shared,
             hungry,
-            light: LightFence::current(),
+            light,
             registry,
             ctx: Cell::new(ptr::null()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
@@ -395,13 +409,18 @@ impl WorkerThread {
             return false;
         }
         // Owner's half of the sleep pairing (module notes, point 3): the
-        // push above is ordered before the load below.
-        self.light.fence();
+        // push above is ordered before the load of `hungry`. With membarrier
+        // that takes only a compiler fence, here; without it, `self.hungry`
+        // is `fence_first` (always 1), so the load below sends the fork to
+        // `publish_for_hungry`, which runs the real fence and then loads
+        // `hungry`. Either way the fast path tests no fence mode.
+        self.light.compiler();
+        // A tagged fork (its cap is full) skips publication and so the
+        // fence: the sleeper's re-check ignores tagged entries, so there is
+        // nothing to pair with. Whatever older entry could be worth
+        // publishing is untagged work that idle workers steal directly, and
+        // checking here would tax every capped fork while someone sleeps.
         // SAFETY: points into our registry, which we keep alive.
-        // A tagged fork (its cap is full) skips publication: whatever older
-        // entry could be worth publishing is untagged work that idle workers
-        // steal directly, and checking here would tax every capped fork
-        // while someone sleeps.
         if !tag && unsafe { &*self.hungry }.load(Ordering::Relaxed) != 0 {
             self.publish_for_hungry();
         }
@@ -420,6 +439,14 @@ impl WorkerThread {
     #[cold]
     #[inline(never)]
     fn publish_for_hungry(&self) {
+        if self.light.is_real() {
+            // We read `fence_first`, not `hungry`: the owner's fence of the
+            // pairing, then the real counter (see `push_pending`).
+            fence(Ordering::SeqCst);
+            if self.registry.hungry.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+        }
         if self.shared().eager.is_empty() && self.publish_one() {
             self.registry.sleep.notify_new_work();
         }

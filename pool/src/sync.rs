@@ -239,6 +239,25 @@ impl LightFence {
         }
     }
 
+    /// Whether the owner's side is a real fence: no membarrier, and under
+    /// loom (which models the pair as two `SeqCst` fences).
+    #[inline]
+    pub(crate) fn is_real(self) -> bool {
+        #[cfg(not(loom))]
+        return !self.compiler_only;
+        #[cfg(loom)]
+        return true;
+    }
+
+    /// Only the compiler-fence half, whatever the mode: for a caller that
+    /// runs the real fence itself on a path it reaches only when
+    /// [`is_real`](Self::is_real) (see `WorkerThread::push_pending`).
+    #[inline(always)]
+    pub(crate) fn compiler(self) {
+        #[cfg(not(loom))]
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    }
+
     #[inline(always)]
     pub(crate) fn fence(self) {
         #[cfg(not(loom))]
