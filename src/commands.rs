@@ -234,11 +234,11 @@ pub struct SeriesArgs {
     /// Threads of the analysis stage (default: the whole pool).
     #[arg(long)]
     pub analysis_threads: Option<usize>,
-    /// Cell tables between the read and the analysis stage (default 1): a
-    /// read in progress holds one of these slots, so at most capacity + 1
-    /// tables are in memory at once (with the one being analysed), and at
-    /// most this many snapshots are read at once.
-    #[arg(long, default_value_t = 1)]
+    /// Snapshots in memory at once: being read, waiting, or being analysed
+    /// (default 2: the next is read while one is analysed; 1 reads and
+    /// analyses in turn). Peak memory is this many cell tables plus a
+    /// constant.
+    #[arg(long, default_value_t = 2)]
     pub capacity: usize,
     /// CSV file (default stdout).
     #[arg(long)]

@@ -6,9 +6,10 @@
 //! feeds the caller's writer in output order.
 //!
 //! Reading snapshot `i + 1` overlaps the analysis of snapshot `i`, and the
-//! cell tables alive at once are bounded by the pipeline: `capacity` slots
-//! of the channel between the stages (a read in progress holds one), plus
-//! the one being analysed. A snapshot that fails (unreadable, a missing variable) becomes
+//! cell tables alive at once are bounded by the pipeline: at most
+//! `capacity` snapshots are between the source and the writer (being read,
+//! waiting, or being analysed; the analysis drops its table before its row
+//! moves on). A snapshot that fails (unreadable, a missing variable) becomes
 //! an error in its own row; the others carry on.
 //!
 //! [`read`] and [`analyse`] are public so that benchmarks can run the same
@@ -111,8 +112,10 @@ pub struct SeriesOptions {
     pub read_threads: Option<usize>,
     /// `max_threads` of the analysis (default: the whole pool).
     pub analysis_threads: Option<usize>,
-    /// Slots of the channel between the stages (default 1): at most
-    /// `capacity + 1` cell tables are alive at once.
+    /// Snapshots in memory at once, read or being read, waiting or being
+    /// analysed (default 2: the next one is read while one is analysed; 1
+    /// reads and analyses in turn). Peak memory is `capacity` cell tables
+    /// plus what does not depend on the snapshot count.
     pub capacity: usize,
 }
 
@@ -122,7 +125,7 @@ impl Default for SeriesOptions {
             read_workers: 1,
             read_threads: None,
             analysis_threads: None,
-            capacity: 1,
+            capacity: 2,
         }
     }
 }
@@ -138,7 +141,8 @@ pub fn series(
 ) -> Report {
     let threads = pool.num_threads();
     let read_threads = opts.read_threads.unwrap_or((threads / 4).max(1));
-    let mut analysis = Stage::new().capacity(opts.capacity.max(1));
+    let capacity = opts.capacity.max(1);
+    let mut analysis = Stage::new().capacity(capacity);
     if let Some(k) = opts.analysis_threads {
         analysis = analysis.max_threads(k);
     }
@@ -147,7 +151,7 @@ pub fn series(
     Pipeline::on(pool, dirs)
         .stage_with(
             Stage::new()
-                .workers(opts.read_workers.max(1))
+                .workers(opts.read_workers.clamp(1, capacity))
                 .max_threads(read_threads),
             |dir| read(&dir, &Exec::default()).map_err(|e| e.to_string()),
         )
@@ -155,6 +159,9 @@ pub fn series(
             analyse(&l, &Exec::default()).map_err(|e| e.to_string())
         })
         .capacity(1)
+        // Every snapshot admitted counts until its row reaches the writer:
+        // this, not the channels, is what bounds the tables in memory.
+        .max_in_flight(capacity)
         .for_each(|i, r| {
             sink(i, r);
             Flow::Continue

@@ -96,6 +96,45 @@ fn back_pressure_bounds_items_alive_by_channel_capacities() {
     });
 }
 
+/// `max_in_flight` below the channel capacities is what bounds the items
+/// alive (as `amrkit series` bounds its cell tables): with channels of 4
+/// and a bound of 2, never more than 2 items exist between source and sink
+/// (and 2 do, so the bound is what held them back).
+#[test]
+fn max_in_flight_bounds_items_alive_below_the_capacities() {
+    with_watchdog("max_in_flight", LIMIT, || {
+        let pool = pool(4);
+        let alive = AtomicUsize::new(0);
+        let max_alive = AtomicUsize::new(0);
+        let source = (0..40usize).inspect(|_| {
+            let a = alive.fetch_add(1, Ordering::SeqCst) + 1;
+            max_alive.fetch_max(a, Ordering::SeqCst);
+        });
+        let report = Pipeline::on(&pool, source)
+            .stage_with(Stage::new().capacity(4).workers(4), |x| {
+                std::thread::sleep(Duration::from_millis(1));
+                Ok::<_, ()>(x + 1)
+            })
+            .stage_with(Stage::new().capacity(4), |x| Ok(x * 2))
+            .capacity(4)
+            .max_in_flight(2)
+            .for_each(|i, r| {
+                assert_eq!(r, Ok((i + 1) * 2));
+                std::thread::sleep(Duration::from_millis(2));
+                alive.fetch_sub(1, Ordering::SeqCst);
+                Flow::Continue
+            });
+        assert_eq!(report.delivered, 40);
+        let m = max_alive.into_inner();
+        assert!(m <= 2, "{m} items alive at once, max_in_flight 2");
+        assert_eq!(
+            m, 2,
+            "the pipeline never filled up: the test checks nothing"
+        );
+        assert!(report.peak_in_flight <= 2, "{report:?}");
+    });
+}
+
 /// An error skips the later stages and reaches the sink in its own row;
 /// the other items are unaffected.
 #[test]
