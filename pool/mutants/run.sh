@@ -353,6 +353,17 @@ m_push_limit_past_top() {
 EOF
 }
 
+mutant tagged-oldest-hides-younger "std:liveness:untagged_second_half_behind_a_tagged_entry_gets_a_taker lib:untagged_entry_behind_a_tagged_one_is_reached"
+m_tagged_oldest_hides_younger() {
+    # Thieves leave a tagged oldest entry alone even with untagged work
+    # behind it (the bug before the fix): the younger entries are stranded.
+    edit pool/src/registry.rs <<'EOF'
+                    !JobRef::words_tagged(w) || v.pending.any_entry(|e| !JobRef::words_tagged(e))
+@@@@
+                    !JobRef::words_tagged(w)
+EOF
+}
+
 mutant heavy-fence-noop-under-loom "lib:pending_deque_each_entry_taken_once loom:idle_worker_takes_pending_work loom:direct_steal_while_first_half_runs"
 m_heavy_fence_noop_under_loom() {
     edit pool/src/sync.rs <<'EOF'

@@ -301,18 +301,21 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         t >= b
     }
 
-    /// Anyone: the oldest entry, if the deque looked non-empty (a hint).
-    pub(crate) fn peek_oldest(&self) -> Option<Words> {
+    /// Anyone: whether some entry the deque looked to hold satisfies `f` (a
+    /// hint: the slots are read without claiming them, so an entry may be
+    /// gone, or a slot rewritten, by the time this returns).
+    pub(crate) fn any_entry(&self, f: impl Fn(Words) -> bool) -> bool {
         let t = self.top.load(Ordering::Relaxed);
         let b = self.bottom.load(Ordering::Relaxed);
-        if t >= b {
-            return None;
-        }
-        let slot = self.slot(t);
-        Some((
-            slot.a.load(Ordering::Relaxed),
-            slot.b.load(Ordering::Relaxed),
-        ))
+        // At most `CAP` slots, whatever a stale pair of indices says.
+        let n = b.saturating_sub(t).clamp(0, CAP as isize);
+        (t..t + n).any(|i| {
+            let slot = self.slot(i);
+            f((
+                slot.a.load(Ordering::Relaxed),
+                slot.b.load(Ordering::Relaxed),
+            ))
+        })
     }
 }
 

@@ -31,10 +31,14 @@
 //!    or a join whose first half waits for its second half can find no
 //!    taker). Entries forked by a capped call *while its cap was full* are
 //!    tagged and left alone: no thief could run them (they would come back),
-//!    and taking them would only burn the thief's CPU.
+//!    and taking them would only burn the thief's CPU — unless an untagged
+//!    entry waits behind one: thieves take only the oldest entry and the tag
+//!    is never revisited, so a tagged oldest entry is then taken anyway (it
+//!    runs, or goes back to its owner's inbox, and never returns to the
+//!    deque), or it would hide the younger work for as long as it stays.
 //! 3. **Before sleeping**, a worker (already counted in `hungry`) executes a
 //!    heavy fence and only then runs the sleep protocol's re-check, which
-//!    counts any untagged pending entry as work. Paired with the owner's
+//!    counts any untagged pending entry as work (any: not only the oldest). Paired with the owner's
 //!    light fence between its push and its load of `hungry`, either the
 //!    owner sees the sleeper (and publishes, which wakes a sleeper through
 //!    the normal protocol), or the sleeper sees the entry (and steals it
@@ -562,7 +566,17 @@ impl WorkerThread {
                 if v.pending.is_empty() {
                     continue;
                 }
-                match v.pending.steal_if(|w| !JobRef::words_tagged(w)) {
+                // A tagged oldest entry is taken too when untagged work
+                // waits behind it: a thief can only take the oldest, and the
+                // tag (set at the fork, while the cap was full) is never
+                // revisited, so otherwise it would hide the younger entries
+                // for as long as it stays. Taken, it runs here if its cap
+                // has room by now, or goes back to its owner's inbox: it
+                // leaves the pending deque once, so this cannot repeat.
+                let accept = |w| {
+                    !JobRef::words_tagged(w) || v.pending.any_entry(|e| !JobRef::words_tagged(e))
+                };
+                match v.pending.steal_if(accept) {
                     Stolen::Success(w) => {
                         self.after_steal(victim);
                         return Some(taken_pending(w));
@@ -590,8 +604,9 @@ impl WorkerThread {
     }
 
     /// Whether any queue this worker could take from holds a job, counting
-    /// uncapped pending entries of others when it may steal them directly
-    /// (read after the sleep fences).
+    /// others' untagged pending entries (wherever they sit in the deque: see
+    /// `find_work`) when it may steal them directly (read after the sleep
+    /// fences).
     fn has_work(&self, direct: bool) -> bool {
         let r = &*self.registry;
         let me = self.shared();
@@ -601,10 +616,7 @@ impl WorkerThread {
             || r.workers.iter().enumerate().any(|(i, w)| {
                 i != self.index
                     && (!w.eager.is_empty()
-                        || (direct
-                            && w.pending
-                                .peek_oldest()
-                                .is_some_and(|e| !JobRef::words_tagged(e))))
+                        || (direct && w.pending.any_entry(|e| !JobRef::words_tagged(e))))
             })
     }
 

@@ -661,3 +661,96 @@ fn capped_pending_entry_does_not_hide_younger_uncapped_work() {
         },
     );
 }
+
+/// Waits (sleeping) until `f` is set; fails after 10 s.
+fn wait_flag(f: &AtomicBool, what: &str) {
+    assert!(
+        spin_until(Duration::from_secs(10), || f.load(SeqCst)),
+        "never saw {what}"
+    );
+}
+
+/// Section 3 again, behind a *tagged* entry (found by an adversarial review
+/// of 903c968; the bug was older). On worker W0, inside a cap of 2: `b1`
+/// is taken by another worker and holds the second slot, so the fork `T`
+/// made next is tagged (cap full). Then `b1` ends (a slot is free again)
+/// and, while both other workers run uncapped jobs (nobody is hungry, so
+/// nothing is published), W0 forks an untagged `U` whose first half waits
+/// for its second half. The tag of the older `T` is never revisited, and
+/// thieves take only the oldest entry: `U` must still reach a worker once
+/// one is idle. Failed (the 5 s timeout) before thieves took a tagged
+/// oldest entry with untagged work behind it; `NO_TAGGED_FORK=1` runs the
+/// same without `T` (passes either way), `AMRKIT_POOL_NO_MEMBARRIER=1` the
+/// fallback mode.
+#[test]
+fn untagged_second_half_behind_a_tagged_entry_gets_a_taker() {
+    static B1_STARTED: AtomicBool = AtomicBool::new(false);
+    static B1_GO: AtomicBool = AtomicBool::new(false);
+    static B1_DONE: AtomicBool = AtomicBool::new(false);
+    static S1_STARTED: AtomicBool = AtomicBool::new(false);
+    let p = Pool::builder().num_threads(3).build().unwrap();
+    let (p, b1_started, b1_go, b1_done) = (&p, &B1_STARTED, &B1_GO, &B1_DONE);
+    // A job queued from outside the pool (the injector), as other users of
+    // the pool would.
+    let queue_from_outside = |d: Duration, started: Option<&'static AtomicBool>| {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                p.spawn(move || {
+                    if let Some(f) = started {
+                        f.store(true, SeqCst);
+                    }
+                    spin_for(d);
+                })
+            });
+        })
+    };
+    let ok = with_watchdog(
+        "tagged entry vs younger work",
+        Duration::from_secs(60),
+        || {
+            let ok = AtomicBool::new(false);
+            p.par().max_threads(2).for_each(0..1, |_| {
+                let (got, _) = join(
+                    || {
+                        wait_flag(b1_started, "b1 start");
+                        // Keep both other workers busy with uncapped work (b1's
+                        // worker picks the second job up when b1 ends).
+                        queue_from_outside(Duration::from_millis(800), Some(&S1_STARTED));
+                        wait_flag(&S1_STARTED, "s1 start");
+                        queue_from_outside(Duration::from_millis(800), None);
+                        let then_u = || {
+                            b1_go.store(true, SeqCst);
+                            wait_flag(b1_done, "b1 done");
+                            std::thread::sleep(Duration::from_millis(20));
+                            // U: the cap has room again, so U is untagged.
+                            let (tx, rx) = mpsc::channel::<()>();
+                            join(
+                                move || rx.recv_timeout(Duration::from_secs(5)).is_ok(),
+                                move || tx.send(()).ok(),
+                            )
+                            .0
+                        };
+                        if std::env::var_os("NO_TAGGED_FORK").is_some() {
+                            then_u()
+                        } else {
+                            // T, forked while b1 holds the second slot: tagged.
+                            join(then_u, || ()).0
+                        }
+                    },
+                    || {
+                        b1_started.store(true, SeqCst);
+                        wait_flag(b1_go, "b1 go");
+                        b1_done.store(true, SeqCst);
+                    },
+                );
+                ok.store(got, SeqCst);
+            });
+            ok.into_inner()
+        },
+    );
+    assert!(
+        ok,
+        "U's second half never ran while its first half waited for it (two idle \
+         workers, a free cap slot; U sat behind a tagged entry)"
+    );
+}
