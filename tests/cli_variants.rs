@@ -395,54 +395,134 @@ fn clumps_in_group_folders_and_outputs_without_clumps() {
     );
 }
 
+/// RAMSES-RT (`rt3d`: 3 photon groups): `stats --json` has an `rt` object
+/// with every descriptor variable, equal to yt's figures (1e-10 of the
+/// field's range); `info` lists the groups, variables and `info_rt` units;
+/// `project` of an rt variable sums to yt's volume-weighted mean (exact
+/// map at 2^levelmax pixels); `export-vtk` writes rt scalars and vectors.
 #[test]
-fn unsupported_features_are_refused_in_one_line_naming_the_file() {
-    // (2D and 1D outputs are read: tests/dims_real_data.rs.)
-    // RAMSES-RT: the gas is read (yt's figures), RT variables are refused
-    // naming the RT descriptor, and info and stats say what is not read.
+fn rt_variables_match_yt_and_are_projected_and_exported() {
     let Some(run) = variant("rt3d") else {
         return;
     };
+    let r = &run.reference["rt"];
     let (so, se) = run_ok(&["stats", "--json"], &run.output);
-    check_stats("rt3d", &json_of(&so), &run.reference);
-    assert!(
-        se.contains("rt_00002.out00001") && se.contains("RAMSES-RT"),
-        "{se}"
+    assert!(!se.contains("warning"), "{se}");
+    let st = json_of(&so);
+    check_stats("rt3d", &st, &run.reference);
+    let names: Vec<&str> = r["descriptor"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 12);
+    assert_eq!(st["rt"].as_object().unwrap().len(), names.len());
+    for n in &names {
+        let w = &r["fields"][n]["code"];
+        let range = w["max"].as_f64().unwrap() - w["min"].as_f64().unwrap();
+        for k in ["min", "max", "volume_weighted_mean", "mass_weighted_mean"] {
+            let (g, e) = (st["rt"][n][k].as_f64().unwrap(), w[k].as_f64().unwrap());
+            assert!(close(g, e, 1e-10, range), "rt3d {n} {k}: {g} vs {e}");
+        }
+    }
+    // Named units: rt variables × unit_pf (photons cm^-2 s^-1), yt's cgs.
+    let (so, _) = run_ok(&["stats", "--json", "--unit", "auto"], &run.output);
+    let named = json_of(&so);
+    let w = &r["fields"]["photon_flux_02"]["cgs_photons_cm2_s"];
+    for k in ["max", "volume_weighted_mean"] {
+        let (g, e) = (
+            named["rt"]["photon_flux_02"][k].as_f64().unwrap(),
+            w[k].as_f64().unwrap(),
+        );
+        assert!(
+            close(g, e, 1e-10, 0.0),
+            "photon_flux_02 {k} cgs: {g} vs {e}"
+        );
+    }
+    // info: groups, variables, units from info_rt (old layout: one rt_c_frac).
+    let (so, _) = run_ok(&["info", "--json"], &run.output);
+    let info = json_of(&so);
+    assert_eq!(info["components"]["rt"], true);
+    assert_eq!(info["rt_variables"].as_array().unwrap().len(), 12);
+    let ri = &r["info_rt"];
+    assert_eq!(info["rt"]["ngroups"], ri["nGroups"]);
+    assert_eq!(info["rt"]["nions"], ri["nIons"]);
+    assert_eq!(info["rt"]["iions"], ri["iIons"]);
+    assert_eq!(info["rt"]["unit_pf"], ri["unit_pf"]);
+    assert_eq!(info["rt"]["rt_c_frac"][0], ri["rt_c_frac"]);
+    assert_eq!(info["rt"]["groups"].as_array().unwrap().len(), 3);
+    assert_eq!(info["rt"]["groups"][1]["egy_ev"], 35.08);
+    assert_eq!(
+        info["rt"]["groups"][2]["variables"][3], "photon_flux_03_z",
+        "{}",
+        info["rt"]
     );
+    let (text, _) = run_ok(&["info"], &run.output);
+    assert!(
+        text.contains("3 photon groups") && text.contains("unit_pf"),
+        "{text}"
+    );
+    // Projections (no reference map for rt variables): ∫f dz over the unit
+    // box, averaged over the 256² pixels (2^levelmax: every pixel inside
+    // one cell column), is yt's volume-weighted mean.
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("x.npy");
-    let e = fails_with(
-        &[
-            "project",
-            "--var",
-            "photon_flux_01",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &run.output,
-    );
-    assert!(
-        e.contains("rt_file_descriptor.txt") && e.contains("RAMSES-RT"),
-        "{e}"
-    );
-    assert!(!out.exists());
-    let prefix = tmp.path().join("v");
-    let e = fails_with(
+    for (n, w) in [("photon_flux_01", "none"), ("photon_flux_03_x", "none")] {
+        let npy = tmp.path().join(format!("{n}.npy"));
+        run_ok(
+            &[
+                "project",
+                "--var",
+                n,
+                "--weight",
+                w,
+                "--res",
+                "256",
+                "--out",
+                npy.to_str().unwrap(),
+            ],
+            &run.output,
+        );
+        let (_, _, map) = read_npy(&npy);
+        assert_eq!(map.len(), 256 * 256);
+        let sum: f64 = map.iter().sum::<f64>() / (256.0 * 256.0);
+        let want = &r["fields"][n]["code"];
+        let range = want["max"].as_f64().unwrap() - want["min"].as_f64().unwrap();
+        let vw = want["volume_weighted_mean"].as_f64().unwrap();
+        assert!(
+            close(sum, vw, 1e-10, range),
+            "{n}: map mean {sum} vs yt {vw}"
+        );
+        let maxabs = map.iter().fold(0f64, |m, v| m.max(v.abs()));
+        assert!(maxabs > 0.0 && maxabs <= range, "{n}: {maxabs}");
+    }
+    // export-vtk: an rt scalar and the flux of group 2 as a vector.
+    let prefix = tmp.path().join("vtk/rt");
+    let (so, _) = run_ok(
         &[
             "export-vtk",
             "--scalars",
-            "density,photon_flux_02_x",
+            "density,photon_flux_02",
+            "--vector",
+            "photon_flux_02",
             "--out",
             prefix.to_str().unwrap(),
         ],
         &run.output,
     );
-    assert!(e.contains("photon_flux_02_x"), "{e}");
-    let (so, _) = run_ok(&["info", "--json"], &run.output);
-    let u = &json_of(&so)["unsupported"][0];
+    assert!(so.contains("26496 cells"), "{so}");
+    let vtu: Vec<_> = std::fs::read_dir(tmp.path().join("vtk"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "vtu"))
+        .collect();
+    let bytes = std::fs::read(&vtu[0]).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
     assert!(
-        u["file"].as_str().unwrap().ends_with("rt_00002.out00001"),
-        "{u}"
+        text.contains("Name=\"photon_flux_02\"") && text.contains("NumberOfComponents=\"3\""),
+        "{}",
+        &text[..text.len().min(2000)]
     );
 }
 

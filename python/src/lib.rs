@@ -258,6 +258,14 @@ impl PySnapshot {
                 .iter()
                 .map(|f| f.name.clone())
                 .chain(snap.grav_fields.iter().cloned())
+                // RAMSES-RT variables when the rt files can be read (an
+                // unreadable rt component fails only when named).
+                .chain(
+                    snap.rt_fields
+                        .iter()
+                        .filter(|_| snap.rt_problem().is_none())
+                        .map(|f| f.name.clone()),
+                )
                 .collect(),
         };
         // The coordinates come first anyway; each name once.
