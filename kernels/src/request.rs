@@ -6,7 +6,7 @@
 //! `amrkit.open(OUT).project("T")` resolve the same way and fail with the
 //! same one-line messages.
 
-use crate::derive::derived;
+use crate::derive::{derived, DERIVED};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::export::{export_vtk, ExportReport, VtkOptions};
@@ -199,6 +199,17 @@ pub fn cells_for(
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
     for v in vars {
+        if !in_files(s, v) && !DERIVED.contains(v) {
+            // Every name the output has, the rt ones included.
+            let mut all: Vec<&str> = hydro_names.clone();
+            all.extend(s.grav_fields.iter().map(String::as_str));
+            all.extend(s.rt_fields.iter().map(|f| f.name.as_str()));
+            all.extend(DERIVED);
+            return Err(KernelError::NoVariable {
+                name: v.to_string(),
+                available: all.join(", "),
+            });
+        }
         if in_files(s, v) {
             load.push(v);
         } else {

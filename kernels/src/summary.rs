@@ -162,7 +162,8 @@ fn rt_info_json(rt: &amrkit_io::rt::RtInfo, s: &Snapshot) -> Value {
 /// stop the gas figures), in code units, or times `unit_pf` (photons
 /// cm⁻² s⁻¹) when `named`.
 fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<Value> {
-    let f = if named { s.rt_info()?.unit_pf } else { 1.0 };
+    let unit_pf = s.rt_info()?.unit_pf;
+    let f = if named { unit_pf } else { 1.0 };
     let c = Components {
         hydro: vec!["density"],
         grav: Vec::new(),
