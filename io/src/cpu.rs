@@ -9,10 +9,12 @@
 //! files memory-mapped for random access, their pages are not fetched from
 //! storage (bytes read follow the request, not the file size). What is
 //! jumped over is checked: each file must end exactly where the counts say,
-//! and every landing point's record marker (and, in hydro and gravity
-//! files, the own block's `(ilevel, ncache)` pair) must match. The hydro
-//! and gravity files store each block cell-major: for each of the 2^ndim
-//! cells, one record per variable.
+//! and every landing point's record marker (and, in hydro, gravity and rt
+//! files, the own block's `(ilevel, ncache)` pair) must match. The hydro,
+//! gravity and rt files store each block cell-major: for each of the
+//! 2^ndim cells, one record per variable. RAMSES-RT's `rt_` files have the
+//! hydro files' header (`ncpu, nrtvar, ndim, nlevelmax, nboundary,
+//! gamma`) and are read by the same code.
 //!
 //! 1D, 2D and 3D outputs are read (`ndim` from the amr header: octs of
 //! 2^ndim cells, ndim `xg` records, 2·ndim `nbor` records). The coarse grid
