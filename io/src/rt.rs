@@ -140,8 +140,9 @@ impl RtInfo {
                     groups.push(PhotonGroup::default());
                     continue;
                 }
+                // Lines without `=` (headings a version may add) say nothing.
                 let Some((k, v)) = t.split_once('=') else {
-                    return Err(err(n, format!("expected `name = values`, found {t:?}")));
+                    continue;
                 };
                 // `egy      [eV]`, `csn    [cm^2]`: the name before the unit.
                 let k = k.split_whitespace().next().unwrap_or("");
@@ -186,7 +187,7 @@ impl RtInfo {
                 continue;
             }
             let Some((k, v)) = t.split_once('=') else {
-                return Err(err(n, format!("expected `name = value`, found {t:?}")));
+                continue;
             };
             keys.insert(k.trim().to_string(), (n, v.trim().to_string()));
         }
@@ -361,6 +362,9 @@ mod tests {
         assert_eq!(new.rt_c_frac_at(9, 3), 0.0025);
         assert_eq!(new.extra["rtprecision"], "8");
         assert_eq!(new.groups, old.groups);
+        // A heading line a fork may add is not a key and says nothing.
+        let headed = format!("RT parameters of this run\n{OLD}");
+        assert_eq!(RtInfo::parse(p, &headed).unwrap().groups, old.groups);
     }
 
     #[test]
