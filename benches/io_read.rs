@@ -43,6 +43,7 @@ fn read(c: &mut Criterion) {
             region: None,
             hydro_vars: (0..s.hydro_fields.len()).collect(),
             grav_vars: vec![],
+            rt_vars: vec![],
         };
         g.bench_function(format!("{name}/amrkit"), |b| {
             b.iter(|| {

@@ -399,12 +399,50 @@ pub fn print_info(j: &Value) {
         }
     }
     println!("sinks       {}", j["sinks"]);
-    for u in j["unsupported"].as_array().into_iter().flatten() {
+    if let Some(e) = j["rt_error"].as_str() {
+        println!("rt          not readable: {e}");
+    }
+    if let Some(rt) = j["rt"].as_object() {
+        let num = |k: &str| rt[k].as_f64().unwrap_or(f64::NAN);
+        let c: Vec<String> = rt["rt_c_frac"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| format!("{}", v.as_f64().unwrap_or(f64::NAN)))
+            .collect();
         println!(
-            "not read    {}: {}",
-            u["file"].as_str().unwrap_or(""),
-            u["feature"].as_str().unwrap_or("")
+            "rt          {} photon groups, {} ions (from hydro variable {}); rt_c_frac {}{}",
+            rt["ngroups"],
+            rt["nions"],
+            rt["iions"],
+            c.join(", "),
+            if c.len() > 1 {
+                " (levels levelmin..)"
+            } else {
+                ""
+            }
         );
+        println!(
+            "rt units    1 code unit of every rt variable = {:.6e} photons/cm^2/s (unit_pf); unit_np {:.6e} photons/cm^3",
+            num("unit_pf"),
+            num("unit_np")
+        );
+        for g in rt["groups"].as_array().into_iter().flatten() {
+            println!(
+                "  group {}  {:.2}..{} eV, mean {:.3} eV: {}",
+                g["group"],
+                g["l0_ev"].as_f64().unwrap_or(f64::NAN),
+                match g["l1_ev"].as_f64() {
+                    Some(x) if x > 0.0 => format!("{x:.2}"),
+                    _ => "∞".to_string(),
+                },
+                g["egy_ev"].as_f64().unwrap_or(f64::NAN),
+                list(&g["variables"])
+            );
+        }
+        if rt["groups"].as_array().is_none_or(|a| a.is_empty()) {
+            println!("  variables {}", list(&j["rt_variables"]));
+        }
     }
     println!(
         "disk        {:.1} MB",
@@ -423,11 +461,8 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
     if let Some(e) = j["particles_error"].as_str() {
         eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
     }
-    for (f, what) in s.unsupported_components() {
-        eprintln!(
-            "amrkit: note: {}: {what} (not in these figures)",
-            f.display()
-        );
+    if let Some(e) = j["rt_error"].as_str() {
+        eprintln!("amrkit: warning: RAMSES-RT variables not read (gas figures are complete): {e}");
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&j)?);
@@ -447,7 +482,10 @@ fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
             _ => "",
         }
     );
-    for g in ["hydro", "gravity"] {
+    if a.unit.is_some() && j["rt"].is_object() {
+        println!("(rt variables in photons/cm^2/s: code values × unit_pf)");
+    }
+    for g in ["hydro", "gravity", "rt"] {
         if let Some(m) = j[g].as_object() {
             println!(
                 "{:<16} {:>16} {:>16} {:>16} {:>16}",

@@ -45,12 +45,15 @@ fn parse(f: &Files, amr: &[u8], hydro: &[u8], grav: Option<&[u8]>) -> amrkit_io:
             path: &f.grav.as_ref().unwrap().0,
             data,
         }),
+
+        rt: None,
     };
     let req = CellRequest {
         lmax: f.levelmax,
         region: None,
         hydro_vars: vec![0, 4],
         grav_vars: if grav.is_some() { vec![0] } else { vec![] },
+        rt_vars: vec![],
     };
     read_cpu_cells(&files, &req).map(|c| c.len())
 }
@@ -211,6 +214,7 @@ fn missing_cpu_file_is_named() {
         region: None,
         hydro_vars: vec![0],
         grav_vars: vec![],
+        rt_vars: vec![],
     };
     assert!(s.read_cpu(1, &req).is_ok());
     let msg = s.read_cpu(3, &req).unwrap_err().to_string();

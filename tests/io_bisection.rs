@@ -27,6 +27,7 @@ fn read(s: &Snapshot, icpu: usize, region: Option<([f64; 3], [f64; 3])>) -> CpuC
         region,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: vec![],
+        rt_vars: vec![],
     };
     s.read_cpu(icpu, &req).unwrap()
 }

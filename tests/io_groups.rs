@@ -14,6 +14,7 @@ fn all_cells(s: &Snapshot) -> CellRequest {
         region: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: (0..s.grav_fields.len()).collect(),
+        rt_vars: vec![],
     }
 }
 

@@ -96,6 +96,7 @@ fn check(req_vars: &[&str], grav: bool) {
         region: None,
         hydro_vars: hydro_vars.clone(),
         grav_vars: grav_vars.clone(),
+        rt_vars: vec![],
     };
     let mut cells = 0;
     for icpu in 1..=ncpu {

@@ -187,6 +187,7 @@ fn region_reads_fewer_files_and_the_same_cells() {
             region: Some((lo, hi)),
             hydro_vars: vec![0, 4],
             grav_vars: vec![],
+            rt_vars: vec![],
         };
         let all = CellRequest {
             region: None,

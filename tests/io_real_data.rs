@@ -27,6 +27,7 @@ fn read_all(s: &Snapshot) -> Vec<CpuCells> {
         region: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: (0..s.grav_fields.len()).collect(),
+        rt_vars: vec![],
     };
     (1..=s.info.ncpu)
         .map(|i| s.read_cpu(i, &req).unwrap())
@@ -248,6 +249,7 @@ fn lmax_below_levelmax_gives_a_coarser_tiling() {
             region: None,
             hydro_vars: vec![0],
             grav_vars: vec![],
+            rt_vars: vec![],
         };
         let cpus: Vec<_> = (1..=s.info.ncpu)
             .map(|i| s.read_cpu(i, &req).unwrap())

@@ -39,6 +39,7 @@ fn write_then_read_gives_back_every_cell_and_particle() {
         region: None,
         hydro_vars: (0..5).collect(),
         grav_vars: (0..4).collect(),
+        rt_vars: vec![],
     };
     let mut per_level = vec![0usize; 7];
     for icpu in 1..=5 {
@@ -124,6 +125,7 @@ fn region_selection_on_a_generated_output() {
         region: Some((lo, hi)),
         hydro_vars: vec![0],
         grav_vars: vec![],
+        rt_vars: vec![],
     };
     let picked: usize = cpus
         .iter()

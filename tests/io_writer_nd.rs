@@ -233,6 +233,7 @@ fn damaged(spec: &NdSpec, edit: impl Fn(&mut Vec<Vec<u8>>)) -> String {
                         region: None,
                         hydro_vars: vec![0],
                         grav_vars: vec![],
+                        rt_vars: vec![],
                     },
                 )
                 .map(|_| ())

@@ -10,6 +10,7 @@ fn main() {
         region: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: vec![],
+        rt_vars: vec![],
     };
     let t = std::time::Instant::now();
     let mut cells = 0;

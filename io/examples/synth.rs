@@ -3,7 +3,10 @@
 //! with its own particle seed), and prints its size and the time taken.
 //! `synth DIR --ndim N [--pad P] [ncpu levelmin levelmax]` writes a 1D, 2D
 //! or 3D output on a coarse grid padded with P boundary cells on each side
-//! of every axis (`amrkit_io::writer::nd`).
+//! of every axis (`amrkit_io::writer::nd`). `--rt G` adds RAMSES-RT files
+//! with G photon groups (`rt_`, `rt_file_descriptor.txt`, `info_rt_`);
+//! `--rt-per-level` writes `info_rt_` as ramses-2025.05 does (one
+//! `rt_c_frac` per level).
 use amrkit_io::writer::nd::{NdPlan, NdSpec};
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::time::Instant;
@@ -18,6 +21,14 @@ fn main() {
     };
     let ndim = flag(&mut a, "--ndim");
     let pad = flag(&mut a, "--pad").unwrap_or(0);
+    let rt_groups = flag(&mut a, "--rt");
+    let per_level = match a.iter().position(|x| x == "--rt-per-level") {
+        Some(i) => {
+            a.remove(i);
+            true
+        }
+        None => false,
+    };
     if let Some(ndim) = ndim {
         let dir = std::path::PathBuf::from(a.get(1).map(String::as_str).unwrap_or("synth-out"));
         let num = |i: usize, d: u32| a.get(i).map_or(d, |v| v.parse().unwrap());
@@ -41,6 +52,11 @@ fn main() {
         ncpu: num(2, 8) as usize,
         levelmin: num(3, 6),
         levelmax: num(4, 9),
+        rt: rt_groups.map(|groups| amrkit_io::writer::RtSpec {
+            groups,
+            per_level_light_speed: per_level,
+            ..Default::default()
+        }),
         ..SynthSpec::default()
     };
     let spec = match a.get(5) {

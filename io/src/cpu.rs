@@ -1,5 +1,5 @@
-//! Leaf cells of one CPU file set (`amr_`, and optionally `hydro_` and
-//! `grav_`), read from bytes in memory.
+//! Leaf cells of one CPU file set (`amr_`, and optionally `hydro_`,
+//! `grav_` and RAMSES-RT's `rt_`), read from bytes in memory.
 //!
 //! The AMR file is walked level by level and domain by domain; only the
 //! blocks of the file's own domain are decoded. Every block's length
@@ -9,10 +9,12 @@
 //! files memory-mapped for random access, their pages are not fetched from
 //! storage (bytes read follow the request, not the file size). What is
 //! jumped over is checked: each file must end exactly where the counts say,
-//! and every landing point's record marker (and, in hydro and gravity
-//! files, the own block's `(ilevel, ncache)` pair) must match. The hydro
-//! and gravity files store each block cell-major: for each of the 2^ndim
-//! cells, one record per variable.
+//! and every landing point's record marker (and, in hydro, gravity and rt
+//! files, the own block's `(ilevel, ncache)` pair) must match. The hydro,
+//! gravity and rt files store each block cell-major: for each of the
+//! 2^ndim cells, one record per variable. RAMSES-RT's `rt_` files have the
+//! hydro files' header (`ncpu, nrtvar, ndim, nlevelmax, nboundary,
+//! gamma`) and are read by the same code.
 //!
 //! 1D, 2D and 3D outputs are read (`ndim` from the amr header: octs of
 //! 2^ndim cells, ndim `xg` records, 2·ndim `nbor` records). The coarse grid
@@ -59,6 +61,8 @@ pub struct CpuFiles<'a> {
     pub hydro: Option<FileBytes<'a>>,
     /// `grav_NNNNN.outCCCCC`, when gravity variables are wanted.
     pub grav: Option<FileBytes<'a>>,
+    /// `rt_NNNNN.outCCCCC` (RAMSES-RT), when rt variables are wanted.
+    pub rt: Option<FileBytes<'a>>,
 }
 
 /// What to read.
@@ -73,6 +77,8 @@ pub struct CellRequest {
     pub hydro_vars: Vec<usize>,
     /// Indices of the gravity variables to read.
     pub grav_vars: Vec<usize>,
+    /// Indices of the RAMSES-RT variables to read (`rt_` files).
+    pub rt_vars: Vec<usize>,
 }
 
 /// Leaf cells of one CPU, as columns. Cell `k` has level `level[k]` and
@@ -92,6 +98,8 @@ pub struct CpuCells {
     pub hydro: Vec<Vec<f64>>,
     /// One column per requested gravity variable, in request order.
     pub grav: Vec<Vec<f64>>,
+    /// One column per requested rt variable, in request order.
+    pub rt: Vec<Vec<f64>>,
     /// `gamma` from the hydro header, when a hydro file was read.
     pub gamma: Option<f64>,
 }
@@ -510,6 +518,7 @@ pub struct CpuScan {
     counts: Vec<LevelCounts>,
     hydro: Option<VarScan>,
     grav: Option<VarScan>,
+    rt: Option<VarScan>,
 }
 
 impl CpuScan {
@@ -543,6 +552,8 @@ pub struct CellSlices<'a> {
     pub hydro: Vec<&'a mut [f64]>,
     /// One slice per requested gravity variable, in request order.
     pub grav: Vec<&'a mut [f64]>,
+    /// One slice per requested rt variable, in request order.
+    pub rt: Vec<&'a mut [f64]>,
 }
 
 /// The coarse geometry the cell walk needs: dimensions, the padding of
@@ -728,6 +739,7 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
         counts,
         hydro: None,
         grav: None,
+        rt: None,
     };
     if let Some(hf) = files.hydro {
         let mut r = Records::new(hf.path, hf.data)?;
@@ -758,6 +770,22 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
             nvar,
             w,
             "gravity",
+        )?);
+    }
+    if let Some(rf) = files.rt {
+        // The hydro header's layout; the header's `gamma` gives the width
+        // of the reals (`dp`).
+        let mut r = Records::new(rf.path, rf.data)?;
+        let nvar = read_var_header(&mut r, rf.path, &scan.header, true)?;
+        let w = r.reals_with("gamma", 1, |_, _| {})?.bytes();
+        scan.rt = Some(scan_vars(
+            &mut r,
+            rf.path,
+            rf.data.len(),
+            &scan,
+            nvar,
+            w,
+            "rt",
         )?);
     }
     Ok(scan)
@@ -890,6 +918,7 @@ pub fn read_cpu_into(
         iz,
         mut hydro,
         mut grav,
+        mut rt,
     } = out;
     if level.len() != n
         || ix.len() != n
@@ -897,11 +926,16 @@ pub fn read_cpu_into(
         || iz.len() != n
         || hydro.len() != req.hydro_vars.len()
         || grav.len() != req.grav_vars.len()
-        || hydro.iter().chain(grav.iter()).any(|s| s.len() != n)
+        || rt.len() != req.rt_vars.len()
+        || hydro
+            .iter()
+            .chain(grav.iter())
+            .chain(rt.iter())
+            .any(|s| s.len() != n)
     {
         return Err(inconsistent(
             amr_path,
-            format!("output slices do not match the scan ({n} cells, {} hydro and {} gravity columns requested)", req.hydro_vars.len(), req.grav_vars.len()),
+            format!("output slices do not match the scan ({n} cells, {} hydro, {} gravity and {} rt columns requested)", req.hydro_vars.len(), req.grav_vars.len(), req.rt_vars.len()),
         ));
     }
     let mut r = Records::new(amr_path, files.amr.data)?;
@@ -991,6 +1025,15 @@ pub fn read_cpu_into(
             "gravity",
         )?;
     }
+    if !req.rt_vars.is_empty() {
+        let (Some(rf), Some(vs)) = (files.rt, &scan.rt) else {
+            return Err(inconsistent(
+                amr_path,
+                "rt variables requested, but no rt file was scanned".into(),
+            ));
+        };
+        read_vars(rf.data, rf.path, scan, vs, &req.rt_vars, &mut rt, "rt")?;
+    }
     Ok(())
 }
 
@@ -1079,6 +1122,7 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
         // copy the first column into the others page by page).
         hydro: (0..req.hydro_vars.len()).map(|_| vec![0.0; n]).collect(),
         grav: (0..req.grav_vars.len()).map(|_| vec![0.0; n]).collect(),
+        rt: (0..req.rt_vars.len()).map(|_| vec![0.0; n]).collect(),
         gamma: scan.gamma,
     };
     read_cpu_into(
@@ -1092,6 +1136,7 @@ pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
             iz: &mut out.iz,
             hydro: out.hydro.iter_mut().map(|c| c.as_mut_slice()).collect(),
             grav: out.grav.iter_mut().map(|c| c.as_mut_slice()).collect(),
+            rt: out.rt.iter_mut().map(|c| c.as_mut_slice()).collect(),
         },
     )?;
     Ok(out)

@@ -13,6 +13,9 @@
 //! or inferred from the record lengths and `header_` tokens), sinks (CSV),
 //! and the Hilbert choice of CPU files for a region ([`hilbert`]).
 //!
+//! RAMSES-RT: the `rt_NNNNN.outCCCCC` variables by their descriptor names
+//! (read like hydro variables) and `info_rt_NNNNN.txt` ([`rt`]).
+//!
 //! PHEW clump tables (`clump_NNNNN.txtCCCCC`, [`clumps`]).
 //!
 //! Writing: synthetic RAMSES outputs ([`writer`]; 1D/2D and padded coarse
@@ -31,6 +34,7 @@ pub mod hilbert;
 pub mod info;
 pub mod layout;
 pub mod particles;
+pub mod rt;
 pub mod sink;
 mod snapshot;
 pub mod vtk;

@@ -46,6 +46,12 @@ pub struct Snapshot {
     pub hydro_fields: Vec<Field>,
     /// Gravity variables in file order (empty without grav files).
     pub grav_fields: Vec<String>,
+    /// RAMSES-RT variables in file order (`rt_file_descriptor.txt`, or
+    /// RAMSES's names from the rt header's `nrtvar`; empty without rt
+    /// files).
+    pub rt_fields: Vec<Field>,
+    /// `info_rt_NNNNN.txt`, when there are rt files and it could be read.
+    pub rt_info: Option<crate::rt::RtInfo>,
     /// Whether `part_NNNNN.out00001` exists.
     pub has_particles: bool,
     /// Particle fields, when there are particle files.
@@ -56,6 +62,8 @@ pub struct Snapshot {
     search: Vec<PathBuf>,
     /// Why the particle files cannot be read, when they cannot.
     part_problem: Option<Arc<Error>>,
+    /// Why the rt files cannot be read, when they cannot.
+    rt_problem: Option<Arc<Error>>,
 }
 
 /// How a mapped file will be read.
@@ -171,6 +179,9 @@ impl Snapshot {
             layout,
             search,
             part_problem: None,
+            rt_problem: None,
+            rt_fields: Vec::new(),
+            rt_info: None,
             info,
             hydro_fields: Vec::new(),
             grav_fields: Vec::new(),
@@ -258,8 +269,67 @@ impl Snapshot {
                 Err(e) => snap.part_problem = Some(Arc::new(e)),
             }
         }
+        let rt1 = snap.file("rt", 1);
+        if rt1.is_file() {
+            // Like the particles: an unreadable rt component is kept as its
+            // error, and the rest of the output can still be read.
+            if let Err(e) = snap.open_rt(&rt1) {
+                snap.rt_problem = Some(Arc::new(e));
+            }
+        }
         snap.has_sinks = snap.sink_file().is_file();
         Ok(snap)
+    }
+
+    /// The rt variables (descriptor, or RAMSES's names from `nrtvar`) and
+    /// `info_rt_NNNNN.txt`, checked against the header of `rt1`.
+    fn open_rt(&mut self, rt1: &Path) -> Result<()> {
+        let head = read_head(rt1, 64)?;
+        let mut r = Records::new(rt1, &head)?;
+        r.skip("ncpu")?;
+        let at = r.offset();
+        let nrtvar = r.i32("nrtvar")?;
+        let nrtvar = usize::try_from(nrtvar)
+            .map_err(|_| r.consumed_error("nrtvar", at, format!("is {nrtvar}, expected ≥ 0")))?;
+        let desc = self.text_file("rt_file_descriptor.txt");
+        self.rt_fields = if desc.is_file() {
+            let text = std::fs::read_to_string(&desc).map_err(|e| io_err(&desc, e))?;
+            parse_descriptor(&desc, &text)?
+        } else {
+            crate::rt::default_rt_names(nrtvar, self.info.ndim).ok_or_else(|| {
+                Error::Inconsistent {
+                    path: rt1.to_path_buf(),
+                    problem: format!(
+                        "record 2 (nrtvar) is {nrtvar}, not a whole number of photon groups of 1 + ndim = {} variables, and there is no rt_file_descriptor.txt to name them",
+                        1 + self.info.ndim
+                    ),
+                }
+            })?
+        };
+        if self.rt_fields.len() != nrtvar {
+            return Err(Error::Inconsistent {
+                path: desc,
+                problem: format!(
+                    "lists {} variables, but record 2 (nrtvar) of {} is {nrtvar}",
+                    self.rt_fields.len(),
+                    rt1.display()
+                ),
+            });
+        }
+        let name = format!("info_rt_{:05}.txt", self.iout);
+        let info = crate::rt::RtInfo::read(&self.text_file(&name))?;
+        if info.nrtvar != nrtvar {
+            return Err(Error::Inconsistent {
+                path: info.path.clone(),
+                problem: format!(
+                    "nRTvar = {}, but record 2 (nrtvar) of {} is {nrtvar}",
+                    info.nrtvar,
+                    rt1.display()
+                ),
+            });
+        }
+        self.rt_info = Some(info);
+        Ok(())
     }
 
     /// Opens output `n` of a simulation folder (`<dir>/output_0000n`).
@@ -278,7 +348,7 @@ impl Snapshot {
     }
 
     /// Path of a per-CPU file of component `kind` (`amr`, `hydro`, `grav`,
-    /// `part`).
+    /// `rt`, `part`).
     pub fn file(&self, kind: &str, icpu: usize) -> PathBuf {
         self.cpu_dir(icpu)
             .join(format!("{kind}_{:05}.out{icpu:05}", self.iout))
@@ -306,6 +376,42 @@ impl Snapshot {
     /// Index of a gravity variable by name.
     pub fn grav_index(&self, name: &str) -> Option<usize> {
         self.grav_fields.iter().position(|f| f == name)
+    }
+
+    /// Index of a RAMSES-RT variable by its descriptor name.
+    pub fn rt_index(&self, name: &str) -> Option<usize> {
+        self.rt_fields.iter().position(|f| f.name == name)
+    }
+
+    /// Whether the output has rt files (readable or not).
+    pub fn has_rt(&self) -> bool {
+        !self.rt_fields.is_empty() || self.rt_problem.is_some()
+    }
+
+    /// Why the rt files cannot be read, when there are rt files and that
+    /// is so (a descriptor that disagrees with them, a missing or bad
+    /// `info_rt_NNNNN.txt`).
+    pub fn rt_problem(&self) -> Option<&Error> {
+        self.rt_problem.as_deref()
+    }
+
+    /// When `name` is an rt variable (listed by the descriptor, or any
+    /// `photon_…` name) of an output whose rt files cannot be read: why.
+    pub fn rt_variable_problem(&self, name: &str) -> Option<Error> {
+        let e = self.rt_problem.as_ref()?;
+        (self.rt_index(name).is_some() || name.starts_with("photon_"))
+            .then(|| Error::Shared(e.clone()))
+    }
+
+    /// `info_rt_NNNNN.txt`, or why the rt files cannot be read.
+    pub fn rt_info(&self) -> Result<&crate::rt::RtInfo> {
+        if let Some(e) = &self.rt_problem {
+            return Err(Error::Shared(e.clone()));
+        }
+        self.rt_info.as_ref().ok_or_else(|| Error::Inconsistent {
+            path: self.file("rt", 1),
+            problem: "missing: this output has no RAMSES-RT files".into(),
+        })
     }
 
     /// Maps the files of CPU `icpu` that `req` needs and runs `f` on them.
@@ -338,6 +444,13 @@ impl Snapshot {
         } else {
             Some(map_file(&grav_path, Access::Sparse)?)
         };
+        let rt_path = self.file("rt", icpu);
+        let rt = if req.rt_vars.is_empty() {
+            None
+        } else {
+            self.rt_info()?;
+            Some(map_file(&rt_path, Access::Sparse)?)
+        };
         f(&CpuFiles {
             icpu,
             amr: FileBytes {
@@ -350,6 +463,10 @@ impl Snapshot {
             }),
             grav: grav.as_deref().map(|data| FileBytes {
                 path: &grav_path,
+                data,
+            }),
+            rt: rt.as_deref().map(|data| FileBytes {
+                path: &rt_path,
                 data,
             }),
         })
@@ -511,46 +628,6 @@ impl Snapshot {
         } else {
             Ok(Sinks::default())
         }
-    }
-
-    /// Components of the output this version cannot read, each with the
-    /// file that shows it is there: RAMSES-RT's `rt_NNNNN.outCCCCC`.
-    pub fn unsupported_components(&self) -> Vec<(PathBuf, &'static str)> {
-        let mut v = Vec::new();
-        let rt = self.file("rt", 1);
-        if rt.is_file() || self.text_file("rt_file_descriptor.txt").is_file() {
-            v.push((
-                if rt.is_file() {
-                    rt
-                } else {
-                    self.text_file("rt_file_descriptor.txt")
-                },
-                "RAMSES-RT radiation variables (rt_ files) are not read",
-            ));
-        }
-        v
-    }
-
-    /// When `name` is a variable of a component this version cannot read
-    /// (an RT variable of `rt_file_descriptor.txt`, or any `photon_…` name
-    /// when there are rt_ files): the error saying so, naming the file.
-    pub fn unsupported_variable(&self, name: &str) -> Option<Error> {
-        let desc = self.text_file("rt_file_descriptor.txt");
-        let listed = desc.is_file()
-            && std::fs::read_to_string(&desc)
-                .ok()
-                .and_then(|t| parse_descriptor(&desc, &t).ok())
-                .is_some_and(|f| f.iter().any(|f| f.name == name));
-        let rt = self.file("rt", 1);
-        if listed || (rt.is_file() && name.starts_with("photon_")) {
-            return Some(Error::Unsupported {
-                path: if listed { desc } else { rt },
-                problem: format!(
-                    "`{name}` is a RAMSES-RT variable; rt_ files are not read by this version of amrkit"
-                ),
-            });
-        }
-        None
     }
 
     /// The PHEW clump table of the output: every `clump_NNNNN.txtCCCCC`

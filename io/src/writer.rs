@@ -60,6 +60,54 @@ pub struct SynthSpec {
     pub units: [f64; 3],
     /// Seed of the particle positions.
     pub seed: u64,
+    /// RAMSES-RT files (`rt_`, `rt_file_descriptor.txt`, `info_rt_`), or
+    /// none.
+    pub rt: Option<RtSpec>,
+}
+
+/// The RAMSES-RT part of a synthetic output: `groups` photon groups of
+/// [`rt_at`]'s analytic field (`photon_flux_GG`, `photon_flux_GG_x|y|z`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RtSpec {
+    /// Photon groups (`nGroups`).
+    pub groups: usize,
+    /// `rt_c_frac` as ramses-2025.05 writes it, one value per level from
+    /// `levelmin` (halving per level), instead of the one value of older
+    /// releases.
+    pub per_level_light_speed: bool,
+    /// Whether to write `rt_file_descriptor.txt` (older RAMSES-RT did not).
+    pub descriptor: bool,
+    /// `unit_pf`: photons cm⁻² s⁻¹ per code unit.
+    pub unit_pf: f64,
+}
+
+impl Default for RtSpec {
+    fn default() -> Self {
+        RtSpec {
+            groups: 3,
+            per_level_light_speed: false,
+            descriptor: true,
+            unit_pf: 1.955_635_833_571e7,
+        }
+    }
+}
+
+/// The analytic RAMSES-RT field at a point in box units: per photon group
+/// `g` (0-based), `rt_c·Np` then the flux along x, y, z (code units):
+/// a source at the box centre, its flux pointing outwards.
+pub fn rt_at(x: [f64; 3], groups: usize) -> Vec<f64> {
+    let r: [f64; 3] = std::array::from_fn(|d| x[d] - 0.5);
+    let r2: f64 = r.iter().map(|v| v * v).sum();
+    let mut out = Vec::with_capacity(4 * groups);
+    for g in 0..groups {
+        let s2 = 0.01 * (g + 1) as f64;
+        let cn = 10.0 / (g + 1) as f64 * (-r2 / s2).exp() + 1e-6;
+        out.push(cn);
+        for rd in r {
+            out.push(0.9 * cn * rd / (r2.sqrt() + 0.05));
+        }
+    }
+    out
 }
 
 impl Default for SynthSpec {
@@ -82,6 +130,7 @@ impl Default for SynthSpec {
             // 1/sqrt(G·unit_d), as in RAMSES's gravity runs.
             units: [3.085677581282e21, 1.66e-24, 3.004683525921981e15],
             seed: 12345,
+            rt: None,
         }
     }
 }
@@ -522,6 +571,16 @@ impl SynthPlan {
             ("pressure", 'd'),
         ]);
         write_atomic(&dir.join("hydro_file_descriptor.txt"), hydro.as_bytes())?;
+        if let Some(rt) = &s.rt {
+            if rt.descriptor {
+                let names = rt_names(rt.groups);
+                let text = descriptor_text(names.iter().map(|n| (n, 'd')));
+                write_atomic(&dir.join("rt_file_descriptor.txt"), text.as_bytes())?;
+            }
+            let levels = (s.levelmax - s.levelmin + 1) as usize;
+            let text = info_rt_text(rt, levels);
+            write_atomic(&dir.join(format!("info_rt_{n:05}.txt")), text.as_bytes())?;
+        }
         if self.has_particles() {
             let part = desc(&PART_FIELDS);
             write_atomic(&dir.join("part_file_descriptor.txt"), part.as_bytes())?;
@@ -562,9 +621,12 @@ impl SynthPlan {
         let n = self.spec.iout;
         let name = |kind: &str| dir.join(format!("{kind}_{n:05}.out{icpu:05}"));
         self.write_amr(&name("amr"), icpu)?;
-        self.write_cells(&name("hydro"), icpu, false)?;
+        self.write_cells(&name("hydro"), icpu, Cells::Hydro)?;
         if self.spec.gravity {
-            self.write_cells(&name("grav"), icpu, true)?;
+            self.write_cells(&name("grav"), icpu, Cells::Grav)?;
+        }
+        if let Some(rt) = &self.spec.rt {
+            self.write_cells(&name("rt"), icpu, Cells::Rt(rt.groups))?;
         }
         if self.has_particles() {
             self.write_part(&name("part"), icpu)?;
@@ -736,10 +798,15 @@ impl SynthPlan {
         w.finish()
     }
 
-    fn write_cells(&self, path: &Path, icpu: usize, grav: bool) -> Result<()> {
+    fn write_cells(&self, path: &Path, icpu: usize, kind: Cells) -> Result<()> {
         let s = &self.spec;
         let (ncpu, nl) = (s.ncpu, s.levelmax as usize);
-        let nvar = if grav { 4 } else { 5 };
+        let grav = kind == Cells::Grav;
+        let nvar = match kind {
+            Cells::Hydro => 5,
+            Cells::Grav => 4,
+            Cells::Rt(groups) => 4 * groups,
+        };
         let mut w = RecWriter::create(path)?;
         w.i32s(&[ncpu as i32])?;
         w.i32s(&[nvar as i32])?;
@@ -772,13 +839,21 @@ impl SynthPlan {
                         let x: [f64; 3] = std::array::from_fn(|k| {
                             ((2 * lev.octs[j][k] + b[k]) as f64 + 0.5) * dx
                         });
-                        if grav {
-                            for (v, q) in vals.iter_mut().zip(gravity_at(x)) {
-                                v.push(q);
+                        match kind {
+                            Cells::Grav => {
+                                for (v, q) in vals.iter_mut().zip(gravity_at(x)) {
+                                    v.push(q);
+                                }
                             }
-                        } else {
-                            for (v, q) in vals.iter_mut().zip(gas_at(x)) {
-                                v.push(q);
+                            Cells::Hydro => {
+                                for (v, q) in vals.iter_mut().zip(gas_at(x)) {
+                                    v.push(q);
+                                }
+                            }
+                            Cells::Rt(groups) => {
+                                for (v, q) in vals.iter_mut().zip(rt_at(x, groups)) {
+                                    v.push(q);
+                                }
                             }
                         }
                     }
@@ -817,6 +892,118 @@ impl SynthPlan {
         w.f64s(&ps.iter().map(|p| p.birth).collect::<Vec<_>>())?;
         w.finish()
     }
+}
+
+/// Which cell file [`SynthPlan::write_cells`] writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cells {
+    Hydro,
+    Grav,
+    /// `rt_` with this many photon groups.
+    Rt(usize),
+}
+
+/// RAMSES's rt variable names for `groups` photon groups in 3D.
+fn rt_names(groups: usize) -> Vec<String> {
+    (1..=groups)
+        .flat_map(|g| {
+            std::iter::once(format!("photon_flux_{g:02}"))
+                .chain(["x", "y", "z"].map(|a| format!("photon_flux_{g:02}_{a}")))
+        })
+        .collect()
+}
+
+/// The text of an `info_rt_NNNNN.txt` as RAMSES-RT writes it (3 ion
+/// species, the groups' energies and cross-sections made up), with one
+/// `rt_c_frac` value, or one per level for `levels` levels (ramses-2025.05).
+pub fn info_rt_text(rt: &RtSpec, levels: usize) -> String {
+    let e = fortran_e;
+    let int = |k: &str, v: usize| {
+        format!(
+            "{k:<13}= {v:>11}
+"
+        )
+    };
+    let real = |k: &str, v: f64| {
+        format!(
+            "{k:<13}= {}
+",
+            e(v)
+        )
+    };
+    let mut t = String::new();
+    t += &int("nRTvar", 4 * rt.groups);
+    t += &int("nIons", 3);
+    t += &int("nGroups", rt.groups);
+    t += &int("iIons", 6);
+    t += " \n";
+    t += &real("X_fraction", 0.76);
+    t += &real("Y_fraction", 0.24);
+    t += " \n";
+    t += &real("unit_np", 1.0);
+    t += &real("unit_pf", rt.unit_pf);
+    let c: Vec<f64> = if rt.per_level_light_speed {
+        (0..levels).map(|l| 0.01 * 0.5f64.powi(l as i32)).collect()
+    } else {
+        vec![0.01]
+    };
+    t += &format!(
+        "{:<13}= {}\n",
+        "rt_c_frac",
+        c.iter().map(|&v| e(v)).collect::<String>()
+    );
+    t += " \n";
+    t += &real("n_star", 0.1);
+    t += &real("T2_star", 0.0);
+    t += &real("g_star", 1.6);
+    t += " \n";
+    t += " Photon group properties------------------------------ \n";
+    let row = |k: &str, v: String| format!("  {k:<15}= {v}\n");
+    let f3 = |x: f64| format!("{x:>12.3}");
+    t += &row(
+        "groupL0  [eV]",
+        (0..rt.groups).map(|g| f3(13.6 * (g + 1) as f64)).collect(),
+    );
+    t += &row(
+        "groupL1  [eV]",
+        (0..rt.groups)
+            .map(|g| {
+                f3(if g + 1 == rt.groups {
+                    0.0
+                } else {
+                    13.6 * (g + 2) as f64
+                })
+            })
+            .collect(),
+    );
+    t += &row(
+        "spec2group",
+        (0..rt.groups).map(|g| format!("{:>12}", g + 1)).collect(),
+    );
+    let sci = |x: f64| {
+        // Fortran's 1pe12.3: d.dddE±XX.
+        let s = format!("{x:.3e}");
+        let (m, ex) = s.split_once('e').expect("exponent");
+        let ex: i32 = ex.parse().expect("integer exponent");
+        format!(
+            "{:>12}",
+            format!("{m}E{}{:02}", if ex < 0 { '-' } else { '+' }, ex.abs())
+        )
+    };
+    for g in 0..rt.groups {
+        t += &format!("  ---Group{:>2}\n", g + 1);
+        t += &row("egy      [eV]", sci(18.85 * (g + 1) as f64));
+        t += &row(
+            "csn    [cm^2]",
+            (0..3).map(|i| sci(3e-18 / (1 + g + i) as f64)).collect(),
+        );
+        t += &row(
+            "cse    [cm^2]",
+            (0..3).map(|i| sci(2.8e-18 / (1 + g + i) as f64)).collect(),
+        );
+    }
+    t += " -------------------------------------------------------\n";
+    t
 }
 
 /// Fields of the particle files the writer produces, in record order.

@@ -23,7 +23,10 @@ pub mod units;
 
 pub use error::{KernelError, Result};
 pub use exec::{Exec, Progress};
-pub use load::{load_cells, load_gravity, load_hydro, load_particles, CellTable, ParticleTable};
+pub use load::{
+    load_cells, load_components, load_gravity, load_hydro, load_particles, load_rt, CellTable,
+    Components, ParticleTable,
+};
 pub use select::{Region, Selection};
 pub use units::{Quantity, Units};
 

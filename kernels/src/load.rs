@@ -157,28 +157,58 @@ pub fn cpus_for(snap: &Snapshot, sel: &Selection) -> Result<Vec<usize>> {
     }
 }
 
-/// Splits variable names into the output's hydro and gravity variables;
-/// a name that is neither is an error.
-pub fn split_components<'a>(
-    snap: &Snapshot,
-    names: &[&'a str],
-) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
-    let (mut hydro, mut grav) = (Vec::new(), Vec::new());
+/// Variable names by the files that hold them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Components<'a> {
+    /// Hydro variables (`hydro_` files).
+    pub hydro: Vec<&'a str>,
+    /// Gravity variables (`grav_` files).
+    pub grav: Vec<&'a str>,
+    /// RAMSES-RT variables (`rt_` files).
+    pub rt: Vec<&'a str>,
+}
+
+/// Splits variable names into the output's hydro, gravity and RAMSES-RT
+/// variables; a name that is none of them is an error (for an rt variable
+/// of an output whose rt files cannot be read: why they cannot).
+pub fn components<'a>(snap: &Snapshot, names: &[&'a str]) -> Result<Components<'a>> {
+    let mut c = Components::default();
     for &n in names {
         if snap.hydro_fields.iter().any(|f| f.name == n) {
-            hydro.push(n);
+            c.hydro.push(n);
         } else if snap.grav_fields.iter().any(|g| g == n) {
-            grav.push(n);
+            c.grav.push(n);
+        } else if let Some(e) = snap.rt_variable_problem(n) {
+            return Err(e.into());
+        } else if snap.rt_index(n).is_some() {
+            c.rt.push(n);
         } else {
             let mut all: Vec<&str> = snap.hydro_fields.iter().map(|f| f.name.as_str()).collect();
             all.extend(snap.grav_fields.iter().map(String::as_str));
+            all.extend(snap.rt_fields.iter().map(|f| f.name.as_str()));
             return Err(KernelError::NoVariable {
                 name: n.to_string(),
                 available: all.join(", "),
             });
         }
     }
-    Ok((hydro, grav))
+    Ok(c)
+}
+
+/// Splits variable names into the output's hydro and gravity variables;
+/// a name that is neither is an error ([`components`] takes rt variables
+/// as well).
+pub fn split_components<'a>(
+    snap: &Snapshot,
+    names: &[&'a str],
+) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
+    let c = components(snap, names)?;
+    if let Some(n) = c.rt.first() {
+        return Err(KernelError::Invalid(format!(
+            "{n} is a RAMSES-RT variable: load it with load_components"
+        )));
+    }
+    Ok((c.hydro, c.grav))
 }
 
 /// Loads leaf cells with the hydro variables `hydro` and gravity variables
@@ -204,12 +234,36 @@ pub fn load_cells_on(
     grav: &[&str],
     exec: &Exec,
 ) -> Result<CellTable> {
+    let c = Components {
+        hydro: hydro.to_vec(),
+        grav: grav.to_vec(),
+        rt: Vec::new(),
+    };
+    load_components(snap, only, sel, &c, exec)
+}
+
+/// Loads leaf cells with the variables of every component in `c` (hydro,
+/// gravity, RAMSES-RT), from the CPU files `only` or those the selection
+/// needs. Columns are in the order hydro, gravity, rt.
+pub fn load_components(
+    snap: &Snapshot,
+    only: Option<&[usize]>,
+    sel: &Selection,
+    c: &Components,
+    exec: &Exec,
+) -> Result<CellTable> {
+    let (hydro, grav, rt) = (&c.hydro[..], &c.grav[..], &c.rt[..]);
+    if let Some(e) = rt.iter().find_map(|n| snap.rt_variable_problem(n)) {
+        return Err(e.into());
+    }
     let hnames: Vec<String> = snap.hydro_fields.iter().map(|f| f.name.clone()).collect();
+    let rnames: Vec<String> = snap.rt_fields.iter().map(|f| f.name.clone()).collect();
     let req = CellRequest {
         lmax: sel.lmax.unwrap_or(snap.info.levelmax),
         region: None,
         hydro_vars: lookup(&hnames, hydro, "hydro")?,
         grav_vars: lookup(&snap.grav_fields, grav, "gravity")?,
+        rt_vars: lookup(&rnames, rt, "rt")?,
     };
     let cpus = match only {
         Some(only) => only.to_vec(),
@@ -230,7 +284,7 @@ pub fn load_cells_on(
     exec.check()?;
     let scans = scans.into_iter().collect::<amrkit_io::Result<Vec<_>>>()?;
     let total: usize = scans.iter().map(CpuScan::len).sum();
-    let (nh, ng) = (req.hydro_vars.len(), req.grav_vars.len());
+    let (nh, ng, nr) = (req.hydro_vars.len(), req.grav_vars.len(), req.rt_vars.len());
     let mut t = CellTable {
         units: Units::from_info(&snap.info),
         gamma: scans.iter().find_map(|s| s.gamma),
@@ -238,13 +292,18 @@ pub fn load_cells_on(
         ix: vec![0; total],
         iy: vec![0; total],
         iz: vec![0; total],
-        names: hydro.iter().chain(grav).map(|s| s.to_string()).collect(),
+        names: hydro
+            .iter()
+            .chain(grav)
+            .chain(rt)
+            .map(|s| s.to_string())
+            .collect(),
         // One zeroed allocation per column: `vec![vec![0.0; total]; k]` would
         // clone the first column, copying (and so faulting in) every page of
         // the others on this thread, before the parallel decode; fresh
         // allocations are faulted in by the decoding workers instead, and
         // never through a shared zero page (no copy-on-write TLB flushes).
-        columns: (0..nh + ng).map(|_| vec![0.0; total]).collect(),
+        columns: (0..nh + ng + nr).map(|_| vec![0.0; total]).collect(),
     };
     {
         // Carve every column into one disjoint slice per CPU file.
@@ -297,7 +356,8 @@ pub fn load_cells_on(
             }
             let mut vars = job.vars.iter_mut().map(|s| &mut **s);
             let hydro: Vec<&mut [f64]> = vars.by_ref().take(nh).collect();
-            let grav: Vec<&mut [f64]> = vars.collect();
+            let grav: Vec<&mut [f64]> = vars.by_ref().take(ng).collect();
+            let rt: Vec<&mut [f64]> = vars.collect();
             job.result = snap.read_cpu_into(
                 job.scan,
                 &req,
@@ -308,6 +368,7 @@ pub fn load_cells_on(
                     iz: job.iz,
                     hydro,
                     grav,
+                    rt,
                 },
             );
             exec.advance(job.scan.len() as u64);
@@ -356,6 +417,18 @@ pub fn load_gravity(
         if vars.is_empty() { &all } else { vars },
         exec,
     )
+}
+
+/// Loads RAMSES-RT variables (`photon_flux_01`, …; the names of
+/// [`Snapshot::rt_fields`]). An empty list loads all.
+pub fn load_rt(snap: &Snapshot, sel: &Selection, vars: &[&str], exec: &Exec) -> Result<CellTable> {
+    snap.rt_info()?;
+    let all: Vec<&str> = snap.rt_fields.iter().map(|f| f.name.as_str()).collect();
+    let c = Components {
+        rt: if vars.is_empty() { all } else { vars.to_vec() },
+        ..Components::default()
+    };
+    load_components(snap, None, sel, &c, exec)
 }
 
 /// Particles as columns, one per loaded field (positions in code units).

@@ -16,7 +16,7 @@
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{cpus_for, load_cells_on, split_components, CellTable, ParticleTable};
+use crate::load::{components, cpus_for, load_components, CellTable, ParticleTable};
 use crate::select::Selection;
 use amrkit_io::Snapshot;
 
@@ -369,7 +369,7 @@ pub fn project_streaming(
     if spec.weight == Weight::Mass && !need.contains(&"density") {
         need.push("density");
     }
-    let (hydro, grav) = split_components(snap, &need)?;
+    let comps = components(snap, &need)?;
     // Files are chosen once; each lane then reads exactly its own.
     let cpus = cpus_for(snap, sel)?;
     let nlanes = (4 * exec.threads()).min(cpus.len()).max(1);
@@ -378,12 +378,11 @@ pub fn project_streaming(
         let mut lane = new_lane(spec);
         for &icpu in cpus.iter().skip(l).step_by(nlanes) {
             // One file at a time, on this lane's thread only.
-            let t = load_cells_on(
+            let t = load_components(
                 snap,
                 Some(&[icpu]),
                 sel,
-                &hydro,
-                &grav,
+                &comps,
                 &Exec {
                     max_threads: Some(1),
                     progress: None,

@@ -6,11 +6,11 @@
 //! `amrkit.open(OUT).project("T")` resolve the same way and fail with the
 //! same one-line messages.
 
-use crate::derive::derived;
+use crate::derive::{derived, DERIVED};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::export::{export_vtk, ExportReport, VtkOptions};
-use crate::load::{load_cells, split_components, CellTable};
+use crate::load::{components, load_components, CellTable, Components};
 use crate::project::{ProjSpec, Weight};
 use crate::select::{Region, Selection};
 use crate::units::Units;
@@ -174,19 +174,21 @@ pub fn check_axis(s: &Snapshot, axis: usize) -> Result<()> {
     Ok(())
 }
 
-/// Fails, naming the file, when a variable belongs to a component amrkit
-/// does not read (RAMSES-RT).
-pub fn refuse_unsupported(s: &Snapshot, vars: &[&str]) -> Result<()> {
-    match vars.iter().find_map(|v| s.unsupported_variable(v)) {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+/// Whether `v` is a variable the output's files hold (hydro, gravity or
+/// RAMSES-RT; an rt name also when the rt files cannot be read, so that
+/// loading it reports why).
+fn in_files(s: &Snapshot, v: &str) -> bool {
+    s.hydro_index(v).is_some()
+        || s.grav_index(v).is_some()
+        || s.rt_index(v).is_some()
+        || s.rt_variable_problem(v).is_some()
 }
 
 /// Loads the cells with every variable of `vars` as a column: loaded
-/// (hydro, gravity) or derived from the hydro variables (`temperature`,
-/// `mass`, …); with `density` as well for a mass weight. The table may
-/// hold more columns than asked for (what derived ones were made from).
+/// (hydro, gravity, RAMSES-RT) or derived from the hydro variables
+/// (`temperature`, `mass`, …); with `density` as well for a mass weight.
+/// The table may hold more columns than asked for (what derived ones were
+/// made from).
 pub fn cells_for(
     s: &Snapshot,
     sel: &Selection,
@@ -194,11 +196,21 @@ pub fn cells_for(
     weight: Weight,
     exec: &Exec,
 ) -> Result<CellTable> {
-    refuse_unsupported(s, vars)?;
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
     for v in vars {
-        if hydro_names.contains(v) || s.grav_fields.iter().any(|g| g == v) {
+        if !in_files(s, v) && !DERIVED.contains(v) {
+            // Every name the output has, the rt ones included.
+            let mut all: Vec<&str> = hydro_names.clone();
+            all.extend(s.grav_fields.iter().map(String::as_str));
+            all.extend(s.rt_fields.iter().map(|f| f.name.as_str()));
+            all.extend(DERIVED);
+            return Err(KernelError::NoVariable {
+                name: v.to_string(),
+                available: all.join(", "),
+            });
+        }
+        if in_files(s, v) {
             load.push(v);
         } else {
             load.extend(hydro_names.iter().copied());
@@ -209,8 +221,8 @@ pub fn cells_for(
     }
     load.sort_unstable();
     load.dedup();
-    let (h, g) = split_components(s, &load)?;
-    let mut t = load_cells(s, sel, &h, &g, exec)?;
+    let c = components(s, &load)?;
+    let mut t = load_components(s, None, sel, &c, exec)?;
     for v in vars {
         if t.column(v).is_err() {
             let col = derived(&t, v, exec)?;
@@ -222,7 +234,8 @@ pub fn cells_for(
 }
 
 /// `export-vtk` of an output: every hydro variable is loaded (so that
-/// derived scalars can be made), then written as [`export_vtk`] does.
+/// derived scalars can be made), and the gravity and RAMSES-RT variables
+/// the scalars and the vector name, then written as [`export_vtk`] does.
 pub fn export_output_vtk(
     s: &Snapshot,
     sel: &Selection,
@@ -230,10 +243,15 @@ pub fn export_output_vtk(
     prefix: &Path,
     exec: &Exec,
 ) -> Result<ExportReport> {
-    let scalars: Vec<&str> = opts.scalars.iter().map(String::as_str).collect();
-    refuse_unsupported(s, &scalars)?;
-    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
-    let t = load_cells(s, sel, &hydro, &[], exec)?;
+    let mut load: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
+    let vector = opts.vector.iter().flat_map(|(_, c)| c.iter());
+    for v in opts.scalars.iter().chain(vector) {
+        if in_files(s, v) && !load.contains(&v.as_str()) {
+            load.push(v);
+        }
+    }
+    let c: Components = components(s, &load)?;
+    let t = load_components(s, None, sel, &c, exec)?;
     export_vtk(&t, opts, prefix, exec)
 }
 

@@ -5,7 +5,7 @@
 use crate::derive::{cosmic_time, field_stats, quantity_of, total_mass};
 use crate::error::Result;
 use crate::exec::Exec;
-use crate::load::{load_cells, load_particles};
+use crate::load::{load_cells, load_components, load_particles, Components};
 use crate::select::Selection;
 use crate::units::{Quantity, Units, YR};
 use amrkit_io::{family_name, FileLayout, Snapshot};
@@ -94,9 +94,11 @@ pub fn info_json(s: &Snapshot) -> Result<Value> {
             "gravity": !s.grav_fields.is_empty(),
             "particles": s.has_particles,
             "sinks": s.has_sinks,
+            "rt": s.has_rt(),
         },
         "hydro_variables": s.hydro_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
         "gravity_variables": s.grav_fields,
+        "rt_variables": s.rt_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
         "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
         "particles_per_family": parts,
         "sinks": s.sinks()?.len(),
@@ -105,19 +107,92 @@ pub fn info_json(s: &Snapshot) -> Result<Value> {
     if let Some(e) = s.particle_problem() {
         j["particles_error"] = json!(e.to_string());
     }
-    j["unsupported"] = s
-        .unsupported_components()
-        .iter()
-        .map(|(f, what)| json!({"file": f.display().to_string(), "feature": what}))
-        .collect();
+    if let Some(e) = s.rt_problem() {
+        j["rt_error"] = json!(e.to_string());
+    }
+    if let Some(rt) = &s.rt_info {
+        j["rt"] = rt_info_json(rt, s);
+    }
     Ok(j)
 }
 
+/// `info_rt_NNNNN.txt` as `info --json` shows it: counts, units (cgs per
+/// code unit of the rt variables), the reduced speed of light (one value,
+/// or one per level from `levelmin`) and the photon groups.
+fn rt_info_json(rt: &amrkit_io::rt::RtInfo, s: &Snapshot) -> Value {
+    let groups: Vec<Value> = rt
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, p)| {
+            let prefix = format!("photon_flux_{:02}", g + 1);
+            json!({
+                "group": g + 1,
+                "variables": s.rt_fields.iter().filter(|f| f.name.starts_with(&prefix)).map(|f| f.name.clone()).collect::<Vec<_>>(),
+                "egy_ev": p.egy_ev,
+                "l0_ev": p.l0_ev,
+                "l1_ev": p.l1_ev,
+                "csn_cm2": p.csn_cm2,
+                "cse_cm2": p.cse_cm2,
+            })
+        })
+        .collect();
+    json!({
+        "file": rt.path.display().to_string(),
+        "layout": match rt.layout {
+            amrkit_io::rt::RtInfoLayout::SingleLightSpeed => "rt_c_frac: one value",
+            amrkit_io::rt::RtInfoLayout::PerLevelLightSpeed => "rt_c_frac: one value per level (ramses-2025.05)",
+        },
+        "nrtvar": rt.nrtvar,
+        "ngroups": rt.ngroups,
+        "nions": rt.nions,
+        "iions": rt.iions,
+        "x_fraction": rt.x_fraction,
+        "y_fraction": rt.y_fraction,
+        "unit_np": rt.unit_np,
+        "unit_pf": rt.unit_pf,
+        "rt_c_frac": rt.rt_c_frac,
+        "groups": groups,
+    })
+}
+
+/// The `rt` object of `stats`: every RAMSES-RT variable's min, max and
+/// volume- and mass-weighted means over the selected leaf cells (loaded
+/// with the density, in a read of their own so that a bad rt file does not
+/// stop the gas figures), in code units, or times `unit_pf` (photons
+/// cm⁻² s⁻¹) when `named`.
+fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<Value> {
+    let unit_pf = s.rt_info()?.unit_pf;
+    let f = if named { unit_pf } else { 1.0 };
+    let c = Components {
+        hydro: vec!["density"],
+        grav: Vec::new(),
+        rt: s.rt_fields.iter().map(|f| f.name.as_str()).collect(),
+    };
+    let t = load_components(s, None, sel, &c, exec)?;
+    let mut m = Map::new();
+    for name in &c.rt {
+        let st = field_stats(&t, t.column(name)?, exec)?;
+        m.insert(
+            name.to_string(),
+            json!({
+                "min": st.min * f,
+                "max": st.max * f,
+                "volume_weighted_mean": st.volume_weighted_mean * f,
+                "mass_weighted_mean": st.mass_weighted_mean * f,
+            }),
+        );
+    }
+    Ok(Value::Object(m))
+}
+
 /// The figures `stats` reports: leaf cells per level, gas mass, min, max
-/// and volume- and mass-weighted means of every hydro and gravity
-/// variable, sinks and particles per family, in code units (in the
-/// [`auto_unit`]s when `unit` is given). Particles that cannot be read do
-/// not stop the gas figures: the reason is in `particles_error`.
+/// and volume- and mass-weighted means of every hydro, gravity and
+/// RAMSES-RT variable (objects `hydro`, `gravity`, `rt`), sinks and
+/// particles per family, in code units (in the [`auto_unit`]s when `unit`
+/// is given; rt variables then in photons cm⁻² s⁻¹). Particles or rt files
+/// that cannot be read do not stop the gas figures: the reason is in
+/// `particles_error` or `rt_error`.
 pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec) -> Result<Value> {
     let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let grav: Vec<&str> = s.grav_fields.iter().map(String::as_str).collect();
@@ -162,6 +237,14 @@ pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec
     });
     if !grav.is_empty() {
         j["gravity"] = json!(groups[1]);
+    }
+    // RAMSES-RT: its own read, so that a bad rt file leaves the gas
+    // figures (a warning on stderr, `rt_error` in the JSON).
+    if s.has_rt() {
+        match rt_stats(s, sel, unit.is_some(), exec) {
+            Ok(m) => j["rt"] = m,
+            Err(e) => j["rt_error"] = json!(e.to_string()),
+        }
     }
     // Sinks (sink_NNNNN.csv): count and mass, those inside the region
     // when there is one (positions are code lengths).

@@ -221,11 +221,12 @@ impl PySnapshot {
 
     /// Leaf cells as a dict of 1-D float64 arrays: "x", "y", "z" (cell
     /// centres, as many as the output has dimensions), "level", "dx" (cell size), then each variable of `vars`
-    /// (a name or a list: hydro and gravity variables as `info["hydro_variables"]`
-    /// and `info["gravity_variables"]` name them, or derived ones:
-    /// "temperature", "mass", "volume", "sound_speed",
-    /// "velocity_magnitude", "nH"); default every hydro and gravity
-    /// variable. Code units. `lmax`: deepest level read (cells there count
+    /// (a name or a list: hydro, gravity and RAMSES-RT variables as
+    /// `info["hydro_variables"]`, `info["gravity_variables"]` and
+    /// `info["rt_variables"]` name them, e.g. "photon_flux_01", or derived
+    /// ones: "temperature", "mass", "volume", "sound_speed",
+    /// "velocity_magnitude", "nH"); default every hydro, gravity and
+    /// (readable) rt variable. Code units. `lmax`: deepest level read (cells there count
     /// as leaves). Region keywords as the CLI's: `center` (box units,
     /// default the box centre), `xrange`/`yrange`/`zrange` (a, b relative
     /// to the centre) or `radius`, in `range_unit` ("code", "box", "kpc",
@@ -258,6 +259,14 @@ impl PySnapshot {
                 .iter()
                 .map(|f| f.name.clone())
                 .chain(snap.grav_fields.iter().cloned())
+                // RAMSES-RT variables when the rt files can be read (an
+                // unreadable rt component fails only when named).
+                .chain(
+                    snap.rt_fields
+                        .iter()
+                        .filter(|_| snap.rt_problem().is_none())
+                        .map(|f| f.name.clone()),
+                )
                 .collect(),
         };
         // The coordinates come first anyway; each name once.
@@ -360,9 +369,11 @@ impl PySnapshot {
     }
 
     /// What `amrkit stats --json` prints, as a dict: leaf cells per level,
-    /// gas mass, min/max/volume- and mass-weighted means of every hydro
-    /// and gravity variable, sinks and particles per family. Code units;
-    /// `unit="auto"` reports astrophysical units (as `--unit auto`).
+    /// gas mass, min/max/volume- and mass-weighted means of every hydro,
+    /// gravity and RAMSES-RT variable ("hydro", "gravity", "rt"), sinks and
+    /// particles per family. Code units; `unit="auto"` reports
+    /// astrophysical units (as `--unit auto`; rt variables in photons
+    /// cm^-2 s^-1).
     #[pyo3(
         text_signature = "($self, lmax=None, unit=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]

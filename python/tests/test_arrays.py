@@ -34,10 +34,11 @@ def test_cell_arrays_are_zero_copy_float64_with_coordinates(snap):
     assert np.allclose(c["temperature"], p["pressure"] / c["density"], rtol=1e-15)
 
 
-def test_default_load_has_every_hydro_and_gravity_variable(snap):
+def test_default_load_has_every_hydro_gravity_and_rt_variable(snap):
     info = snap.info
     c = snap.load()
-    assert list(c)[5:] == info["hydro_variables"] + info["gravity_variables"]
+    want = info["hydro_variables"] + info["gravity_variables"] + info["rt_variables"]
+    assert list(c)[5:] == want
 
 
 def test_max_threads_does_not_change_the_numbers(snap):

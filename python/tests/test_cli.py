@@ -104,3 +104,33 @@ def test_export_vtk_writes_the_cli_files(particles_run, cli, tmp_path):
     for f in files[:-1]:
         assert (tmp_path / "py" / f).read_bytes() == (tmp_path / "cli" / f).read_bytes(), f
     assert rep["bytes"] == sum((tmp_path / "py" / f).stat().st_size for f in files)
+
+
+RT = [r for r in READ if "rt" in r[2]]
+
+
+@runs_or_missing(RT)
+def test_rt_maps_equal_the_cli_and_a_numpy_deposit_of_the_cells(run, cli, tmp_path):
+    """RAMSES-RT variables (no shared reference maps): the Python map of
+    each group's photon_flux_GG and one flux component equals the CLI's
+    .npy bit for bit, and a numpy deposit of the loaded cells (each cell's
+    value × dz added to the pixels it covers; at 2^levelmax pixels every
+    pixel lies in one cell column) to 1e-12 of the map's maximum."""
+    name, out, ref = need(run)
+    s = amrkit.open(out)
+    res = 2 ** ref["info"]["levelmax"]
+    boxlen = ref["info"]["boxlen"]
+    for var in [v for v in ref["rt"]["descriptor"] if v.endswith("_x") or v.count("_") == 2]:
+        npy = tmp_path / f"{var}.npy"
+        cli("project", out, "--var", var, "--res", res, "--out", npy)
+        want = np.load(npy)
+        got = s.project(var, axis="z", res=res, max_threads=2)
+        assert got.tobytes() == want.tobytes(), (name, var)
+        c = s.load(var)
+        dep = np.zeros((res, res))
+        px = boxlen / res
+        for x, y, dx, f in zip(c["x"], c["y"], c["dx"], c[var]):
+            i0, i1 = int(round((x - dx / 2) / px)), int(round((x + dx / 2) / px))
+            j0, j1 = int(round((y - dx / 2) / px)), int(round((y + dx / 2) / px))
+            dep[j0:j1, i0:i1] += f * dx
+        assert np.abs(got - dep).max() <= 1e-12 * np.abs(dep).max(), (name, var)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import amrkit
-from conftest import ALL, FLAT, READ, close, need, runs_or_missing
+from conftest import ALL, FLAT, READ, RUNS, close, need, runs_or_missing
 
 # reference.json's (yt) names -> amrkit's, and where amrkit reports them.
 FIELDS = [
@@ -144,3 +144,31 @@ def test_2d_and_1d_cells_have_ndim_coordinates(run):
     cells = amrkit.open(out).info["box_coarse_cells"]
     for k, a in enumerate(axes):
         assert 0 < c[a].min() and c[a].max() < boxlen * cells[k]
+
+
+RT = [r for r in RUNS if "rt" in r[2]]
+
+
+@runs_or_missing(RT)
+def test_rt_variables_match_reference(run):
+    """RAMSES-RT outputs: ``stats()["rt"]`` has every variable of the rt
+    descriptor with yt's figures (1e-10 of the range), ``load`` gives them
+    as arrays, and ``info`` the ``info_rt`` units and groups."""
+    name, out, ref = need(run)
+    s = amrkit.open(out)
+    rt = ref["rt"]
+    assert s.info["rt_variables"] == rt["descriptor"]
+    assert s.info["rt"]["ngroups"] == rt["info_rt"]["nGroups"]
+    assert close(s.info["rt"]["unit_pf"], rt["info_rt"]["unit_pf"], 1e-12)
+    st = s.stats()
+    assert sorted(st["rt"]) == sorted(rt["descriptor"])
+    for v in rt["descriptor"]:
+        want = rt["fields"][v]["code"]
+        span = want["max"] - want["min"]
+        for k in STATS:
+            assert close(st["rt"][v][k], want[k], 1e-10, span), (name, v, k)
+    c = s.load(rt["descriptor"][:2])
+    first = rt["fields"][rt["descriptor"][0]]["code"]
+    assert c[rt["descriptor"][0]].max() == pytest.approx(first["max"], rel=1e-12)
+    assert c[rt["descriptor"][0]].min() == pytest.approx(first["min"], rel=1e-12)
+    assert len(c[rt["descriptor"][1]]) == ref["cells"]["n_leaf_total"]
