@@ -353,7 +353,7 @@ m_push_limit_past_top() {
 EOF
 }
 
-mutant tagged-oldest-hides-younger "std:liveness:untagged_second_half_behind_a_tagged_entry_gets_a_taker lib:untagged_entry_behind_a_tagged_one_is_reached"
+mutant tagged-oldest-hides-younger "lib:untagged_entry_behind_a_tagged_one_is_reached std:liveness:untagged_second_half_behind_a_tagged_entry_gets_a_taker"
 m_tagged_oldest_hides_younger() {
     # Thieves leave a tagged oldest entry alone even with untagged work
     # behind it (the bug before the fix): the younger entries are stranded.
@@ -361,6 +361,17 @@ m_tagged_oldest_hides_younger() {
                     !JobRef::words_tagged(w) || v.pending.any_entry(|e| !JobRef::words_tagged(e))
 @@@@
                     !JobRef::words_tagged(w)
+EOF
+}
+
+mutant recheck-oldest-only "lib:untagged_entry_behind_a_tagged_one_is_reached"
+m_recheck_oldest_only() {
+    # The sleep re-check counts only the oldest pending entry of a victim: a
+    # sleeper misses an untagged entry behind a tagged one.
+    edit pool/src/registry.rs <<'EOF'
+                        || (direct && w.pending.any_entry(|e| !JobRef::words_tagged(e))))
+@@@@
+                        || (direct && { let first = std::cell::Cell::new(true); w.pending.any_entry(|e| first.replace(false) && !JobRef::words_tagged(e)) }))
 EOF
 }
 

@@ -8,7 +8,7 @@
 use crate::cap::OpCtx;
 use crate::deque::{Deque, Stolen, Words};
 use crate::job::{CtxScope, StackJob};
-use crate::latch::SpinLatch;
+use crate::latch::{Probe, SpinLatch};
 use crate::registry::WorkerThread;
 use crate::Pool;
 use loom::sync::atomic::{AtomicUsize, Ordering};
@@ -254,12 +254,13 @@ fn capped_job_without_slot_is_handed_back() {
 }
 
 /// Model 20: an untagged pending entry behind a tagged one. On a two-worker
-/// pool, worker `w` holds the only slot of a cap-1 call and forks `T` in it
-/// (tagged: the cap is full), then an uncapped `U`, and waits for `U`
-/// without running it (a first half that waits for its second half: only
-/// the other worker can run `U`). The other worker must reach `U` whatever
-/// the interleaving: by a direct steal, which has to take the tagged `T`
-/// first (handing it back to `w`, which has the slot), or because the
+/// pool, worker `w` pushes a tagged pending entry `T` (as a fork made while
+/// its cap was full would be; its context is left null, so the thief runs
+/// it instead of handing it back, which model 9 covers), then an untagged
+/// `U`, and waits for `U` without running it (a first half that waits for
+/// its second half: only the other worker can run `U`). The other worker
+/// must reach `U` whatever the interleaving: by a direct steal, which has
+/// to take `T` first (a thief takes only the oldest entry), or because the
 /// sleep re-check counted `U` behind `T`, or because `w`'s fork saw it
 /// hungry and published. Deadlocks (loom reports it) if thieves or the
 /// re-check look only at the oldest entry.
@@ -276,33 +277,24 @@ fn untagged_entry_behind_a_tagged_one_is_reached() {
             // SAFETY: inside `install`, so this thread's live worker.
             let w = unsafe { &*wt };
             let me = w.index();
-            let ctx = OpCtx::new(1, w.ctx());
-            let _scope = CtxScope::enter(wt, &ctx);
-            let t = StackJob::new(|| 1, SpinLatch::new(me), &ctx as *const OpCtx, me);
+            let t = StackJob::new(|| 1, SpinLatch::new(me), std::ptr::null(), me);
             let u = StackJob::new(|| 2, SpinLatch::new(me), std::ptr::null(), me);
             assert!(w.push_pending(t.as_job_ref(), true));
             assert!(w.push_pending(u.as_job_ref(), false));
-            w.wait_for(&u.latch);
-            // `U` ran elsewhere, so it is no longer ours.
-            assert!(!w.pop_pending(), "U was never taken");
-            // SAFETY: the latch is set: `U` ran and stored its result.
-            assert_eq!(unsafe { u.take_result() }.into_return_value(), 2);
-            let t_result = if w.pop_pending() {
-                // SAFETY: still ours: never taken.
-                unsafe { t.run_inline() }
-            } else {
-                // Taken, then run by the thief (no: it has no slot) or
-                // handed back to our inbox, which this wait runs.
-                w.wait_for(&t.latch);
-                // SAFETY: the latch is set.
-                unsafe { t.take_result() }.into_return_value()
-            };
-            assert_eq!(t_result, 1);
-            assert_eq!(
-                ctx.used(),
-                1,
-                "a slot of the capped call was not given back"
-            );
+            // Waits without running anything: the worker's own pending
+            // entries are never its work while it waits.
+            while !u.latch.probe() {
+                thread::yield_now();
+            }
+            assert!(!w.pop_pending(), "U finished but is still ours");
+            // `T` was older, so it left the deque first: stolen (and run or
+            // running), or published to our eager deque, where this wait
+            // finds it.
+            assert!(!w.pop_pending(), "U was taken but T, older, was not");
+            w.wait_for(&t.latch);
+            // SAFETY: both latches are set: the jobs ran and stored results.
+            let (rt, ru) = unsafe { (t.take_result(), u.take_result()) };
+            assert_eq!((rt.into_return_value(), ru.into_return_value()), (1, 2));
         });
     });
 }
