@@ -41,6 +41,11 @@ fn command(n: Option<usize>, args: &[&OsStr]) -> std::process::Command {
 
 /// Runs with a deadline: (exit status, stdout, stderr, seconds).
 fn run_cmd(n: Option<usize>, args: &[&OsStr]) -> (bool, Vec<u8>, String, f64) {
+    // One run at a time: concurrent `mpirun`s (the test threads) race on
+    // Open MPI's session folder ("A call to mkdir was unable to create the
+    // desired directory") and oversubscribe the cores.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let t = Instant::now();
     let mut child = command(n, args)
         .stdout(std::process::Stdio::piped())

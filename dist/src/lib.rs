@@ -113,6 +113,18 @@ pub fn gather_checked(comm: &dyn Comm, local: Result<Vec<u8>>) -> Result<Option<
     drop(local);
     let all = comm.gather(&w.buf);
     drop(w);
+    // `AMRKIT_DIST_TRACE=1`: rank 0 reports the bytes it received (what
+    // docs/scaling.md counts as the traffic between ranks).
+    if let Some(all) = all
+        .as_ref()
+        .filter(|_| std::env::var_os("AMRKIT_DIST_TRACE").is_some())
+    {
+        let sizes: Vec<usize> = all.iter().map(Vec::len).collect();
+        eprintln!(
+            "amrkit-dist: rank 0 gathered {} bytes {sizes:?}",
+            sizes.iter().sum::<usize>()
+        );
+    }
     // Rank 0 reads every message; the verdict is empty (all well) or the
     // first error.
     let mut verdict = Vec::new();

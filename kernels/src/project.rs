@@ -165,8 +165,47 @@ impl Geometry {
         }
     }
 
+    /// Pixel columns `[i0, i1)` and rows `[j0, j1)` that contain the
+    /// footprint of every cell of `range`; `None` when none can touch the map.
+    fn pixel_box(&self, t: &CellTable, range: std::ops::Range<usize>) -> Option<[usize; 4]> {
+        let (a, b) = (self.a, self.b);
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for k in range {
+            let dx = t.dx_box(k);
+            let c = [t.ix[k], t.iy[k], t.iz[k]];
+            for (s, d) in [a, b].into_iter().enumerate() {
+                if d < self.ndim {
+                    let l = c[d] as f64 * dx;
+                    lo[s] = lo[s].min(l);
+                    hi[s] = hi[s].max(l + dx);
+                } else {
+                    lo[s] = lo[s].min(self.range[d][0]);
+                    hi[s] = hi[s].max(self.range[d][1]);
+                }
+            }
+        }
+        let (a0, a1) = (self.range[a][0], self.range[a][1]);
+        let (b0, b1) = (self.range[b][0], self.range[b][1]);
+        let (u0, u1) = (lo[0].max(a0), hi[0].min(a1));
+        let (v0, v1) = (lo[1].max(b0), hi[1].min(b1));
+        if !(u0 < u1 && v0 < v1) {
+            return None;
+        }
+        // As `footprint` rounds.
+        let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
+        let (i0, i1) = (
+            ((u0 - a0) / self.pw) as usize,
+            ceil((u1 - a0) / self.pw).min(self.nx),
+        );
+        let (j0, j1) = (
+            ((v0 - b0) / self.ph) as usize,
+            ceil((v1 - b0) / self.ph).min(self.ny),
+        );
+        (i0 < i1 && j0 < j1).then_some([i0, i1, j0, j1])
+    }
+
     /// The footprint of cell `k`, `None` when it adds nothing to the map.
-    #[inline]
+    #[inline(always)]
     fn footprint(&self, t: &CellTable, k: usize) -> Option<Footprint> {
         let (a, b, c) = (self.a, self.b, self.c);
         let (a0, a1) = (self.range[a][0], self.range[a][1]);
@@ -233,18 +272,13 @@ fn cell_partial(
     weighted: bool,
     range: std::ops::Range<usize>,
 ) -> Partial {
-    let (mut i0, mut i1, mut j0, mut j1) = (usize::MAX, 0, usize::MAX, 0);
-    for k in range.clone() {
-        if let Some(f) = g.footprint(t, k) {
-            i0 = i0.min(f.i[0]);
-            i1 = i1.max(f.i[1]);
-            j0 = j0.min(f.j[0]);
-            j1 = j1.max(f.j[1]);
-        }
-    }
-    if i0 >= i1 || j0 >= j1 {
+    // The pixel box: from the cells' extents along the image axes (a
+    // cheap pass; it contains every footprint, since the pixel spans of
+    // `footprint` grow with the extents, and may be a little larger when
+    // some cells lie outside the line-of-sight range).
+    let Some([i0, i1, j0, j1]) = g.pixel_box(t, range.clone()) else {
         return Partial::default();
-    }
+    };
     let (bw, bh) = (i1 - i0, j1 - j0);
     let mut p = Partial {
         i0,
