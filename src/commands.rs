@@ -3,17 +3,16 @@
 use crate::png::{write_map_png, write_npy, MapLabel};
 use crate::progress::Bars;
 use crate::{Cli, Command};
+use amrkit_dist::Comm;
 use amrkit_io::{family_name, Snapshot};
 use amrkit_kernels::derive::{particle_ages, quantity_of};
 use amrkit_kernels::export::{export_particles_vtk, VtkOptions};
-use amrkit_kernels::project::{project, project_particles, Deposit, Maps, ProjSpec, Weight};
+use amrkit_kernels::project::{project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::request::{
-    axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
-    weight_of, RegionArgs,
+    axis_of, check_axis, family_codes, proj_spec, require_particles, weight_of, RegionArgs,
 };
 use amrkit_kernels::series::{Row, SeriesOptions};
-use amrkit_kernels::summary::stats_json;
-use amrkit_kernels::{load_particles, Exec, Quantity, Selection, Units};
+use amrkit_kernels::{Exec, Quantity, Selection, Units};
 use amrkit_pool::Pool;
 use clap::{Args, Parser};
 use serde_json::{json, Map, Value};
@@ -258,8 +257,22 @@ pub struct BenchArgs {
     pub samples: usize,
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> AnyResult<()> {
+/// `r`, or the first error of any process (every process gets it): the
+/// steps before a distributed one go through here, so that a process that
+/// fails early does not leave the others waiting for it.
+fn agree<T>(comm: &dyn Comm, r: AnyResult<T>) -> AnyResult<T> {
+    let (value, local) = match r {
+        Ok(v) => (Some(v), Ok(Vec::new())),
+        Err(e) => (None, Err(e.to_string())),
+    };
+    amrkit_dist::gather_checked(comm, local)?;
+    Ok(value.expect("no error anywhere"))
+}
+
+/// Runs the parsed command line as one of the processes of `comm` (a
+/// group of one for the plain binary): the distributed commands share the
+/// files; rank 0 alone prints and writes, and alone runs the others.
+pub fn run(cli: Cli, comm: &dyn Comm) -> AnyResult<()> {
     let mut b = Pool::builder();
     let tuned = if cli.no_tune_cache {
         None
@@ -270,9 +283,9 @@ pub fn run(cli: Cli) -> AnyResult<()> {
         b = b.num_threads(n);
     }
     let pool = b.pin_threads(cli.pin).build()?;
-    let bars = Bars::new(&cli.progress, cli.quiet);
+    let bars = Bars::new(&cli.progress, cli.quiet || !comm.is_root());
     let exec = Exec::on(&pool).progress(&bars);
-    let quiet = cli.quiet;
+    let quiet = cli.quiet || !comm.is_root();
     // No command: the demo with its command-line defaults.
     let command = cli.command.unwrap_or_else(|| {
         crate::Cli::parse_from(["amrkit", "demo"])
@@ -280,14 +293,24 @@ pub fn run(cli: Cli) -> AnyResult<()> {
             .expect("demo parses")
     });
     match command {
+        Command::Stats(a) => return stats(&a, &exec, comm),
+        Command::Project(a) => return project_cmd(&a, &exec, quiet, comm),
+        Command::ExportVtk(a) => return export_cmd(&a, &exec, quiet, comm),
+        Command::Particles(a) => return particles_cmd(&a, &exec, quiet, comm),
+        Command::Series(a) => return series(&a, &pool, quiet, comm),
+        // The others run on rank 0 alone.
+        _ if !comm.is_root() => return Ok(()),
+        _ => {}
+    }
+    match command {
         Command::Demo(a) => crate::demo::demo(&a, &pool, &exec, quiet),
         Command::Info(a) => info(&a),
-        Command::Stats(a) => stats(&a, &exec),
-        Command::Project(a) => project_cmd(&a, &exec, quiet),
-        Command::ExportVtk(a) => export_cmd(&a, &exec, quiet),
-        Command::Particles(a) => particles_cmd(&a, &exec, quiet),
         Command::Clumps(a) => clumps_cmd(&a),
-        Command::Series(a) => series(&a, &pool, quiet),
+        Command::Stats(_)
+        | Command::Project(_)
+        | Command::ExportVtk(_)
+        | Command::Particles(_)
+        | Command::Series(_) => unreachable!("run above"),
         Command::Bench(a) => crate::demo::bench(&a, &pool, false),
         Command::Tune(a) => crate::demo::bench(&a, &pool, true),
     }
@@ -450,14 +473,22 @@ pub fn print_info(j: &Value) {
     );
 }
 
-fn stats(a: &StatsArgs, exec: &Exec) -> AnyResult<()> {
-    let s = open(&a.output)?;
-    let sel = a.sel.selection(&Units::from_info(&s.info))?;
+fn stats(a: &StatsArgs, exec: &Exec, comm: &dyn Comm) -> AnyResult<()> {
+    let (s, sel) = agree(
+        comm,
+        (|| {
+            let s = open(&a.output)?;
+            let sel = a.sel.selection(&Units::from_info(&s.info))?;
+            Ok((s, sel))
+        })(),
+    )?;
     let exec = Exec {
         max_threads: a.sel.max_threads,
         ..*exec
     };
-    let j = stats_json(&s, &sel, a.unit.as_deref(), &exec)?;
+    let Some(j) = amrkit_dist::stats(comm, &s, &sel, a.unit.as_deref(), &exec)? else {
+        return Ok(());
+    };
     if let Some(e) = j["particles_error"].as_str() {
         eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
     }
@@ -627,32 +658,42 @@ pub fn write_map(
     }
 }
 
-fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
-    let s = open(&a.output)?;
+fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> AnyResult<()> {
+    let (s, sel, axis, weight, res) = agree(
+        comm,
+        (|| {
+            let s = open(&a.output)?;
+            let u = Units::from_info(&s.info);
+            let sel = a.sel.selection(&u)?;
+            let axis = axis_of(&a.axis)?;
+            let weight = weight_of(&a.weight)?;
+            check_axis(&s, axis)?;
+            let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
+            let (ia, _) = spec0.image_axes();
+            let width_box = spec0.range[ia][1] - spec0.range[ia][0];
+            let res = match (a.res, a.pixel_size) {
+                (Some(r), _) => r,
+                (None, Some(px)) => {
+                    let unit = a.unit.as_deref().unwrap_or("code");
+                    let px_box = px * u.box_per(unit)?;
+                    (width_box / px_box).round().max(1.0) as usize
+                }
+                (None, None) => 256,
+            };
+            Ok((s, sel, axis, weight, res))
+        })(),
+    )?;
     let u = Units::from_info(&s.info);
-    let sel = a.sel.selection(&u)?;
     let exec = Exec {
         max_threads: a.sel.max_threads,
         ..*exec
     };
-    let axis = axis_of(&a.axis)?;
-    let weight = weight_of(&a.weight)?;
-    check_axis(&s, axis)?;
-    let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
-    let (ia, _) = spec0.image_axes();
-    let width_box = spec0.range[ia][1] - spec0.range[ia][0];
-    let res = match (a.res, a.pixel_size) {
-        (Some(r), _) => r,
-        (None, Some(px)) => {
-            let unit = a.unit.as_deref().unwrap_or("code");
-            let px_box = px * u.box_per(unit)?;
-            (width_box / px_box).round().max(1.0) as usize
-        }
-        (None, None) => 256,
-    };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
-    let t = cells_for(&s, &sel, &vars, weight, &exec)?;
-    let maps = project(&t, &proj_spec(&u, &sel, axis, res, &vars, weight), &exec)?;
+    let spec = proj_spec(&u, &sel, axis, res, &vars, weight);
+    let Some(maps) = amrkit_dist::project_cells(comm, &s, &sel, &vars, weight, &spec, &exec)?
+    else {
+        return Ok(());
+    };
     let outs: Vec<PathBuf> = if a.out.len() == 1
         && (a.out[0].is_dir() || a.out[0].extension().is_none())
     {
@@ -706,9 +747,15 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     Ok(())
 }
 
-fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
-    let s = open(&a.output)?;
-    let sel = a.sel.selection(&Units::from_info(&s.info))?;
+fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> AnyResult<()> {
+    let (s, sel) = agree(
+        comm,
+        (|| {
+            let s = open(&a.output)?;
+            let sel = a.sel.selection(&Units::from_info(&s.info))?;
+            Ok((s, sel))
+        })(),
+    )?;
     let exec = Exec {
         max_threads: a.sel.max_threads,
         ..*exec
@@ -722,7 +769,15 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
         lmax: a.sel.lmax.map(|l| l as u8),
         zlib: a.zlib,
     };
-    let rep = export_output_vtk(&s, &sel, &opts, &a.out, &exec)?;
+    let rep = amrkit_dist::export_vtk(comm, &s, &sel, &opts, &a.out, &exec)?;
+    let particles = if a.particles && s.has_particles {
+        amrkit_dist::particles(comm, &s, &sel, &[], &exec)?
+    } else {
+        None
+    };
+    let Some(rep) = rep else {
+        return Ok(());
+    };
     if !quiet {
         println!(
             "wrote {} cells, {} points, {:.1} MB:",
@@ -734,8 +789,7 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
             println!("  {}", f.display());
         }
     }
-    if a.particles && s.has_particles {
-        let p = load_particles(&s, &sel, &[], &exec)?;
+    if let Some(p) = particles {
         let path = a.out.with_file_name(format!(
             "{}_particles.vtu",
             a.out.file_name().unwrap_or_default().to_string_lossy()
@@ -748,15 +802,23 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
     Ok(())
 }
 
-fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool) -> AnyResult<()> {
-    let s = open(&a.output)?;
-    require_particles(&s)?;
-    let sel = a.sel.selection(&Units::from_info(&s.info))?;
+fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> AnyResult<()> {
+    let (s, sel) = agree(
+        comm,
+        (|| {
+            let s = open(&a.output)?;
+            require_particles(&s)?;
+            let sel = a.sel.selection(&Units::from_info(&s.info))?;
+            Ok((s, sel))
+        })(),
+    )?;
     let exec = Exec {
         max_threads: a.sel.max_threads,
         ..*exec
     };
-    let p = load_particles(&s, &sel, &[], &exec)?;
+    let Some(p) = amrkit_dist::particles(comm, &s, &sel, &[], &exec)? else {
+        return Ok(());
+    };
     let codes = family_codes(&a.family)?;
     let m = p.reals("mass")?;
     let fam = p.families().ok();
@@ -922,23 +984,29 @@ fn clumps_cmd(a: &ClumpsArgs) -> AnyResult<()> {
     Ok(())
 }
 
-fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
-    let mut outs = outputs(&a.sim)?;
-    if let Some(r) = &a.outputs {
-        let (lo, hi) = r
-            .split_once("..")
-            .map_or((r.as_str(), r.as_str()), |(a, b)| (a, b));
-        let (lo, hi): (u32, u32) = (
-            lo.parse()
-                .map_err(|_| format!("--outputs {r:?}: expected A..B"))?,
-            hi.parse()
-                .map_err(|_| format!("--outputs {r:?}: expected A..B"))?,
-        );
-        outs.retain(|(n, _)| (lo..=hi).contains(n));
-    }
-    if outs.is_empty() {
-        return fail(format!("{}: no output_NNNNN folders", a.sim.display()));
-    }
+fn series(a: &SeriesArgs, pool: &Pool, quiet: bool, comm: &dyn Comm) -> AnyResult<()> {
+    let outs = agree(
+        comm,
+        (|| {
+            let mut outs = outputs(&a.sim)?;
+            if let Some(r) = &a.outputs {
+                let (lo, hi) = r
+                    .split_once("..")
+                    .map_or((r.as_str(), r.as_str()), |(a, b)| (a, b));
+                let (lo, hi): (u32, u32) = (
+                    lo.parse()
+                        .map_err(|_| format!("--outputs {r:?}: expected A..B"))?,
+                    hi.parse()
+                        .map_err(|_| format!("--outputs {r:?}: expected A..B"))?,
+                );
+                outs.retain(|(n, _)| (lo..=hi).contains(n));
+            }
+            if outs.is_empty() {
+                return fail(format!("{}: no output_NNNNN folders", a.sim.display()));
+            }
+            Ok(outs)
+        })(),
+    )?;
     // Read stage -> analysis stage -> this writer, on the pool
     // (`amrkit_kernels::series`): rows arrive in output order.
     let opts = SeriesOptions {
@@ -948,9 +1016,12 @@ fn series(a: &SeriesArgs, pool: &Pool, quiet: bool) -> AnyResult<()> {
         capacity: a.capacity.max(1),
     };
     let dirs: Vec<PathBuf> = outs.iter().map(|(_, d)| d.clone()).collect();
-    // Each row lands at its output's index, whatever the delivery order.
-    let mut rows: Vec<Result<Row, String>> = vec![Err("not processed".into()); outs.len()];
-    amrkit_kernels::series::series(pool, dirs, opts, |i, r| rows[i] = r);
+    // Each row lands at its output's index, whatever the delivery order
+    // (and whichever process computed it).
+    let Some(rows): Option<Vec<Result<Row, String>>> = amrkit_dist::series(comm, pool, dirs, opts)?
+    else {
+        return Ok(());
+    };
     let mut csv = String::from("output,time_code,time_myr,gas_mass_code,stellar_mass_code,mean_density_code,mean_temperature_K,error\n");
     let mut failed = 0;
     let mut points = Vec::new();

@@ -61,8 +61,36 @@ pub enum Command {
 fn main() {
     restore_sigpipe();
     let cli = Cli::parse();
-    if let Err(e) = commands::run(cli) {
-        eprintln!("amrkit: {e}");
+    // Under `mpirun` (the `mpi` feature) every process runs the command on
+    // its share of the files; only rank 0 prints the error, and every
+    // process exits non-zero.
+    #[cfg(feature = "mpi")]
+    let comm = match amrkit_dist::Mpi::init() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("amrkit: {e}");
+            std::process::exit(1);
+        }
+    };
+    #[cfg(not(feature = "mpi"))]
+    let comm = amrkit_dist::Single;
+    let result = commands::run(cli, &comm);
+    let root = amrkit_dist::Comm::is_root(&comm);
+    if let Err(e) = &result {
+        if root {
+            // One write, so that `mpirun`'s forwarding of the processes'
+            // output cannot cut the line.
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(format!("amrkit: {e}\n").as_bytes());
+        }
+    }
+    // Every process waits here until rank 0 has printed, so that `mpirun`
+    // (which ends the job when one process exits non-zero) cannot stop
+    // rank 0 before; then MPI is finalised (with the feature).
+    amrkit_dist::Comm::barrier(&comm);
+    #[cfg_attr(not(feature = "mpi"), allow(dropping_copy_types))]
+    drop(comm);
+    if result.is_err() {
         std::process::exit(1);
     }
 }

@@ -200,6 +200,7 @@ fn particles_load_and_deposit_their_mass() {
                 centre: [0.5; 3],
                 radius: 0.1,
             }),
+            files: None,
         };
         let q = load_particles(&s, &sel, &["mass"], &exec).unwrap();
         let (x, y, z) = (
@@ -247,6 +248,7 @@ fn region_loads_match_a_filtered_full_load() {
                 &Selection {
                     lmax: None,
                     region: Some(region),
+                    files: None,
                 },
                 &["density"],
                 &exec,

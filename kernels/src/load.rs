@@ -36,6 +36,14 @@ pub struct CellTable {
     pub names: Vec<String>,
     /// Variable columns.
     pub columns: Vec<Vec<f64>>,
+    /// The CPU file (1-based) each run of cells came from, and the run's
+    /// length: the table is these runs one after the other, in this order.
+    /// Sums ([`derive`](crate::derive), [`project`](crate::project)) are
+    /// taken per block of one file and folded in file order, so that they
+    /// do not depend on how the work is split (threads, or processes that
+    /// each read some of the files). Empty for a table not read from files:
+    /// then the whole table counts as one run.
+    pub files: Vec<(usize, usize)>,
 }
 
 impl CellTable {
@@ -106,9 +114,32 @@ impl CellTable {
         n
     }
 
+    /// The cells of each CPU file: `(file, range of cells)`, in table
+    /// order (the whole table as file 0 when [`files`](Self::files) is
+    /// empty).
+    pub fn file_ranges(&self) -> Vec<(usize, std::ops::Range<usize>)> {
+        if self.files.is_empty() {
+            return vec![(0, 0..self.len())];
+        }
+        let mut at = 0;
+        self.files
+            .iter()
+            .map(|&(icpu, n)| {
+                at += n;
+                (icpu, at - n..at)
+            })
+            .collect()
+    }
+
     /// Keeps only the cells for which `keep(k)` holds (all columns).
     pub fn retain(&mut self, keep: impl Fn(&CellTable, usize) -> bool) {
         let flags: Vec<bool> = (0..self.len()).map(|k| keep(self, k)).collect();
+        let ranges = self.file_ranges();
+        if !self.files.is_empty() {
+            for (f, (_, r)) in self.files.iter_mut().zip(ranges) {
+                f.1 = flags[r].iter().filter(|&&b| b).count();
+            }
+        }
         compact(&mut self.level, &flags);
         compact(&mut self.ix, &flags);
         compact(&mut self.iy, &flags);
@@ -133,7 +164,6 @@ fn lookup(names: &[String], want: &[&str], what: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// The CPU files and the io request for a selection.
 /// Keeps `v[r]` where `keep[r]`, in order.
 fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
     let mut w = 0;
@@ -146,14 +176,29 @@ fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
     v.truncate(w);
 }
 
-/// The CPU files (1-based) that can hold the selection.
-pub fn cpus_for(snap: &Snapshot, sel: &Selection) -> Result<Vec<usize>> {
+/// The CPU files (1-based) that can hold the selection's region, in
+/// their order, before [`Selection::files`] takes its share of them.
+pub fn cpus_for_region(snap: &Snapshot, sel: &Selection) -> Result<Vec<usize>> {
     match &sel.region {
         None => Ok((1..=snap.info.ncpu).collect()),
         Some(r) => {
             let (lo, hi) = r.bounds();
             Ok(snap.cpus_for_region(lo, hi)?)
         }
+    }
+}
+
+/// The CPU files (1-based) that can hold the selection: those of its
+/// region, then its share [`Selection::files`] of them.
+pub fn cpus_for(snap: &Snapshot, sel: &Selection) -> Result<Vec<usize>> {
+    let all = cpus_for_region(snap, sel)?;
+    match sel.files {
+        None => Ok(all),
+        Some([lo, hi]) if lo <= hi && hi <= all.len() => Ok(all[lo..hi].to_vec()),
+        Some([lo, hi]) => Err(KernelError::Invalid(format!(
+            "files {lo}..{hi} of a selection that has {} files",
+            all.len()
+        ))),
     }
 }
 
@@ -304,6 +349,11 @@ pub fn load_components(
         // allocations are faulted in by the decoding workers instead, and
         // never through a shared zero page (no copy-on-write TLB flushes).
         columns: (0..nh + ng + nr).map(|_| vec![0.0; total]).collect(),
+        files: cpus
+            .iter()
+            .zip(&scans)
+            .map(|(&c, s)| (c, s.len()))
+            .collect(),
     };
     {
         // Carve every column into one disjoint slice per CPU file.

@@ -5,9 +5,12 @@
 //! with its footprint fraction, so `Σ map · pixel area` is the integral
 //! of the cells (mass for `density`, weight `none`) to rounding.
 //!
-//! Work is split into `4 × threads` lanes of cells; each lane fills its own
-//! partial maps and the lanes are added in lane order, so a result does not
-//! depend on scheduling (only on the thread count).
+//! Work is split into runs of cells of one CPU file each (of about equal
+//! deposition work, cut by each file's own cells) or of a fixed number of
+//! particles; each run fills a [`Partial`] over the pixels it touches and
+//! the partials are added in run order, pixel by pixel. A result depends on
+//! neither scheduling nor the thread count, nor on how the files are shared
+//! out between processes that send their partials to one of them.
 //!
 //! Map layout: `map[j·nx + i]`, `i` along the first image axis, `j` along
 //! the second; pixel `(i, j)` is centred at `((i+½)·w/nx, (j+½)·h/ny)` from
@@ -96,36 +99,118 @@ impl Maps {
     }
 }
 
-/// Sums of one lane: one map per variable plus the weight map (empty when
-/// the projection is not weighted: nothing divides by it).
-struct Lane {
-    acc: Vec<Vec<f64>>,
-    w: Vec<f64>,
+/// Partial sums of one run of cells (or particles) over the pixels it
+/// touches: the box of pixels `[i0, i0 + nx) × [j0, j0 + ny)` of the map,
+/// one array per variable plus the weight array (empty when the projection
+/// is not weighted: nothing divides by it), row after row. Folding the
+/// partials of all runs in order ([`fold_partials`]) gives the maps; a
+/// process can send its partials to another one that folds them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Partial {
+    /// First column of the box.
+    pub i0: usize,
+    /// First row of the box.
+    pub j0: usize,
+    /// Columns of the box.
+    pub nx: usize,
+    /// Rows of the box.
+    pub ny: usize,
+    /// Sums per variable, `nx·ny` each.
+    pub acc: Vec<Vec<f64>>,
+    /// Weight sums, `nx·ny` (empty when not weighted).
+    pub w: Vec<f64>,
 }
 
-/// Deposits cells `range` of a table into a lane.
-#[allow(clippy::too_many_arguments)]
-fn deposit(
-    lane: &mut Lane,
-    t: &CellTable,
-    cols: &[&[f64]],
-    rho: Option<&[f64]>,
-    spec: &ProjSpec,
-    range: std::ops::Range<usize>,
-) {
-    let (a, b) = spec.image_axes();
-    let c = spec.axis;
-    let [nx, ny] = spec.res;
-    let (a0, a1) = (spec.range[a][0], spec.range[a][1]);
-    let (b0, b1) = (spec.range[b][0], spec.range[b][1]);
-    let (c0, c1) = (spec.range[c][0], spec.range[c][1]);
-    let pw = (a1 - a0) / nx as f64;
-    let ph = (b1 - b0) / ny as f64;
-    let boxlen = t.units.boxlen;
-    let ndim = t.units.ndim;
-    let weighted = !lane.w.is_empty();
-    let mut fx: Vec<f64> = Vec::new();
-    for k in range {
+/// Where one cell lands on the map.
+struct Footprint {
+    /// Its extent along the image axes, clipped to the range.
+    u: [f64; 2],
+    v: [f64; 2],
+    /// The pixels it touches: columns `i0..i1`, rows `j0..j1`.
+    i: [usize; 2],
+    j: [usize; 2],
+    /// Path length through it (code units).
+    dl: f64,
+}
+
+/// The map's geometry, from a spec and the table's units.
+struct Geometry {
+    a: usize,
+    b: usize,
+    c: usize,
+    nx: usize,
+    ny: usize,
+    range: [[f64; 2]; 3],
+    pw: f64,
+    ph: f64,
+    boxlen: f64,
+    ndim: usize,
+}
+
+impl Geometry {
+    fn new(spec: &ProjSpec, units: &crate::Units) -> Geometry {
+        let (a, b) = spec.image_axes();
+        let [nx, ny] = spec.res;
+        Geometry {
+            a,
+            b,
+            c: spec.axis,
+            nx,
+            ny,
+            range: spec.range,
+            pw: (spec.range[a][1] - spec.range[a][0]) / nx as f64,
+            ph: (spec.range[b][1] - spec.range[b][0]) / ny as f64,
+            boxlen: units.boxlen,
+            ndim: units.ndim,
+        }
+    }
+
+    /// Pixel columns `[i0, i1)` and rows `[j0, j1)` that contain the
+    /// footprint of every cell of `range`; `None` when none can touch the map.
+    fn pixel_box(&self, t: &CellTable, range: std::ops::Range<usize>) -> Option<[usize; 4]> {
+        let (a, b) = (self.a, self.b);
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for k in range {
+            let dx = t.dx_box(k);
+            let c = [t.ix[k], t.iy[k], t.iz[k]];
+            for (s, d) in [a, b].into_iter().enumerate() {
+                if d < self.ndim {
+                    let l = c[d] as f64 * dx;
+                    lo[s] = lo[s].min(l);
+                    hi[s] = hi[s].max(l + dx);
+                } else {
+                    lo[s] = lo[s].min(self.range[d][0]);
+                    hi[s] = hi[s].max(self.range[d][1]);
+                }
+            }
+        }
+        let (a0, a1) = (self.range[a][0], self.range[a][1]);
+        let (b0, b1) = (self.range[b][0], self.range[b][1]);
+        let (u0, u1) = (lo[0].max(a0), hi[0].min(a1));
+        let (v0, v1) = (lo[1].max(b0), hi[1].min(b1));
+        if !(u0 < u1 && v0 < v1) {
+            return None;
+        }
+        // As `footprint` rounds.
+        let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
+        let (i0, i1) = (
+            ((u0 - a0) / self.pw) as usize,
+            ceil((u1 - a0) / self.pw).min(self.nx),
+        );
+        let (j0, j1) = (
+            ((v0 - b0) / self.ph) as usize,
+            ceil((v1 - b0) / self.ph).min(self.ny),
+        );
+        (i0 < i1 && j0 < j1).then_some([i0, i1, j0, j1])
+    }
+
+    /// The footprint of cell `k`, `None` when it adds nothing to the map.
+    #[inline(always)]
+    fn footprint(&self, t: &CellTable, k: usize) -> Option<Footprint> {
+        let (a, b, c) = (self.a, self.b, self.c);
+        let (a0, a1) = (self.range[a][0], self.range[a][1]);
+        let (b0, b1) = (self.range[b][0], self.range[b][1]);
+        let (c0, c1) = (self.range[c][0], self.range[c][1]);
         let dx = t.dx_box(k);
         let lo = [
             t.ix[k] as f64 * dx,
@@ -135,7 +220,7 @@ fn deposit(
         // Cell extent per axis; in 1D and 2D a cell spans the whole range
         // along the axes the run does not have.
         let span = |d: usize, r0: f64, r1: f64| {
-            if d < ndim {
+            if d < self.ndim {
                 (lo[d], lo[d] + dx)
             } else {
                 (r0, r1)
@@ -144,12 +229,12 @@ fn deposit(
         // Path length through the cell within the line-of-sight range; one
         // code length (the unit depth) along an axis the run does not have,
         // so a 2D map along z is the area average of the cells per pixel.
-        let dl = if c < ndim {
+        let dl = if c < self.ndim {
             let dl = (lo[c] + dx).min(c1) - lo[c].max(c0);
             if dl <= 0.0 {
-                continue;
+                return None;
             }
-            dl * boxlen
+            dl * self.boxlen
         } else {
             1.0
         };
@@ -158,45 +243,96 @@ fn deposit(
         let (u0, u1) = (sa0.max(a0), sa1.min(a1));
         let (v0, v1) = (sb0.max(b0), sb1.min(b1));
         if u0 >= u1 || v0 >= v1 {
-            continue;
+            return None;
         }
         // Pixel spans; the arguments are ≥ 0, so casts floor them (libm's
         // floor and ceil are calls on baseline x86-64).
         let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
-        let i0 = ((u0 - a0) / pw) as usize;
-        let i1 = ceil((u1 - a0) / pw).min(nx);
-        let j0 = ((v0 - b0) / ph) as usize;
-        let j1 = ceil((v1 - b0) / ph).min(ny);
-        let dlw = dl * rho.map_or(1.0, |r| r[k]);
+        let i0 = ((u0 - a0) / self.pw) as usize;
+        let i1 = ceil((u1 - a0) / self.pw).min(self.nx);
+        let j0 = ((v0 - b0) / self.ph) as usize;
+        let j1 = ceil((v1 - b0) / self.ph).min(self.ny);
+        Some(Footprint {
+            u: [u0, u1],
+            v: [v0, v1],
+            i: [i0, i1],
+            j: [j0, j1],
+            dl,
+        })
+    }
+}
+
+/// The partial of cells `range` of a table: the pixel box they touch, then
+/// the deposit of each cell in order.
+fn cell_partial(
+    g: &Geometry,
+    t: &CellTable,
+    cols: &[&[f64]],
+    rho: Option<&[f64]>,
+    weighted: bool,
+    range: std::ops::Range<usize>,
+) -> Partial {
+    // The pixel box: from the cells' extents along the image axes (a
+    // cheap pass; it contains every footprint, since the pixel spans of
+    // `footprint` grow with the extents, and may be a little larger when
+    // some cells lie outside the line-of-sight range).
+    let Some([i0, i1, j0, j1]) = g.pixel_box(t, range.clone()) else {
+        return Partial::default();
+    };
+    let (bw, bh) = (i1 - i0, j1 - j0);
+    let mut p = Partial {
+        i0,
+        j0,
+        nx: bw,
+        ny: bh,
+        // Separate zeroed allocations (not `vec![map; k]`, which would copy
+        // the first array into the others page by page).
+        acc: (0..cols.len()).map(|_| vec![0.0; bw * bh]).collect(),
+        w: if weighted {
+            vec![0.0; bw * bh]
+        } else {
+            Vec::new()
+        },
+    };
+    let (a0, b0) = (g.range[g.a][0], g.range[g.b][0]);
+    let (pw, ph) = (g.pw, g.ph);
+    let mut fx: Vec<f64> = Vec::new();
+    for k in range {
+        let Some(f) = g.footprint(t, k) else {
+            continue;
+        };
+        let ([u0, u1], [v0, v1]) = (f.u, f.v);
+        let dlw = f.dl * rho.map_or(1.0, |r| r[k]);
         // Column overlap fractions, once per cell rather than once per pixel.
         fx.clear();
-        fx.extend((i0..i1).map(|i| {
+        fx.extend((f.i[0]..f.i[1]).map(|i| {
             let pu0 = a0 + i as f64 * pw;
             ((pu0 + pw).min(u1) - pu0.max(u0)) / pw
         }));
-        for j in j0..j1 {
+        for j in f.j[0]..f.j[1] {
             let pv0 = b0 + j as f64 * ph;
             let fy = ((pv0 + ph).min(v1) - pv0.max(v0)) / ph;
             if fy <= 0.0 {
                 continue;
             }
             let fyd = fy * dlw;
-            let row = j * nx + i0;
+            let row = (j - j0) * bw + (f.i[0] - i0);
             for (di, &fxi) in fx.iter().enumerate() {
                 if fxi <= 0.0 {
                     continue;
                 }
-                let f = fxi * fyd;
-                let p = row + di;
+                let w = fxi * fyd;
+                let q = row + di;
                 if weighted {
-                    lane.w[p] += f;
+                    p.w[q] += w;
                 }
-                for (m, col) in lane.acc.iter_mut().zip(cols) {
-                    m[p] += col[k] * f;
+                for (m, col) in p.acc.iter_mut().zip(cols) {
+                    m[q] += col[k] * w;
                 }
             }
         }
     }
+    p
 }
 
 fn check(spec: &ProjSpec) -> Result<()> {
@@ -217,56 +353,125 @@ fn check(spec: &ProjSpec) -> Result<()> {
     Ok(())
 }
 
-/// Adds the lanes into the first one, lane after lane for every pixel (so
-/// the sums do not depend on scheduling), in parallel over pixel runs, and
-/// turns the sums into maps.
-fn finish(spec: &ProjSpec, boxlen: f64, lanes: Vec<Lane>, exec: &Exec) -> Maps {
-    const RUN: usize = 1 << 14;
-    let [nx, ny] = spec.res;
-    let mut lanes = lanes.into_iter();
-    let Lane { mut acc, mut w } = lanes.next().expect("at least one lane");
-    let rest: Vec<Lane> = lanes.collect();
-    {
+/// The sums of a projection being folded: one full map per variable and
+/// the weight map (empty when not weighted).
+struct Sums {
+    acc: Vec<Vec<f64>>,
+    w: Vec<f64>,
+}
+
+impl Sums {
+    fn new(spec: &ProjSpec) -> Sums {
+        let n = spec.res[0] * spec.res[1];
+        Sums {
+            acc: (0..spec.vars.len()).map(|_| vec![0.0; n]).collect(),
+            w: if spec.weight == Weight::None {
+                Vec::new()
+            } else {
+                vec![0.0; n]
+            },
+        }
+    }
+
+    /// Adds `parts` in order, each over its own box: for every pixel, the
+    /// partials are added one after the other, so the sums depend only on
+    /// the sequence of partials (not on the thread count). In parallel over
+    /// runs of rows of each map.
+    fn add(&mut self, nx: usize, parts: &[Partial], exec: &Exec) {
+        const ROWS_PIXELS: usize = 1 << 14;
+        if parts.iter().all(|p| p.nx == 0) {
+            return;
+        }
+        let rows = (ROWS_PIXELS / nx).max(1);
+        let nvars = self.acc.len();
         let mut jobs: Vec<(usize, usize, &mut [f64])> = Vec::new();
-        for (a, target) in acc.iter_mut().chain(std::iter::once(&mut w)).enumerate() {
-            for (r, piece) in target.chunks_mut(RUN).enumerate() {
-                jobs.push((a, r * RUN, piece));
+        for (a, target) in self
+            .acc
+            .iter_mut()
+            .chain(std::iter::once(&mut self.w))
+            .enumerate()
+        {
+            for (r, piece) in target.chunks_mut(rows * nx).enumerate() {
+                jobs.push((a, r * rows, piece));
             }
         }
-        let nvars = spec.vars.len();
         exec.par()
             .min_chunk(1)
-            .for_each_mut(&mut jobs, |(a, at, piece)| {
-                for l in &rest {
-                    let src = if *a < nvars { &l.acc[*a] } else { &l.w };
-                    for (x, y) in piece.iter_mut().zip(&src[*at..]) {
-                        *x += y;
+            .for_each_mut(&mut jobs, |(a, row0, piece)| {
+                let (r0, r1) = (*row0, *row0 + piece.len() / nx);
+                for p in parts {
+                    let (lo, hi) = (p.j0.max(r0), (p.j0 + p.ny).min(r1));
+                    if p.nx == 0 || lo >= hi {
+                        continue;
+                    }
+                    let src = if *a < nvars { &p.acc[*a] } else { &p.w };
+                    if src.is_empty() {
+                        continue;
+                    }
+                    for j in lo..hi {
+                        let d = &mut piece[(j - r0) * nx + p.i0..][..p.nx];
+                        let s = &src[(j - p.j0) * p.nx..][..p.nx];
+                        for (x, y) in d.iter_mut().zip(s) {
+                            *x += y;
+                        }
                     }
                 }
             });
     }
-    if spec.weight != Weight::None {
-        for m in acc.iter_mut() {
-            for (x, &wt) in m.iter_mut().zip(&w) {
-                *x = if wt > 0.0 { *x / wt } else { 0.0 };
+
+    /// The maps: sums divided by the weight when weighted.
+    fn finish(self, spec: &ProjSpec, boxlen: f64) -> Maps {
+        let [nx, ny] = spec.res;
+        let Sums { mut acc, w } = self;
+        if spec.weight != Weight::None {
+            for m in acc.iter_mut() {
+                for (x, &wt) in m.iter_mut().zip(&w) {
+                    *x = if wt > 0.0 { *x / wt } else { 0.0 };
+                }
             }
         }
+        let (a, b) = spec.image_axes();
+        let pw = (spec.range[a][1] - spec.range[a][0]) / nx as f64 * boxlen;
+        let ph = (spec.range[b][1] - spec.range[b][0]) / ny as f64 * boxlen;
+        Maps {
+            nx,
+            ny,
+            maps: spec.vars.iter().cloned().zip(acc).collect(),
+            pixel_area: pw * ph,
+            extent: [
+                spec.range[a][0] * boxlen,
+                spec.range[a][1] * boxlen,
+                spec.range[b][0] * boxlen,
+                spec.range[b][1] * boxlen,
+            ],
+        }
     }
-    let (a, b) = spec.image_axes();
-    let pw = (spec.range[a][1] - spec.range[a][0]) / nx as f64 * boxlen;
-    let ph = (spec.range[b][1] - spec.range[b][0]) / ny as f64 * boxlen;
-    Maps {
-        nx,
-        ny,
-        maps: spec.vars.iter().cloned().zip(acc).collect(),
-        pixel_area: pw * ph,
-        extent: [
-            spec.range[a][0] * boxlen,
-            spec.range[a][1] * boxlen,
-            spec.range[b][0] * boxlen,
-            spec.range[b][1] * boxlen,
-        ],
+}
+
+/// Folds partials, in order, into maps (the partials of every process's
+/// [`project_partials`], concatenated in file order, give the same maps
+/// as [`project`] on one process).
+pub fn fold_partials(spec: &ProjSpec, boxlen: f64, parts: &[Partial], exec: &Exec) -> Result<Maps> {
+    check(spec)?;
+    let nv = spec.vars.len();
+    let weighted = spec.weight != Weight::None;
+    for p in parts.iter().filter(|p| p.nx > 0) {
+        let n = p.nx * p.ny;
+        if p.i0 + p.nx > spec.res[0]
+            || p.j0 + p.ny > spec.res[1]
+            || p.acc.len() != nv
+            || p.acc.iter().any(|m| m.len() != n)
+            || p.w.len() != if weighted { n } else { 0 }
+        {
+            return Err(KernelError::Invalid(format!(
+                "a partial map of {}×{} pixels at ({}, {}) does not fit a {}×{} projection of {nv} variables",
+                p.nx, p.ny, p.i0, p.j0, spec.res[0], spec.res[1]
+            )));
+        }
     }
+    let mut sums = Sums::new(spec);
+    sums.add(spec.res[0], parts, exec);
+    Ok(sums.finish(spec, boxlen))
 }
 
 /// Variable columns, and the density when weighting by mass.
@@ -287,77 +492,98 @@ fn inputs<'t>(t: &'t CellTable, spec: &ProjSpec) -> Result<Inputs<'t>> {
     Ok((cols, rho))
 }
 
-fn new_lane(spec: &ProjSpec) -> Lane {
-    let n = spec.res[0] * spec.res[1];
-    // Separate zeroed allocations (not `vec![map; k]`, which would copy the
-    // first map into the others page by page on this thread).
-    Lane {
-        acc: (0..spec.vars.len()).map(|_| vec![0.0; n]).collect(),
-        w: if spec.weight == Weight::None {
-            Vec::new()
-        } else {
-            vec![0.0; n]
-        },
-    }
-}
+/// Deposition work (cost units) of one partial: a cell costs a constant
+/// plus the pixels its footprint spans, which differ by 4× per level.
+const RUN_COST: f64 = (1 << 17) as f64;
 
-/// Boundaries of `nlanes` runs of cells with about equal deposition work:
-/// a cell costs a constant plus the pixels its footprint spans, which
-/// differ by 4× per level (equal cell counts left one of two workers
-/// waiting for a lane of coarse cells). Depends only on the table and the
-/// spec, so the sums stay the same from run to run.
-fn balanced_cuts(t: &CellTable, spec: &ProjSpec, nlanes: usize) -> Vec<usize> {
+/// The runs of cells the partials are taken over: every CPU file's cells
+/// ([`CellTable::file_ranges`]) cut into runs of about [`RUN_COST`] of
+/// deposition work. They depend only on each file's own cells and the
+/// spec, so a process that reads some of the files cuts them as one that
+/// reads all of them does.
+fn runs(t: &CellTable, spec: &ProjSpec) -> Vec<std::ops::Range<usize>> {
     let (a, b) = spec.image_axes();
     let pw = (spec.range[a][1] - spec.range[a][0]) / spec.res[0] as f64;
     let ph = (spec.range[b][1] - spec.range[b][0]) / spec.res[1] as f64;
     let cost: Vec<f64> = (0..64)
         .map(|l| {
             let dx = 0.5f64.powi(l);
-            4.0 + (dx / pw).ceil() * (dx / ph).ceil()
+            4.0 + (dx / pw).ceil().min(spec.res[0] as f64)
+                * (dx / ph).ceil().min(spec.res[1] as f64)
         })
         .collect();
-    let total: f64 = t.level.iter().map(|&l| cost[l as usize]).sum();
-    let mut cuts = vec![0];
-    let mut acc = 0.0;
-    for (k, &l) in t.level.iter().enumerate() {
-        if acc >= total * cuts.len() as f64 / nlanes as f64 && cuts.len() < nlanes {
-            cuts.push(k);
+    let mut v = Vec::new();
+    for (_, r) in t.file_ranges() {
+        let mut start = r.start;
+        let mut acc = 0.0;
+        for k in r.clone() {
+            acc += cost[t.level[k] as usize];
+            if acc >= RUN_COST {
+                v.push(start..k + 1);
+                start = k + 1;
+                acc = 0.0;
+            }
         }
-        acc += cost[l as usize];
+        if start < r.end {
+            v.push(start..r.end);
+        }
     }
-    cuts.resize(nlanes + 1, t.len());
-    cuts
+    v
 }
 
-/// Projects a loaded table (MERA's `projection`, yt's `proj` + `to_frb`).
+/// The partials of a loaded table, one per run of cells of one CPU file,
+/// in table order (the runs in parallel).
+pub fn project_partials(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Vec<Partial>> {
+    check(spec)?;
+    let (cols, rho) = inputs(t, spec)?;
+    let g = Geometry::new(spec, &t.units);
+    let weighted = spec.weight != Weight::None;
+    let runs = runs(t, spec);
+    let parts = exec.par().min_chunk(1).map(&runs, |r| {
+        if exec.cancelled() {
+            return Partial::default();
+        }
+        cell_partial(&g, t, &cols, rho, weighted, r.clone())
+    });
+    exec.check()?;
+    Ok(parts)
+}
+
+/// Projects a loaded table (MERA's `projection`, yt's `proj` + `to_frb`):
+/// the partials of [`project_partials`], made a window at a time (so that
+/// few are alive at once) and folded in order.
 pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
     check(spec)?;
     let (cols, rho) = inputs(t, spec)?;
-    let nlanes = 4 * exec.threads();
-    exec.start("project", nlanes as u64);
-    let cuts = balanced_cuts(t, spec, nlanes);
-    let lanes = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
-        // Cancelled: the lanes not started yet stay empty (and unused).
-        if exec.cancelled() {
-            return Lane {
-                acc: Vec::new(),
-                w: Vec::new(),
-            };
-        }
-        let mut lane = new_lane(spec);
-        deposit(&mut lane, t, &cols, rho, spec, cuts[l]..cuts[l + 1]);
-        exec.advance(1);
-        lane
-    });
+    let g = Geometry::new(spec, &t.units);
+    let weighted = spec.weight != Weight::None;
+    let runs = runs(t, spec);
+    let window = 8 * exec.threads();
+    exec.start("project", runs.len() as u64);
+    let mut sums = Sums::new(spec);
+    for win in runs.chunks(window) {
+        let parts = exec.par().min_chunk(1).map(win, |r| {
+            // Cancelled: the runs not started yet stay empty (and unused).
+            if exec.cancelled() {
+                return Partial::default();
+            }
+            let p = cell_partial(&g, t, &cols, rho, weighted, r.clone());
+            exec.advance(1);
+            p
+        });
+        exec.check()?;
+        sums.add(spec.res[0], &parts, exec);
+    }
     exec.finish();
-    exec.check()?;
-    Ok(finish(spec, t.units.boxlen, lanes, exec))
+    Ok(sums.finish(spec, t.units.boxlen))
 }
 
-/// Projects straight from the files without building the table: CPU files
-/// are dealt round-robin to `4 × threads` lanes; each lane reads its files
-/// one at a time and deposits them. Memory: the lane maps plus one CPU
-/// file's selected cells per running lane.
+/// Projects straight from the files without building the table: a window
+/// of CPU files at a time, each read by one worker and cut into the runs
+/// [`project`] would cut it into; the partials are folded in file order,
+/// so the maps are bit for bit those of [`project`] on the loaded table.
+/// Memory: one CPU file's selected cells per running worker plus the
+/// window's partials.
 pub fn project_streaming(
     snap: &Snapshot,
     sel: &Selection,
@@ -370,34 +596,40 @@ pub fn project_streaming(
         need.push("density");
     }
     let comps = components(snap, &need)?;
-    // Files are chosen once; each lane then reads exactly its own.
+    // Files are chosen once; each job then reads exactly its own.
     let cpus = cpus_for(snap, sel)?;
-    let nlanes = (4 * exec.threads()).min(cpus.len()).max(1);
+    let window = 2 * exec.threads();
     exec.start("project", cpus.len() as u64);
-    let lanes: Vec<Result<Lane>> = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
-        let mut lane = new_lane(spec);
-        for &icpu in cpus.iter().skip(l).step_by(nlanes) {
-            // One file at a time, on this lane's thread only.
-            let t = load_components(
-                snap,
-                Some(&[icpu]),
-                sel,
-                &comps,
-                &Exec {
-                    max_threads: Some(1),
-                    progress: None,
-                    ..*exec
-                },
-            )?;
+    let mut sums = Sums::new(spec);
+    for win in cpus.chunks(window) {
+        let parts: Vec<Result<Vec<Partial>>> = exec.par().min_chunk(1).map(win, |&icpu| {
+            // One file at a time, on this job's thread only.
+            let one = Exec {
+                max_threads: Some(1),
+                progress: None,
+                ..*exec
+            };
+            let t = load_components(snap, Some(&[icpu]), sel, &comps, &one)?;
             let (cols, rho) = inputs(&t, spec)?;
-            deposit(&mut lane, &t, &cols, rho, spec, 0..t.len());
+            let g = Geometry::new(spec, &t.units);
+            let weighted = spec.weight != Weight::None;
+            let parts = runs(&t, spec)
+                .into_iter()
+                .map(|r| cell_partial(&g, &t, &cols, rho, weighted, r))
+                .collect();
             exec.advance(1);
-        }
-        Ok(lane)
-    });
+            Ok(parts)
+        });
+        let parts: Vec<Partial> = parts
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        sums.add(spec.res[0], &parts, exec);
+    }
     exec.finish();
-    let lanes = lanes.into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(finish(spec, snap.info.boxlen, lanes, exec))
+    Ok(sums.finish(spec, snap.info.boxlen))
 }
 
 /// Particle deposition scheme.
@@ -436,45 +668,79 @@ pub fn project_particles(
     let ph = (r[bb][1] - r[bb][0]) / ny as f64;
     let area = pw * ph * b * b;
     let n = p.len();
-    let nlanes = 4 * exec.threads();
-    // One mass map per lane, no weight map.
+    // Fixed runs of particles (in table order, whatever the thread count),
+    // each deposited into a partial over the pixels it touches, the
+    // partials folded in order.
+    const RUN: usize = 1 << 16;
+    let runs: Vec<std::ops::Range<usize>> = (0..n.div_ceil(RUN))
+        .map(|r| r * RUN..((r + 1) * RUN).min(n))
+        .collect();
+    // Calls `put(i, j, weight)` for each map pixel particle `k` deposits into.
+    let deposits = |k: usize, put: &mut dyn FnMut(usize, usize, f64)| {
+        if fam.is_some_and(|f| !families.contains(&f[k])) {
+            return;
+        }
+        let x: [f64; 3] = std::array::from_fn(|d| pos[d].map_or(0.5, |p| p[k] / b));
+        if (0..3).any(|d| x[d] < r[d][0] || x[d] >= r[d][1]) {
+            return;
+        }
+        let u = (x[a] - r[a][0]) / pw;
+        let v = (x[bb] - r[bb][0]) / ph;
+        let mut at = |i: isize, j: isize, w: f64| {
+            if i >= 0 && j >= 0 && (i as usize) < nx && (j as usize) < ny {
+                put(i as usize, j as usize, w);
+            }
+        };
+        match scheme {
+            Deposit::Ngp => at(u.floor() as isize, v.floor() as isize, 1.0),
+            Deposit::Cic => {
+                let (fu, fv) = (u - 0.5, v - 0.5);
+                let (i, j) = (fu.floor(), fv.floor());
+                let (du, dv) = (fu - i, fv - j);
+                let (i, j) = (i as isize, j as isize);
+                at(i, j, (1.0 - du) * (1.0 - dv));
+                at(i + 1, j, du * (1.0 - dv));
+                at(i, j + 1, (1.0 - du) * dv);
+                at(i + 1, j + 1, du * dv);
+            }
+        }
+    };
+    // One mass map, no weight map.
     let mut s = spec.clone();
     s.vars = vec!["mass".into()];
     s.weight = Weight::None;
-    let lanes = exec.par().min_chunk(1).map_range(0..nlanes, |l| {
-        let mut lane = new_lane(&s);
-        for k in l * n / nlanes..(l + 1) * n / nlanes {
-            if fam.is_some_and(|f| !families.contains(&f[k])) {
-                continue;
+    let window = 8 * exec.threads();
+    let mut sums = Sums::new(&s);
+    for win in runs.chunks(window) {
+        let parts = exec.par().min_chunk(1).map(win, |run| {
+            let (mut i0, mut i1, mut j0, mut j1) = (usize::MAX, 0, usize::MAX, 0);
+            for k in run.clone() {
+                deposits(k, &mut |i, j, _| {
+                    i0 = i0.min(i);
+                    i1 = i1.max(i + 1);
+                    j0 = j0.min(j);
+                    j1 = j1.max(j + 1);
+                });
             }
-            let x: [f64; 3] = std::array::from_fn(|d| pos[d].map_or(0.5, |p| p[k] / b));
-            if (0..3).any(|d| x[d] < r[d][0] || x[d] >= r[d][1]) {
-                continue;
+            if i0 >= i1 {
+                return Partial::default();
             }
-            let u = (x[a] - r[a][0]) / pw;
-            let v = (x[bb] - r[bb][0]) / ph;
-            let m = mass[k] / area;
-            let mut put = |i: isize, j: isize, w: f64| {
-                if i >= 0 && j >= 0 && (i as usize) < nx && (j as usize) < ny {
-                    let q = j as usize * nx + i as usize;
-                    lane.acc[0][q] += m * w;
-                }
-            };
-            match scheme {
-                Deposit::Ngp => put(u.floor() as isize, v.floor() as isize, 1.0),
-                Deposit::Cic => {
-                    let (fu, fv) = (u - 0.5, v - 0.5);
-                    let (i, j) = (fu.floor(), fv.floor());
-                    let (du, dv) = (fu - i, fv - j);
-                    let (i, j) = (i as isize, j as isize);
-                    put(i, j, (1.0 - du) * (1.0 - dv));
-                    put(i + 1, j, du * (1.0 - dv));
-                    put(i, j + 1, (1.0 - du) * dv);
-                    put(i + 1, j + 1, du * dv);
-                }
+            let (bw, bh) = (i1 - i0, j1 - j0);
+            let mut acc = vec![0.0; bw * bh];
+            for k in run.clone() {
+                let m = mass[k] / area;
+                deposits(k, &mut |i, j, w| acc[(j - j0) * bw + (i - i0)] += m * w);
             }
-        }
-        lane
-    });
-    Ok(finish(&s, b, lanes, exec))
+            Partial {
+                i0,
+                j0,
+                nx: bw,
+                ny: bh,
+                acc: vec![acc],
+                w: Vec::new(),
+            }
+        });
+        sums.add(nx, &parts, exec);
+    }
+    Ok(sums.finish(&s, b))
 }

@@ -103,7 +103,11 @@ impl RegionArgs {
         } else {
             None
         };
-        Ok(Selection { lmax, region })
+        Ok(Selection {
+            lmax,
+            region,
+            files: None,
+        })
     }
 }
 

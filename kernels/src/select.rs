@@ -128,4 +128,8 @@ pub struct Selection {
     pub lmax: Option<u32>,
     /// Region; `None`: the whole box.
     pub region: Option<Region>,
+    /// Only the files `[lo, hi)` of those the region needs, counted in
+    /// their (Hilbert) order: one process's share when several split an
+    /// output between them. `None`: all of them.
+    pub files: Option<[usize; 2]>,
 }

@@ -2,10 +2,12 @@
 //! values: the CLI prints them, the Python package hands them back as
 //! dicts, so both show the same keys and the same numbers.
 
-use crate::derive::{cosmic_time, field_stats, quantity_of, total_mass};
+use crate::derive::{
+    cosmic_time, field_stats, fold_sum, mass_partials, quantity_of, stats_partials, StatsPartial,
+};
 use crate::error::Result;
 use crate::exec::Exec;
-use crate::load::{load_cells, load_components, load_particles, Components};
+use crate::load::{load_cells, load_components, load_particles, Components, ParticleTable};
 use crate::select::Selection;
 use crate::units::{Quantity, Units, YR};
 use amrkit_io::{family_name, FileLayout, Snapshot};
@@ -186,6 +188,83 @@ fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<V
     Ok(Value::Object(m))
 }
 
+/// The part of `stats` one process computes over the files it reads
+/// (all of them, or its share [`Selection::files`]): leaf cells per level
+/// and the partial sums of every block. Several processes' parts,
+/// [`concat`](StatsParts::concat)enated in file order, give the same
+/// figures, bit for bit, as one process reading every file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatsParts {
+    /// Leaf cells per level (index 0 is level 0).
+    pub cells_per_level: Vec<u64>,
+    /// Per hydro variable, then per gravity variable (the output's order):
+    /// the [`StatsPartial`] of every block.
+    pub vars: Vec<Vec<StatsPartial>>,
+    /// Σ ρ·V of every block.
+    pub mass: Vec<f64>,
+}
+
+impl StatsParts {
+    /// The parts of several processes, in file order, as one.
+    pub fn concat(parts: impl IntoIterator<Item = StatsParts>) -> StatsParts {
+        let mut all = StatsParts::default();
+        for p in parts {
+            if all.cells_per_level.len() < p.cells_per_level.len() {
+                all.cells_per_level.resize(p.cells_per_level.len(), 0);
+            }
+            for (a, b) in all.cells_per_level.iter_mut().zip(&p.cells_per_level) {
+                *a += b;
+            }
+            if all.vars.is_empty() {
+                all.vars = vec![Vec::new(); p.vars.len()];
+            }
+            for (a, b) in all.vars.iter_mut().zip(p.vars) {
+                a.extend(b);
+            }
+            all.mass.extend(p.mass);
+        }
+        all
+    }
+}
+
+/// The names of the variables `stats` reports: hydro, then gravity.
+fn stats_vars(s: &Snapshot) -> (Vec<&str>, Vec<&str>) {
+    (
+        s.hydro_fields.iter().map(|f| f.name.as_str()).collect(),
+        s.grav_fields.iter().map(String::as_str).collect(),
+    )
+}
+
+/// Loads the cells of `sel` (every hydro and gravity variable) and
+/// computes their [`StatsParts`].
+pub fn stats_parts(s: &Snapshot, sel: &Selection, exec: &Exec) -> Result<StatsParts> {
+    let (hydro, grav) = stats_vars(s);
+    let t = load_cells(s, sel, &hydro, &grav, exec)?;
+    let vars = hydro
+        .iter()
+        .chain(&grav)
+        .map(|name| stats_partials(&t, t.column(name)?, exec))
+        .collect::<Result<_>>()?;
+    Ok(StatsParts {
+        cells_per_level: t.cells_per_level().iter().map(|&n| n as u64).collect(),
+        vars,
+        mass: mass_partials(&t, exec)?,
+    })
+}
+
+/// The particle fields `stats` reads: `mass`, and `family` when the
+/// output has it.
+pub fn stats_particle_fields(s: &Snapshot) -> Vec<&'static str> {
+    let mut wanted = vec!["mass"];
+    if s.part_layout
+        .as_ref()
+        .is_some_and(|l| l.index("family").is_some())
+    {
+        wanted.push("family");
+    }
+    wanted
+}
+
 /// The figures `stats` reports: leaf cells per level, gas mass, min, max
 /// and volume- and mass-weighted means of every hydro, gravity and
 /// RAMSES-RT variable (objects `hydro`, `gravity`, `rt`), sinks and
@@ -194,10 +273,51 @@ fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<V
 /// that cannot be read do not stop the gas figures: the reason is in
 /// `particles_error` or `rt_error`.
 pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec) -> Result<Value> {
-    let hydro: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
-    let grav: Vec<&str> = s.grav_fields.iter().map(String::as_str).collect();
-    let t = load_cells(s, sel, &hydro, &grav, exec)?;
-    let u = t.units;
+    let parts = stats_parts(s, sel, exec)?;
+    let particles = s
+        .has_particles
+        .then(|| load_particles(s, sel, &stats_particle_fields(s), exec));
+    stats_from_parts(
+        s,
+        sel,
+        unit,
+        &parts,
+        particles,
+        stats_rt(s, sel, unit, exec),
+    )
+}
+
+/// The `rt` object of `stats` for the whole selection (`None`: the output
+/// has no RAMSES-RT files), or why the rt files cannot be read. Its sums
+/// are per block of one file, folded in file order, like the others, but
+/// taken over every file of the selection (not a share).
+pub fn stats_rt(
+    s: &Snapshot,
+    sel: &Selection,
+    unit: Option<&str>,
+    exec: &Exec,
+) -> Option<Result<Value>> {
+    let whole = Selection {
+        files: None,
+        ..*sel
+    };
+    s.has_rt()
+        .then(|| rt_stats(s, &whole, unit.is_some(), exec))
+}
+
+/// [`stats_json`] from the [`StatsParts`] of every file and the particles
+/// (`mass` and `family`, [`stats_particle_fields`]) of the selection, or
+/// the error that stopped reading them (`None`: the output has none).
+pub fn stats_from_parts(
+    s: &Snapshot,
+    sel: &Selection,
+    unit: Option<&str>,
+    parts: &StatsParts,
+    particles: Option<Result<ParticleTable>>,
+    rt: Option<Result<Value>>,
+) -> Result<Value> {
+    let (hydro, grav) = stats_vars(s);
+    let u = Units::from_info(&s.info);
     let conv = |name: &str| -> Result<f64> {
         match unit {
             None => Ok(1.0),
@@ -205,46 +325,54 @@ pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec
         }
     };
     let mut per_level = Map::new();
-    for (l, &n) in t.cells_per_level().iter().enumerate() {
+    for (l, &n) in parts.cells_per_level.iter().enumerate() {
         if n > 0 {
             per_level.insert(l.to_string(), json!(n));
         }
     }
+    if parts.vars.len() != hydro.len() + grav.len() {
+        return Err(crate::KernelError::Invalid(format!(
+            "stats of {} variables for an output of {}",
+            parts.vars.len(),
+            hydro.len() + grav.len()
+        )));
+    }
     let mut groups = [Map::new(), Map::new()];
-    for (gi, names) in [&hydro, &grav].iter().enumerate() {
-        for name in names.iter() {
-            let st = field_stats(&t, t.column(name)?, exec)?;
-            let f = conv(name)?;
-            groups[gi].insert(
-                name.to_string(),
-                json!({
-                    "min": st.min * f,
-                    "max": st.max * f,
-                    "volume_weighted_mean": st.volume_weighted_mean * f,
-                    "mass_weighted_mean": st.mass_weighted_mean * f,
-                }),
-            );
-        }
+    let named = hydro
+        .iter()
+        .map(|n| (0, n))
+        .chain(grav.iter().map(|n| (1, n)));
+    for ((gi, name), p) in named.zip(&parts.vars) {
+        let st = StatsPartial::fold(p).stats();
+        let f = conv(name)?;
+        groups[gi].insert(
+            name.to_string(),
+            json!({
+                "min": st.min * f,
+                "max": st.max * f,
+                "volume_weighted_mean": st.volume_weighted_mean * f,
+                "mass_weighted_mean": st.mass_weighted_mean * f,
+            }),
+        );
     }
     let mut j = json!({
         "output": s.dir.display().to_string(),
         "units": unit.map_or("code".to_string(), |_| "named".to_string()),
         "ndim": s.info.ndim,
         "leaf_cells_per_level": per_level,
-        "n_leaf_total": t.len(),
-        "total_mass": total_mass(&t, exec)? * conv("mass")?,
+        "n_leaf_total": parts.cells_per_level.iter().sum::<u64>(),
+        "total_mass": fold_sum(&parts.mass) * conv("mass")?,
         "hydro": groups[0],
     });
     if !grav.is_empty() {
         j["gravity"] = json!(groups[1]);
     }
-    // RAMSES-RT: its own read, so that a bad rt file leaves the gas
-    // figures (a warning on stderr, `rt_error` in the JSON).
-    if s.has_rt() {
-        match rt_stats(s, sel, unit.is_some(), exec) {
-            Ok(m) => j["rt"] = m,
-            Err(e) => j["rt_error"] = json!(e.to_string()),
-        }
+    // RAMSES-RT ([`stats_rt`]): its own read, so that a bad rt file
+    // leaves the gas figures (a warning on stderr, `rt_error` in the JSON).
+    match rt {
+        Some(Ok(m)) => j["rt"] = m,
+        Some(Err(e)) => j["rt_error"] = json!(e.to_string()),
+        None => {}
     }
     // Sinks (sink_NNNNN.csv): count and mass, those inside the region
     // when there is one (positions are code lengths).
@@ -273,23 +401,13 @@ pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec
         }
         j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
     }
-    let particles = if s.has_particles {
-        let mut wanted = vec!["mass"];
-        if s.part_layout
-            .as_ref()
-            .is_some_and(|l| l.index("family").is_some())
-        {
-            wanted.push("family");
+    let particles = match particles {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            j["particles_error"] = json!(e.to_string());
+            None
         }
-        match load_particles(s, sel, &wanted, exec) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                j["particles_error"] = json!(e.to_string());
-                None
-            }
-        }
-    } else {
-        None
+        None => None,
     };
     if let Some(p) = particles {
         let m = p.reals("mass")?;
