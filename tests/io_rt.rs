@@ -234,6 +234,7 @@ fn rt_variables_load_with_regions_like_hydro_ones() {
             lo: [0.2, 0.3, 0.4],
             hi: [0.6, 0.7, 0.8],
         }),
+        ..Default::default()
     };
     let t = amrkit_kernels::request::cells_for(
         &s,

@@ -83,7 +83,7 @@ fn outputs() -> Vec<(String, PathBuf)> {
         .into_iter()
         .map(|r| (r.name, r.output))
         .collect();
-    for name in ["cosmo", "blast2d"] {
+    for name in ["cosmo", "blast2d", "rt3d"] {
         if let Some(r) = common::variant(name) {
             v.push((r.name, r.output));
         }
@@ -285,8 +285,12 @@ fn export_vtk_writes_pieces_per_rank_under_one_vtm() {
     }
 }
 
-#[test]
-fn a_truncated_file_fails_every_rank_quickly_with_one_error_and_no_output() {
+/// Damages CPU file 3 of 4's hydro file with `damage` (in a copy of the
+/// `particles` output), then runs stats, project and export-vtk with and
+/// without `mpirun -n 1..4`: every run fails within 30 s, the error (naming
+/// the file) is printed once, nothing goes to stdout and no output file is
+/// left.
+fn damaged_file_fails_every_rank(what: &str, damage: impl Fn(&Path)) {
     let Some(run) = common::runs().into_iter().find(|r| r.name == "particles") else {
         return;
     };
@@ -303,13 +307,7 @@ fn a_truncated_file_fails_every_rank_quickly_with_one_error_and_no_output() {
             f.starts_with("hydro_") && f.ends_with(".out00003")
         })
         .expect("hydro file 3");
-    let len = std::fs::metadata(&victim).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&victim)
-        .unwrap()
-        .set_len(len / 2)
-        .unwrap();
+    damage(&victim);
     let victim_name = victim.file_name().unwrap().to_string_lossy().into_owned();
     for n in [None, Some(1), Some(2), Some(3), Some(4)] {
         let maps = tmp.path().join(format!("maps-{n:?}"));
@@ -335,7 +333,7 @@ fn a_truncated_file_fails_every_rank_quickly_with_one_error_and_no_output() {
         ];
         for args in cases {
             let (good, so, se, secs) = run_cmd(n, &args);
-            assert!(!good, "{n:?} {args:?} succeeded on a truncated file");
+            assert!(!good, "{n:?} {args:?} succeeded on a {what} file");
             assert!(secs < 30.0, "{n:?} {args:?}: {secs:.1} s to fail");
             let lines: Vec<&str> = se.lines().filter(|l| l.starts_with("amrkit:")).collect();
             assert_eq!(
@@ -359,4 +357,30 @@ fn a_truncated_file_fails_every_rank_quickly_with_one_error_and_no_output() {
             .collect();
         assert!(left.is_empty(), "{n:?}: VTK files left: {left:?}");
     }
+}
+
+#[test]
+fn a_truncated_file_fails_every_rank_quickly_with_one_error_and_no_output() {
+    damaged_file_fails_every_rank("truncated", |f| {
+        let len = std::fs::metadata(f).unwrap().len();
+        let file = std::fs::OpenOptions::new().write(true).open(f).unwrap();
+        file.set_len(len / 2).unwrap();
+    });
+}
+
+#[test]
+fn a_missing_file_fails_every_rank_quickly_with_one_error_and_no_output() {
+    damaged_file_fails_every_rank("missing", |f| std::fs::remove_file(f).unwrap());
+}
+
+#[test]
+fn a_corrupt_file_fails_every_rank_quickly_with_one_error_and_no_output() {
+    // The first record's leading length marker overwritten: the header no
+    // longer parses.
+    damaged_file_fails_every_rank("corrupt", |f| {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = std::fs::OpenOptions::new().write(true).open(f).unwrap();
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file.write_all(&0x7fff_fff0u32.to_le_bytes()).unwrap();
+    });
 }

@@ -12,7 +12,7 @@ use amrkit_kernels::project::{
     fold_partials, project, project_partials, project_streaming, Weight,
 };
 use amrkit_kernels::request::{cells_for, proj_spec};
-use amrkit_kernels::summary::{stats_from_parts, stats_json, stats_parts, StatsParts};
+use amrkit_kernels::summary::{stats_from_parts, stats_json, stats_parts, stats_rt, StatsParts};
 use amrkit_kernels::{load_particles, Exec, Region, Selection, Units};
 use amrkit_pool::Pool;
 
@@ -79,7 +79,8 @@ fn stats_from_shares_equal_stats_of_all_files() {
                 let particles = s
                     .has_particles
                     .then(|| load_particles(&s, &sel, &["mass", "family"], &exec));
-                let got = stats_from_parts(&s, &sel, None, &parts, particles).unwrap();
+                let rt = stats_rt(&s, &sel, None, &exec);
+                let got = stats_from_parts(&s, &sel, None, &parts, particles, rt).unwrap();
                 assert_eq!(
                     serde_json::to_string(&got).unwrap(),
                     serde_json::to_string(&whole).unwrap(),
