@@ -350,6 +350,22 @@ fn generated_2d_wide_box_and_particles_through_the_cli() {
     }
     let (worst, scale) = common::map_error(&got, &image);
     assert!(worst == 0.0, "wide 2D image: {worst:e} of {scale:e}");
+    // Ranges on one axis leave the others spanning the whole 2 × 1 box,
+    // and the default centre is the box's (1, 0.5): ranges covering the
+    // box select every cell.
+    let cells = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["stats", "--json"];
+        args.extend(extra);
+        json_of(&stdout_ok(&args, &out))["n_leaf_total"].clone()
+    };
+    let all = cells(&[]);
+    assert_eq!(all, serde_json::json!(plan.leaves().len()));
+    for r in [
+        &["--yrange", "-1,1", "--range-unit", "box"][..],
+        &["--xrange", "-1,1", "--range-unit", "box"][..],
+    ] {
+        assert_eq!(cells(r), all, "{r:?} on a 2 x 1 box");
+    }
     let png = tmp.path().join("dm.png");
     let so = stdout_ok(
         &["particles", "--json", "--out", png.to_str().unwrap()],

@@ -182,7 +182,7 @@ pub fn cpus_for_region(snap: &Snapshot, sel: &Selection) -> Result<Vec<usize>> {
     match &sel.region {
         None => Ok((1..=snap.info.ncpu).collect()),
         Some(r) => {
-            let (lo, hi) = r.bounds();
+            let (lo, hi) = r.bounds(snap.info.extent);
             Ok(snap.cpus_for_region(lo, hi)?)
         }
     }
@@ -315,7 +315,7 @@ pub fn load_components(
         None => cpus_for(snap, sel)?,
     };
     let req = CellRequest {
-        region: sel.region.map(|r| r.bounds()),
+        region: sel.region.map(|r| r.bounds(snap.info.extent)),
         ..req
     };
     exec.check()?;

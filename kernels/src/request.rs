@@ -81,7 +81,9 @@ impl RegionArgs {
         let centre = match &self.center {
             Some(c) if c.len() == 3 => [c[0], c[1], c[2]],
             Some(c) => return invalid(format!("--center needs 3 values, got {}", c.len())),
-            None => [0.5; 3],
+            // The box centre: box units are coarse cells, so `n / 2` along
+            // an axis of `n` of them.
+            None => units.extent.map(|n| n as f64 / 2.0),
         };
         let pair = |r: &Option<Vec<f64>>, n: &str| -> Result<Option<[f64; 2]>> {
             match r {
@@ -150,7 +152,7 @@ pub fn proj_spec(
         spec.res[1] = (rows.round() as usize).max(1);
     }
     if let Some(r) = sel.region {
-        let (lo, hi) = r.bounds();
+        let (lo, hi) = r.bounds(u.extent);
         spec.range = std::array::from_fn(|d| [lo[d], hi[d]]);
     }
     if u.ndim == 1 {

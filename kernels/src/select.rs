@@ -1,6 +1,7 @@
 //! What part of an output to load: a deepest level and a region.
 //!
-//! Regions are kept in box units (`[0, 1]` per axis). Constructors take
+//! Regions are kept in box units (coarse cells: `[0, 1]` per axis for one
+//! coarse cell, `[0, n]` for `n` along an axis). Constructors take
 //! code units or named physical units around a centre, so the unit choice
 //! is always explicit.
 
@@ -49,8 +50,10 @@ impl Region {
         unit: &str,
     ) -> Result<Region> {
         let to_box = units.box_per(unit)?;
+        // An axis without a range spans the box: `[0, n]` for a box of `n`
+        // coarse cells along it (box units are coarse cells).
         let mut lo = [0.0; 3];
-        let mut hi = [1.0; 3];
+        let mut hi = units.extent.map(|n| n as f64);
         for d in 0..3 {
             if let Some([a, b]) = ranges[d] {
                 lo[d] = centre[d] + a * to_box;
@@ -69,8 +72,9 @@ impl Region {
         })
     }
 
-    /// The bounding box, clipped to the unit box.
-    pub fn bounds(&self) -> ([f64; 3], [f64; 3]) {
+    /// The bounding box, clipped to a box of `extent` coarse cells per
+    /// axis (`[0, extent[d]]`; `info.extent`, `[1, 1, 1]` for most runs).
+    pub fn bounds(&self, extent: [usize; 3]) -> ([f64; 3], [f64; 3]) {
         let (lo, hi) = match *self {
             Region::Box { lo, hi } => (lo, hi),
             Region::Sphere { centre, radius } => {
@@ -89,7 +93,8 @@ impl Region {
                 (lo, hi)
             }
         };
-        (lo.map(|v| v.clamp(0.0, 1.0)), hi.map(|v| v.clamp(0.0, 1.0)))
+        let clip = |v: [f64; 3]| std::array::from_fn(|d| v[d].clamp(0.0, extent[d] as f64));
+        (clip(lo), clip(hi))
     }
 
     /// Whether the shape needs a test beyond its bounding box.
