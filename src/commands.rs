@@ -269,6 +269,33 @@ fn agree<T>(comm: &dyn Comm, r: AnyResult<T>) -> AnyResult<T> {
     Ok(value.expect("no error anywhere"))
 }
 
+/// Opens `output` and builds the selection of `sel` on every process
+/// (`check` runs on the opened output), all of them agreeing on the
+/// outcome (an error anywhere is every process's), and caps `exec` by
+/// `--max-threads`.
+fn open_selected<'e>(
+    comm: &dyn Comm,
+    output: &Path,
+    sel: &SelArgs,
+    exec: &Exec<'e>,
+    check: impl FnOnce(&Snapshot) -> AnyResult<()>,
+) -> AnyResult<(Snapshot, Selection, Exec<'e>)> {
+    let (s, selection) = agree(
+        comm,
+        (|| {
+            let s = open(output)?;
+            check(&s)?;
+            let selection = sel.selection(&Units::from_info(&s.info))?;
+            Ok((s, selection))
+        })(),
+    )?;
+    let exec = Exec {
+        max_threads: sel.max_threads,
+        ..*exec
+    };
+    Ok((s, selection, exec))
+}
+
 /// Runs the parsed command line as one of the processes of `comm` (a
 /// group of one for the plain binary): the distributed commands share the
 /// files; rank 0 alone prints and writes, and alone runs the others.
@@ -474,18 +501,7 @@ pub fn print_info(j: &Value) {
 }
 
 fn stats(a: &StatsArgs, exec: &Exec, comm: &dyn Comm) -> AnyResult<()> {
-    let (s, sel) = agree(
-        comm,
-        (|| {
-            let s = open(&a.output)?;
-            let sel = a.sel.selection(&Units::from_info(&s.info))?;
-            Ok((s, sel))
-        })(),
-    )?;
-    let exec = Exec {
-        max_threads: a.sel.max_threads,
-        ..*exec
-    };
+    let (s, sel, exec) = open_selected(comm, &a.output, &a.sel, exec, |_| Ok(()))?;
     let Some(j) = amrkit_dist::stats(comm, &s, &sel, a.unit.as_deref(), &exec)? else {
         return Ok(());
     };
@@ -748,18 +764,7 @@ fn project_cmd(a: &ProjectArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> An
 }
 
 fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> AnyResult<()> {
-    let (s, sel) = agree(
-        comm,
-        (|| {
-            let s = open(&a.output)?;
-            let sel = a.sel.selection(&Units::from_info(&s.info))?;
-            Ok((s, sel))
-        })(),
-    )?;
-    let exec = Exec {
-        max_threads: a.sel.max_threads,
-        ..*exec
-    };
+    let (s, sel, exec) = open_selected(comm, &a.output, &a.sel, exec, |_| Ok(()))?;
     let vector = a.vector.as_deref().and_then(VtkOptions::vector_of);
     let opts = VtkOptions {
         scalars: a.scalars.clone(),
@@ -803,19 +808,8 @@ fn export_cmd(a: &ExportArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> AnyR
 }
 
 fn particles_cmd(a: &ParticlesArgs, exec: &Exec, quiet: bool, comm: &dyn Comm) -> AnyResult<()> {
-    let (s, sel) = agree(
-        comm,
-        (|| {
-            let s = open(&a.output)?;
-            require_particles(&s)?;
-            let sel = a.sel.selection(&Units::from_info(&s.info))?;
-            Ok((s, sel))
-        })(),
-    )?;
-    let exec = Exec {
-        max_threads: a.sel.max_threads,
-        ..*exec
-    };
+    let (s, sel, exec) =
+        open_selected(comm, &a.output, &a.sel, exec, |s| Ok(require_particles(s)?))?;
     let Some(p) = amrkit_dist::particles(comm, &s, &sel, &[], &exec)? else {
         return Ok(());
     };

@@ -113,23 +113,6 @@ fn stats_json_is_byte_identical_for_1_to_4_ranks() {
     }
 }
 
-/// The `.npy` files of a folder, by name.
-fn npys(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".npy"))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn maps_are_byte_identical_for_1_to_4_ranks() {
     let tmp = tempfile::tempdir().unwrap();
@@ -162,7 +145,7 @@ fn maps_are_byte_identical_for_1_to_4_ranks() {
                 args.extend(os(region));
                 args.extend([OsStr::new("--out"), dir.as_os_str()]);
                 ok(n, &args);
-                runs.push(npys(&dir));
+                runs.push(common::files_in(&dir, ".npy"));
             }
             assert!(!runs[0].is_empty());
             for (k, r) in runs.iter().enumerate().skip(1) {
@@ -347,7 +330,7 @@ fn damaged_file_fails_every_rank(what: &str, damage: impl Fn(&Path)) {
         }
         // No partial output anywhere.
         assert!(
-            !maps.exists() || npys(&maps).is_empty(),
+            !maps.exists() || common::files_in(&maps, ".npy").is_empty(),
             "{n:?}: maps written"
         );
         let left: Vec<_> = std::fs::read_dir(&vtk)

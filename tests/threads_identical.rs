@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// `amrkit --threads N ARGS…`: its stdout, or a panic with its stderr.
 fn run(threads: usize, args: &[&std::ffi::OsStr]) -> Vec<u8> {
@@ -37,22 +37,6 @@ fn outputs() -> Vec<(String, PathBuf)> {
             v.push((r.name, r.output));
         }
     }
-    v
-}
-
-/// The bytes of every file a command writes into `dir` (by name).
-fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
     v
 }
 
@@ -117,7 +101,7 @@ fn projections_are_byte_identical_for_1_2_3_threads() {
                     ];
                     run(t, &args);
                     // The .npy maps only (the PNGs follow from them).
-                    let npy: Vec<_> = files_of(&dir)
+                    let npy: Vec<_> = common::files_in(&dir, "")
                         .into_iter()
                         .filter(|(n, _)| n.ends_with(".npy"))
                         .collect();

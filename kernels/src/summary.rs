@@ -3,7 +3,8 @@
 //! dicts, so both show the same keys and the same numbers.
 
 use crate::derive::{
-    cosmic_time, field_stats, fold_sum, mass_partials, quantity_of, stats_partials, StatsPartial,
+    cosmic_time, field_stats, fold_sum, mass_partials, quantity_of, stats_partials, FieldStats,
+    StatsPartial,
 };
 use crate::error::Result;
 use crate::exec::Exec;
@@ -158,6 +159,17 @@ fn rt_info_json(rt: &amrkit_io::rt::RtInfo, s: &Snapshot) -> Value {
     })
 }
 
+/// One variable's entry in `stats`' `hydro`, `gravity` or `rt` object,
+/// its figures times `f`.
+fn stats_value(st: &FieldStats, f: f64) -> Value {
+    json!({
+        "min": st.min * f,
+        "max": st.max * f,
+        "volume_weighted_mean": st.volume_weighted_mean * f,
+        "mass_weighted_mean": st.mass_weighted_mean * f,
+    })
+}
+
 /// The `rt` object of `stats`: every RAMSES-RT variable's min, max and
 /// volume- and mass-weighted means over the selected leaf cells (loaded
 /// with the density, in a read of their own so that a bad rt file does not
@@ -175,15 +187,7 @@ fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<V
     let mut m = Map::new();
     for name in &c.rt {
         let st = field_stats(&t, t.column(name)?, exec)?;
-        m.insert(
-            name.to_string(),
-            json!({
-                "min": st.min * f,
-                "max": st.max * f,
-                "volume_weighted_mean": st.volume_weighted_mean * f,
-                "mass_weighted_mean": st.mass_weighted_mean * f,
-            }),
-        );
+        m.insert(name.to_string(), stats_value(&st, f));
     }
     Ok(Value::Object(m))
 }
@@ -344,16 +348,7 @@ pub fn stats_from_parts(
         .chain(grav.iter().map(|n| (1, n)));
     for ((gi, name), p) in named.zip(&parts.vars) {
         let st = StatsPartial::fold(p).stats();
-        let f = conv(name)?;
-        groups[gi].insert(
-            name.to_string(),
-            json!({
-                "min": st.min * f,
-                "max": st.max * f,
-                "volume_weighted_mean": st.volume_weighted_mean * f,
-                "mass_weighted_mean": st.mass_weighted_mean * f,
-            }),
-        );
+        groups[gi].insert(name.to_string(), stats_value(&st, conv(name)?));
     }
     let mut j = json!({
         "output": s.dir.display().to_string(),

@@ -274,3 +274,21 @@ pub fn json_of(s: &str) -> serde_json::Value {
 pub fn stdout_ok(args: &[&str], path: &Path) -> String {
     run_ok(args, path).0
 }
+
+/// The files of `dir` whose names end with `suffix` (`""`: all), as
+/// (name, bytes), sorted by name: for comparing two runs' outputs.
+pub fn files_in(dir: &Path, suffix: &str) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
