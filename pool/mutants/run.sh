@@ -389,23 +389,51 @@ EOF
 
 mutant deque-pop-no-owner-fence "lib:eager_deque_each_entry_taken_once lib:pending_deque_each_entry_taken_once"
 m_deque_pop_no_owner_fence() {
+    # The symmetric deque's owner fence (`Deque<false>`).
     edit pool/src/deque.rs <<'EOF'
-        // this load of `top` sees the thief's advance past it.
-        self.owner_fence();
+        } else {
+            fence(Ordering::SeqCst);
+            self.top.load(Ordering::Relaxed)
 @@@@
-        // this load of `top` sees the thief's advance past it.
+        } else {
+            self.top.load(Ordering::Relaxed)
 EOF
 }
 
 mutant deque-pop-own-no-owner-fence "lib:pending_deque_each_entry_taken_once lib:eager_deque_each_entry_taken_once"
 m_deque_pop_own_no_owner_fence() {
+    # The pending deque's real owner fence (no membarrier, and loom).
     edit pool/src/deque.rs <<'EOF'
-        // Same steps as `pop`, without reading the slot.
-        self.bottom.store(b, Ordering::Relaxed);
-        self.owner_fence();
+            if self.bias != 0 {
+                fence(Ordering::SeqCst);
+            }
 @@@@
-        // Same steps as `pop`, without reading the slot.
-        self.bottom.store(b, Ordering::Relaxed);
+            if self.bias != 0 {
+            }
+EOF
+}
+
+mutant deque-no-bias "lib:pending_deque_each_entry_taken_once"
+m_deque_no_bias() {
+    # No bias without membarrier: `pop_own`'s fast test then accepts an
+    # entry with no real fence between lowering `bottom` and reading `top`.
+    edit pool/src/deque.rs <<'EOF'
+        let bias = if ASYM && LightFence::current().is_real() {
+@@@@
+        let bias = if false && ASYM && LightFence::current().is_real() {
+EOF
+}
+
+mutant deque-thief-ignores-bias "lib:pushed_entries_are_stolen_oldest_first loom:direct_steal_while_first_half_runs"
+m_deque_thief_ignores_bias() {
+    # A thief compares the raw `top` with `bottom`: it sees every pending
+    # deque empty, and an idle worker never takes a second half directly.
+    edit pool/src/deque.rs <<'EOF'
+        let raw = self.top.load(Ordering::Acquire);
+        let t = raw - self.bias();
+@@@@
+        let raw = self.top.load(Ordering::Acquire);
+        let t = raw;
 EOF
 }
 
@@ -464,9 +492,9 @@ EOF
 mutant stackjob-skips-slot-reservation "lib:capped_job_without_slot_is_handed_back std:max_threads:nested_uncapped_par_and_join_leaves_stay_within_the_cap std:max_threads:scope_and_join_inside_a_capped_call_respect_it"
 m_stackjob_skips_slot_reservation() {
     edit pool/src/job.rs <<'EOF'
-        if !ctx.is_null() && w.index() != this.header.owner {
+        if !ctx.is_null() && w.index() != owner {
 @@@@
-        if false && !ctx.is_null() && w.index() != this.header.owner {
+        if false && !ctx.is_null() && w.index() != owner {
 EOF
 }
 

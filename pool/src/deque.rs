@@ -24,8 +24,28 @@
 //! `pop`), and the live entries are `top..bottom`. `top` is advanced only by
 //! compare-and-swap, by thieves or by the owner taking its own oldest entry
 //! (publication, see `registry.rs`) or racing a thief for its last entry.
+//!
+//! # The bias of `top`
+//!
+//! The atomic `top` holds the index of the oldest entry *plus* a per-deque
+//! constant `bias`: 0, except in a `Deque<true>` whose owner's fence is a
+//! real fence (no membarrier, and always under loom), where it is
+//! [`FENCE_BIAS`] (2⁶²; indices never get near it). Everyone but the owner's
+//! fast pop subtracts it after loading `top` and adds it back in its
+//! compare-and-swap, so the bias changes no index and no comparison.
+//!
+//! The owner's fast pop (`pop_own`, once per `join`) compares the raw value
+//! with `bottom` right after a compiler fence. With membarrier the compiler
+//! fence is the whole owner's fence, the bias is 0, and the comparison is the
+//! exact one. Without membarrier the raw value is at least `FENCE_BIAS`, the
+//! test "a thief cannot be near this entry" always fails, and the pop takes
+//! its slow path, which runs the real fence and loads `top` again. So the
+//! fast path needs no test of the fence mode: the mode is folded into the
+//! comparison it makes anyway.
 
-use crate::sync::{fence, heavy_fence, AtomicIsize, AtomicUsize, LightFence, Mutex, Ordering};
+use crate::sync::{
+    compiler_fence, fence, heavy_fence, AtomicIsize, AtomicUsize, LightFence, Mutex, Ordering,
+};
 use crossbeam_utils::CachePadded;
 use std::collections::VecDeque;
 
@@ -55,11 +75,12 @@ struct Slot {
 /// slot): inline, a worker's rings (20 KiB) were built on the stack of the
 /// thread that builds the pool, which overflowed small worker stacks.
 pub(crate) struct Deque<const ASYM: bool, const CAP: usize> {
+    /// Index of the oldest entry plus `bias` (module notes).
     top: CachePadded<AtomicIsize>,
     bottom: CachePadded<AtomicIsize>,
-    /// The owner's fence mode, copied here so the owner's side tests a field
-    /// of the deque it is already touching (see `LightFence`).
-    light: LightFence,
+    /// 0, or [`FENCE_BIAS`] in a `Deque<true>` whose owner's fence is real
+    /// (module notes). Set at construction, never changed.
+    bias: isize,
     /// Owner only: `CAP` past the last value of `top` the owner read. `top`
     /// never decreases, so `bottom < limit` proves a free slot without the
     /// push reading `top` (a line thieves write) and subtracting; the owner
@@ -67,6 +88,10 @@ pub(crate) struct Deque<const ASYM: bool, const CAP: usize> {
     limit: AtomicIsize,
     slots: Box<[Slot; CAP]>,
 }
+
+/// The bias of `top` in a `Deque<true>` whose owner's fence is a real fence
+/// (module notes). A multiple of every ring size, and far above any index.
+pub(crate) const FENCE_BIAS: isize = 1 << 62;
 
 #[inline(always)]
 fn thief_fence<const ASYM: bool>() {
@@ -86,10 +111,15 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
     /// An empty deque. Call after `sync::init_fences` (the fence mode is
     /// copied here).
     pub(crate) fn new() -> Self {
+        let bias = if ASYM && LightFence::current().is_real() {
+            FENCE_BIAS
+        } else {
+            0
+        };
         Deque {
-            top: CachePadded::new(AtomicIsize::new(0)),
+            top: CachePadded::new(AtomicIsize::new(bias)),
             bottom: CachePadded::new(AtomicIsize::new(0)),
-            light: LightFence::current(),
+            bias,
             limit: AtomicIsize::new(CAP as isize),
             slots: (0..CAP)
                 .map(|_| Slot {
@@ -102,13 +132,31 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         }
     }
 
-    /// The owner's fence of the pop/steal pairing.
+    /// The bias of `top` (a constant 0 for `Deque<false>`).
     #[inline(always)]
-    fn owner_fence(&self) {
+    fn bias(&self) -> isize {
         if ASYM {
-            self.light.fence()
+            self.bias
         } else {
-            fence(Ordering::SeqCst)
+            0
+        }
+    }
+
+    /// Owner, after lowering `bottom`: the owner's fence of the pop/steal
+    /// pairing, then `top` as an index.
+    #[inline(always)]
+    fn top_after_owner_fence(&self) -> isize {
+        if ASYM {
+            // With membarrier (bias 0) the compiler fence is the whole
+            // owner's fence; without, the real fence follows.
+            compiler_fence();
+            if self.bias != 0 {
+                fence(Ordering::SeqCst);
+            }
+            self.top.load(Ordering::Relaxed) - self.bias
+        } else {
+            fence(Ordering::SeqCst);
+            self.top.load(Ordering::Relaxed)
         }
     }
 
@@ -138,7 +186,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
     /// (Inline: as a call it made the fork keep more registers alive.)
     #[inline(always)]
     fn refresh_limit(&self, b: isize) -> bool {
-        let limit = self.top.load(Ordering::Relaxed) + CAP as isize;
+        let limit = self.top.load(Ordering::Relaxed) - self.bias() + CAP as isize;
         self.limit.store(limit, Ordering::Relaxed);
         b < limit
     }
@@ -158,15 +206,25 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         let b = self.bottom.load(Ordering::Relaxed) - 1;
         // Same steps as `pop`, without reading the slot.
         self.bottom.store(b, Ordering::Relaxed);
-        self.owner_fence();
-        let t = self.top.load(Ordering::Relaxed);
+        if ASYM {
+            // The fast test (module notes, "the bias of `top`"): with
+            // membarrier, a compiler fence and the exact test; without, the
+            // raw `top` is at least `FENCE_BIAS`, never below `b`, and the
+            // fenced path below decides.
+            compiler_fence();
+            if self.top.load(Ordering::Relaxed) < b {
+                return true;
+            }
+        }
+        let t = self.top_after_owner_fence();
         if t < b {
             return true;
         }
         if t == b {
+            let raw = t + self.bias();
             let won = self
                 .top
-                .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange(raw, raw + 1, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok();
             self.bottom.store(b + 1, Ordering::Relaxed);
             return won;
@@ -185,8 +243,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         // `steal` (between its load of `top` and its load of `bottom`): either
         // the thief sees the lowered `bottom` and leaves entry `b` alone, or
         // this load of `top` sees the thief's advance past it.
-        self.owner_fence();
-        let t = self.top.load(Ordering::Relaxed);
+        let t = self.top_after_owner_fence();
         if t > b {
             // Empty (every entry taken): undo step 1.
             self.bottom.store(b + 1, Ordering::Relaxed);
@@ -200,9 +257,10 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         if t == b {
             // The last entry: a thief may be taking it right now. Whoever
             // advances `top` first owns it.
+            let raw = t + self.bias();
             let won = self
                 .top
-                .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange(raw, raw + 1, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok();
             self.bottom.store(b + 1, Ordering::Relaxed);
             return won.then_some(w);
@@ -212,7 +270,8 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
 
     /// Thief: takes the oldest entry if `accept` approves of it.
     pub(crate) fn steal_if(&self, accept: impl Fn(Words) -> bool) -> Stolen<Words> {
-        let t = self.top.load(Ordering::Acquire);
+        let raw = self.top.load(Ordering::Acquire);
+        let t = raw - self.bias();
         // The thief's fence (see `pop`).
         thief_fence::<ASYM>();
         let b = self.bottom.load(Ordering::Acquire);
@@ -231,7 +290,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         // SeqCst as in the paper (it also orders against `pop`'s CAS).
         if self
             .top
-            .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange(raw, raw + 1, Ordering::SeqCst, Ordering::Relaxed)
             .is_err()
         {
             return Stolen::Retry;
@@ -253,7 +312,8 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
         accept: impl Fn(Words, &Self, isize) -> bool,
     ) -> Option<Words> {
         loop {
-            let t = self.top.load(Ordering::Relaxed);
+            let raw = self.top.load(Ordering::Relaxed);
+            let t = raw - self.bias();
             let b = self.bottom.load(Ordering::Relaxed);
             if t >= b {
                 return None;
@@ -268,7 +328,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
             }
             if self
                 .top
-                .compare_exchange(t, t + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange(raw, raw + 1, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
             {
                 return Some(w);
@@ -279,7 +339,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
     /// Owner: the newest entry and its index, if any.
     pub(crate) fn newest(&self) -> Option<(Words, isize)> {
         let b = self.bottom.load(Ordering::Relaxed);
-        let t = self.top.load(Ordering::Relaxed);
+        let t = self.top.load(Ordering::Relaxed) - self.bias();
         if t >= b {
             return None;
         }
@@ -297,7 +357,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         let b = self.bottom.load(Ordering::Relaxed);
-        let t = self.top.load(Ordering::Relaxed);
+        let t = self.top.load(Ordering::Relaxed) - self.bias();
         t >= b
     }
 
@@ -305,7 +365,7 @@ impl<const ASYM: bool, const CAP: usize> Deque<ASYM, CAP> {
     /// hint: the slots are read without claiming them, so an entry may be
     /// gone, or a slot rewritten, by the time this returns).
     pub(crate) fn any_entry(&self, f: impl Fn(Words) -> bool) -> bool {
-        let t = self.top.load(Ordering::Relaxed);
+        let t = self.top.load(Ordering::Relaxed) - self.bias();
         let b = self.bottom.load(Ordering::Relaxed);
         // At most `CAP` slots, whatever a stale pair of indices says.
         let n = b.saturating_sub(t).clamp(0, CAP as isize);

@@ -135,8 +135,6 @@ pub(crate) struct JobHeader {
     /// running the job, and hands the job back to the creator if it cannot
     /// (see `cap.rs`).
     pub(crate) ctx: *const OpCtx,
-    /// Index of the creating worker (the one that waits for the job).
-    pub(crate) owner: usize,
 }
 
 /// A job on the stack of the thread that will wait for it.
@@ -155,9 +153,13 @@ pub(crate) struct StackJob<L, F, R> {
 
 impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
     #[inline(always)]
-    pub(crate) fn new(func: F, latch: L, ctx: *const OpCtx, owner: usize) -> Self {
+    /// A job for `func`, set done through `latch`. A non-null `ctx` (a
+    /// `max_threads` call) needs a latch whose waiter is the creating worker
+    /// ([`Latch::waiting_worker`]): a thief without a slot hands the job
+    /// back to it.
+    pub(crate) fn new(func: F, latch: L, ctx: *const OpCtx) -> Self {
         StackJob {
-            header: JobHeader { ctx, owner },
+            header: JobHeader { ctx },
             latch,
             func: UnsafeCell::new(ManuallyDrop::new(func)),
             result: UnsafeCell::new(MaybeUninit::uninit()),
@@ -214,14 +216,17 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {
         let w = unsafe { &*wt };
         let ctx = this.header.ctx;
         let mut reserved = false;
-        if !ctx.is_null() && w.index() != this.header.owner {
+        // The creator: the latch's waiting worker (only `join` makes jobs
+        // under a cap, with a `SpinLatch` of the forking worker).
+        let owner = this.latch.waiting_worker();
+        if !ctx.is_null() && w.index() != owner {
             // SAFETY: the creator waits for this job before leaving the
             // capped call, so the ctx (further down its stack) is live.
             if !unsafe { OpCtx::try_reserve(ctx) } {
                 // No slot: running it here would exceed the cap. Hand it to
                 // its creator, which holds a slot and runs its own jobs
                 // without one (it finds the job in its inbox while waiting).
-                w.registry().inject_to(this.header.owner, this.as_job_ref());
+                w.registry().inject_to(owner, this.as_job_ref());
                 return;
             }
             reserved = true;

@@ -78,15 +78,14 @@ where
     if ctx.is_null() {
         // Uncapped (the common case): the tag is a constant `false`, so the
         // push below compiles without the tag's bit-or and test.
-        let job_b: BJob<B, RB> =
-            StackJob::new(b, SpinLatch::new(wt.index()), ptr::null(), wt.index());
+        let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ptr::null());
         return fork(wt, a, job_b, false);
     }
     // Tag a fork made while its call's cap is full: no thief may take it
     // directly (it could not run it).
     // SAFETY: a non-null ctx is a live call further down this stack.
     let tag = !unsafe { OpCtx::has_room(ctx) };
-    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ctx, wt.index());
+    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ctx);
     fork(wt, a, job_b, tag)
 }
 

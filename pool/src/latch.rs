@@ -32,6 +32,14 @@ pub(crate) trait Latch {
     /// store inside this call is visible. `registry` is the pool the waiter
     /// belongs to, kept alive by the caller for the whole call.
     unsafe fn set(this: *const Self, registry: &Registry);
+
+    /// The worker of the setter's pool that waits on this latch, where the
+    /// waiter is one (the creator of a job that a thief may hand back); by
+    /// default none (`usize::MAX`, which no worker index equals).
+    #[inline(always)]
+    fn waiting_worker(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// A latch waited on by one worker of the pool that runs the setter.
@@ -70,6 +78,11 @@ impl Latch for SpinLatch {
         // mutex; the owner re-probes the latch under that same mutex before
         // blocking, so either it sees the store above or we see it blocked.
         registry.sleep.wake_worker(owner);
+    }
+
+    #[inline(always)]
+    fn waiting_worker(&self) -> usize {
+        self.owner
     }
 }
 

@@ -151,6 +151,41 @@ fn eager_deque_each_entry_taken_once() {
     deque_model::<false>(OwnerPop::Own);
 }
 
+/// Model 21: what is pushed can be stolen. The owner pushes both entries
+/// and then starts a thief, so nothing races: the thief must take the
+/// oldest entry, then the next, then find the deque empty — whatever the
+/// bias of `top` (a pending deque under loom has one, see `deque.rs`) — and
+/// the owner then finds nothing to pop.
+#[test]
+fn pushed_entries_are_stolen_oldest_first() {
+    fn model<const ASYM: bool>() {
+        loom::model(|| {
+            let dq: Arc<Deque<ASYM, 4>> = Arc::new(Deque::new());
+            for w in ENTRIES {
+                assert!(dq.push(w));
+            }
+            let thief = {
+                let dq = dq.clone();
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    loop {
+                        match dq.steal() {
+                            Stolen::Success(w) => got.push(w),
+                            Stolen::Retry => continue,
+                            Stolen::Empty => break got,
+                        }
+                    }
+                })
+            };
+            let got = thief.join().unwrap();
+            assert_eq!(got, ENTRIES.to_vec(), "the thief's takings");
+            assert!(dq.is_empty() && dq.pop().is_none() && !dq.any_entry(|_| true));
+        });
+    }
+    model::<true>();
+    model::<false>();
+}
+
 /// Model 19: a full ring. The owner fills a 2-slot pending deque while a
 /// thief steals once, then pushes a third entry: the push may succeed only
 /// if the steal has freed a slot (the owner's cached `limit` must be
@@ -227,7 +262,6 @@ fn capped_job_without_slot_is_handed_back() {
                     crate::current_thread_index,
                     SpinLatch::new(me),
                     &ctx as *const OpCtx,
-                    me,
                 );
                 w.registry().push_from_current(job.as_job_ref());
                 w.wait_for(&job.latch);
@@ -277,8 +311,8 @@ fn untagged_entry_behind_a_tagged_one_is_reached() {
             // SAFETY: inside `install`, so this thread's live worker.
             let w = unsafe { &*wt };
             let me = w.index();
-            let t = StackJob::new(|| 1, SpinLatch::new(me), std::ptr::null(), me);
-            let u = StackJob::new(|| 2, SpinLatch::new(me), std::ptr::null(), me);
+            let t = StackJob::new(|| 1, SpinLatch::new(me), std::ptr::null());
+            let u = StackJob::new(|| 2, SpinLatch::new(me), std::ptr::null());
             assert!(w.push_pending(t.as_job_ref(), true));
             assert!(w.push_pending(u.as_job_ref(), false));
             // Waits without running anything: the worker's own pending

@@ -626,7 +626,7 @@ impl Pool {
     /// ```
     pub fn stats(&self) -> PoolStats {
         PoolStats {
-            workers: self.registry.stats.iter().map(|s| s.snapshot()).collect(),
+            workers: self.registry.worker_stats().map(|s| s.snapshot()).collect(),
         }
     }
 

@@ -88,6 +88,10 @@ pub(crate) struct WorkerShared {
     /// Jobs addressed to this worker: broadcasts, jobs handed back for lack
     /// of a `max_threads` slot, deferred scoped spawns.
     inbox: Injector,
+    /// This worker's counters, on a line of their own (only the worker
+    /// writes them; a fork bumps one through the pointer to this struct it
+    /// already holds).
+    stats: CachePadded<WorkerStats>,
 }
 
 pub(crate) struct Registry {
@@ -106,7 +110,6 @@ pub(crate) struct Registry {
     /// Set once by `terminate`; workers exit when it is set and they find no
     /// work. Checked by sleepers under their mutex (see `sleep.rs`).
     terminate: AtomicBool,
-    pub(crate) stats: Vec<CachePadded<WorkerStats>>,
     num_threads: usize,
     spin_rounds: u32,
     panic_handler: Option<Box<PanicHandler>>,
@@ -135,6 +138,7 @@ impl Registry {
                         pending: Deque::new(),
                         eager: Deque::new(),
                         inbox: Injector::new(),
+                        stats: CachePadded::new(WorkerStats::default()),
                     })
                 })
                 .collect(),
@@ -142,9 +146,6 @@ impl Registry {
             hungry: CachePadded::new(AtomicUsize::new(0)),
             fence_first: AtomicUsize::new(1),
             terminate: AtomicBool::new(false),
-            stats: (0..n)
-                .map(|_| CachePadded::new(WorkerStats::default()))
-                .collect(),
             num_threads: n,
             spin_rounds: config.spin_rounds,
             panic_handler: config.panic_handler,
@@ -155,6 +156,11 @@ impl Registry {
 
     pub(crate) fn num_threads(&self) -> usize {
         self.num_threads
+    }
+
+    /// Every worker's counters, in worker order.
+    pub(crate) fn worker_stats(&self) -> impl Iterator<Item = &WorkerStats> {
+        self.workers.iter().map(|w| &*w.stats)
     }
 
     /// Queues a job that any worker may run, from any thread.
@@ -206,14 +212,14 @@ impl Registry {
                 return f();
             }
             let latch = CrossLatch::new(w.index(), w.registry().clone());
-            let job = StackJob::new(f, latch, ptr::null(), usize::MAX);
+            let job = StackJob::new(f, latch, ptr::null());
             self.inject(job.as_job_ref());
             w.wait_for(&job.latch);
             // SAFETY: the latch is set, so the other pool's worker stored
             // the result and is done with the job.
             return unsafe { job.take_result() }.into_return_value();
         }
-        let job = StackJob::new(f, LockLatch::new(), ptr::null(), usize::MAX);
+        let job = StackJob::new(f, LockLatch::new(), ptr::null());
         self.inject(job.as_job_ref());
         job.latch.wait();
         // SAFETY: as above.
@@ -286,8 +292,6 @@ pub(crate) struct WorkerThread {
     /// The `max_threads` context of the code running now (null: none).
     ctx: Cell<*const OpCtx>,
     rng: Cell<u64>,
-    /// This worker's counters (inside `registry.stats`).
-    stats: *const WorkerStats,
     /// What a fork reads to learn whether anyone is hungry, one load closer:
     /// `registry.hungry` with membarrier, `registry.fence_first` without
     /// (and under loom), so that the fast path tests no fence mode.
@@ -341,17 +345,14 @@ impl WorkerThread {
         self.ctx.replace(ctx)
     }
 
-    #[inline]
+    #[inline(always)]
     fn stats(&self) -> &WorkerStats {
-        // SAFETY: `stats` points into `registry.stats`, which lives as long
-        // as the registry this worker holds an `Arc` of.
-        unsafe { &*self.stats }
+        &self.shared().stats
     }
 
     /// Thread entry point of worker `index`.
     pub(crate) fn run(index: usize, registry: Arc<Registry>) {
         let guard = AbortOnUnwind;
-        let stats: *const WorkerStats = &*registry.stats[index];
         let shared: *const WorkerShared = &*registry.workers[index];
         let light = LightFence::current();
         let hungry: *const AtomicUsize = if light.is_real() {
@@ -361,7 +362,6 @@ impl WorkerThread {
         };
         let wt = WorkerThread {
             index,
-            stats,
             shared,
             hungry,
             light,

@@ -219,10 +219,9 @@ pub(crate) fn init_fences() {
 /// membarrier is registered, else a real `fence(SeqCst)`.
 ///
 /// The mode is read once ([`LightFence::current`], after [`init_fences`])
-/// and the copy lives beside the data the fence orders (each deque, each
-/// worker): a fork then tests a byte at a fixed offset from a pointer it
-/// already holds, where reading the global flag costs an extra load through
-/// the GOT at every fork. The global never changes after `init_fences`, so
+/// and turned into data the fork reads anyway, so that no fork tests it: the
+/// bias of the pending deque's `top` (`deque.rs`) and the worker's `hungry`
+/// pointer (`registry.rs`). The global never changes after `init_fences`, so
 /// every copy agrees with what `heavy_fence` reads.
 #[derive(Clone, Copy)]
 pub(crate) struct LightFence {
@@ -254,32 +253,17 @@ impl LightFence {
     /// [`is_real`](Self::is_real) (see `WorkerThread::push_pending`).
     #[inline(always)]
     pub(crate) fn compiler(self) {
-        #[cfg(not(loom))]
-        std::sync::atomic::compiler_fence(Ordering::SeqCst);
-    }
-
-    #[inline(always)]
-    pub(crate) fn fence(self) {
-        #[cfg(not(loom))]
-        {
-            if self.compiler_only {
-                std::sync::atomic::compiler_fence(Ordering::SeqCst);
-            } else {
-                full_fence();
-            }
-        }
-        #[cfg(loom)]
-        fence(Ordering::SeqCst);
+        compiler_fence();
     }
 }
 
-/// The fallback owner fence, out of line so that the fork's fast path
-/// (membarrier mode) falls straight through its test.
-#[cfg(not(loom))]
-#[cold]
-#[inline(never)]
-fn full_fence() {
-    fence(Ordering::SeqCst);
+/// A compiler-only fence: the whole owner's fence when membarrier is
+/// registered (nothing under loom, where the owner always runs the real
+/// fence too: see `Deque`'s notes on the bias of `top`).
+#[inline(always)]
+pub(crate) fn compiler_fence() {
+    #[cfg(not(loom))]
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
 }
 
 /// The thief's side of an asymmetric fence pair.
