@@ -186,6 +186,79 @@ fn pushed_entries_are_stolen_oldest_first() {
     model::<false>();
 }
 
+/// Model 22: every reader of `top` agrees with the bias. One thread, no
+/// race (one execution): the owner's and a thief's operations are called in
+/// a fixed order on a pending deque (which has a bias under loom, see
+/// `deque.rs`) and on an eager one (none), and each result is the exact one.
+/// Catches a reader that forgets to subtract the bias (`is_empty`,
+/// `any_entry`, `newest`, `take_oldest`, `refresh_limit`, `pop`, `steal_if`)
+/// or a compare-and-swap made with the unbiased value (`pop_own`'s and
+/// `pop`'s last-entry race, `take_oldest`, `steal_if`): with no other
+/// thread, no steal may report `Retry` and no CAS may fail.
+#[test]
+fn every_reader_of_top_subtracts_the_bias() {
+    const E: [Words; 5] = [(1, 101), (2, 102), (3, 103), (4, 104), (5, 105)];
+    fn steal_one<const ASYM: bool>(dq: &Deque<ASYM, 4>) -> Option<Words> {
+        match dq.steal() {
+            Stolen::Success(w) => Some(w),
+            Stolen::Empty => None,
+            Stolen::Retry => panic!("a steal lost a race with nobody"),
+        }
+    }
+    fn model<const ASYM: bool>() {
+        loom::model(|| {
+            let dq: Deque<ASYM, 4> = Deque::new();
+            // Empty.
+            assert!(dq.is_empty() && dq.newest().is_none() && !dq.any_entry(|_| true));
+            assert!(dq.take_oldest(|_, _, _| true).is_none());
+            assert!(steal_one(&dq).is_none() && dq.pop().is_none());
+            // Three entries at indices 0, 1, 2.
+            for w in &E[..3] {
+                assert!(dq.push(*w));
+            }
+            assert!(!dq.is_empty(), "three entries look like none");
+            for w in &E[..3] {
+                assert!(dq.any_entry(|e| e == *w), "{w:?} not seen by any_entry");
+            }
+            assert_eq!(dq.newest(), Some((E[2], 2)), "newest entry and index");
+            // The owner takes the oldest (publication): index 0.
+            let seen = std::cell::Cell::new(None);
+            let got = dq.take_oldest(|w, _, t| {
+                seen.set(Some((w, t)));
+                true
+            });
+            assert_eq!(seen.get(), Some((E[0], 0)), "take_oldest's entry and index");
+            assert_eq!(got, Some(E[0]));
+            // A thief takes the next; the owner pops the last one (the
+            // last-entry race, settled by its CAS).
+            assert_eq!(steal_one(&dq), Some(E[1]));
+            assert_eq!(dq.newest(), Some((E[2], 2)));
+            assert_eq!(dq.pop(), Some(E[2]), "the last entry, popped alone");
+            assert!(dq.is_empty() && dq.newest().is_none() && !dq.any_entry(|_| true));
+            // `pop_own`: two entries (no race for the newest), then one.
+            assert!(dq.push(E[3]) && dq.push(E[4]));
+            assert!(dq.pop_own(), "the newest of two entries");
+            assert!(dq.pop_own(), "the last entry, popped alone");
+            assert!(dq.is_empty() && steal_one(&dq).is_none());
+            // A full ring (indices 4..7): the fifth push is refused until a
+            // steal frees a slot (the owner's cached limit, from `top`).
+            for w in &E[..4] {
+                assert!(dq.push(*w), "a free slot was refused");
+            }
+            assert!(!dq.push(E[4]), "a push into a full ring was accepted");
+            assert_eq!(steal_one(&dq), Some(E[0]));
+            assert!(dq.push(E[4]), "the slot freed by the steal was refused");
+            let mut rest = Vec::new();
+            while let Some(w) = steal_one(&dq) {
+                rest.push(w);
+            }
+            assert_eq!(rest, E[1..].to_vec(), "the rest, oldest first");
+        });
+    }
+    model::<true>();
+    model::<false>();
+}
+
 /// Model 19: a full ring. The owner fills a 2-slot pending deque while a
 /// thief steals once, then pushes a third entry: the push may succeed only
 /// if the steal has freed a slot (the owner's cached `limit` must be
