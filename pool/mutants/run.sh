@@ -437,6 +437,44 @@ m_deque_thief_ignores_bias() {
 EOF
 }
 
+mutant deque-fast-pop-ignores-bias "lib:pending_deque_each_entry_taken_once"
+m_deque_fast_pop_ignores_bias() {
+    # `pop_own`'s fast test subtracts the bias: without membarrier (and under
+    # loom) it then accepts an entry with no real fence, while the slow path
+    # keeps its fence (unlike `deque-no-bias`, which drops both).
+    edit pool/src/deque.rs <<'EOF'
+            if self.top.load(Ordering::Relaxed) < b {
+@@@@
+            if self.top.load(Ordering::Relaxed) - self.bias < b {
+EOF
+}
+
+mutant deque-limit-ignores-bias "lib:every_reader_of_top_subtracts_the_bias lib:full_deque_refuses_push_until_a_steal"
+m_deque_limit_ignores_bias() {
+    # The owner's push limit from the raw `top`: with a bias, no push is
+    # ever refused and a full ring overwrites live entries.
+    edit pool/src/deque.rs <<'EOF'
+        let limit = self.top.load(Ordering::Relaxed) - self.bias() + CAP as isize;
+@@@@
+        let limit = self.top.load(Ordering::Relaxed) + CAP as isize;
+EOF
+}
+
+mutant deque-any-entry-ignores-bias "lib:every_reader_of_top_subtracts_the_bias lib:untagged_entry_behind_a_tagged_one_is_reached"
+m_deque_any_entry_ignores_bias() {
+    # `any_entry` (the sleep re-check, the thief's tagged-oldest test) from
+    # the raw `top`: with a bias it sees no entry at all.
+    edit pool/src/deque.rs <<'EOF'
+        let t = self.top.load(Ordering::Relaxed) - self.bias();
+        let b = self.bottom.load(Ordering::Relaxed);
+        // At most
+@@@@
+        let t = self.top.load(Ordering::Relaxed);
+        let b = self.bottom.load(Ordering::Relaxed);
+        // At most
+EOF
+}
+
 mutant deque-last-entry-cas-always-wins "lib:eager_deque_each_entry_taken_once lib:pending_deque_each_entry_taken_once"
 m_deque_last_entry_cas_always_wins() {
     edit pool/src/deque.rs <<'EOF'
