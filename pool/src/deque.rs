@@ -30,7 +30,7 @@
 //! The atomic `top` holds the index of the oldest entry *plus* a per-deque
 //! constant `bias`: 0, except in a `Deque<true>` whose owner's fence is a
 //! real fence (no membarrier, and always under loom), where it is
-//! [`FENCE_BIAS`] (2⁶²; indices never get near it). Everyone but the owner's
+//! [`FENCE_BIAS`] (2⁶² on 64-bit targets; indices never get near it). Everyone but the owner's
 //! fast pop subtracts it after loading `top` and adds it back in its
 //! compare-and-swap, so the bias changes no index and no comparison.
 //!
@@ -91,7 +91,7 @@ pub(crate) struct Deque<const ASYM: bool, const CAP: usize> {
 
 /// The bias of `top` in a `Deque<true>` whose owner's fence is a real fence
 /// (module notes). A multiple of every ring size, and far above any index.
-pub(crate) const FENCE_BIAS: isize = 1 << 62;
+pub(crate) const FENCE_BIAS: isize = 1 << (isize::BITS - 2);
 
 #[inline(always)]
 fn thief_fence<const ASYM: bool>() {

@@ -226,6 +226,7 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {
                 // No slot: running it here would exceed the cap. Hand it to
                 // its creator, which holds a slot and runs its own jobs
                 // without one (it finds the job in its inbox while waiting).
+                debug_assert!(owner != usize::MAX, "a capped job's latch names no worker");
                 w.registry().inject_to(owner, this.as_job_ref());
                 return;
             }
