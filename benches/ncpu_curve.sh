@@ -7,14 +7,15 @@
 # files over 64 files is the ratio issue 15 bounds (≤ 2).
 #
 # Usage: benches/ncpu_curve.sh [DIR]   (outputs kept in DIR, default
-#        target/ncpu-curve; about 6 GB for the four outputs)
+#        target/ncpu-curve; about 10 GB for the four outputs)
+#        BIN=path/to/amrkit times another build (e.g. an older commit's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:-target/ncpu-curve}
 REPS=${REPS:-5}
 cargo build --release -q -p amrkit-io --example synth
 cargo build --release -q --bin amrkit
-BIN=target/release/amrkit
+BIN=${BIN:-target/release/amrkit}
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_ms() { # command... -> wall milliseconds
     local s e

@@ -5,12 +5,21 @@
 //! blocks of the file's own domain are decoded. Every block's length
 //! follows from its oct count in the AMR header (`numbl`), so the ghost
 //! blocks of other domains, and the records of a block that a request does
-//! not need, are stepped over by computed jumps and never read: with the
-//! files memory-mapped for random access, their pages are not fetched from
-//! storage (bytes read follow the request, not the file size). What is
-//! jumped over is checked: each file must end exactly where the counts say,
-//! and every landing point's record marker (and, in hydro, gravity and rt
-//! files, the own block's `(ilevel, ncache)` pair) must match. The hydro,
+//! not need, are stepped over by computed jumps and never read: their
+//! pages are not fetched from storage (bytes read follow the request, not
+//! the file size). What is jumped over is checked: each file must end
+//! exactly where the counts say, and every landing point's record marker
+//! (and, in hydro, gravity and rt files, the `(ilevel, ncache)` pair of
+//! each own block that is read) must match.
+//!
+//! A read has two phases: [`scan_cpu`] reads the amr file only (header,
+//! own `xg` and `son` records) and keeps the selected cells' levels and
+//! coordinates; [`read_cpu_into`] writes those and decodes the requested
+//! variables from the other files. The functions here walk files held in
+//! memory: the reference walk. [`Snapshot`](crate::Snapshot) reads files
+//! by a few positioned reads of the needed ranges instead ([`fast`]; each
+//! file opened once per read), and falls back to this walk on a map of
+//! the file when those find something unexpected. The hydro,
 //! gravity and rt files store each block cell-major: for each of the
 //! 2^ndim cells, one record per variable. RAMSES-RT's `rt_` files have the
 //! hydro files' header (`ncpu, nrtvar, ndim, nlevelmax, nboundary,
@@ -27,6 +36,8 @@
 use crate::error::{Error, Result};
 use crate::fortran::Records;
 use std::path::Path;
+
+pub mod fast;
 
 /// Records per non-empty AMR block: ind_grid, next, prev, ndim × xg,
 /// father, 2·ndim × nbor, then 2^ndim each of son, cpu_map and flag1 (37
@@ -188,6 +199,14 @@ impl LevelCounts {
             after: sum(&row[icpu..]),
         }
     }
+
+    /// `(sum, nonzero)` over every domain of the level.
+    fn total(&self) -> (usize, usize) {
+        (
+            self.before.0 + self.own + self.after.0,
+            self.before.1 + (self.own > 0) as usize + self.after.1,
+        )
+    }
 }
 
 /// Bytes and records of the AMR blocks of `(sum, nonzero)` octs and blocks
@@ -244,8 +263,21 @@ fn count(path: &Path, what: &str, v: i32) -> Result<usize> {
     usize::try_from(v).map_err(|_| inconsistent(path, format!("{what} is {v}, expected ≥ 0")))
 }
 
-/// Reads the AMR header, leaving `r` at the first body record.
-pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
+/// The header records before the `headl` table (records 1 to 19).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AmrHead {
+    pub(crate) ncpu: usize,
+    pub(crate) ndim: usize,
+    pub(crate) nx: [usize; 3],
+    pub(crate) nlevelmax: usize,
+    pub(crate) nboundary: usize,
+    pub(crate) boxlen: f64,
+    pub(crate) time: f64,
+    pub(crate) real_width: usize,
+}
+
+/// Reads the AMR header records before `headl`, checking them.
+pub(crate) fn read_amr_head(r: &mut Records, path: &Path) -> Result<AmrHead> {
     let ncpu = count(path, "ncpu", r.i32("ncpu")?)?;
     let ndim = count(path, "ndim", r.i32("ndim")?)?;
     if !(1..=3).contains(&ndim) {
@@ -292,6 +324,30 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
     r.skip("omega_m … boxlen_ini")?;
     r.skip("aexp … epot_tot_old")?;
     r.skip("mass_sph")?;
+    Ok(AmrHead {
+        ncpu,
+        ndim,
+        nx,
+        nlevelmax,
+        nboundary,
+        boxlen,
+        time,
+        real_width,
+    })
+}
+
+/// Reads the AMR header, leaving `r` at the first body record.
+pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
+    let AmrHead {
+        ncpu,
+        ndim,
+        nx,
+        nlevelmax,
+        nboundary,
+        boxlen,
+        time,
+        real_width,
+    } = read_amr_head(r, path)?;
     r.skip("headl")?;
     r.skip("taill")?;
     let numbl = r.i32s("numbl", Some(ncpu * nlevelmax))?;
@@ -476,49 +532,50 @@ fn quad_to_u128(bits: u128) -> u128 {
     }
 }
 
-/// One level of the file's own domain: where its `xg` records start and
-/// which cells are selected (leaves inside the region).
+/// One level of the file's own domain: which cells are selected (leaves
+/// inside the region) and the integer origin of each oct holding one.
 #[derive(Clone, Debug, Default)]
 struct LevelScan {
     ncache: usize,
-    /// Byte offset and record index of the `xg(:,1)` record.
-    xg_at: (usize, usize),
-    /// `selected[ind * ncache + j]`: cell `ind` of oct `j` is read.
-    selected: Vec<bool>,
+    /// `mask[j]` bit `ind`: cell `ind` of oct `j` is read.
+    mask: Vec<u8>,
+    /// Selected cells per cell index `ind` (over all octs).
+    per_ind: [usize; 8],
+    /// Integer origin of each oct with a selected cell (see
+    /// [`oct_origin`]); zeros for the others.
+    origin: Vec<[u32; 3]>,
     count: usize,
 }
 
-/// Where the own-domain blocks of a hydro or gravity file are.
-#[derive(Clone, Debug)]
-struct VarScan {
-    nvar: usize,
-    /// Bytes per value (8, or 4 with `NPRE=4`).
-    width: usize,
-    /// Per level: byte offset and record index of the block's first
-    /// variable record, when the own domain has octs at that level.
-    blocks: Vec<Option<(usize, usize)>>,
+/// What the scan keeps of the AMR header: what the variable files are
+/// checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ScanHeader {
+    pub(crate) ncpu: usize,
+    pub(crate) ndim: usize,
+    pub(crate) nlevelmax: usize,
+    pub(crate) nboundary: usize,
+    /// Bytes per real of the amr file (`xg`).
+    pub(crate) real_width: usize,
 }
 
-/// The first phase of a two-phase read of one CPU: a pass over the record
-/// markers that decodes only the oct centres and `son` flags, counts the
-/// selected leaf cells and records the byte position of every wanted
-/// block. [`read_cpu_into`] then decodes just those blocks into slices the
-/// caller sized with [`CpuScan::len`].
+/// The first phase of a two-phase read of one CPU: the amr file's header
+/// and the own domain's oct centres and `son` flags, decoded into the
+/// selected leaf cells of each level and their integer coordinates. The
+/// amr file is not needed again: [`read_cpu_into`] fills the coordinate
+/// columns from the scan and decodes the requested variables from the
+/// hydro, gravity and rt files, whose own blocks sit at offsets computed
+/// from the per-level oct counts kept here, into slices the caller sized
+/// with [`CpuScan::len`].
 #[derive(Clone, Debug)]
 pub struct CpuScan {
     /// 1-based CPU number.
     pub icpu: usize,
-    /// The AMR file's header.
-    pub header: AmrHeader,
-    /// `gamma` from the hydro header, when a hydro file was scanned.
-    pub gamma: Option<f64>,
+    header: ScanHeader,
     levels: Vec<LevelScan>,
     /// Per level (all `nlevelmax`), the oct counts around the own domain,
-    /// shared by the amr, hydro and gravity walks.
+    /// shared by the amr, hydro, gravity and rt walks.
     counts: Vec<LevelCounts>,
-    hydro: Option<VarScan>,
-    grav: Option<VarScan>,
-    rt: Option<VarScan>,
 }
 
 impl CpuScan {
@@ -567,15 +624,14 @@ struct Grid {
 }
 
 impl Grid {
-    fn of(h: &AmrHeader) -> Grid {
+    fn new(ndim: usize, coarse_lo: [usize; 3], extent: [usize; 3]) -> Grid {
         Grid {
-            ndim: h.ndim,
-            shift: h.coarse_lo.map(|v| v as f64),
-            extent: h.extent.map(|v| v as f64),
+            ndim,
+            shift: coarse_lo.map(|v| v as f64),
+            extent: extent.map(|v| v as f64),
         }
     }
 }
-
 /// Integer cell coordinates of the 2^ndim cells of an oct whose centre is
 /// `xg` (coarse units, padding included) at `ilevel`, or an error if the
 /// centre is off the grid or outside the physical box. Along the axes
@@ -626,88 +682,52 @@ fn cell_bits(ind: usize) -> [u32; 3] {
     ]
 }
 
-/// Phase one: scans the files of one CPU for `req` (its `lmax` and
-/// `region`; the variable lists are not needed yet).
-pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
-    let amr_path = files.amr.path;
-    let mut r = Records::new(amr_path, files.amr.data)?;
-    let h = read_amr_header(&mut r, amr_path)?;
-    if files.icpu == 0 || files.icpu > h.ncpu {
-        return Err(inconsistent(
-            amr_path,
-            format!("CPU number {} outside 1..={}", files.icpu, h.ncpu),
-        ));
-    }
-    let lmax = (req.lmax as usize).min(h.nlevelmax);
-    let w = h.real_width;
-    let grid = Grid::of(&h);
-    let ndim = h.ndim;
+/// Bytes of the amr tree body that the oct counts imply.
+fn amr_body_len(counts: &[LevelCounts], w: usize, ndim: usize) -> usize {
+    counts
+        .iter()
+        .map(|c| amr_blocks(c.total(), w, ndim).0)
+        .sum()
+}
+
+/// The selected cells of one level of the own domain, from its oct centres
+/// `xg` (ndim columns of `n` values) and `son` records (2^ndim × `n`
+/// values, cell-major), with each selected oct's integer origin.
+fn select_level(
+    path: &Path,
+    ilevel: usize,
+    lmax: usize,
+    xg: &[Vec<f64>],
+    son: &[i32],
+    region: Option<&([f64; 3], [f64; 3])>,
+    grid: &Grid,
+) -> Result<LevelScan> {
+    let ndim = grid.ndim;
     let twotondim = 1usize << ndim;
-    let counts: Vec<LevelCounts> = h
-        .ncache
-        .iter()
-        .map(|row| LevelCounts::of(row, files.icpu))
-        .collect();
-    // The file must end where the oct counts say: this validates every
-    // jump below (which step over blocks without reading them) at the cost
-    // of arithmetic.
-    let body: usize = counts
-        .iter()
-        .map(|c| {
-            let own = (c.own, (c.own > 0) as usize);
-            amr_blocks(
-                (
-                    c.before.0 + own.0 + c.after.0,
-                    c.before.1 + own.1 + c.after.1,
-                ),
-                w,
-                ndim,
-            )
-            .0
-        })
-        .sum();
-    check_file_len(amr_path, "amr", files.amr.data.len(), h.body_at.0 + body)?;
-    let mut levels: Vec<LevelScan> = Vec::with_capacity(lmax);
-    for (l, c) in counts.iter().take(lmax).enumerate() {
-        let ilevel = l + 1;
-        let mut level = LevelScan::default();
-        // Ghost octs of the domains before ours: stepped over by their
-        // computed length, none of it read.
-        let (bytes, records) = amr_blocks(c.before, w, ndim);
-        r.jump("ghost oct blocks", bytes, records)?;
-        let ncache = c.own;
-        if ncache > 0 {
-            r.jump("ind_grid, next, prev", 3 * rec_len(ncache, 4), 3)?;
-            // Landing check: the first `xg` record must be where the counts
-            // put it (then `reals` checks its trailing marker).
-            r.expect_len("xg(:,1)", ncache * w)?;
-            level.ncache = ncache;
-            level.xg_at = (r.offset(), r.next_index());
-            let xg: Vec<Vec<f64>> = (0..ndim)
-                .map(|d| r.reals(XG[d], ncache))
-                .collect::<Result<_>>()?;
-            r.jump(
-                "father, nbor",
-                (1 + 2 * ndim) * rec_len(ncache, 4),
-                1 + 2 * ndim,
-            )?;
-            level.selected = vec![false; twotondim * ncache];
-            let dx = 0.5f64.powi(ilevel as i32);
-            for ind in 0..twotondim {
-                let son = r.i32s("son", Some(ncache))?;
-                let b = cell_bits(ind);
-                let sel = &mut level.selected[ind * ncache..(ind + 1) * ncache];
-                let Some((lo, hi)) = &req.region else {
-                    // No region: the leaves, in a loop without branches.
-                    let all = ilevel == lmax;
-                    for (s, &sn) in sel.iter_mut().zip(&son) {
-                        *s = all | (sn == 0);
-                    }
-                    level.count += sel.iter().filter(|&&s| s).count();
-                    continue;
-                };
-                for j in 0..ncache {
-                    if son[j] != 0 && ilevel != lmax {
+    let n = son.len() / twotondim;
+    let mut level = LevelScan {
+        ncache: n,
+        mask: vec![0; n],
+        ..LevelScan::default()
+    };
+    let dx = 0.5f64.powi(ilevel as i32);
+    let leaves_here = ilevel == lmax;
+    for ind in 0..twotondim {
+        let son = &son[ind * n..(ind + 1) * n];
+        let b = cell_bits(ind);
+        let mut here = 0;
+        match region {
+            None => {
+                // No region: the leaves, in a loop without branches.
+                for (m, &sn) in level.mask.iter_mut().zip(son) {
+                    let s = leaves_here | (sn == 0);
+                    *m |= (s as u8) << ind;
+                    here += s as usize;
+                }
+            }
+            Some((lo, hi)) => {
+                for (j, &sn) in son.iter().enumerate() {
+                    if sn != 0 && !leaves_here {
                         continue;
                     }
                     // Axes beyond ndim: the cell spans the unit depth.
@@ -716,14 +736,100 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
                         c >= lo[d] && c < hi[d]
                     });
                     if inside {
-                        sel[j] = true;
-                        level.count += 1;
+                        level.mask[j] |= 1 << ind;
+                        here += 1;
                     }
                 }
             }
+        }
+        level.per_ind[ind] = here;
+        level.count += here;
+    }
+    if level.count == 0 {
+        level.mask = Vec::new();
+        return Ok(level);
+    }
+    // Each oct's integer origin once (not once per selected cell), for the
+    // octs with at least one selected cell. Axes beyond ndim: the level's
+    // cell size (see `oct_origin`).
+    let top = grid.extent.map(|e| e * (1u64 << ilevel) as f64);
+    level.origin = vec![[0; 3]; n];
+    for (j, o) in level.origin.iter_mut().enumerate() {
+        if level.mask[j] != 0 {
+            let x = std::array::from_fn(|d| if d < ndim { xg[d][j] } else { dx });
+            *o = oct_origin(x, ilevel, grid, &top, path)?;
+        }
+    }
+    Ok(level)
+}
+
+/// Phase one: scans the amr file of one CPU for `req` (its `lmax` and
+/// `region`; the variable lists are not needed yet, nor the other files).
+pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
+    scan_amr_bytes(files.amr.path, files.amr.data, files.icpu, req)
+}
+
+/// [`scan_cpu`] of the amr file `data` of CPU `icpu`: the reference walk
+/// over the whole file in memory.
+pub(crate) fn scan_amr_bytes(
+    path: &Path,
+    data: &[u8],
+    icpu: usize,
+    req: &CellRequest,
+) -> Result<CpuScan> {
+    let mut r = Records::new(path, data)?;
+    let h = read_amr_header(&mut r, path)?;
+    if icpu == 0 || icpu > h.ncpu {
+        return Err(inconsistent(
+            path,
+            format!("CPU number {icpu} outside 1..={}", h.ncpu),
+        ));
+    }
+    let lmax = (req.lmax as usize).min(h.nlevelmax);
+    let w = h.real_width;
+    let grid = Grid::new(h.ndim, h.coarse_lo, h.extent);
+    let ndim = h.ndim;
+    let twotondim = 1usize << ndim;
+    let counts: Vec<LevelCounts> = h
+        .ncache
+        .iter()
+        .map(|row| LevelCounts::of(row, icpu))
+        .collect();
+    // The file must end where the oct counts say: this validates every
+    // jump below (which step over blocks without reading them) at the cost
+    // of arithmetic.
+    check_file_len(
+        path,
+        "amr",
+        data.len(),
+        h.body_at.0 + amr_body_len(&counts, w, ndim),
+    )?;
+    let mut levels: Vec<LevelScan> = Vec::with_capacity(lmax);
+    for (l, c) in counts.iter().take(lmax).enumerate() {
+        let ilevel = l + 1;
+        let mut level = LevelScan::default();
+        // Ghost octs of the domains before ours: stepped over by their
+        // computed length, none of it read.
+        let (bytes, records) = amr_blocks(c.before, w, ndim);
+        r.jump("ghost oct blocks", bytes, records)?;
+        let n = c.own;
+        if n > 0 {
+            r.jump("ind_grid, next, prev", 3 * rec_len(n, 4), 3)?;
+            // Landing check: the first `xg` record must be where the counts
+            // put it (then `reals` checks its trailing marker).
+            r.expect_len("xg(:,1)", n * w)?;
+            let xg: Vec<Vec<f64>> = (0..ndim)
+                .map(|d| r.reals(XG[d], n))
+                .collect::<Result<_>>()?;
+            r.jump("father, nbor", (1 + 2 * ndim) * rec_len(n, 4), 1 + 2 * ndim)?;
+            let mut son = Vec::with_capacity(twotondim * n);
+            for _ in 0..twotondim {
+                son.extend(r.i32s("son", Some(n))?);
+            }
+            level = select_level(path, ilevel, lmax, &xg, &son, req.region.as_ref(), &grid)?;
             r.jump(
                 "cpu_map, flag1",
-                2 * twotondim * rec_len(ncache, 4),
+                2 * twotondim * rec_len(n, 4),
                 2 * twotondim,
             )?;
         }
@@ -731,70 +837,55 @@ pub fn scan_cpu(files: &CpuFiles, req: &CellRequest) -> Result<CpuScan> {
         r.jump("ghost oct blocks", bytes, records)?;
         levels.push(level);
     }
-    let mut scan = CpuScan {
-        icpu: files.icpu,
-        header: h,
-        gamma: None,
+    Ok(CpuScan {
+        icpu,
+        header: ScanHeader {
+            ncpu: h.ncpu,
+            ndim,
+            nlevelmax: h.nlevelmax,
+            nboundary: h.nboundary,
+            real_width: w,
+        },
         levels,
         counts,
-        hydro: None,
-        grav: None,
-        rt: None,
-    };
-    if let Some(hf) = files.hydro {
-        let mut r = Records::new(hf.path, hf.data)?;
-        let nvar = read_var_header(&mut r, hf.path, &scan.header, true)?;
-        let mut gamma = 0.0;
-        let w = r.reals_with("gamma", 1, |_, x| gamma = x)?.bytes();
-        scan.gamma = Some(gamma);
-        scan.hydro = Some(scan_vars(
-            &mut r,
-            hf.path,
-            hf.data.len(),
-            &scan,
-            nvar,
-            w,
-            "hydro",
-        )?);
+    })
+}
+
+/// The per-CPU files that hold cell variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VarKind {
+    /// `hydro_`: header `ncpu, nvar, ndim, nlevelmax, nboundary, gamma`.
+    Hydro,
+    /// `grav_`: header `ncpu, nvar, nlevelmax, nboundary`.
+    Grav,
+    /// RAMSES-RT's `rt_`: the hydro header (`nrtvar` for `nvar`).
+    Rt,
+}
+
+impl VarKind {
+    /// The component, as messages name it.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            VarKind::Hydro => "hydro",
+            VarKind::Grav => "gravity",
+            VarKind::Rt => "rt",
+        }
     }
-    if let Some(gf) = files.grav {
-        let mut r = Records::new(gf.path, gf.data)?;
-        let nvar = read_var_header(&mut r, gf.path, &scan.header, false)?;
-        // No real in the header: the values are `dp`, as the amr file's.
-        let w = scan.header.real_width;
-        scan.grav = Some(scan_vars(
-            &mut r,
-            gf.path,
-            gf.data.len(),
-            &scan,
-            nvar,
-            w,
-            "gravity",
-        )?);
+
+    /// The file name's prefix.
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            VarKind::Hydro => "hydro",
+            VarKind::Grav => "grav",
+            VarKind::Rt => "rt",
+        }
     }
-    if let Some(rf) = files.rt {
-        // The hydro header's layout; the header's `gamma` gives the width
-        // of the reals (`dp`).
-        let mut r = Records::new(rf.path, rf.data)?;
-        let nvar = read_var_header(&mut r, rf.path, &scan.header, true)?;
-        let w = r.reals_with("gamma", 1, |_, _| {})?.bytes();
-        scan.rt = Some(scan_vars(
-            &mut r,
-            rf.path,
-            rf.data.len(),
-            &scan,
-            nvar,
-            w,
-            "rt",
-        )?);
-    }
-    Ok(scan)
 }
 
 /// Reads the integer header of a hydro file (`ncpu, nvar, ndim, nlevelmax,
 /// nboundary`; `with_ndim`) or a grav file (no `ndim`), checks it against
 /// the AMR header and returns `nvar`. Leaves `r` after `nboundary`.
-fn read_var_header(r: &mut Records, path: &Path, h: &AmrHeader, with_ndim: bool) -> Result<usize> {
+fn read_var_header(r: &mut Records, path: &Path, h: &ScanHeader, with_ndim: bool) -> Result<usize> {
     let ncpu = count(path, "ncpu", r.i32("ncpu")?)?;
     let nvar = count(path, "nvar", r.i32("nvar")?)?;
     let ndim = if with_ndim {
@@ -816,12 +907,52 @@ fn read_var_header(r: &mut Records, path: &Path, h: &AmrHeader, with_ndim: bool)
     Ok(nvar)
 }
 
+/// The header of a hydro, gravity or rt file, checked against the amr
+/// file's: `nvar`, the width of the reals, and (hydro) `gamma`. Hydro and
+/// rt files give the width by their `gamma` record; gravity files have no
+/// real in the header and store `dp` values, as the amr file.
+fn read_var_head(
+    r: &mut Records,
+    path: &Path,
+    h: &ScanHeader,
+    kind: VarKind,
+) -> Result<(usize, usize, Option<f64>)> {
+    let nvar = read_var_header(r, path, h, kind != VarKind::Grav)?;
+    if kind == VarKind::Grav {
+        return Ok((nvar, h.real_width, None));
+    }
+    let mut gamma = 0.0;
+    let w = r.reals_with("gamma", 1, |_, x| gamma = x)?.bytes();
+    Ok((nvar, w, (kind == VarKind::Hydro).then_some(gamma)))
+}
+
+/// Bytes of the body of a hydro, gravity or rt file that the oct counts
+/// imply.
+fn var_body_len(scan: &CpuScan, nvar: usize, w: usize) -> usize {
+    let h = &scan.header;
+    let ndom = h.ncpu + h.nboundary;
+    scan.counts
+        .iter()
+        .map(|c| var_blocks(c.total(), ndom, nvar, w, 1 << h.ndim).0)
+        .sum()
+}
+
+/// Where the own-domain blocks of a hydro or gravity file are.
+struct VarScan {
+    nvar: usize,
+    /// Bytes per value (8, or 4 with `NPRE=4`).
+    width: usize,
+    /// Per level: byte offset and record index of the block's first
+    /// variable record, when cells of the level are read.
+    blocks: Vec<Option<(usize, usize)>>,
+}
+
 /// Locates the own domain's blocks of a hydro or gravity file from the AMR
 /// header's oct counts, without reading the other domains' blocks: every
 /// block's length follows from its `ncache`, so the offsets are sums. What
 /// is skipped is checked: the file must end where the counts say, and at
-/// each own block the `(ilevel, ncache)` pair and the first variable
-/// record's marker must match.
+/// each own block that is read the `(ilevel, ncache)` pair and the first
+/// variable record's marker must match.
 fn scan_vars(
     r: &mut Records,
     path: &Path,
@@ -835,26 +966,23 @@ fn scan_vars(
     let ndom = h.ncpu + h.nboundary;
     let twotondim = 1usize << h.ndim;
     let icpu = scan.icpu;
-    let counts = &scan.counts;
-    let body: usize = counts
-        .iter()
-        .map(|c| {
-            let nz = c.before.1 + (c.own > 0) as usize + c.after.1;
-            var_blocks(
-                (c.before.0 + c.own + c.after.0, nz),
-                ndom,
-                nvar,
-                w,
-                twotondim,
-            )
-            .0
-        })
-        .sum();
-    check_file_len(path, what, file_len, r.offset() + body)?;
+    check_file_len(
+        path,
+        what,
+        file_len,
+        r.offset() + var_body_len(scan, nvar, w),
+    )?;
     let mut blocks = Vec::with_capacity(scan.levels.len());
-    for (l, (level, c)) in scan.levels.iter().zip(counts).enumerate() {
+    for (l, (level, c)) in scan.levels.iter().zip(&scan.counts).enumerate() {
         let ilevel = l + 1;
-        let mut at = None;
+        if level.count == 0 {
+            // No cell of this level is read: the whole level is stepped
+            // over (the file's length checks its size).
+            let (bytes, records) = var_blocks(c.total(), ndom, nvar, w, twotondim);
+            r.jump(&format!("{what} blocks of level {ilevel}"), bytes, records)?;
+            blocks.push(None);
+            continue;
+        }
         let (bytes, records) = var_blocks(c.before, icpu - 1, nvar, w, twotondim);
         r.jump(
             &format!("{what} blocks of domains before {icpu}"),
@@ -876,23 +1004,20 @@ fn scan_vars(
                 format!("{what} level {ilevel} domain {icpu} has {got} octs, the amr file has {n}"),
             ));
         }
-        if n > 0 {
-            debug_assert_eq!(n, level.ncache);
-            r.expect_len("cell variable", n * w)?;
-            at = Some((r.offset(), r.next_index()));
-            r.jump(
-                "cell variables",
-                twotondim * nvar * rec_len(n, w),
-                twotondim * nvar,
-            )?;
-        }
+        debug_assert_eq!(n, level.ncache);
+        r.expect_len("cell variable", n * w)?;
+        blocks.push(Some((r.offset(), r.next_index())));
+        r.jump(
+            "cell variables",
+            twotondim * nvar * rec_len(n, w),
+            twotondim * nvar,
+        )?;
         let (bytes, records) = var_blocks(c.after, ndom - icpu, nvar, w, twotondim);
         r.jump(
             &format!("{what} blocks of domains after {icpu}"),
             bytes,
             records,
         )?;
-        blocks.push(at);
     }
     Ok(VarScan {
         nvar,
@@ -901,24 +1026,41 @@ fn scan_vars(
     })
 }
 
-/// Phase two: decodes the selected cells of one CPU into `out`, whose
-/// slices must all be `scan.len()` long (and one per requested variable).
-pub fn read_cpu_into(
-    files: &CpuFiles,
+/// Decodes the requested variables `wanted` (file indices) of one CPU's
+/// hydro, gravity or rt file `data` into `cols` (one per wanted variable,
+/// [`CpuScan::len`] values each): the reference walk over the whole file
+/// in memory. Returns `gamma` for a hydro file.
+pub(crate) fn read_var_bytes(
+    path: &Path,
+    data: &[u8],
+    scan: &CpuScan,
+    kind: VarKind,
+    wanted: &[usize],
+    cols: &mut [&mut [f64]],
+) -> Result<Option<f64>> {
+    let mut r = Records::new(path, data)?;
+    let (nvar, w, gamma) = read_var_head(&mut r, path, &scan.header, kind)?;
+    let vs = scan_vars(&mut r, path, data.len(), scan, nvar, w, kind.what())?;
+    read_vars(data, path, scan, &vs, wanted, cols, kind.what())?;
+    Ok(gamma)
+}
+
+/// Checks that the caller's slices match the scan and the request.
+pub(crate) fn check_slices(
+    path: &Path,
     scan: &CpuScan,
     req: &CellRequest,
-    out: CellSlices,
+    out: &CellSlices,
 ) -> Result<()> {
     let n = scan.len();
-    let amr_path = files.amr.path;
     let CellSlices {
         level,
         ix,
         iy,
         iz,
-        mut hydro,
-        mut grav,
-        mut rt,
+        hydro,
+        grav,
+        rt,
     } = out;
     if level.len() != n
         || ix.len() != n
@@ -934,107 +1076,121 @@ pub fn read_cpu_into(
             .any(|s| s.len() != n)
     {
         return Err(inconsistent(
-            amr_path,
+            path,
             format!("output slices do not match the scan ({n} cells, {} hydro, {} gravity and {} rt columns requested)", req.hydro_vars.len(), req.grav_vars.len(), req.rt_vars.len()),
         ));
     }
-    let mut r = Records::new(amr_path, files.amr.data)?;
-    let grid = Grid::of(&scan.header);
-    let ndim = grid.ndim;
-    let twotondim = 1usize << ndim;
+    Ok(())
+}
+
+/// Writes the level and integer coordinates of the scan's selected cells,
+/// in table order (level, then cell index within the oct, then oct).
+pub(crate) fn fill_cells(
+    scan: &CpuScan,
+    level: &mut [u8],
+    ix: &mut [u32],
+    iy: &mut [u32],
+    iz: &mut [u32],
+) {
+    let twotondim = 1usize << scan.header.ndim;
     let mut k = 0;
     for (l, lev) in scan.levels.iter().enumerate() {
         if lev.count == 0 {
             continue;
         }
-        let ilevel = l + 1;
-        r.seek(lev.xg_at.0, lev.xg_at.1);
-        let xg: Vec<Vec<f64>> = (0..ndim)
-            .map(|d| r.reals(XG[d], lev.ncache))
-            .collect::<Result<_>>()?;
-        // Axes beyond ndim: the level's cell size (see `oct_origin`).
-        let deep = vec![0.5f64.powi(ilevel as i32); if ndim < 3 { lev.ncache } else { 0 }];
-        let col = |d: usize| if d < ndim { &xg[d][..] } else { &deep[..] };
-        let (x0, x1, x2) = (col(0), col(1), col(2));
-        // Cells of this level across the physical box, per axis.
-        let top = grid.extent.map(|e| e * (1u64 << ilevel) as f64);
-        // Each oct's integer origin once (not once per selected cell), for
-        // the octs with at least one selected cell.
+        let ilevel = (l + 1) as u8;
         let n = lev.ncache;
-        let mut origin = vec![[0u32; 3]; n];
-        for (j, o) in origin.iter_mut().enumerate() {
-            if (0..twotondim).any(|ind| lev.selected[ind * n + j]) {
-                *o = oct_origin([x0[j], x1[j], x2[j]], ilevel, &grid, &top, amr_path)?;
-            }
-        }
         for ind in 0..twotondim {
             let b = cell_bits(ind);
-            let sel = &lev.selected[ind * n..(ind + 1) * n];
-            if sel.iter().all(|&s| s) {
+            if lev.per_ind[ind] == n {
                 // Every cell selected: straight loops over the octs.
-                level[k..k + n].fill(ilevel as u8);
+                level[k..k + n].fill(ilevel);
                 for (d, col) in [&mut *ix, &mut *iy, &mut *iz].into_iter().enumerate() {
-                    for (x, o) in col[k..k + n].iter_mut().zip(&origin) {
+                    for (x, o) in col[k..k + n].iter_mut().zip(&lev.origin) {
                         *x = o[d] + b[d];
                     }
                 }
                 k += n;
                 continue;
             }
-            for (j, _) in sel.iter().enumerate().filter(|(_, &s)| s) {
-                let o = origin[j];
-                level[k] = ilevel as u8;
-                ix[k] = o[0] + b[0];
-                iy[k] = o[1] + b[1];
-                iz[k] = o[2] + b[2];
-                k += 1;
+            for (m, o) in lev.mask.iter().zip(&lev.origin) {
+                if m & (1 << ind) != 0 {
+                    level[k] = ilevel;
+                    ix[k] = o[0] + b[0];
+                    iy[k] = o[1] + b[1];
+                    iz[k] = o[2] + b[2];
+                    k += 1;
+                }
             }
         }
     }
-    if !req.hydro_vars.is_empty() {
-        let (Some(hf), Some(vs)) = (files.hydro, &scan.hydro) else {
+}
+
+/// Phase two: writes the selected cells of one CPU into `out`, whose
+/// slices must all be `scan.len()` long (and one per requested variable):
+/// their levels and coordinates from the scan, their variables from the
+/// hydro, gravity and rt files of `files` (the amr file is not read
+/// again). Returns `gamma` from the hydro header when hydro variables
+/// were read.
+pub fn read_cpu_into(
+    files: &CpuFiles,
+    scan: &CpuScan,
+    req: &CellRequest,
+    out: CellSlices,
+) -> Result<Option<f64>> {
+    check_slices(files.amr.path, scan, req, &out)?;
+    let CellSlices {
+        level,
+        ix,
+        iy,
+        iz,
+        mut hydro,
+        mut grav,
+        mut rt,
+    } = out;
+    fill_cells(scan, level, ix, iy, iz);
+    let mut gamma = None;
+    for (kind, file, wanted, cols) in [
+        (VarKind::Hydro, files.hydro, &req.hydro_vars, &mut hydro),
+        (VarKind::Grav, files.grav, &req.grav_vars, &mut grav),
+        (VarKind::Rt, files.rt, &req.rt_vars, &mut rt),
+    ] {
+        if wanted.is_empty() {
+            continue;
+        }
+        let Some(f) = file else {
             return Err(inconsistent(
-                amr_path,
-                "hydro variables requested, but no hydro file was scanned".into(),
+                files.amr.path,
+                format!(
+                    "{} variables requested, but no {} file was given",
+                    kind.what(),
+                    kind.prefix()
+                ),
             ));
         };
-        read_vars(
-            hf.data,
-            hf.path,
-            scan,
-            vs,
-            &req.hydro_vars,
-            &mut hydro,
-            "hydro",
-        )?;
+        let g = read_var_bytes(f.path, f.data, scan, kind, wanted, cols)?;
+        gamma = gamma.or(g);
     }
-    if !req.grav_vars.is_empty() {
-        let (Some(gf), Some(vs)) = (files.grav, &scan.grav) else {
-            return Err(inconsistent(
-                amr_path,
-                "gravity variables requested, but no grav file was scanned".into(),
-            ));
-        };
-        read_vars(
-            gf.data,
-            gf.path,
-            scan,
-            vs,
-            &req.grav_vars,
-            &mut grav,
-            "gravity",
-        )?;
+    Ok(gamma)
+}
+
+/// Checks the requested variable indices against `nvar` and returns each
+/// file variable's position in the request (`usize::MAX`: not requested).
+fn request_slots(path: &Path, wanted: &[usize], nvar: usize, what: &str) -> Result<Vec<usize>> {
+    if let Some(&bad) = wanted.iter().find(|&&v| v >= nvar) {
+        return Err(inconsistent(
+            path,
+            format!(
+                "{what} variable {} requested, but the file holds {nvar}",
+                bad + 1,
+            ),
+        ));
     }
-    if !req.rt_vars.is_empty() {
-        let (Some(rf), Some(vs)) = (files.rt, &scan.rt) else {
-            return Err(inconsistent(
-                amr_path,
-                "rt variables requested, but no rt file was scanned".into(),
-            ));
-        };
-        read_vars(rf.data, rf.path, scan, vs, &req.rt_vars, &mut rt, "rt")?;
+    let mut slot = vec![usize::MAX; nvar];
+    for (c, &v) in wanted.iter().enumerate() {
+        slot[v] = c;
     }
-    Ok(())
+    Ok(slot)
 }
 
 fn read_vars(
@@ -1046,21 +1202,7 @@ fn read_vars(
     cols: &mut [&mut [f64]],
     what: &str,
 ) -> Result<()> {
-    if let Some(&bad) = wanted.iter().find(|&&v| v >= vs.nvar) {
-        return Err(inconsistent(
-            path,
-            format!(
-                "{what} variable {} requested, but the file holds {}",
-                bad + 1,
-                vs.nvar
-            ),
-        ));
-    }
-    // Position of each file variable in the request (usize::MAX: skip).
-    let mut slot = vec![usize::MAX; vs.nvar];
-    for (c, &v) in wanted.iter().enumerate() {
-        slot[v] = c;
-    }
+    let slot = request_slots(path, wanted, vs.nvar, what)?;
     let mut r = Records::new(path, data)?;
     let mut k = 0;
     for (lev, at) in scan.levels.iter().zip(&vs.blocks) {
@@ -1078,8 +1220,7 @@ fn read_vars(
         r.seek(offset, index);
         let n = lev.ncache;
         for ind in 0..1usize << scan.header.ndim {
-            let sel = &lev.selected[ind * n..(ind + 1) * n];
-            let here = sel.iter().filter(|&&s| s).count();
+            let here = lev.per_ind[ind];
             for &c in &slot {
                 if c == usize::MAX || here == 0 {
                     // Not requested, or no cell of this record selected:
@@ -1087,20 +1228,7 @@ fn read_vars(
                     r.jump("cell variable", rec_len(n, vs.width), 1)?;
                     continue;
                 }
-                let col = &mut *cols[c];
-                if here == n {
-                    // Every cell selected (leaves of a fully refined
-                    // level, no region): decode the record as a slice.
-                    r.reals_into("cell variable", &mut col[k..k + n])?;
-                    continue;
-                }
-                let mut kk = k;
-                r.reals_with("cell variable", n, |j, x| {
-                    if sel[j] {
-                        col[kk] = x;
-                        kk += 1;
-                    }
-                })?;
+                decode_record(&mut r, lev, ind, &mut cols[c][k..k + here])?;
             }
             k += here;
         }
@@ -1108,36 +1236,67 @@ fn read_vars(
     Ok(())
 }
 
+/// Decodes the next record (one variable of cell `ind` of every oct of
+/// `lev`) into `dst`, keeping the selected cells: the whole record as a
+/// slice when every cell is selected. Returns the width of its reals.
+fn decode_record(
+    r: &mut Records,
+    lev: &LevelScan,
+    ind: usize,
+    dst: &mut [f64],
+) -> Result<crate::fortran::RealWidth> {
+    let n = lev.ncache;
+    if dst.len() == n {
+        // Every cell selected (leaves of a fully refined level, no
+        // region): decode the record as a slice.
+        return r.reals_into("cell variable", dst);
+    }
+    let mut kk = 0;
+    r.reals_with("cell variable", n, |j, x| {
+        if lev.mask[j] & (1 << ind) != 0 {
+            dst[kk] = x;
+            kk += 1;
+        }
+    })
+}
+
 /// Reads the selected leaf cells of one CPU into fresh columns: a
 /// [`scan_cpu`] followed by [`read_cpu_into`].
 pub fn read_cpu_cells(files: &CpuFiles, req: &CellRequest) -> Result<CpuCells> {
     let scan = scan_cpu(files, req)?;
-    let n = scan.len();
-    let mut out = CpuCells {
-        level: vec![0; n],
-        ix: vec![0; n],
-        iy: vec![0; n],
-        iz: vec![0; n],
-        // One zeroed allocation per column (a `vec![column; k]` clone would
-        // copy the first column into the others page by page).
-        hydro: (0..req.hydro_vars.len()).map(|_| vec![0.0; n]).collect(),
-        grav: (0..req.grav_vars.len()).map(|_| vec![0.0; n]).collect(),
-        rt: (0..req.rt_vars.len()).map(|_| vec![0.0; n]).collect(),
-        gamma: scan.gamma,
-    };
-    read_cpu_into(
-        files,
-        &scan,
-        req,
-        CellSlices {
-            level: &mut out.level,
-            ix: &mut out.ix,
-            iy: &mut out.iy,
-            iz: &mut out.iz,
-            hydro: out.hydro.iter_mut().map(|c| c.as_mut_slice()).collect(),
-            grav: out.grav.iter_mut().map(|c| c.as_mut_slice()).collect(),
-            rt: out.rt.iter_mut().map(|c| c.as_mut_slice()).collect(),
-        },
-    )?;
+    let mut out = CpuCells::for_scan(&scan, req);
+    out.gamma = read_cpu_into(files, &scan, req, out.slices())?;
     Ok(out)
+}
+
+impl CpuCells {
+    /// Zeroed columns for the cells of `scan` and the variables of `req`.
+    pub(crate) fn for_scan(scan: &CpuScan, req: &CellRequest) -> CpuCells {
+        let n = scan.len();
+        CpuCells {
+            level: vec![0; n],
+            ix: vec![0; n],
+            iy: vec![0; n],
+            iz: vec![0; n],
+            // One zeroed allocation per column (a `vec![column; k]` clone
+            // would copy the first column into the others page by page).
+            hydro: (0..req.hydro_vars.len()).map(|_| vec![0.0; n]).collect(),
+            grav: (0..req.grav_vars.len()).map(|_| vec![0.0; n]).collect(),
+            rt: (0..req.rt_vars.len()).map(|_| vec![0.0; n]).collect(),
+            gamma: None,
+        }
+    }
+
+    /// The columns as the slices [`read_cpu_into`] writes.
+    pub(crate) fn slices(&mut self) -> CellSlices<'_> {
+        CellSlices {
+            level: &mut self.level,
+            ix: &mut self.ix,
+            iy: &mut self.iy,
+            iz: &mut self.iz,
+            hydro: self.hydro.iter_mut().map(|c| c.as_mut_slice()).collect(),
+            grav: self.grav.iter_mut().map(|c| c.as_mut_slice()).collect(),
+            rt: self.rt.iter_mut().map(|c| c.as_mut_slice()).collect(),
+        }
+    }
 }

@@ -75,6 +75,19 @@ impl<'a> Records<'a> {
         Ok(r)
     }
 
+    /// A cursor over `data`, a piece of a file read on its own that starts
+    /// at a record marker, in the byte order found at the file's start.
+    /// Offsets and record indices count from the piece's start.
+    pub(crate) fn window(path: &'a Path, data: &'a [u8], big_endian: bool) -> Self {
+        Records {
+            path,
+            data,
+            pos: 0,
+            index: 0,
+            big_endian,
+        }
+    }
+
     /// Index (1-based) of the next record.
     pub fn next_index(&self) -> usize {
         self.index + 1

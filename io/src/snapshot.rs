@@ -1,8 +1,9 @@
 //! A RAMSES output folder: what it holds and where its files are.
 
+use crate::cpu::fast::{with_head, with_whole};
 use crate::cpu::{
-    read_amr_header, read_cpu_cells, read_cpu_into, scan_cpu, CellRequest, CellSlices, CpuCells,
-    CpuFiles, CpuScan, FileBytes,
+    check_slices, fill_cells, read_amr_header, read_var_bytes, scan_amr_bytes, CellRequest,
+    CellSlices, CpuCells, CpuScan, VarKind,
 };
 use crate::descriptor::{parse_descriptor, Field};
 use crate::error::{io_err, Error, Result};
@@ -102,13 +103,18 @@ fn map_file(path: &Path, access: Access) -> Result<memmap2::Mmap> {
     Ok(map)
 }
 
-/// Reads just enough of the start of a file for its header records: the
-/// first page, through a random-access map (a plain `read` would start the
-/// kernel's read-ahead of the file).
+/// Reads just enough of the start of a file for its header records, by a
+/// positioned read without read-ahead.
 fn read_head(path: &Path, bytes: usize) -> Result<Vec<u8>> {
-    let map = map_file(path, Access::Sparse)?;
-    Ok(map[..bytes.min(map.len())].to_vec())
+    with_head(path, bytes, |head| head.to_vec())
 }
+
+/// Bytes read for a particle file's header: the first page.
+const PART_HEAD: usize = 4096;
+
+/// Particle files up to this size are read whole by one positioned read
+/// (no map); larger ones are mapped.
+const WHOLE_READ: usize = 8 << 20;
 
 /// The output number of a folder named `output_NNNNN`.
 fn output_number(dir: &Path) -> Option<u32> {
@@ -414,13 +420,18 @@ impl Snapshot {
         })
     }
 
-    /// Maps the files of CPU `icpu` that `req` needs and runs `f` on them.
-    fn with_cpu_files<T>(
-        &self,
-        icpu: usize,
-        req: &CellRequest,
-        f: impl FnOnce(&CpuFiles) -> Result<T>,
-    ) -> Result<T> {
+    /// Reads the leaf cells of CPU `icpu` (1-based) into fresh columns.
+    pub fn read_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuCells> {
+        let scan = self.scan_cpu(icpu, req)?;
+        let mut out = CpuCells::for_scan(&scan, req);
+        out.gamma = self.read_cpu_into(&scan, req, out.slices())?;
+        Ok(out)
+    }
+
+    /// Phase one of a two-phase read: reads the amr file of CPU `icpu`,
+    /// counts the cells that `req` selects and notes their coordinates
+    /// and where their blocks are in the other files.
+    pub fn scan_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuScan> {
         if icpu == 0 || icpu > self.info.ncpu {
             return Err(Error::Inconsistent {
                 path: self.dir.clone(),
@@ -430,63 +441,59 @@ impl Snapshot {
                 ),
             });
         }
-        let amr_path = self.file("amr", icpu);
-        let amr = map_file(&amr_path, Access::Sparse)?;
-        let hydro_path = self.file("hydro", icpu);
-        let hydro = if req.hydro_vars.is_empty() {
-            None
-        } else {
-            Some(map_file(&hydro_path, Access::Sparse)?)
-        };
-        let grav_path = self.file("grav", icpu);
-        let grav = if req.grav_vars.is_empty() {
-            None
-        } else {
-            Some(map_file(&grav_path, Access::Sparse)?)
-        };
-        let rt_path = self.file("rt", icpu);
-        let rt = if req.rt_vars.is_empty() {
-            None
-        } else {
-            self.rt_info()?;
-            Some(map_file(&rt_path, Access::Sparse)?)
-        };
-        f(&CpuFiles {
-            icpu,
-            amr: FileBytes {
-                path: &amr_path,
-                data: &amr,
-            },
-            hydro: hydro.as_deref().map(|data| FileBytes {
-                path: &hydro_path,
-                data,
-            }),
-            grav: grav.as_deref().map(|data| FileBytes {
-                path: &grav_path,
-                data,
-            }),
-            rt: rt.as_deref().map(|data| FileBytes {
-                path: &rt_path,
-                data,
-            }),
-        })
+        let path = self.file("amr", icpu);
+        if let Some(scan) = crate::cpu::fast::scan_amr(&path, icpu, req)? {
+            return Ok(scan);
+        }
+        let amr = map_file(&path, Access::Sparse)?;
+        scan_amr_bytes(&path, &amr, icpu, req)
     }
 
-    /// Reads the leaf cells of CPU `icpu` (1-based) into fresh columns.
-    pub fn read_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuCells> {
-        self.with_cpu_files(icpu, req, |files| read_cpu_cells(files, req))
-    }
-
-    /// Phase one of a two-phase read: counts the cells of CPU `icpu` that
-    /// `req` selects and notes where their blocks are.
-    pub fn scan_cpu(&self, icpu: usize, req: &CellRequest) -> Result<CpuScan> {
-        self.with_cpu_files(icpu, req, |files| scan_cpu(files, req))
-    }
-
-    /// Phase two: decodes the cells found by `scan` into caller-owned
-    /// slices of exactly `scan.len()` values each.
-    pub fn read_cpu_into(&self, scan: &CpuScan, req: &CellRequest, out: CellSlices) -> Result<()> {
-        self.with_cpu_files(scan.icpu, req, |files| read_cpu_into(files, scan, req, out))
+    /// Phase two: writes the cells found by `scan` into caller-owned
+    /// slices of exactly `scan.len()` values each, decoding the requested
+    /// variables from the hydro, gravity and rt files (each opened once;
+    /// the amr file is not read again). Returns `gamma` from the hydro
+    /// header when hydro variables were read.
+    pub fn read_cpu_into(
+        &self,
+        scan: &CpuScan,
+        req: &CellRequest,
+        out: CellSlices,
+    ) -> Result<Option<f64>> {
+        check_slices(&self.file("amr", scan.icpu), scan, req, &out)?;
+        let CellSlices {
+            level,
+            ix,
+            iy,
+            iz,
+            mut hydro,
+            mut grav,
+            mut rt,
+        } = out;
+        fill_cells(scan, level, ix, iy, iz);
+        let mut gamma = None;
+        for (kind, wanted, cols) in [
+            (VarKind::Hydro, &req.hydro_vars, &mut hydro),
+            (VarKind::Grav, &req.grav_vars, &mut grav),
+            (VarKind::Rt, &req.rt_vars, &mut rt),
+        ] {
+            if wanted.is_empty() {
+                continue;
+            }
+            if kind == VarKind::Rt {
+                self.rt_info()?;
+            }
+            let path = self.file(kind.prefix(), scan.icpu);
+            let g = match crate::cpu::fast::read_var_file(&path, scan, kind, wanted, cols)? {
+                Some(g) => g,
+                None => {
+                    let data = map_file(&path, Access::Sparse)?;
+                    read_var_bytes(&path, &data, scan, kind, wanted, cols)?
+                }
+            };
+            gamma = gamma.or(g);
+        }
+        Ok(gamma)
     }
 
     /// The exact Hilbert bound keys (`ncpu + 1` values) from the header of
@@ -572,9 +579,14 @@ impl Snapshot {
             })
     }
 
-    /// Phase one for particles: how many particles CPU `icpu` holds.
+    /// Phase one for particles: how many particles CPU `icpu` holds (its
+    /// header, from the first page; the whole file when the header is
+    /// longer or broken, for the error).
     pub fn part_count(&self, icpu: usize) -> Result<usize> {
         let path = self.file("part", icpu);
+        if let Ok(n) = with_head(&path, PART_HEAD, |head| part_count(&path, head))? {
+            return Ok(n);
+        }
         let data = map_file(&path, Access::Sparse)?;
         part_count(&path, &data)
     }
@@ -589,6 +601,13 @@ impl Snapshot {
     ) -> Result<()> {
         let layout = self.particle_layout()?;
         let path = self.file("part", icpu);
+        // A whole small file by one positioned read; a large one mapped.
+        let out = match with_whole(&path, WHOLE_READ, out, |data, out| {
+            read_particles_into(&path, data, layout, wanted, out)
+        })? {
+            Ok(done) => return done,
+            Err(out) => out,
+        };
         let data = map_file(&path, Access::Whole)?;
         read_particles_into(&path, &data, layout, wanted, out)
     }
@@ -597,22 +616,28 @@ impl Snapshot {
     pub fn read_particles(&self, icpu: usize, wanted: &[usize]) -> Result<Vec<PartColumn>> {
         let layout = self.particle_layout()?;
         let path = self.file("part", icpu);
+        let read = |data: &[u8]| -> Result<Vec<PartColumn>> {
+            let n = part_count(&path, data)?;
+            let mut cols: Vec<PartColumn> = wanted
+                .iter()
+                .map(|&f| {
+                    let kind = layout
+                        .fields
+                        .get(f)
+                        .map(|f| f.kind.column())
+                        .unwrap_or(ColumnKind::F64);
+                    PartColumn::zeros(kind, n)
+                })
+                .collect();
+            let out = cols.iter_mut().map(|c| c.as_mut()).collect();
+            read_particles_into(&path, data, layout, wanted, out)?;
+            Ok(cols)
+        };
+        if let Ok(done) = with_whole(&path, WHOLE_READ, (), |data, ()| read(data))? {
+            return done;
+        }
         let data = map_file(&path, Access::Whole)?;
-        let n = part_count(&path, &data)?;
-        let mut cols: Vec<PartColumn> = wanted
-            .iter()
-            .map(|&f| {
-                let kind = layout
-                    .fields
-                    .get(f)
-                    .map(|f| f.kind.column())
-                    .unwrap_or(ColumnKind::F64);
-                PartColumn::zeros(kind, n)
-            })
-            .collect();
-        let out = cols.iter_mut().map(|c| c.as_mut()).collect();
-        read_particles_into(&path, &data, layout, wanted, out)?;
-        Ok(cols)
+        read(&data)
     }
 
     /// `sink_NNNNN.csv`.

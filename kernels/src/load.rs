@@ -332,7 +332,7 @@ pub fn load_components(
     let (nh, ng, nr) = (req.hydro_vars.len(), req.grav_vars.len(), req.rt_vars.len());
     let mut t = CellTable {
         units: Units::from_info(&snap.info),
-        gamma: scans.iter().find_map(|s| s.gamma),
+        gamma: None,
         level: vec![0; total],
         ix: vec![0; total],
         iy: vec![0; total],
@@ -364,7 +364,8 @@ pub fn load_components(
             iy: &'a mut [u32],
             iz: &'a mut [u32],
             vars: Vec<&'a mut [f64]>,
-            result: amrkit_io::Result<()>,
+            /// `gamma` from the hydro header, when hydro was read.
+            result: amrkit_io::Result<Option<f64>>,
         }
         let mut level: &mut [u8] = &mut t.level;
         let mut ix: &mut [u32] = &mut t.ix;
@@ -395,7 +396,7 @@ pub fn load_components(
                 iy: by,
                 iz: bz,
                 vars: mine,
-                result: Ok(()),
+                result: Ok(None),
             });
         }
         exec.start("load", total as u64);
@@ -426,7 +427,7 @@ pub fn load_components(
         exec.finish();
         exec.check()?;
         for j in jobs {
-            j.result?;
+            t.gamma = t.gamma.or(j.result?);
         }
     }
     if let Some(r) = sel.region.filter(|r| !r.is_box()) {
