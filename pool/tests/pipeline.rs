@@ -343,10 +343,23 @@ fn stage_max_threads_caps_nested_parallel_calls() {
         let (m, reported) = threads_inside(Some(2), None);
         assert!(m <= 2, "{m} threads inside a stage capped at 2");
         assert_eq!(reported, 2);
-        // Positive control: uncapped, the same work spreads out.
-        let (m, reported) = threads_inside(None, None);
-        assert!(m > 2, "uncapped stage work used only {m} threads");
-        assert_eq!(reported, POOL);
+        // Positive control: uncapped, the same work spreads out. On a loaded
+        // 2-core machine the sleeping workers may wake too late for one run
+        // to overlap (seen once under a parallel test run), so up to three
+        // tries; a cap wrongly applied would hold all three to 2.
+        let mut tries = Vec::new();
+        for _ in 0..3 {
+            let (m, reported) = threads_inside(None, None);
+            assert_eq!(reported, POOL);
+            tries.push(m);
+            if m > 2 {
+                break;
+            }
+        }
+        assert!(
+            tries.iter().any(|&m| m > 2),
+            "uncapped stage work used at most 2 threads in each of {tries:?}"
+        );
     });
 }
 
