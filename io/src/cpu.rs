@@ -1138,7 +1138,39 @@ pub fn read_cpu_into(
     req: &CellRequest,
     out: CellSlices,
 ) -> Result<Option<f64>> {
-    check_slices(files.amr.path, scan, req, &out)?;
+    fill_cpu_slices(files.amr.path, scan, req, out, |kind, wanted, cols| {
+        let file = match kind {
+            VarKind::Hydro => files.hydro,
+            VarKind::Grav => files.grav,
+            VarKind::Rt => files.rt,
+        };
+        let Some(f) = file else {
+            return Err(inconsistent(
+                files.amr.path,
+                format!(
+                    "{} variables requested, but no {} file was given",
+                    kind.what(),
+                    kind.prefix()
+                ),
+            ));
+        };
+        read_var_bytes(f.path, f.data, scan, kind, wanted, cols)
+    })
+}
+
+/// Phase two's common part (for [`read_cpu_into`] and
+/// `Snapshot::read_cpu_into`): checks the slices against the scan, writes
+/// the cells' levels and coordinates, and calls `read_kind` for each kind of
+/// variable the request names, returning `gamma` from the first file that
+/// gives one (the hydro header).
+pub(crate) fn fill_cpu_slices(
+    amr_path: &Path,
+    scan: &CpuScan,
+    req: &CellRequest,
+    out: CellSlices,
+    mut read_kind: impl FnMut(VarKind, &[usize], &mut [&mut [f64]]) -> Result<Option<f64>>,
+) -> Result<Option<f64>> {
+    check_slices(amr_path, scan, req, &out)?;
     let CellSlices {
         level,
         ix,
@@ -1150,26 +1182,14 @@ pub fn read_cpu_into(
     } = out;
     fill_cells(scan, level, ix, iy, iz);
     let mut gamma = None;
-    for (kind, file, wanted, cols) in [
-        (VarKind::Hydro, files.hydro, &req.hydro_vars, &mut hydro),
-        (VarKind::Grav, files.grav, &req.grav_vars, &mut grav),
-        (VarKind::Rt, files.rt, &req.rt_vars, &mut rt),
+    for (kind, wanted, cols) in [
+        (VarKind::Hydro, &req.hydro_vars, &mut hydro),
+        (VarKind::Grav, &req.grav_vars, &mut grav),
+        (VarKind::Rt, &req.rt_vars, &mut rt),
     ] {
-        if wanted.is_empty() {
-            continue;
+        if !wanted.is_empty() {
+            gamma = gamma.or(read_kind(kind, wanted, cols)?);
         }
-        let Some(f) = file else {
-            return Err(inconsistent(
-                files.amr.path,
-                format!(
-                    "{} variables requested, but no {} file was given",
-                    kind.what(),
-                    kind.prefix()
-                ),
-            ));
-        };
-        let g = read_var_bytes(f.path, f.data, scan, kind, wanted, cols)?;
-        gamma = gamma.or(g);
     }
     Ok(gamma)
 }

@@ -2,8 +2,8 @@
 
 use crate::cpu::fast::{with_head, with_whole};
 use crate::cpu::{
-    check_slices, fill_cells, read_amr_header, read_var_bytes, scan_amr_bytes, CellRequest,
-    CellSlices, CpuCells, CpuScan, VarKind,
+    fill_cpu_slices, read_amr_header, read_var_bytes, scan_amr_bytes, CellRequest, CellSlices,
+    CpuCells, CpuScan, VarKind,
 };
 use crate::descriptor::{parse_descriptor, Field};
 use crate::error::{io_err, Error, Result};
@@ -460,40 +460,25 @@ impl Snapshot {
         req: &CellRequest,
         out: CellSlices,
     ) -> Result<Option<f64>> {
-        check_slices(&self.file("amr", scan.icpu), scan, req, &out)?;
-        let CellSlices {
-            level,
-            ix,
-            iy,
-            iz,
-            mut hydro,
-            mut grav,
-            mut rt,
-        } = out;
-        fill_cells(scan, level, ix, iy, iz);
-        let mut gamma = None;
-        for (kind, wanted, cols) in [
-            (VarKind::Hydro, &req.hydro_vars, &mut hydro),
-            (VarKind::Grav, &req.grav_vars, &mut grav),
-            (VarKind::Rt, &req.rt_vars, &mut rt),
-        ] {
-            if wanted.is_empty() {
-                continue;
-            }
-            if kind == VarKind::Rt {
-                self.rt_info()?;
-            }
-            let path = self.file(kind.prefix(), scan.icpu);
-            let g = match crate::cpu::fast::read_var_file(&path, scan, kind, wanted, cols)? {
-                Some(g) => g,
-                None => {
-                    let data = map_file(&path, Access::Sparse)?;
-                    read_var_bytes(&path, &data, scan, kind, wanted, cols)?
+        fill_cpu_slices(
+            &self.file("amr", scan.icpu),
+            scan,
+            req,
+            out,
+            |kind, wanted, cols| {
+                if kind == VarKind::Rt {
+                    self.rt_info()?;
                 }
-            };
-            gamma = gamma.or(g);
-        }
-        Ok(gamma)
+                let path = self.file(kind.prefix(), scan.icpu);
+                match crate::cpu::fast::read_var_file(&path, scan, kind, wanted, cols)? {
+                    Some(g) => Ok(g),
+                    None => {
+                        let data = map_file(&path, Access::Sparse)?;
+                        read_var_bytes(&path, &data, scan, kind, wanted, cols)
+                    }
+                }
+            },
+        )
     }
 
     /// The exact Hilbert bound keys (`ncpu + 1` values) from the header of
