@@ -38,6 +38,15 @@ fn sum_ours(n: &Node) -> u64 {
     n.value + l + r
 }
 
+/// The context-passing fork: no thread-local lookup per level.
+fn sum_ours_worker(w: &amrkit_pool::Worker, n: &Node) -> u64 {
+    let (l, r) = w.join(
+        |w| n.left.as_deref().map_or(0, |c| sum_ours_worker(w, c)),
+        |w| n.right.as_deref().map_or(0, |c| sum_ours_worker(w, c)),
+    );
+    n.value + l + r
+}
+
 fn sum_rayon(n: &Node) -> u64 {
     let (l, r) = rayon::join(
         || n.left.as_deref().map_or(0, sum_rayon),
@@ -92,6 +101,13 @@ fn tree(c: &mut Criterion, name: &str, depth: u32) {
         let (ours, rayon_pool) = pools(threads);
         g.bench_function(BenchmarkId::new("amrkit", threads), |b| {
             b.iter(|| assert_eq!(ours.install(|| sum_ours(black_box(&root))), expected))
+        });
+        g.bench_function(BenchmarkId::new("amrkit_worker_join", threads), |b| {
+            b.iter(|| {
+                let s = ours
+                    .install(|| amrkit_pool::with_worker(|w| sum_ours_worker(w, black_box(&root))));
+                assert_eq!(s, expected)
+            })
         });
         g.bench_function(BenchmarkId::new("rayon", threads), |b| {
             b.iter(|| assert_eq!(rayon_pool.install(|| sum_rayon(black_box(&root))), expected))

@@ -571,6 +571,26 @@ m_pipeline_capacity_off_by_one() {
 EOF
 }
 
+mutant context-thief-never-migrated "std:context:stolen_half_is_migrated std:context:migrated_iff_another_thread"
+m_context_thief_never_migrated() {
+    # A thief tells a stolen half it runs where it was forked.
+    edit pool/src/job.rs <<'EOF'
+        let migrated = w.index() != owner;
+@@@@
+        let migrated = false;
+EOF
+}
+
+mutant context-inline-migrated "std:context:migrated_iff_another_thread"
+m_context_inline_migrated() {
+    # A half run by its own forker claims to have migrated.
+    edit pool/src/job.rs <<'EOF'
+        f.run(wt, false)
+@@@@
+        f.run(wt, true)
+EOF
+}
+
 # ----------------------------------------------------------------------------
 
 # The unmutated workspace must build (else every mutation would look broken).

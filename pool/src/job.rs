@@ -151,13 +151,42 @@ pub(crate) struct StackJob<L, F, R> {
     result: UnsafeCell<MaybeUninit<JobResult<R>>>,
 }
 
-impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
+/// What a [`StackJob`] runs: a closure, told which worker runs it and
+/// whether that is another thread than the one that made the job.
+///
+/// The worker is passed in rather than looked up, so that a context-passing
+/// `join` ([`crate::Worker::join`]) needs no thread-local read on its fast
+/// path: the fork runs its second half inline with the worker it already
+/// holds, and a thief passes its own.
+pub(crate) trait JobBody<R>: Send {
+    fn run(self, wt: &WorkerThread, migrated: bool) -> R;
+}
+
+/// A plain `FnOnce() -> R` job body (both arguments ignored).
+pub(crate) struct NoArgs<F>(pub(crate) F);
+
+impl<F: FnOnce() -> R + Send, R> JobBody<R> for NoArgs<F> {
     #[inline(always)]
+    fn run(self, _: &WorkerThread, _: bool) -> R {
+        (self.0)()
+    }
+}
+
+impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, NoArgs<F>, R> {
     /// A job for `func`, set done through `latch`. A non-null `ctx` (a
     /// `max_threads` call) needs a latch whose waiter is the creating worker
     /// ([`Latch::waiting_worker`]): a thief without a slot hands the job
     /// back to it.
+    #[inline(always)]
     pub(crate) fn new(func: F, latch: L, ctx: *const OpCtx) -> Self {
+        StackJob::with_body(NoArgs(func), latch, ctx)
+    }
+}
+
+impl<L: Latch, F: JobBody<R>, R: Send> StackJob<L, F, R> {
+    /// [`StackJob::new`] for any [`JobBody`].
+    #[inline(always)]
+    pub(crate) fn with_body(func: F, latch: L, ctx: *const OpCtx) -> Self {
         StackJob {
             header: JobHeader { ctx },
             latch,
@@ -173,18 +202,19 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> StackJob<L, F, R> {
         unsafe { JobRef::new(self) }
     }
 
-    /// Runs the closure on the owner's thread.
+    /// Runs the closure on the owner's thread, `wt` (not migrated).
     ///
     /// # Safety
     /// No other thread can reach the job (never published, or removed from
-    /// the queue by the owner), and the closure was not taken before.
+    /// the queue by the owner), the closure was not taken before, and `wt`
+    /// is the current thread's worker.
     #[inline(always)]
-    pub(crate) unsafe fn run_inline(&self) -> R {
+    pub(crate) unsafe fn run_inline(&self, wt: &WorkerThread) -> R {
         // SAFETY: exclusive access and first take, per the contract.
         let f = self
             .func
             .with_mut(|p| unsafe { ManuallyDrop::take(&mut *p) });
-        f()
+        f.run(wt, false)
     }
 
     /// Takes the result out once the job has run elsewhere.
@@ -206,7 +236,7 @@ pub(crate) unsafe fn header_of(w: Words) -> *const JobHeader {
     (w.0 & !TAG) as *const JobHeader
 }
 
-impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {
+impl<L: Latch, F: JobBody<R>, R: Send> Job for StackJob<L, F, R> {
     unsafe fn execute(this: *const ()) {
         // SAFETY: `this` came from `as_job_ref` on a live StackJob of this type.
         let this = unsafe { &*(this as *const Self) };
@@ -238,9 +268,13 @@ impl<L: Latch, F: FnOnce() -> R + Send, R: Send> Job for StackJob<L, F, R> {
         let func = this
             .func
             .with_mut(|p| unsafe { ManuallyDrop::take(&mut *p) });
+        // Migrated: run by another worker than the one that forked it. Only
+        // `join`'s jobs read the flag; their `SpinLatch` names the forking
+        // worker (a job handed back to it runs here unmigrated).
+        let migrated = w.index() != owner;
         let result = {
             let _ctx = CtxScope::enter(wt, ctx);
-            JobResult::call(func)
+            JobResult::call(move || func.run(w, migrated))
         };
         // SAFETY: as above; the owner reads `result` only after the latch.
         this.result.with_mut(|p| unsafe { (*p).write(result) });

@@ -6,7 +6,7 @@
 //! and run `b`. No read-modify-write and no fence.
 
 use crate::cap::OpCtx;
-use crate::job::StackJob;
+use crate::job::{JobBody, NoArgs, StackJob};
 use crate::latch::{Probe, SpinLatch};
 use crate::registry::WorkerThread;
 use std::any::Any;
@@ -47,7 +47,7 @@ where
         return join_off_pool(a, b);
     }
     // SAFETY: non-null means this thread's own live worker.
-    join_in_worker(unsafe { &*wt }, a, b)
+    join_in_worker(unsafe { &*wt }, NoArgs(a), NoArgs(b))
 }
 
 /// `join` called off any pool: run it on the global pool. Out of line, so
@@ -66,11 +66,23 @@ where
 
 type BJob<B, RB> = StackJob<SpinLatch, B, RB>;
 
+/// `join`'s first half: run on the forking worker, told which one.
+pub(crate) trait FirstHalf<R> {
+    fn run(self, wt: &WorkerThread) -> R;
+}
+
+impl<F: FnOnce() -> R, R> FirstHalf<R> for NoArgs<F> {
+    #[inline(always)]
+    fn run(self, _: &WorkerThread) -> R {
+        (self.0)()
+    }
+}
+
 #[inline(always)]
 pub(crate) fn join_in_worker<A, B, RA, RB>(wt: &WorkerThread, a: A, b: B) -> (RA, RB)
 where
-    A: FnOnce() -> RA + Send,
-    B: FnOnce() -> RB + Send,
+    A: FirstHalf<RA>,
+    B: JobBody<RB>,
     RA: Send,
     RB: Send,
 {
@@ -78,14 +90,14 @@ where
     if ctx.is_null() {
         // Uncapped (the common case): the tag is a constant `false`, so the
         // push below compiles without the tag's bit-or and test.
-        let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ptr::null());
+        let job_b: BJob<B, RB> = StackJob::with_body(b, SpinLatch::new(wt.index()), ptr::null());
         return fork(wt, a, job_b, false);
     }
     // Tag a fork made while its call's cap is full: no thief may take it
     // directly (it could not run it).
     // SAFETY: a non-null ctx is a live call further down this stack.
     let tag = !unsafe { OpCtx::has_room(ctx) };
-    let job_b: BJob<B, RB> = StackJob::new(b, SpinLatch::new(wt.index()), ctx);
+    let job_b: BJob<B, RB> = StackJob::with_body(b, SpinLatch::new(wt.index()), ctx);
     fork(wt, a, job_b, tag)
 }
 
@@ -93,15 +105,15 @@ where
 #[inline(always)]
 fn fork<A, B, RA, RB>(wt: &WorkerThread, a: A, job_b: BJob<B, RB>, tag: bool) -> (RA, RB)
 where
-    A: FnOnce() -> RA + Send,
-    B: FnOnce() -> RB + Send,
+    A: FirstHalf<RA>,
+    B: JobBody<RB>,
     RA: Send,
     RB: Send,
 {
     if !wt.push_pending(job_b.as_job_ref(), tag) {
-        return join_serial(a, job_b);
+        return join_serial(wt, a, job_b);
     }
-    let ra = match panic::catch_unwind(AssertUnwindSafe(a)) {
+    let ra = match panic::catch_unwind(AssertUnwindSafe(|| a.run(wt))) {
         Ok(ra) => ra,
         Err(payload) => recover_from_panic(wt, &job_b, payload),
     };
@@ -109,7 +121,7 @@ where
         // Nobody took `b`: it never left this thread.
         wt.note_executed();
         // SAFETY: the entry was still ours, so nobody else can run it.
-        return (ra, unsafe { job_b.run_inline() });
+        return (ra, unsafe { job_b.run_inline(wt) });
     }
     let rb = finish_taken(wt, &job_b);
     (ra, rb)
@@ -119,19 +131,19 @@ where
 /// order, with the same panic contract.
 #[cold]
 #[inline(never)]
-fn join_serial<A, B, RA, RB>(a: A, job_b: BJob<B, RB>) -> (RA, RB)
+fn join_serial<A, B, RA, RB>(wt: &WorkerThread, a: A, job_b: BJob<B, RB>) -> (RA, RB)
 where
-    A: FnOnce() -> RA + Send,
-    B: FnOnce() -> RB + Send,
+    A: FirstHalf<RA>,
+    B: JobBody<RB>,
     RA: Send,
     RB: Send,
 {
-    match panic::catch_unwind(AssertUnwindSafe(a)) {
+    match panic::catch_unwind(AssertUnwindSafe(|| a.run(wt))) {
         // SAFETY: never published.
-        Ok(ra) => (ra, unsafe { job_b.run_inline() }),
+        Ok(ra) => (ra, unsafe { job_b.run_inline(wt) }),
         Err(p) => {
             // SAFETY: never published.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline() }));
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline(wt) }));
             panic::resume_unwind(p)
         }
     }
@@ -148,13 +160,13 @@ fn recover_from_panic<B, RB>(
     payload: Box<dyn Any + Send>,
 ) -> !
 where
-    B: FnOnce() -> RB + Send,
+    B: JobBody<RB>,
     RB: Send,
 {
     if wt.pop_pending() || reclaim(wt, job_b) {
         // SAFETY: `b` is back in our hands and never ran. Its own panic, if
         // any, loses to `a`'s.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline() }));
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline(wt) }));
     } else {
         // SAFETY: the latch is set, so the result was written. Dropped: `a`'s
         // panic wins over anything `b` produced.
@@ -170,13 +182,13 @@ where
 #[inline(never)]
 fn finish_taken<B, RB>(wt: &WorkerThread, job_b: &BJob<B, RB>) -> RB
 where
-    B: FnOnce() -> RB + Send,
+    B: JobBody<RB>,
     RB: Send,
 {
     if reclaim(wt, job_b) {
         wt.note_executed();
         // SAFETY: we removed the job from our deque before anyone ran it.
-        unsafe { job_b.run_inline() }
+        unsafe { job_b.run_inline(wt) }
     } else {
         // SAFETY: the latch is set, so the thief has stored the result.
         unsafe { job_b.take_result() }.into_return_value()
@@ -187,7 +199,7 @@ where
 /// finished elsewhere (false).
 fn reclaim<B, RB>(wt: &WorkerThread, job_b: &BJob<B, RB>) -> bool
 where
-    B: FnOnce() -> RB + Send,
+    B: JobBody<RB>,
     RB: Send,
 {
     let id = job_b.as_job_ref().id();

@@ -2,6 +2,10 @@
 //!
 //! * [`join`], [`scope`]/[`Scope::spawn`], [`Pool::install`],
 //!   [`Pool::broadcast`], [`Pool::spawn`];
+//! * context-passing forks: [`Worker::join`] (each half gets its worker, so
+//!   a recursion skips the thread-local lookup per level; see
+//!   [`with_worker`]) and [`join_context`] (each half learns whether it
+//!   was migrated to another thread);
 //! * data-parallel calls through [`Par`] (`map`, `map_range`, `try_map`,
 //!   `for_each`, `for_each_mut`, `for_each_chunk`, `reduce`), with adaptive
 //!   splitting and a per-call **`max_threads` cap that nested calls inherit**,
@@ -23,7 +27,7 @@
 //! Module map (one concept each): `sync` (std/loom facade), `deque` (queues
 //! behind a loom-friendly interface), `job`, `latch`, `sleep` (parking
 //! protocol), `registry` (workers, stealing, lazy publication), `cap`
-//! (`max_threads` slots), `join`, `scope`, `par`, `pipeline` (stages on
+//! (`max_threads` slots), `join`, `context` (context-passing `join`), `scope`, `par`, `pipeline` (stages on
 //! bounded channels), `pool`, `stats`. The design
 //! is described in `docs/pool.md`.
 
@@ -32,6 +36,7 @@
 #![warn(missing_docs)]
 
 mod cap;
+mod context;
 mod deque;
 mod job;
 mod join;
@@ -49,6 +54,7 @@ mod sync;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use context::{join_context, with_worker, FnContext, Worker};
 pub use join::join;
 pub use par::{par, Par};
 pub use pipeline::{CancelToken, Flow, OnError, Pipeline, Report, Stage};
