@@ -158,6 +158,24 @@ impl<F: FnOnce(&Worker) -> R + Send, R> JobBody<R> for WithWorker<F> {
 }
 
 /// What a half of [`join_context`] learns about where it runs.
+///
+/// ```
+/// // A half that was stolen splits its range further (another worker was
+/// // idle); a half that ran where it was forked does it in one go.
+/// fn count(range: std::ops::Range<u64>, migrated: bool) -> u64 {
+///     if migrated && range.end - range.start > 1 {
+///         let mid = (range.start + range.end) / 2;
+///         let (a, b) = amrkit_pool::join_context(
+///             |c| count(range.start..mid, c.migrated()),
+///             |c| count(mid..range.end, c.migrated()),
+///         );
+///         return a + b;
+///     }
+///     range.sum()
+/// }
+/// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+/// assert_eq!(pool.install(|| count(0..1000, true)), 499_500);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct FnContext {
     migrated: bool,
