@@ -180,6 +180,9 @@ fn cosmological_info_gives_redshift_age_and_comoving_box() {
         close(age, yt_myr, 1e-3, 0.0),
         "age {age} Myr vs yt {yt_myr} Myr"
     );
+    // `time_myr` is that age too (the code time is a conformal time, < 0).
+    assert_eq!(j["time_myr"], j["age_myr"]);
+    assert!(j["time_code"].as_f64().unwrap() < 0.0);
     // Age + lookback = the age today, 13.47 Gyr for H0 = 70, Ω_m = 0.3.
     let today = age + j["lookback_myr"].as_f64().unwrap();
     assert!((today - 13_467.0).abs() < 10.0, "age today {today} Myr");

@@ -72,7 +72,11 @@ pub fn info_json(s: &Snapshot) -> Result<Value> {
         "levelmin": s.info.levelmin,
         "levelmax": s.info.levelmax,
         "time_code": s.info.time,
-        "time_myr": s.info.time * myr,
+        // The time a user compares with yt's `current_time`: the code time
+        // in Myr, except on cosmological runs, whose code time is a
+        // super-comoving conformal time (negative): there, the age of the
+        // universe at aexp, as `series` gives. `time_code` keeps the raw value.
+        "time_myr": if s.info.is_cosmological() { ct.age_s.map(|t| t / MYR_S) } else { Some(s.info.time * myr) },
         "boxlen_code": s.info.boxlen,
         "boxlen_kpc": s.info.boxlen * kpc,
         "boxlen_mpc": s.info.boxlen * u.factor(Quantity::Length, "Mpc")?,
