@@ -41,6 +41,15 @@ fn command(n: Option<usize>, args: &[&OsStr]) -> std::process::Command {
 
 /// Runs with a deadline: (exit status, stdout, stderr, seconds).
 fn run_cmd(n: Option<usize>, args: &[&OsStr]) -> (bool, Vec<u8>, String, f64) {
+    run_cmd_env(n, args, &[])
+}
+
+/// [`run_cmd`] with extra environment variables.
+fn run_cmd_env(
+    n: Option<usize>,
+    args: &[&OsStr],
+    env: &[(&str, &str)],
+) -> (bool, Vec<u8>, String, f64) {
     // One run at a time: concurrent `mpirun`s (the test threads) race on
     // Open MPI's session folder ("A call to mkdir was unable to create the
     // desired directory") and oversubscribe the cores.
@@ -48,6 +57,7 @@ fn run_cmd(n: Option<usize>, args: &[&OsStr]) -> (bool, Vec<u8>, String, f64) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let t = Instant::now();
     let mut child = command(n, args)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -93,6 +103,67 @@ fn outputs() -> Vec<(String, PathBuf)> {
 
 fn os<'a>(v: &[&'a str]) -> Vec<&'a OsStr> {
     v.iter().map(|s| OsStr::new(*s)).collect()
+}
+
+/// Gathers over MPI's 2 GiB per call go to rank 0 in pieces, rank by rank.
+/// `AMRKIT_DIST_GATHER_LIMIT` lowers the limit to 1000 bytes (4 KiB for a map), so a small
+/// output takes that path: results byte-identical to one process, and the
+/// trace shows rank 0 received more than the limit.
+#[test]
+fn gathers_over_the_limit_go_in_pieces_with_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((name, out)) = outputs().into_iter().next() else {
+        return;
+    };
+    let stats = [OsStr::new("stats"), out.as_os_str(), OsStr::new("--json")];
+    let plain = ok(None, &stats);
+    for n in [2, 3] {
+        let (good, so, se, _) = run_cmd_env(
+            Some(n),
+            &stats,
+            &[
+                ("AMRKIT_DIST_GATHER_LIMIT", "4096"),
+                ("AMRKIT_DIST_TRACE", "1"),
+            ],
+        );
+        assert!(
+            good,
+            "{name}: {n} ranks with a 1000-byte gather limit: {se}"
+        );
+        assert!(
+            so == plain,
+            "{name}: stats --json differs with {n} ranks in pieces"
+        );
+        let gathered: Vec<usize> = se
+            .lines()
+            .filter_map(|l| l.strip_prefix("amrkit-dist: rank 0 gathered "))
+            .filter_map(|l| l.split(' ').next()?.parse().ok())
+            .collect();
+        assert!(
+            gathered.iter().any(|&b| b > 1000),
+            "{name}: no gather over the 1000-byte limit, the piecewise path was not taken: {se}"
+        );
+    }
+    // A map: each rank's partial 64² map (32 KiB) goes in 4 KiB pieces.
+    let mut maps = Vec::new();
+    for (n, env) in [
+        (None, &[][..]),
+        (Some(2), &[("AMRKIT_DIST_GATHER_LIMIT", "4096")][..]),
+    ] {
+        let dir = tmp.path().join(format!("map-{n:?}"));
+        let mut args = os(&["project"]);
+        args.push(out.as_os_str());
+        args.extend(os(&["--var", "density", "--res", "64"]));
+        args.extend([OsStr::new("--out"), dir.as_os_str()]);
+        let (good, _, se, _) = run_cmd_env(n, &args, env);
+        assert!(good, "{name} project {n:?}: {se}");
+        maps.push(common::files_in(&dir, ".npy"));
+    }
+    assert!(!maps[0].is_empty());
+    assert!(
+        maps[1] == maps[0],
+        "{name}: the map differs when gathered in pieces"
+    );
 }
 
 #[test]

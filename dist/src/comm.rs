@@ -91,20 +91,27 @@ mod mpi_comm {
 
         fn gather(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {
             let root = self.world.process_at_rank(0);
-            // MPI counts are C ints: one process's share must stay under
-            // 2 GiB (a caller that could exceed it splits its message).
-            let n = Count::try_from(mine.len()).expect("a message under 2 GiB");
+            // Every process learns every length, so all of them choose the
+            // same path below.
+            let n = mine.len() as u64;
+            let mut lens = vec![0u64; self.size()];
+            self.world.all_gather_into(&n, &mut lens[..]);
+            let (limit, chunk) = super::gather_limits();
+            let total: u64 = lens.iter().sum();
+            if total > limit {
+                return self.gather_in_pieces(mine, &lens, chunk);
+            }
+            // Under the limit, one `MPI_Gatherv`: its counts and
+            // displacements are C ints, which `limit` keeps in range.
+            let counts: Vec<Count> = lens.iter().map(|&l| l as Count).collect();
             if self.rank() != 0 {
-                root.gather_into(&n);
                 root.gather_varcount_into(mine);
                 return None;
             }
-            let mut counts: Vec<Count> = vec![0; self.size()];
-            root.gather_into_root(&n, &mut counts[..]);
             let mut displs = Vec::with_capacity(counts.len());
             let mut at: usize = 0;
             for &c in &counts {
-                displs.push(Count::try_from(at).expect("messages under 2 GiB in all"));
+                displs.push(at as Count);
                 at += c as usize;
             }
             let mut buf = vec![0u8; at];
@@ -130,12 +137,61 @@ mod mpi_comm {
             let mut n: u64 = bytes.len() as u64;
             root.broadcast_into(&mut n);
             bytes.resize(n as usize, 0);
-            // Nothing to send for an empty message (an empty Vec's pointer
-            // is not one MPI accepts).
-            if n > 0 {
-                root.broadcast_into(&mut bytes[..]);
+            // In pieces whose counts fit a C int; nothing to send for an
+            // empty message (an empty Vec's pointer is not one MPI accepts).
+            let (_, chunk) = super::gather_limits();
+            for piece in bytes.chunks_mut(chunk) {
+                root.broadcast_into(piece);
             }
             bytes
         }
+    }
+
+    impl Mpi {
+        /// The gather of messages whose total is over what one
+        /// `MPI_Gatherv` can address on rank 0 (2 GiB): each rank sends its
+        /// message to rank 0 in pieces of at most `chunk` bytes, rank by
+        /// rank, in the order rank 0 receives them.
+        fn gather_in_pieces(
+            &self,
+            mine: &[u8],
+            lens: &[u64],
+            chunk: usize,
+        ) -> Option<Vec<Vec<u8>>> {
+            let root = self.world.process_at_rank(0);
+            if self.rank() != 0 {
+                for piece in mine.chunks(chunk) {
+                    root.send(piece);
+                }
+                return None;
+            }
+            let mut out = Vec::with_capacity(lens.len());
+            out.push(mine.to_vec());
+            for (r, &len) in lens.iter().enumerate().skip(1) {
+                let from = self.world.process_at_rank(r as i32);
+                let mut buf = vec![0u8; len as usize];
+                for piece in buf.chunks_mut(chunk) {
+                    from.receive_into(piece);
+                }
+                out.push(buf);
+            }
+            Some(out)
+        }
+    }
+}
+
+/// `(most bytes one gather moves in one MPI call, largest piece)`: 2³¹ − 1
+/// and 1 GiB, the C-int counts of MPI. `AMRKIT_DIST_GATHER_LIMIT=N` lowers
+/// both to `N` bytes, so that tests can take the piecewise path on small
+/// outputs.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+fn gather_limits() -> (u64, usize) {
+    let hard = i32::MAX as u64;
+    match std::env::var("AMRKIT_DIST_GATHER_LIMIT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        Some(n) if n >= 1 => (n.min(hard), n.min(1 << 30) as usize),
+        _ => (hard, 1 << 30),
     }
 }

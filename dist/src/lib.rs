@@ -111,17 +111,6 @@ pub fn gather_checked(comm: &dyn Comm, local: Result<Vec<u8>>) -> Result<Option<
         }
     }
     drop(local);
-    // MPI counts are C ints: a bigger message becomes this rank's error
-    // (every rank still takes part in the gather, so none waits).
-    if w.buf.len() > i32::MAX as usize {
-        let n = w.buf.len();
-        w = Writer::default();
-        w.u64(1);
-        w.str(&format!(
-            "rank {}: a message of {n} bytes for rank 0 is over MPI's 2 GiB limit (use more ranks or a smaller selection)",
-            comm.rank()
-        ));
-    }
     let all = comm.gather(&w.buf);
     drop(w);
     // `AMRKIT_DIST_TRACE=1`: rank 0 reports the bytes it received (what
