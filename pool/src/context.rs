@@ -16,6 +16,7 @@
 use crate::job::JobBody;
 use crate::join::{join_in_worker, FirstHalf};
 use crate::registry::WorkerThread;
+use std::marker::PhantomData;
 
 /// The worker of a pool that runs the current closure.
 ///
@@ -29,15 +30,36 @@ use crate::registry::WorkerThread;
 ///     w.join(|_| 1, |_| w.index())
 /// });
 /// ```
+///
+/// Nor can it reach a worker of another pool (which would then fork into
+/// this worker's deque from a foreign thread), nor leave its closure:
+///
+/// ```compile_fail
+/// let a = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+/// let b = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+/// a.install(|| amrkit_pool::with_worker(|w| b.install(|| w.join(|_| 1, |_| 2))));
+/// ```
+///
+/// ```compile_fail
+/// let mut kept = None;
+/// amrkit_pool::with_worker(|w| kept = Some(w));
+/// ```
 #[repr(transparent)]
-pub struct Worker(WorkerThread);
+pub struct Worker {
+    wt: WorkerThread,
+    /// Keeps `Worker` `!Send` and `!Sync` on its own account, whatever
+    /// `WorkerThread`'s fields become: a `Sync` worker would let a `Send`
+    /// closure carry an outer `&Worker` to another thread and fork into
+    /// this worker's deque from there.
+    _not_send_sync: PhantomData<*const ()>,
+}
 
 impl Worker {
     #[inline(always)]
     fn of(wt: &WorkerThread) -> &Worker {
         // SAFETY: `Worker` is a `repr(transparent)` wrapper of
-        // `WorkerThread`, so the two references have the same layout and
-        // the same lifetime.
+        // `WorkerThread` (its other field is a zero-sized marker), so the
+        // two references have the same layout and the same lifetime.
         unsafe { &*(wt as *const WorkerThread as *const Worker) }
     }
 
@@ -68,7 +90,7 @@ impl Worker {
         RA: Send,
         RB: Send,
     {
-        join_in_worker(&self.0, WithWorker(a), WithWorker(b))
+        join_in_worker(&self.wt, WithWorker(a), WithWorker(b))
     }
 
     /// The index of this worker in its pool, `0..num_threads`.
@@ -84,7 +106,7 @@ impl Worker {
     /// ```
     #[inline]
     pub fn index(&self) -> usize {
-        self.0.index()
+        self.wt.index()
     }
 
     /// The number of worker threads of this worker's pool.
@@ -95,7 +117,7 @@ impl Worker {
     /// ```
     #[inline]
     pub fn num_threads(&self) -> usize {
-        self.0.registry().num_threads()
+        self.wt.registry().num_threads()
     }
 }
 

@@ -6,7 +6,7 @@
 //! and run `b`. No read-modify-write and no fence.
 
 use crate::cap::OpCtx;
-use crate::job::{JobBody, NoArgs, StackJob};
+use crate::job::{drop_quietly, JobBody, NoArgs, StackJob};
 use crate::latch::{Probe, SpinLatch};
 use crate::registry::WorkerThread;
 use std::any::Any;
@@ -142,8 +142,12 @@ where
         // SAFETY: never published.
         Ok(ra) => (ra, unsafe { job_b.run_inline(wt) }),
         Err(p) => {
+            // `b`'s result or panic loses to `a`'s, also if dropping it
+            // panics.
             // SAFETY: never published.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline(wt) }));
+            drop_quietly(panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+                job_b.run_inline(wt)
+            })));
             panic::resume_unwind(p)
         }
     }
@@ -165,12 +169,14 @@ where
 {
     if wt.pop_pending() || reclaim(wt, job_b) {
         // SAFETY: `b` is back in our hands and never ran. Its own panic, if
-        // any, loses to `a`'s.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline(wt) }));
+        // any, loses to `a`'s, and so does a panic dropping its result.
+        drop_quietly(panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            job_b.run_inline(wt)
+        })));
     } else {
         // SAFETY: the latch is set, so the result was written. Dropped: `a`'s
-        // panic wins over anything `b` produced.
-        drop(unsafe { job_b.take_result() });
+        // panic wins over anything `b` produced, a panicking drop included.
+        drop_quietly(unsafe { job_b.take_result() });
     }
     panic::resume_unwind(payload)
 }
