@@ -591,6 +591,32 @@ m_context_inline_migrated() {
 EOF
 }
 
+mutant context-handed-back-migrated "std:context:half_handed_back_under_a_cap_is_not_migrated"
+m_context_handed_back_migrated() {
+    # Every job run through `execute` claims to have migrated, the one a
+    # thief without a slot hands back to its forker included.
+    edit pool/src/job.rs <<'EOF'
+        let migrated = w.index() != owner;
+@@@@
+        let migrated = true;
+EOF
+}
+
+mutant join-leftover-drop-not-quiet "std:context:first_panic_wins_over_a_panicking_drop_of_the_second_result"
+m_join_leftover_drop_not_quiet() {
+    # `a` panicked and `b`, taken back, ran here: dropping its result may
+    # panic, and that panic replaces `a`'s.
+    edit pool/src/join.rs <<'EOF'
+        // any, loses to `a`'s, and so does a panic dropping its result.
+        drop_quietly(panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            job_b.run_inline(wt)
+        })));
+@@@@
+        // any, loses to `a`'s, and so does a panic dropping its result.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { job_b.run_inline(wt) }));
+EOF
+}
+
 # ----------------------------------------------------------------------------
 
 # The unmutated workspace must build (else every mutation would look broken).

@@ -206,26 +206,32 @@ fn worker_join_respects_the_cap() {
 /// Both halves run even when one panics, and the first half's panic wins.
 #[test]
 fn panics_propagate_and_both_halves_run() {
-    let pool = Pool::builder().num_threads(2).build().unwrap();
-    let b_ran = AtomicBool::new(false);
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pool.install(|| {
-            with_worker(|w| {
-                w.join(
-                    |_| -> u32 { panic!("first") },
-                    |_| {
-                        b_ran.store(true, Ordering::SeqCst);
-                        panic!("second")
-                    },
-                )
-            })
-        })
-    }));
-    let payload = r.expect_err("join did not panic");
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"first"));
-    assert!(b_ran.load(Ordering::SeqCst));
-    // The pool still works.
-    assert_eq!(pool.install(|| with_worker(|w| tree_sum(w, 0, 100))), 4950);
+    with_watchdog(
+        "panics_propagate_and_both_halves_run",
+        Duration::from_secs(60),
+        || {
+            let pool = Pool::builder().num_threads(2).build().unwrap();
+            let b_ran = AtomicBool::new(false);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pool.install(|| {
+                    with_worker(|w| {
+                        w.join(
+                            |_| -> u32 { panic!("first") },
+                            |_| {
+                                b_ran.store(true, Ordering::SeqCst);
+                                panic!("second")
+                            },
+                        )
+                    })
+                })
+            }));
+            let payload = r.expect_err("join did not panic");
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"first"));
+            assert!(b_ran.load(Ordering::SeqCst));
+            // The pool still works.
+            assert_eq!(pool.install(|| with_worker(|w| tree_sum(w, 0, 100))), 4950);
+        },
+    );
 }
 
 /// `Worker` must be neither `Send` nor `Sync` (that is what stops a `Send`
