@@ -377,6 +377,22 @@ fn damaged_headers_and_blocks_on_disk_give_the_reference_errors() {
         h[off] ^= 0x01;
         d.expect_error(what, &d.amr.1, &h, &hydro_name, words);
     }
+    // Markers of requested records inside the block. On the deepest level
+    // every cell is a leaf, so these records are read by `preadv` straight
+    // into their columns, and only their markers pass through the buffer:
+    // variable 1 of cell 0 (trailing marker) and variable 5 of cell 3 (both).
+    let n = i32_at(&d.hydro.1, pair + 16) as usize;
+    assert_eq!(l, levels, "the block checked is on the deepest level");
+    let rec = |ind: usize, ivar: usize| pair + 24 + (ind * nvar + ivar) * (8 * n + 8);
+    for (what, off) in [
+        ("var 1 cell 0 trailing marker", rec(0, 0) + 4 + 8 * n),
+        ("var 5 cell 3 leading marker", rec(3, 4)),
+        ("var 5 cell 3 trailing marker", rec(3, 4) + 4 + 8 * n),
+    ] {
+        let mut h = d.hydro.1.clone();
+        h[off] ^= 0x01;
+        d.expect_error(what, &d.amr.1, &h, &hydro_name, &["cell variable"]);
+    }
 }
 
 proptest! {
