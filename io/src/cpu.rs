@@ -1486,9 +1486,9 @@ mod tests {
                 mask[n - 2] = 0;
             }
             let counts = bit_counts(&mask);
-            for ind in 0..8 {
+            for (ind, &count) in counts.iter().enumerate() {
                 let want: Vec<usize> = (0..n).filter(|&j| mask[j] >> ind & 1 == 1).collect();
-                assert_eq!(counts[ind], want.len(), "bit_counts n={n} ind={ind}");
+                assert_eq!(count, want.len(), "bit_counts n={n} ind={ind}");
                 let mut got = vec![usize::MAX; want.len()];
                 compact(&mask, ind, want.len(), |k, j| got[k] = j);
                 assert_eq!(got, want, "compact n={n} ind={ind}");
