@@ -707,16 +707,26 @@ fn read_var_in(
 /// Runs `f` on the first `n` bytes of the file at `path` (all of it if it
 /// is shorter), read by position: a header, without read-ahead.
 pub(crate) fn with_head<T>(path: &Path, n: usize, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
+    with_head_len(path, n, |head, _| f(head))
+}
+
+/// [`with_head`], also passing `f` the file's length (the head is the
+/// whole file when that is at most `n`).
+pub(crate) fn with_head_len<T>(
+    path: &Path,
+    n: usize,
+    f: impl FnOnce(&[u8], usize) -> T,
+) -> Result<T> {
     let file = PFile::open(path)?;
     with_buf(|buf| {
         let n = n.min(file.len);
         if n == 0 {
-            return Ok(f(&[]));
+            return Ok(f(&[], file.len));
         }
         match file.read(path, 0, n, buf)? {
-            Some(head) => Ok(f(head)),
+            Some(head) => Ok(f(head, file.len)),
             // The file got shorter meanwhile: read what is left.
-            None => Ok(f(&[])),
+            None => Ok(f(&[], usize::MAX)),
         }
     })
 }
