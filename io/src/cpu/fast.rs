@@ -20,7 +20,11 @@
 //! per-level sums around the own domain as it is decoded. Of a hydro,
 //! gravity or rt file: its header (the first page) and per level the own
 //! block's `(ilevel, ncache)` pair and the records of the requested
-//! variables.
+//! variables. A requested record whose every cell is selected and whose
+//! reals are f64 in the machine's byte order is read by `preadv` straight
+//! into its output column (its markers into the buffer, then checked):
+//! the values are copied once, by the kernel. The `xg` and `son` records
+//! are decoded where the cell walk uses them, not copied into vectors.
 //!
 //! Every check of the reference walk over the whole file (`cpu.rs`) is
 //! made here too, on what is read, and some more (every `xg` and variable
