@@ -377,6 +377,22 @@ fn damaged_headers_and_blocks_on_disk_give_the_reference_errors() {
         h[off] ^= 0x01;
         d.expect_error(what, &d.amr.1, &h, &hydro_name, words);
     }
+    // Markers of requested records inside the block. On the deepest level
+    // every cell is a leaf, so these records are read by `preadv` straight
+    // into their columns, and only their markers pass through the buffer:
+    // variable 1 of cell 0 (trailing marker) and variable 5 of cell 3 (both).
+    let n = i32_at(&d.hydro.1, pair + 16) as usize;
+    assert_eq!(l, levels, "the block checked is on the deepest level");
+    let rec = |ind: usize, ivar: usize| pair + 24 + (ind * nvar + ivar) * (8 * n + 8);
+    for (what, off) in [
+        ("var 1 cell 0 trailing marker", rec(0, 0) + 4 + 8 * n),
+        ("var 5 cell 3 leading marker", rec(3, 4)),
+        ("var 5 cell 3 trailing marker", rec(3, 4) + 4 + 8 * n),
+    ] {
+        let mut h = d.hydro.1.clone();
+        h[off] ^= 0x01;
+        d.expect_error(what, &d.amr.1, &h, &hydro_name, &["cell variable"]);
+    }
 }
 
 proptest! {
@@ -413,3 +429,54 @@ proptest! {
 }
 
 static DAMAGE: std::sync::LazyLock<Option<Damage>> = std::sync::LazyLock::new(Damage::new);
+
+/// `part_scan` keeps a file of at most a page (most files of a run with
+/// thousands of CPUs), and `read_particles_scanned` then decodes the kept
+/// bytes without opening the file again (it is gone by then); larger files
+/// are read again. Both give `read_particles`' columns.
+#[test]
+fn small_particle_files_are_read_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = SynthPlan::new(SynthSpec {
+        ncpu: 16,
+        levelmin: 4,
+        levelmax: 5,
+        n_dm: 2000,
+        n_star: 40,
+        ..SynthSpec::default()
+    })
+    .unwrap();
+    let out = plan.output_dir(tmp.path());
+    plan.write(&out).unwrap();
+    let s = Snapshot::open(&out).unwrap();
+    let layout = s.particle_layout().unwrap().clone();
+    let all: Vec<usize> = (0..layout.fields.len()).collect();
+    let (mut small, mut large) = (0, 0);
+    for icpu in 1..=s.info.ncpu {
+        let want = s.read_particles(icpu, &all).unwrap();
+        let path = s.file("part", icpu);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let scan = s.part_scan(icpu).unwrap();
+        assert_eq!(scan.count, want.first().map_or(0, |c| c.len()));
+        let kept = len <= 4096;
+        if kept {
+            small += 1;
+            // Gone: only the kept bytes can give the columns now.
+            std::fs::remove_file(&path).unwrap();
+        } else {
+            large += 1;
+        }
+        let mut got: Vec<amrkit_io::PartColumn> = layout
+            .fields
+            .iter()
+            .map(|f| amrkit_io::PartColumn::zeros(f.kind.column(), scan.count))
+            .collect();
+        let cols = got.iter_mut().map(|c| c.as_mut()).collect();
+        s.read_particles_scanned(icpu, &scan, &all, cols).unwrap();
+        assert_eq!(got, want, "CPU {icpu}");
+    }
+    assert!(
+        small > 0 && large > 0,
+        "{small} small and {large} large files"
+    );
+}

@@ -650,11 +650,16 @@ fn oct_origin(
     for d in 0..3 {
         // Oct centres sit at odd multiples of the cell size.
         let u = (xg[d] - g.shift[d]) * scale;
-        // Round to nearest by truncating u + ½: `f64::round` is a libm call
-        // on baseline x86-64 (5% of a load's profile). Negative, NaN and
-        // huge values saturate to 0 or u64::MAX and fail the checks below.
-        let odd = (u + 0.5) as u64 as f64;
-        if (u - odd).abs() > 1e-6 || odd < 1.0 || odd >= top[d] || odd as u64 % 2 != 1 {
+        // Round to nearest by adding and subtracting 1.5 × 2^52 (below 2^51
+        // the sum's ulp is 1, and its low mantissa bits are the integer):
+        // `f64::round` is a libm call on baseline x86-64 and a saturating
+        // `as u64` costs a dozen instructions. NaN, infinite, negative and
+        // huge values fail the checks below (written so that NaN fails).
+        const ROUNDER: f64 = 6_755_399_441_055_744.0;
+        let t = u + ROUNDER;
+        let odd = t - ROUNDER;
+        let k = t.to_bits() & ((1 << 51) - 1);
+        if !((u - odd).abs() <= 1e-6 && odd >= 1.0 && odd < top[d]) || k % 2 != 1 {
             return Err(inconsistent(
                 path,
                 format!(
@@ -665,7 +670,7 @@ fn oct_origin(
                 ),
             ));
         }
-        c[d] = odd as u32 - 1;
+        c[d] = k.min(u32::MAX as u64) as u32 - 1;
     }
     Ok(c)
 }
@@ -690,21 +695,105 @@ fn amr_body_len(counts: &[LevelCounts], w: usize, ndim: usize) -> usize {
         .sum()
 }
 
+/// One record of reals as read (file byte order, 4 or 8 bytes each),
+/// decoded value by value where used: the `xg` records, which the cell
+/// walk reads once per selected oct, are not copied into vectors first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawReals<'a> {
+    rec: &'a [u8],
+    width: crate::fortran::RealWidth,
+    be: bool,
+}
+
+impl<'a> RawReals<'a> {
+    pub(crate) fn new(rec: &'a [u8], width: crate::fortran::RealWidth, be: bool) -> Self {
+        RawReals { rec, width, be }
+    }
+
+    /// Value `j` (which must be in the record), widened to f64.
+    #[inline(always)]
+    fn get(&self, j: usize) -> f64 {
+        use crate::fortran::RealWidth;
+        match (self.width, self.be) {
+            (RealWidth::F64, false) => f64::from_le_bytes(self.bytes(j)),
+            (RealWidth::F64, true) => f64::from_be_bytes(self.bytes(j)),
+            (RealWidth::F32, false) => f32::from_le_bytes(self.bytes(j)) as f64,
+            (RealWidth::F32, true) => f32::from_be_bytes(self.bytes(j)) as f64,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn bytes<const N: usize>(&self, j: usize) -> [u8; N] {
+        self.rec[N * j..N * (j + 1)].try_into().expect("N bytes")
+    }
+}
+
+/// The leaf flags of cell `ind` of every oct from its `son` record (raw
+/// int32 in the file's byte order; 0: a leaf) into bit `ind` of `mask`,
+/// every cell when `all` (the request's last level). A loop without
+/// branches, for each byte order.
+fn leaf_mask<const BE: bool>(mask: &mut [u8], son: &[u8], ind: usize, all: bool) {
+    let (son, _) = son.as_chunks::<4>();
+    for (m, &b) in mask.iter_mut().zip(son) {
+        let sn = if BE {
+            i32::from_be_bytes(b)
+        } else {
+            i32::from_le_bytes(b)
+        };
+        *m |= ((all | (sn == 0)) as u8) << ind;
+    }
+}
+
+/// Each byte value with its bit `i` moved to bit `8i`.
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let mut i = 0;
+        while i < 8 {
+            t[m] |= (((m >> i) & 1) as u64) << (8 * i);
+            i += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// How many octs have each bit of `mask` set: the 8 counts at once, each
+/// bit spread to a byte of a u64 and the bytes summed (flushed before
+/// they can overflow).
+fn bit_counts(mask: &[u8]) -> [usize; 8] {
+    let mut out = [0usize; 8];
+    for chunk in mask.chunks(255) {
+        let mut acc = 0u64;
+        for &m in chunk {
+            acc += SPREAD[m as usize];
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o += ((acc >> (8 * i)) & 0xff) as usize;
+        }
+    }
+    out
+}
+
 /// The selected cells of one level of the own domain, from its oct centres
-/// `xg` (ndim columns of `n` values) and `son` records (2^ndim × `n`
-/// values, cell-major), with each selected oct's integer origin.
+/// `xg` (ndim records of `n` reals) and `son` records (2^ndim records of
+/// `n` int32, in the file's byte order `be`), with each selected oct's
+/// integer origin.
+#[allow(clippy::too_many_arguments)]
 fn select_level(
     path: &Path,
     ilevel: usize,
     lmax: usize,
-    xg: &[Vec<f64>],
-    son: &[i32],
+    xg: &[RawReals],
+    son: &[&[u8]],
+    be: bool,
     region: Option<&([f64; 3], [f64; 3])>,
     grid: &Grid,
 ) -> Result<LevelScan> {
     let ndim = grid.ndim;
     let twotondim = 1usize << ndim;
-    let n = son.len() / twotondim;
+    let n = son.first().map_or(0, |s| s.len() / 4);
     let mut level = LevelScan {
         ncache: n,
         mask: vec![0; n],
@@ -712,39 +801,36 @@ fn select_level(
     };
     let dx = 0.5f64.powi(ilevel as i32);
     let leaves_here = ilevel == lmax;
-    for ind in 0..twotondim {
-        let son = &son[ind * n..(ind + 1) * n];
+    for (ind, &rec) in son.iter().enumerate().take(twotondim) {
         let b = cell_bits(ind);
-        let mut here = 0;
         match region {
-            None => {
-                // No region: the leaves, in a loop without branches.
-                for (m, &sn) in level.mask.iter_mut().zip(son) {
-                    let s = leaves_here | (sn == 0);
-                    *m |= (s as u8) << ind;
-                    here += s as usize;
-                }
-            }
+            // No region: the leaves, in a loop without branches.
+            None if be => leaf_mask::<true>(&mut level.mask, rec, ind, leaves_here),
+            None => leaf_mask::<false>(&mut level.mask, rec, ind, leaves_here),
             Some((lo, hi)) => {
-                for (j, &sn) in son.iter().enumerate() {
+                for (j, c) in rec.as_chunks::<4>().0.iter().enumerate() {
+                    let sn = if be {
+                        i32::from_be_bytes(*c)
+                    } else {
+                        i32::from_le_bytes(*c)
+                    };
                     if sn != 0 && !leaves_here {
                         continue;
                     }
                     // Axes beyond ndim: the cell spans the unit depth.
                     let inside = (0..ndim).all(|d| {
-                        let c = xg[d][j] - grid.shift[d] + (b[d] as f64 - 0.5) * dx;
+                        let c = xg[d].get(j) - grid.shift[d] + (b[d] as f64 - 0.5) * dx;
                         c >= lo[d] && c < hi[d]
                     });
                     if inside {
                         level.mask[j] |= 1 << ind;
-                        here += 1;
                     }
                 }
             }
         }
-        level.per_ind[ind] = here;
-        level.count += here;
     }
+    level.per_ind = bit_counts(&level.mask);
+    level.count = level.per_ind.iter().sum();
     if level.count == 0 {
         level.mask = Vec::new();
         return Ok(level);
@@ -756,7 +842,7 @@ fn select_level(
     level.origin = vec![[0; 3]; n];
     for (j, o) in level.origin.iter_mut().enumerate() {
         if level.mask[j] != 0 {
-            let x = std::array::from_fn(|d| if d < ndim { xg[d][j] } else { dx });
+            let x = std::array::from_fn(|d| if d < ndim { xg[d].get(j) } else { dx });
             *o = oct_origin(x, ilevel, grid, &top, path)?;
         }
     }
@@ -818,15 +904,27 @@ pub(crate) fn scan_amr_bytes(
             // Landing check: the first `xg` record must be where the counts
             // put it (then `reals` checks its trailing marker).
             r.expect_len("xg(:,1)", n * w)?;
-            let xg: Vec<Vec<f64>> = (0..ndim)
-                .map(|d| r.reals(XG[d], n))
+            let be = r.is_big_endian();
+            let xg: Vec<RawReals> = (0..ndim)
+                .map(|d| {
+                    r.real_record(XG[d], n)
+                        .map(|(x, w)| RawReals::new(x, w, be))
+                })
                 .collect::<Result<_>>()?;
             r.jump("father, nbor", (1 + 2 * ndim) * rec_len(n, 4), 1 + 2 * ndim)?;
-            let mut son = Vec::with_capacity(twotondim * n);
-            for _ in 0..twotondim {
-                son.extend(r.i32s("son", Some(n))?);
-            }
-            level = select_level(path, ilevel, lmax, &xg, &son, req.region.as_ref(), &grid)?;
+            let son: Vec<&[u8]> = (0..twotondim)
+                .map(|_| r.i32_record("son", Some(n)))
+                .collect::<Result<_>>()?;
+            level = select_level(
+                path,
+                ilevel,
+                lmax,
+                &xg,
+                &son,
+                be,
+                req.region.as_ref(),
+                &grid,
+            )?;
             r.jump(
                 "cpu_map, flag1",
                 2 * twotondim * rec_len(n, 4),
@@ -1113,15 +1211,21 @@ pub(crate) fn fill_cells(
                 k += n;
                 continue;
             }
-            for (m, o) in lev.mask.iter().zip(&lev.origin) {
-                if m & (1 << ind) != 0 {
-                    level[k] = ilevel;
-                    ix[k] = o[0] + b[0];
-                    iy[k] = o[1] + b[1];
-                    iz[k] = o[2] + b[2];
-                    k += 1;
-                }
-            }
+            let here = lev.per_ind[ind];
+            let (level, ix, iy, iz) = (
+                &mut level[k..k + here],
+                &mut ix[k..k + here],
+                &mut iy[k..k + here],
+                &mut iz[k..k + here],
+            );
+            level.fill(ilevel);
+            compact(&lev.mask, ind, here, |kk, j| {
+                let o = lev.origin[j];
+                ix[kk] = o[0] + b[0];
+                iy[kk] = o[1] + b[1];
+                iz[kk] = o[2] + b[2];
+            });
+            k += here;
         }
     }
 }
@@ -1271,13 +1375,46 @@ fn decode_record(
         // region): decode the record as a slice.
         return r.reals_into("cell variable", dst);
     }
-    let mut kk = 0;
-    r.reals_with("cell variable", n, |j, x| {
-        if lev.mask[j] & (1 << ind) != 0 {
-            dst[kk] = x;
-            kk += 1;
-        }
-    })
+    let (rec, width) = r.real_record("cell variable", n)?;
+    let raw = RawReals::new(rec, width, r.is_big_endian());
+    // A loop per byte order and width, so that the decode is inlined.
+    use crate::fortran::RealWidth::{F32, F64};
+    match (width, r.is_big_endian()) {
+        (F64, false) => compact(&lev.mask, ind, dst.len(), |k, j| {
+            dst[k] = f64::from_le_bytes(raw.bytes(j))
+        }),
+        (F64, true) => compact(&lev.mask, ind, dst.len(), |k, j| {
+            dst[k] = f64::from_be_bytes(raw.bytes(j))
+        }),
+        (F32, false) => compact(&lev.mask, ind, dst.len(), |k, j| {
+            dst[k] = f32::from_le_bytes(raw.bytes(j)) as f64
+        }),
+        (F32, true) => compact(&lev.mask, ind, dst.len(), |k, j| {
+            dst[k] = f32::from_be_bytes(raw.bytes(j)) as f64
+        }),
+    }
+    Ok(width)
+}
+
+/// Calls `put(k, j)` for the octs `j` whose cell `ind` is selected (bit
+/// `ind` of `mask[j]`), `k` counting them from 0, for a destination of
+/// `len` values (the number selected). Without a branch per oct: every
+/// oct is put at the next free place (an unselected one is overwritten by
+/// the next put), clamped to the last place, which is put again at the
+/// end from the last selected oct.
+#[inline(always)]
+fn compact(mask: &[u8], ind: usize, len: usize, mut put: impl FnMut(usize, usize)) {
+    let Some(last) = len.checked_sub(1) else {
+        return;
+    };
+    let mut k = 0;
+    for (j, &m) in mask.iter().enumerate() {
+        put(k.min(last), j);
+        k += ((m >> ind) & 1) as usize;
+    }
+    if let Some(j) = mask.iter().rposition(|&m| (m >> ind) & 1 != 0) {
+        put(last, j);
+    }
 }
 
 /// Reads the selected leaf cells of one CPU into fresh columns: a
@@ -1317,6 +1454,74 @@ impl CpuCells {
             hydro: self.hydro.iter_mut().map(|c| c.as_mut_slice()).collect(),
             grav: self.grav.iter_mut().map(|c| c.as_mut_slice()).collect(),
             rt: self.rt.iter_mut().map(|c| c.as_mut_slice()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift) for the masks below.
+    fn masks(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compact_keeps_the_selected_in_order() {
+        for (seed, n) in [(1, 0), (2, 1), (3, 7), (4, 255), (5, 256), (6, 1000)] {
+            let mut mask = masks(seed, n);
+            if n > 3 {
+                // Runs of all-selected and none-selected at the ends.
+                mask[0] = 0xff;
+                mask[n - 1] = 0;
+                mask[n - 2] = 0;
+            }
+            let counts = bit_counts(&mask);
+            for (ind, &count) in counts.iter().enumerate() {
+                let want: Vec<usize> = (0..n).filter(|&j| mask[j] >> ind & 1 == 1).collect();
+                assert_eq!(count, want.len(), "bit_counts n={n} ind={ind}");
+                let mut got = vec![usize::MAX; want.len()];
+                compact(&mask, ind, want.len(), |k, j| got[k] = j);
+                assert_eq!(got, want, "compact n={n} ind={ind}");
+            }
+        }
+    }
+
+    #[test]
+    fn oct_origin_rounds_and_rejects_off_grid_centres() {
+        let g = Grid::new(3, [0; 3], [1; 3]);
+        let ilevel = 3; // 8 cells per axis; oct centres at odd multiples of 1/8
+        let top = [8.0; 3];
+        let p = Path::new("amr_00001.out00001");
+        let ok = |x: [f64; 3]| oct_origin(x, ilevel, &g, &top, p);
+        assert_eq!(ok([1.0 / 8.0, 3.0 / 8.0, 7.0 / 8.0]).unwrap(), [0, 2, 6]);
+        // Within 1e-6 cell of the grid point: rounded.
+        let e = 1e-7 / 8.0;
+        assert_eq!(
+            ok([1.0 / 8.0 + e, 3.0 / 8.0 - e, 5.0 / 8.0]).unwrap(),
+            [0, 2, 4]
+        );
+        for bad in [
+            2.0 / 8.0,        // an even multiple
+            1.0 / 8.0 + 1e-4, // off the grid
+            -1.0 / 8.0,       // outside the box
+            9.0 / 8.0,        // beyond it
+            f64::NAN,
+            f64::INFINITY,
+            1e300,
+        ] {
+            let x = [bad, 1.0 / 8.0, 1.0 / 8.0];
+            let err = ok(x).expect_err(&format!("{x:?}")).to_string();
+            assert!(err.contains("not on the level grid"), "{err}");
         }
     }
 }

@@ -249,19 +249,7 @@ impl<'a> Records<'a> {
 
     /// A record of exactly `count` int32 values (any count when `None`).
     pub fn i32s(&mut self, what: &str, count: Option<usize>) -> Result<Vec<i32>> {
-        let at = self.pos;
-        let rec = self.next(what)?;
-        if rec.len() % 4 != 0 || count.is_some_and(|c| c * 4 != rec.len()) {
-            let expected = match count {
-                Some(c) => format!("{} ({c} int32)", c * 4),
-                None => "a multiple of 4 (int32 values)".into(),
-            };
-            return Err(self.consumed_error(
-                what,
-                at,
-                format!("record is {} bytes, expected {expected}", rec.len()),
-            ));
-        }
+        let rec = self.i32_record(what, count)?;
         let be = self.big_endian;
         Ok(rec
             .chunks_exact(4)
@@ -276,13 +264,36 @@ impl<'a> Records<'a> {
             .collect())
     }
 
+    /// [`Records::i32s`]'s record, checked the same way but not decoded:
+    /// its bytes (int32 in the file's byte order).
+    pub(crate) fn i32_record(&mut self, what: &str, count: Option<usize>) -> Result<&'a [u8]> {
+        let at = self.pos;
+        let rec = self.next(what)?;
+        if rec.len() % 4 != 0 || count.is_some_and(|c| c * 4 != rec.len()) {
+            let expected = match count {
+                Some(c) => format!("{} ({c} int32)", c * 4),
+                None => "a multiple of 4 (int32 values)".into(),
+            };
+            return Err(self.consumed_error(
+                what,
+                at,
+                format!("record is {} bytes, expected {expected}", rec.len()),
+            ));
+        }
+        Ok(rec)
+    }
+
     /// A record holding one int32.
     pub fn i32(&mut self, what: &str) -> Result<i32> {
         Ok(self.i32s(what, Some(1))?[0])
     }
 
     /// The next record, which must hold `count` reals of 4 or 8 bytes.
-    fn real_record(&mut self, what: &str, count: usize) -> Result<(&'a [u8], RealWidth)> {
+    pub(crate) fn real_record(
+        &mut self,
+        what: &str,
+        count: usize,
+    ) -> Result<(&'a [u8], RealWidth)> {
         let at = self.pos;
         let rec = self.next(what)?;
         if rec.len() == 8 * count {

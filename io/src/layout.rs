@@ -44,15 +44,47 @@ impl FilePages {
     }
 }
 
-/// Marks the pages of byte range `start..end` as needed.
-fn mark(pages: &mut BTreeSet<u64>, start: usize, end: usize) {
-    if end > start {
-        pages.extend(start as u64 / PAGE..=(end as u64 - 1) / PAGE);
+/// Needed bytes of one file, as sorted disjoint ranges.
+#[derive(Clone, Debug)]
+pub struct FileRanges {
+    /// The file.
+    pub path: PathBuf,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Byte ranges `start..end` that the read needs.
+    pub ranges: Vec<(usize, usize)>,
+}
+
+impl FileRanges {
+    /// Needed bytes of the file.
+    pub fn bytes(&self) -> u64 {
+        self.ranges.iter().map(|&(s, e)| (e - s) as u64).sum()
+    }
+
+    /// The pages holding needed bytes.
+    pub fn pages(&self) -> BTreeSet<u64> {
+        let mut pages = BTreeSet::new();
+        for &(s, e) in &self.ranges {
+            pages.extend(s as u64 / PAGE..=(e as u64 - 1) / PAGE);
+        }
+        pages
+    }
+}
+
+/// Marks byte range `start..end` as needed (ranges come in file order;
+/// touching ones are joined).
+fn mark(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    if end <= start {
+        return;
+    }
+    match ranges.last_mut() {
+        Some(last) if last.1 == start => last.1 = end,
+        _ => ranges.push((start, end)),
     }
 }
 
 /// Walks the next record, marking it when `needed`.
-fn walk(r: &mut Records, pages: &mut BTreeSet<u64>, needed: bool, what: &str) -> Result<()> {
+fn walk(r: &mut Records, pages: &mut Vec<(usize, usize)>, needed: bool, what: &str) -> Result<()> {
     let start = r.offset();
     r.skip(what)?;
     if needed {
@@ -75,11 +107,32 @@ pub fn needed_pages(
     hydro_vars: &[usize],
     grav_vars: &[usize],
 ) -> Result<Vec<FilePages>> {
+    Ok(needed_ranges(snap, icpu, lmax, hydro_vars, grav_vars)?
+        .into_iter()
+        .map(|f| FilePages {
+            pages: f.pages(),
+            path: f.path,
+            len: f.len,
+        })
+        .collect())
+}
+
+/// The byte ranges behind [`needed_pages`]: the amr header's records, the
+/// own domain's `xg` and `son` records, and in the hydro and gravity files
+/// the header, the own blocks' `(ilevel, ncache)` pairs and the requested
+/// variables' records (markers included).
+pub fn needed_ranges(
+    snap: &Snapshot,
+    icpu: usize,
+    lmax: u32,
+    hydro_vars: &[usize],
+    grav_vars: &[usize],
+) -> Result<Vec<FileRanges>> {
     let amr_path = snap.file("amr", icpu);
     let amr = load(&amr_path)?;
     let mut r = Records::new(&amr_path, &amr)?;
     let h = read_amr_header(&mut r, &amr_path)?;
-    let mut pages = BTreeSet::new();
+    let mut pages = Vec::new();
     mark(&mut pages, 0, r.offset());
     let lmax = (lmax as usize).min(h.nlevelmax);
     let ndom = h.ncpu + h.nboundary;
@@ -97,10 +150,10 @@ pub fn needed_pages(
             }
         }
     }
-    let mut out = vec![FilePages {
+    let mut out = vec![FileRanges {
         path: amr_path,
         len: amr.len() as u64,
-        pages,
+        ranges: pages,
     }];
     for (kind, vars, header_records) in [("hydro", hydro_vars, 6), ("grav", grav_vars, 4)] {
         if vars.is_empty() {
@@ -109,7 +162,7 @@ pub fn needed_pages(
         let path = snap.file(kind, icpu);
         let data = load(&path)?;
         let mut r = Records::new(&path, &data)?;
-        let mut pages = BTreeSet::new();
+        let mut pages = Vec::new();
         let mut nvar = 0;
         for k in 1..=header_records {
             if k == 2 {
@@ -138,10 +191,10 @@ pub fn needed_pages(
                 }
             }
         }
-        out.push(FilePages {
+        out.push(FileRanges {
             path,
             len: data.len() as u64,
-            pages,
+            ranges: pages,
         });
     }
     Ok(out)

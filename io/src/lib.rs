@@ -45,5 +45,5 @@ pub use error::{Error, Result};
 pub use info::Info;
 pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};
 pub use sink::Sinks;
-pub use snapshot::{FileLayout, Snapshot};
+pub use snapshot::{FileLayout, PartScan, Snapshot};
 pub use writer::{SynthPlan, SynthSpec};

@@ -1,6 +1,6 @@
 //! A RAMSES output folder: what it holds and where its files are.
 
-use crate::cpu::fast::{with_head, with_whole};
+use crate::cpu::fast::{with_head, with_head_len, with_whole};
 use crate::cpu::{
     fill_cpu_slices, read_amr_header, read_var_bytes, scan_amr_bytes, CellRequest, CellSlices,
     CpuCells, CpuScan, VarKind,
@@ -115,6 +115,15 @@ const PART_HEAD: usize = 4096;
 /// Particle files up to this size are read whole by one positioned read
 /// (no map); larger ones are mapped.
 const WHOLE_READ: usize = 8 << 20;
+
+/// Phase one of a particle read ([`Snapshot::part_scan`]).
+#[derive(Clone, Debug)]
+pub struct PartScan {
+    /// Particles in the file.
+    pub count: usize,
+    /// The whole file, when it was small enough to come with the header.
+    whole: Option<Vec<u8>>,
+}
 
 /// The output number of a folder named `output_NNNNN`.
 fn output_number(dir: &Path) -> Option<u32> {
@@ -574,6 +583,44 @@ impl Snapshot {
         }
         let data = map_file(&path, Access::Sparse)?;
         part_count(&path, &data)
+    }
+
+    /// [`Snapshot::part_count`] that keeps the file's bytes when the header
+    /// read held all of it (a file of at most a page: with thousands of
+    /// CPU files, most hold few particles or none), so that
+    /// [`Snapshot::read_particles_scanned`] need not open it again.
+    pub fn part_scan(&self, icpu: usize) -> Result<PartScan> {
+        let path = self.file("part", icpu);
+        let kept = with_head_len(&path, PART_HEAD, |head, len| {
+            let whole = len == head.len();
+            part_count(&path, head).map(|n| (n, whole.then(|| head.to_vec())))
+        })?;
+        match kept {
+            Ok((count, whole)) => Ok(PartScan { count, whole }),
+            Err(_) => {
+                let data = map_file(&path, Access::Sparse)?;
+                let count = part_count(&path, &data)?;
+                Ok(PartScan { count, whole: None })
+            }
+        }
+    }
+
+    /// Phase two after [`Snapshot::part_scan`]: from the kept bytes when
+    /// there are some, else as [`Snapshot::read_particles_into`].
+    pub fn read_particles_scanned(
+        &self,
+        icpu: usize,
+        scan: &PartScan,
+        wanted: &[usize],
+        out: Vec<crate::particles::PartColumnMut>,
+    ) -> Result<()> {
+        match &scan.whole {
+            Some(data) => {
+                let layout = self.particle_layout()?;
+                read_particles_into(&self.file("part", icpu), data, layout, wanted, out)
+            }
+            None => self.read_particles_into(icpu, wanted, out),
+        }
     }
 
     /// Phase two: the fields `wanted` (layout indices) of CPU `icpu` into

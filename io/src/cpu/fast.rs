@@ -20,7 +20,11 @@
 //! per-level sums around the own domain as it is decoded. Of a hydro,
 //! gravity or rt file: its header (the first page) and per level the own
 //! block's `(ilevel, ncache)` pair and the records of the requested
-//! variables.
+//! variables. A requested record whose every cell is selected and whose
+//! reals are f64 in the machine's byte order is read by `preadv` straight
+//! into its output column (its markers into the buffer, then checked):
+//! the values are copied once, by the kernel. The `xg` and `son` records
+//! are decoded where the cell walk uses them, not copied into vectors.
 //!
 //! Every check of the reference walk over the whole file (`cpu.rs`) is
 //! made here too, on what is read, and some more (every `xg` and variable
@@ -33,9 +37,10 @@
 use super::{
     amr_blocks, amr_body_len, decode_record, physical_box, read_amr_head, read_var_head, rec_len,
     request_slots, select_level, var_blocks, var_body_len, CellRequest, CpuScan, Grid, LevelCounts,
-    LevelScan, ScanHeader, VarKind, XG,
+    LevelScan, RawReals, ScanHeader, VarKind, XG,
 };
 use crate::error::{io_err, Result};
+use crate::fortran::RealWidth;
 use crate::fortran::Records;
 use std::cell::{Cell, RefCell};
 use std::fs::File;
@@ -143,10 +148,29 @@ impl PFile {
         ranges: &[(usize, usize)],
         buf: &'b mut Vec<u8>,
     ) -> Result<Option<Vec<&'b [u8]>>> {
-        // (start, end, offset in buf) of each read.
-        let mut runs: Vec<(usize, usize, usize)> = Vec::with_capacity(ranges.len());
+        self.read_ranges_into(path, ranges, &mut [], buf)
+    }
+
+    /// [`PFile::read_ranges`], where range `i` may name a destination
+    /// `direct[i]` for its bytes between its first and last 4 (a record's
+    /// body, between its markers): those bytes go there straight from the
+    /// page cache (one vectored read per run, no copy through `buf`), and
+    /// the range's slice then holds only its two markers where they are
+    /// (the bytes between are stale). `direct` is empty or one entry per
+    /// range; a destination must be exactly the body's length and its
+    /// body overlap no other range (else `None`).
+    fn read_ranges_into<'b>(
+        &self,
+        path: &Path,
+        ranges: &[(usize, usize)],
+        direct: &mut [Option<&mut [u8]>],
+        buf: &'b mut Vec<u8>,
+    ) -> Result<Option<Vec<&'b [u8]>>> {
+        // (start, end, offset in buf, first range, end of its ranges) of
+        // each read.
+        let mut runs: Vec<(usize, usize, usize, usize, usize)> = Vec::with_capacity(ranges.len());
         let mut total = 0;
-        for &(s, e) in ranges {
+        for (i, &(s, e)) in ranges.iter().enumerate() {
             if s >= e || e > self.len {
                 return Ok(None);
             }
@@ -159,28 +183,58 @@ impl PFile {
                         total += e - last.1;
                         last.1 = e;
                     }
+                    last.4 = i + 1;
                     continue;
                 }
             }
-            runs.push((s, e, total));
+            runs.push((s, e, total, i, i + 1));
             total += e - s;
         }
         if buf.len() < total {
             buf.resize(total, 0);
         }
-        for &(s, e, o) in &runs {
-            match read_exact_at(&self.file, &mut buf[o..o + (e - s)], s as u64) {
+        let mut rest: &mut [u8] = &mut buf[..total];
+        let mut iov: Vec<std::io::IoSliceMut> = Vec::new();
+        for &(rs, re, _, first, end) in &runs {
+            // The run's bytes in file order: into `buf` (at the run's
+            // offset, as if read whole), except the direct bodies.
+            iov.clear();
+            let mut at = rs; // file offset up to which `iov` reaches
+            let mut reach = rs; // end of the ranges seen so far
+            for (i, &(s, e)) in ranges.iter().enumerate().take(end).skip(first) {
+                if s < at {
+                    // Starts inside a direct body.
+                    return Ok(None);
+                }
+                if let Some(dst) = direct.get_mut(i).and_then(Option::take) {
+                    if e - s < 8 || dst.len() != e - s - 8 || reach > s + 4 {
+                        return Ok(None);
+                    }
+                    let (scratch, tail) = std::mem::take(&mut rest).split_at_mut(s + 4 - at);
+                    let (_, tail) = tail.split_at_mut(dst.len());
+                    rest = tail;
+                    iov.push(std::io::IoSliceMut::new(scratch));
+                    iov.push(std::io::IoSliceMut::new(dst));
+                    at = e - 4;
+                }
+                reach = reach.max(e);
+            }
+            let (scratch, tail) = std::mem::take(&mut rest).split_at_mut(re - at);
+            rest = tail;
+            iov.push(std::io::IoSliceMut::new(scratch));
+            match read_vectored_exact_at(&self.file, &mut iov, rs as u64) {
                 Ok(()) => {}
                 Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
                 Err(err) => return Err(io_err(path, err)),
             }
         }
+        drop(iov);
         let buf: &'b [u8] = buf;
         let mut out = Vec::with_capacity(ranges.len());
         let mut ri = 0;
         for &(s, e) in ranges {
             loop {
-                let Some(&(rs, re, _)) = runs.get(ri) else {
+                let Some(&(rs, re, ..)) = runs.get(ri) else {
                     return Ok(None);
                 };
                 if rs <= s && e <= re {
@@ -188,14 +242,67 @@ impl PFile {
                 }
                 ri += 1;
             }
-            let (rs, _, o) = runs[ri];
+            let (rs, _, o, ..) = runs[ri];
             out.push(&buf[o + (s - rs)..o + (e - rs)]);
         }
         Ok(Some(out))
     }
 }
 
-#[cfg(unix)]
+/// Fills `bufs` in order from the file's bytes at `at` on (`preadv`, in
+/// batches of at most `IOV_MAX` slices, repeated after short reads).
+#[cfg(target_os = "linux")]
+fn read_vectored_exact_at(
+    file: &File,
+    mut bufs: &mut [std::io::IoSliceMut],
+    mut at: u64,
+) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    const IOV_MAX: usize = 1024;
+    while bufs.iter().any(|b| !b.is_empty()) {
+        let k = bufs.len().min(IOV_MAX);
+        // SAFETY: `IoSliceMut` is ABI-compatible with `iovec` on Unix; the
+        // first `k` slices are valid, writable and not aliased for the
+        // call (they borrow `bufs` mutably); the descriptor is `file`'s.
+        let got = unsafe {
+            libc::preadv(
+                file.as_raw_fd(),
+                bufs.as_ptr() as *const libc::iovec,
+                k as libc::c_int,
+                at as libc::off_t,
+            )
+        };
+        if got < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if got == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        at += got as u64;
+        std::io::IoSliceMut::advance_slices(&mut bufs, got as usize);
+    }
+    Ok(())
+}
+
+/// [`read_vectored_exact_at`] one slice at a time.
+#[cfg(not(target_os = "linux"))]
+fn read_vectored_exact_at(
+    file: &File,
+    bufs: &mut [std::io::IoSliceMut],
+    mut at: u64,
+) -> std::io::Result<()> {
+    for b in bufs.iter_mut() {
+        read_exact_at(file, b, at)?;
+        at += b.len() as u64;
+    }
+    Ok(())
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
 fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
 }
@@ -428,23 +535,27 @@ fn scan_amr_in(
             let son_at = xg_end + (1 + 2 * ndim) * rec_len(n, 4);
             let son_end = son_at + twotondim * rec_len(n, 4);
             let parts = some!(f.read_ranges(path, &[(xg_at, xg_end), (son_at, son_end)], buf));
+            // The records are decoded where the cell walk uses them, not
+            // copied into vectors.
             let mut r = Records::window(path, parts[0], be);
-            let mut xg = Vec::with_capacity(ndim);
-            for name in &XG[..ndim] {
+            let mut xg = [RawReals::new(&[], RealWidth::F64, be); 3];
+            for (x, name) in xg.iter_mut().zip(&XG[..ndim]) {
                 ok!(r.expect_len(name, n * w));
-                xg.push(ok!(r.reals(name, n)));
+                let (rec, width) = ok!(r.real_record(name, n));
+                *x = RawReals::new(rec, width, be);
             }
             let mut r = Records::window(path, parts[1], be);
-            let mut son = Vec::with_capacity(twotondim * n);
-            for _ in 0..twotondim {
-                son.extend(ok!(r.i32s("son", Some(n))));
+            let mut son: [&[u8]; 8] = [&[]; 8];
+            for s in &mut son[..twotondim] {
+                *s = ok!(r.i32_record("son", Some(n)));
             }
             level = ok!(select_level(
                 path,
                 l + 1,
                 lmax,
-                &xg,
-                &son,
+                &xg[..ndim],
+                &son[..twotondim],
+                be,
                 req.region.as_ref(),
                 &grid
             ));
@@ -514,6 +625,9 @@ fn read_var_in(
     let ndom = h.ncpu + h.nboundary;
     let twotondim = 1usize << h.ndim;
     let icpu = scan.icpu;
+    // Records whose every cell is selected and whose reals are f64 in the
+    // machine's byte order are read straight into their column.
+    let native = w == 8 && be == cfg!(target_endian = "big");
     let mut at = body_at;
     let mut k = 0;
     let mut ranges = Vec::new();
@@ -523,19 +637,37 @@ fn read_var_in(
             let pair_at = at + var_blocks(c.before, icpu - 1, nvar, w, twotondim).0;
             let data_at = pair_at + 2 * rec_len(1, 4);
             let rl = rec_len(n, w);
+            // Each requested column's cells of this level, cut by cell
+            // index.
+            let mut parts_of: Vec<[&mut [f64]; 8]> = cols
+                .iter_mut()
+                .map(|col| {
+                    let mut rest = &mut col[k..k + lev.count];
+                    std::array::from_fn(|ind| {
+                        let here = if ind < twotondim { lev.per_ind[ind] } else { 0 };
+                        let (head, tail) = std::mem::take(&mut rest).split_at_mut(here);
+                        rest = tail;
+                        head
+                    })
+                })
+                .collect();
             // The pair and the first variable record's marker, then the
             // requested records of the cells with selected cells.
             ranges.clear();
             ranges.push((pair_at, data_at + 4));
-            for ind in 0..twotondim {
-                if lev.per_ind[ind] > 0 {
-                    for &(v, _) in &order {
+            let mut direct: Vec<Option<&mut [u8]>> = vec![None];
+            for (ind, &here) in lev.per_ind.iter().enumerate().take(twotondim) {
+                if here > 0 {
+                    for &(v, col) in &order {
                         let s = data_at + (ind * nvar + v) * rl;
                         ranges.push((s, s + rl));
+                        direct.push((native && here == n).then(|| {
+                            bytemuck::cast_slice_mut(std::mem::take(&mut parts_of[col][ind]))
+                        }));
                     }
                 }
             }
-            let parts = some!(f.read_ranges(path, &ranges, buf));
+            let parts = some!(f.read_ranges_into(path, &ranges, &mut direct, buf));
             let mut r = Records::window(path, parts[0], be);
             let ilevel = ok!(r.i32("ilevel"));
             let ncache = ok!(r.i32("ncache"));
@@ -544,21 +676,32 @@ fn read_var_in(
             }
             ok!(r.expect_len("cell variable", n * w));
             let mut p = 1;
-            for ind in 0..twotondim {
-                let here = lev.per_ind[ind];
+            for (ind, &here) in lev.per_ind.iter().enumerate().take(twotondim) {
                 if here == 0 {
                     continue;
                 }
                 for &(_, col) in &order {
-                    let mut r = Records::window(path, parts[p], be);
+                    let part = parts[p];
                     p += 1;
-                    let width = ok!(decode_record(&mut r, lev, ind, &mut cols[col][k..k + here]));
+                    if native && here == n {
+                        // Read into the column already: both markers must
+                        // give the body's length.
+                        let body = n * w;
+                        if marker(part, 0, be) != Some(body)
+                            || marker(part, 4 + body, be) != Some(body)
+                        {
+                            return Ok(None);
+                        }
+                        continue;
+                    }
+                    let mut r = Records::window(path, part, be);
+                    let width = ok!(decode_record(&mut r, lev, ind, parts_of[col][ind]));
                     if width.bytes() != w {
                         return Ok(None);
                     }
                 }
-                k += here;
             }
+            k += lev.count;
         }
         at += var_blocks(c.total(), ndom, nvar, w, twotondim).0;
     }
@@ -568,16 +711,26 @@ fn read_var_in(
 /// Runs `f` on the first `n` bytes of the file at `path` (all of it if it
 /// is shorter), read by position: a header, without read-ahead.
 pub(crate) fn with_head<T>(path: &Path, n: usize, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
+    with_head_len(path, n, |head, _| f(head))
+}
+
+/// [`with_head`], also passing `f` the file's length (the head is the
+/// whole file when that is at most `n`).
+pub(crate) fn with_head_len<T>(
+    path: &Path,
+    n: usize,
+    f: impl FnOnce(&[u8], usize) -> T,
+) -> Result<T> {
     let file = PFile::open(path)?;
     with_buf(|buf| {
         let n = n.min(file.len);
         if n == 0 {
-            return Ok(f(&[]));
+            return Ok(f(&[], file.len));
         }
         match file.read(path, 0, n, buf)? {
-            Some(head) => Ok(f(head)),
+            Some(head) => Ok(f(head, file.len)),
             // The file got shorter meanwhile: read what is left.
-            None => Ok(f(&[])),
+            None => Ok(f(&[], usize::MAX)),
         }
     })
 }
