@@ -34,7 +34,7 @@
 //! 2^-ℓ of a coarse cell along each of the ndim axes.
 
 use crate::error::{Error, Result};
-use crate::fortran::Records;
+use crate::fortran::{RealWidth, Records};
 use std::path::Path;
 
 pub mod fast;
@@ -537,14 +537,27 @@ fn quad_to_u128(bits: u128) -> u128 {
 #[derive(Clone, Debug, Default)]
 struct LevelScan {
     ncache: usize,
-    /// `mask[j]` bit `ind`: cell `ind` of oct `j` is read.
-    mask: Vec<u8>,
     /// Selected cells per cell index `ind` (over all octs).
     per_ind: [usize; 8],
-    /// Integer origin of each oct with a selected cell (see
-    /// [`oct_origin`]); zeros for the others.
-    origin: Vec<[u32; 3]>,
+    /// The octs whose cell `ind` is selected, in order, for each `ind`
+    /// with some but not all of them selected (`sel_at[ind]` on; the
+    /// others have no list: every oct, or none). Built once per level, so
+    /// that each variable and the coordinates are gathered by index
+    /// instead of each scanning every oct's selection bits again.
+    sel: Vec<u32>,
+    sel_at: [usize; 8],
+    /// Integer origin of each oct along each axis (see [`oct_origin`]),
+    /// one column per axis; meaningful for the octs with a selected cell.
+    origin: [Vec<u32>; 3],
     count: usize,
+}
+
+impl LevelScan {
+    /// The octs whose cell `ind` is selected, when some but not all are.
+    #[inline]
+    fn sel_of(&self, ind: usize) -> &[u32] {
+        &self.sel[self.sel_at[ind]..self.sel_at[ind] + self.per_ind[ind]]
+    }
 }
 
 /// What the scan keeps of the AMR header: what the variable files are
@@ -796,17 +809,18 @@ fn select_level(
     let n = son.first().map_or(0, |s| s.len() / 4);
     let mut level = LevelScan {
         ncache: n,
-        mask: vec![0; n],
         ..LevelScan::default()
     };
+    // `mask[j]` bit `ind`: cell `ind` of oct `j` is selected.
+    let mut mask = vec![0u8; n];
     let dx = 0.5f64.powi(ilevel as i32);
     let leaves_here = ilevel == lmax;
     for (ind, &rec) in son.iter().enumerate().take(twotondim) {
         let b = cell_bits(ind);
         match region {
             // No region: the leaves, in a loop without branches.
-            None if be => leaf_mask::<true>(&mut level.mask, rec, ind, leaves_here),
-            None => leaf_mask::<false>(&mut level.mask, rec, ind, leaves_here),
+            None if be => leaf_mask::<true>(&mut mask, rec, ind, leaves_here),
+            None => leaf_mask::<false>(&mut mask, rec, ind, leaves_here),
             Some((lo, hi)) => {
                 for (j, c) in rec.as_chunks::<4>().0.iter().enumerate() {
                     let sn = if be {
@@ -823,30 +837,116 @@ fn select_level(
                         c >= lo[d] && c < hi[d]
                     });
                     if inside {
-                        level.mask[j] |= 1 << ind;
+                        mask[j] |= 1 << ind;
                     }
                 }
             }
         }
     }
-    level.per_ind = bit_counts(&level.mask);
+    level.per_ind = bit_counts(&mask);
     level.count = level.per_ind.iter().sum();
     if level.count == 0 {
-        level.mask = Vec::new();
         return Ok(level);
     }
-    // Each oct's integer origin once (not once per selected cell), for the
-    // octs with at least one selected cell. Axes beyond ndim: the level's
-    // cell size (see `oct_origin`).
-    let top = grid.extent.map(|e| e * (1u64 << ilevel) as f64);
-    level.origin = vec![[0; 3]; n];
-    for (j, o) in level.origin.iter_mut().enumerate() {
-        if level.mask[j] != 0 {
-            let x = std::array::from_fn(|d| if d < ndim { xg[d].get(j) } else { dx });
-            *o = oct_origin(x, ilevel, grid, &top, path)?;
+    // The index lists of the partly selected cell indices.
+    let partial: usize = level.per_ind.iter().filter(|&&c| c < n).sum();
+    level.sel = vec![0; partial];
+    let mut at = 0;
+    for ind in 0..twotondim {
+        let here = level.per_ind[ind];
+        level.sel_at[ind] = at;
+        if here < n {
+            let sel = &mut level.sel[at..at + here];
+            compact(&mask, ind, here, |k, j| sel[k] = j as u32);
+            at += here;
         }
     }
+    // Each oct's integer origin once (not once per selected cell), axis by
+    // axis in a loop without branches; only the octs with a selected cell
+    // must be on the grid. Axes beyond ndim: origin 0 (what `oct_origin`
+    // gives for the level's cell size there).
+    let top = grid.extent.map(|e| e * (1u64 << ilevel) as f64);
+    let scale = (1u64 << ilevel) as f64;
+    let mut on_grid = true;
+    for d in 0..3 {
+        let mut col = vec![0u32; n];
+        if d < ndim {
+            let (shift, top) = (grid.shift[d], top[d]);
+            on_grid &= match (xg[d].width, xg[d].be) {
+                (RealWidth::F64, false) => {
+                    origin_axis::<8>(xg[d].rec, f64_le, &mask, shift, scale, top, &mut col)
+                }
+                (RealWidth::F64, true) => {
+                    origin_axis::<8>(xg[d].rec, f64_be, &mask, shift, scale, top, &mut col)
+                }
+                (RealWidth::F32, false) => {
+                    origin_axis::<4>(xg[d].rec, f32_le, &mask, shift, scale, top, &mut col)
+                }
+                (RealWidth::F32, true) => {
+                    origin_axis::<4>(xg[d].rec, f32_be, &mask, shift, scale, top, &mut col)
+                }
+            };
+        }
+        level.origin[d] = col;
+    }
+    if !on_grid {
+        // Some selected oct is off the grid: the per-oct check names it.
+        for (j, &m) in mask.iter().enumerate() {
+            if m != 0 {
+                let x = std::array::from_fn(|d| if d < ndim { xg[d].get(j) } else { dx });
+                oct_origin(x, ilevel, grid, &top, path)?;
+            }
+        }
+        // Not reached: both checks are the same arithmetic.
+        return Err(inconsistent(
+            path,
+            format!("level {ilevel}: an oct centre is not on the level grid"),
+        ));
+    }
     Ok(level)
+}
+
+fn f64_le(b: [u8; 8]) -> f64 {
+    f64::from_le_bytes(b)
+}
+fn f64_be(b: [u8; 8]) -> f64 {
+    f64::from_be_bytes(b)
+}
+fn f32_le(b: [u8; 4]) -> f64 {
+    f32::from_le_bytes(b) as f64
+}
+fn f32_be(b: [u8; 4]) -> f64 {
+    f32::from_be_bytes(b) as f64
+}
+
+/// [`oct_origin`] along one axis for every oct of a level, into `out`,
+/// without a branch per oct: `false` when an oct with a selected cell
+/// (`mask` not 0) is off the grid (the caller then finds it with
+/// `oct_origin`, which names it). The same arithmetic as `oct_origin`,
+/// so the two agree on every value.
+#[inline(always)]
+fn origin_axis<const N: usize>(
+    rec: &[u8],
+    get: fn([u8; N]) -> f64,
+    mask: &[u8],
+    shift: f64,
+    scale: f64,
+    top: f64,
+    out: &mut [u32],
+) -> bool {
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
+    let mut ok = true;
+    let (vals, _) = rec.as_chunks::<N>();
+    for ((o, &b), &m) in out.iter_mut().zip(vals).zip(mask) {
+        let u = (get(b) - shift) * scale;
+        let t = u + ROUNDER;
+        let odd = t - ROUNDER;
+        let k = t.to_bits() & ((1 << 51) - 1);
+        let good = ((u - odd).abs() <= 1e-6) & (odd >= 1.0) & (odd < top) & (k % 2 == 1);
+        ok &= good | (m == 0);
+        *o = (k.min(u32::MAX as u64) as u32).wrapping_sub(1);
+    }
+    ok
 }
 
 /// Phase one: scans the amr file of one CPU for `req` (its `lmax` and
@@ -1200,31 +1300,24 @@ pub(crate) fn fill_cells(
         let n = lev.ncache;
         for ind in 0..twotondim {
             let b = cell_bits(ind);
-            if lev.per_ind[ind] == n {
-                // Every cell selected: straight loops over the octs.
-                level[k..k + n].fill(ilevel);
-                for (d, col) in [&mut *ix, &mut *iy, &mut *iz].into_iter().enumerate() {
-                    for (x, o) in col[k..k + n].iter_mut().zip(&lev.origin) {
-                        *x = o[d] + b[d];
-                    }
-                }
-                k += n;
+            let here = lev.per_ind[ind];
+            if here == 0 {
                 continue;
             }
-            let here = lev.per_ind[ind];
-            let (level, ix, iy, iz) = (
-                &mut level[k..k + here],
-                &mut ix[k..k + here],
-                &mut iy[k..k + here],
-                &mut iz[k..k + here],
-            );
-            level.fill(ilevel);
-            compact(&lev.mask, ind, here, |kk, j| {
-                let o = lev.origin[j];
-                ix[kk] = o[0] + b[0];
-                iy[kk] = o[1] + b[1];
-                iz[kk] = o[2] + b[2];
-            });
+            level[k..k + here].fill(ilevel);
+            for (d, col) in [&mut *ix, &mut *iy, &mut *iz].into_iter().enumerate() {
+                let (col, origin) = (&mut col[k..k + here], &lev.origin[d]);
+                if here == n {
+                    // Every cell selected: a straight loop over the octs.
+                    for (x, o) in col.iter_mut().zip(origin) {
+                        *x = o + b[d];
+                    }
+                } else {
+                    for (x, &j) in col.iter_mut().zip(lev.sel_of(ind)) {
+                        *x = origin[j as usize] + b[d];
+                    }
+                }
+            }
             k += here;
         }
     }
@@ -1376,24 +1469,26 @@ fn decode_record(
         return r.reals_into("cell variable", dst);
     }
     let (rec, width) = r.real_record("cell variable", n)?;
-    let raw = RawReals::new(rec, width, r.is_big_endian());
+    let sel = lev.sel_of(ind);
+    debug_assert_eq!(sel.len(), dst.len());
     // A loop per byte order and width, so that the decode is inlined.
     use crate::fortran::RealWidth::{F32, F64};
     match (width, r.is_big_endian()) {
-        (F64, false) => compact(&lev.mask, ind, dst.len(), |k, j| {
-            dst[k] = f64::from_le_bytes(raw.bytes(j))
-        }),
-        (F64, true) => compact(&lev.mask, ind, dst.len(), |k, j| {
-            dst[k] = f64::from_be_bytes(raw.bytes(j))
-        }),
-        (F32, false) => compact(&lev.mask, ind, dst.len(), |k, j| {
-            dst[k] = f32::from_le_bytes(raw.bytes(j)) as f64
-        }),
-        (F32, true) => compact(&lev.mask, ind, dst.len(), |k, j| {
-            dst[k] = f32::from_be_bytes(raw.bytes(j)) as f64
-        }),
+        (F64, false) => gather::<8>(rec, f64_le, sel, dst),
+        (F64, true) => gather::<8>(rec, f64_be, sel, dst),
+        (F32, false) => gather::<4>(rec, f32_le, sel, dst),
+        (F32, true) => gather::<4>(rec, f32_be, sel, dst),
     }
     Ok(width)
+}
+
+/// `dst[k] = value sel[k] of rec` (reals of `N` bytes decoded by `get`).
+#[inline(always)]
+fn gather<const N: usize>(rec: &[u8], get: fn([u8; N]) -> f64, sel: &[u32], dst: &mut [f64]) {
+    let (vals, _) = rec.as_chunks::<N>();
+    for (d, &j) in dst.iter_mut().zip(sel) {
+        *d = get(vals[j as usize]);
+    }
 }
 
 /// Calls `put(k, j)` for the octs `j` whose cell `ind` is selected (bit
@@ -1473,6 +1568,120 @@ mod tests {
                 x as u8
             })
             .collect()
+    }
+
+    /// `select_level` on a level of `n` octs of a 3D unit grid at level 4
+    /// (centres at odd multiples of 1/16), `son` from `masks`: its index
+    /// lists, origins and the cells `fill_cells` writes agree with the
+    /// per-oct `oct_origin` and the selection bits, for both byte orders
+    /// and widths; an off-grid centre of an oct with a selected cell is
+    /// named, one of an oct with none is not looked at.
+    #[test]
+    fn select_level_agrees_with_the_per_oct_checks() {
+        let (ilevel, n) = (4usize, 300usize);
+        let g = Grid::new(3, [0; 3], [1; 3]);
+        let top = [16.0; 3];
+        let p = Path::new("amr_00001.out00001");
+        let leaf = masks(7, n);
+        let centre = |j: usize, d: usize| (2 * ((j * (d + 3) + d) % 8) + 1) as f64 / 16.0;
+        for (width, be) in [
+            (RealWidth::F64, false),
+            (RealWidth::F64, true),
+            (RealWidth::F32, false),
+            (RealWidth::F32, true),
+        ] {
+            let enc = |x: f64| -> Vec<u8> {
+                match (width, be) {
+                    (RealWidth::F64, false) => x.to_le_bytes().to_vec(),
+                    (RealWidth::F64, true) => x.to_be_bytes().to_vec(),
+                    (RealWidth::F32, false) => (x as f32).to_le_bytes().to_vec(),
+                    (RealWidth::F32, true) => (x as f32).to_be_bytes().to_vec(),
+                }
+            };
+            let mut xg: Vec<Vec<u8>> = (0..3)
+                .map(|d| (0..n).flat_map(|j| enc(centre(j, d))).collect())
+                .collect();
+            // son: 0 (a leaf) where the bit of `leaf` is set; oct 5 fully
+            // refined (no selected cell).
+            let son: Vec<Vec<u8>> = (0..8)
+                .map(|ind| {
+                    (0..n)
+                        .flat_map(|j| {
+                            let v: i32 = if j != 5 && leaf[j] >> ind & 1 == 1 {
+                                0
+                            } else {
+                                7
+                            };
+                            if be {
+                                v.to_be_bytes()
+                            } else {
+                                v.to_le_bytes()
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let run = |xg: &[Vec<u8>]| {
+                let raw: Vec<RawReals> = xg.iter().map(|x| RawReals::new(x, width, be)).collect();
+                let son: Vec<&[u8]> = son.iter().map(|s| s.as_slice()).collect();
+                select_level(p, ilevel, 8, &raw, &son, be, None, &g)
+            };
+            let lev = run(&xg).unwrap();
+            for ind in 0..8 {
+                let want: Vec<u32> = (0..n as u32)
+                    .filter(|&j| j != 5 && leaf[j as usize] >> ind & 1 == 1)
+                    .collect();
+                assert_eq!(lev.per_ind[ind], want.len());
+                assert_eq!(lev.sel_of(ind), &want[..], "{width:?} be={be} ind={ind}");
+            }
+            for j in (0..n).filter(|&j| j != 5 && leaf[j] != 0) {
+                let x = std::array::from_fn(|d| centre(j, d));
+                let o = oct_origin(x, ilevel, &g, &top, p).unwrap();
+                assert_eq!(o, std::array::from_fn(|d| lev.origin[d][j]), "oct {j}");
+            }
+            // The table `fill_cells` writes: cell by cell as the lists say.
+            let scan = CpuScan {
+                icpu: 1,
+                header: ScanHeader {
+                    ncpu: 1,
+                    ndim: 3,
+                    nlevelmax: 8,
+                    nboundary: 0,
+                    real_width: width.bytes(),
+                },
+                levels: [vec![LevelScan::default(); 3], vec![lev.clone()]].concat(),
+                counts: Vec::new(),
+            };
+            let m = lev.count;
+            let (mut lv, mut ix, mut iy, mut iz) = (vec![0; m], vec![0; m], vec![0; m], vec![0; m]);
+            fill_cells(&scan, &mut lv, &mut ix, &mut iy, &mut iz);
+            let mut k = 0;
+            for ind in 0..8 {
+                let b = cell_bits(ind);
+                for &j in lev.sel_of(ind) {
+                    let j = j as usize;
+                    assert_eq!(lv[k], 4);
+                    assert_eq!(
+                        [ix[k], iy[k], iz[k]],
+                        std::array::from_fn(|d| lev.origin[d][j] + b[d])
+                    );
+                    k += 1;
+                }
+            }
+            assert_eq!(k, m);
+            // Off the grid: oct 5 (nothing selected) is not checked, an
+            // oct with a selected cell is named.
+            let w = width.bytes();
+            xg[1][5 * w..6 * w].copy_from_slice(&enc(2.0 / 16.0));
+            assert!(run(&xg).is_ok());
+            let j = (0..n).find(|&j| j != 5 && leaf[j] != 0).unwrap();
+            xg[1][j * w..(j + 1) * w].copy_from_slice(&enc(2.0 / 16.0));
+            let err = run(&xg).unwrap_err().to_string();
+            assert!(
+                err.contains("level 4 oct centre 0.125 (axis 1) is not on the level grid"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
