@@ -49,6 +49,11 @@ use std::path::Path;
 /// Page size that reads are merged by.
 const PAGE: usize = 4096;
 
+/// Bytes of records read through the buffer in one go before they are
+/// decoded (a variable file's level is read in groups of cell indices of
+/// about this size, so that the decode finds them in the core's cache).
+const GROUP: usize = 256 << 10;
+
 /// A read buffer larger than this is freed after use, not kept.
 const MAX_KEPT: usize = 16 << 20;
 
@@ -652,52 +657,77 @@ fn read_var_in(
                 })
                 .collect();
             // The pair and the first variable record's marker, then the
-            // requested records of the cells with selected cells.
-            ranges.clear();
-            ranges.push((pair_at, data_at + 4));
-            let mut direct: Vec<Option<&mut [u8]>> = vec![None];
-            for (ind, &here) in lev.per_ind.iter().enumerate().take(twotondim) {
-                if here > 0 {
-                    for &(v, col) in &order {
-                        let s = data_at + (ind * nvar + v) * rl;
-                        ranges.push((s, s + rl));
-                        direct.push((native && here == n).then(|| {
-                            bytemuck::cast_slice_mut(std::mem::take(&mut parts_of[col][ind]))
-                        }));
-                    }
+            // requested records of the cells with selected cells, read in
+            // groups of whole cell indices of at most `GROUP` bytes through
+            // the buffer, each decoded before the next is read: the bytes
+            // the kernel just copied are decoded while in the core's cache.
+            let mut first = true;
+            let mut ind = 0;
+            while ind < twotondim {
+                ranges.clear();
+                let mut direct: Vec<Option<&mut [u8]>> = Vec::new();
+                if first {
+                    ranges.push((pair_at, data_at + 4));
+                    direct.push(None);
                 }
-            }
-            let parts = some!(f.read_ranges_into(path, &ranges, &mut direct, buf));
-            let mut r = Records::window(path, parts[0], be);
-            let ilevel = ok!(r.i32("ilevel"));
-            let ncache = ok!(r.i32("ncache"));
-            if usize::try_from(ilevel) != Ok(l + 1) || usize::try_from(ncache) != Ok(n) {
-                return Ok(None);
-            }
-            ok!(r.expect_len("cell variable", n * w));
-            let mut p = 1;
-            for (ind, &here) in lev.per_ind.iter().enumerate().take(twotondim) {
-                if here == 0 {
+                let mut via_buf = 0;
+                let group_start = ind;
+                while ind < twotondim && (ind == group_start || via_buf < GROUP) {
+                    let here = lev.per_ind[ind];
+                    if here > 0 {
+                        for &(v, col) in &order {
+                            let s = data_at + (ind * nvar + v) * rl;
+                            ranges.push((s, s + rl));
+                            let straight = native && here == n;
+                            if !straight {
+                                via_buf += rl;
+                            }
+                            direct.push(straight.then(|| {
+                                bytemuck::cast_slice_mut(std::mem::take(&mut parts_of[col][ind]))
+                            }));
+                        }
+                    }
+                    ind += 1;
+                }
+                if ranges.is_empty() {
                     continue;
                 }
-                for &(_, col) in &order {
-                    let part = parts[p];
-                    p += 1;
-                    if native && here == n {
-                        // Read into the column already: both markers must
-                        // give the body's length.
-                        let body = n * w;
-                        if marker(part, 0, be) != Some(body)
-                            || marker(part, 4 + body, be) != Some(body)
-                        {
-                            return Ok(None);
-                        }
+                let parts = some!(f.read_ranges_into(path, &ranges, &mut direct, buf));
+                let mut p = 0;
+                if first {
+                    first = false;
+                    let mut r = Records::window(path, parts[0], be);
+                    let ilevel = ok!(r.i32("ilevel"));
+                    let ncache = ok!(r.i32("ncache"));
+                    if usize::try_from(ilevel) != Ok(l + 1) || usize::try_from(ncache) != Ok(n) {
+                        return Ok(None);
+                    }
+                    ok!(r.expect_len("cell variable", n * w));
+                    p = 1;
+                }
+                for (gi, &here) in lev.per_ind.iter().enumerate().take(ind).skip(group_start) {
+                    if here == 0 {
                         continue;
                     }
-                    let mut r = Records::window(path, part, be);
-                    let width = ok!(decode_record(&mut r, lev, ind, parts_of[col][ind]));
-                    if width.bytes() != w {
-                        return Ok(None);
+                    for &(_, col) in &order {
+                        let part = parts[p];
+                        p += 1;
+                        if native && here == n {
+                            // Read into the column already: both markers
+                            // must give the body's length.
+                            let body = n * w;
+                            if marker(part, 0, be) != Some(body)
+                                || marker(part, 4 + body, be) != Some(body)
+                            {
+                                return Ok(None);
+                            }
+                            continue;
+                        }
+                        let mut r = Records::window(path, part, be);
+                        let width = ok!(decode_record(&mut r, lev, gi, parts_of[col][gi]));
+                        if width.bytes() != w {
+                            return Ok(None);
+                        }
                     }
                 }
             }
