@@ -1,16 +1,14 @@
 //! Loom models of the pool's synchronisation, through the public API.
 //!
 //! Run with (together with the crate-internal models in `src/loom_tests.rs`):
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target-loom cargo test -p amrkit-pool --release --lib --test loom`
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target-loom cargo test -p amrkit-pool --release --lib --test loom`,
+//! or, faster, `bash pool/loom.sh` (what CI runs: one model per process, as
+//! many processes as cores; two models on two test threads of one process
+//! slow each other down, see the script).
 //!
 //! At bound 3 the whole suite takes about 17 minutes of one core (the
 //! slowest models — 10, 4, 14, 2, 3 and 9, in that order — take two to three
-//! minutes each; `pool/mutants/README.md` lists every model's time). Two
-//! halves of about 8.5 minutes each can run in parallel, after one build
-//! (`--no-run`) so that they do not race to compile:
-//!
-//! * `… --lib --test loom -- nested_join join_panic capped_job_without_slot cross_pool idle_worker`
-//! * `… --lib --test loom -- --skip nested_join --skip join_panic --skip capped_job_without_slot --skip cross_pool --skip idle_worker`
+//! minutes each); `pool/loom.sh` starts those first.
 //!
 //! Most models build a real two-worker pool (the model's main thread is the
 //! third thread) with no idle spinning, so workers go to sleep at once and
