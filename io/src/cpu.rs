@@ -661,18 +661,8 @@ fn oct_origin(
     let scale = (1u64 << ilevel) as f64; // cells per coarse cell at this level
     let mut c = [0u32; 3];
     for d in 0..3 {
-        // Oct centres sit at odd multiples of the cell size.
-        let u = (xg[d] - g.shift[d]) * scale;
-        // Round to nearest by adding and subtracting 1.5 × 2^52 (below 2^51
-        // the sum's ulp is 1, and its low mantissa bits are the integer):
-        // `f64::round` is a libm call on baseline x86-64 and a saturating
-        // `as u64` costs a dozen instructions. NaN, infinite, negative and
-        // huge values fail the checks below (written so that NaN fails).
-        const ROUNDER: f64 = 6_755_399_441_055_744.0;
-        let t = u + ROUNDER;
-        let odd = t - ROUNDER;
-        let k = t.to_bits() & ((1 << 51) - 1);
-        if !((u - odd).abs() <= 1e-6 && odd >= 1.0 && odd < top[d]) || k % 2 != 1 {
+        let (o, good) = axis_origin(xg[d], g.shift[d], scale, top[d]);
+        if !good {
             return Err(inconsistent(
                 path,
                 format!(
@@ -683,9 +673,30 @@ fn oct_origin(
                 ),
             ));
         }
-        c[d] = k.min(u32::MAX as u64) as u32 - 1;
+        c[d] = o;
     }
     Ok(c)
+}
+
+/// One axis of [`oct_origin`]: the integer origin of the oct whose centre
+/// is `x` (coarse units) at `scale` cells per coarse cell, and whether the
+/// centre is on the level grid inside `(shift, shift + top / scale)`.
+/// Without a branch, so that [`origin_axis`] runs it over a whole level.
+#[inline(always)]
+fn axis_origin(x: f64, shift: f64, scale: f64, top: f64) -> (u32, bool) {
+    // Oct centres sit at odd multiples of the cell size.
+    let u = (x - shift) * scale;
+    // Round to nearest by adding and subtracting 1.5 × 2^52 (below 2^51 the
+    // sum's ulp is 1, and its low mantissa bits are the integer):
+    // `f64::round` is a libm call on baseline x86-64 and a saturating
+    // `as u64` costs a dozen instructions. NaN, infinite, negative and huge
+    // values fail the checks (written so that NaN fails).
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
+    let t = u + ROUNDER;
+    let odd = t - ROUNDER;
+    let k = t.to_bits() & ((1 << 51) - 1);
+    let good = ((u - odd).abs() <= 1e-6) & (odd >= 1.0) & (odd < top) & (k % 2 == 1);
+    ((k.min(u32::MAX as u64) as u32).wrapping_sub(1), good)
 }
 
 /// Names of the `xg` records, per axis.
@@ -897,7 +908,7 @@ fn select_level(
                 oct_origin(x, ilevel, grid, &top, path)?;
             }
         }
-        // Not reached: both checks are the same arithmetic.
+        // Not reached: both checks are `axis_origin`.
         return Err(inconsistent(
             path,
             format!("level {ilevel}: an oct centre is not on the level grid"),
@@ -919,11 +930,9 @@ fn f32_be(b: [u8; 4]) -> f64 {
     f32::from_be_bytes(b) as f64
 }
 
-/// [`oct_origin`] along one axis for every oct of a level, into `out`,
-/// without a branch per oct: `false` when an oct with a selected cell
-/// (`mask` not 0) is off the grid (the caller then finds it with
-/// `oct_origin`, which names it). The same arithmetic as `oct_origin`,
-/// so the two agree on every value.
+/// [`axis_origin`] for every oct of a level, into `out`: `false` when an
+/// oct with a selected cell (`mask` not 0) is off the grid (the caller then
+/// finds it with `oct_origin`, which names it).
 #[inline(always)]
 fn origin_axis<const N: usize>(
     rec: &[u8],
@@ -934,17 +943,12 @@ fn origin_axis<const N: usize>(
     top: f64,
     out: &mut [u32],
 ) -> bool {
-    const ROUNDER: f64 = 6_755_399_441_055_744.0;
     let mut ok = true;
     let (vals, _) = rec.as_chunks::<N>();
     for ((o, &b), &m) in out.iter_mut().zip(vals).zip(mask) {
-        let u = (get(b) - shift) * scale;
-        let t = u + ROUNDER;
-        let odd = t - ROUNDER;
-        let k = t.to_bits() & ((1 << 51) - 1);
-        let good = ((u - odd).abs() <= 1e-6) & (odd >= 1.0) & (odd < top) & (k % 2 == 1);
+        let (origin, good) = axis_origin(get(b), shift, scale, top);
         ok &= good | (m == 0);
-        *o = (k.min(u32::MAX as u64) as u32).wrapping_sub(1);
+        *o = origin;
     }
     ok
 }
