@@ -14,11 +14,14 @@ mod error;
 pub mod exec;
 pub mod export;
 pub mod load;
+pub mod phase;
+pub mod profile;
 pub mod project;
 pub mod request;
 pub mod select;
 pub mod series;
 pub mod summary;
+pub mod temperature;
 pub mod units;
 
 pub use error::{KernelError, Result};

@@ -1,0 +1,492 @@
+//! Phase diagrams: 2-D histograms of two cell variables.
+//!
+//! The definition, stated once:
+//!
+//! * Each axis has a transform `T`: `log10` (log axis) or the identity
+//!   (lin axis), a range `[a, b]` of raw values of the variable (default:
+//!   its finite extrema over the cells, positive ones for a log axis) and
+//!   `N` bins; `ta = T(a)`, `tb = T(b)`. A cell with value `v`, `t = T(v)`,
+//!   is in bin `i = floor((t − ta)/(tb − ta)·N)`, and in bin `N − 1` when
+//!   `t = tb`. Cells with `t < ta` or `t > tb` are left out and counted
+//!   ("outside"); cells whose value is not finite, or not positive on a log
+//!   axis, are left out and counted apart ("dropped").
+//! * Edges (raw values): `T⁻¹(ta + k(tb − ta)/N)`, the first and last
+//!   being `a` and `b`.
+//! * `H[j, i]` (`j` along y, `i` along x): without a z variable the sum of
+//!   the weight over the cells of the bin — the mass by default, the volume
+//!   dx^ndim, or the number of cells for weight `none`; empty bins are 0.
+//!   With a z variable the weighted mean Σw·z/Σw (NaN when empty).
+//!
+//! Sums are taken per block of one CPU file ([`sum_blocks`]), each as a
+//! sparse list of the bins its cells touch (in bin order, each bin summed
+//! in cell order), and folded in block order: the same bits for any
+//! thread count or split of the files, and at most one block's worth of
+//! numbers per block in memory.
+
+use crate::derive::sum_blocks;
+use crate::error::{KernelError, Result};
+use crate::exec::Exec;
+use crate::load::CellTable;
+use crate::project::Weight;
+use serde_json::{json, Value};
+
+/// Axis scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// Bins uniform in log10 of the value.
+    Log,
+    /// Bins uniform in the value.
+    Lin,
+}
+
+/// One axis as asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AxisSpec {
+    /// The variable (a column of the table).
+    pub var: String,
+    /// Scale.
+    pub scale: Scale,
+    /// Raw-value range `[a, b]`; `None`: the extrema.
+    pub range: Option<[f64; 2]>,
+    /// Bins.
+    pub bins: usize,
+}
+
+/// What phase diagram to make.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseSpec {
+    /// x axis.
+    pub x: AxisSpec,
+    /// y axis.
+    pub y: AxisSpec,
+    /// The variable averaged per bin; `None`: the weight summed.
+    pub z: Option<String>,
+    /// Weight of the means (without `z`: what is summed).
+    pub weight: Weight,
+}
+
+/// Whether a variable is positive by nature, so that its axis is log by
+/// default (density, pressure, temperatures, masses, sizes, speeds).
+pub fn positive_by_nature(var: &str) -> bool {
+    matches!(
+        var,
+        "density"
+            | "pressure"
+            | "temperature"
+            | "temperature_over_mu"
+            | "mass"
+            | "volume"
+            | "cell_size"
+            | "nH"
+            | "sound_speed"
+            | "velocity_magnitude"
+    )
+}
+
+fn invalid<T>(msg: String) -> Result<T> {
+    Err(KernelError::Invalid(msg))
+}
+
+/// Where a value falls on an axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Bin `i`.
+    Bin(usize),
+    /// Outside the range.
+    Outside,
+    /// Not finite, or not positive on a log axis.
+    Dropped,
+}
+
+/// An axis with its range known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// The variable.
+    pub var: String,
+    /// Scale.
+    pub scale: Scale,
+    /// `ta = T(a)`.
+    pub ta: f64,
+    /// `tb = T(b)`.
+    pub tb: f64,
+    /// Bins.
+    pub bins: usize,
+    /// Raw-value edges (`bins + 1`).
+    pub edges: Vec<f64>,
+}
+
+impl Axis {
+    /// The axis of `spec` with the raw range `[a, b]` (`which` names it in
+    /// messages: `x` or `y`).
+    pub fn new(spec: &AxisSpec, [a, b]: [f64; 2], which: &str) -> Result<Axis> {
+        let n = spec.bins;
+        if n == 0 {
+            return invalid(format!(
+                "--bins: the {which} axis needs at least 1 bin, got 0"
+            ));
+        }
+        if !(a.is_finite() && b.is_finite() && a < b) {
+            return invalid(format!(
+                "--{which}range needs two finite increasing values, got {a},{b}{}",
+                if a == b {
+                    format!(" (every {} is {a}: give a range)", spec.var)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if spec.scale == Scale::Log && a <= 0.0 {
+            return invalid(format!(
+                "--{which}range {a},{b} on a log axis: the range must be positive (or use --{which}lin)"
+            ));
+        }
+        let (ta, tb) = match spec.scale {
+            Scale::Log => (a.log10(), b.log10()),
+            Scale::Lin => (a, b),
+        };
+        let mut edges: Vec<f64> = (0..=n)
+            .map(|k| {
+                let t = ta + k as f64 * (tb - ta) / n as f64;
+                match spec.scale {
+                    Scale::Log => 10f64.powf(t),
+                    Scale::Lin => t,
+                }
+            })
+            .collect();
+        edges[0] = a;
+        edges[n] = b;
+        Ok(Axis {
+            var: spec.var.clone(),
+            scale: spec.scale,
+            ta,
+            tb,
+            bins: n,
+            edges,
+        })
+    }
+
+    /// The slot of value `v`.
+    #[inline]
+    pub fn slot(&self, v: f64) -> Slot {
+        if !v.is_finite() {
+            return Slot::Dropped;
+        }
+        let t = match self.scale {
+            Scale::Log if v > 0.0 => v.log10(),
+            Scale::Log => return Slot::Dropped,
+            Scale::Lin => v,
+        };
+        if t < self.ta || t > self.tb {
+            return Slot::Outside;
+        }
+        let i = ((t - self.ta) / (self.tb - self.ta) * self.bins as f64).floor();
+        Slot::Bin((i as usize).min(self.bins - 1))
+    }
+}
+
+/// Whether a value counts towards an axis's default range.
+#[inline]
+fn usable(scale: Scale, v: f64) -> bool {
+    v.is_finite() && (scale == Scale::Lin || v > 0.0)
+}
+
+/// The default ranges: the usable extrema of each axis's variable (min
+/// and max are exact, so any order of blocks gives the same numbers).
+fn extrema(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Option<[f64; 2]>; 2]> {
+    let cols = [t.column(&spec.x.var)?, t.column(&spec.y.var)?];
+    let scales = [spec.x.scale, spec.y.scale];
+    let blocks = sum_blocks(t);
+    let parts: Vec<[[f64; 2]; 2]> = exec.par().min_chunk(1).map(&blocks, |r| {
+        std::array::from_fn(|a| {
+            r.clone()
+                .map(|k| cols[a][k])
+                .filter(|&v| usable(scales[a], v))
+                .fold([f64::INFINITY, f64::NEG_INFINITY], |m, v| {
+                    [m[0].min(v), m[1].max(v)]
+                })
+        })
+    });
+    Ok(std::array::from_fn(|a| {
+        let m = parts
+            .iter()
+            .fold([f64::INFINITY, f64::NEG_INFINITY], |m, p| {
+                [m[0].min(p[a][0]), m[1].max(p[a][1])]
+            });
+        (m[0] <= m[1]).then_some(m)
+    }))
+}
+
+/// The axes of `spec` for the cells of `t`: given ranges, or the
+/// extrema. Fails clearly on an empty selection, on an axis with no
+/// usable value (all non-positive on a log axis) and on a single-valued
+/// one.
+pub fn axes(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Axis; 2]> {
+    if t.is_empty() {
+        return invalid("empty selection: no cells to bin".into());
+    }
+    let ext = extrema(t, spec, exec)?;
+    let mut out = Vec::with_capacity(2);
+    for (a, (s, which)) in [(&spec.x, "x"), (&spec.y, "y")].into_iter().enumerate() {
+        let range = match (s.range, ext[a]) {
+            (Some(r), _) => r,
+            (None, Some(r)) => r,
+            (None, None) => {
+                return invalid(format!(
+                    "no cell has a {} {} for the {which} axis ({} cells{})",
+                    if s.scale == Scale::Log {
+                        "positive finite"
+                    } else {
+                        "finite"
+                    },
+                    s.var,
+                    t.len(),
+                    if s.scale == Scale::Log {
+                        format!(", all dropped from the log axis: use --{which}lin")
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+        };
+        out.push(Axis::new(s, range, which)?);
+    }
+    let y = out.pop().expect("two axes");
+    let x = out.pop().expect("two axes");
+    Ok([x, y])
+}
+
+/// One block's sums: per touched bin (`j·nx + i`, increasing), the count,
+/// Σw, Σw·z and Σm; and the totals left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhasePartial {
+    /// Touched bins, increasing.
+    pub bins: Vec<u32>,
+    /// Per touched bin: count, Σw, Σw·z (0 without z), Σm.
+    pub sums: Vec<[f64; 4]>,
+    /// Cells and mass outside the ranges.
+    pub outside: [f64; 2],
+    /// Cells and mass dropped (value not finite, or not positive on a log
+    /// axis); and the cells dropped for x and for y.
+    pub dropped: [f64; 4],
+}
+
+/// The [`PhasePartial`] of every block of [`sum_blocks`] of `t`, in order.
+pub fn phase_partials(
+    t: &CellTable,
+    spec: &PhaseSpec,
+    axes: &[Axis; 2],
+    exec: &Exec,
+) -> Result<Vec<PhasePartial>> {
+    let rho = t.column("density")?;
+    let (xs, ys) = (t.column(&spec.x.var)?, t.column(&spec.y.var)?);
+    let zs = spec.z.as_deref().map(|z| t.column(z)).transpose()?;
+    let nx = axes[0].bins;
+    let blocks = sum_blocks(t);
+    exec.check()?;
+    Ok(exec.par().min_chunk(1).map(&blocks, |r| {
+        let mut p = PhasePartial::default();
+        let mut hits: Vec<(u32, usize)> = Vec::with_capacity(r.len());
+        for k in r.clone() {
+            let (sx, sy) = (axes[0].slot(xs[k]), axes[1].slot(ys[k]));
+            let m = rho[k] * t.volume(k);
+            match (sx, sy) {
+                (Slot::Bin(i), Slot::Bin(j)) => hits.push(((j * nx + i) as u32, k)),
+                (Slot::Dropped, _) | (_, Slot::Dropped) => {
+                    p.dropped[0] += 1.0;
+                    p.dropped[1] += m;
+                    p.dropped[2] += f64::from(u8::from(sx == Slot::Dropped));
+                    p.dropped[3] += f64::from(u8::from(sy == Slot::Dropped));
+                }
+                _ => {
+                    p.outside[0] += 1.0;
+                    p.outside[1] += m;
+                }
+            }
+        }
+        // By bin, each bin's cells in cell order.
+        hits.sort_unstable();
+        for (b, k) in hits {
+            let m = rho[k] * t.volume(k);
+            let w = match spec.weight {
+                Weight::Mass => m,
+                Weight::Volume => t.volume(k),
+                Weight::None => 1.0,
+            };
+            let wz = zs.map_or(0.0, |z| w * z[k]);
+            if p.bins.last() != Some(&b) {
+                p.bins.push(b);
+                p.sums.push([0.0; 4]);
+            }
+            let s = p.sums.last_mut().expect("pushed");
+            s[0] += 1.0;
+            s[1] += w;
+            s[2] += wz;
+            s[3] += m;
+        }
+        p
+    }))
+}
+
+/// A phase diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// What was asked for.
+    pub spec: PhaseSpec,
+    /// The x and y axes (ranges and edges).
+    pub axes: [Axis; 2],
+    /// `H[j·nx + i]`: Σw without z, the weighted mean of z with it.
+    pub values: Vec<f64>,
+    /// Cells per bin.
+    pub counts: Vec<u64>,
+    /// Σw per bin.
+    pub weights: Vec<f64>,
+    /// Cells and mass in the bins.
+    pub binned: [f64; 2],
+    /// Cells and mass outside the ranges.
+    pub outside: [f64; 2],
+    /// Cells and mass dropped; cells dropped for x and for y.
+    pub dropped: [f64; 4],
+}
+
+impl Phase {
+    /// The diagram the partials of every block, folded in order, give.
+    pub fn fold(spec: &PhaseSpec, axes: &[Axis; 2], parts: &[PhasePartial]) -> Phase {
+        let nb = axes[0].bins * axes[1].bins;
+        let mut counts = vec![0.0f64; nb];
+        let mut weights = vec![0.0; nb];
+        let mut wz = vec![0.0; nb];
+        let mut mass = vec![0.0; nb];
+        let (mut outside, mut dropped) = ([0.0; 2], [0.0; 4]);
+        for p in parts {
+            for (&b, s) in p.bins.iter().zip(&p.sums) {
+                counts[b as usize] += s[0];
+                weights[b as usize] += s[1];
+                wz[b as usize] += s[2];
+                mass[b as usize] += s[3];
+            }
+            for a in 0..2 {
+                outside[a] += p.outside[a];
+            }
+            for a in 0..4 {
+                dropped[a] += p.dropped[a];
+            }
+        }
+        let values = match spec.z {
+            None => weights.clone(),
+            Some(_) => (0..nb)
+                .map(|b| {
+                    if counts[b] == 0.0 {
+                        f64::NAN
+                    } else {
+                        wz[b] / weights[b]
+                    }
+                })
+                .collect(),
+        };
+        let binned = [counts.iter().sum::<f64>(), mass.iter().sum::<f64>()];
+        Phase {
+            spec: spec.clone(),
+            axes: axes.clone(),
+            values,
+            counts: counts.iter().map(|&c| c as u64).collect(),
+            weights,
+            binned,
+            outside,
+            dropped,
+        }
+    }
+
+    /// The JSON form: edges, counts in and outside the range, the cells
+    /// dropped, and the settings (the diagram itself goes to `.npy`).
+    pub fn to_json(&self) -> Value {
+        let axis = |a: &Axis| {
+            json!({
+                "var": a.var,
+                "scale": match a.scale { Scale::Log => "log", Scale::Lin => "lin" },
+                "range": [a.edges[0], a.edges[a.bins]],
+                "bins": a.bins,
+                "edges": a.edges,
+            })
+        };
+        json!({
+            "x": axis(&self.axes[0]),
+            "y": axis(&self.axes[1]),
+            "z": self.spec.z,
+            "weight": match self.spec.weight { Weight::Mass => "mass", Weight::Volume => "volume", Weight::None => "none" },
+            "values": if self.spec.z.is_some() { "weighted mean of z per bin (NaN when empty)" } else { "sum of the weight per bin" },
+            "layout": "H[j, i]: j along y, i along x",
+            "cells_in_range": self.binned[0] as u64,
+            "mass_in_range": self.binned[1],
+            "cells_outside_range": self.outside[0] as u64,
+            "mass_outside_range": self.outside[1],
+            "cells_dropped": self.dropped[0] as u64,
+            "mass_dropped": self.dropped[1],
+            "cells_dropped_x": self.dropped[2] as u64,
+            "cells_dropped_y": self.dropped[3] as u64,
+        })
+    }
+}
+
+/// The phase diagram of `spec` over the cells of `t` (its variables as
+/// columns, with `density`).
+pub fn phase(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<Phase> {
+    t.column("density")?;
+    if let Some(z) = &spec.z {
+        t.column(z)?;
+    }
+    let axes = axes(t, spec, exec)?;
+    let parts = phase_partials(t, spec, &axes, exec)?;
+    Ok(Phase::fold(spec, &axes, &parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(scale: Scale, a: f64, b: f64, n: usize) -> Axis {
+        let s = AxisSpec {
+            var: "v".into(),
+            scale,
+            range: None,
+            bins: n,
+        };
+        Axis::new(&s, [a, b], "x").unwrap()
+    }
+
+    #[test]
+    fn bin_index_formula_with_the_top_in_the_last_bin() {
+        let a = axis(Scale::Lin, 0.0, 4.0, 4);
+        assert_eq!(a.slot(0.0), Slot::Bin(0));
+        assert_eq!(a.slot(0.999), Slot::Bin(0));
+        assert_eq!(a.slot(1.0), Slot::Bin(1));
+        assert_eq!(a.slot(4.0), Slot::Bin(3));
+        assert_eq!(a.slot(4.0001), Slot::Outside);
+        assert_eq!(a.slot(-1e-300), Slot::Outside);
+        assert_eq!(a.slot(f64::NAN), Slot::Dropped);
+        let l = axis(Scale::Log, 1.0, 1e4, 4);
+        assert_eq!(l.slot(1.0), Slot::Bin(0));
+        assert_eq!(l.slot(50.0), Slot::Bin(1));
+        assert_eq!(l.slot(1e4), Slot::Bin(3));
+        assert_eq!(l.slot(0.0), Slot::Dropped);
+        assert_eq!(l.slot(-3.0), Slot::Dropped);
+        assert_eq!((l.edges[0], l.edges[4]), (1.0, 1e4));
+    }
+
+    #[test]
+    fn bad_axes_are_one_clear_error_each() {
+        let s = |scale| AxisSpec {
+            var: "density".into(),
+            scale,
+            range: None,
+            bins: 8,
+        };
+        let e = Axis::new(&s(Scale::Log), [0.0, 1.0], "x").unwrap_err();
+        assert!(e.to_string().contains("must be positive"), "{e}");
+        let e = Axis::new(&s(Scale::Lin), [2.0, 2.0], "y").unwrap_err();
+        assert!(e.to_string().contains("every density is 2"), "{e}");
+        let mut z = s(Scale::Lin);
+        z.bins = 0;
+        let e = Axis::new(&z, [0.0, 1.0], "x").unwrap_err();
+        assert!(e.to_string().contains("at least 1 bin"), "{e}");
+    }
+}
