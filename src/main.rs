@@ -4,6 +4,14 @@ mod commands;
 mod demo;
 mod png;
 mod progress;
+// Figures drawn with plotters (until the CLI layout's `render/mod.rs`
+// lands, declared here).
+#[allow(dead_code)]
+mod render {
+    pub mod chart;
+    pub mod phase_plot;
+    pub mod profile_plot;
+}
 
 use clap::{Parser, Subcommand};
 

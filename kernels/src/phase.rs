@@ -364,11 +364,11 @@ impl Phase {
                 wz[b as usize] += s[2];
                 mass[b as usize] += s[3];
             }
-            for a in 0..2 {
-                outside[a] += p.outside[a];
+            for (a, b) in outside.iter_mut().zip(&p.outside) {
+                *a += b;
             }
-            for a in 0..4 {
-                dropped[a] += p.dropped[a];
+            for (a, b) in dropped.iter_mut().zip(&p.dropped) {
+                *a += b;
             }
         }
         let values = match spec.z {
