@@ -428,7 +428,8 @@ fn ref_slot(scale: Scale, [a, b]: [f64; 2], n: usize, v: f64, got: Slot) -> Slot
     } else {
         Slot::Bin((((t - ta) / (tb - ta)) * n as f64).floor() as usize)
     };
-    if near {
+    // The range's own ends are not in doubt: a in bin 0, b in bin N − 1.
+    if near && v != a && v != b {
         got
     } else {
         assert_eq!(got, want, "value {v} on [{a}, {b}]");
