@@ -23,14 +23,15 @@
 //!   `k` is Σwf/Σw over every selected cell with `r < e_{k+1}`.
 //! * w is ρ·dx³ (mass), dx³ (volume) or 1 (none); dx³ is dx^ndim.
 //!
-//! Sums are taken per block of one CPU file ([`sum_blocks`]) and folded in
-//! block order, so the result is the same bits for any thread count or
-//! split of the files between processes. A block keeps, per bin, its sums
+//! Sums are taken per block of one CPU file — runs of [`SUM_BLOCK`]
+//! selected cells of the file — and folded in block order, so the result is
+//! the same bits for any thread count, split of the files between
+//! processes, or region read around the selection. A block keeps, per bin, its sums
 //! and its own Σw(f − mean_block)²; two blocks' second moments combine
 //! with Chan et al.'s update, which keeps the standard deviation accurate
 //! where Σwf² − (Σwf)²/Σw would cancel.
 
-use crate::derive::sum_blocks;
+use crate::derive::{sum_blocks, SUM_BLOCK};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::CellTable;
@@ -438,9 +439,46 @@ fn weight_of(t: &CellTable, k: usize, m: f64, w: Weight) -> f64 {
     }
 }
 
-/// The [`ProfilePartial`] of every block of [`sum_blocks`] of `t`, in
-/// order, for the variables `vars` (columns of `t`; `density` must be one
-/// too).
+/// The selected cells of `t`, file by file: for every CPU file (in table
+/// order) its selected cells `(row, cell)` in table order, where row `k <
+/// N` is bin `k`, `N` inside `r0`, `N + 1` on `R`. Placed in parallel over
+/// runs of [`SUM_BLOCK`] table cells of one file.
+fn selected_by_file(t: &CellTable, plan: &ProfilePlan, exec: &Exec) -> Vec<Vec<(u32, usize)>> {
+    let n = plan.edges.bins();
+    let mut runs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let files = t.file_ranges();
+    for (f, (_, r)) in files.iter().enumerate() {
+        let mut at = r.start;
+        while at < r.end {
+            let end = (at + SUM_BLOCK).min(r.end);
+            runs.push((f, at..end));
+            at = end;
+        }
+    }
+    let placed: Vec<Vec<(u32, usize)>> = exec.par().min_chunk(1).map(&runs, |(_, r)| {
+        r.clone()
+            .filter_map(|k| match plan.place_cell(t, k) {
+                Place::Out => None,
+                Place::Bin(i) => Some((i as u32, k)),
+                Place::Inside => Some((n as u32, k)),
+                Place::Beyond => Some((n as u32 + 1, k)),
+            })
+            .collect()
+    });
+    let mut by_file: Vec<Vec<(u32, usize)>> = vec![Vec::new(); files.len()];
+    for ((f, _), cells) in runs.iter().zip(placed) {
+        by_file[*f].extend(cells);
+    }
+    by_file
+}
+
+/// The [`ProfilePartial`]s of `t`, in order, for the variables `vars`
+/// (columns of `t`; `density` must be one too): one per run of
+/// [`SUM_BLOCK`] *selected* cells of one CPU file, counted from the file's
+/// first selected cell. The runs depend only on each file's selected
+/// cells, so neither the thread count, nor how the files are shared
+/// between processes, nor how many unselected cells were read around the
+/// selection changes a bit of the result.
 pub fn profile_partials(
     t: &CellTable,
     plan: &ProfilePlan,
@@ -451,23 +489,14 @@ pub fn profile_partials(
     let cols: Vec<&[f64]> = vars.iter().map(|v| t.column(v)).collect::<Result<_>>()?;
     let n = plan.edges.bins();
     let weight = plan.spec.weight;
-    let blocks = sum_blocks(t);
     exec.check()?;
-    Ok(exec.par().min_chunk(1).map(&blocks, |r| {
+    let by_file = selected_by_file(t, plan, exec);
+    let blocks: Vec<&[(u32, usize)]> = by_file.iter().flat_map(|f| f.chunks(SUM_BLOCK)).collect();
+    Ok(exec.par().min_chunk(1).map(&blocks, |cells| {
         let mut p = ProfilePartial::zeros(n, cols.len());
         let wd = p.width();
-        // The row of every cell of the block (None: not selected).
-        let rows: Vec<Option<usize>> = r
-            .clone()
-            .map(|k| match plan.place_cell(t, k) {
-                Place::Out => None,
-                Place::Bin(i) => Some(i),
-                Place::Inside => Some(n),
-                Place::Beyond => Some(n + 1),
-            })
-            .collect();
-        for (k, row) in r.clone().zip(&rows) {
-            let Some(i) = *row else { continue };
+        for &(i, k) in cells.iter() {
+            let i = i as usize;
             let m = rho[k] * t.volume(k);
             let w = weight_of(t, k, m, weight);
             let a = &mut p.data[i * wd..(i + 1) * wd];
@@ -479,8 +508,8 @@ pub fn profile_partials(
             }
         }
         // Second moments about the block's own means.
-        for (k, row) in r.clone().zip(&rows) {
-            let Some(i) = *row else { continue };
+        for &(i, k) in cells.iter() {
+            let i = i as usize;
             let m = rho[k] * t.volume(k);
             let w = weight_of(t, k, m, weight);
             let a = &mut p.data[i * wd..(i + 1) * wd];

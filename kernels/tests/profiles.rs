@@ -607,3 +607,43 @@ fn bad_phase_requests_are_one_clear_error_each() {
         .to_string();
     assert!(e.contains("empty selection"), "{e}");
 }
+
+// ------------------------------------------------- requests (front ends)
+
+#[test]
+fn a_request_reads_only_what_it_needs_and_bins_the_same_numbers() {
+    use amrkit_kernels::binned_request::{profile_output, ProfileRequest};
+    let exec = Exec::default();
+    let Some((snap, t)) = cells("gravity", &exec) else {
+        return;
+    };
+    let vars = ["density", "temperature"];
+    // Inside the box (a bounding box is read) and across a face (the
+    // whole box is read): the same profile as binning every cell.
+    for (c, r) in [([0.5, 0.5, 0.5], 0.2), ([0.1, 0.95, 0.5], 0.3)] {
+        let mut spec = ProfileSpec::new(c, r);
+        spec.period = periods(&snap.info);
+        let whole = profile(&t, &spec, &vars, &exec).unwrap();
+        let req = ProfileRequest {
+            vars: vars.iter().map(|s| s.to_string()).collect(),
+            units: Vec::new(),
+            center: c,
+            radius: Some(r),
+            spec: spec.clone(),
+            mu: DEFAULT_MU,
+            lmax: None,
+        };
+        let (p, cols) = profile_output(&snap, &req, &exec).unwrap();
+        assert_eq!(cols[1].unit, "K");
+        // The same bits: blocks are runs of selected cells, whatever else
+        // was read.
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(p.count, whole.count, "centre {c:?}");
+        assert_eq!(bits(&p.mass), bits(&whole.mass));
+        for v in 0..2 {
+            assert_eq!(bits(&p.vars[v].mean), bits(&whole.vars[v].mean));
+            assert_eq!(bits(&p.vars[v].std), bits(&whole.vars[v].std));
+        }
+        assert_eq!(p.vars[1].name, "temperature");
+    }
+}

@@ -1,0 +1,281 @@
+//! From a front end's request to the cells a profile or a phase diagram
+//! bins: which cells to read around a centre (periodic spheres near a
+//! face read the whole box), and each variable as a column in the unit
+//! asked for — temperatures always in K with the stated µ
+//! ([`crate::temperature`]), other variables in code units unless a named
+//! unit (or `auto`) is given. The CLI and the Python package both call
+//! these, so they bin the same numbers.
+
+use crate::derive::quantity_of;
+use crate::error::{KernelError, Result};
+use crate::exec::Exec;
+use crate::load::CellTable;
+use crate::phase::{phase, positive_by_nature, AxisSpec, Phase, PhaseSpec, Scale};
+use crate::profile::{periods, profile, Profile, ProfileSpec, Shape};
+use crate::project::Weight;
+use crate::request::cells_for;
+use crate::select::{Region, Selection};
+use crate::summary::auto_unit;
+use crate::temperature::{temperature, temperature_over_mu};
+use crate::units::Units;
+use amrkit_io::Snapshot;
+
+/// A variable as binned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    /// The variable's name (as asked for).
+    pub var: String,
+    /// The table column holding its values in `unit`.
+    pub column: String,
+    /// The unit of the values (`code`, `K`, `g/cm^3`, …).
+    pub unit: String,
+}
+
+/// Whether `var` is one of the temperatures (in K).
+pub fn is_temperature(var: &str) -> bool {
+    matches!(var, "temperature" | "temperature_over_mu")
+}
+
+/// The unit `var`'s values get for the request `unit` (`None` or `code`:
+/// code units; `auto`: the quantity's usual named unit); temperatures are
+/// in K whatever is asked, other than `K`.
+fn unit_of(var: &str, unit: Option<&str>) -> Result<String> {
+    if is_temperature(var) {
+        return match unit {
+            None | Some("K" | "auto") => Ok("K".into()),
+            Some(u) => Err(KernelError::Invalid(format!(
+                "--unit {u} for {var}: temperatures are in K (µ for `temperature` from --mu)"
+            ))),
+        };
+    }
+    Ok(match unit {
+        None | Some("code") => "code".into(),
+        Some("auto") => auto_unit(quantity_of(var)).into(),
+        Some(u) => u.into(),
+    })
+}
+
+/// Loads the cells of `sel` with `density` (code units, for masses) and a
+/// column per variable of `vars` in its unit: `units` is empty (code units,
+/// K for temperatures), one unit for every variable, or one per variable.
+/// `mu` is the mean molecular weight of `temperature`.
+pub fn binned_cells(
+    s: &Snapshot,
+    sel: &Selection,
+    vars: &[&str],
+    units: &[String],
+    mu: f64,
+    exec: &Exec,
+) -> Result<(CellTable, Vec<Column>)> {
+    if !(mu > 0.0 && mu.is_finite()) {
+        return Err(KernelError::Invalid(format!(
+            "--mu must be a positive number, got {mu}"
+        )));
+    }
+    if units.len() > 1 && units.len() != vars.len() {
+        return Err(KernelError::Invalid(format!(
+            "--unit: {} units for {} variables (give one, or one per variable)",
+            units.len(),
+            vars.len()
+        )));
+    }
+    let unit_for = |k: usize| units.get(if units.len() == 1 { 0 } else { k });
+    // What to read: the variables themselves, the hydro variables a
+    // temperature needs, and density for the masses.
+    let mut load: Vec<&str> = vec!["density"];
+    for v in vars {
+        if is_temperature(v) {
+            load.push("pressure");
+        } else {
+            load.push(v);
+        }
+    }
+    load.dedup();
+    let mut t = cells_for(s, sel, &load, Weight::Mass, exec)?;
+    let u = t.units;
+    let mut cols = Vec::with_capacity(vars.len());
+    for (k, v) in vars.iter().enumerate() {
+        let unit = unit_of(v, unit_for(k).map(String::as_str))?;
+        let column = format!("{v} [{unit}]");
+        if t.column(&column).is_err() {
+            let values = if is_temperature(v) {
+                let (rho, p) = (t.column("density")?, t.column("pressure")?);
+                if *v == "temperature" {
+                    temperature(&u, rho, p, mu, exec)
+                } else {
+                    temperature_over_mu(&u, rho, p, exec)
+                }
+            } else {
+                let f = u.factor(quantity_of(v), &unit)?;
+                t.column(v)?.iter().map(|x| x * f).collect()
+            };
+            t.names.push(column.clone());
+            t.columns.push(values);
+        }
+        cols.push(Column {
+            var: v.to_string(),
+            column,
+            unit,
+        });
+    }
+    Ok((t, cols))
+}
+
+/// The region to read for a profile around `center` (code units) of
+/// radius `radius`: the bounding box of the sphere (or cylinder), padded
+/// by 1e-9 of the radius, in box units — or the whole box (`None`) when
+/// that box leaves the domain along a periodic axis, where the minimum
+/// image brings in cells from the other side.
+pub fn profile_region(
+    u: &Units,
+    center: [f64; 3],
+    radius: f64,
+    shape: Shape,
+    period: [Option<f64>; 3],
+) -> Option<Region> {
+    let b = u.boxlen;
+    let half: [f64; 3] = match shape {
+        Shape::Sphere => [radius; 3],
+        Shape::Cylinder { normal, height } => {
+            let len = normal.iter().map(|v| v * v).sum::<f64>().sqrt();
+            std::array::from_fn(|d| {
+                let n = normal[d] / len;
+                radius * (1.0 - n * n).max(0.0).sqrt() + 0.5 * height * n.abs()
+            })
+        }
+    };
+    let pad = 1e-9 * radius;
+    let lo: [f64; 3] = std::array::from_fn(|d| (center[d] - half[d] - pad) / b);
+    let hi: [f64; 3] = std::array::from_fn(|d| (center[d] + half[d] + pad) / b);
+    let leaves = (0..3).any(|d| period[d].is_some() && (lo[d] < 0.0 || hi[d] > u.extent[d] as f64));
+    (!leaves).then_some(Region::Box { lo, hi })
+}
+
+/// A profile as the front ends ask for it (lengths and the centre in code
+/// units: converting them is the caller's job).
+#[derive(Clone, Debug)]
+pub struct ProfileRequest {
+    /// Variables.
+    pub vars: Vec<String>,
+    /// Units: none, one for all, or one per variable (see [`binned_cells`]).
+    pub units: Vec<String>,
+    /// The centre.
+    pub center: [f64; 3],
+    /// `R`; `None`: half the shortest side of the box.
+    pub radius: Option<f64>,
+    /// The spec's other settings (its centre and radius are replaced).
+    pub spec: ProfileSpec,
+    /// µ of `temperature`.
+    pub mu: f64,
+    /// Deepest level read.
+    pub lmax: Option<u32>,
+}
+
+/// The profile of an output: the cells around the centre read (with the
+/// box's periodic axes), the variables in their units, binned.
+pub fn profile_output(
+    s: &Snapshot,
+    req: &ProfileRequest,
+    exec: &Exec,
+) -> Result<(Profile, Vec<Column>)> {
+    let u = Units::from_info(&s.info);
+    let side = (0..u.ndim.max(1))
+        .map(|d| u.extent[d] as f64 * u.boxlen)
+        .fold(f64::INFINITY, f64::min);
+    let mut spec = req.spec.clone();
+    spec.center = req.center;
+    spec.radius = req.radius.unwrap_or(0.5 * side);
+    spec.period = periods(&s.info);
+    if !(spec.radius > 0.0 && spec.radius.is_finite()) {
+        return Err(KernelError::Invalid(format!(
+            "--radius must be positive, got {}",
+            spec.radius
+        )));
+    }
+    let sel = Selection {
+        lmax: req.lmax,
+        region: profile_region(&u, spec.center, spec.radius, spec.shape, spec.period),
+        files: None,
+    };
+    let vars: Vec<&str> = req.vars.iter().map(String::as_str).collect();
+    let (t, cols) = binned_cells(s, &sel, &vars, &req.units, req.mu, exec)?;
+    let names: Vec<&str> = cols.iter().map(|c| c.column.as_str()).collect();
+    let mut p = profile(&t, &spec, &names, exec)?;
+    for (vp, c) in p.vars.iter_mut().zip(&cols) {
+        vp.name = c.var.clone();
+    }
+    Ok((p, cols))
+}
+
+/// One axis of a phase diagram as asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseAxisRequest {
+    /// The variable.
+    pub var: String,
+    /// Its unit (`None`: code units, K for temperatures).
+    pub unit: Option<String>,
+    /// Force a linear axis (else log for variables positive by nature).
+    pub lin: bool,
+    /// Raw range in the unit.
+    pub range: Option<[f64; 2]>,
+    /// Bins.
+    pub bins: usize,
+}
+
+/// A phase diagram of an output's selection: `x`, `y` and the optional
+/// `z` (with its unit) binned with `weight`.
+pub fn phase_output(
+    s: &Snapshot,
+    sel: &Selection,
+    axes: [&PhaseAxisRequest; 2],
+    z: Option<(&str, Option<&str>)>,
+    weight: Weight,
+    mu: f64,
+    exec: &Exec,
+) -> Result<(Phase, Vec<Column>)> {
+    let mut vars: Vec<&str> = vec![&axes[0].var, &axes[1].var];
+    let mut units: Vec<String> = axes
+        .iter()
+        .map(|a| a.unit.clone().unwrap_or_else(|| "code".into()))
+        .collect();
+    if let Some((zv, zu)) = z {
+        vars.push(zv);
+        units.push(zu.unwrap_or("code").into());
+    }
+    // Temperatures ignore `code` (they are in K).
+    let units: Vec<String> = units
+        .into_iter()
+        .zip(&vars)
+        .map(|(u, v)| {
+            if is_temperature(v) && u == "code" {
+                "K".into()
+            } else {
+                u
+            }
+        })
+        .collect();
+    let (t, cols) = binned_cells(s, sel, &vars, &units, mu, exec)?;
+    let axis = |a: &PhaseAxisRequest, c: &Column| AxisSpec {
+        var: c.column.clone(),
+        scale: if a.lin || !positive_by_nature(&a.var) {
+            Scale::Lin
+        } else {
+            Scale::Log
+        },
+        range: a.range,
+        bins: a.bins,
+    };
+    let spec = PhaseSpec {
+        x: axis(axes[0], &cols[0]),
+        y: axis(axes[1], &cols[1]),
+        z: cols.get(2).map(|c| c.column.clone()),
+        weight,
+    };
+    let mut ph = phase(&t, &spec, exec)?;
+    ph.axes[0].var = cols[0].var.clone();
+    ph.axes[1].var = cols[1].var.clone();
+    ph.spec.x.var = cols[0].var.clone();
+    ph.spec.y.var = cols[1].var.clone();
+    ph.spec.z = cols.get(2).map(|c| c.var.clone());
+    Ok((ph, cols))
+}
