@@ -647,3 +647,64 @@ fn a_request_reads_only_what_it_needs_and_bins_the_same_numbers() {
         assert_eq!(p.vars[1].name, "temperature");
     }
 }
+
+#[test]
+fn shares_of_the_files_folded_in_order_give_the_same_bits() {
+    // What `mpirun -n k` relies on: processes that each read a contiguous
+    // block of the files and send their partials in file order.
+    use amrkit_kernels::phase::{axes, phase_partials};
+    use amrkit_kernels::profile::{profile_partials, ProfilePartial};
+    let exec = Exec::default();
+    let Some((snap, t)) = cells("gravity", &exec) else {
+        return;
+    };
+    let vars = ["density", "temperature", "velocity_x"];
+    let mut spec = ProfileSpec::new([0.2, 0.9, 0.45], 0.4);
+    spec.period = periods(&snap.info);
+    let whole = profile(&t, &spec, &vars, &exec).unwrap();
+    let plan = ProfilePlan::new(&spec, whole.edges[0]).unwrap();
+    let pspec = phase_spec("density", "temperature", Some("velocity_x"));
+    let whole_phase = phase(&t, &pspec, &exec).unwrap();
+    let pax = axes(&t, &pspec, &exec).unwrap();
+    let n = snap.info.ncpu;
+    for k in [2, 3, n] {
+        let (mut parts, mut pparts) = (Vec::new(), Vec::new());
+        for r in 0..k {
+            let sel = Selection {
+                files: Some([r * n / k, (r + 1) * n / k]),
+                ..Selection::default()
+            };
+            let mut mine = load_cells(
+                &snap,
+                &sel,
+                &["density", "pressure", "velocity_x"],
+                &[],
+                &exec,
+            )
+            .unwrap();
+            let (rho, p) = (
+                mine.column("density").unwrap(),
+                mine.column("pressure").unwrap(),
+            );
+            let temp = temperature(&mine.units, rho, p, DEFAULT_MU, &exec);
+            mine.names.push("temperature".into());
+            mine.columns.push(temp);
+            parts.extend(profile_partials(&mine, &plan, &vars, &exec).unwrap());
+            pparts.extend(phase_partials(&mine, &pspec, &pax, &exec).unwrap());
+        }
+        let sums = ProfilePartial::fold(plan.edges.bins(), vars.len(), &parts);
+        let p = Profile::from_sums(&plan, &vars, &sums).unwrap();
+        assert_eq!(
+            p.to_json(true).to_string(),
+            whole.to_json(true).to_string(),
+            "{k} shares"
+        );
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for v in 0..3 {
+            assert_eq!(bits(&p.vars[v].std), bits(&whole.vars[v].std));
+        }
+        let ph = Phase::fold(&pspec, &pax, &pparts);
+        assert_eq!(bits(&ph.values), bits(&whole_phase.values), "{k} shares");
+        assert_eq!(ph.to_json(), whole_phase.to_json());
+    }
+}
