@@ -706,6 +706,49 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// A CSV table, one line per bin: `r_lo,r_hi,count,weight,mass,
+    /// mass_enclosed`, then `<var>_mean,<var>_std` per variable (and
+    /// `<var>_cumulative_mean` with `cumulative`); empty bins have empty
+    /// means. Numbers are written so that they read back to the same bits.
+    pub fn to_csv(&self, cumulative: bool) -> String {
+        let mut out = String::from("r_lo,r_hi,count,weight,mass,mass_enclosed");
+        for v in &self.vars {
+            out.push_str(&format!(",{0}_mean,{0}_std", v.name));
+            if cumulative {
+                out.push_str(&format!(",{}_cumulative_mean", v.name));
+            }
+        }
+        out.push('\n');
+        let num = |x: f64| {
+            if x.is_finite() {
+                format!("{x:?}")
+            } else {
+                String::new()
+            }
+        };
+        for k in 0..self.count.len() {
+            out.push_str(&format!(
+                "{},{},{},{},{},{}",
+                num(self.edges[k]),
+                num(self.edges[k + 1]),
+                self.count[k],
+                num(self.weight[k]),
+                num(self.mass[k]),
+                num(self.mass_enclosed[k])
+            ));
+            for v in &self.vars {
+                out.push_str(&format!(",{},{}", num(v.mean[k]), num(v.std[k])));
+                if cumulative {
+                    out.push_str(&format!(",{}", num(v.cumulative_mean[k])));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
 /// The profile of the variables `vars` (columns of `t`, with `density`)
 /// over the cells of `t` as `spec` defines it: partials per block, folded
 /// in order.

@@ -708,3 +708,53 @@ fn shares_of_the_files_folded_in_order_give_the_same_bits() {
         assert_eq!(ph.to_json(), whole_phase.to_json());
     }
 }
+
+#[test]
+fn csv_and_json_carry_the_same_numbers() {
+    let exec = Exec::default();
+    let Some((snap, t)) = cells("sedov3d", &exec) else {
+        return;
+    };
+    let mut spec = ProfileSpec::new([0.5; 3], 0.4);
+    spec.period = periods(&snap.info);
+    spec.bins = 20;
+    let p = profile(&t, &spec, &["density", "temperature"], &exec).unwrap();
+    let j = p.to_json(true);
+    let csv = p.to_csv(true);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "r_lo,r_hi,count,weight,mass,mass_enclosed,density_mean,density_std,density_cumulative_mean,\
+         temperature_mean,temperature_std,temperature_cumulative_mean"
+    );
+    for (k, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(
+            f[0].parse::<f64>().unwrap(),
+            j["edges"][k].as_f64().unwrap()
+        );
+        assert_eq!(
+            f[2].parse::<u64>().unwrap(),
+            j["bins"]["count"][k].as_u64().unwrap()
+        );
+        let mean = &j["bins"]["temperature"]["mean"][k];
+        match mean.as_f64() {
+            Some(m) => assert_eq!(f[9].parse::<f64>().unwrap(), m),
+            None => assert_eq!(f[9], "", "empty bin {k}"),
+        }
+    }
+    // The JSON's keys are exactly the issue's.
+    let keys: Vec<&String> = j["bins"].as_object().unwrap().keys().collect();
+    for k in [
+        "count",
+        "weight",
+        "mass",
+        "mass_enclosed",
+        "density",
+        "temperature",
+    ] {
+        assert!(keys.iter().any(|x| *x == k), "{k}");
+    }
+    assert_eq!(j["center"], serde_json::json!([0.5, 0.5, 0.5]));
+    assert!(j["bins"]["density"]["std"].is_array());
+}
