@@ -88,8 +88,13 @@ def yt_profile(out, r0):
     return p, ds
 
 
-def yt_phase(out, xr, yr):
+def yt_phase(out, xr, yr, widen=0.0):
+    # yt's bins are right-open: `widen` (relative, in log space) lets its
+    # last bin take the maximum, as amrkit's definition does (t = tb is in
+    # bin N - 1), and its first the minimum.
     ds = yt.load(out)
+    w = lambda r: (r[0] * (1 - widen), r[1] * (1 + widen))
+    xr, yr = w(xr), w(yr)
     p = yt.create_profile(
         ds.all_data(), [RHO, T], [("gas", "mass")], n_bins=[128, 128], weight_field=None,
         extrema={RHO: (ds.quan(xr[0], "code_density"), ds.quan(xr[1], "code_density")),
@@ -121,7 +126,7 @@ def check(out, tmp):
         print(f"  profile {name}: {used.sum()} bins, mean rel diff max {dm.max():.2e}, "
               f"std diff / mean max {ds_.max():.2e}")
     h, j = ak_phase(out, tmp)
-    q, _ = yt_phase(out, j["x"]["range"], j["y"]["range"])
+    q, _ = yt_phase(out, j["x"]["range"], j["y"]["range"], widen=1e-12)
     yh = q[("gas", "mass")].to("code_mass").d.T  # yt: [x, y]; amrkit: H[y, x]
     d = np.abs(h - yh).max() / h.max()
     worst = max(worst, d)
