@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod binned;
 pub mod comm;
 pub mod wire;
 

@@ -4,6 +4,8 @@
 
 use amrkit_io::particles::PartColumn;
 use amrkit_kernels::derive::StatsPartial;
+use amrkit_kernels::phase::PhasePartial;
+use amrkit_kernels::profile::ProfilePartial;
 use amrkit_kernels::project::Partial;
 use amrkit_kernels::summary::StatsParts;
 
@@ -187,6 +189,69 @@ pub fn get_partials(r: &mut Reader) -> Result<Vec<Partial>, String> {
     Ok(v)
 }
 
+/// Profile partials into `w`.
+pub fn put_profile_partials(w: &mut Writer, parts: &[ProfilePartial]) {
+    w.usize(parts.len());
+    for p in parts {
+        w.usize(p.nvars);
+        w.f64s(&p.data);
+    }
+}
+
+/// Profile partials from `r`.
+pub fn get_profile_partials(r: &mut Reader) -> Result<Vec<ProfilePartial>, String> {
+    let n = r.len(16)?;
+    (0..n)
+        .map(|_| {
+            Ok(ProfilePartial {
+                nvars: r.usize()?,
+                data: r.f64s()?,
+            })
+        })
+        .collect()
+}
+
+/// Phase partials into `w`.
+pub fn put_phase_partials(w: &mut Writer, parts: &[PhasePartial]) {
+    w.usize(parts.len());
+    for p in parts {
+        w.usize(p.bins.len());
+        for &b in &p.bins {
+            w.u64(u64::from(b));
+        }
+        let sums: Vec<f64> = p.sums.iter().flatten().copied().collect();
+        w.f64s(&sums);
+        w.f64s(&p.outside);
+        w.f64s(&p.dropped);
+    }
+}
+
+/// Phase partials from `r`.
+pub fn get_phase_partials(r: &mut Reader) -> Result<Vec<PhasePartial>, String> {
+    let n = r.len(32)?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let nb = r.len(8)?;
+        let bins = (0..nb)
+            .map(|_| u32::try_from(r.u64()?).map_err(|_| malformed()))
+            .collect::<Result<Vec<u32>, String>>()?;
+        let flat = r.f64s()?;
+        if flat.len() != 4 * nb {
+            return Err(malformed());
+        }
+        let sums = flat.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+        let outside: [f64; 2] = r.f64s()?.try_into().map_err(|_| malformed())?;
+        let dropped: [f64; 4] = r.f64s()?.try_into().map_err(|_| malformed())?;
+        v.push(PhasePartial {
+            bins,
+            sums,
+            outside,
+            dropped,
+        });
+    }
+    Ok(v)
+}
+
 /// Particle columns into `w`.
 pub fn put_columns(w: &mut Writer, names: &[String], cols: &[PartColumn]) {
     w.usize(cols.len());
@@ -286,6 +351,30 @@ mod tests {
         assert_eq!(get_partials(&mut r).unwrap(), parts);
         assert_eq!(get_columns(&mut r).unwrap(), (names, cols));
         r.done().unwrap();
+        let prof = vec![ProfilePartial {
+            nvars: 1,
+            data: vec![1.0, -0.0, f64::NAN, 3.5, 1e-300],
+        }];
+        let ph = vec![PhasePartial {
+            bins: vec![0, 7, u32::MAX],
+            sums: vec![[1.0, 2.0, 3.0, 4.0], [5.0; 4], [-1.0; 4]],
+            outside: [2.0, 0.5],
+            dropped: [1.0, 0.25, 1.0, 0.0],
+        }];
+        let mut w = Writer::default();
+        put_profile_partials(&mut w, &prof);
+        put_phase_partials(&mut w, &ph);
+        let mut r = Reader::new(&w.buf);
+        let back = get_profile_partials(&mut r).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back[0].data), bits(&prof[0].data));
+        assert_eq!(get_phase_partials(&mut r).unwrap(), ph);
+        r.done().unwrap();
+        for cut in [1, 17, w.buf.len() - 1] {
+            let mut r = Reader::new(&w.buf[..cut]);
+            let ok = get_profile_partials(&mut r).and_then(|_| get_phase_partials(&mut r));
+            assert!(ok.is_err(), "a message cut at {cut} bytes was read");
+        }
         for cut in [1, 9, w.buf.len() / 2, w.buf.len() - 1] {
             let mut r = Reader::new(&w.buf[..cut]);
             let ok = get_stats(&mut r)

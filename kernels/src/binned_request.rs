@@ -178,6 +178,26 @@ pub fn profile_output(
     req: &ProfileRequest,
     exec: &Exec,
 ) -> Result<(Profile, Vec<Column>)> {
+    let (spec, sel) = profile_setup(s, req)?;
+    let vars: Vec<&str> = req.vars.iter().map(String::as_str).collect();
+    let (t, cols) = binned_cells(s, &sel, &vars, &req.units, req.mu, exec)?;
+    let names: Vec<&str> = cols.iter().map(|c| c.column.as_str()).collect();
+    let mut p = profile(&t, &spec, &names, exec)?;
+    name_profile(&mut p, &cols);
+    Ok((p, cols))
+}
+
+/// The variables of a profile under the names asked for (the table's
+/// columns carry their units).
+pub fn name_profile(p: &mut Profile, cols: &[Column]) {
+    for (vp, c) in p.vars.iter_mut().zip(cols) {
+        vp.name = c.var.clone();
+    }
+}
+
+/// The spec of a request (centre, radius, the box's periodic axes) and
+/// the selection to read for it (see [`profile_region`]).
+pub fn profile_setup(s: &Snapshot, req: &ProfileRequest) -> Result<(ProfileSpec, Selection)> {
     let u = Units::from_info(&s.info);
     let side = (0..u.ndim.max(1))
         .map(|d| u.extent[d] as f64 * u.boxlen)
@@ -197,14 +217,7 @@ pub fn profile_output(
         region: profile_region(&u, spec.center, spec.radius, spec.shape, spec.period),
         files: None,
     };
-    let vars: Vec<&str> = req.vars.iter().map(String::as_str).collect();
-    let (t, cols) = binned_cells(s, &sel, &vars, &req.units, req.mu, exec)?;
-    let names: Vec<&str> = cols.iter().map(|c| c.column.as_str()).collect();
-    let mut p = profile(&t, &spec, &names, exec)?;
-    for (vp, c) in p.vars.iter_mut().zip(&cols) {
-        vp.name = c.var.clone();
-    }
-    Ok((p, cols))
+    Ok((spec, sel))
 }
 
 /// One axis of a phase diagram as asked for.
@@ -222,6 +235,65 @@ pub struct PhaseAxisRequest {
     pub bins: usize,
 }
 
+/// The variables a phase diagram bins (x, y, then z) and their units.
+pub fn phase_vars<'a>(
+    axes: [&'a PhaseAxisRequest; 2],
+    z: Option<(&'a str, Option<&str>)>,
+) -> (Vec<&'a str>, Vec<String>) {
+    let mut vars: Vec<&str> = vec![&axes[0].var, &axes[1].var];
+    let mut units: Vec<String> = axes
+        .iter()
+        .map(|a| a.unit.clone().unwrap_or_else(|| "code".into()))
+        .collect();
+    if let Some((zv, zu)) = z {
+        vars.push(zv);
+        units.push(zu.unwrap_or("code").into());
+    }
+    // Temperatures ignore `code` (they are in K).
+    let units = units
+        .into_iter()
+        .zip(&vars)
+        .map(|(u, v)| {
+            if is_temperature(v) && u == "code" {
+                "K".into()
+            } else {
+                u
+            }
+        })
+        .collect();
+    (vars, units)
+}
+
+/// The kernel's spec for the columns `cols` of [`binned_cells`]: log axes
+/// for variables positive by nature unless asked for linear ones.
+pub fn phase_spec(axes: [&PhaseAxisRequest; 2], cols: &[Column], weight: Weight) -> PhaseSpec {
+    let axis = |a: &PhaseAxisRequest, c: &Column| AxisSpec {
+        var: c.column.clone(),
+        scale: if a.lin || !positive_by_nature(&a.var) {
+            Scale::Lin
+        } else {
+            Scale::Log
+        },
+        range: a.range,
+        bins: a.bins,
+    };
+    PhaseSpec {
+        x: axis(axes[0], &cols[0]),
+        y: axis(axes[1], &cols[1]),
+        z: cols.get(2).map(|c| c.column.clone()),
+        weight,
+    }
+}
+
+/// The variables of a phase diagram under the names asked for.
+pub fn name_phase(ph: &mut Phase, cols: &[Column]) {
+    ph.axes[0].var = cols[0].var.clone();
+    ph.axes[1].var = cols[1].var.clone();
+    ph.spec.x.var = cols[0].var.clone();
+    ph.spec.y.var = cols[1].var.clone();
+    ph.spec.z = cols.get(2).map(|c| c.var.clone());
+}
+
 /// A phase diagram of an output's selection: `x`, `y` and the optional
 /// `z` (with its unit) binned with `weight`.
 pub fn phase_output(
@@ -233,49 +305,9 @@ pub fn phase_output(
     mu: f64,
     exec: &Exec,
 ) -> Result<(Phase, Vec<Column>)> {
-    let mut vars: Vec<&str> = vec![&axes[0].var, &axes[1].var];
-    let mut units: Vec<String> = axes
-        .iter()
-        .map(|a| a.unit.clone().unwrap_or_else(|| "code".into()))
-        .collect();
-    if let Some((zv, zu)) = z {
-        vars.push(zv);
-        units.push(zu.unwrap_or("code").into());
-    }
-    // Temperatures ignore `code` (they are in K).
-    let units: Vec<String> = units
-        .into_iter()
-        .zip(&vars)
-        .map(|(u, v)| {
-            if is_temperature(v) && u == "code" {
-                "K".into()
-            } else {
-                u
-            }
-        })
-        .collect();
+    let (vars, units) = phase_vars(axes, z);
     let (t, cols) = binned_cells(s, sel, &vars, &units, mu, exec)?;
-    let axis = |a: &PhaseAxisRequest, c: &Column| AxisSpec {
-        var: c.column.clone(),
-        scale: if a.lin || !positive_by_nature(&a.var) {
-            Scale::Lin
-        } else {
-            Scale::Log
-        },
-        range: a.range,
-        bins: a.bins,
-    };
-    let spec = PhaseSpec {
-        x: axis(axes[0], &cols[0]),
-        y: axis(axes[1], &cols[1]),
-        z: cols.get(2).map(|c| c.column.clone()),
-        weight,
-    };
-    let mut ph = phase(&t, &spec, exec)?;
-    ph.axes[0].var = cols[0].var.clone();
-    ph.axes[1].var = cols[1].var.clone();
-    ph.spec.x.var = cols[0].var.clone();
-    ph.spec.y.var = cols[1].var.clone();
-    ph.spec.z = cols.get(2).map(|c| c.var.clone());
+    let mut ph = phase(&t, &phase_spec(axes, &cols, weight), exec)?;
+    name_phase(&mut ph, &cols);
     Ok((ph, cols))
 }

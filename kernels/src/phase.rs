@@ -190,9 +190,11 @@ fn usable(scale: Scale, v: f64) -> bool {
     v.is_finite() && (scale == Scale::Lin || v > 0.0)
 }
 
-/// The default ranges: the usable extrema of each axis's variable (min
-/// and max are exact, so any order of blocks gives the same numbers).
-fn extrema(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Option<[f64; 2]>; 2]> {
+/// The default ranges: the usable extrema of each axis's variable over
+/// the cells of `t` (`None`: no usable value). Min and max are exact, so
+/// any order of blocks gives the same numbers, and the extrema of shares
+/// of the files combine with [`combine_extrema`].
+pub fn extrema(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Option<[f64; 2]>; 2]> {
     let cols = [t.column(&spec.x.var)?, t.column(&spec.y.var)?];
     let scales = [spec.x.scale, spec.y.scale];
     let blocks = sum_blocks(t);
@@ -216,15 +218,31 @@ fn extrema(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Option<[f64;
     }))
 }
 
+/// The extrema of two shares of the cells, as those of all of them.
+pub fn combine_extrema(
+    a: [Option<[f64; 2]>; 2],
+    b: [Option<[f64; 2]>; 2],
+) -> [Option<[f64; 2]>; 2] {
+    std::array::from_fn(|k| match (a[k], b[k]) {
+        (Some(x), Some(y)) => Some([x[0].min(y[0]), x[1].max(y[1])]),
+        (x, y) => x.or(y),
+    })
+}
+
 /// The axes of `spec` for the cells of `t`: given ranges, or the
 /// extrema. Fails clearly on an empty selection, on an axis with no
 /// usable value (all non-positive on a log axis) and on a single-valued
 /// one.
 pub fn axes(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Axis; 2]> {
-    if t.is_empty() {
+    let ext = extrema(t, spec, exec)?;
+    axes_from(spec, ext, t.len())
+}
+
+/// The axes of `spec` given the extrema `ext` of its `cells` cells.
+pub fn axes_from(spec: &PhaseSpec, ext: [Option<[f64; 2]>; 2], cells: usize) -> Result<[Axis; 2]> {
+    if cells == 0 {
         return invalid("empty selection: no cells to bin".into());
     }
-    let ext = extrema(t, spec, exec)?;
     let mut out = Vec::with_capacity(2);
     for (a, (s, which)) in [(&spec.x, "x"), (&spec.y, "y")].into_iter().enumerate() {
         let range = match (s.range, ext[a]) {
@@ -239,7 +257,7 @@ pub fn axes(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Axis; 2]> {
                         "finite"
                     },
                     s.var,
-                    t.len(),
+                    cells,
                     if s.scale == Scale::Log {
                         format!(", all dropped from the log axis: use --{which}lin")
                     } else {
