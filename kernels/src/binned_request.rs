@@ -125,7 +125,10 @@ pub fn binned_cells(
 /// radius `radius`: the bounding box of the sphere (or cylinder), padded
 /// by 1e-9 of the radius, in box units — or the whole box (`None`) when
 /// that box leaves the domain along a periodic axis, where the minimum
-/// image brings in cells from the other side.
+/// image brings in cells from the other side, or when it covers more than
+/// a quarter of the domain (reading a region costs more per cell than
+/// reading everything). Either way the profile is the same bits: its sums
+/// run over the selected cells only.
 pub fn profile_region(
     u: &Units,
     center: [f64; 3],
@@ -148,7 +151,10 @@ pub fn profile_region(
     let lo: [f64; 3] = std::array::from_fn(|d| (center[d] - half[d] - pad) / b);
     let hi: [f64; 3] = std::array::from_fn(|d| (center[d] + half[d] + pad) / b);
     let leaves = (0..3).any(|d| period[d].is_some() && (lo[d] < 0.0 || hi[d] > u.extent[d] as f64));
-    (!leaves).then_some(Region::Box { lo, hi })
+    let fraction: f64 = (0..u.ndim.max(1))
+        .map(|d| ((hi[d].min(u.extent[d] as f64) - lo[d].max(0.0)) / u.extent[d] as f64).max(0.0))
+        .product();
+    (!leaves && fraction <= 0.25).then_some(Region::Box { lo, hi })
 }
 
 /// A profile as the front ends ask for it (lengths and the centre in code
