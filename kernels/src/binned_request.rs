@@ -317,3 +317,18 @@ pub fn phase_output(
     name_phase(&mut ph, &cols);
     Ok((ph, cols))
 }
+
+/// Adds to a profile's or phase diagram's JSON what its numbers are in:
+/// `units` (variable → unit), `length_unit` (`code`: edges, centre and
+/// radius are code lengths) and, when `temperature` is binned, `mu`.
+pub fn describe_units(j: &mut serde_json::Value, cols: &[Column], mu: f64) {
+    let units: serde_json::Map<String, serde_json::Value> = cols
+        .iter()
+        .map(|c| (c.var.clone(), serde_json::Value::from(c.unit.clone())))
+        .collect();
+    j["units"] = serde_json::Value::Object(units);
+    j["length_unit"] = "code".into();
+    if cols.iter().any(|c| c.var == "temperature") {
+        j["mu"] = mu.into();
+    }
+}
