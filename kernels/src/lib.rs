@@ -9,16 +9,20 @@
 
 #![warn(missing_docs)]
 
+pub mod cosmology;
 pub mod derive;
 mod error;
 pub mod exec;
 pub mod export;
 pub mod load;
 pub mod project;
+pub mod report;
 pub mod request;
 pub mod select;
 pub mod series;
 pub mod summary;
+pub mod sums;
+pub mod table;
 pub mod units;
 
 pub use error::{KernelError, Result};
