@@ -34,6 +34,12 @@ DATA=${3:-${AMRKIT_TEST_DATA:-$here/../../shared/data}}
 DATA=$(realpath "$DATA")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Both run as `amrkit` (clap prints the name it was started as).
+mkdir -p "$work/bin-old" "$work/bin-new"
+ln -s "$OLD" "$work/bin-old/amrkit"
+ln -s "$NEW" "$work/bin-new/amrkit"
+OLD=$work/bin-old/amrkit
+NEW=$work/bin-new/amrkit
 export AMRKIT_NO_TUNE_CACHE=1
 unset AMRKIT_NUM_THREADS
 

@@ -81,22 +81,6 @@ pub fn components<'a>(snap: &Snapshot, names: &[&'a str]) -> Result<Components<'
     Ok(c)
 }
 
-/// Splits variable names into the output's hydro and gravity variables;
-/// a name that is neither is an error ([`components`] takes rt variables
-/// as well).
-pub fn split_components<'a>(
-    snap: &Snapshot,
-    names: &[&'a str],
-) -> Result<(Vec<&'a str>, Vec<&'a str>)> {
-    let c = components(snap, names)?;
-    if let Some(n) = c.rt.first() {
-        return Err(KernelError::Invalid(format!(
-            "{n} is a RAMSES-RT variable: load it with load_components"
-        )));
-    }
-    Ok((c.hydro, c.grav))
-}
-
 /// Loads leaf cells with the hydro variables `hydro` and gravity variables
 /// `grav` (RAMSES names; see [`Snapshot::hydro_fields`]).
 pub fn load_cells(

@@ -98,12 +98,6 @@ impl CellTable {
         }
     }
 
-    /// The box in box units: `[0, extent[d]]` per axis (`[0, 1]` along
-    /// the axes a 1D or 2D run does not have).
-    pub fn box_range(&self) -> [[f64; 2]; 3] {
-        std::array::from_fn(|d| [0.0, self.units.extent[d] as f64])
-    }
-
     /// Cells per level (index 0 is level 0).
     pub fn cells_per_level(&self) -> Vec<usize> {
         let mut n = vec![0usize; 1 + self.level.iter().copied().max().unwrap_or(0) as usize];
