@@ -8,9 +8,11 @@
 //! ```
 //!
 //! where [`Ctx`] carries what the global flags set up: the pool, the
-//! kernels' `Exec` (pool + progress), the MPI process group and `quiet`. A command imports only leaf modules
-//! (`args`, `ranks`, `render`, `error`, …) and the libraries, never another
-//! command. To add one, e.g. `slice`:
+//! kernels' `Exec` (pool + progress), the MPI process group and `quiet`.
+//! A command imports only leaf modules (`args`, `context`, `ranks`,
+//! `render`, `error`, …) and the libraries, never another command (the
+//! demo calls library functions, not the other commands). To add one,
+//! e.g. `slice`:
 //!
 //! 1. write `commands/slice.rs` with `SliceArgs` and `run`;
 //! 2. add `pub mod slice;`, a variant `Slice(slice::SliceArgs)` to

@@ -3,8 +3,7 @@
 
 use crate::args::SelArgs;
 use crate::context::Ctx;
-use crate::error::fail;
-use crate::error::AnyResult;
+use crate::error::{fail, AnyResult};
 use crate::ranks::open_selected;
 use crate::render::map::{write_map, MapStyle};
 use amrkit_io::family_name;

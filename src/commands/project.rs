@@ -3,8 +3,7 @@
 
 use crate::args::SelArgs;
 use crate::context::Ctx;
-use crate::error::fail;
-use crate::error::AnyResult;
+use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
 use crate::render::map::{write_map, MapStyle};
 use amrkit_kernels::derive::quantity_of;

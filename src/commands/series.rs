@@ -2,8 +2,7 @@
 //! and stellar mass, means), read and analysed as a pipeline on the pool.
 
 use crate::context::Ctx;
-use crate::error::fail;
-use crate::error::AnyResult;
+use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
 use crate::render::series_plot::plot_series;
 use amrkit_kernels::request::outputs;

@@ -43,17 +43,9 @@ pub struct MapLabel<'a> {
     pub comment: &'a str,
 }
 
-/// Writes `map` (`nx × ny`, row `j` is y) as a PNG with the y axis up,
-/// `log10` scaling if asked, axes, labels and a colour bar. Returns the
-/// image size.
-pub fn write_map_png(
-    path: &Path,
-    map: &[f64],
-    nx: usize,
-    ny: usize,
-    log: bool,
-    label: &MapLabel,
-) -> amrkit_io::Result<(u32, u32)> {
+/// The values coloured (log10 of the positive ones when `log`, NaN for
+/// the others) and their finite range (`lo > hi` when none is finite).
+fn scaled(map: &[f64], log: bool) -> (Vec<f64>, f64, f64) {
     let vals: Vec<f64> = map
         .iter()
         .map(|&v| match (log, v > 0.0) {
@@ -68,6 +60,32 @@ pub fn write_map_png(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
+    (vals, lo, hi)
+}
+
+/// The title centred at the top of an image `right` pixels wide, cut to
+/// its width (glyph scale `s`).
+fn draw_title(c: &mut Canvas, title: &str, right: usize, s: usize) {
+    let ch = 8 * s;
+    let pad = ch / 2;
+    let fit = (right - 2 * pad) / ch;
+    let title: String = title.chars().take(fit).collect();
+    let tx = (right / 2).saturating_sub(text_len(&title, s) / 2);
+    c.text(tx, pad, &title, s, false);
+}
+
+/// Writes `map` (`nx × ny`, row `j` is y) as a PNG with the y axis up,
+/// `log10` scaling if asked, axes, labels and a colour bar. Returns the
+/// image size.
+pub fn write_map_png(
+    path: &Path,
+    map: &[f64],
+    nx: usize,
+    ny: usize,
+    log: bool,
+    label: &MapLabel,
+) -> amrkit_io::Result<(u32, u32)> {
+    let (vals, lo, hi) = scaled(map, log);
     let span = if hi > lo { hi - lo } else { 1.0 };
 
     // Layout, in units of the glyph size.
@@ -141,11 +159,7 @@ pub fn write_map_png(
     let qb = (top + ny / 2 + text_len(&qname, s) / 2).min(bottom - 1);
     c.text(right - pad - ch, qb, &qname, s, true);
 
-    // Title, cut to the image width.
-    let fit = (right - 2 * pad) / ch;
-    let title: String = label.title.chars().take(fit).collect();
-    let tx = (right / 2).saturating_sub(text_len(&title, s) / 2);
-    c.text(tx, pad, &title, s, false);
+    draw_title(&mut c, label.title, right, s);
 
     let scale = if log { "log10 " } else { "" };
     let comment = format!(
