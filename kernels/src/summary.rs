@@ -7,8 +7,8 @@ use crate::derive::quantity_of;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::load::{load_cells, load_components, load_particles, Components, ParticleTable};
-use crate::report::InfoReport;
 pub use crate::report::MYR_S;
+use crate::report::{InfoReport, UnitsReport};
 use crate::select::Selection;
 use crate::sums::{field_stats, fold_sum, mass_partials, stats_partials, FieldStats, StatsPartial};
 use crate::units::{Quantity, Units};
@@ -321,65 +321,7 @@ fn particles_per_family(p: &ParticleTable, f: f64) -> Result<Value> {
     Ok(json!(pj))
 }
 
-/// The named units [`units_json`] lists, with the quantity they measure.
-const NAMED: [(&str, Quantity); 16] = [
-    ("cm", Quantity::Length),
-    ("pc", Quantity::Length),
-    ("kpc", Quantity::Length),
-    ("Mpc", Quantity::Length),
-    ("g", Quantity::Mass),
-    ("Msol", Quantity::Mass),
-    ("s", Quantity::Time),
-    ("yr", Quantity::Time),
-    ("Myr", Quantity::Time),
-    ("g/cm^3", Quantity::Density),
-    ("nH", Quantity::NumberDensity),
-    ("km/s", Quantity::Velocity),
-    ("dyn/cm^2", Quantity::Pressure),
-    ("K", Quantity::Temperature),
-    ("Msol/pc^2", Quantity::SurfaceDensity),
-    ("km^2/s^2", Quantity::Potential),
-];
-
-/// The units of an output: `unit_l_cm`, `unit_d_g_cm3`, `unit_t_s`,
-/// `boxlen_code`; `code_to_cgs`, one code unit of each quantity in cgs
-/// (the keys of `reference.json`'s `code_to_cgs`, plus `temperature`:
-/// code velocity² in K/µ, `number_density`, `surface_density`); and
-/// `code_to`, the factor from code units to each named unit (`kpc`,
-/// `Msol`, `K` with µ = 0.6, …; for cosmological runs also `cMpc/h`).
+/// The units of an output ([`UnitsReport`]) as JSON.
 pub fn units_json(u: &Units) -> Result<Value> {
-    let quantities = [
-        ("length", Quantity::Length),
-        ("mass", Quantity::Mass),
-        ("time", Quantity::Time),
-        ("density", Quantity::Density),
-        ("velocity", Quantity::Velocity),
-        ("pressure", Quantity::Pressure),
-        ("temperature", Quantity::Temperature),
-        ("number_density", Quantity::NumberDensity),
-        ("surface_density", Quantity::SurfaceDensity),
-        ("potential", Quantity::Potential),
-        ("acceleration", Quantity::Acceleration),
-    ];
-    let cgs: Map<String, Value> = quantities
-        .iter()
-        .map(|&(n, q)| (n.to_string(), json!(u.cgs(q))))
-        .collect();
-    let mut named = Map::new();
-    for (n, q) in NAMED {
-        named.insert(n.to_string(), json!(u.factor(q, n)?));
-    }
-    if u.comoving.is_some() {
-        for n in ["cMpc/h", "cMpc", "ckpc/h"] {
-            named.insert(n.to_string(), json!(u.factor(Quantity::Length, n)?));
-        }
-    }
-    Ok(json!({
-        "unit_l_cm": u.unit_l,
-        "unit_d_g_cm3": u.unit_d,
-        "unit_t_s": u.unit_t,
-        "boxlen_code": u.boxlen,
-        "code_to_cgs": cgs,
-        "code_to": named,
-    }))
+    Ok(UnitsReport::of(u)?.to_json())
 }
