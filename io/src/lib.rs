@@ -32,13 +32,16 @@ mod error;
 pub mod fortran;
 pub mod hilbert;
 pub mod info;
-pub mod layout;
+pub mod pages;
 pub mod particles;
 pub mod rt;
 pub mod sink;
 mod snapshot;
 pub mod vtk;
 pub mod writer;
+
+/// The page audit's old path (`layout` named it before it was `pages`).
+pub use pages as layout;
 
 pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan};
 pub use error::{Error, Result};
