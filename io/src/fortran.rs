@@ -399,6 +399,55 @@ impl<'a> Records<'a> {
     }
 }
 
+/// One record of reals as read (file byte order, 4 or 8 bytes each),
+/// decoded value by value where used: the `xg` records, which the cell
+/// walk reads once per selected oct, are not copied into vectors first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawReals<'a> {
+    pub(crate) rec: &'a [u8],
+    pub(crate) width: RealWidth,
+    pub(crate) be: bool,
+}
+
+impl<'a> RawReals<'a> {
+    pub(crate) fn new(rec: &'a [u8], width: RealWidth, be: bool) -> Self {
+        RawReals { rec, width, be }
+    }
+
+    /// Value `j` (which must be in the record), widened to f64.
+    #[inline(always)]
+    pub(crate) fn get(&self, j: usize) -> f64 {
+        match (self.width, self.be) {
+            (RealWidth::F64, false) => f64::from_le_bytes(self.bytes(j)),
+            (RealWidth::F64, true) => f64::from_be_bytes(self.bytes(j)),
+            (RealWidth::F32, false) => f32::from_le_bytes(self.bytes(j)) as f64,
+            (RealWidth::F32, true) => f32::from_be_bytes(self.bytes(j)) as f64,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn bytes<const N: usize>(&self, j: usize) -> [u8; N] {
+        self.rec[N * j..N * (j + 1)].try_into().expect("N bytes")
+    }
+}
+
+/// Decoders of one real of a width and byte order, widened to f64.
+pub(crate) fn f64_le(b: [u8; 8]) -> f64 {
+    f64::from_le_bytes(b)
+}
+
+pub(crate) fn f64_be(b: [u8; 8]) -> f64 {
+    f64::from_be_bytes(b)
+}
+
+pub(crate) fn f32_le(b: [u8; 4]) -> f64 {
+    f32::from_le_bytes(b) as f64
+}
+
+pub(crate) fn f32_be(b: [u8; 4]) -> f64 {
+    f32::from_be_bytes(b) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@
 //! * in hydro and grav files, the own domain's `(ilevel, ncache)` pairs and
 //!   the records of the requested variables.
 //!
-//! It shares no offset arithmetic with the reader in `cpu.rs` (which jumps
+//! It shares no offset arithmetic with the reader in `cpu/` (which jumps
 //! over what it does not need by lengths computed from the header), so a
 //! reader that fetches more than this set is caught by comparing the two.
 

@@ -1,10 +1,9 @@
 //! A RAMSES output folder: what it holds and where its files are.
 
-use crate::cpu::fast::{with_head, with_head_len, with_whole};
-use crate::cpu::{
-    fill_cpu_slices, read_amr_header, read_var_bytes, scan_amr_bytes, CellRequest, CellSlices,
-    CpuCells, CpuScan, VarKind,
-};
+use crate::cpu::cells::fill_cpu_slices;
+use crate::cpu::vars::VarKind;
+use crate::cpu::walk::{read_var_bytes, scan_amr_bytes};
+use crate::cpu::{read_amr_header, CellRequest, CellSlices, CpuCells, CpuScan};
 use crate::descriptor::{parse_descriptor, Field};
 use crate::error::{io_err, Error, Result};
 use crate::fortran::Records;
@@ -12,6 +11,7 @@ use crate::info::Info;
 use crate::particles::{
     part_count, read_layout, read_particles_into, ColumnKind, PartColumn, PartLayout,
 };
+use crate::pread::{with_head, with_head_len, with_whole};
 use crate::sink::Sinks;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -451,7 +451,7 @@ impl Snapshot {
             });
         }
         let path = self.file("amr", icpu);
-        if let Some(scan) = crate::cpu::fast::scan_amr(&path, icpu, req)? {
+        if let Some(scan) = crate::cpu::positioned::scan_amr(&path, icpu, req)? {
             return Ok(scan);
         }
         let amr = map_file(&path, Access::Sparse)?;
@@ -479,7 +479,7 @@ impl Snapshot {
                     self.rt_info()?;
                 }
                 let path = self.file(kind.prefix(), scan.icpu);
-                match crate::cpu::fast::read_var_file(&path, scan, kind, wanted, cols)? {
+                match crate::cpu::positioned::read_var_file(&path, scan, kind, wanted, cols)? {
                     Some(g) => Ok(g),
                     None => {
                         let data = map_file(&path, Access::Sparse)?;
