@@ -212,13 +212,13 @@ impl Snapshot {
             let mut r = Records::new(&amr1, &amr)?;
             read_amr_header(&mut r, &amr1)?
         };
-        if h.ndim != snap.info.ndim || h.ncpu != snap.info.ncpu {
+        if h.head.ndim != snap.info.ndim || h.head.ncpu != snap.info.ncpu {
             return Err(Error::Inconsistent {
                 path: amr1,
                 problem: format!(
                     "header has ndim = {}, ncpu = {}, but {} says ndim = {}, ncpu = {}",
-                    h.ndim,
-                    h.ncpu,
+                    h.head.ndim,
+                    h.head.ncpu,
                     info_path.display(),
                     snap.info.ndim,
                     snap.info.ncpu
@@ -226,7 +226,7 @@ impl Snapshot {
             });
         }
         snap.info.extent = h.extent;
-        snap.info.coarse_grid = h.nx;
+        snap.info.coarse_grid = h.head.nx;
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
             let desc = snap.text_file("hydro_file_descriptor.txt");

@@ -3,18 +3,15 @@
 //! bisection boxes) and the physical box inside the boundary cells.
 
 use crate::error::{inconsistent, Result};
-use crate::fortran::Records;
+use crate::fortran::{decode_all, Records};
 use std::path::Path;
 
-/// The parts of the AMR header the reader needs.
+/// The parts of the AMR header the reader needs: its first records
+/// ([`AmrHead`]), then what the tables after them give.
 #[derive(Clone, Debug)]
 pub struct AmrHeader {
-    /// Number of CPUs.
-    pub ncpu: usize,
-    /// Dimensions: 1, 2 or 3.
-    pub ndim: usize,
-    /// Coarse grid size (boundary cells included).
-    pub nx: [usize; 3],
+    /// The records before the `headl` table.
+    pub head: AmrHead,
     /// First coarse cell of the physical box per axis (0-based): the
     /// padding of boundary cells before it. 0 for axes ≥ ndim.
     pub coarse_lo: [usize; 3],
@@ -22,14 +19,6 @@ pub struct AmrHeader {
     /// coarse `cpu_map`); 1 for axes ≥ ndim. Box units span
     /// `[0, extent[d]]`.
     pub extent: [usize; 3],
-    /// Levels the run allows.
-    pub nlevelmax: usize,
-    /// Boundary domains (simple boundaries).
-    pub nboundary: usize,
-    /// Box length, code units.
-    pub boxlen: f64,
-    /// Code time.
-    pub time: f64,
     /// Octs per (domain, level) in this file: `numbl[ilevel-1][idom-1]`,
     /// boundary domains after the `ncpu` real ones.
     pub ncache: Vec<Vec<usize>>,
@@ -37,9 +26,6 @@ pub struct AmrHeader {
     /// other than bisection. 16-byte keys (`-DQUADHILBERT`) are decoded
     /// exactly; 8-byte keys are exact up to 2^53.
     pub bound_keys: Option<Vec<u128>>,
-    /// Bytes per real (`dp`: 8, or 4 with `NPRE=4`), from the `boxlen`
-    /// record: the width of `xg` in the tree body.
-    pub real_width: usize,
     /// Byte offset and record index where the tree body starts.
     pub body_at: (usize, usize),
     /// For bisection ordering: each CPU's domain box `(min, max)` in box
@@ -56,17 +42,27 @@ pub(super) fn count(path: &Path, what: &str, v: i32) -> Result<usize> {
     usize::try_from(v).map_err(|_| inconsistent(path, format!("{what} is {v}, expected ≥ 0")))
 }
 
-/// The header records before the `headl` table (records 1 to 19).
+/// The header records before the `headl` table (records 1 to 19): what
+/// the hydro, gravity and rt files' headers are checked against.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct AmrHead {
-    pub(crate) ncpu: usize,
-    pub(crate) ndim: usize,
-    pub(crate) nx: [usize; 3],
-    pub(crate) nlevelmax: usize,
-    pub(crate) nboundary: usize,
-    pub(crate) boxlen: f64,
-    pub(crate) time: f64,
-    pub(crate) real_width: usize,
+pub struct AmrHead {
+    /// Number of CPUs.
+    pub ncpu: usize,
+    /// Dimensions: 1, 2 or 3.
+    pub ndim: usize,
+    /// Coarse grid size (boundary cells included).
+    pub nx: [usize; 3],
+    /// Levels the run allows.
+    pub nlevelmax: usize,
+    /// Boundary domains (simple boundaries).
+    pub nboundary: usize,
+    /// Box length, code units.
+    pub boxlen: f64,
+    /// Code time.
+    pub time: f64,
+    /// Bytes per real (`dp`: 8, or 4 with `NPRE=4`), from the `boxlen`
+    /// record: the width of `xg` in the tree body.
+    pub real_width: usize,
 }
 
 /// Reads the AMR header records before `headl`, checking them.
@@ -131,16 +127,15 @@ pub(crate) fn read_amr_head(r: &mut Records, path: &Path) -> Result<AmrHead> {
 
 /// Reads the AMR header, leaving `r` at the first body record.
 pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
+    let head = read_amr_head(r, path)?;
     let AmrHead {
         ncpu,
         ndim,
         nx,
         nlevelmax,
         nboundary,
-        boxlen,
-        time,
-        real_width,
-    } = read_amr_head(r, path)?;
+        ..
+    } = head;
     r.skip("headl")?;
     r.skip("taill")?;
     let numbl = r.i32s("numbl", Some(ncpu * nlevelmax))?;
@@ -170,27 +165,9 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         let n = ncpu + 1;
         let be = r.is_big_endian();
         let decoded: Vec<u128> = if keys.len() == 8 * n {
-            keys.chunks_exact(8)
-                .map(|c| {
-                    let b: [u8; 8] = c.try_into().expect("8 bytes");
-                    (if be {
-                        f64::from_be_bytes(b)
-                    } else {
-                        f64::from_le_bytes(b)
-                    }) as u128
-                })
-                .collect()
+            decode_all::<f64, 8>(keys, be).map(|k| k as u128).collect()
         } else if keys.len() == 16 * n {
-            keys.chunks_exact(16)
-                .map(|c| {
-                    let b: [u8; 16] = c.try_into().expect("16 bytes");
-                    quad_to_u128(if be {
-                        u128::from_be_bytes(b)
-                    } else {
-                        u128::from_le_bytes(b)
-                    })
-                })
-                .collect()
+            decode_all::<u128, 16>(keys, be).map(quad_to_u128).collect()
         } else {
             return Err(r.consumed_error(
                 "bound_key",
@@ -244,18 +221,11 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         .collect();
     let body_at = (r.offset(), r.next_index());
     Ok(AmrHeader {
-        ncpu,
-        ndim,
-        nx,
+        head,
         coarse_lo,
         extent,
-        nlevelmax,
-        nboundary,
-        boxlen,
-        time,
         ncache,
         bound_keys,
-        real_width,
         body_at,
         bisection_boxes,
     })

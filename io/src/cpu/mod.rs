@@ -58,7 +58,7 @@ pub(crate) mod walk;
 mod tests;
 
 pub use cells::{CellSlices, CpuCells};
-pub use header::{read_amr_header, AmrHeader, DomainBox};
+pub use header::{read_amr_header, AmrHead, AmrHeader, DomainBox};
 /// The positioned-read path's old name.
 pub use positioned as fast;
 pub use request::{CellRequest, CpuFiles, FileBytes};

@@ -38,11 +38,11 @@ use super::header::physical_box;
 use super::header::read_amr_head;
 use super::offsets::{amr_blocks, amr_body_len, rec_len, var_blocks, LevelCounts, XG};
 use super::request::CellRequest;
-use super::scan::{CpuScan, LevelScan, ScanHeader};
+use super::scan::{CpuScan, LevelScan};
 use super::select::{select_level, Grid};
 use super::vars::{decode_record, read_var_head, request_slots, var_body_len, VarKind};
 use crate::error::Result;
-use crate::fortran::{RawReals, RealWidth, Records};
+use crate::fortran::{self, decode_all, RawReals, RealWidth, Records};
 use crate::pread::{with_buf, PFile, PAGE};
 use std::cell::Cell;
 use std::path::Path;
@@ -90,13 +90,7 @@ macro_rules! some {
 
 /// The non-negative record marker at `at`, in the file's byte order.
 fn marker(data: &[u8], at: usize, be: bool) -> Option<usize> {
-    let b: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    let v = if be {
-        i32::from_be_bytes(b)
-    } else {
-        i32::from_le_bytes(b)
-    };
-    usize::try_from(v).ok()
+    usize::try_from(fortran::marker(data, at, be)?).ok()
 }
 
 /// `(sum, nonzero, OR of all)` of `values`: a branch-free loop the
@@ -137,17 +131,7 @@ fn sum_counts(bytes: &[u8], be: bool) -> Option<(usize, usize)> {
             fold_counts(values)
         }
         _ => {
-            let v: Vec<i32> = bytes
-                .chunks_exact(4)
-                .map(|c| {
-                    let b = [c[0], c[1], c[2], c[3]];
-                    if be {
-                        i32::from_be_bytes(b)
-                    } else {
-                        i32::from_le_bytes(b)
-                    }
-                })
-                .collect();
+            let v: Vec<i32> = decode_all(bytes, be).collect();
             fold_counts(&v)
         }
     };
@@ -340,13 +324,7 @@ fn scan_amr_in(
     }
     Ok(Some(CpuScan {
         icpu,
-        header: ScanHeader {
-            ncpu,
-            ndim,
-            nlevelmax,
-            nboundary,
-            real_width: w,
-        },
+        header: head,
         levels,
         counts,
     }))

@@ -2,6 +2,7 @@
 //! and the oct counts around it, which place the own blocks in the other
 //! files.
 
+use super::header::AmrHead;
 use super::offsets::LevelCounts;
 
 /// One level of the file's own domain: which cells are selected (leaves
@@ -32,18 +33,6 @@ impl LevelScan {
     }
 }
 
-/// What the scan keeps of the AMR header: what the variable files are
-/// checked against.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ScanHeader {
-    pub(crate) ncpu: usize,
-    pub(crate) ndim: usize,
-    pub(crate) nlevelmax: usize,
-    pub(crate) nboundary: usize,
-    /// Bytes per real of the amr file (`xg`).
-    pub(crate) real_width: usize,
-}
-
 /// The first phase of a two-phase read of one CPU: the amr file's header
 /// and the own domain's oct centres and `son` flags, decoded into the
 /// selected leaf cells of each level and their integer coordinates. The
@@ -56,7 +45,8 @@ pub(crate) struct ScanHeader {
 pub struct CpuScan {
     /// 1-based CPU number.
     pub icpu: usize,
-    pub(super) header: ScanHeader,
+    /// The amr file's first header records.
+    pub(super) header: AmrHead,
     pub(super) levels: Vec<LevelScan>,
     /// Per level (all `nlevelmax`), the oct counts around the own domain,
     /// shared by the amr, hydro, gravity and rt walks.

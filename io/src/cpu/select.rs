@@ -4,7 +4,7 @@
 
 use super::scan::LevelScan;
 use crate::error::{inconsistent, Result};
-use crate::fortran::{f32_be, f32_le, f64_be, f64_le, RawReals, RealWidth};
+use crate::fortran::{decode, with_reals, RawReals};
 use crate::oct::cell_bits;
 use std::path::Path;
 
@@ -89,11 +89,7 @@ pub(super) fn axis_origin(x: f64, shift: f64, scale: f64, top: f64) -> (u32, boo
 pub(super) fn leaf_mask<const BE: bool>(mask: &mut [u8], son: &[u8], ind: usize, all: bool) {
     let (son, _) = son.as_chunks::<4>();
     for (m, &b) in mask.iter_mut().zip(son) {
-        let sn = if BE {
-            i32::from_be_bytes(b)
-        } else {
-            i32::from_le_bytes(b)
-        };
+        let sn: i32 = decode(b, BE);
         *m |= ((all | (sn == 0)) as u8) << ind;
     }
 }
@@ -163,12 +159,8 @@ pub(super) fn select_level(
             None if be => leaf_mask::<true>(&mut mask, rec, ind, leaves_here),
             None => leaf_mask::<false>(&mut mask, rec, ind, leaves_here),
             Some((lo, hi)) => {
-                for (j, c) in rec.as_chunks::<4>().0.iter().enumerate() {
-                    let sn = if be {
-                        i32::from_be_bytes(*c)
-                    } else {
-                        i32::from_le_bytes(*c)
-                    };
+                for (j, &c) in rec.as_chunks::<4>().0.iter().enumerate() {
+                    let sn: i32 = decode(c, be);
                     if sn != 0 && !leaves_here {
                         continue;
                     }
@@ -213,20 +205,9 @@ pub(super) fn select_level(
         let mut col = vec![0u32; n];
         if d < ndim {
             let (shift, top) = (grid.shift[d], top[d]);
-            on_grid &= match (xg[d].width, xg[d].be) {
-                (RealWidth::F64, false) => {
-                    origin_axis::<8>(xg[d].rec, f64_le, &mask, shift, scale, top, &mut col)
-                }
-                (RealWidth::F64, true) => {
-                    origin_axis::<8>(xg[d].rec, f64_be, &mask, shift, scale, top, &mut col)
-                }
-                (RealWidth::F32, false) => {
-                    origin_axis::<4>(xg[d].rec, f32_le, &mask, shift, scale, top, &mut col)
-                }
-                (RealWidth::F32, true) => {
-                    origin_axis::<4>(xg[d].rec, f32_be, &mask, shift, scale, top, &mut col)
-                }
-            };
+            on_grid &= with_reals!(xg[d].width, xg[d].be, |N, get| {
+                origin_axis::<N>(xg[d].rec, get, &mask, shift, scale, top, &mut col)
+            });
         }
         level.origin[d] = col;
     }

@@ -2,7 +2,8 @@
 //! computations.
 
 use super::cells::fill_cells;
-use super::scan::{CpuScan, LevelScan, ScanHeader};
+use super::header::AmrHead;
+use super::scan::{CpuScan, LevelScan};
 use super::select::{bit_counts, compact, oct_origin, select_level, Grid};
 use crate::fortran::{RawReals, RealWidth};
 use crate::oct::cell_bits;
@@ -93,11 +94,14 @@ fn select_level_agrees_with_the_per_oct_checks() {
         // The table `fill_cells` writes: cell by cell as the lists say.
         let scan = CpuScan {
             icpu: 1,
-            header: ScanHeader {
+            header: AmrHead {
                 ncpu: 1,
                 ndim: 3,
+                nx: [1; 3],
                 nlevelmax: 8,
                 nboundary: 0,
+                boxlen: 1.0,
+                time: 0.0,
                 real_width: width.bytes(),
             },
             levels: [vec![LevelScan::default(); 3], vec![lev.clone()]].concat(),

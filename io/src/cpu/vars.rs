@@ -3,10 +3,11 @@
 //! cells.
 
 use super::header::count;
+use super::header::AmrHead;
 use super::offsets::var_blocks;
-use super::scan::{CpuScan, LevelScan, ScanHeader};
+use super::scan::{CpuScan, LevelScan};
 use crate::error::{inconsistent, Result};
-use crate::fortran::{f32_be, f32_le, f64_be, f64_le, Records};
+use crate::fortran::{with_reals, RealWidth, Records};
 use std::path::Path;
 
 /// The per-CPU files that hold cell variables.
@@ -46,7 +47,7 @@ impl VarKind {
 pub(super) fn read_var_header(
     r: &mut Records,
     path: &Path,
-    h: &ScanHeader,
+    h: &AmrHead,
     with_ndim: bool,
 ) -> Result<usize> {
     let ncpu = count(path, "ncpu", r.i32("ncpu")?)?;
@@ -77,7 +78,7 @@ pub(super) fn read_var_header(
 pub(super) fn read_var_head(
     r: &mut Records,
     path: &Path,
-    h: &ScanHeader,
+    h: &AmrHead,
     kind: VarKind,
 ) -> Result<(usize, usize, Option<f64>)> {
     let nvar = read_var_header(r, path, h, kind != VarKind::Grav)?;
@@ -132,7 +133,7 @@ pub(super) fn decode_record(
     lev: &LevelScan,
     ind: usize,
     dst: &mut [f64],
-) -> Result<crate::fortran::RealWidth> {
+) -> Result<RealWidth> {
     let n = lev.ncache;
     if dst.len() == n {
         // Every cell selected (leaves of a fully refined level, no
@@ -143,13 +144,9 @@ pub(super) fn decode_record(
     let sel = lev.sel_of(ind);
     debug_assert_eq!(sel.len(), dst.len());
     // A loop per byte order and width, so that the decode is inlined.
-    use crate::fortran::RealWidth::{F32, F64};
-    match (width, r.is_big_endian()) {
-        (F64, false) => gather::<8>(rec, f64_le, sel, dst),
-        (F64, true) => gather::<8>(rec, f64_be, sel, dst),
-        (F32, false) => gather::<4>(rec, f32_le, sel, dst),
-        (F32, true) => gather::<4>(rec, f32_be, sel, dst),
-    }
+    with_reals!(width, r.is_big_endian(), |N, get| {
+        gather::<N>(rec, get, sel, dst)
+    });
     Ok(width)
 }
 

@@ -9,7 +9,7 @@ use super::offsets::{
     amr_blocks, amr_body_len, check_file_len, rec_len, var_blocks, LevelCounts, XG,
 };
 use super::request::CellRequest;
-use super::scan::{CpuScan, LevelScan, ScanHeader};
+use super::scan::{CpuScan, LevelScan};
 use super::select::{select_level, Grid};
 use super::vars::{decode_record, read_var_head, request_slots, var_body_len, VarKind};
 use crate::error::{inconsistent, Result};
@@ -26,16 +26,16 @@ pub(crate) fn scan_amr_bytes(
 ) -> Result<CpuScan> {
     let mut r = Records::new(path, data)?;
     let h = read_amr_header(&mut r, path)?;
-    if icpu == 0 || icpu > h.ncpu {
+    if icpu == 0 || icpu > h.head.ncpu {
         return Err(inconsistent(
             path,
-            format!("CPU number {icpu} outside 1..={}", h.ncpu),
+            format!("CPU number {icpu} outside 1..={}", h.head.ncpu),
         ));
     }
-    let lmax = (req.lmax as usize).min(h.nlevelmax);
-    let w = h.real_width;
-    let grid = Grid::new(h.ndim, h.coarse_lo, h.extent);
-    let ndim = h.ndim;
+    let lmax = (req.lmax as usize).min(h.head.nlevelmax);
+    let w = h.head.real_width;
+    let grid = Grid::new(h.head.ndim, h.coarse_lo, h.extent);
+    let ndim = h.head.ndim;
     let twotondim = 1usize << ndim;
     let counts: Vec<LevelCounts> = h
         .ncache
@@ -98,13 +98,7 @@ pub(crate) fn scan_amr_bytes(
     }
     Ok(CpuScan {
         icpu,
-        header: ScanHeader {
-            ncpu: h.ncpu,
-            ndim,
-            nlevelmax: h.nlevelmax,
-            nboundary: h.nboundary,
-            real_width: w,
-        },
+        header: h.head,
         levels,
         counts,
     })
