@@ -84,11 +84,12 @@ fn main() {
         .sum();
     let leaves = plan.leaf_cells_per_level();
     println!(
-        "{}: {} leaf cells {:?}, {} octs, {:.1} MB, build {:.2?}, total {:.2?} ({:.0} MB/s)",
+        "{}: {} leaf cells {:?}, {} octs, {} particles, {:.1} MB, build {:.2?}, total {:.2?} ({:.0} MB/s)",
         out.display(),
         leaves.iter().sum::<usize>(),
         leaves,
         plan.total_octs(),
+        plan.total_particles(),
         bytes as f64 / 1e6,
         built,
         t.elapsed(),

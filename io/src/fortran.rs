@@ -431,11 +431,6 @@ impl<'a> Records<'a> {
         Ok(width)
     }
 
-    /// Skips a record that must hold `count` reals of either width.
-    pub fn skip_reals(&mut self, what: &str, count: usize) -> Result<()> {
-        self.real_record(what, count).map(|_| ())
-    }
-
     /// A record of `count` reals, as f64.
     pub fn reals(&mut self, what: &str, count: usize) -> Result<Vec<f64>> {
         // Grows only as the (length-checked) record supplies values, so a

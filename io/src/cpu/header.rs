@@ -160,27 +160,7 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         bisec_raw = Some((lo, hi));
         None
     } else {
-        let at = r.offset();
-        let keys = r.next("bound_key")?;
-        let n = ncpu + 1;
-        let be = r.is_big_endian();
-        let decoded: Vec<u128> = if keys.len() == 8 * n {
-            decode_all::<f64, 8>(keys, be).map(|k| k as u128).collect()
-        } else if keys.len() == 16 * n {
-            decode_all::<u128, 16>(keys, be).map(quad_to_u128).collect()
-        } else {
-            return Err(r.consumed_error(
-                "bound_key",
-                at,
-                format!(
-                    "record is {} bytes, expected {} or {} ({n} keys of 8 or 16 bytes)",
-                    keys.len(),
-                    8 * n,
-                    16 * n
-                ),
-            ));
-        };
-        Some(decoded)
+        Some(read_bound_keys(r, ncpu + 1)?)
     };
     let ncoarse = nx[0] * nx[1] * nx[2];
     r.skip("coarse son")?;
@@ -229,6 +209,31 @@ pub fn read_amr_header(r: &mut Records, path: &Path) -> Result<AmrHeader> {
         body_at,
         bisection_boxes,
     })
+}
+
+/// The `bound_key` record: `n` Hilbert keys of 8 bytes (f64, exact up to
+/// 2^53) or 16 bytes (`-DQUADHILBERT`, exact), as integers.
+fn read_bound_keys(r: &mut Records, n: usize) -> Result<Vec<u128>> {
+    let at = r.offset();
+    let keys = r.next("bound_key")?;
+    let be = r.is_big_endian();
+    let decoded: Vec<u128> = if keys.len() == 8 * n {
+        decode_all::<f64, 8>(keys, be).map(|k| k as u128).collect()
+    } else if keys.len() == 16 * n {
+        decode_all::<u128, 16>(keys, be).map(quad_to_u128).collect()
+    } else {
+        return Err(r.consumed_error(
+            "bound_key",
+            at,
+            format!(
+                "record is {} bytes, expected {} or {} ({n} keys of 8 or 16 bytes)",
+                keys.len(),
+                8 * n,
+                16 * n
+            ),
+        ));
+    };
+    Ok(decoded)
 }
 
 /// The physical box of a coarse grid: the coarse cells with a non-zero

@@ -35,7 +35,7 @@
 //! file or names the problem (file, record and expectation).
 
 use super::header::physical_box;
-use super::header::read_amr_head;
+use super::header::{read_amr_head, AmrHead};
 use super::offsets::{amr_blocks, amr_body_len, rec_len, var_blocks, LevelCounts, XG};
 use super::request::CellRequest;
 use super::scan::{CpuScan, LevelScan};
@@ -189,6 +189,53 @@ fn scan_amr_in(
     req: &CellRequest,
     buf: &mut Vec<u8>,
 ) -> Result<Option<CpuScan>> {
+    let AmrLayout {
+        head,
+        be,
+        counts,
+        grid,
+        body_at,
+    } = some!(amr_layout(f, path, icpu, buf));
+    let (w, ndim) = (head.real_width, head.ndim);
+    let lmax = (req.lmax as usize).min(head.nlevelmax);
+    let mut levels = Vec::with_capacity(lmax);
+    let mut at = body_at;
+    for (l, c) in counts.iter().take(lmax).enumerate() {
+        let own = OwnLevel {
+            at,
+            counts: c,
+            ilevel: l + 1,
+            lmax,
+            be,
+            w,
+        };
+        levels.push(some!(scan_own_level(f, path, &own, &head, req, &grid, buf)));
+        at += amr_blocks(c.total(), w, ndim).0;
+    }
+    Ok(Some(CpuScan {
+        icpu,
+        header: head,
+        levels,
+        counts,
+    }))
+}
+
+/// What the amr file's header gives the positioned scan: the first
+/// records, the byte order, the oct counts around the own domain, the
+/// coarse geometry and where the tree body starts.
+struct AmrLayout {
+    head: AmrHead,
+    be: bool,
+    counts: Vec<LevelCounts>,
+    grid: Grid,
+    body_at: usize,
+}
+
+/// Reads the amr header of CPU `icpu` by positioned reads: the records
+/// before `headl` (the first page), the markers around `headl` and
+/// `taill`, `numbl` up to `bound_key`'s leading marker, and the coarse
+/// records. `None` when the reference walk must decide.
+fn amr_layout(f: &PFile, path: &Path, icpu: usize, buf: &mut Vec<u8>) -> Result<Option<AmrLayout>> {
     // Records 1 to 19, before `headl`: within the first page unless the
     // run lists hundreds of output times.
     let a = some!(f.read(path, 0, PAGE.min(f.len), buf));
@@ -274,60 +321,89 @@ fn scan_amr_in(
     let cpu_map = ok!(r.i32s("coarse cpu_map", Some(ncoarse)));
     let (coarse_lo, extent) = ok!(physical_box(path, head.nx, &cpu_map, ncpu));
     let body_at = c_at + 4 + r.offset();
-    let w = head.real_width;
-    if f.len != body_at + amr_body_len(&counts, w, ndim) {
+    if f.len != body_at + amr_body_len(&counts, head.real_width, ndim) {
         return Ok(None);
     }
-    let grid = Grid::new(ndim, coarse_lo, extent);
-    let lmax = (req.lmax as usize).min(nlevelmax);
-    let twotondim = 1usize << ndim;
-    let mut levels = Vec::with_capacity(lmax);
-    let mut at = body_at;
-    for (l, c) in counts.iter().take(lmax).enumerate() {
-        let n = c.own;
-        let mut level = LevelScan::default();
-        if n > 0 {
-            // The own block: ind_grid, next, prev, xg × ndim, father,
-            // nbor × 2·ndim, son × 2^ndim, …: xg and son are read.
-            let xg_at = at + amr_blocks(c.before, w, ndim).0 + 3 * rec_len(n, 4);
-            let xg_end = xg_at + ndim * rec_len(n, w);
-            let son_at = xg_end + (1 + 2 * ndim) * rec_len(n, 4);
-            let son_end = son_at + twotondim * rec_len(n, 4);
-            let parts = some!(f.read_ranges(path, &[(xg_at, xg_end), (son_at, son_end)], buf));
-            // The records are decoded where the cell walk uses them, not
-            // copied into vectors.
-            let mut r = Records::window(path, parts[0], be);
-            let mut xg = [RawReals::new(&[], RealWidth::F64, be); 3];
-            for (x, name) in xg.iter_mut().zip(&XG[..ndim]) {
-                ok!(r.expect_len(name, n * w));
-                let (rec, width) = ok!(r.real_record(name, n));
-                *x = RawReals::new(rec, width, be);
-            }
-            let mut r = Records::window(path, parts[1], be);
-            let mut son: [&[u8]; 8] = [&[]; 8];
-            for s in &mut son[..twotondim] {
-                *s = ok!(r.i32_record("son", Some(n)));
-            }
-            level = ok!(select_level(
-                path,
-                l + 1,
-                lmax,
-                &xg[..ndim],
-                &son[..twotondim],
-                be,
-                req.region.as_ref(),
-                &grid
-            ));
-        }
-        levels.push(level);
-        at += amr_blocks(c.total(), w, ndim).0;
-    }
-    Ok(Some(CpuScan {
-        icpu,
-        header: head,
-        levels,
+    Ok(Some(AmrLayout {
+        head,
+        be,
         counts,
+        grid: Grid::new(ndim, coarse_lo, extent),
+        body_at,
     }))
+}
+
+/// Where one level's blocks start in the amr file and what the scan of
+/// its own block needs.
+struct OwnLevel<'c> {
+    /// Byte offset of the level's first block.
+    at: usize,
+    counts: &'c LevelCounts,
+    ilevel: usize,
+    lmax: usize,
+    be: bool,
+    /// Bytes per real.
+    w: usize,
+}
+
+/// The selected cells of the own block of one level: its `xg` and `son`
+/// records read by position and decoded where the cell walk uses them.
+/// `None` when the reference walk must decide.
+fn scan_own_level(
+    f: &PFile,
+    path: &Path,
+    own: &OwnLevel,
+    head: &AmrHead,
+    req: &CellRequest,
+    grid: &Grid,
+    buf: &mut Vec<u8>,
+) -> Result<Option<LevelScan>> {
+    let OwnLevel {
+        at,
+        counts: c,
+        ilevel,
+        lmax,
+        be,
+        w,
+    } = *own;
+    let ndim = head.ndim;
+    let twotondim = 1usize << ndim;
+    let n = c.own;
+    let mut level = LevelScan::default();
+    if n > 0 {
+        // The own block: ind_grid, next, prev, xg × ndim, father,
+        // nbor × 2·ndim, son × 2^ndim, …: xg and son are read.
+        let xg_at = at + amr_blocks(c.before, w, ndim).0 + 3 * rec_len(n, 4);
+        let xg_end = xg_at + ndim * rec_len(n, w);
+        let son_at = xg_end + (1 + 2 * ndim) * rec_len(n, 4);
+        let son_end = son_at + twotondim * rec_len(n, 4);
+        let parts = some!(f.read_ranges(path, &[(xg_at, xg_end), (son_at, son_end)], buf));
+        // The records are decoded where the cell walk uses them, not
+        // copied into vectors.
+        let mut r = Records::window(path, parts[0], be);
+        let mut xg = [RawReals::new(&[], RealWidth::F64, be); 3];
+        for (x, name) in xg.iter_mut().zip(&XG[..ndim]) {
+            ok!(r.expect_len(name, n * w));
+            let (rec, width) = ok!(r.real_record(name, n));
+            *x = RawReals::new(rec, width, be);
+        }
+        let mut r = Records::window(path, parts[1], be);
+        let mut son: [&[u8]; 8] = [&[]; 8];
+        for s in &mut son[..twotondim] {
+            *s = ok!(r.i32_record("son", Some(n)));
+        }
+        level = ok!(select_level(
+            path,
+            ilevel,
+            lmax,
+            &xg[..ndim],
+            &son[..twotondim],
+            be,
+            req.region.as_ref(),
+            grid
+        ));
+    }
+    Ok(Some(level))
 }
 
 /// [`read_var_bytes`](super::read_var_bytes) by positioned reads of the
@@ -386,102 +462,175 @@ fn read_var_in(
     let mut ranges = Vec::new();
     for (l, (lev, c)) in scan.levels.iter().zip(&scan.counts).enumerate() {
         if lev.count > 0 {
-            let n = lev.ncache;
-            let pair_at = at + var_blocks(c.before, icpu - 1, nvar, w, twotondim).0;
-            let data_at = pair_at + 2 * rec_len(1, 4);
-            let rl = rec_len(n, w);
-            // Each requested column's cells of this level, cut by cell
-            // index.
-            let mut parts_of: Vec<[&mut [f64]; 8]> = cols
-                .iter_mut()
-                .map(|col| {
-                    let mut rest = &mut col[k..k + lev.count];
-                    std::array::from_fn(|ind| {
-                        let here = if ind < twotondim { lev.per_ind[ind] } else { 0 };
-                        let (head, tail) = std::mem::take(&mut rest).split_at_mut(here);
-                        rest = tail;
-                        head
-                    })
-                })
-                .collect();
-            // The pair and the first variable record's marker, then the
-            // requested records of the cells with selected cells, read in
-            // groups of whole cell indices of at most `GROUP` bytes through
-            // the buffer, each decoded before the next is read: the bytes
-            // the kernel just copied are decoded while in the core's cache.
-            let mut first = true;
-            let mut ind = 0;
-            while ind < twotondim {
-                ranges.clear();
-                let mut direct: Vec<Option<&mut [u8]>> = Vec::new();
-                if first {
-                    ranges.push((pair_at, data_at + 4));
-                    direct.push(None);
-                }
-                let mut via_buf = 0;
-                let group_start = ind;
-                while ind < twotondim && (ind == group_start || via_buf < GROUP) {
-                    let here = lev.per_ind[ind];
-                    if here > 0 {
-                        for &(v, col) in &order {
-                            let s = data_at + (ind * nvar + v) * rl;
-                            ranges.push((s, s + rl));
-                            let straight = native && here == n;
-                            if !straight {
-                                via_buf += rl;
-                            }
-                            direct.push(straight.then(|| {
-                                bytemuck::cast_slice_mut(std::mem::take(&mut parts_of[col][ind]))
-                            }));
-                        }
-                    }
-                    ind += 1;
-                }
-                if ranges.is_empty() {
-                    continue;
-                }
-                let parts = some!(f.read_ranges_into(path, &ranges, &mut direct, buf));
-                let mut p = 0;
-                if first {
-                    first = false;
-                    let mut r = Records::window(path, parts[0], be);
-                    let ilevel = ok!(r.i32("ilevel"));
-                    let ncache = ok!(r.i32("ncache"));
-                    if usize::try_from(ilevel) != Ok(l + 1) || usize::try_from(ncache) != Ok(n) {
-                        return Ok(None);
-                    }
-                    ok!(r.expect_len("cell variable", n * w));
-                    p = 1;
-                }
-                for (gi, &here) in lev.per_ind.iter().enumerate().take(ind).skip(group_start) {
-                    if here == 0 {
-                        continue;
-                    }
-                    for &(_, col) in &order {
-                        let part = parts[p];
-                        p += 1;
-                        if native && here == n {
-                            // Read into the column already: both markers
-                            // must give the body's length.
-                            let body = n * w;
-                            if marker(part, 0, be) != Some(body)
-                                || marker(part, 4 + body, be) != Some(body)
-                            {
-                                return Ok(None);
-                            }
-                            continue;
-                        }
-                        let mut r = Records::window(path, part, be);
-                        let width = ok!(decode_record(&mut r, lev, gi, parts_of[col][gi]));
-                        if width.bytes() != w {
-                            return Ok(None);
-                        }
-                    }
-                }
-            }
+            let level = VarLevel {
+                k,
+                ilevel: l + 1,
+                twotondim,
+                pair_at: at + var_blocks(c.before, icpu - 1, nvar, w, twotondim).0,
+                nvar,
+                w,
+                be,
+                native,
+                order: &order,
+            };
+            some!(read_level_vars(
+                f,
+                path,
+                &level,
+                lev,
+                cols,
+                &mut ranges,
+                buf
+            ));
             k += lev.count;
         }
         at += var_blocks(c.total(), ndom, nvar, w, twotondim).0;
     }
     Ok(Some(gamma))
+}
+
+/// One level of a variable file as the positioned read needs it.
+struct VarLevel<'o> {
+    ilevel: usize,
+    /// Cells per oct.
+    twotondim: usize,
+    /// Byte offset of the own block's `(ilevel, ncache)` pair.
+    pair_at: usize,
+    nvar: usize,
+    /// Bytes per real.
+    w: usize,
+    be: bool,
+    /// Whether the reals are f64 in the machine's byte order (records with
+    /// every cell selected are then read straight into their column).
+    native: bool,
+    /// (file variable, column) of the requested variables, in file order.
+    order: &'o [(usize, usize)],
+    /// The level's first cell in the output columns.
+    k: usize,
+}
+
+/// Reads the requested records of the own block of one level into the
+/// columns `cols` from cell `k` on (the level's selected cells), checking
+/// its `(ilevel, ncache)` pair and every record's markers. `None` when the
+/// reference walk must decide.
+fn read_level_vars(
+    f: &PFile,
+    path: &Path,
+    v: &VarLevel,
+    lev: &LevelScan,
+    cols: &mut [&mut [f64]],
+    ranges: &mut Vec<(usize, usize)>,
+    buf: &mut Vec<u8>,
+) -> Result<Option<()>> {
+    let VarLevel {
+        ilevel,
+        twotondim,
+        pair_at,
+        nvar,
+        w,
+        be,
+        native,
+        order,
+        k,
+    } = *v;
+    let n = lev.ncache;
+    let data_at = pair_at + 2 * rec_len(1, 4);
+    let rl = rec_len(n, w);
+    let mut parts_of = cut_by_cell(cols, k, lev, twotondim);
+    // The pair and the first variable record's marker, then the
+    // requested records of the cells with selected cells, read in
+    // groups of whole cell indices of at most `GROUP` bytes through
+    // the buffer, each decoded before the next is read: the bytes
+    // the kernel just copied are decoded while in the core's cache.
+    let mut first = true;
+    let mut ind = 0;
+    while ind < twotondim {
+        ranges.clear();
+        let mut direct: Vec<Option<&mut [u8]>> = Vec::new();
+        if first {
+            ranges.push((pair_at, data_at + 4));
+            direct.push(None);
+        }
+        let mut via_buf = 0;
+        let group_start = ind;
+        while ind < twotondim && (ind == group_start || via_buf < GROUP) {
+            let here = lev.per_ind[ind];
+            if here > 0 {
+                for &(v, col) in order {
+                    let s = data_at + (ind * nvar + v) * rl;
+                    ranges.push((s, s + rl));
+                    let straight = native && here == n;
+                    if !straight {
+                        via_buf += rl;
+                    }
+                    direct.push(straight.then(|| {
+                        bytemuck::cast_slice_mut(std::mem::take(&mut parts_of[col][ind]))
+                    }));
+                }
+            }
+            ind += 1;
+        }
+        if ranges.is_empty() {
+            continue;
+        }
+        let parts = some!(f.read_ranges_into(path, ranges, &mut direct, buf));
+        let mut p = 0;
+        if first {
+            first = false;
+            let mut r = Records::window(path, parts[0], be);
+            let got_level = ok!(r.i32("ilevel"));
+            let ncache = ok!(r.i32("ncache"));
+            if usize::try_from(got_level) != Ok(ilevel) || usize::try_from(ncache) != Ok(n) {
+                return Ok(None);
+            }
+            ok!(r.expect_len("cell variable", n * w));
+            p = 1;
+        }
+        for (gi, &here) in lev.per_ind.iter().enumerate().take(ind).skip(group_start) {
+            if here == 0 {
+                continue;
+            }
+            for &(_, col) in order {
+                let part = parts[p];
+                p += 1;
+                if native && here == n {
+                    // Read into the column already: both markers
+                    // must give the body's length.
+                    let body = n * w;
+                    if marker(part, 0, be) != Some(body) || marker(part, 4 + body, be) != Some(body)
+                    {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                let mut r = Records::window(path, part, be);
+                let width = ok!(decode_record(&mut r, lev, gi, parts_of[col][gi]));
+                if width.bytes() != w {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    Ok(Some(()))
+}
+
+/// The cells `k..k + lev.count` of each column (one level's selected
+/// cells), cut by cell index: `[col][ind]` holds cell `ind`'s.
+fn cut_by_cell<'c>(
+    cols: &'c mut [&mut [f64]],
+    k: usize,
+    lev: &LevelScan,
+    twotondim: usize,
+) -> Vec<[&'c mut [f64]; 8]> {
+    cols.iter_mut()
+        .map(|col| {
+            let mut rest = &mut col[k..k + lev.count];
+            std::array::from_fn(|ind| {
+                let here = if ind < twotondim { lev.per_ind[ind] } else { 0 };
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(here);
+                rest = tail;
+                head
+            })
+        })
+        .collect()
 }

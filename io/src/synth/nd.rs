@@ -99,6 +99,42 @@ pub struct NdPlan {
     particles: Vec<Vec<Particle>>,
 }
 
+/// The boundary regions of `spec`: the padded sides, lower then upper,
+/// axis by axis, each as its coarse cells (padding included).
+fn boundary_regions(spec: &NdSpec) -> Vec<Vec<[usize; 3]>> {
+    let nd = spec.ndim;
+    let nx: [usize; 3] = std::array::from_fn(|d| spec.extent[d] + 2 * spec.pad[d]);
+    let mut boundary = Vec::new();
+    for d in 0..nd {
+        if spec.pad[d] == 0 {
+            continue;
+        }
+        for upper in [false, true] {
+            let mut cells = Vec::new();
+            for k in 0..nx[2] {
+                for j in 0..nx[1] {
+                    for i in 0..nx[0] {
+                        let c = [i, j, k];
+                        let inside = (0..3).all(|e| {
+                            e == d || (c[e] >= spec.pad[e] && c[e] < spec.pad[e] + spec.extent[e])
+                        });
+                        let side = if upper {
+                            c[d] >= spec.pad[d] + spec.extent[d]
+                        } else {
+                            c[d] < spec.pad[d]
+                        };
+                        if inside && side {
+                            cells.push(c);
+                        }
+                    }
+                }
+            }
+            boundary.push(cells);
+        }
+    }
+    boundary
+}
+
 impl NdPlan {
     /// Builds the mesh of `spec`.
     pub fn new(spec: NdSpec) -> Result<NdPlan> {
@@ -180,37 +216,7 @@ impl NdPlan {
                 m
             })
             .collect();
-        // Boundary regions: the padded sides, lower then upper, axis by axis.
-        let nx: [usize; 3] = std::array::from_fn(|d| spec.extent[d] + 2 * spec.pad[d]);
-        let mut boundary = Vec::new();
-        for d in 0..nd {
-            if spec.pad[d] == 0 {
-                continue;
-            }
-            for upper in [false, true] {
-                let mut cells = Vec::new();
-                for k in 0..nx[2] {
-                    for j in 0..nx[1] {
-                        for i in 0..nx[0] {
-                            let c = [i, j, k];
-                            let inside = (0..3).all(|e| {
-                                e == d
-                                    || (c[e] >= spec.pad[e] && c[e] < spec.pad[e] + spec.extent[e])
-                            });
-                            let side = if upper {
-                                c[d] >= spec.pad[d] + spec.extent[d]
-                            } else {
-                                c[d] < spec.pad[d]
-                            };
-                            if inside && side {
-                                cells.push(c);
-                            }
-                        }
-                    }
-                }
-                boundary.push(cells);
-            }
-        }
+        let boundary = boundary_regions(&spec);
         let mut plan = NdPlan {
             particles: vec![Vec::new(); spec.ncpu],
             spec,
