@@ -12,7 +12,7 @@
 //! * in hydro and grav files, the own domain's `(ilevel, ncache)` pairs and
 //!   the records of the requested variables.
 //!
-//! It shares no offset arithmetic with the reader in `cpu.rs` (which jumps
+//! It shares no offset arithmetic with the reader in `cpu/` (which jumps
 //! over what it does not need by lengths computed from the header), so a
 //! reader that fetches more than this set is caught by comparing the two.
 
@@ -134,8 +134,8 @@ pub fn needed_ranges(
     let h = read_amr_header(&mut r, &amr_path)?;
     let mut pages = Vec::new();
     mark(&mut pages, 0, r.offset());
-    let lmax = (lmax as usize).min(h.nlevelmax);
-    let ndom = h.ncpu + h.nboundary;
+    let lmax = (lmax as usize).min(h.head.nlevelmax);
+    let ndom = h.head.ncpu + h.head.nboundary;
     for ilevel in 1..=lmax {
         for idom in 1..=ndom {
             if h.ncache[ilevel - 1][idom - 1] == 0 {

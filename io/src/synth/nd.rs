@@ -12,13 +12,16 @@
 //! (`ordering type=planar`): the oct whose centre is at fraction `f` of the
 //! box along x belongs to domain `⌊f·ncpu⌋ + 1`. Each CPU file also holds
 //! the neighbouring domains' octs as ghost blocks. Gas: the analytic field
-//! of [`super::gas_at`] at the cell centre (box fractions, ½ along the axes
+//! of [`gas_at`](super::gas_at) at the cell centre (box fractions, ½ along the axes
 //! the run does not have), velocities limited to the ndim components.
 //! Optional DM particles with ndim position and velocity records.
 
-use super::{descriptor_text, gas_at, info_text, InfoText, RecWriter, SplitMix};
+use super::fields::{gas_at, SplitMix};
+use super::records::{write_part, AmrHeadRecords, AmrTables, OctBlock, PartRecords, RecWriter};
+use super::text::{descriptor_text, info_text, InfoText};
 use crate::atomic::write_atomic;
 use crate::error::{io_err, Error, Result};
+use crate::oct::cell_bits;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -96,13 +99,40 @@ pub struct NdPlan {
     particles: Vec<Vec<Particle>>,
 }
 
-/// Cell offsets of cell `ind` in its oct.
-fn bits(ind: usize) -> [u32; 3] {
-    [
-        (ind & 1) as u32,
-        ((ind >> 1) & 1) as u32,
-        ((ind >> 2) & 1) as u32,
-    ]
+/// The boundary regions of `spec`: the padded sides, lower then upper,
+/// axis by axis, each as its coarse cells (padding included).
+fn boundary_regions(spec: &NdSpec) -> Vec<Vec<[usize; 3]>> {
+    let nd = spec.ndim;
+    let nx: [usize; 3] = std::array::from_fn(|d| spec.extent[d] + 2 * spec.pad[d]);
+    let mut boundary = Vec::new();
+    for d in 0..nd {
+        if spec.pad[d] == 0 {
+            continue;
+        }
+        for upper in [false, true] {
+            let mut cells = Vec::new();
+            for k in 0..nx[2] {
+                for j in 0..nx[1] {
+                    for i in 0..nx[0] {
+                        let c = [i, j, k];
+                        let inside = (0..3).all(|e| {
+                            e == d || (c[e] >= spec.pad[e] && c[e] < spec.pad[e] + spec.extent[e])
+                        });
+                        let side = if upper {
+                            c[d] >= spec.pad[d] + spec.extent[d]
+                        } else {
+                            c[d] < spec.pad[d]
+                        };
+                        if inside && side {
+                            cells.push(c);
+                        }
+                    }
+                }
+            }
+            boundary.push(cells);
+        }
+    }
+    boundary
 }
 
 impl NdPlan {
@@ -145,7 +175,7 @@ impl NdPlan {
                 .map(|&o| {
                     let refined = (0..twotondim)
                         .map(|ind| {
-                            let b = bits(ind);
+                            let b = cell_bits(ind);
                             let c: [u32; 3] = std::array::from_fn(|d| 2 * o[d] + b[d]);
                             let refine = if l >= spec.levelmax {
                                 false
@@ -186,37 +216,7 @@ impl NdPlan {
                 m
             })
             .collect();
-        // Boundary regions: the padded sides, lower then upper, axis by axis.
-        let nx: [usize; 3] = std::array::from_fn(|d| spec.extent[d] + 2 * spec.pad[d]);
-        let mut boundary = Vec::new();
-        for d in 0..nd {
-            if spec.pad[d] == 0 {
-                continue;
-            }
-            for upper in [false, true] {
-                let mut cells = Vec::new();
-                for k in 0..nx[2] {
-                    for j in 0..nx[1] {
-                        for i in 0..nx[0] {
-                            let c = [i, j, k];
-                            let inside = (0..3).all(|e| {
-                                e == d
-                                    || (c[e] >= spec.pad[e] && c[e] < spec.pad[e] + spec.extent[e])
-                            });
-                            let side = if upper {
-                                c[d] >= spec.pad[d] + spec.extent[d]
-                            } else {
-                                c[d] < spec.pad[d]
-                            };
-                            if inside && side {
-                                cells.push(c);
-                            }
-                        }
-                    }
-                }
-                boundary.push(cells);
-            }
-        }
+        let boundary = boundary_regions(&spec);
         let mut plan = NdPlan {
             particles: vec![Vec::new(); spec.ncpu],
             spec,
@@ -252,7 +252,7 @@ impl NdPlan {
             for x in lev {
                 for (ind, &r) in x.refined.iter().enumerate() {
                     if !r {
-                        let b = bits(ind);
+                        let b = cell_bits(ind);
                         let c: [u32; 3] = std::array::from_fn(|d| 2 * x.o[d] + b[d]);
                         out.push((l as u8, c, s.cell_values(c, l)));
                     }
@@ -311,7 +311,7 @@ impl NdPlan {
             self.write_amr(&name("amr"), icpu)?;
             self.write_hydro(&name("hydro"), icpu)?;
             if self.spec.n_part > 0 {
-                self.write_part(&name("part"), icpu)?;
+                write_part(&name("part"), &self.part_records(icpu))?;
             }
         }
         Ok(())
@@ -384,57 +384,34 @@ impl NdPlan {
     fn write_amr(&self, path: &Path, icpu: usize) -> Result<()> {
         let s = &self.spec;
         let (ncpu, nl, nd, nb) = (s.ncpu, s.levelmax as usize, s.ndim, self.nboundary());
-        let twotondim = 1usize << nd;
         let nx = self.nx();
         let mut w = RecWriter::create(path)?;
-        w.i32s(&[ncpu as i32])?;
-        w.i32s(&[nd as i32])?;
-        w.i32s(&nx.map(|v| v as i32))?;
-        w.i32s(&[nl as i32])?;
-        w.i32s(&[100_000])?; // ngridmax
-        w.i32s(&[nb as i32])?;
-        let own: usize = (1..=nl).map(|l| self.block(icpu, icpu, l).len()).sum();
-        w.i32s(&[own as i32])?;
-        // The header's boxlen is the whole box: one coarse cell × nx_loc.
-        w.f64s(&[s.boxlen * s.extent[0] as f64])?;
-        w.i32s(&[1, 1, 1])?;
-        w.f64s(&[s.time])?;
-        w.f64s(&[1.0])?;
-        w.f64s(&[s.time])?;
-        w.f64s(&vec![1e-3; nl])?;
-        w.f64s(&vec![1e-3; nl])?;
-        w.i32s(&[10, 10])?;
-        w.f64s(&[0.0; 3])?;
-        w.f64s(&[1.0, 0.0, 0.0, 0.045, 1.0, 1.0, s.boxlen])?;
-        w.f64s(&[1.0, 0.0, 1.0, 0.0, 0.0])?;
-        w.f64s(&[0.0])?;
+        w.amr_head(&AmrHeadRecords {
+            ncpu,
+            ndim: nd,
+            nx,
+            nlevelmax: nl,
+            ngridmax: 100_000,
+            nboundary: nb,
+            ngrid_current: (1..=nl).map(|l| self.block(icpu, icpu, l).len()).sum(),
+            // The header's boxlen is the whole box: one coarse cell × nx_loc.
+            boxlen: s.boxlen * s.extent[0] as f64,
+            time: s.time,
+            boxlen_ini: s.boxlen,
+        })?;
         let count = |d: usize, l: usize| self.block(icpu, d, l).len() as i32;
         let numbl: Vec<i32> = (1..=nl)
             .flat_map(|l| (1..=ncpu).map(move |d| (d, l)))
             .map(|(d, l)| count(d, l))
             .collect();
-        w.i32s(&numbl)?; // headl (any non-negative numbers)
-        w.i32s(&numbl)?; // taill
-        w.i32s(&numbl)?;
         let mut numbtot = vec![0i32; 10 * nl];
         for l in 0..nl {
             numbtot[10 * l] = self.levels[l].len() as i32;
         }
-        w.i32s(&numbtot)?;
-        if nb > 0 {
-            let numbb: Vec<i32> = (1..=nl)
-                .flat_map(|l| (1..=nb).map(move |b| (b, l)))
-                .map(|(b, l)| count(ncpu + b, l))
-                .collect();
-            w.i32s(&numbb)?; // headb
-            w.i32s(&numbb)?; // tailb
-            w.i32s(&numbb)?;
-        }
-        w.i32s(&[0; 5])?;
-        let mut ordering = [b' '; 128];
-        ordering[..6].copy_from_slice(b"planar");
-        w.bytes(&ordering)?;
-        w.f64s(&self.slab_keys())?;
+        let numbb: Vec<i32> = (1..=nl)
+            .flat_map(|l| (1..=nb).map(move |b| (b, l)))
+            .map(|(b, l)| count(ncpu + b, l))
+            .collect();
         // Coarse arrays (index 1 + i + nx·j + nx·ny·k): son and cpu_map of
         // the physical box's cells, 0 in the boundary cells.
         let ncoarse = nx[0] * nx[1] * nx[2];
@@ -446,53 +423,71 @@ impl NdPlan {
             son[at] = (j + 1) as i32;
             cpu_map[at] = x.dom as i32;
         }
-        w.i32s(&son)?;
-        w.i32s(&vec![0; ncoarse])?; // flag1
-        w.i32s(&cpu_map)?;
+        w.amr_tables(&AmrTables {
+            // headl and taill: any non-negative numbers.
+            headl: &numbl,
+            taill: &numbl,
+            numbl: &numbl,
+            numbtot: &numbtot,
+            numbb: (nb > 0).then_some(&numbb[..]),
+            ordering: "planar",
+            bounds: &self.slab_keys(),
+            coarse_son: &son,
+            coarse_cpu_map: &cpu_map,
+        })?;
         for l in 1..=nl {
-            let dx = 0.5f64.powi(l as i32);
             for idom in 1..=ncpu + nb {
                 let r = self.block(icpu, idom, l);
-                if r.is_empty() {
-                    continue;
+                if !r.is_empty() {
+                    w.oct_block(&self.oct_block(idom, l, &r))?;
                 }
-                let n = r.len();
-                let ids: Vec<i32> = (1..=n as i32).collect();
-                w.i32s(&ids)?; // ind_grid
-                w.i32s(&vec![0; n])?; // next
-                w.i32s(&vec![0; n])?; // prev
-                if idom > ncpu {
-                    // Boundary octs: at the centres of boundary cells.
-                    let cells = &self.boundary[idom - ncpu - 1];
-                    let centres = |d: usize| -> Vec<f64> {
-                        r.iter().map(|&j| cells[j][d] as f64 + 0.5).collect()
-                    };
-                    (0..nd).try_for_each(|d| w.f64s(&centres(d)))?;
-                    w.i32s(&vec![0; n])?; // father
-                    for _ in 0..2 * nd {
-                        w.i32s(&vec![0; n])?;
-                    }
-                    for _ in 0..3 * twotondim {
-                        w.i32s(&vec![0; n])?; // son, cpu_map, flag1
-                    }
-                    continue;
-                }
-                let lev = &self.levels[l - 1];
-                for d in 0..nd {
-                    let xg: Vec<f64> = r
-                        .iter()
+            }
+        }
+        w.finish()
+    }
+
+    /// The amr records of the octs `r` of domain `idom` (a boundary region
+    /// after the `ncpu` domains) at level `l`.
+    fn oct_block(&self, idom: usize, l: usize, r: &[usize]) -> OctBlock {
+        let s = &self.spec;
+        let (ncpu, nd) = (s.ncpu, s.ndim);
+        let twotondim = 1usize << nd;
+        let n = r.len();
+        let zeros = || vec![0; n];
+        let ind_grid = (1..=n as i32).collect();
+        if idom > ncpu {
+            // Boundary octs: at the centres of boundary cells.
+            let cells = &self.boundary[idom - ncpu - 1];
+            return OctBlock {
+                ind_grid,
+                next: zeros(),
+                prev: zeros(),
+                xg: (0..nd)
+                    .map(|d| r.iter().map(|&j| cells[j][d] as f64 + 0.5).collect())
+                    .collect(),
+                father: zeros(),
+                son: (0..twotondim).map(|_| zeros()).collect(),
+                cpu_map: (0..twotondim).map(|_| zeros()).collect(),
+            };
+        }
+        let lev = &self.levels[l - 1];
+        let dx = 0.5f64.powi(l as i32);
+        OctBlock {
+            ind_grid,
+            next: zeros(),
+            prev: zeros(),
+            xg: (0..nd)
+                .map(|d| {
+                    r.iter()
                         .map(|&j| (2 * lev[j].o[d] + 1) as f64 * dx + s.pad[d] as f64)
-                        .collect();
-                    w.f64s(&xg)?;
-                }
-                w.i32s(&vec![1; n])?; // father
-                for _ in 0..2 * nd {
-                    w.i32s(&vec![0; n])?; // nbor
-                }
-                for ind in 0..twotondim {
-                    let b = bits(ind);
-                    let son: Vec<i32> = r
-                        .iter()
+                        .collect()
+                })
+                .collect(),
+            father: vec![1; n],
+            son: (0..twotondim)
+                .map(|ind| {
+                    let b = cell_bits(ind);
+                    r.iter()
                         .map(|&j| {
                             let x = &lev[j];
                             if x.refined[ind] {
@@ -502,18 +497,13 @@ impl NdPlan {
                                 0
                             }
                         })
-                        .collect();
-                    w.i32s(&son)?;
-                }
-                for _ in 0..twotondim {
-                    w.i32s(&r.iter().map(|&j| lev[j].dom as i32).collect::<Vec<_>>())?;
-                }
-                for _ in 0..twotondim {
-                    w.i32s(&vec![0; n])?; // flag1
-                }
-            }
+                        .collect()
+                })
+                .collect(),
+            cpu_map: (0..twotondim)
+                .map(|_| r.iter().map(|&j| lev[j].dom as i32).collect())
+                .collect(),
         }
-        w.finish()
     }
 
     fn write_hydro(&self, path: &Path, icpu: usize) -> Result<()> {
@@ -521,12 +511,7 @@ impl NdPlan {
         let (ncpu, nl, nd, nb) = (s.ncpu, s.levelmax as usize, s.ndim, self.nboundary());
         let nvar = nd + 2;
         let mut w = RecWriter::create(path)?;
-        w.i32s(&[ncpu as i32])?;
-        w.i32s(&[nvar as i32])?;
-        w.i32s(&[nd as i32])?;
-        w.i32s(&[nl as i32])?;
-        w.i32s(&[nb as i32])?;
-        w.f64s(&[s.gamma])?;
+        w.var_head(ncpu, nvar, Some(nd), nl, nb, Some(s.gamma))?;
         for l in 1..=nl {
             for idom in 1..=ncpu + nb {
                 let r = self.block(icpu, idom, l);
@@ -536,7 +521,7 @@ impl NdPlan {
                     continue;
                 }
                 for ind in 0..1usize << nd {
-                    let b = bits(ind);
+                    let b = cell_bits(ind);
                     let vals: Vec<Vec<f64>> = r
                         .iter()
                         .map(|&j| {
@@ -558,30 +543,27 @@ impl NdPlan {
         w.finish()
     }
 
-    fn write_part(&self, path: &Path, icpu: usize) -> Result<()> {
+    /// The particle file of CPU `icpu`: DM particles at `levelmin`.
+    fn part_records(&self, icpu: usize) -> PartRecords {
         let s = &self.spec;
         let ps = &self.particles[icpu - 1];
-        let mut w = RecWriter::create(path)?;
-        w.i32s(&[s.ncpu as i32])?;
-        w.i32s(&[s.ndim as i32])?;
-        w.i32s(&[ps.len() as i32])?;
-        w.i32s(&[1, 2, 3, 4])?; // localseed
-        w.i32s(&[0])?; // nstar_tot
-        w.f64s(&[0.0])?;
-        w.f64s(&[0.0])?;
-        w.i32s(&[0])?; // nsink
-        for d in 0..s.ndim {
-            w.f64s(&ps.iter().map(|p| p.0[d]).collect::<Vec<_>>())?;
+        PartRecords {
+            ncpu: s.ncpu,
+            ndim: s.ndim,
+            nstar_tot: 0,
+            mstar_tot: 0.0,
+            pos: (0..s.ndim)
+                .map(|d| ps.iter().map(|p| p.0[d]).collect())
+                .collect(),
+            vel: (0..s.ndim)
+                .map(|d| ps.iter().map(|p| p.1[d]).collect())
+                .collect(),
+            mass: ps.iter().map(|p| p.2).collect(),
+            id: (1..=ps.len() as i32).collect(),
+            level: vec![s.levelmin as i32; ps.len()],
+            family: vec![1u8; ps.len()], // DM
+            birth: None,
         }
-        for d in 0..s.ndim {
-            w.f64s(&ps.iter().map(|p| p.1[d]).collect::<Vec<_>>())?;
-        }
-        w.f64s(&ps.iter().map(|p| p.2).collect::<Vec<_>>())?;
-        w.i32s(&(1..=ps.len() as i32).collect::<Vec<_>>())?;
-        w.i32s(&vec![s.levelmin as i32; ps.len()])?;
-        w.bytes(&vec![1u8; ps.len()])?; // family DM
-        w.bytes(&vec![0u8; ps.len()])?; // tag
-        w.finish()
     }
 }
 
