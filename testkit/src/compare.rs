@@ -23,7 +23,7 @@ pub fn map_error(got: &[f64], want: &[f64]) -> (f64, f64) {
 
 /// `text` (a `&str`, or a process's stdout bytes) parsed as JSON, or a
 /// panic showing it.
-pub fn json_of(text: impl AsRef<[u8]>) -> serde_json::Value {
+pub fn json_of<T: AsRef<[u8]> + ?Sized>(text: &T) -> serde_json::Value {
     let b = text.as_ref();
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
 }
