@@ -3,11 +3,11 @@
 //! with its own particle seed), and prints its size and the time taken.
 //! `synth DIR --ndim N [--pad P] [ncpu levelmin levelmax]` writes a 1D, 2D
 //! or 3D output on a coarse grid padded with P boundary cells on each side
-//! of every axis (`amrkit_io::writer::nd`), with `--npart K` DM particles. `--rt G` adds RAMSES-RT files
+//! of every axis (`amrkit_io::synth::nd`), with `--npart K` DM particles. `--rt G` adds RAMSES-RT files
 //! with G photon groups (`rt_`, `rt_file_descriptor.txt`, `info_rt_`);
 //! `--rt-per-level` writes `info_rt_` as ramses-2025.05 does (one
 //! `rt_c_frac` per level).
-use amrkit_io::writer::nd::{NdPlan, NdSpec};
+use amrkit_io::synth::nd::{NdPlan, NdSpec};
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::time::Instant;
 
@@ -54,7 +54,7 @@ fn main() {
         ncpu: num(2, 8) as usize,
         levelmin: num(3, 6),
         levelmax: num(4, 9),
-        rt: rt_groups.map(|groups| amrkit_io::writer::RtSpec {
+        rt: rt_groups.map(|groups| amrkit_io::synth::RtSpec {
             groups,
             per_level_light_speed: per_level,
             ..Default::default()

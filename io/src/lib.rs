@@ -41,15 +41,10 @@ mod snapshot;
 pub mod synth;
 pub mod vtk;
 
-/// The page audit's old path (`layout` named it before it was `pages`).
-pub use pages as layout;
-
 pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan};
 pub use error::{Error, Result};
 pub use info::Info;
 pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};
 pub use sink::Sinks;
 pub use snapshot::{FileLayout, PartScan, Snapshot};
-/// The synthetic outputs' old path (`writer` named them before `synth`).
-pub use synth as writer;
 pub use synth::{SynthPlan, SynthSpec};

@@ -304,7 +304,7 @@ fn sedov1d_with_boundaries_stats_and_profiles() {
 /// (`particles`, with a deposit map).
 #[test]
 fn generated_2d_wide_box_and_particles_through_the_cli() {
-    use amrkit_io::writer::nd::{NdPlan, NdSpec};
+    use amrkit_io::synth::nd::{NdPlan, NdSpec};
     let tmp = tempfile::tempdir().unwrap();
     let spec = NdSpec {
         ncpu: 3,

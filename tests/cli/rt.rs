@@ -5,7 +5,7 @@
 //! inputs, each refused in one line naming the file and the record or key.
 
 use amrkit_io::rt::RtInfoLayout;
-use amrkit_io::writer::{rt_at, RtSpec};
+use amrkit_io::synth::{rt_at, RtSpec};
 use amrkit_io::{CellRequest, Snapshot, SynthPlan, SynthSpec};
 use std::path::{Path, PathBuf};
 use testkit::{fails_with, json_of, run_ok};

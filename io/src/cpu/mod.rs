@@ -59,8 +59,6 @@ mod tests;
 
 pub use cells::{CellSlices, CpuCells};
 pub use header::{read_amr_header, AmrHead, AmrHeader, DomainBox};
-/// The positioned-read path's old name.
-pub use positioned as fast;
 pub use request::{CellRequest, CpuFiles, FileBytes};
 pub use scan::CpuScan;
 

@@ -2,12 +2,12 @@
 //! residency rather than time: the output's pages are evicted from the
 //! page cache (`posix_fadvise(DONTNEED)` after `fsync`), the reader runs,
 //! and `mincore` tells which pages of each file it brought in. Every
-//! resident page must be one that `amrkit_io::layout::needed_pages` (an
+//! resident page must be one that `amrkit_io::pages::needed_pages` (an
 //! independent walk of the record markers) counts as needed; a reader that
 //! walks ghost blocks or unrequested variables record by record, or lets
 //! the kernel read ahead, fails.
 
-use amrkit_io::layout::{needed_pages, PAGE};
+use amrkit_io::pages::{needed_pages, PAGE};
 use amrkit_io::{CellRequest, Snapshot, SynthPlan, SynthSpec};
 use std::collections::BTreeSet;
 use std::os::unix::io::AsRawFd;

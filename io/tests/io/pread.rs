@@ -6,7 +6,7 @@
 //! truncated and corrupted headers (`numbl` included, which the positioned
 //! path reads with one `pread`) and blocks.
 
-use amrkit_io::cpu::{fast, read_cpu_cells, CellRequest, CpuCells, CpuFiles, FileBytes};
+use amrkit_io::cpu::{positioned, read_cpu_cells, CellRequest, CpuCells, CpuFiles, FileBytes};
 use amrkit_io::{Snapshot, SynthPlan, SynthSpec};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -47,9 +47,9 @@ fn reference(s: &Snapshot, icpu: usize, req: &CellRequest) -> Result<CpuCells, S
 /// `Snapshot::read_cpu` (the positioned path), and whether it fell back to
 /// the reference walk.
 fn positioned(s: &Snapshot, icpu: usize, req: &CellRequest) -> (Result<CpuCells, String>, bool) {
-    let before = fast::fallbacks();
+    let before = positioned::fallbacks();
     let r = s.read_cpu(icpu, req).map_err(|e| e.to_string());
-    (r, fast::fallbacks() > before)
+    (r, positioned::fallbacks() > before)
 }
 
 /// Requests covering every variable, a shallower `lmax`, single variables

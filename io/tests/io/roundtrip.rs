@@ -1,7 +1,7 @@
 //! The synthetic writer round-trips through the reader exactly.
 
 use amrkit_io::hilbert::{domain_of, oct_key};
-use amrkit_io::writer::{gas_at, gravity_at};
+use amrkit_io::synth::{gas_at, gravity_at};
 use amrkit_io::{family_name, CellRequest, PartColumn, Snapshot, SynthPlan, SynthSpec};
 
 fn spec() -> SynthSpec {

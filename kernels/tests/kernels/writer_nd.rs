@@ -1,10 +1,10 @@
 //! The synthetic 1D/2D/3D writer with coarse grids and boundary regions
-//! (`amrkit_io::writer::nd`) round-trips through the reader and the
+//! (`amrkit_io::synth::nd`) round-trips through the reader and the
 //! kernels exactly: every leaf cell with its values, Σρ·dx^ndim, 2D images,
 //! region selection, particles; and its files, damaged, give one clear
 //! error naming the file and the record.
 
-use amrkit_io::writer::nd::{NdPlan, NdSpec};
+use amrkit_io::synth::nd::{NdPlan, NdSpec};
 use amrkit_io::Snapshot;
 use amrkit_kernels::derive::total_mass;
 use amrkit_kernels::project::{project, ProjSpec, Weight};
