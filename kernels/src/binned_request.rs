@@ -9,13 +9,13 @@
 use crate::derive::quantity_of;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::CellTable;
 use crate::phase::{phase, positive_by_nature, AxisSpec, Phase, PhaseSpec, Scale};
 use crate::profile::{periods, profile, Profile, ProfileSpec, Shape};
 use crate::project::Weight;
 use crate::request::cells_for;
 use crate::select::{Region, Selection};
 use crate::summary::auto_unit;
+use crate::table::CellTable;
 use crate::temperature::{temperature, temperature_over_mu};
 use crate::units::Units;
 use amrkit_io::Snapshot;

@@ -23,11 +23,11 @@
 //! thread count or split of the files, and at most one block's worth of
 //! numbers per block in memory.
 
-use crate::derive::sum_blocks;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::CellTable;
 use crate::project::Weight;
+use crate::sums::sum_blocks;
+use crate::table::CellTable;
 use serde_json::{json, Value};
 
 /// Axis scale.

@@ -31,11 +31,11 @@
 //! with Chan et al.'s update, which keeps the standard deviation accurate
 //! where Σwf² − (Σwf)²/Σw would cancel.
 
-use crate::derive::{sum_blocks, SUM_BLOCK};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::CellTable;
 use crate::project::Weight;
+use crate::sums::{sum_blocks, SUM_BLOCK};
+use crate::table::CellTable;
 use serde_json::{json, Value};
 
 /// How the edges are spaced.
