@@ -28,6 +28,8 @@ pub mod demo;
 pub mod export_vtk;
 pub mod info;
 pub mod particles;
+pub mod phase;
+pub mod profile;
 pub mod project;
 pub mod series;
 pub mod stats;
@@ -54,6 +56,10 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Project variables along an axis to .npy and/or .png maps.
     Project(project::ProjectArgs),
+    /// Radial or cylindrical profiles around a centre (JSON, CSV, PNG).
+    Profile(profile::ProfileArgs),
+    /// Phase diagrams: 2-D histograms of two variables (.npy, PNG, JSON).
+    Phase(phase::PhaseArgs),
     /// Export cells (one .vtu per level + .vtm) and particles to VTK.
     ExportVtk(export_vtk::ExportVtkArgs),
     /// Particle statistics and NGP/CIC mass maps.
@@ -104,6 +110,8 @@ impl Command {
             Command::Info(a) => info::run(ctx, &a),
             Command::Stats(a) => stats::run(ctx, &a),
             Command::Project(a) => project::run(ctx, &a),
+            Command::Profile(a) => profile::run(ctx, &a),
+            Command::Phase(a) => phase::run(ctx, &a),
             Command::ExportVtk(a) => export_vtk::run(ctx, &a),
             Command::Particles(a) => particles::run(ctx, &a),
             Command::Clumps(a) => clumps::run(ctx, &a),

@@ -3,6 +3,7 @@
 //! `dejavu` crate, so no system font is ever looked up), number labels,
 //! and the colour maps.
 
+use plotters::coord::combinators::{BindKeyPoints, IntoLogRange, LogCoord, WithKeyPoints};
 use plotters::style::colors::colormaps::{BlackWhite, ColorMap, ViridisRGB, VulcanoHSL};
 use plotters::style::{FontStyle, RGBColor};
 use std::sync::Once;
@@ -97,20 +98,37 @@ pub fn number(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A label for a tick of a log axis spanning `decades`: only the
-/// powers of ten (and their 2 and 5 multiples on a short axis) are
-/// labelled, so that the minor ticks do not crowd.
-pub fn log_number(v: f64, decades: f64) -> String {
-    if v.is_nan() || v <= 0.0 {
-        return String::new();
-    }
-    let m = v / 10f64.powf(v.log10().floor());
-    let near = |x: f64| (m - x).abs() < 1e-6 * x || (m - 10.0 * x).abs() < 1e-5 * x;
-    if near(1.0) || (decades < 2.5 && (near(2.0) || near(5.0))) {
-        number(v)
+/// A log axis from `lo` to `hi` (both positive) with its own ticks:
+/// the powers of ten inside it (with their 2 and 5 multiples when it spans
+/// under 2.5 decades, or every multiple when it holds fewer than two
+/// powers), minor grid at every multiple. (plotters' own log ticks repeat
+/// some values.)
+pub fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let decades = (hi / lo).log10();
+    let (k0, k1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let inside = |v: f64| v >= lo * (1.0 - 1e-12) && v <= hi * (1.0 + 1e-12);
+    let multiples = |ms: &[f64]| -> Vec<f64> {
+        (k0..=k1)
+            .flat_map(|k| ms.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|&v| inside(v))
+            .collect()
+    };
+    let all: Vec<f64> = multiples(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    let mut bold = if decades < 2.5 {
+        multiples(&[1.0, 2.0, 5.0])
     } else {
-        String::new()
+        multiples(&[1.0])
+    };
+    if bold.len() < 2 {
+        bold = all.clone();
     }
+    // Many decades: every second, third, … power only.
+    let step = bold.len().div_ceil(10).max(1);
+    let bold: Vec<f64> = bold.into_iter().step_by(step).collect();
+    (lo..hi)
+        .log_scale()
+        .with_key_points(bold)
+        .with_light_points(all)
 }
 
 /// Lower and upper bounds of the finite values (positive ones when
@@ -141,6 +159,18 @@ pub fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
         };
         (lo - s, hi + s)
     }
+}
+
+/// `sim/output_NNNNN` of an output folder (its last two components), for
+/// figure titles.
+pub fn run_name(dir: &std::path::Path) -> String {
+    let parts: Vec<String> = dir
+        .components()
+        .rev()
+        .take(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
 /// A plotters error as a message naming what was drawn.

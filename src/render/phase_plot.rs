@@ -3,9 +3,7 @@
 //! variables' units, a colour bar labelled with the quantity and its unit,
 //! empty bins in a neutral grey that no colour map uses.
 
-use super::chart::{
-    drawing_error, finite_range, log_number, number, register_font, Cmap, Rgb, FONT,
-};
+use super::chart::{drawing_error, finite_range, log_axis, number, register_font, Cmap, Rgb, FONT};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -111,21 +109,15 @@ pub fn draw_phase(fig: &PhaseFigure) -> Result<Rgb, String> {
         let (main, bar) = root.split_horizontally(W - BAR_W);
         let (x0, x1) = (fig.x_edges[0], fig.x_edges[nx]);
         let (y0, y1) = (fig.y_edges[0], fig.y_edges[ny]);
-        let d = |log: bool, a: f64, b: f64| if log { (b / a).log10() } else { 0.0 };
-        let m = Image {
-            fig,
-            scale,
-            x_decades: d(fig.x_log, x0, x1),
-            y_decades: d(fig.y_log, y0, y1),
-        };
+        let m = Image { fig, scale };
         match (fig.x_log, fig.y_log) {
-            (true, true) => m.draw(&main, (x0..x1).log_scale(), (y0..y1).log_scale()),
-            (true, false) => m.draw(&main, (x0..x1).log_scale(), y0..y1),
-            (false, true) => m.draw(&main, x0..x1, (y0..y1).log_scale()),
+            (true, true) => m.draw(&main, log_axis(x0, x1), log_axis(y0, y1)),
+            (true, false) => m.draw(&main, log_axis(x0, x1), y0..y1),
+            (false, true) => m.draw(&main, x0..x1, log_axis(y0, y1)),
             (false, false) => m.draw(&main, x0..x1, y0..y1),
         }?;
         if scale.log {
-            colour_bar(&bar, fig, scale, (scale.lo..scale.hi).log_scale())
+            colour_bar(&bar, fig, scale, log_axis(scale.lo, scale.hi))
         } else {
             colour_bar(&bar, fig, scale, scale.lo..scale.hi)
         }?;
@@ -138,20 +130,10 @@ pub fn draw_phase(fig: &PhaseFigure) -> Result<Rgb, String> {
     })
 }
 
-fn label(v: f64, decades: f64) -> String {
-    if decades > 0.0 {
-        log_number(v, decades)
-    } else {
-        number(v)
-    }
-}
-
 /// The histogram panel being drawn.
 struct Image<'a> {
     fig: &'a PhaseFigure,
     scale: Scale,
-    x_decades: f64,
-    y_decades: f64,
 }
 
 impl Image<'_> {
@@ -192,8 +174,8 @@ impl Image<'_> {
             .disable_mesh()
             .x_desc(&fig.x_label)
             .y_desc(&fig.y_label)
-            .x_label_formatter(&|v| label(*v, self.x_decades))
-            .y_label_formatter(&|v| label(*v, self.y_decades))
+            .x_label_formatter(&|v| number(*v))
+            .y_label_formatter(&|v| number(*v))
             .x_labels(12)
             .y_labels(12)
             .label_style((FONT, 15))
@@ -239,17 +221,12 @@ where
             Rectangle::new([(0.0, at(a)), (1.0, at(b))], fig.cmap.colour(a).filled())
         }))
         .map_err(err)?;
-    let decades = if scale.log {
-        (scale.hi / scale.lo).log10()
-    } else {
-        0.0
-    };
     chart
         .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
         .y_desc(&fig.z_label)
-        .y_label_formatter(&|v| label(*v, decades))
+        .y_label_formatter(&|v| number(*v))
         .y_labels(10)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))

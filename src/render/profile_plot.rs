@@ -5,7 +5,7 @@
 //! axis), axes labelled with quantity and unit. Empty bins leave a gap.
 
 use super::chart::{
-    drawing_error, finite_range, log_number, number, padded, register_font, Rgb, FONT,
+    drawing_error, finite_range, log_axis, number, padded, register_font, Rgb, FONT,
 };
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
@@ -90,6 +90,12 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
                 log_y,
             )
             .unwrap_or((1.0, 10.0));
+            // On a log axis a band reaching towards zero is cut a decade
+            // below the smallest mean, so that it does not squash the means.
+            let lo = match finite_range(panel.mean.iter().copied(), log_y) {
+                Some((m, _)) if log_y => lo.max(m / 10.0),
+                _ => lo,
+            };
             let (y0, y1) = padded(lo, hi, log_y);
             let p = Panel {
                 centres: &centres,
@@ -97,14 +103,12 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
                 x_label: &fig.x_label,
                 legend: &fig.legend,
                 floor: y0,
-                x_decades: if log_x { (x1 / x0).log10() } else { 0.0 },
-                y_decades: if log_y { (y1 / y0).log10() } else { 0.0 },
                 legend_here: i == 0,
             };
             match (log_x, log_y) {
-                (true, true) => p.draw(area, (x0..x1).log_scale(), (y0..y1).log_scale()),
-                (true, false) => p.draw(area, (x0..x1).log_scale(), y0..y1),
-                (false, true) => p.draw(area, x0..x1, (y0..y1).log_scale()),
+                (true, true) => p.draw(area, log_axis(x0, x1), log_axis(y0, y1)),
+                (true, false) => p.draw(area, log_axis(x0, x1), y0..y1),
+                (false, true) => p.draw(area, x0..x1, log_axis(y0, y1)),
                 (false, false) => p.draw(area, x0..x1, y0..y1),
             }?;
         }
@@ -125,21 +129,8 @@ struct Panel<'a> {
     legend: &'a str,
     /// The bottom of the y axis (where a band below it is cut).
     floor: f64,
-    /// Decades the x and y axes span (0: linear).
-    x_decades: f64,
-    y_decades: f64,
     /// Whether this panel shows the legend.
     legend_here: bool,
-}
-
-/// A tick label: [`log_number`] on a log axis (`decades > 0`), else
-/// [`number`].
-fn label(v: f64, decades: f64) -> String {
-    if decades > 0.0 {
-        log_number(v, decades)
-    } else {
-        number(v)
-    }
 }
 
 impl Panel<'_> {
@@ -162,8 +153,8 @@ impl Panel<'_> {
             .configure_mesh()
             .x_desc(self.x_label)
             .y_desc(&self.panel.label)
-            .x_label_formatter(&|v| label(*v, self.x_decades))
-            .y_label_formatter(&|v| label(*v, self.y_decades))
+            .x_label_formatter(&|v| number(*v))
+            .y_label_formatter(&|v| number(*v))
             .x_labels(12)
             .y_labels(12)
             .label_style((FONT, 15))

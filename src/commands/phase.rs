@@ -1,0 +1,253 @@
+//! `amrkit phase`: phase diagrams (2-D histograms of two cell variables,
+//! optionally the weighted mean of a third) as `.npy`, PNG and JSON (the
+//! definition is `amrkit_kernels::phase`'s).
+
+use crate::context::Ctx;
+use crate::error::{fail, AnyResult};
+use crate::render::canvas::write_rgb;
+use crate::render::chart::run_name;
+use crate::render::chart::Cmap;
+use crate::render::npy::write_npy;
+use crate::render::phase_plot::{draw_phase, PhaseFigure};
+use amrkit_io::atomic::write_atomic;
+use amrkit_kernels::binned_request::{
+    describe_units, length_in_code, phase_output, resolve_center, Column, PhaseAxisRequest,
+};
+use amrkit_kernels::phase::Scale;
+use amrkit_kernels::request::{open, weight_of};
+use amrkit_kernels::select::{Region, Selection};
+use amrkit_kernels::temperature::DEFAULT_MU;
+use amrkit_kernels::{Exec, Units};
+use clap::Args;
+use std::path::PathBuf;
+
+/// `amrkit phase`.
+#[derive(Args, Debug)]
+pub struct PhaseArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// The x variable.
+    #[arg(long)]
+    pub x: String,
+    /// The y variable.
+    #[arg(long)]
+    pub y: String,
+    /// A variable to average per bin (weighted by --weight); without it
+    /// each bin holds the sum of the weight (the mass by default).
+    #[arg(long)]
+    pub z: Option<String>,
+    /// Weight: mass, volume or none (without --z: what is summed; none
+    /// counts cells).
+    #[arg(long, default_value = "mass")]
+    pub weight: String,
+    /// Bins NX,NY (or one number for both).
+    #[arg(long, value_delimiter = ',', default_value = "128,128")]
+    pub bins: Vec<usize>,
+    /// x range a,b in the variable's unit (raw values, not log10).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub xrange: Option<Vec<f64>>,
+    /// y range a,b.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub yrange: Option<Vec<f64>>,
+    /// Linear x axis (default: log for positive quantities).
+    #[arg(long)]
+    pub xlin: bool,
+    /// Linear y axis.
+    #[arg(long)]
+    pub ylin: bool,
+    /// Units of x, y and z (one for all, or one each; code by default,
+    /// "auto" picks astrophysical ones; temperatures are in K).
+    #[arg(long, value_delimiter = ',')]
+    pub unit: Vec<String>,
+    /// Mean molecular weight of `temperature`.
+    #[arg(long, default_value_t = DEFAULT_MU)]
+    pub mu: f64,
+    /// Centre of the sphere --radius: x,y,z in --range-unit (default the
+    /// box centre); densest, com and ssc come with the centring module.
+    #[arg(long, allow_hyphen_values = true)]
+    pub center: Option<String>,
+    /// Only the cells within this radius (in --range-unit) of the centre.
+    #[arg(long)]
+    pub radius: Option<f64>,
+    /// Unit of bare lengths.
+    #[arg(long, default_value = "code")]
+    pub range_unit: String,
+    /// Deepest level to read.
+    #[arg(long)]
+    pub lmax: Option<u32>,
+    /// Thread cap for this call.
+    #[arg(long)]
+    pub max_threads: Option<usize>,
+    /// Lower end of the colour scale.
+    #[arg(long, allow_hyphen_values = true)]
+    pub vmin: Option<f64>,
+    /// Upper end of the colour scale.
+    #[arg(long, allow_hyphen_values = true)]
+    pub vmax: Option<f64>,
+    /// Colour map: viridis, gray, vulcano.
+    #[arg(long, default_value = "viridis")]
+    pub cmap: String,
+    /// Output files: .npy (H[j, i], j along y) and/or .png.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub out: Vec<PathBuf>,
+    /// Write edges, counts in and outside the ranges and the settings.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+fn pair(v: &Option<Vec<f64>>, flag: &str) -> AnyResult<Option<[f64; 2]>> {
+    match v.as_deref() {
+        None => Ok(None),
+        Some(&[a, b]) => Ok(Some([a, b])),
+        Some(v) => fail(format!("--{flag} needs two values a,b, got {}", v.len())),
+    }
+}
+
+/// Bins the cells; writes the diagram.
+pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
+    let exec = Exec {
+        max_threads: a.max_threads,
+        ..ctx.exec
+    };
+    let cmap = Cmap::of(&a.cmap)?;
+    let (nx, ny) = match a.bins[..] {
+        [n] => (n, n),
+        [nx, ny] => (nx, ny),
+        _ => {
+            return fail(format!(
+                "--bins needs NX,NY or one number, got {} values",
+                a.bins.len()
+            ))
+        }
+    };
+    for p in &a.out {
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("npy" | "png") => {}
+            _ => {
+                return fail(format!(
+                    "--out {}: expected a .npy or .png file",
+                    p.display()
+                ))
+            }
+        }
+    }
+    let weight = weight_of(&a.weight)?;
+    let s = open(&a.output)?;
+    let u = Units::from_info(&s.info);
+    let region = match &a.radius {
+        None if a.center.is_some() => {
+            return fail("--center selects nothing without --radius (the sphere around it)")
+        }
+        None => None,
+        Some(r) => {
+            let c = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
+            let r = length_in_code(*r, &a.range_unit, &u)?;
+            Some(Region::Sphere {
+                centre: c.map(|x| x / u.boxlen),
+                radius: r / u.boxlen,
+            })
+        }
+    };
+    let sel = Selection {
+        lmax: a.lmax,
+        region,
+        files: None,
+    };
+    let unit = |k: usize| match a.unit.len() {
+        0 => None,
+        1 => Some(a.unit[0].clone()),
+        _ => a.unit.get(k).cloned(),
+    };
+    if a.unit.len() > 1 && a.unit.len() != 2 + usize::from(a.z.is_some()) {
+        return fail(format!(
+            "--unit: {} units for {} variables",
+            a.unit.len(),
+            2 + usize::from(a.z.is_some())
+        ));
+    }
+    let xa = PhaseAxisRequest {
+        var: a.x.clone(),
+        unit: unit(0),
+        lin: a.xlin,
+        range: pair(&a.xrange, "xrange")?,
+        bins: nx,
+    };
+    let ya = PhaseAxisRequest {
+        var: a.y.clone(),
+        unit: unit(1),
+        lin: a.ylin,
+        range: pair(&a.yrange, "yrange")?,
+        bins: ny,
+    };
+    let zu = unit(2);
+    let z = a.z.as_deref().map(|z| (z, zu.as_deref()));
+    let (ph, cols) = phase_output(&s, &sel, [&xa, &ya], z, weight, a.mu, &exec)?;
+    let mut j = ph.to_json();
+    describe_units(&mut j, &cols, a.mu);
+    j["output"] = s.dir.display().to_string().into();
+    let mut wrote = Vec::new();
+    for p in &a.out {
+        if p.extension().is_some_and(|e| e == "npy") {
+            write_npy(p, ny, nx, &ph.values)?;
+        } else {
+            let lab = |c: &Column| {
+                if c.var == "temperature" {
+                    format!("temperature [K] (µ = {})", a.mu)
+                } else {
+                    format!("{} [{}]", c.var, c.unit)
+                }
+            };
+            let z_label = match (&a.z, cols.get(2)) {
+                (Some(_), Some(c)) => format!("{} mean of {}", a.weight, lab(c)),
+                _ => match a.weight.as_str() {
+                    "none" => "cells per bin".to_string(),
+                    "volume" => "volume per bin [code]".to_string(),
+                    _ => "mass per bin [code]".to_string(),
+                },
+            };
+            let name = run_name(&s.dir);
+            let fig = PhaseFigure {
+                title: format!("{name}: {} against {}", a.y, a.x),
+                x_label: lab(&cols[0]),
+                y_label: lab(&cols[1]),
+                z_label,
+                x_edges: ph.axes[0].edges.clone(),
+                y_edges: ph.axes[1].edges.clone(),
+                x_log: ph.axes[0].scale == Scale::Log,
+                y_log: ph.axes[1].scale == Scale::Log,
+                values: ph.values.clone(),
+                counts: ph.counts.clone(),
+                vmin: a.vmin,
+                vmax: a.vmax,
+                cmap,
+            };
+            let img = draw_phase(&fig)?;
+            write_rgb(p, img.w, img.h, &img.px, &[("Title", &fig.title)])?;
+        }
+        wrote.push(p.display().to_string());
+    }
+    if let Some(f) = &a.json {
+        write_atomic(f, serde_json::to_string_pretty(&j)?.as_bytes())?;
+        wrote.push(f.display().to_string());
+    }
+    if !ctx.quiet {
+        println!(
+            "{} cells in {}×{} bins (mass {:.6e} code); {} outside the ranges (mass {:.6e}); {} dropped",
+            ph.binned[0], nx, ny, ph.binned[1], ph.outside[0], ph.outside[1], ph.dropped[0]
+        );
+        for (k, which) in [(2, "x"), (3, "y")] {
+            if ph.dropped[k] > 0.0 {
+                let c = &cols[k - 2];
+                println!(
+                    "dropped {} cells whose {} is not positive (or not finite) from the log {which} axis (--{which}lin keeps them)",
+                    ph.dropped[k], c.var
+                );
+            }
+        }
+        if cols.iter().any(|c| c.var == "temperature") {
+            println!("temperature = µ·(P/ρ)·m_H/k_B with µ = {}", a.mu);
+        }
+        println!("wrote {}", wrote.join(", "));
+    }
+    Ok(())
+}
