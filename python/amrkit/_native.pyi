@@ -118,6 +118,50 @@ class Snapshot:
         range_unit: str = "code",
     ) -> Dict[str, Any]:
         """Writes PREFIX_level_LL.vtu files and PREFIX.vtm; returns what was written."""
+    def profile(
+        self,
+        vars: _Names,
+        weight: str = "mass",
+        center: Union[str, _Range, None] = None,
+        radius: Optional[float] = None,
+        rmin: Optional[float] = None,
+        bins: int = 64,
+        log: bool = True,
+        cylindrical: bool = False,
+        normal: Optional[_Range] = None,
+        height: Optional[float] = None,
+        cumulative: bool = False,
+        unit: Optional[_Names] = None,
+        mu: float = 0.6,
+        range_unit: str = "code",
+        lmax: Optional[int] = None,
+        max_threads: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """A radial (or cylindrical) profile as `amrkit profile --json`, with
+        NumPy arrays: ``edges``, ``center``, ``bins`` (``count``, ``weight``,
+        ``mass``, ``mass_enclosed``, and per variable ``mean``, ``std``
+        [, ``cumulative_mean``]), ``units``, ``mu``."""
+    def phase(
+        self,
+        x: str,
+        y: str,
+        z: Optional[str] = None,
+        weight: str = "mass",
+        bins: Union[int, Sequence[int]] = 128,
+        xrange: Optional[_Range] = None,
+        yrange: Optional[_Range] = None,
+        xlin: bool = False,
+        ylin: bool = False,
+        unit: Optional[_Names] = None,
+        mu: float = 0.6,
+        center: Union[str, _Range, None] = None,
+        radius: Optional[float] = None,
+        range_unit: str = "code",
+        lmax: Optional[int] = None,
+        max_threads: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """A phase diagram as `amrkit phase`: ``values`` (H[j, i], j along y),
+        ``counts``, ``x_edges``, ``y_edges`` and the JSON's keys."""
 
 def open(path: _Path, number: Optional[int] = None) -> Snapshot:
     """Opens an output folder, or a simulation folder's last (or ``number``-th) output."""

@@ -7,7 +7,13 @@
 
 use amrkit_io::particles::PartColumn;
 use amrkit_io::Snapshot;
+use amrkit_kernels::binned_request::{
+    describe_units, length_in_code, phase_output, profile_output, resolve_center,
+    PhaseAxisRequest, ProfileRequest,
+};
 use amrkit_kernels::export::VtkOptions;
+use amrkit_kernels::profile::{ProfileSpec, Shape, Spacing};
+use amrkit_kernels::temperature::DEFAULT_MU;
 use amrkit_kernels::load::{CellTable, ParticleTable};
 use amrkit_kernels::project::{project as project_maps, Weight};
 use amrkit_kernels::request::{
@@ -16,7 +22,9 @@ use amrkit_kernels::request::{
 };
 use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
-use amrkit_kernels::{derive, load_particles, Exec, KernelError, Progress, Selection, Units};
+use amrkit_kernels::{
+    derive, load_particles, Exec, KernelError, Progress, Region, Selection, Units,
+};
 use numpy::ndarray::Array2;
 use numpy::{PyArray1, PyArray2};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
@@ -189,6 +197,60 @@ impl PySnapshot {
     fn selection(&self, lmax: Option<u32>, region: &RegionArgs) -> Result<Selection, KernelError> {
         region.selection(lmax, &Units::from_info(&self.snap.info))
     }
+}
+
+/// A centre as Python takes it: "densest", "com", "ssc", or coordinates
+/// `[x, y, z]` in `range_unit`.
+#[derive(FromPyObject)]
+enum CenterArg {
+    Text(String),
+    Coords(Vec<f64>),
+}
+
+impl CenterArg {
+    /// The CLI's text for it (numbers written to read back exactly).
+    fn text(self) -> String {
+        match self {
+            CenterArg::Text(s) => s,
+            CenterArg::Coords(v) => v
+                .iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+/// Bins of a phase diagram: one number for both axes, or `(nx, ny)`.
+#[derive(FromPyObject)]
+enum Bins {
+    One(usize),
+    Two((usize, usize)),
+    Many(Vec<usize>),
+}
+
+impl Bins {
+    fn pair(&self) -> Result<(usize, usize), KernelError> {
+        match self {
+            Bins::One(n) => Ok((*n, *n)),
+            Bins::Two(p) => Ok(*p),
+            Bins::Many(v) => match v[..] {
+                [n] => Ok((n, n)),
+                [nx, ny] => Ok((nx, ny)),
+                _ => Err(KernelError::Invalid(format!(
+                    "bins needs one number or (nx, ny), got {} values",
+                    v.len()
+                ))),
+            },
+        }
+    }
+}
+
+/// The shortest side of the box (code units).
+fn box_side(u: &Units) -> f64 {
+    (0..u.ndim.max(1))
+        .map(|d| u.extent[d] as f64 * u.boxlen)
+        .fold(f64::INFINITY, f64::min)
 }
 
 #[pymethods]
@@ -554,6 +616,230 @@ impl PySnapshot {
         d.set_item("cells", rep.cells)?;
         d.set_item("points", rep.points)?;
         Ok(d.unbind())
+    }
+
+    /// A radial (or cylindrical) profile, as `amrkit profile --json`: a
+    /// dict with `edges` (code lengths), `center`, `bins` (`count`,
+    /// `weight`, `mass`, `mass_enclosed` and per variable `mean`, `std`
+    /// and, with `cumulative`, `cumulative_mean`: NumPy arrays, NaN for
+    /// empty bins), `settings`, `selected`, `inside_rmin`, `on_radius`,
+    /// `units` and `mu` (when a temperature is binned). Cells are points at
+    /// their centres; distances are minimum images on periodic boxes; bin
+    /// k holds `e_k ≤ r < e_{k+1}`. `center`: "densest", "com", "ssc" or
+    /// coordinates (lengths as everywhere: numbers in `range_unit`, or with
+    /// a unit); `radius` defaults to half the box, `rmin` to the smallest
+    /// cell selected. Temperatures are in K (`temperature` with `mu`).
+    #[pyo3(
+        text_signature = "($self, vars, weight='mass', center=None, radius=None, rmin=None, bins=64, log=True, cylindrical=False, normal=None, height=None, cumulative=False, unit=None, mu=0.6, range_unit='code', lmax=None, max_threads=None)"
+    )]
+    #[pyo3(signature = (vars, weight="mass".to_string(), center=None, radius=None, rmin=None, bins=64, log=true, cylindrical=false, normal=None, height=None, cumulative=false, unit=None, mu=DEFAULT_MU, range_unit="code".to_string(), lmax=None, max_threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn profile(
+        &self,
+        py: Python<'_>,
+        vars: Names,
+        weight: String,
+        center: Option<CenterArg>,
+        radius: Option<f64>,
+        rmin: Option<f64>,
+        bins: usize,
+        log: bool,
+        cylindrical: bool,
+        normal: Option<Vec<f64>>,
+        height: Option<f64>,
+        cumulative: bool,
+        unit: Option<Names>,
+        mu: f64,
+        range_unit: String,
+        lmax: Option<u32>,
+        max_threads: Option<usize>,
+    ) -> PyResult<Py<PyAny>> {
+        let u = Units::from_info(&self.snap.info);
+        let prep = || -> Result<_, KernelError> {
+            let one = |a: Option<f64>| a.map(|v| length_in_code(v, &range_unit, &u)).transpose();
+            let center = center.map(CenterArg::text);
+            let mut spec = ProfileSpec::new([0.0; 3], 1.0);
+            spec.weight = weight_of(&weight)?;
+            spec.rmin = one(rmin)?;
+            spec.bins = bins;
+            spec.spacing = if log { Spacing::Log } else { Spacing::Lin };
+            if cylindrical {
+                let normal = match normal.as_deref() {
+                    None => [0.0, 0.0, 1.0],
+                    Some(&[x, y, z]) => [x, y, z],
+                    Some(v) => {
+                        return Err(KernelError::Invalid(format!(
+                            "normal needs 3 values, got {}",
+                            v.len()
+                        )))
+                    }
+                };
+                let height = one(height)?.unwrap_or_else(|| box_side(&u));
+                spec.shape = Shape::Cylinder { normal, height };
+            }
+            Ok((center, spec, one(radius)?))
+        };
+        let (center, spec, radius) = prep().map_err(|e| to_py(py, e))?;
+        let names = vars.into_vec();
+        let units = unit.map(Names::into_vec).unwrap_or_default();
+        let snap = Arc::clone(&self.snap);
+        let (p, cols) = run(py, move |exec| {
+            let exec = capped(exec, max_threads);
+            let c = resolve_center(&snap, center.as_deref(), &range_unit)?;
+            let req = ProfileRequest {
+                vars: names,
+                units,
+                center: c,
+                radius,
+                spec,
+                mu,
+                lmax,
+            };
+            profile_output(&snap, &req, &exec)
+        })?;
+        let mut j = p.to_json(cumulative);
+        describe_units(&mut j, &cols, mu);
+        let d = from_json(py, &j)?;
+        let d = d.bind(py).cast::<PyDict>()?.clone();
+        d.set_item("edges", PyArray1::from_vec(py, p.edges.clone()))?;
+        let b = d.get_item("bins")?.ok_or_else(|| PyRuntimeError::new_err("no bins"))?;
+        let b = b.cast::<PyDict>()?;
+        b.set_item("count", PyArray1::from_vec(py, p.count.clone()))?;
+        b.set_item("weight", PyArray1::from_vec(py, p.weight.clone()))?;
+        b.set_item("mass", PyArray1::from_vec(py, p.mass.clone()))?;
+        b.set_item("mass_enclosed", PyArray1::from_vec(py, p.mass_enclosed.clone()))?;
+        for v in &p.vars {
+            let o = PyDict::new(py);
+            o.set_item("mean", PyArray1::from_vec(py, v.mean.clone()))?;
+            o.set_item("std", PyArray1::from_vec(py, v.std.clone()))?;
+            if cumulative {
+                o.set_item("cumulative_mean", PyArray1::from_vec(py, v.cumulative_mean.clone()))?;
+            }
+            b.set_item(&v.name, o)?;
+        }
+        Ok(d.into_any().unbind())
+    }
+
+    /// A phase diagram, as `amrkit phase`: a dict with `values` (the 2-D
+    /// array `H[j, i]`, j along y: the mass per bin, or the weighted mean
+    /// of `z`, NaN when empty: the CLI's `.npy`), `counts` (cells per bin),
+    /// `x_edges`, `y_edges` (raw values) and the JSON's keys (`x`, `y`,
+    /// counts in and outside the ranges, cells dropped from log axes,
+    /// `units`, `mu`). Log axes for positive quantities unless
+    /// `xlin`/`ylin`; `xrange`/`yrange` are raw values in the variable's
+    /// unit; `bins` one number or `(nx, ny)`. The cells: every cell, or
+    /// those within `radius` of `center`.
+    #[pyo3(
+        text_signature = "($self, x, y, z=None, weight='mass', bins=128, xrange=None, yrange=None, xlin=False, ylin=False, unit=None, mu=0.6, center=None, radius=None, range_unit='code', lmax=None, max_threads=None)"
+    )]
+    #[pyo3(signature = (x, y, z=None, weight="mass".to_string(), bins=Bins::One(128), xrange=None, yrange=None, xlin=false, ylin=false, unit=None, mu=DEFAULT_MU, center=None, radius=None, range_unit="code".to_string(), lmax=None, max_threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn phase(
+        &self,
+        py: Python<'_>,
+        x: String,
+        y: String,
+        z: Option<String>,
+        weight: String,
+        bins: Bins,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        xlin: bool,
+        ylin: bool,
+        unit: Option<Names>,
+        mu: f64,
+        center: Option<CenterArg>,
+        radius: Option<f64>,
+        range_unit: String,
+        lmax: Option<u32>,
+        max_threads: Option<usize>,
+    ) -> PyResult<Py<PyAny>> {
+        let u = Units::from_info(&self.snap.info);
+        let prep = || -> Result<_, KernelError> {
+            let (nx, ny) = bins.pair()?;
+            let pair = |r: Option<Vec<f64>>, what: &str| match r.as_deref() {
+                None => Ok(None),
+                Some(&[a, b]) => Ok(Some([a, b])),
+                Some(v) => Err(KernelError::Invalid(format!(
+                    "{what} needs two values a,b, got {}",
+                    v.len()
+                ))),
+            };
+            let units = unit.map(Names::into_vec).unwrap_or_default();
+            let nvars = 2 + usize::from(z.is_some());
+            if units.len() > 1 && units.len() != nvars {
+                return Err(KernelError::Invalid(format!(
+                    "unit: {} units for {nvars} variables",
+                    units.len()
+                )));
+            }
+            let unit_of = |k: usize| match units.len() {
+                0 => None,
+                1 => Some(units[0].clone()),
+                _ => units.get(k).cloned(),
+            };
+            let xa = PhaseAxisRequest {
+                var: x,
+                unit: unit_of(0),
+                lin: xlin,
+                range: pair(xrange, "xrange")?,
+                bins: nx,
+            };
+            let ya = PhaseAxisRequest {
+                var: y,
+                unit: unit_of(1),
+                lin: ylin,
+                range: pair(yrange, "yrange")?,
+                bins: ny,
+            };
+            let radius = radius.map(|r| length_in_code(r, &range_unit, &u)).transpose()?;
+            if center.is_some() && radius.is_none() {
+                return Err(KernelError::Invalid(
+                    "center selects nothing without radius (the sphere around it)".into(),
+                ));
+            }
+            let center = center.map(CenterArg::text);
+            Ok((xa, ya, unit_of(2), weight_of(&weight)?, center, radius))
+        };
+        let (xa, ya, zu, weight, center, radius) = prep().map_err(|e| to_py(py, e))?;
+        let snap = Arc::clone(&self.snap);
+        let (ph, cols) = run(py, move |exec| {
+            let exec = capped(exec, max_threads);
+            let region = match radius {
+                None => None,
+                Some(r) => {
+                    let c = resolve_center(&snap, center.as_deref(), &range_unit)?;
+                    let b = snap.info.boxlen;
+                    Some(Region::Sphere {
+                        centre: c.map(|x| x / b),
+                        radius: r / b,
+                    })
+                }
+            };
+            let sel = Selection {
+                lmax,
+                region,
+                files: None,
+            };
+            let z = z.as_deref().map(|z| (z, zu.as_deref()));
+            phase_output(&snap, &sel, [&xa, &ya], z, weight, mu, &exec)
+        })?;
+        let mut j = ph.to_json();
+        describe_units(&mut j, &cols, mu);
+        let d = from_json(py, &j)?;
+        let d = d.bind(py).cast::<PyDict>()?.clone();
+        let (nx, ny) = (ph.axes[0].bins, ph.axes[1].bins);
+        let shape = |v: Vec<f64>| {
+            Array2::from_shape_vec((ny, nx), v)
+                .map_err(|e| PyRuntimeError::new_err(format!("amrkit: phase shape: {e}")))
+        };
+        d.set_item("values", PyArray2::from_owned_array(py, shape(ph.values.clone())?))?;
+        let counts = Array2::from_shape_vec((ny, nx), ph.counts.clone())
+            .map_err(|e| PyRuntimeError::new_err(format!("amrkit: phase shape: {e}")))?;
+        d.set_item("counts", PyArray2::from_owned_array(py, counts))?;
+        d.set_item("x_edges", PyArray1::from_vec(py, ph.axes[0].edges.clone()))?;
+        d.set_item("y_edges", PyArray1::from_vec(py, ph.axes[1].edges.clone()))?;
+        Ok(d.into_any().unbind())
     }
 
     fn __repr__(&self) -> String {

@@ -198,7 +198,10 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
                 }
             };
             let z_label = match (&a.z, cols.get(2)) {
-                (Some(_), Some(c)) => format!("{} mean of {}", a.weight, lab(c)),
+                (Some(_), Some(c)) => match a.weight.as_str() {
+                    "none" => format!("mean of {}", lab(c)),
+                    w => format!("{w}-weighted mean of {}", lab(c)),
+                },
                 _ => match a.weight.as_str() {
                     "none" => "cells per bin".to_string(),
                     "volume" => "volume per bin [code]".to_string(),
