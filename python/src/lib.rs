@@ -8,20 +8,20 @@
 use amrkit_io::particles::PartColumn;
 use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{
-    describe_units, length_in_code, phase_output, profile_output, resolve_center,
-    PhaseAxisRequest, ProfileRequest,
+    describe_units, length_in_code, phase_output, profile_output, resolve_center, PhaseAxisRequest,
+    ProfileRequest,
 };
 use amrkit_kernels::export::VtkOptions;
-use amrkit_kernels::profile::{ProfileSpec, Shape, Spacing};
-use amrkit_kernels::temperature::DEFAULT_MU;
 use amrkit_kernels::load::{CellTable, ParticleTable};
+use amrkit_kernels::profile::{ProfileSpec, Shape, Spacing};
 use amrkit_kernels::project::{project as project_maps, Weight};
+use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::request::{
     axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
     weight_of, RegionArgs,
 };
-use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
+use amrkit_kernels::temperature::DEFAULT_MU;
 use amrkit_kernels::{
     derive, load_particles, Exec, KernelError, Progress, Region, Selection, Units,
 };
@@ -276,7 +276,9 @@ impl PySnapshot {
     #[pyo3(signature = (top=None))]
     fn clumps(&self, py: Python<'_>, top: Option<usize>) -> PyResult<Py<PyAny>> {
         let snap = Arc::clone(&self.snap);
-        let j = run(py, move |_| ClumpsReport::of(&snap, top).map(|r| r.to_json()))?;
+        let j = run(py, move |_| {
+            ClumpsReport::of(&snap, top).map(|r| r.to_json())
+        })?;
         from_json(py, &j)
     }
 
@@ -702,18 +704,26 @@ impl PySnapshot {
         let d = from_json(py, &j)?;
         let d = d.bind(py).cast::<PyDict>()?.clone();
         d.set_item("edges", PyArray1::from_vec(py, p.edges.clone()))?;
-        let b = d.get_item("bins")?.ok_or_else(|| PyRuntimeError::new_err("no bins"))?;
+        let b = d
+            .get_item("bins")?
+            .ok_or_else(|| PyRuntimeError::new_err("no bins"))?;
         let b = b.cast::<PyDict>()?;
         b.set_item("count", PyArray1::from_vec(py, p.count.clone()))?;
         b.set_item("weight", PyArray1::from_vec(py, p.weight.clone()))?;
         b.set_item("mass", PyArray1::from_vec(py, p.mass.clone()))?;
-        b.set_item("mass_enclosed", PyArray1::from_vec(py, p.mass_enclosed.clone()))?;
+        b.set_item(
+            "mass_enclosed",
+            PyArray1::from_vec(py, p.mass_enclosed.clone()),
+        )?;
         for v in &p.vars {
             let o = PyDict::new(py);
             o.set_item("mean", PyArray1::from_vec(py, v.mean.clone()))?;
             o.set_item("std", PyArray1::from_vec(py, v.std.clone()))?;
             if cumulative {
-                o.set_item("cumulative_mean", PyArray1::from_vec(py, v.cumulative_mean.clone()))?;
+                o.set_item(
+                    "cumulative_mean",
+                    PyArray1::from_vec(py, v.cumulative_mean.clone()),
+                )?;
             }
             b.set_item(&v.name, o)?;
         }
@@ -792,7 +802,9 @@ impl PySnapshot {
                 range: pair(yrange, "yrange")?,
                 bins: ny,
             };
-            let radius = radius.map(|r| length_in_code(r, &range_unit, &u)).transpose()?;
+            let radius = radius
+                .map(|r| length_in_code(r, &range_unit, &u))
+                .transpose()?;
             if center.is_some() && radius.is_none() {
                 return Err(KernelError::Invalid(
                     "center selects nothing without radius (the sphere around it)".into(),
@@ -833,7 +845,10 @@ impl PySnapshot {
             Array2::from_shape_vec((ny, nx), v)
                 .map_err(|e| PyRuntimeError::new_err(format!("amrkit: phase shape: {e}")))
         };
-        d.set_item("values", PyArray2::from_owned_array(py, shape(ph.values.clone())?))?;
+        d.set_item(
+            "values",
+            PyArray2::from_owned_array(py, shape(ph.values.clone())?),
+        )?;
         let counts = Array2::from_shape_vec((ny, nx), ph.counts.clone())
             .map_err(|e| PyRuntimeError::new_err(format!("amrkit: phase shape: {e}")))?;
         d.set_item("counts", PyArray2::from_owned_array(py, counts))?;

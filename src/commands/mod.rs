@@ -82,6 +82,8 @@ impl Command {
             self,
             Command::Stats(_)
                 | Command::Project(_)
+                | Command::Profile(_)
+                | Command::Phase(_)
                 | Command::ExportVtk(_)
                 | Command::Particles(_)
                 | Command::Series(_)

@@ -4,6 +4,7 @@
 
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
+use crate::ranks::agree;
 use crate::render::canvas::write_rgb;
 use crate::render::chart::run_name;
 use crate::render::chart::Cmap;
@@ -11,7 +12,7 @@ use crate::render::npy::write_npy;
 use crate::render::phase_plot::{draw_phase, PhaseFigure};
 use amrkit_io::atomic::write_atomic;
 use amrkit_kernels::binned_request::{
-    describe_units, length_in_code, phase_output, resolve_center, Column, PhaseAxisRequest,
+    describe_units, length_in_code, resolve_center, Column, PhaseAxisRequest,
 };
 use amrkit_kernels::phase::Scale;
 use amrkit_kernels::request::{open, weight_of};
@@ -109,79 +110,91 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
         max_threads: a.max_threads,
         ..ctx.exec
     };
-    let cmap = Cmap::of(&a.cmap)?;
-    let (nx, ny) = match a.bins[..] {
-        [n] => (n, n),
-        [nx, ny] => (nx, ny),
-        _ => {
-            return fail(format!(
-                "--bins needs NX,NY or one number, got {} values",
-                a.bins.len()
-            ))
-        }
-    };
-    for p in &a.out {
-        match p.extension().and_then(|e| e.to_str()) {
-            Some("npy" | "png") => {}
-            _ => {
-                return fail(format!(
-                    "--out {}: expected a .npy or .png file",
-                    p.display()
-                ))
+    // Every process resolves the request (an error anywhere is every
+    // process's), bins its share of the files; rank 0 writes.
+    let (cmap, nx, ny, weight, s, sel, xa, ya, zu) = agree(
+        ctx.comm,
+        (|| {
+            let cmap = Cmap::of(&a.cmap)?;
+            let (nx, ny) = match a.bins[..] {
+                [n] => (n, n),
+                [nx, ny] => (nx, ny),
+                _ => {
+                    return fail(format!(
+                        "--bins needs NX,NY or one number, got {} values",
+                        a.bins.len()
+                    ))
+                }
+            };
+            for p in &a.out {
+                match p.extension().and_then(|e| e.to_str()) {
+                    Some("npy" | "png") => {}
+                    _ => {
+                        return fail(format!(
+                            "--out {}: expected a .npy or .png file",
+                            p.display()
+                        ))
+                    }
+                }
             }
-        }
-    }
-    let weight = weight_of(&a.weight)?;
-    let s = open(&a.output)?;
-    let u = Units::from_info(&s.info);
-    let region = match &a.radius {
-        None if a.center.is_some() => {
-            return fail("--center selects nothing without --radius (the sphere around it)")
-        }
-        None => None,
-        Some(r) => {
-            let c = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
-            let r = length_in_code(*r, &a.range_unit, &u)?;
-            Some(Region::Sphere {
-                centre: c.map(|x| x / u.boxlen),
-                radius: r / u.boxlen,
-            })
-        }
-    };
-    let sel = Selection {
-        lmax: a.lmax,
-        region,
-        files: None,
-    };
-    let unit = |k: usize| match a.unit.len() {
-        0 => None,
-        1 => Some(a.unit[0].clone()),
-        _ => a.unit.get(k).cloned(),
-    };
-    if a.unit.len() > 1 && a.unit.len() != 2 + usize::from(a.z.is_some()) {
-        return fail(format!(
-            "--unit: {} units for {} variables",
-            a.unit.len(),
-            2 + usize::from(a.z.is_some())
-        ));
-    }
-    let xa = PhaseAxisRequest {
-        var: a.x.clone(),
-        unit: unit(0),
-        lin: a.xlin,
-        range: pair(&a.xrange, "xrange")?,
-        bins: nx,
-    };
-    let ya = PhaseAxisRequest {
-        var: a.y.clone(),
-        unit: unit(1),
-        lin: a.ylin,
-        range: pair(&a.yrange, "yrange")?,
-        bins: ny,
-    };
-    let zu = unit(2);
+            let weight = weight_of(&a.weight)?;
+            let s = open(&a.output)?;
+            let u = Units::from_info(&s.info);
+            let region = match &a.radius {
+                None if a.center.is_some() => {
+                    return fail("--center selects nothing without --radius (the sphere around it)")
+                }
+                None => None,
+                Some(r) => {
+                    let c = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
+                    let r = length_in_code(*r, &a.range_unit, &u)?;
+                    Some(Region::Sphere {
+                        centre: c.map(|x| x / u.boxlen),
+                        radius: r / u.boxlen,
+                    })
+                }
+            };
+            let sel = Selection {
+                lmax: a.lmax,
+                region,
+                files: None,
+            };
+            let unit = |k: usize| match a.unit.len() {
+                0 => None,
+                1 => Some(a.unit[0].clone()),
+                _ => a.unit.get(k).cloned(),
+            };
+            if a.unit.len() > 1 && a.unit.len() != 2 + usize::from(a.z.is_some()) {
+                return fail(format!(
+                    "--unit: {} units for {} variables",
+                    a.unit.len(),
+                    2 + usize::from(a.z.is_some())
+                ));
+            }
+            let xa = PhaseAxisRequest {
+                var: a.x.clone(),
+                unit: unit(0),
+                lin: a.xlin,
+                range: pair(&a.xrange, "xrange")?,
+                bins: nx,
+            };
+            let ya = PhaseAxisRequest {
+                var: a.y.clone(),
+                unit: unit(1),
+                lin: a.ylin,
+                range: pair(&a.yrange, "yrange")?,
+                bins: ny,
+            };
+            let zu = unit(2);
+            Ok((cmap, nx, ny, weight, s, sel, xa, ya, zu))
+        })(),
+    )?;
     let z = a.z.as_deref().map(|z| (z, zu.as_deref()));
-    let (ph, cols) = phase_output(&s, &sel, [&xa, &ya], z, weight, a.mu, &exec)?;
+    let Some((ph, cols)) =
+        amrkit_dist::binned::phase(ctx.comm, &s, &sel, [&xa, &ya], z, weight, a.mu, &exec)?
+    else {
+        return Ok(());
+    };
     let mut j = ph.to_json();
     describe_units(&mut j, &cols, a.mu);
     j["output"] = s.dir.display().to_string().into();

@@ -4,14 +4,14 @@
 
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
+use crate::ranks::agree;
 use crate::render::canvas::write_rgb;
 use crate::render::chart::run_name;
 use crate::render::profile_plot::{draw_profile, ProfileFigure, ProfilePanel};
 use amrkit_io::atomic::write_atomic;
 use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{
-    describe_units, is_temperature, length_in_code, profile_output, resolve_center, Column,
-    ProfileRequest,
+    describe_units, is_temperature, length_in_code, resolve_center, Column, ProfileRequest,
 };
 use amrkit_kernels::profile::{Profile, ProfileSpec, Shape, Spacing};
 use amrkit_kernels::request::{open, weight_of};
@@ -110,41 +110,53 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
         max_threads: a.max_threads,
         ..ctx.exec
     };
-    let s = open(&a.output)?;
-    let u = Units::from_info(&s.info);
-    let len = |v: f64| length_in_code(v, &a.range_unit, &u);
-    let weight = weight_of(&a.weight)?;
-    let center = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
-    let shape = if a.cylindrical {
-        let normal = match a.normal.as_deref() {
-            None => [0.0, 0.0, 1.0],
-            Some(&[x, y, z]) => [x, y, z],
-            Some(v) => return fail(format!("--normal needs 3 values nx,ny,nz, got {}", v.len())),
-        };
-        let side = (0..u.ndim)
-            .map(|d| u.extent[d] as f64 * u.boxlen)
-            .fold(f64::INFINITY, f64::min);
-        let height = a.height.map(len).transpose()?.unwrap_or(side);
-        Shape::Cylinder { normal, height }
-    } else {
-        Shape::Sphere
+    // Every process resolves the request (an error anywhere is every
+    // process's), bins its share of the files; rank 0 writes.
+    let (s, req, u) = agree(
+        ctx.comm,
+        (|| {
+            let s = open(&a.output)?;
+            let u = Units::from_info(&s.info);
+            let len = |v: f64| length_in_code(v, &a.range_unit, &u);
+            let weight = weight_of(&a.weight)?;
+            let center = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
+            let shape = if a.cylindrical {
+                let normal = match a.normal.as_deref() {
+                    None => [0.0, 0.0, 1.0],
+                    Some(&[x, y, z]) => [x, y, z],
+                    Some(v) => {
+                        return fail(format!("--normal needs 3 values nx,ny,nz, got {}", v.len()))
+                    }
+                };
+                let side = (0..u.ndim)
+                    .map(|d| u.extent[d] as f64 * u.boxlen)
+                    .fold(f64::INFINITY, f64::min);
+                let height = a.height.map(len).transpose()?.unwrap_or(side);
+                Shape::Cylinder { normal, height }
+            } else {
+                Shape::Sphere
+            };
+            let mut spec = ProfileSpec::new(center, 1.0);
+            spec.rmin = a.rmin.map(len).transpose()?;
+            spec.bins = a.bins;
+            spec.spacing = if a.lin { Spacing::Lin } else { Spacing::Log };
+            spec.shape = shape;
+            spec.weight = weight;
+            let req = ProfileRequest {
+                vars: a.var.clone(),
+                units: a.unit.clone(),
+                center,
+                radius: a.radius.map(len).transpose()?,
+                spec,
+                mu: a.mu,
+                lmax: a.lmax,
+            };
+            Ok((s, req, u))
+        })(),
+    )?;
+    let Some((p, cols)) = amrkit_dist::binned::profile(ctx.comm, &s, &req, &exec)? else {
+        return Ok(());
     };
-    let mut spec = ProfileSpec::new(center, 1.0);
-    spec.rmin = a.rmin.map(len).transpose()?;
-    spec.bins = a.bins;
-    spec.spacing = if a.lin { Spacing::Lin } else { Spacing::Log };
-    spec.shape = shape;
-    spec.weight = weight;
-    let req = ProfileRequest {
-        vars: a.var.clone(),
-        units: a.unit.clone(),
-        center,
-        radius: a.radius.map(len).transpose()?,
-        spec,
-        mu: a.mu,
-        lmax: a.lmax,
-    };
-    let (p, cols) = profile_output(&s, &req, &exec)?;
     let temps = cols.iter().any(|c| is_temperature(&c.var));
     let mut j = p.to_json(a.cumulative);
     describe_units(&mut j, &cols, a.mu);
