@@ -1,6 +1,6 @@
 //! The `amrkit` binary run as a user would, one test binary. A module per
 //! command on the shared real outputs (`info_stats`, `project`, `export`,
-//! `particles`, `series`, `bench`, `errors`), then a module per kind of
+//! `particles`, `profiles`, `series`, `bench`, `errors`), then a module per kind of
 //! output: the format variants (`variants`), 1D/2D outputs (`dims`),
 //! particles without a descriptor (`particles_inferred`), RAMSES-RT (`rt`),
 //! and results independent of the thread count (`threads_identical`).
@@ -11,6 +11,7 @@ mod errors;
 mod export;
 mod info_stats;
 mod particles;
+mod profiles;
 mod project;
 mod series;
 
