@@ -144,7 +144,8 @@ impl Units {
             Quantity::Velocity => v,
             Quantity::Time => self.unit_t,
             Quantity::Pressure => self.unit_d * v * v,
-            Quantity::Temperature => v * v * M_H / K_B,
+            // T/µ per code unit of P/ρ: the one definition.
+            Quantity::Temperature => crate::temperature::kelvin_per_code(self),
             Quantity::NumberDensity => self.unit_d * X_H / M_H,
             Quantity::SurfaceDensity => self.unit_d * self.unit_l,
             Quantity::Potential => v * v,

@@ -14,7 +14,9 @@ fn output(run: &str) -> Option<PathBuf> {
 
 /// `amrkit --threads N ARGS…` into `dir`: (the bytes of each file written).
 fn files_at(threads: usize, out: &Path, dir: &Path, args: &[&str]) -> Vec<Vec<u8>> {
-    let o = amrkit()
+    let o = assert_cmd::Command::cargo_bin("amrkit")
+        .unwrap()
+        .env("AMRKIT_NO_TUNE_CACHE", "1")
         .args(["--threads", &threads.to_string(), "-q"])
         .args(&args[..1])
         .arg(out)
