@@ -10,8 +10,9 @@ Usage (the release binary built, yt in a venv of its own):
 
 Default outputs: gravity and sedov3d under ../shared/data/ramses (boxlen 1,
 so code lengths are yt's code_length). Per output, REPS times (default 5),
-alternating, medians reported, every file read once before (warm page
-cache for both); load included for both:
+alternating, medians of wall and of CPU time (user + system, amrkit's
+process included) reported, every file read once before (warm page cache
+for both); load included for both:
 
 * profile: 64 log bins of radius, mass-weighted density and
   temperature_over_mu, sphere of radius 0.45 around the box centre (it
@@ -38,6 +39,7 @@ to yt as extrema.
 import glob
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -105,9 +107,15 @@ def yt_phase(out, xr, yr, widen=0.0):
 
 
 def timed(f):
-    t = time.perf_counter()
+    """Wall seconds, and CPU seconds (user + system) of this process and
+    the children it waited for: on a loaded machine the wall time of a
+    short process is mostly waiting for a core, the CPU time is not."""
+    def cpu():
+        s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+    t, c = time.perf_counter(), cpu()
     f()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, cpu() - c
 
 
 def check(out, tmp):
@@ -145,10 +153,13 @@ def bench(out, tmp):
         times["amrkit profile"].append(timed(lambda: ak_profile(out, tmp)))
         times["yt phase"].append(timed(lambda: yt_phase(out, xr, yr)[0][("gas", "mass")].d.sum()))
         times["amrkit phase"].append(timed(lambda: ak_phase(out, tmp)))
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     for what in ("profile", "phase"):
         y, a_ = med[f"yt {what}"], med[f"amrkit {what}"]
-        print(f"  {what}: yt {y * 1e3:8.1f} ms  amrkit {a_ * 1e3:7.1f} ms  ratio {y / a_:6.1f}x")
+        yc, ac = cpu[f"yt {what}"], cpu[f"amrkit {what}"]
+        print(f"  {what}: wall yt {y * 1e3:8.1f} ms  amrkit {a_ * 1e3:7.1f} ms  ratio {y / a_:6.1f}x;"
+              f"  cpu yt {yc * 1e3:8.1f} ms  amrkit {ac * 1e3:7.1f} ms  ratio {yc / ac:6.1f}x")
 
 
 def main():
