@@ -96,7 +96,12 @@ pub fn binned_cells(
     let mut cols = Vec::with_capacity(vars.len());
     for (k, v) in vars.iter().enumerate() {
         let unit = unit_of(v, unit_for(k).map(String::as_str))?;
-        let column = format!("{v} [{unit}]");
+        // Code units: the loaded (or derived) column itself, no copy.
+        let column = if unit == "code" && !is_temperature(v) {
+            v.to_string()
+        } else {
+            format!("{v} [{unit}]")
+        };
         if t.column(&column).is_err() {
             let values = if is_temperature(v) {
                 let (rho, p) = (t.column("density")?, t.column("pressure")?);
