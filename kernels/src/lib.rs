@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod center;
 pub mod derive;
 mod error;
 pub mod exec;
