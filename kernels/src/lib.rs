@@ -15,12 +15,15 @@ mod error;
 pub mod exec;
 pub mod export;
 pub mod load;
+pub mod offaxis;
 pub mod project;
 pub mod request;
 pub mod select;
 pub mod series;
+pub mod slice;
 pub mod summary;
 pub mod units;
+pub mod view;
 
 pub use error::{KernelError, Result};
 pub use exec::{Exec, Progress};
