@@ -24,6 +24,7 @@ pub mod slice;
 pub mod summary;
 pub mod units;
 pub mod view;
+pub mod view_request;
 
 pub use error::{KernelError, Result};
 pub use exec::{Exec, Progress};

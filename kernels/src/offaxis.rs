@@ -232,6 +232,8 @@ fn deposit(poly: &Poly, sign: f64, g: &Grid, s: &mut Scratch) {
 /// axes.
 struct CellGeom {
     c: [f64; 3],
+    /// Half the cell's side.
+    half: f64,
     /// `(e1_d, e2_d, n_d)·half` for box axis `d`.
     step: [[f64; 3]; 3],
 }
@@ -245,6 +247,18 @@ fn shadow(cg: &CellGeom, g: &Grid) -> Option<[usize; 4]> {
     let (i0, i1) = g.cols(cg.c[0] - ru, cg.c[0] + ru)?;
     let (j0, j1) = g.rows(cg.c[1] - rv, cg.c[1] + rv)?;
     Some([i0, i1, j0, j1])
+}
+
+/// Whether the (widened) shadow lies inside one pixel of the map: then
+/// an uncut cell puts its whole volume there.
+fn in_one_pixel(cg: &CellGeom, g: &Grid) -> bool {
+    let l1 = |k: usize| cg.step[0][k].abs() + cg.step[1][k].abs() + cg.step[2][k].abs();
+    let (ru, rv) = (l1(0) * (1.0 + 1e-9), l1(1) * (1.0 + 1e-9));
+    let col = |x: f64| ((x - g.u0) / g.pw).floor();
+    let row = |y: f64| ((y - g.v0) / g.ph).floor();
+    let (a, b) = (col(cg.c[0] - ru), col(cg.c[0] + ru));
+    let (c, d) = (row(cg.c[1] - rv), row(cg.c[1] + rv));
+    a == b && c == d && a >= 0.0 && a < g.n as f64 && c >= 0.0 && c < g.m as f64
 }
 
 /// Volumes of one cell over the pixels of its shadow, into `s` (resized
@@ -285,6 +299,13 @@ fn cell_volumes(cg: &CellGeom, g: &Grid, slab: Option<f64>, s: &mut Scratch) -> 
     s.h = j1 - j0 + 1;
     s.vol.clear();
     s.vol.resize(s.w * s.h, 0.0);
+    if nt == 1 && !terms[0].1 && in_one_pixel(cg, g) {
+        // The whole cell in one pixel: its volume (the sum of the face
+        // terms below, exactly).
+        let side = 2.0 * cg.half;
+        s.vol[0] = side * side * side;
+        return true;
+    }
     for d in 0..3 {
         if cg.step[d][2] == 0.0 {
             continue; // parallel to n: no area
@@ -336,6 +357,7 @@ fn geom(view: &View, t: &CellTable, k: usize) -> CellGeom {
     let half = 0.5 * t.dx_box(k) * b;
     CellGeom {
         c: [dot(bs.e1), dot(bs.e2), dot(bs.n)],
+        half,
         step: std::array::from_fn(|a| [bs.e1[a] * half, bs.e2[a] * half, bs.n[a] * half]),
     }
 }
@@ -679,6 +701,7 @@ mod tests {
             let half = 0.4;
             let cg = CellGeom {
                 c: [0.1, -0.2, 0.05],
+                half,
                 step: std::array::from_fn(|a| [bs.e1[a] * half, bs.e2[a] * half, bs.n[a] * half]),
             };
             let mut s = Scratch {
