@@ -58,7 +58,7 @@ def timed(f):
 def yt_slice(out):
     ds = yt.load(out)
     p = yt.SlicePlot(ds, NORMAL, ("gas", "density"), width=ds.domain_width[0])
-    p.set_buffer_size(RES)
+    p.set_buff_size(RES)
     return np.array(p.frb["gas", "density"])
 
 

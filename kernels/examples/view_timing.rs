@@ -39,6 +39,11 @@ fn main() {
     }
     for (name, mut v) in ["slice", "off-axis projection"].into_iter().zip(times) {
         v.sort_by(f64::total_cmp);
-        println!("{name} {res}²: median {:.4} s (min {:.4}, {} runs)", v[v.len() / 2], v[0], v.len());
+        println!(
+            "{name} {res}²: median {:.4} s (min {:.4}, {} runs)",
+            v[v.len() / 2],
+            v[0],
+            v.len()
+        );
     }
 }

@@ -192,12 +192,73 @@ struct Scratch {
     vol: Vec<f64>,
 }
 
-/// Adds `sign · ∫ t` of the polygon over each pixel it covers.
-fn deposit(poly: &Poly, sign: f64, g: &Grid, s: &mut Scratch) {
+/// An affine attribute over the image plane: `t(x, y) = t + gu·(x − u) +
+/// gv·(y − v)` (a face's `s`, from its centre and its edge vectors).
+#[derive(Clone, Copy)]
+struct Affine {
+    u: f64,
+    v: f64,
+    t: f64,
+    gu: f64,
+    gv: f64,
+    /// The sign of the face's projected vertex order (that of the signed
+    /// areas of its pieces).
+    orient: f64,
+}
+
+impl Affine {
+    #[inline]
+    fn at(&self, x: f64, y: f64) -> f64 {
+        self.t + self.gu * (x - self.u) + self.gv * (y - self.v)
+    }
+}
+
+/// The columns `[fa, fb)` whose whole cell of row strip `[v(j), v(j+1)]`
+/// lies in the convex row polygon `row`: the u-span common to its edges on
+/// the strip's two lines (empty when it does not reach both).
+fn full_columns(row: &Poly, g: &Grid, j: usize) -> (usize, usize) {
+    let (vb, vt) = (g.v(j), g.v(j + 1));
+    let (mut bl, mut br, mut tl, mut tr) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for q in &row.p[..row.n] {
+        if q[1] == vb {
+            bl = bl.min(q[0]);
+            br = br.max(q[0]);
+        } else if q[1] == vt {
+            tl = tl.min(q[0]);
+            tr = tr.max(q[0]);
+        }
+    }
+    let (ul, ur) = (bl.max(tl), br.min(tr));
+    if !(ul < ur) {
+        return (0, 0);
+    }
+    let fa = ((ul - g.u0) / g.pw).ceil().max(0.0);
+    let fb = ((ur - g.u0) / g.pw).floor().min(g.n as f64);
+    if fa < fb {
+        (fa as usize, fb as usize)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Adds `sign · ∫ t` of the polygon over each pixel it covers. With the
+/// face's affine `t` (`full`), the pixels the polygon covers whole take
+/// `pixel area × t(pixel centre)` instead of being cut out one by one.
+fn deposit(poly: &Poly, sign: f64, full: Option<Affine>, g: &Grid, s: &mut Scratch) {
     let (vlo, vhi) = poly.bounds(1);
     let Some((j0, j1)) = g.rows(vlo, vhi) else {
         return;
     };
+    let inside = |s: &Scratch, i: usize, j: usize| {
+        // (Inside the scratch box by construction of `shadow`.)
+        j >= s.j0 && j < s.j0 + s.h && i >= s.i0 && i < s.i0 + s.w
+    };
+    let area = g.pw * g.ph;
     for j in j0..=j1 {
         let row = poly.clip(1, g.v(j), 1.0).clip(1, g.v(j + 1), -1.0);
         if row.n < 3 {
@@ -207,15 +268,39 @@ fn deposit(poly: &Poly, sign: f64, g: &Grid, s: &mut Scratch) {
         let Some((i0, i1)) = g.cols(ulo, uhi) else {
             continue;
         };
+        let (fa, fb) = match full {
+            Some(_) => {
+                let (a, b) = full_columns(&row, g, j);
+                (a.max(i0), b.min(i1 + 1))
+            }
+            None => (0, 0),
+        };
         let mut rest = row.clip(0, g.u(i0), 1.0);
-        for i in i0..=i1 {
+        let mut i = i0;
+        while i <= i1 {
+            if i == fa && fa < fb {
+                if let Some(f) = full {
+                    let y = g.v0 + (j as f64 + 0.5) * g.ph;
+                    for ii in fa..fb {
+                        if inside(s, ii, j) {
+                            let x = g.u0 + (ii as f64 + 0.5) * g.pw;
+                            s.vol[(j - s.j0) * s.w + (ii - s.i0)] +=
+                                sign * f.orient * area * f.at(x, y);
+                        }
+                    }
+                }
+                rest = rest.clip(0, g.u(fb), 1.0);
+                if rest.n < 3 {
+                    break;
+                }
+                i = fb;
+                continue;
+            }
             let edge = g.u(i + 1);
             let piece = rest.clip(0, edge, -1.0);
             let v = piece.integral();
-            // (Inside the scratch box by construction of `shadow`.)
-            if v != 0.0 && j >= s.j0 && j < s.j0 + s.h && i >= s.i0 && i < s.i0 + s.w {
-                let q = (j - s.j0) * s.w + (i - s.i0);
-                s.vol[q] += sign * v;
+            if v != 0.0 && inside(s, i, j) {
+                s.vol[(j - s.j0) * s.w + (i - s.i0)] += sign * v;
             }
             if i < i1 {
                 rest = rest.clip(0, edge, 1.0);
@@ -223,6 +308,7 @@ fn deposit(poly: &Poly, sign: f64, g: &Grid, s: &mut Scratch) {
                     break;
                 }
             }
+            i += 1;
         }
     }
 }
@@ -341,11 +427,31 @@ fn cell_volumes(cg: &CellGeom, g: &Grid, slab: Option<f64>, s: &mut Scratch) -> 
                 if clip {
                     f = f.clip(2, 0.0, 1.0);
                 }
-                deposit(&f, side * sign, g, s);
+                deposit(&f, side * sign, affine(cg, d, side, shift, g), g, s);
             }
         }
     }
     true
+}
+
+/// The affine `t` of face `(d, side)` (with `shift` added), when the face
+/// is wide enough to cover a pixel whole (its projected area is at least
+/// a pixel's: otherwise every piece is cut out).
+fn affine(cg: &CellGeom, d: usize, side: f64, shift: f64, g: &Grid) -> Option<Affine> {
+    let (a, b) = ((d + 1) % 3, (d + 2) % 3);
+    let (ea, eb) = (cg.step[a].map(|x| 2.0 * x), cg.step[b].map(|x| 2.0 * x));
+    let det = ea[0] * eb[1] - ea[1] * eb[0];
+    if !(det.abs() >= g.pw * g.ph) {
+        return None;
+    }
+    Some(Affine {
+        u: cg.c[0] + side * cg.step[d][0],
+        v: cg.c[1] + side * cg.step[d][1],
+        t: side * cg.step[d][2] + shift,
+        gu: (ea[2] * eb[1] - eb[2] * ea[1]) / det,
+        gv: (eb[2] * ea[0] - ea[2] * eb[0]) / det,
+        orient: det.signum(),
+    })
 }
 
 fn geom(view: &View, t: &CellTable, k: usize) -> CellGeom {

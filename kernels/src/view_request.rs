@@ -88,9 +88,7 @@ pub fn resolve_center(
 ) -> Result<[f64; 3]> {
     let u = Units::from_info(&snap.info);
     match center {
-        None => Ok(std::array::from_fn(|d| {
-            u.extent[d] as f64 * u.boxlen / 2.0
-        })),
+        None => Ok(std::array::from_fn(|d| u.extent[d] as f64 * u.boxlen / 2.0)),
         Some(Center::At(c)) => {
             check_inside(&u, c)?;
             Ok(c)
@@ -213,7 +211,10 @@ pub fn resolve_view(
         Orientation::Normal { normal, north } => (
             Basis::from_normal(*normal, *north)?,
             None,
-            format!("normal ({:.3}, {:.3}, {:.3})", normal[0], normal[1], normal[2]),
+            format!(
+                "normal ({:.3}, {:.3}, {:.3})",
+                normal[0], normal[1], normal[2]
+            ),
         ),
         Orientation::FaceOn(r) | Orientation::EdgeOn(r) => {
             let face = matches!(a.orientation, Orientation::FaceOn(_));
@@ -227,7 +228,11 @@ pub fn resolve_view(
             } else {
                 Basis::edge_on(l)?
             };
-            (b, Some(s), if face { "face-on" } else { "edge-on" }.to_string())
+            (
+                b,
+                Some(s),
+                if face { "face-on" } else { "edge-on" }.to_string(),
+            )
         }
     };
     let len = box_length(&u);

@@ -240,13 +240,19 @@ fn slices_read_only_the_files_the_plane_crosses() {
                         lo <= z * b && z * b < lo + dx
                     });
                     if crosses {
-                        assert!(cpus.contains(&icpu), "{name} axis {axis} at {z}: file {icpu} missed");
+                        assert!(
+                            cpus.contains(&icpu),
+                            "{name} axis {axis} at {z}: file {icpu} missed"
+                        );
                     }
                 }
             }
         }
         assert!(fewer > 0, "{name}: every plane reads every file");
-        eprintln!("{name}: {fewer} of 477 planes read fewer than all {} files", s.info.ncpu);
+        eprintln!(
+            "{name}: {fewer} of 477 planes read fewer than all {} files",
+            s.info.ncpu
+        );
     }
 }
 
@@ -625,10 +631,13 @@ fn mass_is_conserved_for_oblique_views() {
         let t = table(&s, &exec);
         let m = total_mass(&t);
         let b = boxlen(&s);
+        // Pixels larger and (at 400) much smaller than the cells; normals
+        // with components of both signs.
         for (n, res) in [
             ([1.0, 2.0, 3.0], 64),
             ([0.0, 0.001, 1.0], 50),
             ([-1.0, 1.0, 0.0], 17),
+            ([-1.0, 2.0, -3.0], 400),
         ] {
             let mut view = View::whole_box(&t.units, Basis::from_normal(n, None).unwrap(), res);
             view.width = [1.8 * b, 1.8 * b];
