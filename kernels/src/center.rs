@@ -347,7 +347,7 @@ pub fn spin(
         [m, m * v[0], m * v[1], m * v[2]]
     })?;
     let s: [f64; 4] = std::array::from_fn(|i| g[i] + pb[i]);
-    if !(s[0] > 0.0) {
+    if s[0].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(KernelError::Invalid(format!(
             "no mass within {radius} (code units) of the centre ({}, {}, {})",
             c[0], c[1], c[2]

@@ -177,7 +177,7 @@ impl Grid {
 fn span(lo: f64, hi: f64, o: f64, p: f64, n: usize) -> Option<(usize, usize)> {
     let a = ((lo - o) / p).floor();
     let b = ((hi - o) / p).floor();
-    if b < 0.0 || a >= n as f64 || !(a <= b) {
+    if b < 0.0 || a >= n as f64 || a.is_nan() || b.is_nan() || a > b {
         return None;
     }
     Some((a.max(0.0) as usize, (b as usize).min(n - 1)))
@@ -234,7 +234,7 @@ fn full_columns(row: &Poly, g: &Grid, j: usize) -> (usize, usize) {
         }
     }
     let (ul, ur) = (bl.max(tl), br.min(tr));
-    if !(ul < ur) {
+    if ul.is_nan() || ur.is_nan() || ul >= ur {
         return (0, 0);
     }
     let fa = ((ul - g.u0) / g.pw).ceil().max(0.0);
@@ -441,7 +441,7 @@ fn affine(cg: &CellGeom, d: usize, side: f64, shift: f64, g: &Grid) -> Option<Af
     let (a, b) = ((d + 1) % 3, (d + 2) % 3);
     let (ea, eb) = (cg.step[a].map(|x| 2.0 * x), cg.step[b].map(|x| 2.0 * x));
     let det = ea[0] * eb[1] - ea[1] * eb[0];
-    if !(det.abs() >= g.pw * g.ph) {
+    if det.is_nan() || det.abs() < g.pw * g.ph {
         return None;
     }
     Some(Affine {
@@ -468,6 +468,101 @@ fn geom(view: &View, t: &CellTable, k: usize) -> CellGeom {
     }
 }
 
+/// The pixels `[i0, i1) × [j0, j1)` the shadows of cells `range` can
+/// touch; `None` when none is on the map.
+fn pixel_box(
+    view: &View,
+    g: &Grid,
+    t: &CellTable,
+    range: std::ops::Range<usize>,
+) -> Option<[usize; 4]> {
+    let (mut pi0, mut pi1, mut pj0, mut pj1) = (usize::MAX, 0, usize::MAX, 0);
+    for k in range {
+        if let Some([i0, i1, j0, j1]) = shadow(&geom(view, t, k), g) {
+            pi0 = pi0.min(i0);
+            pi1 = pi1.max(i1 + 1);
+            pj0 = pj0.min(j0);
+            pj1 = pj1.max(j1 + 1);
+        }
+    }
+    (pi0 < pi1).then_some([pi0, pi1, pj0, pj1])
+}
+
+/// An empty partial over a pixel box.
+fn zero_partial(b: [usize; 4], nvars: usize, weighted: bool) -> Partial {
+    let (bw, bh) = (b[1] - b[0], b[3] - b[2]);
+    Partial {
+        i0: b[0],
+        j0: b[2],
+        nx: bw,
+        ny: bh,
+        acc: (0..nvars).map(|_| vec![0.0; bw * bh]).collect(),
+        w: if weighted {
+            vec![0.0; bw * bh]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Adds `p` into `into` (whose box holds `p`'s), pixel by pixel.
+fn add_partial(into: &mut Partial, p: &Partial) {
+    if p.nx == 0 {
+        return;
+    }
+    let (di, dj) = (p.i0 - into.i0, p.j0 - into.j0);
+    let pairs = into
+        .acc
+        .iter_mut()
+        .zip(&p.acc)
+        .chain(std::iter::once((&mut into.w, &p.w)));
+    for (dst, src) in pairs {
+        if src.is_empty() {
+            continue;
+        }
+        for j in 0..p.ny {
+            let d = &mut dst[(dj + j) * into.nx + di..][..p.nx];
+            for (x, y) in d.iter_mut().zip(&src[j * p.nx..][..p.nx]) {
+                *x += y;
+            }
+        }
+    }
+}
+
+/// The partial of one CPU file's cells `range`: its runs' partials (in
+/// parallel on `exec`, a window at a time), added in run order into one
+/// partial over the file's pixel box. Only this sum leaves the file, so
+/// the memory of a projection is the maps plus one file partial per
+/// worker, and the bits do not depend on how the runs were scheduled.
+fn file_partial(
+    spec: &ViewSpec,
+    t: &CellTable,
+    cols: &[&[f64]],
+    rho: Option<&[f64]>,
+    range: std::ops::Range<usize>,
+    exec: &Exec,
+) -> Result<Partial> {
+    let g = Grid::new(&spec.view);
+    let Some(b) = pixel_box(&spec.view, &g, t, range.clone()) else {
+        return Ok(Partial::default());
+    };
+    let mut out = zero_partial(b, cols.len(), spec.weight != Weight::None);
+    let runs = runs_in(t, &spec.view, range);
+    for win in runs.chunks(8 * exec.threads()) {
+        let parts = exec.par().min_chunk(1).map(win, |r| {
+            if exec.cancelled() {
+                return Partial::default();
+            }
+            view_partial(spec, t, cols, rho, r.clone())
+        });
+        exec.check()?;
+        for p in &parts {
+            add_partial(&mut out, p);
+        }
+    }
+    Ok(out)
+}
+
 /// The partial of cells `range` of `t`.
 fn view_partial(
     spec: &ViewSpec,
@@ -480,32 +575,11 @@ fn view_partial(
     let slab = spec.view.depth.map(|d| d / 2.0);
     let area = g.pw * g.ph;
     let weighted = spec.weight != Weight::None;
-    // Pass 1: the pixel box of the run (the cells' shadows).
-    let (mut pi0, mut pi1, mut pj0, mut pj1) = (usize::MAX, 0, usize::MAX, 0);
-    for k in range.clone() {
-        if let Some([i0, i1, j0, j1]) = shadow(&geom(&spec.view, t, k), &g) {
-            pi0 = pi0.min(i0);
-            pi1 = pi1.max(i1 + 1);
-            pj0 = pj0.min(j0);
-            pj1 = pj1.max(j1 + 1);
-        }
-    }
-    if pi0 >= pi1 {
+    let Some([pi0, pi1, pj0, pj1]) = pixel_box(&spec.view, &g, t, range.clone()) else {
         return Partial::default();
-    }
-    let (bw, bh) = (pi1 - pi0, pj1 - pj0);
-    let mut p = Partial {
-        i0: pi0,
-        j0: pj0,
-        nx: bw,
-        ny: bh,
-        acc: (0..cols.len()).map(|_| vec![0.0; bw * bh]).collect(),
-        w: if weighted {
-            vec![0.0; bw * bh]
-        } else {
-            Vec::new()
-        },
     };
+    let bw = pi1 - pi0;
+    let mut p = zero_partial([pi0, pi1, pj0, pj1], cols.len(), weighted);
     let mut s = Scratch {
         i0: 0,
         j0: 0,
@@ -543,10 +617,14 @@ fn view_partial(
 /// Deposition work of one run (cost units).
 const RUN_COST: f64 = (1 << 17) as f64;
 
-/// Runs of cells of one CPU file each, of about [`RUN_COST`] of work: a
-/// cell costs a constant plus the pixels of its shadow. They depend only
-/// on each file's cells and the view.
-fn runs(t: &CellTable, view: &View) -> Vec<std::ops::Range<usize>> {
+/// The runs of cells `range` (one CPU file's), of about [`RUN_COST`] of
+/// work each: a cell costs a constant plus the pixels of its shadow. They
+/// depend only on the file's cells and the view.
+fn runs_in(
+    t: &CellTable,
+    view: &View,
+    range: std::ops::Range<usize>,
+) -> Vec<std::ops::Range<usize>> {
     let [pw, ph] = view.pixel_size();
     let b = t.units.boxlen;
     let bs = view.basis;
@@ -554,27 +632,28 @@ fn runs(t: &CellTable, view: &View) -> Vec<std::ops::Range<usize>> {
     let cost: Vec<f64> = (0..64)
         .map(|l| {
             let h = 0.5f64.powi(l) * b;
-            // Six faces over the shadow's pixels.
-            20.0 + 2.0
-                * ((h * l1(bs.e1) / pw).ceil() + 1.0).min(view.pixels[0] as f64)
-                * ((h * l1(bs.e2) / ph).ceil() + 1.0).min(view.pixels[1] as f64)
+            // Six faces over the shadow's edge pixels, one term for its
+            // inside ones.
+            let (a, c) = (
+                (h * l1(bs.e1) / pw).ceil() + 1.0,
+                (h * l1(bs.e2) / ph).ceil() + 1.0,
+            );
+            20.0 + 6.0 * (a + c) + a.min(view.pixels[0] as f64) * c.min(view.pixels[1] as f64)
         })
         .collect();
     let mut v = Vec::new();
-    for (_, r) in t.file_ranges() {
-        let mut start = r.start;
-        let mut acc = 0.0;
-        for k in r.clone() {
-            acc += cost[t.level[k] as usize];
-            if acc >= RUN_COST {
-                v.push(start..k + 1);
-                start = k + 1;
-                acc = 0.0;
-            }
+    let mut start = range.start;
+    let mut acc = 0.0;
+    for k in range.clone() {
+        acc += cost[t.level[k] as usize];
+        if acc >= RUN_COST {
+            v.push(start..k + 1);
+            start = k + 1;
+            acc = 0.0;
         }
-        if start < r.end {
-            v.push(start..r.end);
-        }
+    }
+    if start < range.end {
+        v.push(start..range.end);
     }
     v
 }
@@ -680,42 +759,29 @@ fn inputs<'t>(t: &'t CellTable, spec: &ViewSpec) -> Result<Inputs<'t>> {
     Ok((cols, rho))
 }
 
-/// The partials of a loaded table, one per run of cells of one CPU file,
+/// The partials of a loaded table, one per CPU file ([`file_partial`]),
 /// in table order.
 pub fn view_partials(t: &CellTable, spec: &ViewSpec, exec: &Exec) -> Result<Vec<Partial>> {
     check(spec, &t.units)?;
     let (cols, rho) = inputs(t, spec)?;
-    let runs = runs(t, &spec.view);
-    let parts = exec.par().min_chunk(1).map(&runs, |r| {
-        if exec.cancelled() {
-            return Partial::default();
-        }
-        view_partial(spec, t, &cols, rho, r.clone())
-    });
-    exec.check()?;
-    Ok(parts)
+    t.file_ranges()
+        .into_iter()
+        .map(|(_, r)| file_partial(spec, t, &cols, rho, r, exec))
+        .collect()
 }
 
 /// Projects a loaded table along a view (every cell of the table that
-/// meets the window and slab).
+/// meets the window and slab): the file partials added in file order.
 pub fn project_view(t: &CellTable, spec: &ViewSpec, exec: &Exec) -> Result<Maps> {
     check(spec, &t.units)?;
     let (cols, rho) = inputs(t, spec)?;
-    let runs = runs(t, &spec.view);
-    let window = 8 * exec.threads();
-    exec.start("project", runs.len() as u64);
+    let files = t.file_ranges();
+    exec.start("project", files.len() as u64);
     let mut sums = Sums::new(spec);
-    for win in runs.chunks(window) {
-        let parts = exec.par().min_chunk(1).map(win, |r| {
-            if exec.cancelled() {
-                return Partial::default();
-            }
-            let p = view_partial(spec, t, &cols, rho, r.clone());
-            exec.advance(1);
-            p
-        });
-        exec.check()?;
-        sums.add(spec.view.pixels[0], &parts, exec);
+    for (_, r) in files {
+        let p = file_partial(spec, t, &cols, rho, r, exec)?;
+        sums.add(spec.view.pixels[0], std::slice::from_ref(&p), exec);
+        exec.advance(1);
     }
     exec.finish();
     Ok(sums.finish(spec))
@@ -724,7 +790,8 @@ pub fn project_view(t: &CellTable, spec: &ViewSpec, exec: &Exec) -> Result<Maps>
 /// Projects straight from the files: the CPU files the view's box can
 /// meet, a window of them at a time, each read by one task and cut into
 /// the runs [`project_view`] would cut it into; the same bits as
-/// [`project_view`] on the table of the same cells. Without a region in
+/// [`project_view`] on the table of the same cells (without a region in
+/// `sel`: those of [`View::selection`]). Without a region in
 /// `sel`, only the cells near the view's box are read (the geometry
 /// decides exactly); with one, the cells of that region, as every map
 /// takes them. Variables may be derived ones.
@@ -750,7 +817,7 @@ pub fn project_view_streaming(
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
     for win in cpus.chunks(window) {
-        let parts: Vec<Result<Vec<Partial>>> = exec.par().min_chunk(1).map(win, |&icpu| {
+        let parts: Vec<Result<Partial>> = exec.par().min_chunk(1).map(win, |&icpu| {
             let one = Exec {
                 max_threads: Some(1),
                 progress: None,
@@ -766,19 +833,11 @@ pub fn project_view_streaming(
                 &one,
             )?;
             let (cols, rho) = inputs(&t, spec)?;
-            let parts = runs(&t, &spec.view)
-                .into_iter()
-                .map(|r| view_partial(spec, &t, &cols, rho, r))
-                .collect();
+            let p = file_partial(spec, &t, &cols, rho, 0..t.len(), &one)?;
             exec.advance(1);
-            Ok(parts)
+            Ok(p)
         });
-        let parts: Vec<Partial> = parts
-            .into_iter()
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .collect();
+        let parts: Vec<Partial> = parts.into_iter().collect::<Result<Vec<_>>>()?;
         sums.add(spec.view.pixels[0], &parts, exec);
     }
     exec.finish();

@@ -173,6 +173,7 @@ pub fn spin_within(
 /// `amrkit center` / `s.center()`: the centre by `method`, then the bulk
 /// velocity and `L` within `radius` (default half the box length), as the
 /// JSON of [`crate::center::center_json`] in `length_unit`.
+#[allow(clippy::too_many_arguments)]
 pub fn center_report(
     snap: &Snapshot,
     method: Method,
