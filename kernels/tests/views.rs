@@ -886,3 +886,115 @@ fn off_axis_bits_depend_neither_on_threads_nor_on_streaming() {
         }
     }
 }
+
+#[test]
+fn bad_views_are_one_line_errors() {
+    use amrkit_kernels::center::Center;
+    use amrkit_kernels::view_request::{resolve_view, Orientation, ViewArgs};
+    let pool = pool();
+    let exec = Exec::on(&pool);
+    let Some((_, out)) = outputs().into_iter().next() else {
+        return;
+    };
+    let s = Snapshot::open(&out).unwrap();
+    let b = boxlen(&s);
+    let args = |center, orientation| ViewArgs {
+        center,
+        orientation,
+        width: None,
+        depth: None,
+        res: 16,
+        particles: Vec::new(),
+        lmax: None,
+    };
+    let err = |a: ViewArgs| resolve_view(&s, &a, None, &exec).unwrap_err().to_string();
+    let one_line = |e: &str, want: &str| {
+        assert!(
+            !e.contains('\n') && e.contains(want),
+            "{e:?} lacks {want:?}"
+        )
+    };
+    // A sphere holding no cell centre: no mass, no L.
+    one_line(
+        &err(args(
+            Some(Center::At([0.5 * b + 1e-9; 3])),
+            Orientation::FaceOn(1e-6 * b),
+        )),
+        "--face-on",
+    );
+    one_line(
+        &err(args(
+            Some(Center::At([0.5 * b, 0.5 * b, 2.0 * b])),
+            Orientation::Axis(2),
+        )),
+        "outside the box",
+    );
+    one_line(
+        &err(args(
+            None,
+            Orientation::Normal {
+                normal: [0.0; 3],
+                north: None,
+            },
+        )),
+        "--normal",
+    );
+    one_line(
+        &err(args(
+            None,
+            Orientation::Normal {
+                normal: [1.0, 0.0, 0.0],
+                north: Some([-2.0, 0.0, 0.0]),
+            },
+        )),
+        "parallel",
+    );
+    // A plane on the box's top face: no pixel centre is inside.
+    let u = amrkit_kernels::Units::from_info(&s.info);
+    let mut top = View::whole_box(&u, Basis::axis(2), 8);
+    top.center[2] = b;
+    let e = slice(&s, &Selection::default(), &top, &["density"], &exec)
+        .unwrap_err()
+        .to_string();
+    one_line(&e, "misses the box");
+}
+
+#[test]
+fn face_on_and_edge_on_views_use_the_spin_axis() {
+    use amrkit_kernels::center::{Center, Method};
+    use amrkit_kernels::view_request::{resolve_view, Orientation, ViewArgs};
+    let pool = pool();
+    let exec = Exec::on(&pool);
+    let Some((_, out)) = outputs().into_iter().find(|(n, _)| n == "gravity") else {
+        return;
+    };
+    let s = Snapshot::open(&out).unwrap();
+    for (o, face) in [
+        (Orientation::FaceOn(0.3), true),
+        (Orientation::EdgeOn(0.3), false),
+    ] {
+        let r = resolve_view(
+            &s,
+            &ViewArgs {
+                center: Some(Center::Method(Method::Com)),
+                orientation: o,
+                width: Some([0.6, 0.4]),
+                depth: None,
+                res: 30,
+                particles: Vec::new(),
+                lmax: None,
+            },
+            None,
+            &exec,
+        )
+        .unwrap();
+        let l = r.spin.unwrap().l_hat;
+        let axis = if face {
+            r.view.basis.n
+        } else {
+            r.view.basis.e2
+        };
+        assert!(dotp(axis, l) > 1.0 - 1e-12, "{axis:?} vs {l:?}");
+        assert_eq!(r.view.pixels, [30, 20]);
+    }
+}
