@@ -1,0 +1,10 @@
+//! amrkit-kernels' integration tests, one binary (`cargo test -p
+//! amrkit-kernels`): the kernels against yt's figures and maps on the real
+//! outputs, sums that do not depend on how the CPU files are shared out,
+//! the 1D/2D/3D synthetic writer through the kernels, and views (slices,
+//! off-axis projections, centres) against exact direct computations.
+
+mod partition_independent;
+mod real_data;
+mod views;
+mod writer_nd;
