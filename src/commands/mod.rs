@@ -23,6 +23,7 @@
 //!    rank 0 alone.
 
 pub mod bench;
+pub mod center;
 pub mod clumps;
 pub mod demo;
 pub mod export_vtk;
@@ -30,6 +31,7 @@ pub mod info;
 pub mod particles;
 pub mod project;
 pub mod series;
+pub mod slice;
 pub mod stats;
 pub mod tune;
 
@@ -52,8 +54,13 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Leaf cells per level, gas mass, per-variable min/max/means, particles.
     Stats(stats::StatsArgs),
-    /// Project variables along an axis to .npy and/or .png maps.
+    /// Project variables along an axis or any view (--normal, --face-on, …)
+    /// to .npy and/or .png maps, exactly.
     Project(project::ProjectArgs),
+    /// Slice variables on a plane of any orientation to .npy and/or .png.
+    Slice(slice::SliceArgs),
+    /// Centre (densest, com, ssc), bulk velocity and angular momentum.
+    Center(center::CenterArgs),
     /// Export cells (one .vtu per level + .vtm) and particles to VTK.
     ExportVtk(export_vtk::ExportVtkArgs),
     /// Particle statistics and NGP/CIC mass maps.
@@ -104,6 +111,8 @@ impl Command {
             Command::Info(a) => info::run(ctx, &a),
             Command::Stats(a) => stats::run(ctx, &a),
             Command::Project(a) => project::run(ctx, &a),
+            Command::Slice(a) => slice::run(ctx, &a),
+            Command::Center(a) => center::run(ctx, &a),
             Command::ExportVtk(a) => export_vtk::run(ctx, &a),
             Command::Particles(a) => particles::run(ctx, &a),
             Command::Clumps(a) => clumps::run(ctx, &a),
