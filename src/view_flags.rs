@@ -274,6 +274,6 @@ pub fn image_axes(frame: &str) -> [&'static str; 2] {
         "x" => ["y", "z"],
         "y" => ["z", "x"],
         "z" => ["x", "y"],
-        _ => ["image x − centre", "image y − centre"],
+        _ => ["image x - centre", "image y - centre"],
     }
 }

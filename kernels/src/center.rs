@@ -421,8 +421,6 @@ pub fn center_json(
         "L_hat": v3(s.l_hat, 1.0),
         "radius": s.radius,
         "cells": s.cells,
-        "particles": s.particles,
-        "mass": s.mass,
         "units": {
             "length_unit": length_unit,
             "velocity_unit": "km/s",
@@ -431,7 +429,6 @@ pub fn center_json(
             "bulk_velocity": v3(s.bulk_velocity, fv),
             "L": v3(s.l, fl * fv),
             "radius": s.radius * fl,
-            "mass_Msol": s.mass * units.factor(Quantity::Mass, "Msol")?,
         },
     }))
 }

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 /// Empty, with the reason printed, when missing; a failure under
 /// `CI=true`.
 fn outputs() -> Vec<(String, PathBuf)> {
-    let Some(root) = testkit::data::data_root() else {
+    let Some(root) = testkit::data_root() else {
         return Vec::new();
     };
     let mut v = Vec::new();
