@@ -148,6 +148,22 @@ enum CenterArg {
     Name(String),
 }
 
+/// One number or a list (a window `W` or `[W, H]`).
+#[derive(FromPyObject)]
+enum Floats {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl Floats {
+    fn into_vec(self) -> Vec<f64> {
+        match self {
+            Floats::One(x) => vec![x],
+            Floats::Many(v) => v,
+        }
+    }
+}
+
 /// The view options of `slice` and `project` (lengths in `range_unit`).
 struct ViewOpts {
     axis: Option<String>,
@@ -632,7 +648,7 @@ impl PySnapshot {
         north: Option<Vec<f64>>,
         face_on: Option<f64>,
         edge_on: Option<f64>,
-        width: Option<Vec<f64>>,
+        width: Option<Floats>,
         depth: Option<f64>,
         particles: Option<Names>,
     ) -> PyResult<Py<PyAny>> {
@@ -644,7 +660,7 @@ impl PySnapshot {
             north,
             face_on,
             edge_on,
-            width,
+            width: width.map(Floats::into_vec),
             depth,
             particles: particles.map(Names::into_vec).unwrap_or_default(),
         };
@@ -741,7 +757,7 @@ impl PySnapshot {
         vars: Names,
         normal: Option<Vec<f64>>,
         center: Option<CenterArg>,
-        width: Option<Vec<f64>>,
+        width: Option<Floats>,
         res: usize,
         axis: Option<String>,
         north: Option<Vec<f64>>,
@@ -764,7 +780,7 @@ impl PySnapshot {
             north,
             face_on,
             edge_on,
-            width,
+            width: width.map(Floats::into_vec),
             depth: None,
             particles: particles.map(Names::into_vec).unwrap_or_default(),
         };
