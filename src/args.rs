@@ -3,6 +3,7 @@
 //! own arguments live with it in `commands/<name>.rs`.
 
 use crate::error::AnyResult;
+use amrkit_kernels::center::Center;
 use amrkit_kernels::request::RegionArgs;
 use amrkit_kernels::{Selection, Units};
 use clap::Args;
@@ -33,9 +34,11 @@ pub struct SelArgs {
     /// Deepest level to read (cells there count as leaves).
     #[arg(long)]
     pub lmax: Option<u32>,
-    /// Centre of the ranges, box units "x,y,z" (default the box centre).
-    #[arg(long, value_delimiter = ',')]
-    pub center: Option<Vec<f64>>,
+    /// Centre of the ranges and of views: box units "x,y,z", or a method
+    /// found in the data (densest, com, ssc; `slice`, `project` and
+    /// `center`); default the box centre.
+    #[arg(long, allow_hyphen_values = true)]
+    pub center: Option<String>,
     /// x range "a,b" relative to the centre, in --range-unit.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub xrange: Option<Vec<f64>>,
@@ -59,8 +62,19 @@ pub struct SelArgs {
 impl SelArgs {
     /// The selection these flags describe, in the output's `units`.
     pub fn selection(&self, units: &Units) -> AnyResult<Selection> {
+        let center = match self.center.as_deref().map(Center::parse).transpose()? {
+            None => None,
+            Some(Center::At(c)) => Some(c.to_vec()),
+            Some(Center::Method(m)) => {
+                return Err(format!(
+                    "--center {}: this command takes coordinates x,y,z (methods are for slice, project and center)",
+                    m.name()
+                )
+                .into())
+            }
+        };
         let region = RegionArgs {
-            center: self.center.clone(),
+            center,
             xrange: self.xrange.clone(),
             yrange: self.yrange.clone(),
             zrange: self.zrange.clone(),

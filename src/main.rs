@@ -11,6 +11,7 @@ mod render;
 mod synth;
 mod thread_scan;
 mod tune_cache;
+mod view_flags;
 
 use clap::Parser;
 use cli::Cli;

@@ -6,6 +6,7 @@
 //! unit (or `auto`) is given. The CLI and the Python package both call
 //! these, so they bin the same numbers.
 
+use crate::center::Center;
 use crate::derive::quantity_of;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
@@ -344,50 +345,27 @@ pub fn length_in_code(v: f64, unit: &str, u: &Units) -> Result<f64> {
     Ok(v / u.factor(crate::units::Quantity::Length, unit)?)
 }
 
-/// The centre of a request in code units: the box centre (`None`) or
-/// coordinates `x,y,z` in `range_unit`, checked to lie in the box. The
-/// methods `densest`, `com` and `ssc` are the centring module's (issue
-/// 27); until it is in this build they are refused with a message saying
-/// so.
-pub fn resolve_center(s: &Snapshot, center: Option<&str>, range_unit: &str) -> Result<[f64; 3]> {
+/// The centre of a request in code units, through the centring module
+/// (`crate::center`, never a second implementation): the box centre
+/// (`None`), coordinates `x,y,z` in `range_unit` (checked to lie in the
+/// box), or a method (`densest`, `com`, `ssc`) run over the gas leaves of
+/// the whole output before any sphere is cut around the result.
+pub fn resolve_center(
+    s: &Snapshot,
+    center: Option<&str>,
+    range_unit: &str,
+    exec: &Exec,
+) -> Result<[f64; 3]> {
     let u = Units::from_info(&s.info);
-    let side = |d: usize| u.extent[d] as f64 * u.boxlen;
-    let Some(text) = center.map(str::trim) else {
-        return Ok(std::array::from_fn(|d| side(d) / 2.0));
+    let parsed = match center.map(str::trim) {
+        None => None,
+        Some(text) => Some(match Center::parse(text)? {
+            Center::At(c) => {
+                let per_code = u.factor(crate::units::Quantity::Length, range_unit)?;
+                Center::At(c.map(|x| x / per_code))
+            }
+            m => m,
+        }),
     };
-    if matches!(text, "densest" | "com" | "ssc") {
-        return Err(KernelError::Invalid(format!(
-            "--center {text}: the centring module is not in this build yet; give coordinates x,y,z"
-        )));
-    }
-    let v: Vec<f64> = text
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| {
-            KernelError::Invalid(format!(
-                "--center must be densest, com, ssc or x,y,z (numbers in --range-unit), got {text:?}"
-            ))
-        })?;
-    let c: [f64; 3] = match v[..] {
-        [x, y, z] => [x, y, z],
-        _ => {
-            return Err(KernelError::Invalid(format!(
-                "--center needs 3 coordinates x,y,z, got {} ({text:?})",
-                v.len()
-            )))
-        }
-    };
-    let per_code = u.factor(crate::units::Quantity::Length, range_unit)?;
-    let c = c.map(|x| x / per_code);
-    if (0..3).any(|d| !(c[d] >= 0.0 && c[d] <= side(d))) {
-        return Err(KernelError::Invalid(format!(
-            "--center {text} ({:?} code units) is outside the box [0, {}]×[0, {}]×[0, {}]",
-            c,
-            side(0),
-            side(1),
-            side(2)
-        )));
-    }
-    Ok(c)
+    crate::view_request::resolve_center(s, parsed, None, None, exec)
 }

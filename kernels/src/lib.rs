@@ -12,12 +12,14 @@
 #![warn(missing_docs)]
 
 pub mod binned_request;
+pub mod center;
 pub mod cosmology;
 pub mod derive;
 mod error;
 pub mod exec;
 pub mod export;
 pub mod load;
+pub mod offaxis;
 pub mod phase;
 pub mod profile;
 pub mod project;
@@ -25,11 +27,14 @@ pub mod report;
 pub mod request;
 pub mod select;
 pub mod series;
+pub mod slice;
 pub mod summary;
 pub mod sums;
 pub mod table;
 pub mod temperature;
 pub mod units;
+pub mod view;
+pub mod view_request;
 
 pub use error::{KernelError, Result};
 pub use exec::{Exec, Progress};

@@ -148,6 +148,198 @@ impl Names {
     }
 }
 
+/// A `center`: box-unit coordinates, or a method ("densest", "com",
+/// "ssc").
+#[derive(FromPyObject)]
+enum CenterArg {
+    Point(Vec<f64>),
+    Name(String),
+}
+
+/// One number or a list (a window `W` or `[W, H]`).
+#[derive(FromPyObject)]
+enum Floats {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl Floats {
+    fn into_vec(self) -> Vec<f64> {
+        match self {
+            Floats::One(x) => vec![x],
+            Floats::Many(v) => v,
+        }
+    }
+}
+
+/// The view options of `slice` and `project` (lengths in `range_unit`).
+struct ViewOpts {
+    axis: Option<String>,
+    normal: Option<Vec<f64>>,
+    north: Option<Vec<f64>>,
+    face_on: Option<f64>,
+    edge_on: Option<f64>,
+    width: Option<Vec<f64>>,
+    depth: Option<f64>,
+    particles: Vec<String>,
+}
+
+impl ViewOpts {
+    fn any(&self) -> bool {
+        self.normal.is_some()
+            || self.north.is_some()
+            || self.face_on.is_some()
+            || self.edge_on.is_some()
+            || self.width.is_some()
+            || self.depth.is_some()
+    }
+}
+
+fn vec3(v: &[f64], what: &str) -> Result<[f64; 3], KernelError> {
+    match v {
+        [x, y, z] => Ok([*x, *y, *z]),
+        _ => Err(KernelError::Invalid(format!(
+            "{what} needs three components, got {}",
+            v.len()
+        ))),
+    }
+}
+
+/// Resolves a view as the CLI does (`--center` method first, over the
+/// whole output or the box ranges; then the orientation) and maps it:
+/// a slice, or the exact projection along the view, read from the files.
+#[allow(clippy::too_many_arguments)]
+fn view_maps(
+    snap: &Snapshot,
+    vars: &[String],
+    slice_only: bool,
+    weight: Weight,
+    res: usize,
+    lmax: Option<u32>,
+    center: Option<CenterArg>,
+    mut region: RegionArgs,
+    o: &ViewOpts,
+    exec: &Exec,
+) -> Result<amrkit_kernels::project::Maps, KernelError> {
+    use amrkit_kernels::center::Center;
+    use amrkit_kernels::view_request::{resolve_center, resolve_view, Orientation, ViewArgs};
+    let u = Units::from_info(&snap.info);
+    let unit = region.range_unit.clone().unwrap_or_else(|| "code".into());
+    let per_code = u.factor(amrkit_kernels::Quantity::Length, &unit)?;
+    let code = |x: f64| x / per_code;
+    let centre = match center {
+        None => None,
+        Some(CenterArg::Point(p)) => Some(Center::At(vec3(&p, "center")?.map(|x| x * u.boxlen))),
+        Some(CenterArg::Name(n)) => Some(Center::parse(&n)?),
+    };
+    let has_region = region.radius.is_some()
+        || region.xrange.is_some()
+        || region.yrange.is_some()
+        || region.zrange.is_some();
+    let c = match centre {
+        None => None,
+        Some(Center::At(p)) => Some(p),
+        Some(m) => {
+            let mut plain = region.clone();
+            plain.radius = None;
+            let ranges = plain.selection(lmax, &u)?;
+            Some(resolve_center(snap, Some(m), Some(&ranges), lmax, exec)?)
+        }
+    };
+    if let Some(c) = c {
+        region.center = Some(c.map(|x| x / u.boxlen).to_vec());
+    }
+    let sel = region.selection(lmax, &u)?;
+    if o.axis.is_some() && (o.normal.is_some() || o.face_on.is_some() || o.edge_on.is_some()) {
+        return Err(KernelError::Invalid(
+            "axis goes without normal, face_on and edge_on".into(),
+        ));
+    }
+    let n_given = [o.normal.is_some(), o.face_on.is_some(), o.edge_on.is_some()];
+    if n_given.iter().filter(|&&b| b).count() > 1 {
+        return Err(KernelError::Invalid(
+            "give one of normal, face_on and edge_on".into(),
+        ));
+    }
+    let orientation = if let Some(n) = &o.normal {
+        Orientation::Normal {
+            normal: vec3(n, "normal")?,
+            north: o.north.as_deref().map(|v| vec3(v, "north")).transpose()?,
+        }
+    } else if let Some(r) = o.face_on {
+        Orientation::FaceOn(code(r))
+    } else if let Some(r) = o.edge_on {
+        Orientation::EdgeOn(code(r))
+    } else {
+        Orientation::Axis(axis_of(o.axis.as_deref().unwrap_or("z"))?)
+    };
+    let width = match o.width.as_deref() {
+        None => None,
+        Some([w]) => Some([code(*w), code(*w)]),
+        Some([w, h]) => Some([code(*w), code(*h)]),
+        Some(v) => {
+            return Err(KernelError::Invalid(format!(
+                "width takes W or [W, H], got {} values",
+                v.len()
+            )))
+        }
+    };
+    let va = ViewArgs {
+        center: c.map(Center::At),
+        orientation,
+        width,
+        depth: o.depth.map(code),
+        res,
+        particles: o.particles.clone(),
+        lmax,
+    };
+    let r = resolve_view(snap, &va, Some(&sel), exec)?;
+    let cells = if has_region {
+        sel
+    } else {
+        Selection {
+            lmax,
+            ..Selection::default()
+        }
+    };
+    let refs: Vec<&str> = vars.iter().map(String::as_str).collect();
+    if slice_only {
+        amrkit_kernels::slice::slice(snap, &cells, &r.view, &refs, exec)
+    } else {
+        let spec = amrkit_kernels::offaxis::ViewSpec {
+            view: r.view,
+            vars: vars.to_vec(),
+            weight,
+        };
+        amrkit_kernels::offaxis::project_view_streaming(snap, &cells, &spec, exec)
+    }
+}
+
+/// Maps as NumPy: one 2-D array, or a dict of them by variable.
+fn maps_to_py(
+    py: Python<'_>,
+    maps: amrkit_kernels::project::Maps,
+    single: bool,
+) -> PyResult<Py<PyAny>> {
+    let (ny, nx) = (maps.ny, maps.nx);
+    let d = PyDict::new(py);
+    let mut last = None;
+    for (name, m) in maps.maps {
+        let a = Array2::from_shape_vec((ny, nx), m)
+            .map_err(|e| PyRuntimeError::new_err(format!("amrkit: map shape: {e}")))?;
+        let a = PyArray2::from_owned_array(py, a).into_any();
+        if single {
+            last = Some(a);
+        } else {
+            d.set_item(name, a)?;
+        }
+    }
+    match last {
+        Some(a) => Ok(a.unbind()),
+        None => Ok(d.into_any().unbind()),
+    }
+}
+
 /// A JSON value as Python objects (via the `json` module: floats round
 /// trip exactly).
 fn from_json(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
@@ -486,10 +678,18 @@ impl PySnapshot {
     /// the integral. A 2D output (projected along z only) gives its image,
     /// each pixel the area average of the cells over it; a 1D output a 1-D
     /// profile along x, as the CLI's `.npy`.
+    ///
+    /// Any orientation (the exact projection: each cell's volume over each
+    /// pixel's prism, as `amrkit project` with view options): `normal`
+    /// (nx, ny, nz) with `north` (image y, projected on the image plane),
+    /// `face_on=R` / `edge_on=R` (about the spin axis of the gas, and the
+    /// `particles` families, within R of the centre), `width` (W or
+    /// [W, H]) and `depth`, lengths in `range_unit`; `center` may be
+    /// "densest", "com" or "ssc" (found in the data, as `center()`).
     #[pyo3(
-        text_signature = "($self, vars, axis='z', res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+        text_signature = "($self, vars, axis='z', res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code', normal=None, north=None, face_on=None, edge_on=None, width=None, depth=None, particles=None)"
     )]
-    #[pyo3(signature = (vars, axis="z".to_string(), res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[pyo3(signature = (vars, axis="z".to_string(), res=256, weight=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string(), normal=None, north=None, face_on=None, edge_on=None, width=None, depth=None, particles=None))]
     #[allow(clippy::too_many_arguments)]
     fn project(
         &self,
@@ -500,15 +700,49 @@ impl PySnapshot {
         weight: Option<String>,
         lmax: Option<u32>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
+        center: Option<CenterArg>,
         xrange: Option<Vec<f64>>,
         yrange: Option<Vec<f64>>,
         zrange: Option<Vec<f64>>,
         radius: Option<f64>,
         range_unit: String,
+        normal: Option<Vec<f64>>,
+        north: Option<Vec<f64>>,
+        face_on: Option<f64>,
+        edge_on: Option<f64>,
+        width: Option<Floats>,
+        depth: Option<f64>,
+        particles: Option<Names>,
     ) -> PyResult<Py<PyAny>> {
         let single = matches!(vars, Names::One(_));
         let names = vars.into_vec();
+        let opts = ViewOpts {
+            axis: (axis != "z").then(|| axis.clone()),
+            normal,
+            north,
+            face_on,
+            edge_on,
+            width: width.map(Floats::into_vec),
+            depth,
+            particles: particles.map(Names::into_vec).unwrap_or_default(),
+        };
+        let center = match center {
+            Some(CenterArg::Point(p)) if !opts.any() => Some(p),
+            None if !opts.any() => None,
+            c => {
+                let weight =
+                    weight_of(weight.as_deref().unwrap_or("none")).map_err(|e| to_py(py, e))?;
+                let region = region_args(None, xrange, yrange, zrange, radius, range_unit);
+                let snap = Arc::clone(&self.snap);
+                let maps = run(py, move |exec| {
+                    let exec = capped(exec, max_threads);
+                    view_maps(
+                        &snap, &names, false, weight, res, lmax, c, region, &opts, &exec,
+                    )
+                })?;
+                return maps_to_py(py, maps, single);
+            }
+        };
         let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
         let prep = || -> Result<_, KernelError> {
             let sel = self.selection(lmax, &region)?;
@@ -563,6 +797,123 @@ impl PySnapshot {
             d.set_item(name, a)?;
         }
         Ok(d.into_any().unbind())
+    }
+
+    /// A slice: each pixel the value of the leaf cell holding its centre
+    /// (half-open cells: a plane on a face takes the upper cell; NaN outside
+    /// the box), as `amrkit slice`. The plane goes through `center` (box
+    /// units, or "densest", "com", "ssc"; default the box centre) normal to
+    /// `axis` or `normal` (with `north`), or face-on / edge-on about the
+    /// spin axis within `face_on` / `edge_on` of the centre; `width` (W or
+    /// [W, H], default the box length) in `range_unit`; `res` pixels along
+    /// image x. One variable: a 2-D float64 array `map[j, i]`; a list: a
+    /// dict. Reads only the CPU files the plane crosses.
+    #[pyo3(
+        text_signature = "($self, vars, normal=None, center=None, width=None, res=512, *, axis=None, north=None, face_on=None, edge_on=None, particles=None, lmax=None, max_threads=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
+    )]
+    #[pyo3(signature = (vars, normal=None, center=None, width=None, res=512, *, axis=None, north=None, face_on=None, edge_on=None, particles=None, lmax=None, max_threads=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn slice(
+        &self,
+        py: Python<'_>,
+        vars: Names,
+        normal: Option<Vec<f64>>,
+        center: Option<CenterArg>,
+        width: Option<Floats>,
+        res: usize,
+        axis: Option<String>,
+        north: Option<Vec<f64>>,
+        face_on: Option<f64>,
+        edge_on: Option<f64>,
+        particles: Option<Names>,
+        lmax: Option<u32>,
+        max_threads: Option<usize>,
+        xrange: Option<Vec<f64>>,
+        yrange: Option<Vec<f64>>,
+        zrange: Option<Vec<f64>>,
+        radius: Option<f64>,
+        range_unit: String,
+    ) -> PyResult<Py<PyAny>> {
+        let single = matches!(vars, Names::One(_));
+        let names = vars.into_vec();
+        let opts = ViewOpts {
+            axis,
+            normal,
+            north,
+            face_on,
+            edge_on,
+            width: width.map(Floats::into_vec),
+            depth: None,
+            particles: particles.map(Names::into_vec).unwrap_or_default(),
+        };
+        let region = region_args(None, xrange, yrange, zrange, radius, range_unit);
+        let snap = Arc::clone(&self.snap);
+        let maps = run(py, move |exec| {
+            let exec = capped(exec, max_threads);
+            view_maps(
+                &snap,
+                &names,
+                true,
+                Weight::None,
+                res,
+                lmax,
+                center,
+                region,
+                &opts,
+                &exec,
+            )
+        })?;
+        maps_to_py(py, maps, single)
+    }
+
+    /// The centre by `method` ("densest", "com", "ssc"), the bulk velocity
+    /// and the specific angular momentum `L` and `L_hat` within `radius`
+    /// (in `range_unit`; default half the box length) of it, of the gas
+    /// and the `particles` families: the dict `amrkit center --json`
+    /// prints (keys method, center, bulk_velocity, L, L_hat, radius,
+    /// cells; code units; "units": the same in physical units).
+    #[pyo3(
+        text_signature = "($self, method='ssc', radius=None, particles=None, lmax=None, max_threads=None, *, range_unit='code')"
+    )]
+    #[pyo3(signature = (method="ssc".to_string(), radius=None, particles=None, lmax=None, max_threads=None, *, range_unit="code".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn center(
+        &self,
+        py: Python<'_>,
+        method: String,
+        radius: Option<f64>,
+        particles: Option<Names>,
+        lmax: Option<u32>,
+        max_threads: Option<usize>,
+        range_unit: String,
+    ) -> PyResult<Py<PyAny>> {
+        let snap = Arc::clone(&self.snap);
+        let families = particles.map(Names::into_vec).unwrap_or_default();
+        let j = run(py, move |exec| {
+            let exec = capped(exec, max_threads);
+            let u = Units::from_info(&snap.info);
+            let m = amrkit_kernels::center::Method::parse(&method)?;
+            let per_code = u.factor(amrkit_kernels::Quantity::Length, &range_unit)?;
+            let r = radius.map(|r| r / per_code);
+            // The CLI's length unit for the "units" object.
+            let kpc = u
+                .factor(amrkit_kernels::Quantity::Length, "kpc")
+                .unwrap_or(0.0);
+            let boxkpc = u.boxlen * kpc;
+            let lu = if boxkpc >= 1e3 {
+                "Mpc"
+            } else if boxkpc >= 1.0 {
+                "kpc"
+            } else if boxkpc >= 1e-6 {
+                "pc"
+            } else {
+                "code"
+            };
+            amrkit_kernels::view_request::center_report(
+                &snap, m, r, &families, None, lmax, lu, &exec,
+            )
+        })?;
+        from_json(py, &j)
     }
 
     /// Writes the cells as VTK, as `amrkit export-vtk`: one
@@ -687,7 +1038,7 @@ impl PySnapshot {
         let snap = Arc::clone(&self.snap);
         let (p, cols) = run(py, move |exec| {
             let exec = capped(exec, max_threads);
-            let c = resolve_center(&snap, center.as_deref(), &range_unit)?;
+            let c = resolve_center(&snap, center.as_deref(), &range_unit, &exec)?;
             let req = ProfileRequest {
                 vars: names,
                 units,
@@ -820,7 +1171,7 @@ impl PySnapshot {
             let region = match radius {
                 None => None,
                 Some(r) => {
-                    let c = resolve_center(&snap, center.as_deref(), &range_unit)?;
+                    let c = resolve_center(&snap, center.as_deref(), &range_unit, &exec)?;
                     let b = snap.info.boxlen;
                     Some(Region::Sphere {
                         centre: c.map(|x| x / b),

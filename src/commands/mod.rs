@@ -23,6 +23,7 @@
 //!    rank 0 alone.
 
 pub mod bench;
+pub mod center;
 pub mod clumps;
 pub mod demo;
 pub mod export_vtk;
@@ -32,6 +33,7 @@ pub mod phase;
 pub mod profile;
 pub mod project;
 pub mod series;
+pub mod slice;
 pub mod stats;
 pub mod tune;
 
@@ -54,12 +56,17 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Leaf cells per level, gas mass, per-variable min/max/means, particles.
     Stats(stats::StatsArgs),
-    /// Project variables along an axis to .npy and/or .png maps.
+    /// Project variables along an axis or any view (--normal, --face-on, …)
+    /// to .npy and/or .png maps, exactly.
     Project(project::ProjectArgs),
     /// Radial or cylindrical profiles around a centre (JSON, CSV, PNG).
     Profile(profile::ProfileArgs),
     /// Phase diagrams: 2-D histograms of two variables (.npy, PNG, JSON).
     Phase(phase::PhaseArgs),
+    /// Slice variables on a plane of any orientation to .npy and/or .png.
+    Slice(slice::SliceArgs),
+    /// Centre (densest, com, ssc), bulk velocity and angular momentum.
+    Center(center::CenterArgs),
     /// Export cells (one .vtu per level + .vtm) and particles to VTK.
     ExportVtk(export_vtk::ExportVtkArgs),
     /// Particle statistics and NGP/CIC mass maps.
@@ -114,6 +121,8 @@ impl Command {
             Command::Project(a) => project::run(ctx, &a),
             Command::Profile(a) => profile::run(ctx, &a),
             Command::Phase(a) => phase::run(ctx, &a),
+            Command::Slice(a) => slice::run(ctx, &a),
+            Command::Center(a) => center::run(ctx, &a),
             Command::ExportVtk(a) => export_vtk::run(ctx, &a),
             Command::Particles(a) => particles::run(ctx, &a),
             Command::Clumps(a) => clumps::run(ctx, &a),

@@ -64,7 +64,7 @@ pub struct PhaseArgs {
     #[arg(long, default_value_t = DEFAULT_MU)]
     pub mu: f64,
     /// Centre of the sphere --radius: x,y,z in --range-unit (default the
-    /// box centre); densest, com and ssc come with the centring module.
+    /// box centre), or densest, com or ssc, found over the whole output.
     #[arg(long, allow_hyphen_values = true)]
     pub center: Option<String>,
     /// Only the cells within this radius (in --range-unit) of the centre.
@@ -146,7 +146,7 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
                 }
                 None => None,
                 Some(r) => {
-                    let c = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
+                    let c = resolve_center(&s, a.center.as_deref(), &a.range_unit, &exec)?;
                     let r = length_in_code(*r, &a.range_unit, &u)?;
                     Some(Region::Sphere {
                         centre: c.map(|x| x / u.boxlen),

@@ -32,8 +32,8 @@ pub struct ProfileArgs {
     /// Weight of the means: mass, volume or none.
     #[arg(long, default_value = "mass")]
     pub weight: String,
-    /// Centre: coordinates x,y,z in --range-unit (default the box centre);
-    /// densest, com and ssc come with the centring module.
+    /// Centre: coordinates x,y,z in --range-unit (default the box centre),
+    /// or densest, com or ssc, found over the whole output first.
     #[arg(long, allow_hyphen_values = true)]
     pub center: Option<String>,
     /// Selection radius R in --range-unit (default: half the box).
@@ -119,7 +119,7 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
             let u = Units::from_info(&s.info);
             let len = |v: f64| length_in_code(v, &a.range_unit, &u);
             let weight = weight_of(&a.weight)?;
-            let center = resolve_center(&s, a.center.as_deref(), &a.range_unit)?;
+            let center = resolve_center(&s, a.center.as_deref(), &a.range_unit, &exec)?;
             let shape = if a.cylindrical {
                 let normal = match a.normal.as_deref() {
                     None => [0.0, 0.0, 1.0],

@@ -5,10 +5,19 @@ use crate::args::SelArgs;
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
-use crate::render::map::{write_map, MapStyle};
+use crate::render::map::{length_unit, write_map, write_map_axes, write_sidecar, MapStyle};
+use crate::view_flags::{
+    check_outs, frame_title, image_axes, place_extent, selection_with_center, view_args, ViewFlags,
+};
+use amrkit_kernels::center::Center;
 use amrkit_kernels::derive::quantity_of;
+use amrkit_kernels::offaxis::{project_view_streaming, ViewSpec};
+use amrkit_kernels::project::ProjSpec;
 use amrkit_kernels::project::Weight;
 use amrkit_kernels::request::{axis_of, check_axis, open, proj_spec, weight_of};
+use amrkit_kernels::view::{Basis, View};
+use amrkit_kernels::view_request::resolve_view;
+use amrkit_kernels::Selection;
 use amrkit_kernels::{Exec, Quantity, Units};
 use clap::Args;
 use std::path::PathBuf;
@@ -38,6 +47,8 @@ pub struct ProjectArgs {
     pub weight: String,
     #[command(flatten)]
     pub sel: SelArgs,
+    #[command(flatten)]
+    pub view: ViewFlags,
     /// Colour the PNG by log10 of the values.
     #[arg(long)]
     pub log: bool,
@@ -46,8 +57,20 @@ pub struct ProjectArgs {
     pub out: Vec<PathBuf>,
 }
 
-/// Projects on every process; rank 0 writes the maps.
+/// Projects on every process; rank 0 writes the maps. With view options
+/// (or a centre method), the exact projection along the view, on rank 0.
 pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
+    let method = a
+        .sel
+        .center
+        .as_deref()
+        .is_some_and(|c| Center::parse(c).is_ok_and(|c| matches!(c, Center::Method(_))));
+    if a.view.any() || method {
+        if !ctx.comm.is_root() {
+            return Ok(());
+        }
+        return run_view(ctx, a);
+    }
     let (exec, comm, quiet) = (&ctx.exec, ctx.comm, ctx.quiet);
     let (s, sel, axis, weight, res) = agree(
         comm,
@@ -130,8 +153,124 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
             units: &u,
         };
         let msg = write_map(path, &maps, v, factor, &style)?;
+        write_sidecar(
+            path,
+            &axis_view(&spec, &u).sidecar(v, &a.weight, &unit, length_unit(&u).0),
+        )?;
         if !quiet {
-            println!("wrote {msg}");
+            println!("wrote {msg} (+ .json)");
+        }
+    }
+    Ok(())
+}
+
+/// The view of an axis-aligned projection (its range and pixels), for the
+/// sidecar: the depth is null when the range spans the box along the line
+/// of sight.
+fn axis_view(spec: &ProjSpec, u: &Units) -> View {
+    let (a, b) = spec.image_axes();
+    let c = spec.axis;
+    let r = spec.range;
+    let whole = r[c][0] <= 0.0 && r[c][1] >= u.extent[c] as f64;
+    View {
+        center: std::array::from_fn(|d| (r[d][0] + r[d][1]) / 2.0 * u.boxlen),
+        basis: Basis::axis(c),
+        width: [
+            (r[a][1] - r[a][0]) * u.boxlen,
+            (r[b][1] - r[b][0]) * u.boxlen,
+        ],
+        depth: (!whole).then(|| (r[c][1] - r[c][0]) * u.boxlen),
+        pixels: spec.res,
+    }
+}
+
+/// `project` along a view: `--normal`/`--north`, `--face-on R`,
+/// `--edge-on R`, `--width`, `--depth`, or a centre method; the exact
+/// off-axis projection read straight from the files.
+fn run_view(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
+    let exec = Exec {
+        max_threads: a.sel.max_threads,
+        ..ctx.exec
+    };
+    let s = open(&a.output)?;
+    let u = Units::from_info(&s.info);
+    let weight = weight_of(&a.weight)?;
+    let axis = axis_of(&a.axis)?;
+    if a.axis != "z"
+        && (a.view.normal.is_some() || a.view.face_on.is_some() || a.view.edge_on.is_some())
+    {
+        return fail("--axis goes without --normal, --face-on and --edge-on");
+    }
+    if a.pixel_size.is_some() {
+        return fail("--pixel-size goes with --axis projections; use --res with view options");
+    }
+    let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
+    check_outs(&a.out, vars.len())?;
+    let (sel, centre) = selection_with_center(&s, &a.sel, &exec)?;
+    let va = view_args(
+        &a.view,
+        Some(axis),
+        centre,
+        a.res.unwrap_or(256),
+        &a.sel,
+        &u,
+    )?;
+    let r = resolve_view(&s, &va, Some(&sel), &exec)?;
+    let region = a.sel.radius.is_some()
+        || a.sel.xrange.is_some()
+        || a.sel.yrange.is_some()
+        || a.sel.zrange.is_some();
+    let cells = if region {
+        sel
+    } else {
+        Selection {
+            lmax: a.sel.lmax,
+            ..Selection::default()
+        }
+    };
+    let spec = ViewSpec {
+        view: r.view,
+        vars: a.var.clone(),
+        weight,
+    };
+    let mut maps = project_view_streaming(&s, &cells, &spec, &exec)?;
+    place_extent(&mut maps, &r.view, &r.frame);
+    let (lu, _) = length_unit(&u);
+    let per_var = a.out.len().div_ceil(vars.len()).max(1);
+    for (k, path) in a.out.iter().enumerate() {
+        let v = vars[(k / per_var).min(vars.len() - 1)];
+        let q = if weight == Weight::None && v == "density" {
+            Quantity::SurfaceDensity
+        } else {
+            quantity_of(v)
+        };
+        let (factor, unit) = match &a.unit {
+            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity => {
+                return fail(format!(
+                    "--unit: ∫{v} dl has no named unit here; use --weight mass|volume, or code units"
+                ))
+            }
+            Some(unit) => (u.factor(q, unit)?, unit.clone()),
+            None => (1.0, "code".to_string()),
+        };
+        let how = match weight {
+            Weight::None => format!("{v} projected"),
+            Weight::Mass => format!("mass-weighted {v}"),
+            Weight::Volume => format!("volume-weighted {v}"),
+        };
+        let title = format!("{how}, {}", frame_title(&r.frame));
+        let quantity = format!("{v} [{unit}]");
+        let style = MapStyle {
+            log: a.log,
+            title: &title,
+            quantity: &quantity,
+            axis,
+            units: &u,
+        };
+        let msg = write_map_axes(path, &maps, v, factor, &style, image_axes(&r.frame))?;
+        write_sidecar(path, &r.view.sidecar(v, &a.weight, &unit, lu))?;
+        if !ctx.quiet {
+            println!("wrote {msg} (+ .json)");
         }
     }
     Ok(())

@@ -54,6 +54,41 @@ pub fn write_map(
     factor: f64,
     style: &MapStyle,
 ) -> AnyResult<String> {
+    write_map_axes(
+        path,
+        maps,
+        name,
+        factor,
+        style,
+        image_axis_names(style.axis),
+    )
+}
+
+/// Writes the sidecar `<path>.json` of a map: its view (code units) and
+/// what it shows (written to a temporary file, then renamed).
+pub fn write_sidecar(path: &Path, sidecar: &serde_json::Value) -> AnyResult<()> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".json");
+    let target = std::path::PathBuf::from(name);
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let text = serde_json::to_string_pretty(sidecar)?;
+    std::fs::write(&tmp, text + "\n").map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &target).map_err(|e| format!("{}: {e}", target.display()))?;
+    Ok(())
+}
+
+/// [`write_map`] with the image axes named `axes` (e.g. the image
+/// coordinates of an oblique view, whose extent is relative to its centre).
+pub fn write_map_axes(
+    path: &Path,
+    maps: &Maps,
+    name: &str,
+    factor: f64,
+    style: &MapStyle,
+    axes: [&str; 2],
+) -> AnyResult<String> {
     let m: Vec<f64> = maps
         .get(name)
         .ok_or("no map")?
@@ -99,7 +134,7 @@ pub fn write_map(
                 &MapLabel {
                     title: style.title,
                     quantity: style.quantity,
-                    axes: image_axis_names(style.axis),
+                    axes,
                     unit,
                     extent,
                     comment: &comment,

@@ -1,6 +1,7 @@
 //! The `amrkit` binary run as a user would, one test binary. A module per
 //! command on the shared real outputs (`info_stats`, `project`, `export`,
-//! `particles`, `profiles`, `series`, `bench`, `errors`), then a module per kind of
+//! `particles`, `profiles`, `series`, `bench`, `errors`, `views`: slice, center
+//! and project along any view), then a module per kind of
 //! output: the format variants (`variants`), 1D/2D outputs (`dims`),
 //! particles without a descriptor (`particles_inferred`), RAMSES-RT (`rt`),
 //! and results independent of the thread count (`threads_identical`).
@@ -14,6 +15,7 @@ mod particles;
 mod profiles;
 mod project;
 mod series;
+mod views;
 
 mod dims;
 mod particles_inferred;

@@ -201,3 +201,49 @@ fn bad_requests_are_one_line_each() {
         assert!(!dir.path().join("h.npy").exists(), "no partial output");
     }
 }
+
+/// `--center densest` goes through the centring module: the profile's
+/// centre is the one `amrkit center --method densest` prints.
+#[test]
+fn profile_centre_by_method_is_the_centring_modules() {
+    let Some(out) = output("gravity") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("p.json");
+    let centre = amrkit()
+        .args([
+            "center",
+            out.to_str().unwrap(),
+            "--method",
+            "densest",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        centre.status.success(),
+        "{}",
+        String::from_utf8_lossy(&centre.stderr)
+    );
+    let centre = json_of(&centre.stdout);
+    let run = amrkit()
+        .args([
+            "profile",
+            out.to_str().unwrap(),
+            "--var",
+            "density",
+            "--center",
+            "densest",
+        ])
+        .args(["--radius", "0.2", "--json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let p = json_of(&std::fs::read(&json).unwrap());
+    assert_eq!(p["center"], centre["center"]);
+}

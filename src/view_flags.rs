@@ -1,0 +1,279 @@
+//! The flags that orient a map (`slice`, `project`): `--normal`,
+//! `--north`, `--face-on R`, `--edge-on R`, `--width W[,H]`, `--depth D`,
+//! `--particles` (families added to the gas for `L`), and `--center` as a
+//! method or a point. They resolve to a kernels `ViewArgs` (lengths in code
+//! units), which `amrkit_kernels::view_request` turns into a view, as the
+//! Python package does.
+
+use crate::args::SelArgs;
+use crate::error::{fail, AnyResult};
+use amrkit_io::Snapshot;
+use amrkit_kernels::center::{Center, Method};
+use amrkit_kernels::view_request::{resolve_center, Orientation, ViewArgs};
+use amrkit_kernels::{Exec, Quantity, Selection, Units};
+use clap::Args;
+
+/// View options.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ViewFlags {
+    /// Line of sight nx,ny,nz (any length; image y from --north).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, num_args = 1)]
+    pub normal: Option<Vec<f64>>,
+    /// Image y direction ux,uy,uz, projected on the image plane (default
+    /// the box's y axis, or z when the normal is within 8° of y).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub north: Option<Vec<f64>>,
+    /// Face-on: line of sight along the spin axis L̂ of the gas (and
+    /// --particles) within R of the centre (a length: 5kpc, or in
+    /// --range-unit).
+    #[arg(long, value_name = "R")]
+    pub face_on: Option<String>,
+    /// Edge-on: image y along L̂ within R of the centre.
+    #[arg(long, value_name = "R")]
+    pub edge_on: Option<String>,
+    /// Window W or W,H (lengths; default the box length).
+    #[arg(long, value_name = "W[,H]")]
+    pub width: Option<String>,
+    /// Depth of the slab along the line of sight (default unlimited).
+    #[arg(long, value_name = "D")]
+    pub depth: Option<String>,
+    /// Particle families added to the gas for L (face-on, edge-on).
+    #[arg(long, value_delimiter = ',')]
+    pub particles: Vec<String>,
+}
+
+impl ViewFlags {
+    /// Whether any option asks for a view other than the axis-aligned
+    /// whole map.
+    pub fn any(&self) -> bool {
+        self.normal.is_some()
+            || self.north.is_some()
+            || self.face_on.is_some()
+            || self.edge_on.is_some()
+            || self.width.is_some()
+            || self.depth.is_some()
+    }
+}
+
+/// A length `10kpc`, `0.3box`, or a bare number in `default_unit`, in
+/// code units.
+pub fn length(s: &str, default_unit: &str, units: &Units) -> AnyResult<f64> {
+    let t = s.trim();
+    let split = t
+        .char_indices()
+        .find(|&(i, c)| {
+            c.is_ascii_alphabetic()
+                && !(matches!(c, 'e' | 'E')
+                    && t[i + 1..]
+                        .chars()
+                        .next()
+                        .is_some_and(|n| n.is_ascii_digit() || n == '-' || n == '+'))
+        })
+        .map_or(t.len(), |(i, _)| i);
+    let (num, unit) = t.split_at(split);
+    let v: f64 = match num.trim().parse() {
+        Ok(v) => v,
+        Err(_) => return fail(format!("{s:?} is not a length (e.g. 10kpc, 0.2box, 3)")),
+    };
+    let unit = if unit.is_empty() { default_unit } else { unit };
+    let per_code = units.factor(Quantity::Length, unit)?;
+    let code = v / per_code;
+    if !code.is_finite() {
+        return fail(format!("{s:?} is not a finite length"));
+    }
+    Ok(code)
+}
+
+fn vec3(v: &[f64], flag: &str) -> AnyResult<[f64; 3]> {
+    match v {
+        [x, y, z] => Ok([*x, *y, *z]),
+        _ => fail(format!(
+            "--{flag} needs three components x,y,z, got {}",
+            v.len()
+        )),
+    }
+}
+
+/// The centre of `--center` for a view or a centre computation: a method,
+/// a point (box units, as the region options take it; in code units
+/// here), or none.
+pub fn center_of(sel: &SelArgs, units: &Units) -> AnyResult<Option<Center>> {
+    let Some(c) = &sel.center else {
+        return Ok(None);
+    };
+    Ok(Some(match Center::parse(c)? {
+        Center::At(p) => Center::At(p.map(|x| x * units.boxlen)),
+        m => m,
+    }))
+}
+
+/// The selection of the region options with `--center` resolved first (a
+/// method is computed over the whole output, or over the box ranges when
+/// given), and the centre in code units.
+pub fn selection_with_center(
+    snap: &Snapshot,
+    sel: &SelArgs,
+    exec: &Exec,
+) -> AnyResult<(Selection, Option<[f64; 3]>)> {
+    let u = Units::from_info(&snap.info);
+    let Some(center) = center_of(sel, &u)? else {
+        return Ok((sel.selection(&u)?, None));
+    };
+    let ranges = match center {
+        Center::Method(_) => {
+            let mut plain = sel.clone();
+            plain.center = None;
+            plain.radius = None;
+            Some(plain.selection(&u)?)
+        }
+        Center::At(_) => None,
+    };
+    let c = resolve_center(snap, Some(center), ranges.as_ref(), sel.lmax, exec)?;
+    let mut at = sel.clone();
+    at.center = Some(format!(
+        "{},{},{}",
+        c[0] / u.boxlen,
+        c[1] / u.boxlen,
+        c[2] / u.boxlen
+    ));
+    Ok((at.selection(&u)?, Some(c)))
+}
+
+/// The kernels' view arguments of these flags: the orientation (exactly
+/// one of `axis`, --normal, --face-on, --edge-on), the centre found (or
+/// given) already, the window, depth and pixels.
+pub fn view_args(
+    f: &ViewFlags,
+    axis: Option<usize>,
+    center: Option<[f64; 3]>,
+    res: usize,
+    sel: &SelArgs,
+    units: &Units,
+) -> AnyResult<ViewArgs> {
+    let unit = sel.range_unit.as_str();
+    let given = [f.normal.is_some(), f.face_on.is_some(), f.edge_on.is_some()];
+    if given.iter().filter(|&&b| b).count() > 1 {
+        return fail("give one of --normal, --face-on and --edge-on");
+    }
+    if f.north.is_some() && f.normal.is_none() {
+        return fail("--north goes with --normal");
+    }
+    let orientation = if let Some(n) = &f.normal {
+        Orientation::Normal {
+            normal: vec3(n, "normal")?,
+            north: f.north.as_deref().map(|u| vec3(u, "north")).transpose()?,
+        }
+    } else if let Some(r) = &f.face_on {
+        Orientation::FaceOn(length(r, unit, units)?)
+    } else if let Some(r) = &f.edge_on {
+        Orientation::EdgeOn(length(r, unit, units)?)
+    } else {
+        Orientation::Axis(axis.unwrap_or(2))
+    };
+    let width = match &f.width {
+        None => None,
+        Some(w) => {
+            let parts: Vec<&str> = w.split(',').collect();
+            // A unit written once at the end applies to both.
+            let tail_unit: String = parts
+                .last()
+                .map(|p| {
+                    p.trim()
+                        .trim_start_matches(|c: char| {
+                            c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')
+                        })
+                        .to_string()
+                })
+                .unwrap_or_default();
+            let du = if tail_unit.is_empty() {
+                unit
+            } else {
+                tail_unit.as_str()
+            };
+            match parts[..] {
+                [a] => {
+                    let a = length(a, du, units)?;
+                    Some([a, a])
+                }
+                [a, b] => Some([length(a, du, units)?, length(b, du, units)?]),
+                _ => return fail(format!("--width takes W or W,H, got {w:?}")),
+            }
+        }
+    };
+    let depth = f
+        .depth
+        .as_deref()
+        .map(|d| length(d, unit, units))
+        .transpose()?;
+    Ok(ViewArgs {
+        center: center.map(Center::At),
+        orientation,
+        width,
+        depth,
+        res,
+        particles: f.particles.clone(),
+        lmax: sel.lmax,
+    })
+}
+
+/// `--method` of `amrkit center`.
+pub fn method_of(s: &str) -> AnyResult<Method> {
+    Ok(Method::parse(s)?)
+}
+
+/// For an axis view, the maps' extent in box coordinates (code units)
+/// instead of relative to the centre, so that the PNG's axes read x, y, z.
+pub fn place_extent(
+    maps: &mut amrkit_kernels::project::Maps,
+    view: &amrkit_kernels::view::View,
+    frame: &str,
+) {
+    if !matches!(frame, "x" | "y" | "z") {
+        return;
+    }
+    let along = |e: [f64; 3]| (0..3).find(|&d| e[d] == 1.0);
+    if let (Some(a), Some(b)) = (along(view.basis.e1), along(view.basis.e2)) {
+        let (ca, cb) = (view.center[a], view.center[b]);
+        maps.extent = [
+            ca + maps.extent[0],
+            ca + maps.extent[1],
+            cb + maps.extent[2],
+            cb + maps.extent[3],
+        ];
+    }
+}
+
+/// Every output ends in .npy or .png, one or two per variable.
+pub fn check_outs(outs: &[std::path::PathBuf], nvars: usize) -> AnyResult<()> {
+    for p in outs {
+        if !matches!(p.extension().and_then(|e| e.to_str()), Some("npy" | "png")) {
+            return fail(format!("{}: output must end in .npy or .png", p.display()));
+        }
+    }
+    if outs.len() < nvars {
+        return fail(format!(
+            "--out: {} files for {nvars} variables (one .npy and/or .png per variable, in order)",
+            outs.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The title's account of the frame.
+pub fn frame_title(frame: &str) -> String {
+    match frame {
+        "x" | "y" | "z" => format!("along {frame}"),
+        f => f.to_string(),
+    }
+}
+
+/// Image axis names: the box axes of an axis view, else the image
+/// coordinates (relative to the centre).
+pub fn image_axes(frame: &str) -> [&'static str; 2] {
+    match frame {
+        "x" => ["y", "z"],
+        "y" => ["z", "x"],
+        "z" => ["x", "y"],
+        _ => ["image x - centre", "image y - centre"],
+    }
+}
