@@ -148,8 +148,9 @@ impl Names {
     }
 }
 
-/// A `center`: box-unit coordinates, or a method ("densest", "com",
-/// "ssc").
+/// A `center`: coordinates `[x, y, z]` (box units for the maps and
+/// `center()`, `range_unit` for `profile()`/`phase()`), or a method
+/// ("densest", "com", "ssc").
 #[derive(FromPyObject)]
 enum CenterArg {
     Point(Vec<f64>),
@@ -391,20 +392,12 @@ impl PySnapshot {
     }
 }
 
-/// A centre as Python takes it: "densest", "com", "ssc", or coordinates
-/// `[x, y, z]` in `range_unit`.
-#[derive(FromPyObject)]
-enum CenterArg {
-    Text(String),
-    Coords(Vec<f64>),
-}
-
 impl CenterArg {
     /// The CLI's text for it (numbers written to read back exactly).
     fn text(self) -> String {
         match self {
-            CenterArg::Text(s) => s,
-            CenterArg::Coords(v) => v
+            CenterArg::Name(s) => s,
+            CenterArg::Point(v) => v
                 .iter()
                 .map(|x| format!("{x:?}"))
                 .collect::<Vec<_>>()
