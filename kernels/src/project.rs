@@ -1,9 +1,19 @@
 //! Axis-aligned projections of cells and particles.
 //!
-//! Cells are deposited with exact area overlap: a cell covering several
-//! pixels spreads over them, a cell smaller than a pixel lands in its pixel
-//! with its footprint fraction, so `Σ map · pixel area` is the integral
-//! of the cells (mass for `density`, weight `none`) to rounding.
+//! Definition: over the prism `range` (a window along the image axes, a
+//! slab along the line of sight), the map of `q` is, pixel by pixel,
+//! `∫∫∫ q dV / (pixel area)` over the pixel's column of the prism, the
+//! leaf field being constant in each cell; with a weight `w` (ρ, or 1 for
+//! volume) it is `∫∫∫ w q dV / ∫∫∫ w dV`. So every cell is clipped by its
+//! overlap with the pixel column, along all three axes: a cell covering
+//! several pixels spreads over them, a cell smaller than a pixel lands in
+//! its pixel with its footprint fraction, a cell straddling the window's
+//! edge or the slab's faces adds only its part inside, and `Σ map · pixel
+//! area` is the integral of the cells over the prism (the mass in it for
+//! `density`, weight `none`) to rounding. The table must hold every cell
+//! that overlaps the prism: load it with
+//! [`Selection::with_overlapping_cells`] (cells selected by their centre
+//! would leave the edges under-filled); cells outside add nothing.
 //!
 //! Work is split into runs of cells of one CPU file each (of about equal
 //! deposition work, cut by each file's own cells) or of a fixed number of
@@ -581,9 +591,10 @@ pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
 /// Projects straight from the files without building the table: a window
 /// of CPU files at a time, each read by one worker and cut into the runs
 /// [`project`] would cut it into; the partials are folded in file order,
-/// so the maps are bit for bit those of [`project`] on the loaded table.
-/// Memory: one CPU file's selected cells per running worker plus the
-/// window's partials.
+/// so the maps are bit for bit those of [`project`] on the table loaded
+/// with `sel.with_overlapping_cells(&snap.info)` (the cells a box region
+/// overlaps; `spec.range` is the box itself). Memory: one CPU file's
+/// selected cells per running worker plus the window's partials.
 pub fn project_streaming(
     snap: &Snapshot,
     sel: &Selection,
@@ -596,6 +607,7 @@ pub fn project_streaming(
         need.push("density");
     }
     let comps = components(snap, &need)?;
+    let sel = &sel.with_overlapping_cells(&snap.info);
     // Files are chosen once; each job then reads exactly its own.
     let cpus = cpus_for(snap, sel)?;
     let window = 2 * exec.threads();
