@@ -9,7 +9,7 @@ use amrkit_kernels::derive::{particle_ages, quantity_of};
 use amrkit_kernels::export::{export_particles_vtk, VtkOptions};
 use amrkit_kernels::project::{project_particles, Deposit, Maps, ProjSpec, Weight};
 use amrkit_kernels::request::{
-    axis_of, check_axis, family_codes, proj_spec, require_particles, weight_of, RegionArgs,
+    axis_of, check_axis, family_codes, proj_spec, require_particles, weight_of, Lengths, RegionArgs,
 };
 use amrkit_kernels::series::{Row, SeriesOptions};
 use amrkit_kernels::{Exec, Quantity, Selection, Units};
@@ -33,22 +33,27 @@ pub struct SelArgs {
     /// Deepest level to read (cells there count as leaves).
     #[arg(long)]
     pub lmax: Option<u32>,
-    /// Centre of the ranges, box units "x,y,z" (default the box centre).
-    #[arg(long, value_delimiter = ',')]
-    pub center: Option<Vec<f64>>,
-    /// x range "a,b" relative to the centre, in --range-unit.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub xrange: Option<Vec<f64>>,
+    /// Centre of the ranges "x,y,z" (default the box centre). Every length
+    /// option: a bare number is in --range-unit; a unit may follow the
+    /// (last) value: 0.5,0.5,0.5box, 10kpc, -5,5pc.
+    #[arg(long, allow_hyphen_values = true)]
+    pub center: Option<Lengths>,
+    /// x range "a,b" relative to the centre.
+    #[arg(long, allow_hyphen_values = true)]
+    pub xrange: Option<Lengths>,
     /// y range.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub yrange: Option<Vec<f64>>,
-    /// z range.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub zrange: Option<Vec<f64>>,
-    /// Sphere radius around the centre, in --range-unit.
+    #[arg(long, allow_hyphen_values = true)]
+    pub yrange: Option<Lengths>,
+    /// z range (a projection along z: the depth slab).
+    #[arg(long, allow_hyphen_values = true)]
+    pub zrange: Option<Lengths>,
+    /// Sphere radius around the centre.
     #[arg(long)]
-    pub radius: Option<f64>,
-    /// Unit of the ranges: box, code, kpc, pc, Mpc, cm, …
+    pub radius: Option<Lengths>,
+    /// Unit of bare lengths: code (the box spans [0, boxlen]), box, kpc,
+    /// pc, Mpc, cm, … Regions select cells by their centre; `project`
+    /// integrates over the window and slab, clipping the cells that
+    /// straddle their faces.
     #[arg(long, default_value = "code")]
     pub range_unit: String,
     /// Thread cap for this call (nested work inherits it).
@@ -63,7 +68,7 @@ impl SelArgs {
             xrange: self.xrange.clone(),
             yrange: self.yrange.clone(),
             zrange: self.zrange.clone(),
-            radius: self.radius,
+            radius: self.radius.clone(),
             range_unit: Some(self.range_unit.clone()),
         };
         Ok(region.selection(self.lmax, units)?)

@@ -8,7 +8,10 @@ import numpy.typing as npt
 
 _Path = Union[str, "os.PathLike[str]"]
 _Names = Union[str, Sequence[str]]
-_Range = Sequence[float]
+# A number or numbers in ``range_unit``, a ``(value, "unit")`` tuple as yt's,
+# or the CLI's text ("10kpc", "-5,5pc", "0.5,0.5,0.5box").
+_Range = Union[Sequence[float], "tuple[Sequence[float], str]", str]
+_Length = Union[float, "tuple[float, str]", str]
 
 class Snapshot:
     """One RAMSES output, opened: what ``amrkit.open`` returns."""
@@ -33,7 +36,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[np.float64]]:
         """Leaf cells: "x", "y", "z" (as many as the output has dimensions), "level", "dx" and each variable."""
@@ -47,7 +50,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[Any]]:
         """Particle fields (float64; identity and levels int64; family, tag int8)."""
@@ -61,7 +64,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, Any]:
         """What ``amrkit stats --json`` prints."""
@@ -79,7 +82,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> npt.NDArray[np.float64]: ...
     @overload
@@ -96,7 +99,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[np.float64]]: ...
     def export_vtk(
@@ -114,7 +117,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, Any]:
         """Writes PREFIX_level_LL.vtu files and PREFIX.vtm; returns what was written."""

@@ -12,7 +12,7 @@ use amrkit_kernels::load::{CellTable, ParticleTable};
 use amrkit_kernels::project::{project as project_maps, Weight};
 use amrkit_kernels::request::{
     axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
-    weight_of, RegionArgs,
+    weight_of, Lengths, RegionArgs,
 };
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
 use amrkit_kernels::{derive, load_particles, Exec, KernelError, Progress, Selection, Units};
@@ -147,22 +147,47 @@ fn from_json(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
     Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
-fn region_args(
-    center: Option<Vec<f64>>,
-    xrange: Option<Vec<f64>>,
-    yrange: Option<Vec<f64>>,
-    zrange: Option<Vec<f64>>,
-    radius: Option<f64>,
-    range_unit: String,
-) -> RegionArgs {
-    RegionArgs {
-        center,
-        xrange,
-        yrange,
-        zrange,
-        radius,
-        range_unit: Some(range_unit),
+/// A length option as Python takes it: a number or a list of numbers (in
+/// `range_unit`), a `(value, "unit")` or `([values], "unit")` tuple as
+/// yt's, or the CLI's text (`"10kpc"`, `"-5,5pc"`).
+#[derive(FromPyObject)]
+enum LengthArg {
+    Text(String),
+    One(f64),
+    OneIn((f64, String)),
+    ManyIn((Vec<f64>, String)),
+    Many(Vec<f64>),
+}
+
+impl LengthArg {
+    fn lengths(self) -> Result<Lengths, KernelError> {
+        Ok(match self {
+            LengthArg::Text(s) => Lengths::parse(&s)?,
+            LengthArg::One(v) => Lengths::bare(vec![v]),
+            LengthArg::Many(v) => Lengths::bare(v),
+            LengthArg::OneIn((v, u)) => Lengths::with_unit(vec![v], &u),
+            LengthArg::ManyIn((v, u)) => Lengths::with_unit(v, &u),
+        })
     }
+}
+
+fn region_args(
+    center: Option<LengthArg>,
+    xrange: Option<LengthArg>,
+    yrange: Option<LengthArg>,
+    zrange: Option<LengthArg>,
+    radius: Option<LengthArg>,
+    range_unit: String,
+) -> Result<RegionArgs, KernelError> {
+    let l = |a: Option<LengthArg>| a.map(LengthArg::lengths).transpose();
+    Ok(RegionArgs {
+        center: l(center)?,
+        xrange: l(xrange)?,
+        yrange: l(yrange)?,
+        zrange: l(zrange)?,
+        radius: l(radius)?,
+        range_unit: Some(range_unit),
+    })
 }
 
 /// Takes the column `name` out of a table (no copy).
@@ -227,10 +252,13 @@ impl PySnapshot {
     /// ones: "temperature", "mass", "volume", "sound_speed",
     /// "velocity_magnitude", "nH"); default every hydro, gravity and
     /// (readable) rt variable. Code units. `lmax`: deepest level read (cells there count
-    /// as leaves). Region keywords as the CLI's: `center` (box units,
-    /// default the box centre), `xrange`/`yrange`/`zrange` (a, b relative
-    /// to the centre) or `radius`, in `range_unit` ("code", "box", "kpc",
-    /// "pc", "Mpc", "cMpc/h", …).
+    /// as leaves). Region keywords as the CLI's: `center` (default the
+    /// box centre), `xrange`/`yrange`/`zrange` (a, b relative to the
+    /// centre) or `radius`; a number is in `range_unit` ("code": the box
+    /// spans [0, boxlen]; "box", "kpc", "pc", "Mpc", "cMpc/h", …), a
+    /// `(value, "unit")` tuple as yt's carries its own (`radius=(10,
+    /// "kpc")`, `center=([0.5, 0.5, 0.5], "box")`). Cells are selected by
+    /// their centre.
     #[pyo3(
         text_signature = "($self, vars=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]
@@ -242,14 +270,15 @@ impl PySnapshot {
         vars: Option<Names>,
         lmax: Option<u32>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyDict>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self.selection(lmax, &region).map_err(|e| to_py(py, e))?;
         let snap = Arc::clone(&self.snap);
         let mut names: Vec<String> = match vars {
@@ -317,14 +346,15 @@ impl PySnapshot {
         families: Option<Names>,
         fields: Option<Names>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyDict>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self.selection(None, &region).map_err(|e| to_py(py, e))?;
         let codes = family_codes(&families.map(Names::into_vec).unwrap_or_default())
             .map_err(|e| to_py(py, e))?;
@@ -385,14 +415,15 @@ impl PySnapshot {
         lmax: Option<u32>,
         unit: Option<String>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyAny>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self.selection(lmax, &region).map_err(|e| to_py(py, e))?;
         let snap = Arc::clone(&self.snap);
         let j = run(py, move |exec| {
@@ -425,16 +456,17 @@ impl PySnapshot {
         weight: Option<String>,
         lmax: Option<u32>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyAny>> {
         let single = matches!(vars, Names::One(_));
         let names = vars.into_vec();
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let prep = || -> Result<_, KernelError> {
             let sel = self.selection(lmax, &region)?;
             let axis = axis_of(&axis)?;
@@ -453,7 +485,9 @@ impl PySnapshot {
         let maps = run(py, move |exec| {
             let exec = capped(exec, max_threads);
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let t = cells_for(&snap, &sel, &refs, weight, &exec)?;
+            // Every cell the window overlaps: the map is the integral over it.
+            let cover = sel.with_overlapping_cells(&snap.info);
+            let t = cells_for(&snap, &cover, &refs, weight, &exec)?;
             let spec = proj_spec(
                 &Units::from_info(&snap.info),
                 &sel,
@@ -511,14 +545,15 @@ impl PySnapshot {
         log: bool,
         zlib: bool,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyDict>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self
             .selection(lmax.map(u32::from), &region)
             .map_err(|e| to_py(py, e))?;
