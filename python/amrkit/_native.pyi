@@ -39,7 +39,7 @@ class Snapshot:
         radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[np.float64]]:
-        """Leaf cells: "x", "y", "z" (as many as the output has dimensions), "level", "dx" and each variable."""
+        """Leaf cells: "x", "y", "z" (as many as the output has dimensions), "level" (int32), "dx" and each variable."""
     def particles(
         self,
         families: Optional[_Names] = None,
@@ -53,7 +53,7 @@ class Snapshot:
         radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[Any]]:
-        """Particle fields (float64; identity and levels int64; family, tag int8)."""
+        """Particle fields (float64; identity and levels int64; family, tag int8) and "age_myr" (stars; NaN for others)."""
     def stats(
         self,
         lmax: Optional[int] = None,
@@ -121,9 +121,13 @@ class Snapshot:
         range_unit: str = "code",
     ) -> Dict[str, Any]:
         """Writes PREFIX_level_LL.vtu files and PREFIX.vtm; returns what was written."""
+    def sinks(self) -> Dict[str, npt.NDArray[np.float64]]:
+        """The sinks of sink_NNNNN.csv, one float64 array per column (code units)."""
+    def clumps(self, top: Optional[int] = None) -> Dict[str, npt.NDArray[Any]]:
+        """PHEW clumps by decreasing mass: one array per column (integers int64) and "cpu"."""
 
 def open(path: _Path, number: Optional[int] = None) -> Snapshot:
-    """Opens an output folder, or a simulation folder's last (or ``number``-th) output."""
+    """Opens an output folder (or a renamed one, or its info_NNNNN.txt), or a simulation folder's last (or ``number``-th) output."""
 
 def num_threads() -> int:
     """The threads of amrkit's pool."""

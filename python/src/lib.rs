@@ -244,8 +244,9 @@ impl PySnapshot {
         from_json(py, &j)
     }
 
-    /// Leaf cells as a dict of 1-D float64 arrays: "x", "y", "z" (cell
-    /// centres, as many as the output has dimensions), "level", "dx" (cell size), then each variable of `vars`
+    /// Leaf cells as a dict of 1-D arrays: "x", "y", "z" (cell centres, as
+    /// many as the output has dimensions; float64), "level" (int32), "dx"
+    /// (cell size), then each variable of `vars` (float64)
     /// (a name or a list: hydro, gravity and RAMSES-RT variables as
     /// `info["hydro_variables"]`, `info["gravity_variables"]` and
     /// `info["rt_variables"]` name them, e.g. "photon_flux_01", or derived
@@ -312,19 +313,24 @@ impl PySnapshot {
             for c in ["x", "y", "z"].into_iter().take(snap.info.ndim) {
                 out.push((c.to_string(), derive::derived(&t, c, &exec)?));
             }
-            out.push((
-                "level".into(),
-                exec.par().map_range(0..t.len(), |k| t.level[k] as f64),
-            ));
+            // The level is an integer: int32 (one copy of a byte column).
+            let level: Vec<i32> = exec.par().map_range(0..t.len(), |k| i32::from(t.level[k]));
             out.push(("dx".into(), derive::derived(&t, "cell_size", &exec)?));
             for n in &names {
                 let col = take_column(&mut t, n);
                 out.push((n.clone(), col));
             }
-            Ok(out)
+            Ok((out, level))
         })?;
+        let (columns, level) = columns;
         let d = PyDict::new(py);
+        let mut level = Some(level);
         for (name, col) in columns {
+            if name == "dx" {
+                if let Some(l) = level.take() {
+                    d.set_item("level", PyArray1::from_vec(py, l))?;
+                }
+            }
             d.set_item(name, PyArray1::from_vec(py, col))?;
         }
         Ok(d.unbind())
@@ -332,9 +338,13 @@ impl PySnapshot {
 
     /// Particles as a dict of 1-D arrays, one per field of
     /// `info["particle_fields"]` (or of `fields`): reals as float64,
-    /// identities and levels as int64, family and tag as int8. `families`
-    /// keeps only those families ("DM", "star", "cloud", "debris", …).
-    /// With a region the positions are always included.
+    /// identities and levels as int64, family and tag as int8; and
+    /// "age_myr" (when the output has birth times, or when named in
+    /// `fields`): the age of each star particle in Myr at the output's time
+    /// as `amrkit particles` gives it (cosmological runs through Friedmann
+    /// tables), NaN for the other particles. `families` keeps only those
+    /// families ("DM", "star", "cloud", "debris", …). With a region the
+    /// positions are always included.
     #[pyo3(
         text_signature = "($self, families=None, fields=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]
@@ -363,10 +373,34 @@ impl PySnapshot {
         let table = run(py, move |exec| -> Result<ParticleTable, KernelError> {
             let exec = capped(exec, max_threads);
             require_particles(&snap)?;
-            let mut want: Vec<&str> = fields.iter().map(String::as_str).collect();
-            let added_family = !codes.is_empty() && !want.is_empty() && !want.contains(&"family");
-            if added_family {
-                want.push("family");
+            // `age_myr` is made from `birth_time` (and `family`): every
+            // field of the files when none is named, else as asked.
+            let want_age = fields.is_empty() || fields.iter().any(|f| f == "age_myr");
+            let mut want: Vec<&str> = fields
+                .iter()
+                .map(String::as_str)
+                .filter(|f| *f != "age_myr")
+                .collect();
+            let has = |e: &str| {
+                snap.particle_layout()
+                    .is_ok_and(|l| l.fields.iter().any(|f| f.name == e))
+            };
+            // Fields loaded only to filter or to make ages: dropped after.
+            let mut added: Vec<&str> = Vec::new();
+            if !fields.is_empty() {
+                let mut extra = Vec::new();
+                if !codes.is_empty() {
+                    extra.push("family");
+                }
+                if want_age {
+                    extra.extend(["birth_time", "family"]);
+                }
+                for e in extra {
+                    if !want.contains(&e) && has(e) {
+                        want.push(e);
+                        added.push(e);
+                    }
+                }
             }
             let mut p = load_particles(&snap, &sel, &want, &exec)?;
             if !codes.is_empty() {
@@ -379,11 +413,39 @@ impl PySnapshot {
                     }
                 }
             }
-            if added_family {
-                if let Some(i) = p.names.iter().position(|n| n == "family") {
-                    p.names.remove(i);
-                    p.columns.remove(i);
+            if want_age {
+                let ages = star_ages_myr(&p, &snap.info).ok_or_else(|| {
+                    KernelError::Invalid(format!(
+                        "{}: age_myr needs the particles' birth_time, which this output does not have",
+                        snap.dir.display()
+                    ))
+                });
+                match ages {
+                    Ok(a) => {
+                        p.names.push("age_myr".into());
+                        p.columns.push(PartColumn::F64(a));
+                    }
+                    // Without birth times, ages only when asked for.
+                    Err(e) if !fields.is_empty() => return Err(e),
+                    Err(_) => {}
                 }
+            }
+            if !added.is_empty() {
+                let keep: Vec<bool> = p
+                    .names
+                    .iter()
+                    .map(|n| !added.contains(&n.as_str()))
+                    .collect();
+                let mut k = 0;
+                p.names.retain(|_| {
+                    k += 1;
+                    keep[k - 1]
+                });
+                let mut k = 0;
+                p.columns.retain(|_| {
+                    k += 1;
+                    keep[k - 1]
+                });
             }
             Ok(p)
         })?;
@@ -580,6 +642,50 @@ impl PySnapshot {
         Ok(d.unbind())
     }
 
+    /// The sinks of `sink_NNNNN.csv` (as `amrkit stats` counts them): a
+    /// dict of 1-D float64 arrays, one per column of the file ("id",
+    /// "msink", "x", …; code units), one value per sink. Empty when the
+    /// output has no sink file.
+    fn sinks(&self, py: Python<'_>) -> PyResult<Py<PyDict>> {
+        let snap = Arc::clone(&self.snap);
+        let sinks = run(py, move |_| Ok(snap.sinks()?))?;
+        let d = PyDict::new(py);
+        for (c, name) in sinks.columns.iter().enumerate() {
+            let col: Vec<f64> = sinks.rows.iter().map(|r| r[c]).collect();
+            d.set_item(name, PyArray1::from_vec(py, col))?;
+        }
+        Ok(d.unbind())
+    }
+
+    /// The PHEW clump finder's clumps (`clump_NNNNN.txtCCCCC`), as `amrkit
+    /// clumps` lists them: by decreasing `mass_cl` (the `top` heaviest when
+    /// given), a dict of 1-D arrays, one per column of the files (integer
+    /// columns as int64: "index", "lev", "parent", "ncell", …; the others
+    /// float64, code units) plus "cpu" (the file's CPU). Raises
+    /// `amrkit.FileError` for an output without the clump finder.
+    #[pyo3(signature = (top=None))]
+    fn clumps(&self, py: Python<'_>, top: Option<usize>) -> PyResult<Py<PyDict>> {
+        let snap = Arc::clone(&self.snap);
+        let t = run(py, move |_| Ok(snap.clumps()?))?;
+        let mut order = t.by_mass();
+        order.truncate(top.unwrap_or(order.len()));
+        let d = PyDict::new(py);
+        for (c, name) in t.columns.iter().enumerate() {
+            let vals = order.iter().map(|&k| t.clumps[k].values[c]);
+            if t.integer[c] {
+                d.set_item(
+                    name,
+                    PyArray1::from_vec(py, vals.map(|v| v as i64).collect()),
+                )?;
+            } else {
+                d.set_item(name, PyArray1::from_vec(py, vals.collect()))?;
+            }
+        }
+        let cpu: Vec<i64> = order.iter().map(|&k| t.clumps[k].cpu as i64).collect();
+        d.set_item("cpu", PyArray1::from_vec(py, cpu))?;
+        Ok(d.unbind())
+    }
+
     fn __repr__(&self) -> String {
         let i = &self.snap.info;
         format!(
@@ -593,6 +699,29 @@ impl PySnapshot {
     }
 }
 
+/// Ages in Myr at the output's time of the star particles (family `star`,
+/// or, without families, a non-zero birth time), NaN for the others, as
+/// `amrkit particles` computes them (cosmological runs: super-conformal
+/// birth times through Friedmann tables); `None` without birth times.
+fn star_ages_myr(p: &ParticleTable, info: &amrkit_io::Info) -> Option<Vec<f64>> {
+    let birth = p.reals("birth_time").ok()?;
+    let fam = p.families().ok();
+    let ages = derive::particle_ages(birth, info);
+    Some(
+        ages.iter()
+            .enumerate()
+            .map(|(k, &a)| {
+                let star = fam.map_or(birth[k] != 0.0, |f| f[k] == 2);
+                if star {
+                    a / amrkit_kernels::units::MYR
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Keeps the values whose `keep` is true, in order.
 fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
     let mut k = 0;
@@ -602,10 +731,12 @@ fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
     });
 }
 
-/// Opens a RAMSES output: an `output_NNNNN` folder, or a simulation folder
-/// (its last output, or output `number`: `amrkit.open("sim", 2)` opens
-/// `sim/output_00002`). Outputs in `group_GGGGG` folders are read like
-/// flat ones; 2D and 1D runs are refused, as by the CLI. Raises
+/// Opens a RAMSES output: an `output_NNNNN` folder (or a renamed folder
+/// holding one `info_NNNNN.txt`), its `info_NNNNN.txt` file as yt takes
+/// it, or a simulation folder (its last output, or output `number`:
+/// `amrkit.open("sim", 2)` opens `sim/output_00002`; a missing output
+/// lists those there). Outputs in `group_GGGGG` folders are read like
+/// flat ones, 1D and 2D outputs too. Raises
 /// `amrkit.FileError` (an `OSError`) naming the file when the output
 /// cannot be read.
 #[pyfunction]
@@ -613,7 +744,7 @@ fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
 #[pyo3(signature = (path, number=None))]
 fn open(py: Python<'_>, path: PathBuf, number: Option<u32>) -> PyResult<PySnapshot> {
     let snap = run(py, move |_| match number {
-        Some(n) => Ok(Snapshot::open_output(&path, n)?),
+        Some(n) => amrkit_kernels::request::open(&path.join(format!("output_{n:05}"))),
         None => amrkit_kernels::request::open(&path),
     })?;
     Ok(PySnapshot {
