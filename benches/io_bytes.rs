@@ -6,14 +6,14 @@
 //! binary runs the command, and the kernel's count of bytes its process
 //! fetched from storage (`ru_inblock`, the `read_bytes` of `/proc/PID/io`)
 //! is compared with the 4 KiB pages the request needs, as counted by
-//! `amrkit_io::layout::needed_pages` (a plain marker walk of the files).
+//! `amrkit_io::pages::needed_pages` (a plain marker walk of the files).
 //!
 //! `cargo bench --bench io_bytes [-- OUTPUT]`; without OUTPUT it writes a
 //! 512-CPU synthetic output (levels 6..8, 2.3 GB) under `target/io-bytes`
 //! once; `AMRKIT_BIN=path` measures another build of the binary instead.
 //! Target (issue 15): read ≤ 1.3 × needed.
 
-use amrkit_io::layout::{needed_pages, FilePages, PAGE};
+use amrkit_io::pages::{needed_pages, FilePages, PAGE};
 use amrkit_io::{Snapshot, SynthPlan, SynthSpec};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};

@@ -1,66 +1,23 @@
 //! The `amrkit` command-line tool: a thin layer over `amrkit-kernels`.
 
+mod args;
+mod cli;
 mod commands;
-mod demo;
-mod png;
+mod context;
+mod error;
 mod progress;
+mod ranks;
+mod render;
+mod synth;
+mod thread_scan;
+mod tune_cache;
 
-use clap::{Parser, Subcommand};
-
-/// Fast analysis of RAMSES AMR outputs on a work-stealing thread pool.
-///
-/// With no command, runs the demo: writes a synthetic RAMSES output into
-/// ./amrkit-demo, then inspects, loads, projects and exports it.
-#[derive(Parser)]
-#[command(name = "amrkit", version)]
-pub struct Cli {
-    /// Worker threads (default: AMRKIT_NUM_THREADS, else the CPU count).
-    #[arg(long, global = true)]
-    pub threads: Option<usize>,
-    /// Pin workers to cores.
-    #[arg(long, global = true)]
-    pub pin: bool,
-    /// Print only results (no progress, no summaries).
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
-    /// Ignore the thread count `amrkit tune` stored for this machine.
-    #[arg(long, global = true)]
-    pub no_tune_cache: bool,
-    /// Progress bars: auto (on a terminal), always, never.
-    #[arg(long, global = true, default_value = "auto")]
-    pub progress: String,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-/// The commands.
-#[derive(Subcommand)]
-pub enum Command {
-    /// Run the demo on a generated snapshot (the default).
-    Demo(commands::DemoArgs),
-    /// What an output holds: time, box, levels, CPUs, variables, particles.
-    Info(commands::InfoArgs),
-    /// Leaf cells per level, gas mass, per-variable min/max/means, particles.
-    Stats(commands::StatsArgs),
-    /// Project variables along an axis to .npy and/or .png maps.
-    Project(commands::ProjectArgs),
-    /// Export cells (one .vtu per level + .vtm) and particles to VTK.
-    ExportVtk(commands::ExportArgs),
-    /// Particle statistics and NGP/CIC mass maps.
-    Particles(commands::ParticlesArgs),
-    /// PHEW clumps (clump_NNNNN.txtCCCCC) by mass: index, level, peak, mass, …
-    Clumps(commands::ClumpsArgs),
-    /// Per-snapshot table (time, gas and stellar mass, means) of a simulation.
-    Series(commands::SeriesArgs),
-    /// Time load, project and export at 1, 2, … threads.
-    Bench(commands::BenchArgs),
-    /// Find the best thread count per step and store it for this machine.
-    Tune(commands::BenchArgs),
-}
+use clap::Parser;
+use cli::Cli;
 
 fn main() {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     // Under `mpirun` (the `mpi` feature) every process runs the command on
     // its share of the files; only rank 0 prints the error, and every
     // process exits non-zero.
@@ -74,7 +31,7 @@ fn main() {
     };
     #[cfg(not(feature = "mpi"))]
     let comm = amrkit_dist::Single;
-    let result = commands::run(cli, &comm);
+    let result = cli.command_or_demo().run(&cli.global, &comm);
     let root = amrkit_dist::Comm::is_root(&comm);
     if let Err(e) = &result {
         if root {

@@ -9,8 +9,6 @@
 //! `cargo test --release --features mpi --test mpi`.
 #![cfg(feature = "mpi")]
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -89,12 +87,12 @@ fn ok(n: Option<usize>, args: &[&OsStr]) -> Vec<u8> {
 }
 
 fn outputs() -> Vec<(String, PathBuf)> {
-    let mut v: Vec<(String, PathBuf)> = common::runs()
+    let mut v: Vec<(String, PathBuf)> = testkit::runs()
         .into_iter()
         .map(|r| (r.name, r.output))
         .collect();
     for name in ["cosmo", "blast2d", "rt3d"] {
-        if let Some(r) = common::variant(name) {
+        if let Some(r) = testkit::variant(name) {
             v.push((r.name, r.output));
         }
     }
@@ -157,7 +155,7 @@ fn gathers_over_the_limit_go_in_pieces_with_the_same_results() {
         args.extend([OsStr::new("--out"), dir.as_os_str()]);
         let (good, _, se, _) = run_cmd_env(n, &args, env);
         assert!(good, "{name} project {n:?}: {se}");
-        maps.push(common::files_in(&dir, ".npy"));
+        maps.push(testkit::files_in(&dir, ".npy"));
     }
     assert!(!maps[0].is_empty());
     assert!(
@@ -216,7 +214,7 @@ fn maps_are_byte_identical_for_1_to_4_ranks() {
                 args.extend(os(region));
                 args.extend([OsStr::new("--out"), dir.as_os_str()]);
                 ok(n, &args);
-                runs.push(common::files_in(&dir, ".npy"));
+                runs.push(testkit::files_in(&dir, ".npy"));
             }
             assert!(!runs[0].is_empty());
             for (k, r) in runs.iter().enumerate().skip(1) {
@@ -254,7 +252,7 @@ fn particles_are_byte_identical_for_1_to_4_ranks() {
 
 #[test]
 fn series_csv_is_byte_identical_for_1_to_4_ranks() {
-    let runs = common::runs();
+    let runs = testkit::runs();
     if runs.is_empty() {
         return;
     }
@@ -286,7 +284,7 @@ fn series_csv_is_byte_identical_for_1_to_4_ranks() {
 
 #[test]
 fn export_vtk_writes_pieces_per_rank_under_one_vtm() {
-    let Some(run) = common::runs().into_iter().find(|r| r.name == "sedov3d") else {
+    let Some(run) = testkit::runs().into_iter().find(|r| r.name == "sedov3d") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -322,8 +320,8 @@ fn export_vtk_writes_pieces_per_rank_under_one_vtm() {
             })
             .count();
         assert_eq!(stray, 0);
-        if let Some(py) = common::vtk_python() {
-            let sum = common::vtk_summary(&py, std::slice::from_ref(&vtm));
+        if let Some(py) = testkit::vtk_python() {
+            let sum = testkit::vtk_summary(&py, std::slice::from_ref(&vtm));
             let blocks = sum[vtm.to_str().unwrap()].as_array().unwrap().clone();
             let total: u64 = blocks.iter().map(|b| b["cells"].as_u64().unwrap()).sum();
             let mass: f64 = blocks
@@ -345,12 +343,12 @@ fn export_vtk_writes_pieces_per_rank_under_one_vtm() {
 /// the file) is printed once, nothing goes to stdout and no output file is
 /// left.
 fn damaged_file_fails_every_rank(what: &str, damage: impl Fn(&Path)) {
-    let Some(run) = common::runs().into_iter().find(|r| r.name == "particles") else {
+    let Some(run) = testkit::runs().into_iter().find(|r| r.name == "particles") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("output_00002");
-    common::copy_tree(&run.output, &out);
+    testkit::copy_tree(&run.output, &out);
     // CPU file 3 of 4: on rank 2 of 4, rank 1 of 2, … and not on rank 0.
     let victim = std::fs::read_dir(&out)
         .unwrap()
@@ -401,7 +399,7 @@ fn damaged_file_fails_every_rank(what: &str, damage: impl Fn(&Path)) {
         }
         // No partial output anywhere.
         assert!(
-            !maps.exists() || common::files_in(&maps, ".npy").is_empty(),
+            !maps.exists() || testkit::files_in(&maps, ".npy").is_empty(),
             "{n:?}: maps written"
         );
         let left: Vec<_> = std::fs::read_dir(&vtk)

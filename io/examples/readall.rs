@@ -1,7 +1,7 @@
 //! Reads every hydro variable of every CPU of an output, N times, on one
 //! thread (`cargo run --release -p amrkit-io --example readall -- DIR N
 //! [MODE]`), and prints the wall time per read and the throughput on the
-//! bytes the read needs (`amrkit_io::layout::needed_ranges`: the amr
+//! bytes the read needs (`amrkit_io::pages::needed_ranges`: the amr
 //! header, the own domain's `xg` and `son` records, the hydro header and
 //! the own blocks' pairs and variable records).
 //!
@@ -75,7 +75,7 @@ fn main() {
     // allocator keeps freed memory (and so the page faults of `fresh`).
     let needed: u64 = (1..=s.info.ncpu)
         .flat_map(|i| {
-            amrkit_io::layout::needed_ranges(&s, i, s.info.levelmax, &req.hydro_vars, &[])
+            amrkit_io::pages::needed_ranges(&s, i, s.info.levelmax, &req.hydro_vars, &[])
                 .unwrap_or_else(|e| panic!("{e}"))
         })
         .map(|f| f.bytes())

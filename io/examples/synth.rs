@@ -3,11 +3,11 @@
 //! with its own particle seed), and prints its size and the time taken.
 //! `synth DIR --ndim N [--pad P] [ncpu levelmin levelmax]` writes a 1D, 2D
 //! or 3D output on a coarse grid padded with P boundary cells on each side
-//! of every axis (`amrkit_io::writer::nd`). `--rt G` adds RAMSES-RT files
+//! of every axis (`amrkit_io::synth::nd`), with `--npart K` DM particles. `--rt G` adds RAMSES-RT files
 //! with G photon groups (`rt_`, `rt_file_descriptor.txt`, `info_rt_`);
 //! `--rt-per-level` writes `info_rt_` as ramses-2025.05 does (one
 //! `rt_c_frac` per level).
-use amrkit_io::writer::nd::{NdPlan, NdSpec};
+use amrkit_io::synth::nd::{NdPlan, NdSpec};
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::time::Instant;
 
@@ -21,6 +21,7 @@ fn main() {
     };
     let ndim = flag(&mut a, "--ndim");
     let pad = flag(&mut a, "--pad").unwrap_or(0);
+    let n_part = flag(&mut a, "--npart").unwrap_or(0);
     let rt_groups = flag(&mut a, "--rt");
     let per_level = match a.iter().position(|x| x == "--rt-per-level") {
         Some(i) => {
@@ -38,6 +39,7 @@ fn main() {
             levelmin: num(3, 3),
             levelmax: num(4, 6),
             pad: std::array::from_fn(|d| if d < ndim { pad } else { 0 }),
+            n_part,
             ..NdSpec::default()
         };
         let plan = NdPlan::new(spec).unwrap();
@@ -52,7 +54,7 @@ fn main() {
         ncpu: num(2, 8) as usize,
         levelmin: num(3, 6),
         levelmax: num(4, 9),
-        rt: rt_groups.map(|groups| amrkit_io::writer::RtSpec {
+        rt: rt_groups.map(|groups| amrkit_io::synth::RtSpec {
             groups,
             per_level_light_speed: per_level,
             ..Default::default()
@@ -82,11 +84,12 @@ fn main() {
         .sum();
     let leaves = plan.leaf_cells_per_level();
     println!(
-        "{}: {} leaf cells {:?}, {} octs, {:.1} MB, build {:.2?}, total {:.2?} ({:.0} MB/s)",
+        "{}: {} leaf cells {:?}, {} octs, {} particles, {:.1} MB, build {:.2?}, total {:.2?} ({:.0} MB/s)",
         out.display(),
         leaves.iter().sum::<usize>(),
         leaves,
         plan.total_octs(),
+        plan.total_particles(),
         bytes as f64 / 1e6,
         built,
         t.elapsed(),

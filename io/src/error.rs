@@ -1,7 +1,7 @@
 //! Errors of the file layer: every one names the file, where in it, and what
 //! was expected.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Anything that can go wrong while reading a RAMSES output.
 #[derive(Debug, thiserror::Error)]
@@ -66,5 +66,13 @@ pub(crate) fn io_err(path: impl Into<PathBuf>, source: std::io::Error) -> Error 
     Error::Io {
         path: path.into(),
         source,
+    }
+}
+
+/// An [`Error::Inconsistent`] about `path`.
+pub(crate) fn inconsistent(path: &Path, problem: String) -> Error {
+    Error::Inconsistent {
+        path: path.to_path_buf(),
+        problem,
     }
 }

@@ -39,6 +39,112 @@ impl RealWidth {
     }
 }
 
+/// A value of `N` bytes in a record, in either byte order.
+pub(crate) trait Word<const N: usize>: Copy {
+    /// From little-endian bytes.
+    fn from_le(b: [u8; N]) -> Self;
+    /// From big-endian bytes.
+    fn from_be(b: [u8; N]) -> Self;
+}
+
+macro_rules! word {
+    ($($t:ty: $n:literal),*) => {$(
+        impl Word<$n> for $t {
+            #[inline(always)]
+            fn from_le(b: [u8; $n]) -> Self {
+                <$t>::from_le_bytes(b)
+            }
+            #[inline(always)]
+            fn from_be(b: [u8; $n]) -> Self {
+                <$t>::from_be_bytes(b)
+            }
+        }
+    )*};
+}
+
+word!(i32: 4, i64: 8, f32: 4, f64: 8, u128: 16);
+
+/// The value of bytes `b` in byte order `be` (big-endian when true): the
+/// one place a file's byte order is applied.
+#[inline(always)]
+pub(crate) fn decode<T: Word<N>, const N: usize>(b: [u8; N], be: bool) -> T {
+    if be {
+        T::from_be(b)
+    } else {
+        T::from_le(b)
+    }
+}
+
+/// The values of `rec` (`N` bytes each, a trailing part ignored), in byte
+/// order `be`.
+#[inline(always)]
+pub(crate) fn decode_all<T: Word<N>, const N: usize>(
+    rec: &[u8],
+    be: bool,
+) -> impl Iterator<Item = T> + '_ {
+    rec.as_chunks::<N>().0.iter().map(move |&b| decode(b, be))
+}
+
+/// The int32 at byte `at` of `data`, in byte order `be`; `None` past the
+/// end.
+#[inline(always)]
+pub(crate) fn marker(data: &[u8], at: usize, be: bool) -> Option<i32> {
+    // A wrapped end lies before `at`: an empty range, `None`.
+    let b: [u8; 4] = data.get(at..at.wrapping_add(4))?.try_into().ok()?;
+    Some(decode(b, be))
+}
+
+/// A real of `N` bytes of type `T` in byte order `BE`, widened to f64.
+#[inline(always)]
+pub(crate) fn real<T: Word<N> + Into<f64>, const N: usize, const BE: bool>(b: [u8; N]) -> f64 {
+    decode::<T, N>(b, BE).into()
+}
+
+/// Evaluates `$body` with `$get: fn([u8; $n]) -> f64`, the decoder of the
+/// reals of width `$width` ([`RealWidth`]) in byte order `$be`, and the
+/// constant `$n`, their bytes: the one choice among the four kinds of real
+/// a file can hold. `$body` is compiled once per kind, so that a loop in
+/// it decodes without a branch per value.
+macro_rules! with_reals {
+    ($width:expr, $be:expr, |$n:ident, $get:ident| $body:expr) => {
+        match ($width, $be) {
+            ($crate::fortran::RealWidth::F64, false) => {
+                const $n: usize = 8;
+                let $get: fn([u8; $n]) -> f64 = $crate::fortran::real::<f64, 8, false>;
+                $body
+            }
+            ($crate::fortran::RealWidth::F64, true) => {
+                const $n: usize = 8;
+                let $get: fn([u8; $n]) -> f64 = $crate::fortran::real::<f64, 8, true>;
+                $body
+            }
+            ($crate::fortran::RealWidth::F32, false) => {
+                const $n: usize = 4;
+                let $get: fn([u8; $n]) -> f64 = $crate::fortran::real::<f32, 4, false>;
+                $body
+            }
+            ($crate::fortran::RealWidth::F32, true) => {
+                const $n: usize = 4;
+                let $get: fn([u8; $n]) -> f64 = $crate::fortran::real::<f32, 4, true>;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_reals;
+
+/// Decodes the reals of `rec` (of `width`, in byte order `be`) into `dst`,
+/// widened to f64, as many as both hold: a straight loop over the
+/// record's bytes, which the compiler turns into wide loads.
+#[inline]
+pub(crate) fn reals_to(rec: &[u8], width: RealWidth, be: bool, dst: &mut [f64]) {
+    with_reals!(width, be, |N, get| {
+        for (d, &b) in dst.iter_mut().zip(rec.as_chunks::<N>().0) {
+            *d = get(b);
+        }
+    })
+}
+
 impl<'a> Records<'a> {
     /// Starts at the beginning of `data` (the contents of `path`).
     pub fn new(path: &'a Path, data: &'a [u8]) -> Result<Self> {
@@ -59,16 +165,16 @@ impl<'a> Records<'a> {
             ));
         };
         let first: [u8; 4] = first.try_into().expect("4 bytes");
-        if i32::from_le_bytes(first) == 4 {
+        if decode::<i32, 4>(first, false) == 4 {
             r.big_endian = false;
-        } else if i32::from_be_bytes(first) == 4 {
+        } else if decode::<i32, 4>(first, true) == 4 {
             r.big_endian = true;
         } else {
             return Err(r.error(
                 "first record (one int32)",
                 format!(
                     "leading marker reads {} (little-endian), expected 4: not a RAMSES Fortran binary file",
-                    i32::from_le_bytes(first)
+                    decode::<i32, 4>(first, false)
                 ),
             ));
         }
@@ -142,11 +248,7 @@ impl<'a> Records<'a> {
 
     fn marker_at(&self, at: usize) -> Option<i32> {
         let b: [u8; 4] = self.data.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.big_endian {
-            i32::from_be_bytes(b)
-        } else {
-            i32::from_le_bytes(b)
-        })
+        Some(decode(b, self.big_endian))
     }
 
     /// The payload of the next record.
@@ -250,18 +352,7 @@ impl<'a> Records<'a> {
     /// A record of exactly `count` int32 values (any count when `None`).
     pub fn i32s(&mut self, what: &str, count: Option<usize>) -> Result<Vec<i32>> {
         let rec = self.i32_record(what, count)?;
-        let be = self.big_endian;
-        Ok(rec
-            .chunks_exact(4)
-            .map(|c| {
-                let b: [u8; 4] = c.try_into().expect("4 bytes");
-                if be {
-                    i32::from_be_bytes(b)
-                } else {
-                    i32::from_le_bytes(b)
-                }
-            })
-            .collect())
+        Ok(decode_all(rec, self.big_endian).collect())
     }
 
     /// [`Records::i32s`]'s record, checked the same way but not decoded:
@@ -323,33 +414,11 @@ impl<'a> Records<'a> {
         mut sink: impl FnMut(usize, f64),
     ) -> Result<RealWidth> {
         let (rec, width) = self.real_record(what, count)?;
-        let be = self.big_endian;
-        match width {
-            RealWidth::F64 => {
-                for (i, c) in rec.chunks_exact(8).enumerate() {
-                    let b: [u8; 8] = c.try_into().expect("8 bytes");
-                    sink(
-                        i,
-                        if be {
-                            f64::from_be_bytes(b)
-                        } else {
-                            f64::from_le_bytes(b)
-                        },
-                    );
-                }
+        with_reals!(width, self.big_endian, |N, get| {
+            for (i, &b) in rec.as_chunks::<N>().0.iter().enumerate() {
+                sink(i, get(b));
             }
-            RealWidth::F32 => {
-                for (i, c) in rec.chunks_exact(4).enumerate() {
-                    let b: [u8; 4] = c.try_into().expect("4 bytes");
-                    let x = if be {
-                        f32::from_be_bytes(b)
-                    } else {
-                        f32::from_le_bytes(b)
-                    };
-                    sink(i, x as f64);
-                }
-            }
-        }
+        });
         Ok(width)
     }
 
@@ -358,35 +427,8 @@ impl<'a> Records<'a> {
     /// into wide loads). Returns the width found.
     pub fn reals_into(&mut self, what: &str, dst: &mut [f64]) -> Result<RealWidth> {
         let (rec, width) = self.real_record(what, dst.len())?;
-        let be = self.big_endian;
-        match (width, be) {
-            (RealWidth::F64, false) => {
-                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(8)) {
-                    *d = f64::from_le_bytes(c.try_into().expect("8 bytes"));
-                }
-            }
-            (RealWidth::F64, true) => {
-                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(8)) {
-                    *d = f64::from_be_bytes(c.try_into().expect("8 bytes"));
-                }
-            }
-            (RealWidth::F32, false) => {
-                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(4)) {
-                    *d = f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64;
-                }
-            }
-            (RealWidth::F32, true) => {
-                for (d, c) in dst.iter_mut().zip(rec.chunks_exact(4)) {
-                    *d = f32::from_be_bytes(c.try_into().expect("4 bytes")) as f64;
-                }
-            }
-        }
+        reals_to(rec, width, self.big_endian, dst);
         Ok(width)
-    }
-
-    /// Skips a record that must hold `count` reals of either width.
-    pub fn skip_reals(&mut self, what: &str, count: usize) -> Result<()> {
-        self.real_record(what, count).map(|_| ())
     }
 
     /// A record of `count` reals, as f64.
@@ -396,6 +438,33 @@ impl<'a> Records<'a> {
         let mut out = Vec::new();
         self.reals_with(what, count, |_, x| out.push(x))?;
         Ok(out)
+    }
+}
+
+/// One record of reals as read (file byte order, 4 or 8 bytes each),
+/// decoded value by value where used: the `xg` records, which the cell
+/// walk reads once per selected oct, are not copied into vectors first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawReals<'a> {
+    pub(crate) rec: &'a [u8],
+    pub(crate) width: RealWidth,
+    pub(crate) be: bool,
+}
+
+impl<'a> RawReals<'a> {
+    pub(crate) fn new(rec: &'a [u8], width: RealWidth, be: bool) -> Self {
+        RawReals { rec, width, be }
+    }
+
+    /// Value `j` (which must be in the record), widened to f64.
+    #[inline(always)]
+    pub(crate) fn get(&self, j: usize) -> f64 {
+        with_reals!(self.width, self.be, |N, get| get(self.bytes::<N>(j)))
+    }
+
+    #[inline(always)]
+    pub(crate) fn bytes<const N: usize>(&self, j: usize) -> [u8; N] {
+        self.rec[N * j..N * (j + 1)].try_into().expect("N bytes")
     }
 }
 

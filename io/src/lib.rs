@@ -18,9 +18,8 @@
 //!
 //! PHEW clump tables (`clump_NNNNN.txtCCCCC`, [`clumps`]).
 //!
-//! Writing: synthetic RAMSES outputs ([`writer`]; 1D/2D and padded coarse
-//! grids: [`writer::nd`]) and VTK XML files
-//! ([`vtk`]).
+//! Writing: synthetic RAMSES outputs for tests and demos ([`synth`]; 1D/2D
+//! and padded coarse grids: [`synth::nd`]) and VTK XML files ([`vtk`]).
 
 #![warn(missing_docs)]
 
@@ -32,13 +31,15 @@ mod error;
 pub mod fortran;
 pub mod hilbert;
 pub mod info;
-pub mod layout;
+mod oct;
+pub mod pages;
 pub mod particles;
+mod pread;
 pub mod rt;
 pub mod sink;
 mod snapshot;
+pub mod synth;
 pub mod vtk;
-pub mod writer;
 
 pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan};
 pub use error::{Error, Result};
@@ -46,4 +47,4 @@ pub use info::Info;
 pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};
 pub use sink::Sinks;
 pub use snapshot::{FileLayout, PartScan, Snapshot};
-pub use writer::{SynthPlan, SynthSpec};
+pub use synth::{SynthPlan, SynthSpec};

@@ -9,7 +9,7 @@
 
 use crate::descriptor::parse_descriptor;
 use crate::error::{io_err, Error, Result};
-use crate::fortran::Records;
+use crate::fortran::{decode, decode_all, reals_to, RealWidth, Records};
 use std::path::Path;
 
 /// Storage type of a particle field.
@@ -150,22 +150,8 @@ pub fn read_part_header(r: &mut Records, path: &Path) -> Result<PartHeader> {
     let rec = r.next("nstar_tot")?;
     let be = r.is_big_endian();
     let nstar_tot = match rec.len() {
-        4 => {
-            let b: [u8; 4] = rec.try_into().expect("4");
-            (if be {
-                i32::from_be_bytes(b)
-            } else {
-                i32::from_le_bytes(b)
-            }) as i64
-        }
-        8 => {
-            let b: [u8; 8] = rec.try_into().expect("8");
-            if be {
-                i64::from_be_bytes(b)
-            } else {
-                i64::from_le_bytes(b)
-            }
-        }
+        4 => decode::<i32, 4>(rec.try_into().expect("4"), be) as i64,
+        8 => decode::<i64, 8>(rec.try_into().expect("8"), be),
         n => {
             return Err(r.consumed_error(
                 "nstar_tot",
@@ -582,43 +568,19 @@ pub fn read_particles_into(
         };
         match (&mut out[c], field.kind) {
             (PartColumnMut::F64(o), PartKind::F64) if o.len() == n => {
-                for (d, b) in o.iter_mut().zip(rec.chunks_exact(8)) {
-                    let b: [u8; 8] = b.try_into().expect("8");
-                    *d = if be {
-                        f64::from_be_bytes(b)
-                    } else {
-                        f64::from_le_bytes(b)
-                    };
-                }
+                reals_to(rec, RealWidth::F64, be, o)
             }
             (PartColumnMut::F64(o), PartKind::F32) if o.len() == n => {
-                for (d, b) in o.iter_mut().zip(rec.chunks_exact(4)) {
-                    let b: [u8; 4] = b.try_into().expect("4");
-                    *d = (if be {
-                        f32::from_be_bytes(b)
-                    } else {
-                        f32::from_le_bytes(b)
-                    }) as f64;
-                }
+                reals_to(rec, RealWidth::F32, be, o)
             }
             (PartColumnMut::I64(o), PartKind::I64) if o.len() == n => {
-                for (d, b) in o.iter_mut().zip(rec.chunks_exact(8)) {
-                    let b: [u8; 8] = b.try_into().expect("8");
-                    *d = if be {
-                        i64::from_be_bytes(b)
-                    } else {
-                        i64::from_le_bytes(b)
-                    };
+                for (d, v) in o.iter_mut().zip(decode_all::<i64, 8>(rec, be)) {
+                    *d = v;
                 }
             }
             (PartColumnMut::I64(o), PartKind::I32) if o.len() == n => {
-                for (d, b) in o.iter_mut().zip(rec.chunks_exact(4)) {
-                    let b: [u8; 4] = b.try_into().expect("4");
-                    *d = (if be {
-                        i32::from_be_bytes(b)
-                    } else {
-                        i32::from_le_bytes(b)
-                    }) as i64;
+                for (d, v) in o.iter_mut().zip(decode_all::<i32, 4>(rec, be)) {
+                    *d = v as i64;
                 }
             }
             (PartColumnMut::I8(o), PartKind::I8) if o.len() == n => {

@@ -1,10 +1,9 @@
 //! A RAMSES output folder: what it holds and where its files are.
 
-use crate::cpu::fast::{with_head, with_head_len, with_whole};
-use crate::cpu::{
-    fill_cpu_slices, read_amr_header, read_var_bytes, scan_amr_bytes, CellRequest, CellSlices,
-    CpuCells, CpuScan, VarKind,
-};
+use crate::cpu::cells::fill_cpu_slices;
+use crate::cpu::vars::VarKind;
+use crate::cpu::walk::{read_var_bytes, scan_amr_bytes};
+use crate::cpu::{read_amr_header, CellRequest, CellSlices, CpuCells, CpuScan};
 use crate::descriptor::{parse_descriptor, Field};
 use crate::error::{io_err, Error, Result};
 use crate::fortran::Records;
@@ -12,6 +11,7 @@ use crate::info::Info;
 use crate::particles::{
     part_count, read_layout, read_particles_into, ColumnKind, PartColumn, PartLayout,
 };
+use crate::pread::{with_head, with_head_len, with_whole};
 use crate::sink::Sinks;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -241,13 +241,13 @@ impl Snapshot {
             let mut r = Records::new(&amr1, &amr)?;
             read_amr_header(&mut r, &amr1)?
         };
-        if h.ndim != snap.info.ndim || h.ncpu != snap.info.ncpu {
+        if h.head.ndim != snap.info.ndim || h.head.ncpu != snap.info.ncpu {
             return Err(Error::Inconsistent {
                 path: amr1,
                 problem: format!(
                     "header has ndim = {}, ncpu = {}, but {} says ndim = {}, ncpu = {}",
-                    h.ndim,
-                    h.ncpu,
+                    h.head.ndim,
+                    h.head.ncpu,
                     info_path.display(),
                     snap.info.ndim,
                     snap.info.ncpu
@@ -255,7 +255,7 @@ impl Snapshot {
             });
         }
         snap.info.extent = h.extent;
-        snap.info.coarse_grid = h.nx;
+        snap.info.coarse_grid = h.head.nx;
         let hydro1 = snap.file("hydro", 1);
         if hydro1.is_file() {
             let desc = snap.text_file("hydro_file_descriptor.txt");
@@ -480,7 +480,7 @@ impl Snapshot {
             });
         }
         let path = self.file("amr", icpu);
-        if let Some(scan) = crate::cpu::fast::scan_amr(&path, icpu, req)? {
+        if let Some(scan) = crate::cpu::positioned::scan_amr(&path, icpu, req)? {
             return Ok(scan);
         }
         let amr = map_file(&path, Access::Sparse)?;
@@ -508,7 +508,7 @@ impl Snapshot {
                     self.rt_info()?;
                 }
                 let path = self.file(kind.prefix(), scan.icpu);
-                match crate::cpu::fast::read_var_file(&path, scan, kind, wanted, cols)? {
+                match crate::cpu::positioned::read_var_file(&path, scan, kind, wanted, cols)? {
                     Some(g) => Ok(g),
                     None => {
                         let data = map_file(&path, Access::Sparse)?;

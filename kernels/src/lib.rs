@@ -2,23 +2,29 @@
 //!
 //! Joins `amrkit-io` (per-file reads and writes) and `amrkit-pool`
 //! (`max_threads`-capped parallel calls): [`load`] (MERA's `gethydro`,
-//! `getgravity`, `getparticles`), [`derive`] (derived variables, sums and
-//! weighted means), [`project`] (projections of cells and particles) and
-//! [`export`] (VTK). Every kernel takes an [`Exec`]: the pool, a
-//! `max_threads` cap and a progress observer.
+//! `getgravity`, `getparticles`) into the tables of [`table`], [`derive`]
+//! (derived variables), [`sums`] (sums and weighted means per block),
+//! [`cosmology`] (cosmic time, stellar ages), [`project`] (projections of
+//! cells and particles), [`export`] (VTK), and the reports both front ends
+//! print ([`report`], [`summary`]). Every kernel takes an [`Exec`]: the
+//! pool, a `max_threads` cap and a progress observer.
 
 #![warn(missing_docs)]
 
+pub mod cosmology;
 pub mod derive;
 mod error;
 pub mod exec;
 pub mod export;
 pub mod load;
 pub mod project;
+pub mod report;
 pub mod request;
 pub mod select;
 pub mod series;
 pub mod summary;
+pub mod sums;
+pub mod table;
 pub mod units;
 
 pub use error::{KernelError, Result};

@@ -15,8 +15,10 @@
 //! [`read`] and [`analyse`] are public so that benchmarks can run the same
 //! work stage by stage.
 
-use crate::derive::{cosmic_time, derived, field_stats, total_mass};
-use crate::summary::MYR_S;
+use crate::cosmology::cosmic_time;
+use crate::derive::derived;
+use crate::report::MYR_S;
+use crate::sums::{field_stats, total_mass};
 use crate::{load_cells, load_particles, CellTable, Exec, Quantity, Result, Selection};
 use amrkit_io::Snapshot;
 use amrkit_pool::pipeline::{Flow, Pipeline, Report, Stage};

@@ -1,34 +1,19 @@
-//! What `amrkit info --json` and `amrkit stats --json` report, as JSON
-//! values: the CLI prints them, the Python package hands them back as
-//! dicts, so both show the same keys and the same numbers.
+//! What `amrkit stats --json` reports, as JSON values (and `info --json`,
+//! from [`InfoReport`](crate::report::InfoReport)): the CLI prints them,
+//! the Python package hands them back as dicts, so both show the same keys
+//! and the same numbers.
 
-use crate::derive::{
-    cosmic_time, field_stats, fold_sum, mass_partials, quantity_of, stats_partials, FieldStats,
-    StatsPartial,
-};
+use crate::derive::quantity_of;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::load::{load_cells, load_components, load_particles, Components, ParticleTable};
+pub use crate::report::MYR_S;
+use crate::report::{InfoReport, UnitsReport};
 use crate::select::Selection;
-use crate::units::{Quantity, Units, YR};
-use amrkit_io::{family_name, FileLayout, Snapshot};
+use crate::sums::{field_stats, fold_sum, mass_partials, stats_partials, FieldStats, StatsPartial};
+use crate::units::{Quantity, Units};
+use amrkit_io::{family_name, Snapshot};
 use serde_json::{json, Map, Value};
-use std::path::Path;
-
-/// Seconds in a megayear (Julian years, as the unit `Myr`).
-pub const MYR_S: f64 = 1e6 * YR;
-
-/// Bytes of the files directly in `dir`.
-fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|it| {
-            it.flatten()
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
 
 /// The named unit `stats --unit auto` reports a quantity in.
 pub fn auto_unit(q: Quantity) -> &'static str {
@@ -48,119 +33,9 @@ pub fn auto_unit(q: Quantity) -> &'static str {
     }
 }
 
-/// The facts `info` shows: time, box, levels, layout, variables,
-/// particles, sinks, size on disk.
+/// The facts `info` shows ([`InfoReport`]) as JSON.
 pub fn info_json(s: &Snapshot) -> Result<Value> {
-    let u = Units::from_info(&s.info);
-    let myr = u.factor(Quantity::Time, "Myr")?;
-    let kpc = u.factor(Quantity::Length, "kpc")?;
-    let ct = cosmic_time(&s.info);
-    let mut parts = Map::new();
-    if let Some(h) = s.part_header_text()? {
-        for (name, c) in h.counts {
-            if c > 0 {
-                parts.insert(name, json!(c));
-            }
-        }
-    }
-    let mut j = json!({
-        "output": s.dir.display().to_string(),
-        "ncpu": s.info.ncpu,
-        "ndim": s.info.ndim,
-        "box_coarse_cells": &s.info.extent[..s.info.ndim],
-        "coarse_grid": &s.info.coarse_grid[..s.info.ndim],
-        "levelmin": s.info.levelmin,
-        "levelmax": s.info.levelmax,
-        "time_code": s.info.time,
-        // The time a user compares with yt's `current_time`: the code time
-        // in Myr, except on cosmological runs, whose code time is a
-        // super-comoving conformal time (negative): there, the age of the
-        // universe at aexp, as `series` gives. `time_code` keeps the raw value.
-        "time_myr": if s.info.is_cosmological() { ct.age_s.map(|t| t / MYR_S) } else { Some(s.info.time * myr) },
-        "boxlen_code": s.info.boxlen,
-        "boxlen_kpc": s.info.boxlen * kpc,
-        "boxlen_mpc": s.info.boxlen * u.factor(Quantity::Length, "Mpc")?,
-        "boxlen_cmpc_h": u.comoving.map(|_| u.factor(Quantity::Length, "cMpc/h")).transpose()?.map(|f| f * s.info.boxlen),
-        "cosmological": s.info.is_cosmological(),
-        "aexp": ct.aexp,
-        "redshift": ct.redshift,
-        "age_myr": ct.age_s.map(|t| t / MYR_S),
-        "lookback_myr": ct.lookback_s.map(|t| t / MYR_S),
-        "h0": s.info.h0,
-        "omega_m": s.info.omega_m,
-        "omega_l": s.info.omega_l,
-        "omega_k": s.info.omega_k,
-        "units": {"unit_l_cm": u.unit_l, "unit_d_g_cm3": u.unit_d, "unit_t_s": u.unit_t},
-        "file_layout": match s.layout {
-            FileLayout::Flat => json!({"kind": "flat"}),
-            FileLayout::Groups { size, count } => json!({"kind": "groups", "group_size": size, "groups": count}),
-        },
-        "ordering": match &s.info.ordering { amrkit_io::info::Ordering::Hilbert{..} => "hilbert".to_string(), amrkit_io::info::Ordering::Other(o) => o.clone() },
-        "components": {
-            "hydro": !s.hydro_fields.is_empty(),
-            "gravity": !s.grav_fields.is_empty(),
-            "particles": s.has_particles,
-            "sinks": s.has_sinks,
-            "rt": s.has_rt(),
-        },
-        "hydro_variables": s.hydro_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
-        "gravity_variables": s.grav_fields,
-        "rt_variables": s.rt_fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
-        "particle_fields": s.part_layout.as_ref().map(|l| l.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
-        "particles_per_family": parts,
-        "sinks": s.sinks()?.len(),
-        "disk_bytes": s.folders().iter().map(|d| dir_bytes(d)).sum::<u64>(),
-    });
-    if let Some(e) = s.particle_problem() {
-        j["particles_error"] = json!(e.to_string());
-    }
-    if let Some(e) = s.rt_problem() {
-        j["rt_error"] = json!(e.to_string());
-    }
-    if let Some(rt) = &s.rt_info {
-        j["rt"] = rt_info_json(rt, s);
-    }
-    Ok(j)
-}
-
-/// `info_rt_NNNNN.txt` as `info --json` shows it: counts, units (cgs per
-/// code unit of the rt variables), the reduced speed of light (one value,
-/// or one per level from `levelmin`) and the photon groups.
-fn rt_info_json(rt: &amrkit_io::rt::RtInfo, s: &Snapshot) -> Value {
-    let groups: Vec<Value> = rt
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(g, p)| {
-            let prefix = format!("photon_flux_{:02}", g + 1);
-            json!({
-                "group": g + 1,
-                "variables": s.rt_fields.iter().filter(|f| f.name.starts_with(&prefix)).map(|f| f.name.clone()).collect::<Vec<_>>(),
-                "egy_ev": p.egy_ev,
-                "l0_ev": p.l0_ev,
-                "l1_ev": p.l1_ev,
-                "csn_cm2": p.csn_cm2,
-                "cse_cm2": p.cse_cm2,
-            })
-        })
-        .collect();
-    json!({
-        "file": rt.path.display().to_string(),
-        "layout": match rt.layout {
-            amrkit_io::rt::RtInfoLayout::SingleLightSpeed => "rt_c_frac: one value",
-            amrkit_io::rt::RtInfoLayout::PerLevelLightSpeed => "rt_c_frac: one value per level (ramses-2025.05)",
-        },
-        "nrtvar": rt.nrtvar,
-        "ngroups": rt.ngroups,
-        "nions": rt.nions,
-        "iions": rt.iions,
-        "x_fraction": rt.x_fraction,
-        "y_fraction": rt.y_fraction,
-        "unit_np": rt.unit_np,
-        "unit_pf": rt.unit_pf,
-        "rt_c_frac": rt.rt_c_frac,
-        "groups": groups,
-    })
+    Ok(InfoReport::of(s)?.to_json())
 }
 
 /// One variable's entry in `stats`' `hydro`, `gravity` or `rt` object,
@@ -376,28 +251,7 @@ pub fn stats_from_parts(
     // Sinks (sink_NNNNN.csv): count and mass, those inside the region
     // when there is one (positions are code lengths).
     if s.has_sinks {
-        let sk = s.sinks()?;
-        let (m, pos) = (sk.column("msink"), ["x", "y", "z"].map(|c| sk.column(c)));
-        let Some(m) = m else {
-            return Err(amrkit_io::Error::Inconsistent {
-                path: s.sink_file(),
-                problem: "no msink column".into(),
-            }
-            .into());
-        };
-        let (mut count, mut mass) = (0u64, 0.0);
-        for (k, mk) in m.iter().enumerate() {
-            let inside = match (&sel.region, &pos) {
-                (Some(r), [Some(x), Some(y), Some(z)]) => {
-                    r.contains([x[k], y[k], z[k]].map(|v| v / s.info.boxlen))
-                }
-                _ => true,
-            };
-            if inside {
-                count += 1;
-                mass += mk;
-            }
-        }
+        let (count, mass) = sinks_in(s, sel)?;
         j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
     }
     let particles = match particles {
@@ -409,89 +263,65 @@ pub fn stats_from_parts(
         None => None,
     };
     if let Some(p) = particles {
-        let m = p.reals("mass")?;
-        let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
-        match p.families() {
-            Ok(f) => {
-                for k in 0..p.len() {
-                    let e = fams.entry(family_name(f[k])).or_default();
-                    e.0 += 1;
-                    e.1 += m[k];
-                }
-            }
-            Err(_) => {
-                fams.insert("all", (p.len() as u64, m.iter().sum()));
-            }
-        }
-        let f = conv("mass")?;
-        let mut pj = Map::new();
-        for (k, (c, mm)) in fams {
-            pj.insert(k.to_string(), json!({"count": c, "total_mass": mm * f}));
-        }
-        j["particles"] = json!(pj);
+        j["particles"] = particles_per_family(&p, conv("mass")?)?;
     }
     Ok(j)
 }
 
-/// The named units [`units_json`] lists, with the quantity they measure.
-const NAMED: [(&str, Quantity); 16] = [
-    ("cm", Quantity::Length),
-    ("pc", Quantity::Length),
-    ("kpc", Quantity::Length),
-    ("Mpc", Quantity::Length),
-    ("g", Quantity::Mass),
-    ("Msol", Quantity::Mass),
-    ("s", Quantity::Time),
-    ("yr", Quantity::Time),
-    ("Myr", Quantity::Time),
-    ("g/cm^3", Quantity::Density),
-    ("nH", Quantity::NumberDensity),
-    ("km/s", Quantity::Velocity),
-    ("dyn/cm^2", Quantity::Pressure),
-    ("K", Quantity::Temperature),
-    ("Msol/pc^2", Quantity::SurfaceDensity),
-    ("km^2/s^2", Quantity::Potential),
-];
-
-/// The units of an output: `unit_l_cm`, `unit_d_g_cm3`, `unit_t_s`,
-/// `boxlen_code`; `code_to_cgs`, one code unit of each quantity in cgs
-/// (the keys of `reference.json`'s `code_to_cgs`, plus `temperature`:
-/// code velocity² in K/µ, `number_density`, `surface_density`); and
-/// `code_to`, the factor from code units to each named unit (`kpc`,
-/// `Msol`, `K` with µ = 0.6, …; for cosmological runs also `cMpc/h`).
-pub fn units_json(u: &Units) -> Result<Value> {
-    let quantities = [
-        ("length", Quantity::Length),
-        ("mass", Quantity::Mass),
-        ("time", Quantity::Time),
-        ("density", Quantity::Density),
-        ("velocity", Quantity::Velocity),
-        ("pressure", Quantity::Pressure),
-        ("temperature", Quantity::Temperature),
-        ("number_density", Quantity::NumberDensity),
-        ("surface_density", Quantity::SurfaceDensity),
-        ("potential", Quantity::Potential),
-        ("acceleration", Quantity::Acceleration),
-    ];
-    let cgs: Map<String, Value> = quantities
-        .iter()
-        .map(|&(n, q)| (n.to_string(), json!(u.cgs(q))))
-        .collect();
-    let mut named = Map::new();
-    for (n, q) in NAMED {
-        named.insert(n.to_string(), json!(u.factor(q, n)?));
-    }
-    if u.comoving.is_some() {
-        for n in ["cMpc/h", "cMpc", "ckpc/h"] {
-            named.insert(n.to_string(), json!(u.factor(Quantity::Length, n)?));
+/// The count and code mass of the sinks (`sink_NNNNN.csv`) inside the
+/// selection's region, all of them when it has none (positions are code
+/// lengths).
+fn sinks_in(s: &Snapshot, sel: &Selection) -> Result<(u64, f64)> {
+    let sk = s.sinks()?;
+    let (m, pos) = (sk.column("msink"), ["x", "y", "z"].map(|c| sk.column(c)));
+    let Some(m) = m else {
+        return Err(amrkit_io::Error::Inconsistent {
+            path: s.sink_file(),
+            problem: "no msink column".into(),
+        }
+        .into());
+    };
+    let (mut count, mut mass) = (0u64, 0.0);
+    for (k, mk) in m.iter().enumerate() {
+        let inside = match (&sel.region, &pos) {
+            (Some(r), [Some(x), Some(y), Some(z)]) => {
+                r.contains([x[k], y[k], z[k]].map(|v| v / s.info.boxlen))
+            }
+            _ => true,
+        };
+        if inside {
+            count += 1;
+            mass += mk;
         }
     }
-    Ok(json!({
-        "unit_l_cm": u.unit_l,
-        "unit_d_g_cm3": u.unit_d,
-        "unit_t_s": u.unit_t,
-        "boxlen_code": u.boxlen,
-        "code_to_cgs": cgs,
-        "code_to": named,
-    }))
+    Ok((count, mass))
+}
+
+/// `stats`' `particles` object: count and mass (times `f`) per family
+/// (`all` when the particles have no family field).
+fn particles_per_family(p: &ParticleTable, f: f64) -> Result<Value> {
+    let m = p.reals("mass")?;
+    let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
+    match p.families() {
+        Ok(fam) => {
+            for k in 0..p.len() {
+                let e = fams.entry(family_name(fam[k])).or_default();
+                e.0 += 1;
+                e.1 += m[k];
+            }
+        }
+        Err(_) => {
+            fams.insert("all", (p.len() as u64, m.iter().sum()));
+        }
+    }
+    let mut pj = Map::new();
+    for (k, (c, mm)) in fams {
+        pj.insert(k.to_string(), json!({"count": c, "total_mass": mm * f}));
+    }
+    Ok(json!(pj))
+}
+
+/// The units of an output ([`UnitsReport`]) as JSON.
+pub fn units_json(u: &Units) -> Result<Value> {
+    Ok(UnitsReport::of(u)?.to_json())
 }

@@ -4,6 +4,7 @@
 //! of the process is built, so this file is its own test binary and sets the
 //! variable before building any.
 
+#[path = "pool/common.rs"]
 mod common;
 
 use amrkit_pool::{join, Pool};

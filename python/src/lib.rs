@@ -14,6 +14,7 @@ use amrkit_kernels::request::{
     axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
     weight_of, Lengths, RegionArgs,
 };
+use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
 use amrkit_kernels::{derive, load_particles, Exec, KernelError, Progress, Selection, Units};
 use numpy::ndarray::Array2;
@@ -229,6 +230,16 @@ impl PySnapshot {
     fn info(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let snap = Arc::clone(&self.snap);
         let j = run(py, move |_| info_json(&snap))?;
+        from_json(py, &j)
+    }
+
+    /// What `amrkit clumps --json` prints, as a dict: the PHEW clumps
+    /// (`clump_NNNNN.txtCCCCC`) by decreasing mass, the `top` most massive
+    /// when given, every column of the files, in code units.
+    #[pyo3(signature = (top=None))]
+    fn clumps(&self, py: Python<'_>, top: Option<usize>) -> PyResult<Py<PyAny>> {
+        let snap = Arc::clone(&self.snap);
+        let j = run(py, move |_| ClumpsReport::of(&snap, top).map(|r| r.to_json()))?;
         from_json(py, &j)
     }
 

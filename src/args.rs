@@ -1,0 +1,77 @@
+//! Flags shared by several commands: the global ones (threads, progress,
+//! quiet) and the selection (level cap, region, thread cap). Each command's
+//! own arguments live with it in `commands/<name>.rs`.
+
+use crate::error::AnyResult;
+use amrkit_kernels::request::{Lengths, RegionArgs};
+use amrkit_kernels::{Selection, Units};
+use clap::Args;
+
+/// Flags every command takes (before or after its name).
+#[derive(Args, Clone, Debug, Default)]
+pub struct GlobalArgs {
+    /// Worker threads (default: AMRKIT_NUM_THREADS, else the CPU count).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Pin workers to cores.
+    #[arg(long, global = true)]
+    pub pin: bool,
+    /// Print only results (no progress, no summaries).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Ignore the thread count `amrkit tune` stored for this machine.
+    #[arg(long, global = true)]
+    pub no_tune_cache: bool,
+    /// Progress bars: auto (on a terminal), always, never.
+    #[arg(long, global = true, default_value = "auto")]
+    pub progress: String,
+}
+
+/// Shared selection options.
+#[derive(Args, Clone, Debug, Default)]
+pub struct SelArgs {
+    /// Deepest level to read (cells there count as leaves).
+    #[arg(long)]
+    pub lmax: Option<u32>,
+    /// Centre of the ranges "x,y,z" (default the box centre). Every length
+    /// option: a bare number is in --range-unit; a unit may follow the
+    /// (last) value: 0.5,0.5,0.5box, 10kpc, -5,5pc.
+    #[arg(long, allow_hyphen_values = true)]
+    pub center: Option<Lengths>,
+    /// x range "a,b" relative to the centre.
+    #[arg(long, allow_hyphen_values = true)]
+    pub xrange: Option<Lengths>,
+    /// y range.
+    #[arg(long, allow_hyphen_values = true)]
+    pub yrange: Option<Lengths>,
+    /// z range (a projection along z: the depth slab).
+    #[arg(long, allow_hyphen_values = true)]
+    pub zrange: Option<Lengths>,
+    /// Sphere radius around the centre.
+    #[arg(long)]
+    pub radius: Option<Lengths>,
+    /// Unit of bare lengths: code (the box spans [0, boxlen]), box, kpc,
+    /// pc, Mpc, cm, … Regions select cells by their centre (as yt's);
+    /// `project` integrates over the window and slab, clipping the cells
+    /// that straddle their faces.
+    #[arg(long, default_value = "code")]
+    pub range_unit: String,
+    /// Thread cap for this call (nested work inherits it).
+    #[arg(long)]
+    pub max_threads: Option<usize>,
+}
+
+impl SelArgs {
+    /// The selection these flags describe, in the output's `units`.
+    pub fn selection(&self, units: &Units) -> AnyResult<Selection> {
+        let region = RegionArgs {
+            center: self.center.clone(),
+            xrange: self.xrange.clone(),
+            yrange: self.yrange.clone(),
+            zrange: self.zrange.clone(),
+            radius: self.radius.clone(),
+            range_unit: Some(self.range_unit.clone()),
+        };
+        Ok(region.selection(self.lmax, units)?)
+    }
+}

@@ -1,0 +1,138 @@
+//! `amrkit project`: maps of variables projected along an axis, to `.npy`
+//! and/or `.png` (distributed under MPI).
+
+use crate::args::SelArgs;
+use crate::context::Ctx;
+use crate::error::{fail, AnyResult};
+use crate::ranks::agree;
+use crate::render::map::{write_map, MapStyle};
+use amrkit_kernels::derive::quantity_of;
+use amrkit_kernels::project::Weight;
+use amrkit_kernels::request::{axis_of, check_axis, open, proj_spec, weight_of};
+use amrkit_kernels::{Exec, Quantity, Units};
+use clap::Args;
+use std::path::PathBuf;
+
+/// `amrkit project`.
+#[derive(Args, Debug)]
+pub struct ProjectArgs {
+    /// The output folder.
+    pub output: PathBuf,
+    /// Variables, comma-separated (RAMSES or derived names).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub var: Vec<String>,
+    /// Line of sight: x, y or z.
+    #[arg(long, default_value = "z")]
+    pub axis: String,
+    /// Pixels per side.
+    #[arg(long)]
+    pub res: Option<usize>,
+    /// Pixel size in --unit (instead of --res).
+    #[arg(long)]
+    pub pixel_size: Option<f64>,
+    /// Unit of --pixel-size, and of the map values when given for them.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Weight: mass, volume or none.
+    #[arg(long, default_value = "none")]
+    pub weight: String,
+    #[command(flatten)]
+    pub sel: SelArgs,
+    /// Colour the PNG by log10 of the values.
+    #[arg(long)]
+    pub log: bool,
+    /// Output files (.npy and/or .png), one per variable, or a folder.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub out: Vec<PathBuf>,
+}
+
+/// Projects on every process; rank 0 writes the maps.
+pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
+    let (exec, comm, quiet) = (&ctx.exec, ctx.comm, ctx.quiet);
+    let (s, sel, axis, weight, res) = agree(
+        comm,
+        (|| {
+            let s = open(&a.output)?;
+            let u = Units::from_info(&s.info);
+            let sel = a.sel.selection(&u)?;
+            let axis = axis_of(&a.axis)?;
+            let weight = weight_of(&a.weight)?;
+            check_axis(&s, axis)?;
+            let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
+            let (ia, _) = spec0.image_axes();
+            let width_box = spec0.range[ia][1] - spec0.range[ia][0];
+            let res = match (a.res, a.pixel_size) {
+                (Some(r), _) => r,
+                (None, Some(px)) => {
+                    let unit = a.unit.as_deref().unwrap_or("code");
+                    let px_box = px * u.box_per(unit)?;
+                    (width_box / px_box).round().max(1.0) as usize
+                }
+                (None, None) => 256,
+            };
+            Ok((s, sel, axis, weight, res))
+        })(),
+    )?;
+    let u = Units::from_info(&s.info);
+    let exec = Exec {
+        max_threads: a.sel.max_threads,
+        ..*exec
+    };
+    let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
+    let spec = proj_spec(&u, &sel, axis, res, &vars, weight);
+    let Some(maps) = amrkit_dist::project_cells(comm, &s, &sel, &vars, weight, &spec, &exec)?
+    else {
+        return Ok(());
+    };
+    let outs: Vec<PathBuf> = if a.out.len() == 1
+        && (a.out[0].is_dir() || a.out[0].extension().is_none())
+    {
+        std::fs::create_dir_all(&a.out[0])?;
+        vars.iter()
+            .flat_map(|v| ["npy", "png"].map(|e| a.out[0].join(format!("proj_{v}_{}.{e}", a.axis))))
+            .collect()
+    } else {
+        a.out.clone()
+    };
+    let per_var = outs.len().div_ceil(vars.len()).max(1);
+    for (k, path) in outs.iter().enumerate() {
+        let v = vars[(k / per_var).min(vars.len() - 1)];
+        // 1D and 2D maps are averages of the cells over each pixel (the
+        // integral over the unit depth): the variable's own quantity.
+        let flat = s.info.ndim < 3;
+        let q = if weight == Weight::None && v == "density" && !flat {
+            Quantity::SurfaceDensity
+        } else {
+            quantity_of(v)
+        };
+        let (factor, unit) = match &a.unit {
+            Some(_) if weight == Weight::None && q != Quantity::SurfaceDensity && !flat => {
+                return fail(format!(
+                    "--unit: ∫{v} dl has no named unit here; use --weight mass|volume, or code units"
+                ))
+            }
+            Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
+            _ => (1.0, "code".into()),
+        };
+        let title = match weight {
+            Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
+            Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),
+            Weight::None => format!("{v} projected along {}", a.axis),
+            Weight::Mass => format!("mass-weighted {v} along {}", a.axis),
+            Weight::Volume => format!("volume-weighted {v} along {}", a.axis),
+        };
+        let quantity = format!("{v} [{unit}]");
+        let style = MapStyle {
+            log: a.log,
+            title: &title,
+            quantity: &quantity,
+            axis,
+            units: &u,
+        };
+        let msg = write_map(path, &maps, v, factor, &style)?;
+        if !quiet {
+            println!("wrote {msg}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! NumPy `.npy` files (format version 1.0, little-endian float64, C
+//! order): how maps and profiles leave the CLI for Python.
+
+use amrkit_io::atomic::write_atomic;
+use std::path::Path;
+
+/// Writes a 2D float64 `.npy` (C order, `rows × cols`) via a temporary name.
+pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> amrkit_io::Result<()> {
+    write_npy_shape(path, &format!("({rows}, {cols})"), data)
+}
+
+/// Writes a 1D float64 array (a profile) as a `.npy` file of shape `(n,)`.
+pub fn write_npy_1d(path: &Path, data: &[f64]) -> amrkit_io::Result<()> {
+    write_npy_shape(path, &format!("({},)", data.len()), data)
+}
+
+fn write_npy_shape(path: &Path, shape: &str, data: &[f64]) -> amrkit_io::Result<()> {
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    // Magic (6) + version (2) + length (2) + header + '\n', padded to 64.
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(total.next_multiple_of(64) - total));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + 8 * data.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    write_atomic(path, &out)
+}
