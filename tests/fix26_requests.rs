@@ -285,3 +285,55 @@ fn export_vtk_never_writes_two_arrays_of_one_name() {
     assert_eq!(vtu.matches("Name=\"photon_flux_01\"").count(), 1);
     assert_eq!(vtu.matches("Name=\"log10_photon_flux_01\"").count(), 1);
 }
+
+/// Every argument is checked before any work, and `particles` takes
+/// `--unit` (items 7, 11): `--family DM` shows no star ages, a bad
+/// `--axis` or `--unit` fails before anything is printed or written.
+#[test]
+fn arguments_are_checked_before_any_work() {
+    let Some(root) = data() else { return };
+    let out = root.join("ramses/particles/output_00002");
+    let o = p(&out);
+    let dm = ok(&["particles", o, "--family", "DM"]);
+    assert!(dm.contains("DM") && !dm.contains("star"), "{dm}");
+    let tmp = tempfile::tempdir().unwrap();
+    let npy = tmp.path().join("m.npy");
+    for args in [
+        vec!["particles", o, "--axis", "w", "--out", p(&npy)],
+        vec!["particles", o, "--unit", "furlongs"],
+        vec!["particles", o, "--deposit", "tsc"],
+        vec![
+            "project",
+            o,
+            "--var",
+            "density",
+            "--weight",
+            "mass",
+            "--unit",
+            "furlongs",
+            "--out",
+            p(&npy),
+        ],
+        vec!["project", o, "--var", "density", "--out", "map.txt"],
+    ] {
+        let r = amrkit(&args);
+        assert_eq!(r.status.code(), Some(1), "{args:?}");
+        assert!(
+            r.stdout.is_empty(),
+            "{args:?} printed {}",
+            String::from_utf8_lossy(&r.stdout)
+        );
+        assert!(!npy.exists(), "{args:?} wrote a map");
+    }
+    let e = fails(&["particles", o, "--unit", "furlongs"]);
+    assert!(e.contains("a mass") && e.contains("Msol"), "{e}");
+    let code = json(&ok(&["particles", o, "--json"]));
+    let named = json(&ok(&["particles", o, "--json", "--unit", "auto"]));
+    assert_eq!(named["units"]["total_mass"], "Msol");
+    let msol = 1.98841586e33 / 4.877078249527188e31; // code masses per Msol here
+    let (c, n) = (
+        code["DM"]["total_mass"].as_f64().unwrap(),
+        named["DM"]["total_mass"].as_f64().unwrap(),
+    );
+    assert!((n * msol - c).abs() <= 1e-12 * c, "{n} Msol vs {c} code");
+}
