@@ -337,3 +337,27 @@ fn arguments_are_checked_before_any_work() {
     );
     assert!((n * msol - c).abs() <= 1e-12 * c, "{n} Msol vs {c} code");
 }
+
+/// `info` says when a run has no physical units (not "= 0.0000 Myr") and
+/// shows unit_l, unit_d, unit_t and gamma (item 12).
+#[test]
+fn info_shows_units_and_gamma() {
+    let Some(root) = data() else { return };
+    for (run, unitless) in [("sedov3d", true), ("particles", false), ("gravity", false)] {
+        let dir = root.join("ramses").join(run);
+        let r = json(&std::fs::read_to_string(dir.join("reference.json")).unwrap());
+        let out = dir.join("output_00002");
+        let text = ok(&["info", p(&out)]);
+        assert_eq!(text.contains("no physical units"), unitless, "{text}");
+        assert!(!text.contains("= 0.0000 Myr"), "{text}");
+        assert!(
+            text.contains("unit_l") && text.contains("unit_d") && text.contains("unit_t"),
+            "{text}"
+        );
+        let gamma = r["info"]["gamma_yt"].as_f64().unwrap();
+        assert!(text.contains(&format!("gamma {gamma}")), "{text}");
+        let j = json(&ok(&["info", p(&out), "--json"]));
+        assert_eq!(j["gamma"].as_f64(), Some(gamma));
+        assert_eq!(j["unitless"], unitless);
+    }
+}
