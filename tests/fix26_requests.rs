@@ -361,3 +361,41 @@ fn info_shows_units_and_gamma() {
         assert_eq!(j["unitless"], unitless);
     }
 }
+
+/// `amrkit tune` says where it stores its thread count; `--show` prints
+/// it, `bench` mentions it, `--reset` forgets it (item 9).
+#[test]
+fn tune_state_is_shown_and_reset() {
+    let Some(root) = data() else { return };
+    let out = root.join("ramses/particles/output_00002");
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| -> String {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_amrkit"))
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env_remove("AMRKIT_NO_TUNE_CACHE")
+            .env_remove("AMRKIT_NUM_THREADS")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let file = home.path().join("cache/amrkit/tune.json");
+    assert!(run(&["tune", "--show"]).contains("nothing stored"));
+    let t = run(&["-q", "tune", p(&out), "--samples", "1"]);
+    assert!(t.contains(file.to_str().unwrap()), "{t}");
+    let shown = run(&["tune", "--show"]);
+    assert!(
+        shown.contains("stored: ") && shown.contains(file.to_str().unwrap()),
+        "{shown}"
+    );
+    assert!(run(&["-q", "bench", p(&out), "--samples", "1"]).contains("stored by amrkit tune"));
+    assert!(run(&["tune", "--reset"]).contains("forgot"));
+    assert!(!file.exists());
+    assert!(run(&["tune", "--show"]).contains("nothing stored"));
+}
