@@ -123,8 +123,8 @@ class Snapshot:
         """Writes PREFIX_level_LL.vtu files and PREFIX.vtm; returns what was written."""
     def sinks(self) -> Dict[str, npt.NDArray[np.float64]]:
         """The sinks of sink_NNNNN.csv, one float64 array per column (code units)."""
-    def clumps(self, top: Optional[int] = None) -> Dict[str, npt.NDArray[Any]]:
-        """PHEW clumps by decreasing mass: one array per column (integers int64) and "cpu"."""
+    def clumps(self, top: Optional[int] = None) -> Dict[str, Any]:
+        """What ``amrkit clumps --json`` prints: the PHEW clumps by decreasing mass."""
 
 def open(path: _Path, number: Optional[int] = None) -> Snapshot:
     """Opens an output folder (or a renamed one, or its info_NNNNN.txt), or a simulation folder's last (or ``number``-th) output."""

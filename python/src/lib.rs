@@ -10,11 +10,11 @@ use amrkit_io::Snapshot;
 use amrkit_kernels::export::VtkOptions;
 use amrkit_kernels::load::{CellTable, ParticleTable};
 use amrkit_kernels::project::{project as project_maps, Weight};
+use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::request::{
     axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
     weight_of, Lengths, RegionArgs,
 };
-use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
 use amrkit_kernels::{derive, load_particles, Exec, KernelError, Progress, Selection, Units};
 use numpy::ndarray::Array2;
@@ -239,7 +239,9 @@ impl PySnapshot {
     #[pyo3(signature = (top=None))]
     fn clumps(&self, py: Python<'_>, top: Option<usize>) -> PyResult<Py<PyAny>> {
         let snap = Arc::clone(&self.snap);
-        let j = run(py, move |_| ClumpsReport::of(&snap, top).map(|r| r.to_json()))?;
+        let j = run(py, move |_| {
+            ClumpsReport::of(&snap, top).map(|r| r.to_json())
+        })?;
         from_json(py, &j)
     }
 
@@ -665,35 +667,6 @@ impl PySnapshot {
             let col: Vec<f64> = sinks.rows.iter().map(|r| r[c]).collect();
             d.set_item(name, PyArray1::from_vec(py, col))?;
         }
-        Ok(d.unbind())
-    }
-
-    /// The PHEW clump finder's clumps (`clump_NNNNN.txtCCCCC`), as `amrkit
-    /// clumps` lists them: by decreasing `mass_cl` (the `top` heaviest when
-    /// given), a dict of 1-D arrays, one per column of the files (integer
-    /// columns as int64: "index", "lev", "parent", "ncell", …; the others
-    /// float64, code units) plus "cpu" (the file's CPU). Raises
-    /// `amrkit.FileError` for an output without the clump finder.
-    #[pyo3(signature = (top=None))]
-    fn clumps(&self, py: Python<'_>, top: Option<usize>) -> PyResult<Py<PyDict>> {
-        let snap = Arc::clone(&self.snap);
-        let t = run(py, move |_| Ok(snap.clumps()?))?;
-        let mut order = t.by_mass();
-        order.truncate(top.unwrap_or(order.len()));
-        let d = PyDict::new(py);
-        for (c, name) in t.columns.iter().enumerate() {
-            let vals = order.iter().map(|&k| t.clumps[k].values[c]);
-            if t.integer[c] {
-                d.set_item(
-                    name,
-                    PyArray1::from_vec(py, vals.map(|v| v as i64).collect()),
-                )?;
-            } else {
-                d.set_item(name, PyArray1::from_vec(py, vals.collect()))?;
-            }
-        }
-        let cpu: Vec<i64> = order.iter().map(|&k| t.clumps[k].cpu as i64).collect();
-        d.set_item("cpu", PyArray1::from_vec(py, cpu))?;
         Ok(d.unbind())
     }
 
