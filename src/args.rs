@@ -3,8 +3,8 @@
 //! own arguments live with it in `commands/<name>.rs`.
 
 use crate::error::AnyResult;
-use amrkit_kernels::center::Center;
-use amrkit_kernels::request::RegionArgs;
+use amrkit_kernels::center::Method;
+use amrkit_kernels::request::{Lengths, RegionArgs};
 use amrkit_kernels::{Selection, Units};
 use clap::Args;
 
@@ -34,24 +34,29 @@ pub struct SelArgs {
     /// Deepest level to read (cells there count as leaves).
     #[arg(long)]
     pub lmax: Option<u32>,
-    /// Centre of the ranges and of views: box units "x,y,z", or a method
-    /// found in the data (densest, com, ssc; `slice`, `project` and
-    /// `center`); default the box centre.
+    /// Centre of the ranges and views "x,y,z" (default the box centre), or
+    /// a method found in the data (densest, com, ssc: `slice`, `project`,
+    /// `center`, `profile`, `phase`). Every length option: a bare number is
+    /// in --range-unit; a unit may follow the (last) value: 0.5,0.5,0.5box,
+    /// 10kpc, -5,5pc.
     #[arg(long, allow_hyphen_values = true)]
     pub center: Option<String>,
-    /// x range "a,b" relative to the centre, in --range-unit.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub xrange: Option<Vec<f64>>,
+    /// x range "a,b" relative to the centre.
+    #[arg(long, allow_hyphen_values = true)]
+    pub xrange: Option<Lengths>,
     /// y range.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub yrange: Option<Vec<f64>>,
-    /// z range.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub zrange: Option<Vec<f64>>,
-    /// Sphere radius around the centre, in --range-unit.
+    #[arg(long, allow_hyphen_values = true)]
+    pub yrange: Option<Lengths>,
+    /// z range (a projection along z: the depth slab).
+    #[arg(long, allow_hyphen_values = true)]
+    pub zrange: Option<Lengths>,
+    /// Sphere radius around the centre.
     #[arg(long)]
-    pub radius: Option<f64>,
-    /// Unit of the ranges: box, code, kpc, pc, Mpc, cm, …
+    pub radius: Option<Lengths>,
+    /// Unit of bare lengths: code (the box spans [0, boxlen]), box, kpc,
+    /// pc, Mpc, cm, … Regions select cells by their centre (as yt's);
+    /// `project` integrates over the window and slab, clipping the cells
+    /// that straddle their faces.
     #[arg(long, default_value = "code")]
     pub range_unit: String,
     /// Thread cap for this call (nested work inherits it).
@@ -62,15 +67,17 @@ pub struct SelArgs {
 impl SelArgs {
     /// The selection these flags describe, in the output's `units`.
     pub fn selection(&self, units: &Units) -> AnyResult<Selection> {
-        let center = match self.center.as_deref().map(Center::parse).transpose()? {
+        let center = match self.center.as_deref().map(str::trim) {
             None => None,
-            Some(Center::At(c)) => Some(c.to_vec()),
-            Some(Center::Method(m)) => {
-                return Err(format!(
-                    "--center {}: this command takes coordinates x,y,z (methods are for slice, project and center)",
-                    m.name()
-                )
-                .into())
+            Some(text) => {
+                if let Ok(m) = Method::parse(text) {
+                    return Err(format!(
+                        "--center {}: this command takes coordinates x,y,z (methods are for slice, project, center, profile and phase)",
+                        m.name()
+                    )
+                    .into());
+                }
+                Some(Lengths::parse(text)?)
             }
         };
         let region = RegionArgs {
@@ -78,7 +85,7 @@ impl SelArgs {
             xrange: self.xrange.clone(),
             yrange: self.yrange.clone(),
             zrange: self.zrange.clone(),
-            radius: self.radius,
+            radius: self.radius.clone(),
             range_unit: Some(self.range_unit.clone()),
         };
         Ok(region.selection(self.lmax, units)?)

@@ -52,6 +52,13 @@ pub fn scan(a: &BenchArgs, pool: &Pool) -> AnyResult<Vec<ScanRow>> {
     let s = Snapshot::open(&out)?;
     let n = pool.num_threads();
     println!("machine {}; output {}", signature(), out.display());
+    match crate::tune_cache::stored() {
+        (Some(t), Some(p)) => println!(
+            "stored by amrkit tune: {t} threads, in {} (amrkit tune --show, --reset)",
+            p.display()
+        ),
+        _ => println!("no thread count stored by amrkit tune for this machine"),
+    }
     println!(
         "{:>7} {:>10} {:>10} {:>10} {:>8} {:>6}",
         "threads", "load s", "project s", "export s", "speedup", "CV"

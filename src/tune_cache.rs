@@ -67,3 +67,76 @@ pub fn store(rows: &[(usize, f64, f64, f64, f64)]) -> AnyResult<()> {
     println!("stored: {best} threads for this machine in {} (used by default; AMRKIT_NO_TUNE_CACHE=1 or --threads to override)", path.display());
     Ok(())
 }
+
+/// The stored thread count for this machine, and the file (`None`: no
+/// cache folder, HOME unset), whatever the environment says.
+pub fn stored() -> (Option<usize>, Option<PathBuf>) {
+    let Some(path) = cache_file() else {
+        return (None, None);
+    };
+    let n = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|j| j[signature()]["threads"].as_u64())
+        .map(|n| n as usize);
+    (n, Some(path))
+}
+
+/// `amrkit tune --show`: the stored count, where, and whether this run
+/// would use it.
+pub fn show() -> AnyResult<()> {
+    let (n, path) = stored();
+    let path = path.ok_or("no cache folder (HOME unset)")?;
+    match n {
+        Some(n) => println!(
+            "stored: {n} threads for this machine ({}) in {}{}",
+            signature(),
+            path.display(),
+            if tuned_threads().is_some() {
+                ""
+            } else {
+                " (not used now: AMRKIT_NUM_THREADS or AMRKIT_NO_TUNE_CACHE is set)"
+            }
+        ),
+        None => println!(
+            "nothing stored for this machine ({}) in {}: the thread count is the CPU count unless --threads or AMRKIT_NUM_THREADS",
+            signature(),
+            path.display()
+        ),
+    }
+    Ok(())
+}
+
+/// `amrkit tune --reset`: removes this machine's entry (the file too when
+/// it holds no other), through a temporary file.
+pub fn forget() -> AnyResult<()> {
+    let path = cache_file().ok_or("no cache folder (HOME unset)")?;
+    let mut j: serde_json::Value = match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).unwrap_or(json!({})),
+        Err(_) => {
+            println!("nothing stored for this machine in {}", path.display());
+            return Ok(());
+        }
+    };
+    let had = j
+        .as_object_mut()
+        .and_then(|m| m.remove(&signature()))
+        .is_some();
+    if j.as_object().is_some_and(|m| m.is_empty()) {
+        std::fs::remove_file(&path)?;
+    } else {
+        let tmpf = path.with_extension("json.tmp");
+        std::fs::write(&tmpf, serde_json::to_string_pretty(&j)?)?;
+        std::fs::rename(&tmpf, &path)?;
+    }
+    println!(
+        "{} for this machine in {}",
+        if had {
+            "forgot the thread count stored"
+        } else {
+            "nothing was stored"
+        },
+        path.display()
+    );
+    Ok(())
+}

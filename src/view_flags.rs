@@ -9,8 +9,9 @@ use crate::args::SelArgs;
 use crate::error::{fail, AnyResult};
 use amrkit_io::Snapshot;
 use amrkit_kernels::center::{Center, Method};
+use amrkit_kernels::request::{parse_length, parse_lengths};
 use amrkit_kernels::view_request::{resolve_center, Orientation, ViewArgs};
-use amrkit_kernels::{Exec, Quantity, Selection, Units};
+use amrkit_kernels::{Exec, Selection, Units};
 use clap::Args;
 
 /// View options.
@@ -56,28 +57,9 @@ impl ViewFlags {
 }
 
 /// A length `10kpc`, `0.3box`, or a bare number in `default_unit`, in
-/// code units.
+/// code units (the common length rule, `amrkit_kernels::request`).
 pub fn length(s: &str, default_unit: &str, units: &Units) -> AnyResult<f64> {
-    let t = s.trim();
-    let split = t
-        .char_indices()
-        .find(|&(i, c)| {
-            c.is_ascii_alphabetic()
-                && !(matches!(c, 'e' | 'E')
-                    && t[i + 1..]
-                        .chars()
-                        .next()
-                        .is_some_and(|n| n.is_ascii_digit() || n == '-' || n == '+'))
-        })
-        .map_or(t.len(), |(i, _)| i);
-    let (num, unit) = t.split_at(split);
-    let v: f64 = match num.trim().parse() {
-        Ok(v) => v,
-        Err(_) => return fail(format!("{s:?} is not a length (e.g. 10kpc, 0.2box, 3)")),
-    };
-    let unit = if unit.is_empty() { default_unit } else { unit };
-    let per_code = units.factor(Quantity::Length, unit)?;
-    let code = v / per_code;
+    let code = parse_length(s, default_unit, units)?;
     if !code.is_finite() {
         return fail(format!("{s:?} is not a finite length"));
     }
@@ -95,16 +77,22 @@ fn vec3(v: &[f64], flag: &str) -> AnyResult<[f64; 3]> {
 }
 
 /// The centre of `--center` for a view or a centre computation: a method,
-/// a point (box units, as the region options take it; in code units
-/// here), or none.
+/// a point (the common length rule: bare numbers in --range-unit; in code
+/// units here), or none.
 pub fn center_of(sel: &SelArgs, units: &Units) -> AnyResult<Option<Center>> {
-    let Some(c) = &sel.center else {
+    let Some(c) = sel.center.as_deref().map(str::trim) else {
         return Ok(None);
     };
-    Ok(Some(match Center::parse(c)? {
-        Center::At(p) => Center::At(p.map(|x| x * units.boxlen)),
-        m => m,
-    }))
+    if let Ok(m) = Method::parse(c) {
+        return Ok(Some(Center::Method(m)));
+    }
+    match parse_lengths(c, &sel.range_unit, units)?[..] {
+        [x, y, z] => Ok(Some(Center::At([x, y, z]))),
+        ref v => fail(format!(
+            "--center must be densest, com, ssc or three coordinates x,y,z, got {} values ({c:?})",
+            v.len()
+        )),
+    }
 }
 
 /// The selection of the region options with `--center` resolved first (a
@@ -130,12 +118,9 @@ pub fn selection_with_center(
     };
     let c = resolve_center(snap, Some(center), ranges.as_ref(), sel.lmax, exec)?;
     let mut at = sel.clone();
-    at.center = Some(format!(
-        "{},{},{}",
-        c[0] / u.boxlen,
-        c[1] / u.boxlen,
-        c[2] / u.boxlen
-    ));
+    // In code units with their unit written, so no --range-unit applies
+    // ({:?} prints each number so that it reads back to the same bits).
+    at.center = Some(format!("{:?},{:?},{:?}code", c[0], c[1], c[2]));
     Ok((at.selection(&u)?, Some(c)))
 }
 
@@ -172,33 +157,11 @@ pub fn view_args(
     };
     let width = match &f.width {
         None => None,
-        Some(w) => {
-            let parts: Vec<&str> = w.split(',').collect();
-            // A unit written once at the end applies to both.
-            let tail_unit: String = parts
-                .last()
-                .map(|p| {
-                    p.trim()
-                        .trim_start_matches(|c: char| {
-                            c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')
-                        })
-                        .to_string()
-                })
-                .unwrap_or_default();
-            let du = if tail_unit.is_empty() {
-                unit
-            } else {
-                tail_unit.as_str()
-            };
-            match parts[..] {
-                [a] => {
-                    let a = length(a, du, units)?;
-                    Some([a, a])
-                }
-                [a, b] => Some([length(a, du, units)?, length(b, du, units)?]),
-                _ => return fail(format!("--width takes W or W,H, got {w:?}")),
-            }
-        }
+        Some(w) => match parse_lengths(w, unit, units)?[..] {
+            [a] => Some([a, a]),
+            [a, b] => Some([a, b]),
+            _ => return fail(format!("--width takes W or W,H, got {w:?}")),
+        },
     };
     let depth = f
         .depth

@@ -296,7 +296,10 @@ pub fn particles(
 
 /// `project`: on rank 0 the maps of the selection's cells (variables
 /// loaded or derived, as [`cells_for`] makes them); `None` on the others.
-/// Each process sends the partials of its files' runs of cells.
+/// A box region reads every cell that overlaps it
+/// ([`Selection::with_overlapping_cells`]: the projection is the integral
+/// over the box `spec.range`). Each process sends the partials of its
+/// files' runs of cells.
 pub fn project_cells(
     comm: &dyn Comm,
     s: &Snapshot,
@@ -306,6 +309,7 @@ pub fn project_cells(
     spec: &ProjSpec,
     exec: &Exec,
 ) -> Result<Option<Maps>> {
+    let sel = &sel.with_overlapping_cells(&s.info);
     if comm.size() == 1 {
         let t = cells_for(s, sel, vars, weight, exec).map_err(|e| e.to_string())?;
         return project(&t, spec, exec).map(Some).map_err(|e| e.to_string());

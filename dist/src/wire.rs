@@ -135,10 +135,10 @@ pub fn get_stats(r: &mut Reader) -> Result<StatsParts, String> {
     let nv = r.len(8)?;
     let mut vars = Vec::with_capacity(nv);
     for _ in 0..nv {
-        let nb = r.len(48)?;
+        let nb = r.len(56)?;
         let mut v = Vec::with_capacity(nb);
         for _ in 0..nb {
-            let mut a = [0.0; 6];
+            let mut a = [0.0; 7];
             for x in &mut a {
                 *x = r.f64()?;
             }
@@ -314,7 +314,7 @@ mod tests {
             cells_per_level: vec![0, 3, 7],
             vars: vec![vec![
                 StatsPartial::EMPTY,
-                StatsPartial::from_array([1.0, 2.0, -0.0, 1e-300, f64::NAN, 5.0]),
+                StatsPartial::from_array([1.0, 2.0, -0.0, 1e-300, f64::NAN, 5.0, 3.0]),
             ]],
             mass: vec![0.1, 0.2],
         };

@@ -134,8 +134,36 @@ fn output_number(dir: &Path) -> Option<u32> {
         .flatten()
 }
 
+/// The output number of a folder holding exactly one `info_NNNNN.txt`
+/// (directly or in `group_00001/`): an output folder under another name.
+fn info_number(dir: &Path) -> Option<u32> {
+    let numbers = |d: PathBuf| -> Vec<u32> {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let digits = name.to_str()?.strip_prefix("info_")?.strip_suffix(".txt")?;
+                (digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| digits.parse().ok())
+                    .flatten()
+            })
+            .collect()
+    };
+    let mut found = numbers(dir.to_path_buf());
+    if found.is_empty() {
+        found = numbers(dir.join("group_00001"));
+    }
+    match found[..] {
+        [n] => Some(n),
+        _ => None,
+    }
+}
+
 impl Snapshot {
-    /// Opens an `output_NNNNN/` folder.
+    /// Opens an output folder: `output_NNNNN/`, or a folder of another
+    /// name that holds one `info_NNNNN.txt`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Snapshot> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
@@ -150,7 +178,8 @@ impl Snapshot {
         }
         // (From Rust, `Snapshot::open_output(simulation_dir, N)` opens
         // output N of a simulation folder.)
-        let Some(iout) = output_number(dir) else {
+        // A renamed output folder: the number of its one info file.
+        let Some(iout) = output_number(dir).or_else(|| info_number(dir)) else {
             return Err(Error::Inconsistent {
                 path: dir.to_path_buf(),
                 problem: "is not an `output_NNNNN` folder and holds none: pass a RAMSES output folder, or the simulation folder holding them".into(),

@@ -6,7 +6,7 @@
 //! unit (or `auto`) is given. The CLI and the Python package both call
 //! these, so they bin the same numbers.
 
-use crate::center::Center;
+use crate::center::{Center, Method};
 use crate::derive::quantity_of;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
@@ -347,8 +347,8 @@ pub fn length_in_code(v: f64, unit: &str, u: &Units) -> Result<f64> {
 
 /// The centre of a request in code units, through the centring module
 /// (`crate::center`, never a second implementation): the box centre
-/// (`None`), coordinates `x,y,z` in `range_unit` (checked to lie in the
-/// box), or a method (`densest`, `com`, `ssc`) run over the gas leaves of
+/// (`None`), coordinates `x,y,z` by the common length rule (bare numbers
+/// in `range_unit`, or with a unit: `0.5,0.5,0.5box`; checked to lie in the box), or a method (`densest`, `com`, `ssc`) run over the gas leaves of
 /// the whole output before any sphere is cut around the result.
 pub fn resolve_center(
     s: &Snapshot,
@@ -359,12 +359,17 @@ pub fn resolve_center(
     let u = Units::from_info(&s.info);
     let parsed = match center.map(str::trim) {
         None => None,
-        Some(text) => Some(match Center::parse(text)? {
-            Center::At(c) => {
-                let per_code = u.factor(crate::units::Quantity::Length, range_unit)?;
-                Center::At(c.map(|x| x / per_code))
-            }
-            m => m,
+        Some(text) => Some(match Method::parse(text) {
+            Ok(m) => Center::Method(m),
+            Err(_) => match crate::request::parse_lengths(text, range_unit, &u)?[..] {
+                [x, y, z] => Center::At([x, y, z]),
+                ref v => {
+                    return Err(KernelError::Invalid(format!(
+                        "--center must be densest, com, ssc or three coordinates x,y,z, got {} values ({text:?})",
+                        v.len()
+                    )))
+                }
+            },
         }),
     };
     crate::view_request::resolve_center(s, parsed, None, None, exec)

@@ -16,13 +16,15 @@ pub enum KernelError {
         /// What exists.
         available: String,
     },
-    /// A unit that does not apply to the quantity.
-    #[error("unit `{unit}` does not apply to {quantity:?}")]
+    /// A unit name that is not one of the quantity's.
+    #[error("unknown unit `{unit}` for {} (valid: {valid})", quantity.name())]
     Unit {
         /// The quantity.
         quantity: Quantity,
         /// The unit asked for.
         unit: String,
+        /// The names valid for the quantity, comma-separated.
+        valid: String,
     },
     /// Any other invalid request.
     #[error("{0}")]

@@ -64,6 +64,47 @@ impl VtkOptions {
     }
 }
 
+impl VtkOptions {
+    /// The names of the cell arrays these options write: each scalar (its
+    /// `log10_` name with `log10`), then the vector.
+    pub fn array_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .scalars
+            .iter()
+            .map(|s| {
+                if self.log10 {
+                    format!("log10_{s}")
+                } else {
+                    s.clone()
+                }
+            })
+            .collect();
+        v.extend(self.vector.iter().map(|(n, _)| n.clone()));
+        v
+    }
+
+    /// Refuses options that would write two arrays of one name (a VTK
+    /// reader keeps only one of them): a scalar named twice, or a scalar
+    /// named as the vector (`--scalars photon_flux_01 --vector
+    /// photon_flux_01`).
+    pub fn check(&self) -> Result<()> {
+        let names = self.array_names();
+        for (k, n) in names.iter().enumerate() {
+            if names[..k].contains(n) {
+                let vector = self.vector.as_ref().is_some_and(|(v, _)| v == n);
+                return Err(KernelError::Invalid(if vector {
+                    format!(
+                        "--scalars {n} and --vector {n} would write two arrays named `{n}` (VTK keeps one): drop one of them, or give --log (the scalar becomes log10_{n})"
+                    )
+                } else {
+                    format!("--scalars names `{n}` twice (VTK keeps one array of a name)")
+                }));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What an export wrote.
 #[derive(Clone, Debug, Default)]
 pub struct ExportReport {
@@ -248,6 +289,7 @@ pub fn export_vtk_with(
     exec: &Exec,
     dense_max: u8,
 ) -> Result<ExportReport> {
+    opts.check()?;
     // Loaded columns are borrowed, derived ones computed once.
     let scalars: Vec<(String, Cow<[f64]>)> = opts
         .scalars

@@ -96,6 +96,12 @@ pub struct InfoReport {
     pub omega_k: f64,
     /// `unit_l` (cm), `unit_d` (g/cm³), `unit_t` (s).
     pub units: [f64; 3],
+    /// The adiabatic index of the hydro files' header (`None` without
+    /// hydro files).
+    pub gamma: Option<f64>,
+    /// Whether the run has no physical units (`unit_l = unit_d = unit_t =
+    /// 1`): times and lengths are then given in code units only.
+    pub unitless: bool,
     /// Where the CPU files sit.
     pub file_layout: FileLayout,
     /// Domain ordering (`hilbert`, …).
@@ -213,6 +219,8 @@ impl InfoReport {
             omega_l: s.info.omega_l,
             omega_k: s.info.omega_k,
             units: [u.unit_l, u.unit_d, u.unit_t],
+            gamma: hydro_gamma(s),
+            unitless: [u.unit_l, u.unit_d, u.unit_t] == [1.0; 3],
             file_layout: s.layout.clone(),
             ordering: match &s.info.ordering {
                 amrkit_io::info::Ordering::Hilbert { .. } => "hilbert".to_string(),
@@ -268,6 +276,8 @@ impl InfoReport {
             "omega_l": self.omega_l,
             "omega_k": self.omega_k,
             "units": {"unit_l_cm": self.units[0], "unit_d_g_cm3": self.units[1], "unit_t_s": self.units[2]},
+            "unitless": self.unitless,
+            "gamma": self.gamma,
             "file_layout": match self.file_layout {
                 FileLayout::Flat => json!({"kind": "flat"}),
                 FileLayout::Groups { size, count } => json!({"kind": "groups", "group_size": size, "groups": count}),
@@ -557,4 +567,36 @@ impl UnitsReport {
             "code_to": object(&self.code_to),
         })
     }
+}
+
+/// `gamma` from the header of CPU 1's hydro file: its sixth Fortran record
+/// (after ncpu, nvar, ndim, nlevelmax, nboundary), a real of 4 or 8 bytes.
+/// Only the header is read. `None` when the file or the record is not
+/// there.
+pub fn hydro_gamma(s: &Snapshot) -> Option<f64> {
+    use std::io::Read;
+    if s.hydro_fields.is_empty() {
+        return None;
+    }
+    let path = s.cpu_dir(1).join(format!("hydro_{:05}.out00001", s.iout));
+    let mut head = Vec::with_capacity(128);
+    std::fs::File::open(path)
+        .ok()?
+        .take(128)
+        .read_to_end(&mut head)
+        .ok()?;
+    let mut at = 0;
+    for record in 0..6 {
+        let n = u32::from_le_bytes(head.get(at..at + 4)?.try_into().ok()?) as usize;
+        let data = head.get(at + 4..at + 4 + n)?;
+        if record == 5 {
+            return match n {
+                8 => Some(f64::from_le_bytes(data.try_into().ok()?)),
+                4 => Some(f32::from_le_bytes(data.try_into().ok()?) as f64),
+                _ => None,
+            };
+        }
+        at += n + 8;
+    }
+    None
 }

@@ -13,7 +13,7 @@ use crate::export::{export_vtk, ExportReport, VtkOptions};
 use crate::load::{components, load_components, CellTable, Components};
 use crate::project::{ProjSpec, Weight};
 use crate::select::{Region, Selection};
-use crate::units::Units;
+use crate::units::{Quantity, Units};
 use amrkit_io::Snapshot;
 use std::path::{Path, PathBuf};
 
@@ -44,52 +44,244 @@ pub fn outputs(sim: &Path) -> Result<Vec<(u32, PathBuf)>> {
     Ok(outs)
 }
 
-/// Opens an output folder, or a simulation folder's last output.
+/// Opens an output: its folder (`output_NNNNN`, or a renamed folder
+/// holding one `info_NNNNN.txt`), its `info_NNNNN.txt` file (as yt takes
+/// it), or a simulation folder (its last output). A missing
+/// `output_NNNNN` of an existing simulation folder is an error listing the
+/// outputs there.
 pub fn open(path: &Path) -> Result<Snapshot> {
-    let is_output = path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("output_"));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.as_deref().unwrap_or("");
+    if path.is_file() && name.starts_with("info_") && name.ends_with(".txt") {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        return Ok(Snapshot::open(dir.unwrap_or(Path::new(".")))?);
+    }
+    let is_output = name.starts_with("output_");
     if !is_output && path.is_dir() {
         if let Some((_, last)) = outputs(path)?.pop() {
             return Ok(Snapshot::open(last)?);
         }
     }
+    if is_output && !path.exists() {
+        let parent = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        });
+        if let Some(sim) = parent.filter(|p| p.is_dir()) {
+            let there: Vec<String> = outputs(sim)?.iter().map(|(n, _)| n.to_string()).collect();
+            return Err(amrkit_io::Error::Inconsistent {
+                path: path.to_path_buf(),
+                problem: if there.is_empty() {
+                    format!("no such output, and {} holds none", sim.display())
+                } else {
+                    format!(
+                        "no such output; {} holds output{} {}",
+                        sim.display(),
+                        if there.len() > 1 { "s" } else { "" },
+                        there.join(", ")
+                    )
+                },
+            }
+            .into());
+        }
+    }
     Ok(Snapshot::open(path)?)
 }
 
-/// A region as the front ends take it: a centre in box units and ranges
-/// or a radius relative to it, in `range_unit`.
+/// Lengths as a caller writes them: one number or several (`a,b,c`), and
+/// the unit written right after the last one, if any: `10kpc`,
+/// `0.5,0.5,0.5box`, `-5,5pc`, `1e-3 Mpc`. A bare number is in the
+/// default unit the caller gives (`--range-unit`, `code` by default: the
+/// unit in which the box spans `[0, boxlen]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lengths {
+    /// The numbers, in `unit`.
+    pub values: Vec<f64>,
+    /// Their unit; `None`: the caller's default.
+    pub unit: Option<String>,
+}
+
+impl Lengths {
+    /// Numbers in the caller's default unit.
+    pub fn bare(values: Vec<f64>) -> Lengths {
+        Lengths { values, unit: None }
+    }
+
+    /// Numbers in `unit`.
+    pub fn with_unit(values: Vec<f64>, unit: &str) -> Lengths {
+        Lengths {
+            values,
+            unit: Some(unit.to_string()),
+        }
+    }
+
+    /// Parses `a[,b…][unit]`: comma-separated numbers, the unit (any text
+    /// that is not part of a number) after the last one only.
+    pub fn parse(s: &str) -> Result<Lengths> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        let mut values = Vec::with_capacity(parts.len());
+        let mut unit = None;
+        for (k, p) in parts.iter().enumerate() {
+            let (num, rest) = p.split_at(number_prefix(p));
+            let rest = rest.trim();
+            let v: f64 = num.parse().map_err(|_| {
+                KernelError::Invalid(format!(
+                    "{s:?}: expected a number (then a unit, e.g. 10kpc), got {p:?}"
+                ))
+            })?;
+            if !v.is_finite() {
+                return invalid(format!("{s:?}: {p:?} is not a finite number"));
+            }
+            if !rest.is_empty() {
+                if k + 1 < parts.len() {
+                    return invalid(format!(
+                        "{s:?}: a unit goes after the last value only (e.g. -5,5pc), got {rest:?} after {num:?}"
+                    ));
+                }
+                unit = Some(rest.to_string());
+            }
+            values.push(v);
+        }
+        Ok(Lengths { values, unit })
+    }
+
+    /// The values in code units: in their own unit, else in `default_unit`.
+    /// Unknown unit names are refused with the list of valid ones.
+    pub fn to_code(&self, default_unit: &str, units: &Units) -> Result<Vec<f64>> {
+        let unit = self.unit.as_deref().unwrap_or(default_unit);
+        let per_code = units.factor(Quantity::Length, unit)?;
+        Ok(self.values.iter().map(|v| v / per_code).collect())
+    }
+}
+
+impl std::str::FromStr for Lengths {
+    type Err = KernelError;
+    fn from_str(s: &str) -> Result<Lengths> {
+        Lengths::parse(s)
+    }
+}
+
+/// The length of the longest prefix of `s` that is a decimal number
+/// (sign, digits, point, exponent).
+fn number_prefix(s: &str) -> usize {
+    let b = s.as_bytes();
+    let digits = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        i
+    };
+    let sign = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int_end = digits(sign);
+    let mut end = int_end;
+    let mut any = int_end > sign;
+    if end < b.len() && b[end] == b'.' {
+        let frac_end = digits(end + 1);
+        any |= frac_end > end + 1;
+        end = frac_end;
+    }
+    if !any {
+        // No digit: an empty number, which the parse reports.
+        return 0;
+    }
+    // An exponent only when digits follow (`1e3pc`, not the `e` of a unit).
+    if end < b.len() && matches!(b[end], b'e' | b'E') {
+        let mut j = end + 1;
+        if j < b.len() && matches!(b[j], b'+' | b'-') {
+            j += 1;
+        }
+        let k = digits(j);
+        if k > j {
+            end = k;
+        }
+    }
+    end
+}
+
+/// The box in code units, `[0, L]` per axis the run has.
+fn box_text(units: &Units) -> String {
+    let sides: Vec<String> = (0..units.ndim)
+        .map(|d| format!("[0, {}]", units.extent[d] as f64 * units.boxlen))
+        .collect();
+    sides.join(" × ")
+}
+
+/// One length in code units (`10kpc`, `3`: in `default_unit`).
+pub fn parse_length(s: &str, default_unit: &str, units: &Units) -> Result<f64> {
+    match Lengths::parse(s)?.to_code(default_unit, units)?[..] {
+        [v] => Ok(v),
+        ref v => invalid(format!(
+            "{s:?}: expected one length, got {} values",
+            v.len()
+        )),
+    }
+}
+
+/// Comma-separated lengths in code units (`-5,5pc`, `0.5,0.5,0.5box`).
+pub fn parse_lengths(s: &str, default_unit: &str, units: &Units) -> Result<Vec<f64>> {
+    Lengths::parse(s)?.to_code(default_unit, units)
+}
+
+/// A region as the front ends take it: a centre, and ranges relative to
+/// it or a radius around it. Every length follows one rule: a bare number
+/// is in `range_unit` (`code` when `None`), and any value may carry its
+/// own unit (`10kpc`, `0.5,0.5,0.5box`; see [`Lengths`]).
+///
+/// Cells are selected by their centre (yt's rule for regions); a
+/// projection over the region's box reads every cell overlapping it
+/// instead ([`Selection::with_overlapping_cells`]).
 #[derive(Clone, Debug, Default)]
 pub struct RegionArgs {
-    /// Centre of the ranges, box units (default the box centre).
-    pub center: Option<Vec<f64>>,
+    /// Centre of the ranges (default the box centre).
+    pub center: Option<Lengths>,
     /// x range relative to the centre.
-    pub xrange: Option<Vec<f64>>,
+    pub xrange: Option<Lengths>,
     /// y range.
-    pub yrange: Option<Vec<f64>>,
+    pub yrange: Option<Lengths>,
     /// z range.
-    pub zrange: Option<Vec<f64>>,
+    pub zrange: Option<Lengths>,
     /// Sphere radius around the centre.
-    pub radius: Option<f64>,
-    /// Unit of the ranges and the radius (`code` when `None`).
+    pub radius: Option<Lengths>,
+    /// Unit of the bare numbers (`code` when `None`).
     pub range_unit: Option<String>,
 }
 
 impl RegionArgs {
-    /// The selection these arguments describe, with a deepest level.
+    /// The selection these arguments describe, with a deepest level. A
+    /// centre outside the box, or a region that does not meet the box, is
+    /// an error that says so.
     pub fn selection(&self, lmax: Option<u32>, units: &Units) -> Result<Selection> {
+        let unit = self.range_unit.as_deref().unwrap_or("code");
+        // A wrong --range-unit fails even when every value has its own.
+        units.check_unit(Quantity::Length, unit)?;
+        let code_box: [f64; 3] = units.extent.map(|n| n as f64 * units.boxlen);
         let centre = match &self.center {
-            Some(c) if c.len() == 3 => [c[0], c[1], c[2]],
-            Some(c) => return invalid(format!("--center needs 3 values, got {}", c.len())),
+            Some(c) => {
+                let v = c.to_code(unit, units)?;
+                let c: [f64; 3] = match v[..] {
+                    [x, y, z] => [x, y, z],
+                    _ => return invalid(format!("--center needs 3 values, got {}", v.len())),
+                };
+                if (0..units.ndim).any(|d| !(0.0..=code_box[d]).contains(&c[d])) {
+                    return invalid(format!(
+                        "--center {c:?} (code units) is outside the box {} (a bare number is in --range-unit, here `{unit}`; e.g. 0.5,0.5,0.5box is the box centre)",
+                        box_text(units)
+                    ));
+                }
+                c.map(|x| x / units.boxlen)
+            }
             // The box centre: box units are coarse cells, so `n / 2` along
             // an axis of `n` of them.
             None => units.extent.map(|n| n as f64 / 2.0),
         };
-        let pair = |r: &Option<Vec<f64>>, n: &str| -> Result<Option<[f64; 2]>> {
-            match r {
-                None => Ok(None),
-                Some(v) if v.len() == 2 && v[0] < v[1] => Ok(Some([v[0], v[1]])),
-                Some(v) => invalid(format!("--{n} needs two increasing values a,b, got {v:?}")),
+        let pair = |r: &Option<Lengths>, n: &str| -> Result<Option<[f64; 2]>> {
+            let Some(r) = r else { return Ok(None) };
+            match r.to_code(unit, units)?[..] {
+                [a, b] if a < b => Ok(Some([a, b])),
+                ref v => invalid(format!("--{n} needs two increasing values a,b, got {v:?}")),
             }
         };
         let ranges = [
@@ -97,14 +289,30 @@ impl RegionArgs {
             pair(&self.yrange, "yrange")?,
             pair(&self.zrange, "zrange")?,
         ];
-        let unit = self.range_unit.as_deref().unwrap_or("code");
-        let region = if let Some(r) = self.radius {
-            Some(Region::sphere(units, centre, r, unit)?)
+        let region = if let Some(r) = &self.radius {
+            let r = match r.to_code(unit, units)?[..] {
+                [r] if r > 0.0 => r,
+                ref v => return invalid(format!("--radius needs one positive length, got {v:?}")),
+            };
+            Some(Region::sphere(units, centre, r, "code")?)
         } else if ranges.iter().any(Option::is_some) {
-            Some(Region::ranges(units, centre, ranges, unit)?)
+            Some(Region::ranges(units, centre, ranges, "code")?)
         } else {
             None
         };
+        // A centre in the box and a positive radius always meet the box;
+        // ranges may not.
+        if let Some(Region::Box { lo, hi }) = region {
+            let (clo, chi) = Region::Box { lo, hi }.bounds(units.extent);
+            if (0..units.ndim).any(|d| clo[d] >= chi[d]) {
+                return invalid(format!(
+                    "the region {:?} to {:?} (code units) lies outside the box {}",
+                    lo.map(|x| x * units.boxlen),
+                    hi.map(|x| x * units.boxlen),
+                    box_text(units)
+                ));
+            }
+        }
         Ok(Selection {
             lmax,
             region,
@@ -249,6 +457,8 @@ pub fn export_output_vtk(
     prefix: &Path,
     exec: &Exec,
 ) -> Result<ExportReport> {
+    // Before reading anything.
+    opts.check()?;
     let mut load: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let vector = opts.vector.iter().flat_map(|(_, c)| c.iter());
     for v in opts.scalars.iter().chain(vector) {
@@ -285,5 +495,103 @@ pub fn require_particles(s: &Snapshot) -> Result<()> {
             problem: "no particle files".into(),
         }
         .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units() -> Units {
+        Units {
+            unit_l: crate::units::PC,
+            boxlen: 100.0,
+            ..Units::default()
+        }
+    }
+
+    #[test]
+    fn lengths_parse_with_and_without_units() {
+        let l = |s: &str| Lengths::parse(s).unwrap();
+        assert_eq!(l("10"), Lengths::bare(vec![10.0]));
+        assert_eq!(l("10kpc"), Lengths::with_unit(vec![10.0], "kpc"));
+        assert_eq!(l(" 1e-3 Mpc"), Lengths::with_unit(vec![1e-3], "Mpc"));
+        assert_eq!(l("-5,5pc"), Lengths::with_unit(vec![-5.0, 5.0], "pc"));
+        assert_eq!(
+            l("0.5,.5,5.box"),
+            Lengths::with_unit(vec![0.5, 0.5, 5.0], "box")
+        );
+        assert_eq!(l("2e1em"), Lengths::with_unit(vec![20.0], "em"));
+        assert_eq!(l("+3E+2cm"), Lengths::with_unit(vec![300.0], "cm"));
+        for bad in ["", "kpc", "1kpc,2", "1,,2", "nan", "inf", "1e400", "."] {
+            assert!(Lengths::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_in_code_units() {
+        let u = units();
+        assert_eq!(parse_length("10", "code", &u).unwrap(), 10.0);
+        assert_eq!(parse_length("0.5box", "code", &u).unwrap(), 50.0);
+        assert_eq!(parse_length("0.5", "box", &u).unwrap(), 50.0);
+        assert!((parse_length("1kpc", "code", &u).unwrap() - 1e3).abs() < 1e-9);
+        assert_eq!(parse_lengths("-5,5", "code", &u).unwrap(), vec![-5.0, 5.0]);
+        assert!(parse_length("1,2", "code", &u).is_err());
+        let e = parse_length("3furlongs", "code", &u)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("furlongs") && e.contains("code, box, cm"), "{e}");
+        let e = parse_length("3", "parsec", &u).unwrap_err().to_string();
+        assert!(e.contains("parsec") && e.contains("pc, kpc, Mpc"), "{e}");
+    }
+
+    #[test]
+    fn regions_follow_one_length_rule() {
+        let u = units();
+        let sel = |r: RegionArgs| r.selection(None, &u);
+        let centre = |s: &str| Some(Lengths::parse(s).unwrap());
+        let a = sel(RegionArgs {
+            center: centre("50,40,30"),
+            radius: centre("10"),
+            ..RegionArgs::default()
+        })
+        .unwrap();
+        let b = sel(RegionArgs {
+            center: centre("0.5,0.4,0.3box"),
+            radius: centre("0.1"),
+            range_unit: Some("box".into()),
+            ..RegionArgs::default()
+        })
+        .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            a.region,
+            Some(Region::Sphere {
+                centre: [0.5, 0.4, 0.3],
+                radius: 0.1
+            })
+        );
+        let e = sel(RegionArgs {
+            center: centre("150,40,30"),
+            ..RegionArgs::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("outside the box"), "{e}");
+        let e = sel(RegionArgs {
+            xrange: centre("60,70"),
+            ..RegionArgs::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("outside the box"), "{e}");
+        let e = sel(RegionArgs {
+            radius: centre("1"),
+            range_unit: Some("parsec".into()),
+            ..RegionArgs::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("parsec"), "{e}");
     }
 }

@@ -4,6 +4,14 @@
 //! coarse cell, `[0, n]` for `n` along an axis). Constructors take
 //! code units or named physical units around a centre, so the unit choice
 //! is always explicit.
+//!
+//! Two rules pick cells. Loading and statistics keep a cell when its
+//! centre lies in the region (yt's rule for its data objects). A
+//! projection over a box (a window and a depth slab) is the integral of
+//! the leaf field over that prism, so it needs every cell that overlaps
+//! the box, clipped by the projection itself:
+//! [`Selection::with_overlapping_cells`] gives the selection that reads
+//! them.
 
 use crate::error::Result;
 use crate::units::Units;
@@ -137,4 +145,35 @@ pub struct Selection {
     /// their (Hilbert) order: one process's share when several split an
     /// output between them. `None`: all of them.
     pub files: Option<[usize; 2]>,
+}
+
+impl Selection {
+    /// The selection that reads every leaf cell overlapping this
+    /// selection's box (the centre rule on the box grown by half the
+    /// largest leaf cell along each axis the run has), for projections over
+    /// a window or a slab. It reads some cells that only touch the box or
+    /// lie just outside it; the projection clips every cell to the box, so
+    /// they add nothing. Spheres and cylinders, and no region, are kept as
+    /// they are.
+    ///
+    /// Leaves lie at levels `levelmin..=levelmax` (RAMSES refines every
+    /// cell above `levelmin`), or at `lmax` when that is coarser, so the
+    /// largest leaf spans `2^-min(levelmin, lmax)` box units.
+    pub fn with_overlapping_cells(&self, info: &amrkit_io::Info) -> Selection {
+        let Some(Region::Box { lo, hi }) = self.region else {
+            return *self;
+        };
+        let coarsest = info.levelmin.min(self.lmax.unwrap_or(info.levelmax));
+        let half = 0.5 / (1u64 << coarsest.min(62)) as f64;
+        let grown = |v: [f64; 3], s: f64| -> [f64; 3] {
+            std::array::from_fn(|d| if d < info.ndim { v[d] + s * half } else { v[d] })
+        };
+        Selection {
+            region: Some(Region::Box {
+                lo: grown(lo, -1.0),
+                hi: grown(hi, 1.0),
+            }),
+            ..*self
+        }
+    }
 }

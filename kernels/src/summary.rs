@@ -33,6 +33,19 @@ pub fn auto_unit(q: Quantity) -> &'static str {
     }
 }
 
+/// Whether `stats` reports named units: its `--unit` is `auto` (the
+/// [`auto_unit`] of each quantity) or `code` (the default); any other
+/// name is refused, saying which it takes.
+pub fn stats_named(unit: Option<&str>) -> Result<bool> {
+    match unit {
+        None | Some("code") => Ok(false),
+        Some("auto") => Ok(true),
+        Some(u) => Err(crate::KernelError::Invalid(format!(
+            "--unit {u:?}: stats takes auto (each quantity in its astrophysical unit: Msol, g/cm^3, km/s, K, …) or code"
+        ))),
+    }
+}
+
 /// The facts `info` shows ([`InfoReport`]) as JSON.
 pub fn info_json(s: &Snapshot) -> Result<Value> {
     Ok(InfoReport::of(s)?.to_json())
@@ -40,12 +53,15 @@ pub fn info_json(s: &Snapshot) -> Result<Value> {
 
 /// One variable's entry in `stats`' `hydro`, `gravity` or `rt` object,
 /// its figures times `f`.
+/// Non-finite figures are `null`; `non_finite` counts the cells whose
+/// value is NaN or ±∞.
 fn stats_value(st: &FieldStats, f: f64) -> Value {
     json!({
         "min": st.min * f,
         "max": st.max * f,
         "volume_weighted_mean": st.volume_weighted_mean * f,
         "mass_weighted_mean": st.mass_weighted_mean * f,
+        "non_finite": st.non_finite,
     })
 }
 
@@ -156,6 +172,8 @@ pub fn stats_particle_fields(s: &Snapshot) -> Vec<&'static str> {
 /// that cannot be read do not stop the gas figures: the reason is in
 /// `particles_error` or `rt_error`.
 pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec) -> Result<Value> {
+    // Before any read.
+    stats_named(unit)?;
     let parts = stats_parts(s, sel, exec)?;
     let particles = s
         .has_particles
@@ -185,7 +203,7 @@ pub fn stats_rt(
         ..*sel
     };
     s.has_rt()
-        .then(|| rt_stats(s, &whole, unit.is_some(), exec))
+        .then(|| rt_stats(s, &whole, unit == Some("auto"), exec))
 }
 
 /// [`stats_json`] from the [`StatsParts`] of every file and the particles
@@ -201,12 +219,15 @@ pub fn stats_from_parts(
 ) -> Result<Value> {
     let (hydro, grav) = stats_vars(s);
     let u = Units::from_info(&s.info);
-    let conv = |name: &str| -> Result<f64> {
-        match unit {
-            None => Ok(1.0),
-            Some(_) => u.factor(quantity_of(name), auto_unit(quantity_of(name))),
+    let named_units = stats_named(unit)?;
+    let unit_of = |name: &str| {
+        if named_units {
+            auto_unit(quantity_of(name))
+        } else {
+            "code"
         }
     };
+    let conv = |name: &str| -> Result<f64> { u.factor(quantity_of(name), unit_of(name)) };
     let mut per_level = Map::new();
     for (l, &n) in parts.cells_per_level.iter().enumerate() {
         if n > 0 {
@@ -229,9 +250,37 @@ pub fn stats_from_parts(
         let st = StatsPartial::fold(p).stats();
         groups[gi].insert(name.to_string(), stats_value(&st, conv(name)?));
     }
+    // The unit of every figure: the quantity's unit per variable.
+    let names_units = |names: &[&str]| -> Map<String, Value> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), json!(unit_of(n))))
+            .collect()
+    };
+    let mut units = json!({
+        "total_mass": unit_of("mass"),
+        "hydro": names_units(&hydro),
+    });
+    if !grav.is_empty() {
+        units["gravity"] = json!(names_units(&grav));
+    }
+    if let Some(Ok(Value::Object(m))) = &rt {
+        let rt_unit = if named_units {
+            "photons/cm^2/s"
+        } else {
+            "code"
+        };
+        units["rt"] = m.keys().map(|k| (k.clone(), json!(rt_unit))).collect();
+    }
+    if s.has_sinks {
+        units["sinks"] = json!({"total_mass": unit_of("mass")});
+    }
+    if s.has_particles {
+        units["particles"] = json!({"total_mass": unit_of("mass")});
+    }
     let mut j = json!({
         "output": s.dir.display().to_string(),
-        "units": unit.map_or("code".to_string(), |_| "named".to_string()),
+        "units": units,
         "ndim": s.info.ndim,
         "leaf_cells_per_level": per_level,
         "n_leaf_total": parts.cells_per_level.iter().sum::<u64>(),

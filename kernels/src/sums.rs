@@ -24,6 +24,9 @@ pub struct FieldStats {
     pub volume: f64,
     /// Σ m (code units).
     pub mass: f64,
+    /// Cells whose value is NaN or ±∞. The minimum and maximum skip NaN
+    /// (an ∞ is its own extreme); a NaN makes both means NaN.
+    pub non_finite: u64,
 }
 
 /// Cells per block of the sums: each CPU file's cells are cut into blocks
@@ -65,6 +68,9 @@ pub struct StatsPartial {
     pub qm: f64,
     /// Σ m.
     pub m: f64,
+    /// Cells whose value is NaN or ±∞ (a count, kept as f64 — exact below
+    /// 2^53 — so that the partial is seven numbers).
+    pub nonfinite: f64,
 }
 
 impl StatsPartial {
@@ -76,15 +82,24 @@ impl StatsPartial {
         v: 0.0,
         qm: 0.0,
         m: 0.0,
+        nonfinite: 0.0,
     };
 
-    /// The six numbers, in field order.
-    pub fn to_array(self) -> [f64; 6] {
-        [self.min, self.max, self.qv, self.v, self.qm, self.m]
+    /// The seven numbers, in field order.
+    pub fn to_array(self) -> [f64; 7] {
+        [
+            self.min,
+            self.max,
+            self.qv,
+            self.v,
+            self.qm,
+            self.m,
+            self.nonfinite,
+        ]
     }
 
     /// From [`to_array`](Self::to_array)'s numbers.
-    pub fn from_array(a: [f64; 6]) -> Self {
+    pub fn from_array(a: [f64; 7]) -> Self {
         StatsPartial {
             min: a[0],
             max: a[1],
@@ -92,6 +107,7 @@ impl StatsPartial {
             v: a[3],
             qm: a[4],
             m: a[5],
+            nonfinite: a[6],
         }
     }
 
@@ -104,6 +120,7 @@ impl StatsPartial {
             v: a.v + b.v,
             qm: a.qm + b.qm,
             m: a.m + b.m,
+            nonfinite: a.nonfinite + b.nonfinite,
         })
     }
 
@@ -116,6 +133,7 @@ impl StatsPartial {
             mass_weighted_mean: self.qm / self.m,
             volume: self.v,
             mass: self.m,
+            non_finite: self.nonfinite as u64,
         }
     }
 }
@@ -144,6 +162,7 @@ pub fn stats_partials(t: &CellTable, values: &[f64], exec: &Exec) -> Result<Vec<
             a.v += dv;
             a.qm += q * dm;
             a.m += dm;
+            a.nonfinite += f64::from(u8::from(!q.is_finite()));
         }
         a
     }))

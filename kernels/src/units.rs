@@ -6,24 +6,48 @@
 //! default of many RAMSES analyses); `K/mu` gives T/µ with no assumption,
 //! as amr2map does. Mera uses µ = 1/0.76 ≈ 1.32 (neutral hydrogen only):
 //! compare with `K/mu` × µ.
+//!
+//! Physical constants are yt's (yt 4.4 takes them from unyt 3.0, file
+//! `unyt/_physical_ratios.py`), derived from unyt's figures the way unyt
+//! derives them, so that amrkit's numbers in named units agree with yt's to
+//! rounding. `docs/units.md` lists each with its source.
 
 use crate::error::{KernelError, Result};
 use amrkit_io::Info;
 
-/// Proton mass, g.
-pub const M_H: f64 = 1.672_621_923_69e-24;
-/// Boltzmann constant, erg/K.
-pub const K_B: f64 = 1.380_649e-16;
+/// unyt's `mpc_per_m`: megaparsecs per metre, the figure unyt's parsec
+/// comes from.
+const MPC_PER_M: f64 = 3.240_779_29e-23;
+/// unyt's `amu_kg` (atomic mass unit), in g.
+const AMU: f64 = 1.660_538_921e-24;
+/// Hydrogen atom mass, g: unyt's `mass_hydrogen_kg` = 1.007947 amu, the
+/// `mh` (`mass_hydrogen_cgs`) that yt's RAMSES frontend uses for the
+/// temperature (`p/ρ · mh/kB`) and the hydrogen number density.
+pub const M_H: f64 = 1.007_947 * AMU;
+/// Proton mass, g (unyt's `mass_proton_kg`; `mp` in yt).
+pub const M_P: f64 = 1.672_623_110e-24;
+/// Boltzmann constant, erg/K (unyt's `boltzmann_constant_J_per_K`).
+pub const K_B: f64 = 1.380_648_8e-16;
+/// Newton's constant, cm³ g⁻¹ s⁻² (unyt's `newton_mks`).
+pub const G: f64 = 6.674_08e-8;
 /// Hydrogen mass fraction used for nH.
 pub const X_H: f64 = 0.76;
 /// Mean molecular weight assumed by `K`.
 pub const MU: f64 = 0.6;
-/// Solar mass, g.
-pub const MSOL: f64 = 1.988_92e33;
-/// Parsec, cm.
-pub const PC: f64 = 3.085_677_581_282e18;
-/// Year, s (Julian).
+/// Solar mass, g (unyt's `mass_sun_kg`, Mamajek 2012).
+pub const MSOL: f64 = 1.988_415_86e33;
+/// Parsec, cm: unyt's `1 / (mpc_per_m / mpc_per_pc)` metres.
+pub const PC: f64 = 100.0 / (MPC_PER_M / 1e-6);
+/// Kiloparsec, cm (unyt's SI prefix on the parsec).
+pub const KPC: f64 = 1e3 * PC;
+/// Megaparsec, cm.
+pub const MPC: f64 = 1e6 * PC;
+/// Astronomical unit, cm (unyt's `1 / au_per_m` metres).
+pub const AU: f64 = 100.0 / 6.684_587_12e-12;
+/// Year, s (Julian; unyt's `sec_per_year`).
 pub const YR: f64 = 3.155_76e7;
+/// Megayear, s.
+pub const MYR: f64 = 1e6 * YR;
 
 /// What a number measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,18 +185,15 @@ impl Units {
     }
 
     /// The factor that turns code units of `q` into `unit` (`code` is 1).
+    /// An unknown unit is refused with the list of those valid for `q`.
     pub fn factor(&self, q: Quantity, unit: &str) -> Result<f64> {
         if unit == "code" || unit.is_empty() {
             return Ok(1.0);
         }
         let cgs = self.cgs(q);
-        let per = |u: f64| Ok(cgs / u);
         if let Some(&(_, pcs, per_h)) = COMOVING.iter().find(|c| c.0 == unit) {
             if q != Quantity::Length {
-                return Err(KernelError::Unit {
-                    quantity: q,
-                    unit: unit.to_string(),
-                });
+                return Err(self.unknown(q, unit));
             }
             let Some(c) = self.comoving else {
                 return Err(KernelError::Invalid(format!(
@@ -181,50 +202,124 @@ impl Units {
             };
             // unit_l is proper: comoving = proper / a; per h: × h.
             let h = if per_h { c.h } else { 1.0 };
-            return per(c.aexp * pcs * PC / h);
+            return Ok(cgs / (c.aexp * pcs * PC / h));
         }
-        use Quantity::*;
-        match (q, unit) {
-            (Length, "cm") => per(1.0),
-            (Length, "m") => per(1e2),
-            (Length, "km") => per(1e5),
-            (Length, "au") => per(1.495_978_707e13),
-            (Length, "pc") => per(PC),
-            (Length, "kpc") => per(1e3 * PC),
-            (Length, "Mpc") => per(1e6 * PC),
-            (Length, "box") => Ok(1.0 / self.boxlen),
-            (Mass, "g") => per(1.0),
-            (Mass, "kg") => per(1e3),
-            (Mass, "Msol" | "Msun") => per(MSOL),
-            (Density, "g/cm^3" | "g/cm3") => per(1.0),
-            (Density, "kg/m^3") => per(1e-3),
-            (Density, "Msol/pc^3") => per(MSOL / PC.powi(3)),
-            (Density, "Msol/kpc^3") => per(MSOL / (1e3 * PC).powi(3)),
-            (Density | NumberDensity, "nH" | "cm^-3") => Ok(self.unit_d * X_H / M_H),
-            (Velocity, "cm/s") => per(1.0),
-            (Velocity, "m/s") => per(1e2),
-            (Velocity, "km/s") => per(1e5),
-            (Time, "s") => per(1.0),
-            (Time, "yr") => per(YR),
-            (Time, "Myr") => per(1e6 * YR),
-            (Time, "Gyr") => per(1e9 * YR),
-            (Pressure, "Ba" | "dyn/cm^2" | "erg/cm^3") => per(1.0),
-            (Pressure, "K/cm^3") => per(K_B),
-            (Temperature, "K") => Ok(cgs * MU),
-            (Temperature, "K/mu") => Ok(cgs),
-            (SurfaceDensity, "g/cm^2") => per(1.0),
-            (SurfaceDensity, "Msol/pc^2") => per(MSOL / PC.powi(2)),
-            (SurfaceDensity, "Msol/kpc^2") => per(MSOL / (1e3 * PC).powi(2)),
-            (Potential, "cm^2/s^2" | "erg/g") => per(1.0),
-            (Potential, "km^2/s^2") => per(1e10),
-            (Acceleration, "cm/s^2") => per(1.0),
-            _ => Err(KernelError::Unit {
-                quantity: q,
-                unit: unit.to_string(),
-            }),
+        NAMED
+            .iter()
+            .find(|(nq, names, _)| *nq == q && names.contains(&unit))
+            .map(|(_, _, f)| f(self, cgs))
+            .ok_or_else(|| self.unknown(q, unit))
+    }
+
+    /// The unit names `factor` takes for `q` here: `code`, the named ones,
+    /// and for lengths of a cosmological output the comoving ones.
+    pub fn unit_names(&self, q: Quantity) -> Vec<&'static str> {
+        let mut v = vec!["code"];
+        v.extend(
+            NAMED
+                .iter()
+                .filter(|(nq, _, _)| *nq == q)
+                .flat_map(|(_, names, _)| names.iter().copied()),
+        );
+        if q == Quantity::Length && self.comoving.is_some() {
+            v.extend(COMOVING.iter().map(|c| c.0));
+        }
+        v
+    }
+
+    /// Checks that `unit` names a unit of `q` (as [`factor`](Self::factor)).
+    pub fn check_unit(&self, q: Quantity, unit: &str) -> Result<()> {
+        self.factor(q, unit).map(|_| ())
+    }
+
+    fn unknown(&self, q: Quantity, unit: &str) -> KernelError {
+        KernelError::Unit {
+            quantity: q,
+            unit: unit.to_string(),
+            valid: self.unit_names(q).join(", "),
         }
     }
 }
+
+impl Quantity {
+    /// The quantity in words, with its article ("a length").
+    pub fn name(self) -> &'static str {
+        use Quantity::*;
+        match self {
+            Length => "a length",
+            Mass => "a mass",
+            Density => "a density",
+            Velocity => "a velocity",
+            Time => "a time",
+            Pressure => "a pressure",
+            Temperature => "a temperature",
+            NumberDensity => "a number density",
+            SurfaceDensity => "a surface density",
+            Potential => "a potential",
+            Acceleration => "an acceleration",
+            Dimensionless => "a pure number",
+        }
+    }
+}
+
+/// A named unit: its quantity, its names, and the factor from code units
+/// of the quantity to it, given the output's units and one code unit of
+/// the quantity in cgs.
+type Named = (Quantity, &'static [&'static str], fn(&Units, f64) -> f64);
+
+/// Every named unit but the comoving lengths ([`COMOVING`]).
+const NAMED: &[Named] = &[
+    (Quantity::Length, &["box"], |u, _| 1.0 / u.boxlen),
+    (Quantity::Length, &["cm"], |_, c| c),
+    (Quantity::Length, &["m"], |_, c| c / 1e2),
+    (Quantity::Length, &["km"], |_, c| c / 1e5),
+    (Quantity::Length, &["au"], |_, c| c / AU),
+    (Quantity::Length, &["pc"], |_, c| c / PC),
+    (Quantity::Length, &["kpc"], |_, c| c / KPC),
+    (Quantity::Length, &["Mpc"], |_, c| c / MPC),
+    (Quantity::Mass, &["g"], |_, c| c),
+    (Quantity::Mass, &["kg"], |_, c| c / 1e3),
+    (Quantity::Mass, &["Msol", "Msun"], |_, c| c / MSOL),
+    (Quantity::Density, &["g/cm^3", "g/cm3"], |_, c| c),
+    (Quantity::Density, &["kg/m^3"], |_, c| c / 1e-3),
+    (Quantity::Density, &["Msol/pc^3"], |_, c| {
+        c / (MSOL / PC.powi(3))
+    }),
+    (Quantity::Density, &["Msol/kpc^3"], |_, c| {
+        c / (MSOL / KPC.powi(3))
+    }),
+    (Quantity::Density, &["nH", "cm^-3"], |u, _| {
+        u.unit_d * X_H / M_H
+    }),
+    (Quantity::NumberDensity, &["nH", "cm^-3"], |u, _| {
+        u.unit_d * X_H / M_H
+    }),
+    (Quantity::Velocity, &["cm/s"], |_, c| c),
+    (Quantity::Velocity, &["m/s"], |_, c| c / 1e2),
+    (Quantity::Velocity, &["km/s"], |_, c| c / 1e5),
+    (Quantity::Time, &["s"], |_, c| c),
+    (Quantity::Time, &["yr"], |_, c| c / YR),
+    (Quantity::Time, &["Myr"], |_, c| c / MYR),
+    (Quantity::Time, &["Gyr"], |_, c| c / (1e9 * YR)),
+    (
+        Quantity::Pressure,
+        &["Ba", "dyn/cm^2", "erg/cm^3"],
+        |_, c| c,
+    ),
+    (Quantity::Pressure, &["K/cm^3"], |_, c| c / K_B),
+    (Quantity::Temperature, &["K"], |_, c| c * MU),
+    (Quantity::Temperature, &["K/mu"], |_, c| c),
+    (Quantity::SurfaceDensity, &["g/cm^2"], |_, c| c),
+    (Quantity::SurfaceDensity, &["Msol/pc^2"], |_, c| {
+        c / (MSOL / PC.powi(2))
+    }),
+    (Quantity::SurfaceDensity, &["Msol/kpc^2"], |_, c| {
+        c / (MSOL / KPC.powi(2))
+    }),
+    (Quantity::Potential, &["cm^2/s^2", "erg/g"], |_, c| c),
+    (Quantity::Potential, &["km^2/s^2"], |_, c| c / 1e10),
+    (Quantity::Acceleration, &["cm/s^2"], |_, c| c),
+];
 
 #[cfg(test)]
 mod tests {

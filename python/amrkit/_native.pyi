@@ -8,7 +8,10 @@ import numpy.typing as npt
 
 _Path = Union[str, "os.PathLike[str]"]
 _Names = Union[str, Sequence[str]]
-_Range = Sequence[float]
+# A number or numbers in ``range_unit``, a ``(value, "unit")`` tuple as yt's,
+# or the CLI's text ("10kpc", "-5,5pc", "0.5,0.5,0.5box").
+_Range = Union[Sequence[float], "tuple[Sequence[float], str]", str]
+_Length = Union[float, "tuple[float, str]", str]
 
 class Snapshot:
     """One RAMSES output, opened: what ``amrkit.open`` returns."""
@@ -33,10 +36,10 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[np.float64]]:
-        """Leaf cells: "x", "y", "z" (as many as the output has dimensions), "level", "dx" and each variable."""
+        """Leaf cells: "x", "y", "z" (as many as the output has dimensions), "level" (int32), "dx" and each variable."""
     def particles(
         self,
         families: Optional[_Names] = None,
@@ -47,10 +50,10 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[Any]]:
-        """Particle fields (float64; identity and levels int64; family, tag int8)."""
+        """Particle fields (float64; identity and levels int64; family, tag int8) and "age_myr" (stars; NaN for others)."""
     def stats(
         self,
         lmax: Optional[int] = None,
@@ -61,7 +64,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, Any]:
         """What ``amrkit stats --json`` prints."""
@@ -79,7 +82,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
         normal: Optional[Sequence[float]] = None,
         north: Optional[Sequence[float]] = None,
@@ -154,7 +157,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, npt.NDArray[np.float64]]: ...
     def center(
@@ -182,7 +185,7 @@ class Snapshot:
         xrange: Optional[_Range] = None,
         yrange: Optional[_Range] = None,
         zrange: Optional[_Range] = None,
-        radius: Optional[float] = None,
+        radius: Optional[_Length] = None,
         range_unit: str = "code",
     ) -> Dict[str, Any]:
         """Writes PREFIX_level_LL.vtu files and PREFIX.vtm; returns what was written."""
@@ -230,9 +233,13 @@ class Snapshot:
     ) -> Dict[str, Any]:
         """A phase diagram as `amrkit phase`: ``values`` (H[j, i], j along y),
         ``counts``, ``x_edges``, ``y_edges`` and the JSON's keys."""
+    def sinks(self) -> Dict[str, npt.NDArray[np.float64]]:
+        """The sinks of sink_NNNNN.csv, one float64 array per column (code units)."""
+    def clumps(self, top: Optional[int] = None) -> Dict[str, Any]:
+        """What ``amrkit clumps --json`` prints: the PHEW clumps by decreasing mass."""
 
 def open(path: _Path, number: Optional[int] = None) -> Snapshot:
-    """Opens an output folder, or a simulation folder's last (or ``number``-th) output."""
+    """Opens an output folder (or a renamed one, or its info_NNNNN.txt), or a simulation folder's last (or ``number``-th) output."""
 
 def num_threads() -> int:
     """The threads of amrkit's pool."""

@@ -1,27 +1,33 @@
 """amrkit from Python in a minute: open an output, look at it, load a
 region, project it and show the map with matplotlib.
 
-    python python/examples/quickstart.py [OUTPUT] [PNG]
+    pip install "./python[plot]"        # amrkit with matplotlib
+    python python/examples/quickstart.py OUTPUT [PNG]
 
-OUTPUT defaults to the shared test output `particles` (a gas sphere with
-dark matter, stars and a sink); PNG to quickstart.png.
+OUTPUT: a RAMSES output folder (`output_NNNNN`, its `info_NNNNN.txt`, or
+the simulation folder: its last output), e.g. the shared test output
+`../shared/data/ramses/particles/output_00002` or the demo's
+`amrkit-demo/output_00001` (`cargo run --release` writes it). PNG defaults
+to quickstart.png. Without matplotlib everything but the picture runs.
 """
 
-import pathlib
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display needed; in Jupyter leave this out
-import matplotlib.pyplot as plt
 import numpy as np
 
 import amrkit
 
-here = pathlib.Path(__file__).resolve()
-default = here.parents[2].parent / "shared" / "data" / "ramses" / "particles" / "output_00002"
-out = sys.argv[1] if len(sys.argv) > 1 else default
+if len(sys.argv) < 2:
+    sys.exit(__doc__.split("\n\n")[1] + "\nusage: python quickstart.py OUTPUT [PNG]")
+out = sys.argv[1]
 png = sys.argv[2] if len(sys.argv) > 2 else "quickstart.png"
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed; in Jupyter leave this out
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
 
 s = amrkit.open(out)
 info, units = s.info, s.units
@@ -47,6 +53,10 @@ print(f"inner 20 pc: {len(inner['x'])} cells, mass-weighted T = {t_k:.4e} K")
 # Surface density along z, in Msol/pc^2, drawn with its physical extent.
 sigma = s.project("density", axis="z", res=512) * units["code_to"]["Msol/pc^2"]
 box_kpc = info["boxlen_kpc"]
+if plt is None:
+    print('no picture: matplotlib is not installed (pip install "./python[plot]", '
+          "or pip install matplotlib)")
+    sys.exit(0)
 fig, ax = plt.subplots(figsize=(6, 5))
 im = ax.imshow(np.log10(sigma), origin="lower", extent=[0, box_kpc, 0, box_kpc], cmap="viridis")
 ax.set_xlabel("x [kpc]")

@@ -8,9 +8,9 @@
 use amrkit_io::particles::PartColumn;
 use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{
-    describe_units, length_in_code, phase_output, profile_output, resolve_center, PhaseAxisRequest,
-    ProfileRequest,
+    describe_units, length_in_code, phase_output, profile_output, PhaseAxisRequest, ProfileRequest,
 };
+use amrkit_kernels::center::{Center, Method};
 use amrkit_kernels::export::VtkOptions;
 use amrkit_kernels::load::{CellTable, ParticleTable};
 use amrkit_kernels::profile::{ProfileSpec, Shape, Spacing};
@@ -18,10 +18,11 @@ use amrkit_kernels::project::{project as project_maps, Weight};
 use amrkit_kernels::report::ClumpsReport;
 use amrkit_kernels::request::{
     axis_of, cells_for, check_axis, export_output_vtk, family_codes, proj_spec, require_particles,
-    weight_of, RegionArgs,
+    weight_of, Lengths, RegionArgs,
 };
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
 use amrkit_kernels::temperature::DEFAULT_MU;
+use amrkit_kernels::view_request;
 use amrkit_kernels::{
     derive, load_particles, Exec, KernelError, Progress, Region, Selection, Units,
 };
@@ -148,13 +149,13 @@ impl Names {
     }
 }
 
-/// A `center`: coordinates `[x, y, z]` (box units for the maps and
-/// `center()`, `range_unit` for `profile()`/`phase()`), or a method
-/// ("densest", "com", "ssc").
+/// A `center`: a method ("densest", "com", "ssc"), or coordinates by the
+/// common length rule (`[x, y, z]` in `range_unit`, `([x, y, z], "unit")`,
+/// or the CLI's text `"0.5,0.5,0.5box"`).
 #[derive(FromPyObject)]
 enum CenterArg {
-    Point(Vec<f64>),
     Name(String),
+    Point(LengthArg),
 }
 
 /// One number or a list (a window `W` or `[W, H]`).
@@ -217,22 +218,17 @@ fn view_maps(
     weight: Weight,
     res: usize,
     lmax: Option<u32>,
-    center: Option<CenterArg>,
+    center: Option<Center>,
     mut region: RegionArgs,
     o: &ViewOpts,
     exec: &Exec,
 ) -> Result<amrkit_kernels::project::Maps, KernelError> {
-    use amrkit_kernels::center::Center;
     use amrkit_kernels::view_request::{resolve_center, resolve_view, Orientation, ViewArgs};
     let u = Units::from_info(&snap.info);
     let unit = region.range_unit.clone().unwrap_or_else(|| "code".into());
     let per_code = u.factor(amrkit_kernels::Quantity::Length, &unit)?;
     let code = |x: f64| x / per_code;
-    let centre = match center {
-        None => None,
-        Some(CenterArg::Point(p)) => Some(Center::At(vec3(&p, "center")?.map(|x| x * u.boxlen))),
-        Some(CenterArg::Name(n)) => Some(Center::parse(&n)?),
-    };
+    let centre = center;
     let has_region = region.radius.is_some()
         || region.xrange.is_some()
         || region.yrange.is_some()
@@ -248,7 +244,7 @@ fn view_maps(
         }
     };
     if let Some(c) = c {
-        region.center = Some(c.map(|x| x / u.boxlen).to_vec());
+        region.center = Some(code_center(c));
     }
     let sel = region.selection(lmax, &u)?;
     if o.axis.is_some() && (o.normal.is_some() || o.face_on.is_some() || o.edge_on.is_some()) {
@@ -349,22 +345,47 @@ fn from_json(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
     Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
-fn region_args(
-    center: Option<Vec<f64>>,
-    xrange: Option<Vec<f64>>,
-    yrange: Option<Vec<f64>>,
-    zrange: Option<Vec<f64>>,
-    radius: Option<f64>,
-    range_unit: String,
-) -> RegionArgs {
-    RegionArgs {
-        center,
-        xrange,
-        yrange,
-        zrange,
-        radius,
-        range_unit: Some(range_unit),
+/// A length option as Python takes it: a number or a list of numbers (in
+/// `range_unit`), a `(value, "unit")` or `([values], "unit")` tuple as
+/// yt's, or the CLI's text (`"10kpc"`, `"-5,5pc"`).
+#[derive(FromPyObject)]
+enum LengthArg {
+    Text(String),
+    One(f64),
+    OneIn((f64, String)),
+    ManyIn((Vec<f64>, String)),
+    Many(Vec<f64>),
+}
+
+impl LengthArg {
+    fn lengths(self) -> Result<Lengths, KernelError> {
+        Ok(match self {
+            LengthArg::Text(s) => Lengths::parse(&s)?,
+            LengthArg::One(v) => Lengths::bare(vec![v]),
+            LengthArg::Many(v) => Lengths::bare(v),
+            LengthArg::OneIn((v, u)) => Lengths::with_unit(vec![v], &u),
+            LengthArg::ManyIn((v, u)) => Lengths::with_unit(v, &u),
+        })
     }
+}
+
+fn region_args(
+    center: Option<LengthArg>,
+    xrange: Option<LengthArg>,
+    yrange: Option<LengthArg>,
+    zrange: Option<LengthArg>,
+    radius: Option<LengthArg>,
+    range_unit: String,
+) -> Result<RegionArgs, KernelError> {
+    let l = |a: Option<LengthArg>| a.map(LengthArg::lengths).transpose();
+    Ok(RegionArgs {
+        center: l(center)?,
+        xrange: l(xrange)?,
+        yrange: l(yrange)?,
+        zrange: l(zrange)?,
+        radius: l(radius)?,
+        range_unit: Some(range_unit),
+    })
 }
 
 /// Takes the column `name` out of a table (no copy).
@@ -393,17 +414,29 @@ impl PySnapshot {
 }
 
 impl CenterArg {
-    /// The CLI's text for it (numbers written to read back exactly).
-    fn text(self) -> String {
-        match self {
-            CenterArg::Name(s) => s,
-            CenterArg::Point(v) => v
-                .iter()
-                .map(|x| format!("{x:?}"))
-                .collect::<Vec<_>>()
-                .join(","),
+    /// The centring module's `Center`, a point in code units.
+    fn resolve(self, range_unit: &str, u: &Units) -> Result<Center, KernelError> {
+        let lengths = match self {
+            CenterArg::Name(n) => match Method::parse(n.trim()) {
+                Ok(m) => return Ok(Center::Method(m)),
+                Err(_) => Lengths::parse(&n)?,
+            },
+            CenterArg::Point(l) => l.lengths()?,
+        };
+        match lengths.to_code(range_unit, u)?[..] {
+            [x, y, z] => Ok(Center::At([x, y, z])),
+            ref v => Err(KernelError::Invalid(format!(
+                "center must be densest, com, ssc or three coordinates x,y,z, got {} values",
+                v.len()
+            ))),
         }
     }
+}
+
+/// A point's region centre, in code units with the unit written (so that
+/// no `range_unit` applies to it).
+fn code_center(c: [f64; 3]) -> Lengths {
+    Lengths::with_unit(c.to_vec(), "code")
 }
 
 /// Bins of a phase diagram: one number for both axes, or `(nx, ny)`.
@@ -479,18 +512,22 @@ impl PySnapshot {
         from_json(py, &j)
     }
 
-    /// Leaf cells as a dict of 1-D float64 arrays: "x", "y", "z" (cell
-    /// centres, as many as the output has dimensions), "level", "dx" (cell size), then each variable of `vars`
+    /// Leaf cells as a dict of 1-D arrays: "x", "y", "z" (cell centres, as
+    /// many as the output has dimensions; float64), "level" (int32), "dx"
+    /// (cell size), then each variable of `vars` (float64)
     /// (a name or a list: hydro, gravity and RAMSES-RT variables as
     /// `info["hydro_variables"]`, `info["gravity_variables"]` and
     /// `info["rt_variables"]` name them, e.g. "photon_flux_01", or derived
     /// ones: "temperature", "mass", "volume", "sound_speed",
     /// "velocity_magnitude", "nH"); default every hydro, gravity and
     /// (readable) rt variable. Code units. `lmax`: deepest level read (cells there count
-    /// as leaves). Region keywords as the CLI's: `center` (box units,
-    /// default the box centre), `xrange`/`yrange`/`zrange` (a, b relative
-    /// to the centre) or `radius`, in `range_unit` ("code", "box", "kpc",
-    /// "pc", "Mpc", "cMpc/h", …).
+    /// as leaves). Region keywords as the CLI's: `center` (default the
+    /// box centre), `xrange`/`yrange`/`zrange` (a, b relative to the
+    /// centre) or `radius`; a number is in `range_unit` ("code": the box
+    /// spans [0, boxlen]; "box", "kpc", "pc", "Mpc", "cMpc/h", …), a
+    /// `(value, "unit")` tuple as yt's carries its own (`radius=(10,
+    /// "kpc")`, `center=([0.5, 0.5, 0.5], "box")`). Cells are selected by
+    /// their centre.
     #[pyo3(
         text_signature = "($self, vars=None, lmax=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]
@@ -502,14 +539,15 @@ impl PySnapshot {
         vars: Option<Names>,
         lmax: Option<u32>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyDict>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self.selection(lmax, &region).map_err(|e| to_py(py, e))?;
         let snap = Arc::clone(&self.snap);
         let mut names: Vec<String> = match vars {
@@ -543,19 +581,24 @@ impl PySnapshot {
             for c in ["x", "y", "z"].into_iter().take(snap.info.ndim) {
                 out.push((c.to_string(), derive::derived(&t, c, &exec)?));
             }
-            out.push((
-                "level".into(),
-                exec.par().map_range(0..t.len(), |k| t.level[k] as f64),
-            ));
+            // The level is an integer: int32 (one copy of a byte column).
+            let level: Vec<i32> = exec.par().map_range(0..t.len(), |k| i32::from(t.level[k]));
             out.push(("dx".into(), derive::derived(&t, "cell_size", &exec)?));
             for n in &names {
                 let col = take_column(&mut t, n);
                 out.push((n.clone(), col));
             }
-            Ok(out)
+            Ok((out, level))
         })?;
+        let (columns, level) = columns;
         let d = PyDict::new(py);
+        let mut level = Some(level);
         for (name, col) in columns {
+            if name == "dx" {
+                if let Some(l) = level.take() {
+                    d.set_item("level", PyArray1::from_vec(py, l))?;
+                }
+            }
             d.set_item(name, PyArray1::from_vec(py, col))?;
         }
         Ok(d.unbind())
@@ -563,9 +606,13 @@ impl PySnapshot {
 
     /// Particles as a dict of 1-D arrays, one per field of
     /// `info["particle_fields"]` (or of `fields`): reals as float64,
-    /// identities and levels as int64, family and tag as int8. `families`
-    /// keeps only those families ("DM", "star", "cloud", "debris", …).
-    /// With a region the positions are always included.
+    /// identities and levels as int64, family and tag as int8; and
+    /// "age_myr" (when the output has birth times, or when named in
+    /// `fields`): the age of each star particle in Myr at the output's time
+    /// as `amrkit particles` gives it (cosmological runs through Friedmann
+    /// tables), NaN for the other particles. `families` keeps only those
+    /// families ("DM", "star", "cloud", "debris", …). With a region the
+    /// positions are always included.
     #[pyo3(
         text_signature = "($self, families=None, fields=None, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]
@@ -577,14 +624,15 @@ impl PySnapshot {
         families: Option<Names>,
         fields: Option<Names>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyDict>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self.selection(None, &region).map_err(|e| to_py(py, e))?;
         let codes = family_codes(&families.map(Names::into_vec).unwrap_or_default())
             .map_err(|e| to_py(py, e))?;
@@ -593,10 +641,34 @@ impl PySnapshot {
         let table = run(py, move |exec| -> Result<ParticleTable, KernelError> {
             let exec = capped(exec, max_threads);
             require_particles(&snap)?;
-            let mut want: Vec<&str> = fields.iter().map(String::as_str).collect();
-            let added_family = !codes.is_empty() && !want.is_empty() && !want.contains(&"family");
-            if added_family {
-                want.push("family");
+            // `age_myr` is made from `birth_time` (and `family`): every
+            // field of the files when none is named, else as asked.
+            let want_age = fields.is_empty() || fields.iter().any(|f| f == "age_myr");
+            let mut want: Vec<&str> = fields
+                .iter()
+                .map(String::as_str)
+                .filter(|f| *f != "age_myr")
+                .collect();
+            let has = |e: &str| {
+                snap.particle_layout()
+                    .is_ok_and(|l| l.fields.iter().any(|f| f.name == e))
+            };
+            // Fields loaded only to filter or to make ages: dropped after.
+            let mut added: Vec<&str> = Vec::new();
+            if !fields.is_empty() {
+                let mut extra = Vec::new();
+                if !codes.is_empty() {
+                    extra.push("family");
+                }
+                if want_age {
+                    extra.extend(["birth_time", "family"]);
+                }
+                for e in extra {
+                    if !want.contains(&e) && has(e) {
+                        want.push(e);
+                        added.push(e);
+                    }
+                }
             }
             let mut p = load_particles(&snap, &sel, &want, &exec)?;
             if !codes.is_empty() {
@@ -609,11 +681,39 @@ impl PySnapshot {
                     }
                 }
             }
-            if added_family {
-                if let Some(i) = p.names.iter().position(|n| n == "family") {
-                    p.names.remove(i);
-                    p.columns.remove(i);
+            if want_age {
+                let ages = star_ages_myr(&p, &snap.info).ok_or_else(|| {
+                    KernelError::Invalid(format!(
+                        "{}: age_myr needs the particles' birth_time, which this output does not have",
+                        snap.dir.display()
+                    ))
+                });
+                match ages {
+                    Ok(a) => {
+                        p.names.push("age_myr".into());
+                        p.columns.push(PartColumn::F64(a));
+                    }
+                    // Without birth times, ages only when asked for.
+                    Err(e) if !fields.is_empty() => return Err(e),
+                    Err(_) => {}
                 }
+            }
+            if !added.is_empty() {
+                let keep: Vec<bool> = p
+                    .names
+                    .iter()
+                    .map(|n| !added.contains(&n.as_str()))
+                    .collect();
+                let mut k = 0;
+                p.names.retain(|_| {
+                    k += 1;
+                    keep[k - 1]
+                });
+                let mut k = 0;
+                p.columns.retain(|_| {
+                    k += 1;
+                    keep[k - 1]
+                });
             }
             Ok(p)
         })?;
@@ -645,14 +745,15 @@ impl PySnapshot {
         lmax: Option<u32>,
         unit: Option<String>,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyAny>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self.selection(lmax, &region).map_err(|e| to_py(py, e))?;
         let snap = Arc::clone(&self.snap);
         let j = run(py, move |exec| {
@@ -694,10 +795,10 @@ impl PySnapshot {
         lmax: Option<u32>,
         max_threads: Option<usize>,
         center: Option<CenterArg>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
         normal: Option<Vec<f64>>,
         north: Option<Vec<f64>>,
@@ -719,13 +820,19 @@ impl PySnapshot {
             depth,
             particles: particles.map(Names::into_vec).unwrap_or_default(),
         };
-        let center = match center {
-            Some(CenterArg::Point(p)) if !opts.any() => Some(p),
-            None if !opts.any() => None,
+        let u = Units::from_info(&self.snap.info);
+        let center = center
+            .map(|c| c.resolve(&range_unit, &u))
+            .transpose()
+            .map_err(|e| to_py(py, e))?;
+        let mut region = region_args(None, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
+        match center {
+            Some(Center::At(p)) if !opts.any() => region.center = Some(code_center(p)),
+            None if !opts.any() => {}
             c => {
                 let weight =
                     weight_of(weight.as_deref().unwrap_or("none")).map_err(|e| to_py(py, e))?;
-                let region = region_args(None, xrange, yrange, zrange, radius, range_unit);
                 let snap = Arc::clone(&self.snap);
                 let maps = run(py, move |exec| {
                     let exec = capped(exec, max_threads);
@@ -735,8 +842,7 @@ impl PySnapshot {
                 })?;
                 return maps_to_py(py, maps, single);
             }
-        };
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        }
         let prep = || -> Result<_, KernelError> {
             let sel = self.selection(lmax, &region)?;
             let axis = axis_of(&axis)?;
@@ -755,7 +861,9 @@ impl PySnapshot {
         let maps = run(py, move |exec| {
             let exec = capped(exec, max_threads);
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let t = cells_for(&snap, &sel, &refs, weight, &exec)?;
+            // Every cell the window overlaps: the map is the integral over it.
+            let cover = sel.with_overlapping_cells(&snap.info);
+            let t = cells_for(&snap, &cover, &refs, weight, &exec)?;
             let spec = proj_spec(
                 &Units::from_info(&snap.info),
                 &sel,
@@ -821,10 +929,10 @@ impl PySnapshot {
         particles: Option<Names>,
         lmax: Option<u32>,
         max_threads: Option<usize>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyAny>> {
         let single = matches!(vars, Names::One(_));
@@ -839,7 +947,13 @@ impl PySnapshot {
             depth: None,
             particles: particles.map(Names::into_vec).unwrap_or_default(),
         };
-        let region = region_args(None, xrange, yrange, zrange, radius, range_unit);
+        let u = Units::from_info(&self.snap.info);
+        let center = center
+            .map(|c| c.resolve(&range_unit, &u))
+            .transpose()
+            .map_err(|e| to_py(py, e))?;
+        let region = region_args(None, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let snap = Arc::clone(&self.snap);
         let maps = run(py, move |exec| {
             let exec = capped(exec, max_threads);
@@ -930,14 +1044,15 @@ impl PySnapshot {
         log: bool,
         zlib: bool,
         max_threads: Option<usize>,
-        center: Option<Vec<f64>>,
-        xrange: Option<Vec<f64>>,
-        yrange: Option<Vec<f64>>,
-        zrange: Option<Vec<f64>>,
-        radius: Option<f64>,
+        center: Option<LengthArg>,
+        xrange: Option<LengthArg>,
+        yrange: Option<LengthArg>,
+        zrange: Option<LengthArg>,
+        radius: Option<LengthArg>,
         range_unit: String,
     ) -> PyResult<Py<PyDict>> {
-        let region = region_args(center, xrange, yrange, zrange, radius, range_unit);
+        let region = region_args(center, xrange, yrange, zrange, radius, range_unit)
+            .map_err(|e| to_py(py, e))?;
         let sel = self
             .selection(lmax.map(u32::from), &region)
             .map_err(|e| to_py(py, e))?;
@@ -1003,7 +1118,7 @@ impl PySnapshot {
         let u = Units::from_info(&self.snap.info);
         let prep = || -> Result<_, KernelError> {
             let one = |a: Option<f64>| a.map(|v| length_in_code(v, &range_unit, &u)).transpose();
-            let center = center.map(CenterArg::text);
+            let center = center.map(|c| c.resolve(&range_unit, &u)).transpose()?;
             let mut spec = ProfileSpec::new([0.0; 3], 1.0);
             spec.weight = weight_of(&weight)?;
             spec.rmin = one(rmin)?;
@@ -1031,7 +1146,7 @@ impl PySnapshot {
         let snap = Arc::clone(&self.snap);
         let (p, cols) = run(py, move |exec| {
             let exec = capped(exec, max_threads);
-            let c = resolve_center(&snap, center.as_deref(), &range_unit, &exec)?;
+            let c = view_request::resolve_center(&snap, center, None, None, &exec)?;
             let req = ProfileRequest {
                 vars: names,
                 units,
@@ -1154,7 +1269,7 @@ impl PySnapshot {
                     "center selects nothing without radius (the sphere around it)".into(),
                 ));
             }
-            let center = center.map(CenterArg::text);
+            let center = center.map(|c| c.resolve(&range_unit, &u)).transpose()?;
             Ok((xa, ya, unit_of(2), weight_of(&weight)?, center, radius))
         };
         let (xa, ya, zu, weight, center, radius) = prep().map_err(|e| to_py(py, e))?;
@@ -1164,7 +1279,7 @@ impl PySnapshot {
             let region = match radius {
                 None => None,
                 Some(r) => {
-                    let c = resolve_center(&snap, center.as_deref(), &range_unit, &exec)?;
+                    let c = view_request::resolve_center(&snap, center, None, None, &exec)?;
                     let b = snap.info.boxlen;
                     Some(Region::Sphere {
                         centre: c.map(|x| x / b),
@@ -1201,6 +1316,21 @@ impl PySnapshot {
         Ok(d.into_any().unbind())
     }
 
+    /// The sinks of `sink_NNNNN.csv` (as `amrkit stats` counts them): a
+    /// dict of 1-D float64 arrays, one per column of the file ("id",
+    /// "msink", "x", …; code units), one value per sink. Empty when the
+    /// output has no sink file.
+    fn sinks(&self, py: Python<'_>) -> PyResult<Py<PyDict>> {
+        let snap = Arc::clone(&self.snap);
+        let sinks = run(py, move |_| Ok(snap.sinks()?))?;
+        let d = PyDict::new(py);
+        for (c, name) in sinks.columns.iter().enumerate() {
+            let col: Vec<f64> = sinks.rows.iter().map(|r| r[c]).collect();
+            d.set_item(name, PyArray1::from_vec(py, col))?;
+        }
+        Ok(d.unbind())
+    }
+
     fn __repr__(&self) -> String {
         let i = &self.snap.info;
         format!(
@@ -1214,6 +1344,29 @@ impl PySnapshot {
     }
 }
 
+/// Ages in Myr at the output's time of the star particles (family `star`,
+/// or, without families, a non-zero birth time), NaN for the others, as
+/// `amrkit particles` computes them (cosmological runs: super-conformal
+/// birth times through Friedmann tables); `None` without birth times.
+fn star_ages_myr(p: &ParticleTable, info: &amrkit_io::Info) -> Option<Vec<f64>> {
+    let birth = p.reals("birth_time").ok()?;
+    let fam = p.families().ok();
+    let ages = derive::particle_ages(birth, info);
+    Some(
+        ages.iter()
+            .enumerate()
+            .map(|(k, &a)| {
+                let star = fam.map_or(birth[k] != 0.0, |f| f[k] == 2);
+                if star {
+                    a / amrkit_kernels::units::MYR
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Keeps the values whose `keep` is true, in order.
 fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
     let mut k = 0;
@@ -1223,10 +1376,12 @@ fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
     });
 }
 
-/// Opens a RAMSES output: an `output_NNNNN` folder, or a simulation folder
-/// (its last output, or output `number`: `amrkit.open("sim", 2)` opens
-/// `sim/output_00002`). Outputs in `group_GGGGG` folders are read like
-/// flat ones; 2D and 1D runs are refused, as by the CLI. Raises
+/// Opens a RAMSES output: an `output_NNNNN` folder (or a renamed folder
+/// holding one `info_NNNNN.txt`), its `info_NNNNN.txt` file as yt takes
+/// it, or a simulation folder (its last output, or output `number`:
+/// `amrkit.open("sim", 2)` opens `sim/output_00002`; a missing output
+/// lists those there). Outputs in `group_GGGGG` folders are read like
+/// flat ones, 1D and 2D outputs too. Raises
 /// `amrkit.FileError` (an `OSError`) naming the file when the output
 /// cannot be read.
 #[pyfunction]
@@ -1234,7 +1389,7 @@ fn retain_mask<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
 #[pyo3(signature = (path, number=None))]
 fn open(py: Python<'_>, path: PathBuf, number: Option<u32>) -> PyResult<PySnapshot> {
     let snap = run(py, move |_| match number {
-        Some(n) => Ok(Snapshot::open_output(&path, n)?),
+        Some(n) => amrkit_kernels::request::open(&path.join(format!("output_{n:05}"))),
         None => amrkit_kernels::request::open(&path),
     })?;
     Ok(PySnapshot {

@@ -59,9 +59,9 @@ def test_a_list_of_variables_gives_a_dict_of_the_same_maps(particles_run):
 def test_region_map_and_stats_equal_the_cli(cli, tmp_path):
     name, out, ref = run_by_name("particles")
     s = amrkit.open(out)
-    region = dict(center=[0.5, 0.45, 0.5], xrange=[-20, 20], yrange=[-10, 25], zrange=[-15, 15],
+    region = dict(center=([0.5, 0.45, 0.5], "box"), xrange=[-20, 20], yrange=[-10, 25], zrange=[-15, 15],
                   range_unit="pc")
-    args = ["--center", "0.5,0.45,0.5", "--xrange=-20,20", "--yrange=-10,25", "--zrange=-15,15",
+    args = ["--center", "0.5,0.45,0.5box", "--xrange=-20,20", "--yrange=-10,25", "--zrange=-15,15",
             "--range-unit", "pc"]
     npy = tmp_path / "zoom.npy"
     cli("project", out, "--var", "density", "--res", 100, *args, "--out", npy)

@@ -25,3 +25,21 @@ def test_quickstart_runs_and_writes_a_png(tmp_path):
     assert p.returncode == 0, p.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "leaf cells" in p.stdout and "wrote" in p.stdout, p.stdout
+
+
+def test_quickstart_needs_an_output_and_runs_without_matplotlib(tmp_path):
+    """A fresh venv: no data path in the script (it asks for one), and
+    without matplotlib everything but the picture runs, saying how to get
+    it (`pip install "./python[plot]"`)."""
+    p = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert p.returncode != 0 and "usage" in p.stderr and "OUTPUT" in p.stderr, p.stderr
+    out = run_by_name("particles")[1]
+    block = ("import sys; sys.modules['matplotlib'] = None; "
+             f"sys.argv = ['quickstart.py', {str(out)!r}, 'q.png']; "
+             f"exec(open({str(EXAMPLE)!r}).read())")
+    p = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "leaf cells" in p.stdout and 'python[plot]' in p.stdout, p.stdout
+    assert not (tmp_path / "q.png").exists()

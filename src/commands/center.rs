@@ -7,7 +7,7 @@ use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::render::map::length_unit;
 use crate::view_flags::{length, method_of};
-use amrkit_kernels::request::open;
+use amrkit_kernels::request::{open, Lengths};
 use amrkit_kernels::view_request::center_report;
 use amrkit_kernels::{Exec, Units};
 use clap::Args;
@@ -28,15 +28,16 @@ pub struct CenterArgs {
     /// Particle families added to the gas for the bulk velocity and L.
     #[arg(long, value_delimiter = ',')]
     pub particles: Vec<String>,
-    /// Box ranges the centre is computed over (default the whole output).
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub xrange: Option<Vec<f64>>,
+    /// Box ranges "a,b" (lengths, relative to the box centre) the centre is
+    /// computed over (default the whole output).
+    #[arg(long, allow_hyphen_values = true)]
+    pub xrange: Option<Lengths>,
     /// y range.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub yrange: Option<Vec<f64>>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub yrange: Option<Lengths>,
     /// z range.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub zrange: Option<Vec<f64>>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub zrange: Option<Lengths>,
     /// Unit of bare lengths: code, box, kpc, pc, Mpc, …
     #[arg(long, default_value = "code")]
     pub range_unit: String,

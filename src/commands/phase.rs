@@ -11,11 +11,9 @@ use crate::render::chart::Cmap;
 use crate::render::npy::write_npy;
 use crate::render::phase_plot::{draw_phase, PhaseFigure};
 use amrkit_io::atomic::write_atomic;
-use amrkit_kernels::binned_request::{
-    describe_units, length_in_code, resolve_center, Column, PhaseAxisRequest,
-};
+use amrkit_kernels::binned_request::{describe_units, resolve_center, Column, PhaseAxisRequest};
 use amrkit_kernels::phase::Scale;
-use amrkit_kernels::request::{open, weight_of};
+use amrkit_kernels::request::{open, parse_length, weight_of};
 use amrkit_kernels::select::{Region, Selection};
 use amrkit_kernels::temperature::DEFAULT_MU;
 use amrkit_kernels::{Exec, Units};
@@ -67,9 +65,10 @@ pub struct PhaseArgs {
     /// box centre), or densest, com or ssc, found over the whole output.
     #[arg(long, allow_hyphen_values = true)]
     pub center: Option<String>,
-    /// Only the cells within this radius (in --range-unit) of the centre.
+    /// Only the cells within this radius of the centre (a length: 10kpc,
+    /// 0.2box, or bare in --range-unit).
     #[arg(long)]
-    pub radius: Option<f64>,
+    pub radius: Option<String>,
     /// Unit of bare lengths.
     #[arg(long, default_value = "code")]
     pub range_unit: String,
@@ -147,7 +146,7 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
                 None => None,
                 Some(r) => {
                     let c = resolve_center(&s, a.center.as_deref(), &a.range_unit, &exec)?;
-                    let r = length_in_code(*r, &a.range_unit, &u)?;
+                    let r = parse_length(r, &a.range_unit, &u)?;
                     Some(Region::Sphere {
                         centre: c.map(|x| x / u.boxlen),
                         radius: r / u.boxlen,

@@ -11,10 +11,10 @@ use crate::render::profile_plot::{draw_profile, ProfileFigure, ProfilePanel};
 use amrkit_io::atomic::write_atomic;
 use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{
-    describe_units, is_temperature, length_in_code, resolve_center, Column, ProfileRequest,
+    describe_units, is_temperature, resolve_center, Column, ProfileRequest,
 };
 use amrkit_kernels::profile::{Profile, ProfileSpec, Shape, Spacing};
-use amrkit_kernels::request::{open, weight_of};
+use amrkit_kernels::request::{open, parse_length, weight_of};
 use amrkit_kernels::temperature::DEFAULT_MU;
 use amrkit_kernels::{Exec, Quantity, Units};
 use clap::Args;
@@ -36,12 +36,13 @@ pub struct ProfileArgs {
     /// or densest, com or ssc, found over the whole output first.
     #[arg(long, allow_hyphen_values = true)]
     pub center: Option<String>,
-    /// Selection radius R in --range-unit (default: half the box).
+    /// Selection radius R: a length (10kpc, 0.2box, or bare in
+    /// --range-unit; default: half the box).
     #[arg(long)]
-    pub radius: Option<f64>,
-    /// First edge r0 in --range-unit (default: the smallest cell selected).
+    pub radius: Option<String>,
+    /// First edge r0, a length (default: the smallest cell selected).
     #[arg(long)]
-    pub rmin: Option<f64>,
+    pub rmin: Option<String>,
     /// Number of bins.
     #[arg(long, default_value_t = 64)]
     pub bins: usize,
@@ -62,9 +63,9 @@ pub struct ProfileArgs {
         requires = "cylindrical"
     )]
     pub normal: Option<Vec<f64>>,
-    /// The cylinder's height in --range-unit (default: the box length).
+    /// The cylinder's height, a length (default: the box length).
     #[arg(long, requires = "cylindrical")]
-    pub height: Option<f64>,
+    pub height: Option<String>,
     /// Add cumulative weighted means (as yt's accumulation=True).
     #[arg(long)]
     pub cumulative: bool,
@@ -117,7 +118,7 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
         (|| {
             let s = open(&a.output)?;
             let u = Units::from_info(&s.info);
-            let len = |v: f64| length_in_code(v, &a.range_unit, &u);
+            let len = |v: &String| parse_length(v, &a.range_unit, &u);
             let weight = weight_of(&a.weight)?;
             let center = resolve_center(&s, a.center.as_deref(), &a.range_unit, &exec)?;
             let shape = if a.cylindrical {
@@ -131,13 +132,13 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
                 let side = (0..u.ndim)
                     .map(|d| u.extent[d] as f64 * u.boxlen)
                     .fold(f64::INFINITY, f64::min);
-                let height = a.height.map(len).transpose()?.unwrap_or(side);
+                let height = a.height.as_ref().map(len).transpose()?.unwrap_or(side);
                 Shape::Cylinder { normal, height }
             } else {
                 Shape::Sphere
             };
             let mut spec = ProfileSpec::new(center, 1.0);
-            spec.rmin = a.rmin.map(len).transpose()?;
+            spec.rmin = a.rmin.as_ref().map(len).transpose()?;
             spec.bins = a.bins;
             spec.spacing = if a.lin { Spacing::Lin } else { Spacing::Log };
             spec.shape = shape;
@@ -146,7 +147,7 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
                 vars: a.var.clone(),
                 units: a.unit.clone(),
                 center,
-                radius: a.radius.map(len).transpose()?,
+                radius: a.radius.as_ref().map(len).transpose()?,
                 spec,
                 mu: a.mu,
                 lmax: a.lmax,

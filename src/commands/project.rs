@@ -103,14 +103,9 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
     };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
     let spec = proj_spec(&u, &sel, axis, res, &vars, weight);
-    let Some(maps) = amrkit_dist::project_cells(comm, &s, &sel, &vars, weight, &spec, &exec)?
-    else {
-        return Ok(());
-    };
-    let outs: Vec<PathBuf> = if a.out.len() == 1
-        && (a.out[0].is_dir() || a.out[0].extension().is_none())
-    {
-        std::fs::create_dir_all(&a.out[0])?;
+    // Every output file, its variable and unit, checked before the work.
+    let to_folder = a.out.len() == 1 && (a.out[0].is_dir() || a.out[0].extension().is_none());
+    let outs: Vec<PathBuf> = if to_folder {
         vars.iter()
             .flat_map(|v| ["npy", "png"].map(|e| a.out[0].join(format!("proj_{v}_{}.{e}", a.axis))))
             .collect()
@@ -118,8 +113,22 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
         a.out.clone()
     };
     let per_var = outs.len().div_ceil(vars.len()).max(1);
+    let mut plan = Vec::with_capacity(outs.len());
     for (k, path) in outs.iter().enumerate() {
         let v = vars[(k / per_var).min(vars.len() - 1)];
+        let ext = path.extension().and_then(|e| e.to_str());
+        if !matches!(ext, Some("npy" | "png")) {
+            return fail(format!(
+                "{}: output must end in .npy or .png",
+                path.display()
+            ));
+        }
+        if ext == Some("png") && s.info.ndim == 1 {
+            return fail(format!(
+                "{}: a 1D output gives a profile, not an image: write it as .npy",
+                path.display()
+            ));
+        }
         // 1D and 2D maps are averages of the cells over each pixel (the
         // integral over the unit depth): the variable's own quantity.
         let flat = s.info.ndim < 3;
@@ -135,8 +144,18 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
                 ))
             }
             Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
-            _ => (1.0, "code".into()),
+            _ => (1.0, "code".to_string()),
         };
+        plan.push((path, v, factor, unit));
+    }
+    let Some(maps) = amrkit_dist::project_cells(comm, &s, &sel, &vars, weight, &spec, &exec)?
+    else {
+        return Ok(());
+    };
+    if to_folder {
+        std::fs::create_dir_all(&a.out[0])?;
+    }
+    for (path, v, factor, unit) in plan {
         let title = match weight {
             Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
             Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),

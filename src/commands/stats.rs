@@ -5,6 +5,7 @@ use crate::args::SelArgs;
 use crate::context::Ctx;
 use crate::error::AnyResult;
 use crate::ranks::open_selected;
+use amrkit_kernels::summary::stats_named;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -27,10 +28,23 @@ pub struct StatsArgs {
 /// Computes the statistics on every process; rank 0 prints them.
 pub fn run(ctx: &Ctx, a: &StatsArgs) -> AnyResult<()> {
     let (exec, comm) = (&ctx.exec, ctx.comm);
+    let named = stats_named(a.unit.as_deref())?;
     let (s, sel, exec) = open_selected(comm, &a.output, &a.sel, exec, |_| Ok(()))?;
     let Some(j) = amrkit_dist::stats(comm, &s, &sel, a.unit.as_deref(), &exec)? else {
         return Ok(());
     };
+    // Variables holding NaN or ±inf: their count (the JSON gives it as
+    // `non_finite`; the figures that are not finite are null there).
+    for g in ["hydro", "gravity", "rt"] {
+        for (k, v) in j[g].as_object().into_iter().flatten() {
+            if let Some(n) = v["non_finite"].as_u64().filter(|&n| n > 0) {
+                eprintln!(
+                    "amrkit: warning: {k}: {n} of {} cells are NaN or ±inf (min and max skip NaN; a NaN makes the means NaN)",
+                    j["n_leaf_total"]
+                );
+            }
+        }
+    }
     if let Some(e) = j["particles_error"].as_str() {
         eprintln!("amrkit: warning: particles not read (gas figures are complete): {e}");
     }
@@ -46,16 +60,16 @@ pub fn run(ctx: &Ctx, a: &StatsArgs) -> AnyResult<()> {
         j["n_leaf_total"], j["leaf_cells_per_level"]
     );
     println!(
-        "gas mass   {:.10e} ({}{})",
-        j["total_mass"].as_f64().unwrap_or(0.0),
-        if a.unit.is_some() { "Msol" } else { "code" },
+        "gas mass   {} ({}{})",
+        num(&j["total_mass"], 0, 10),
+        j["units"]["total_mass"].as_str().unwrap_or("code"),
         match s.info.ndim {
             2 => ", Σρ·dx² per code length of depth",
             1 => ", Σρ·dx per code area of cross-section",
             _ => "",
         }
     );
-    if a.unit.is_some() && j["rt"].is_object() {
+    if named && j["rt"].is_object() {
         println!("(rt variables in photons/cm^2/s: code values × unit_pf)");
     }
     for g in ["hydro", "gravity", "rt"] {
@@ -66,11 +80,15 @@ pub fn run(ctx: &Ctx, a: &StatsArgs) -> AnyResult<()> {
             );
             for (k, v) in m {
                 println!(
-                    "{k:<16} {:>16.8e} {:>16.8e} {:>16.8e} {:>16.8e}",
-                    v["min"].as_f64().unwrap_or(0.0),
-                    v["max"].as_f64().unwrap_or(0.0),
-                    v["volume_weighted_mean"].as_f64().unwrap_or(0.0),
-                    v["mass_weighted_mean"].as_f64().unwrap_or(0.0)
+                    "{k:<16} {} {} {} {}{}",
+                    num(&v["min"], 16, 8),
+                    num(&v["max"], 16, 8),
+                    num(&v["volume_weighted_mean"], 16, 8),
+                    num(&v["mass_weighted_mean"], 16, 8),
+                    match j["units"][g][k].as_str() {
+                        Some(u) if named => format!("  {u}"),
+                        _ => String::new(),
+                    }
                 );
             }
         }
@@ -78,18 +96,32 @@ pub fn run(ctx: &Ctx, a: &StatsArgs) -> AnyResult<()> {
     if let Some(m) = j["particles"].as_object() {
         for (k, v) in m {
             println!(
-                "particles {k:<8} {:>9}  mass {:.8e}",
+                "particles {k:<8} {:>9}  mass {} {}",
                 v["count"],
-                v["total_mass"].as_f64().unwrap_or(0.0)
+                num(&v["total_mass"], 0, 8),
+                j["units"]["particles"]["total_mass"]
+                    .as_str()
+                    .unwrap_or("code")
             );
         }
     }
     if j["sinks"].is_object() {
         println!(
-            "sinks              {:>9}  mass {:.8e}",
+            "sinks              {:>9}  mass {} {}",
             j["sinks"]["count"],
-            j["sinks"]["total_mass"].as_f64().unwrap_or(0.0)
+            num(&j["sinks"]["total_mass"], 0, 8),
+            j["units"]["sinks"]["total_mass"].as_str().unwrap_or("code")
         );
     }
     Ok(())
+}
+
+/// A figure of the JSON as text, `width` wide with `digits` digits: a
+/// number in scientific notation, or `NaN` for the JSON's null (a figure
+/// that is not finite; never shown as 0).
+fn num(v: &serde_json::Value, width: usize, digits: usize) -> String {
+    match v.as_f64() {
+        Some(x) => format!("{x:>width$.digits$e}"),
+        None => format!("{:>width$}", "NaN"),
+    }
 }

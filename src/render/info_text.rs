@@ -33,6 +33,12 @@ pub fn print_info(r: &InfoReport) {
     println!("output      {}", r.output);
     if r.cosmological {
         print_cosmic_time(r);
+    } else if r.unitless {
+        println!(
+            "time        {:.6e} code (the run has no physical units: unit_l = unit_d = unit_t = 1)",
+            shown(r.time_code)
+        );
+        println!("box         {} code", raw(r.boxlen_code));
     } else {
         println!(
             "time        {:.6e} code = {:.4} Myr",
@@ -45,6 +51,13 @@ pub fn print_info(r: &InfoReport) {
             shown(r.boxlen_kpc)
         );
     }
+    println!(
+        "units       unit_l {:.6e} cm   unit_d {:.6e} g/cm^3   unit_t {:.6e} s{}",
+        r.units[0],
+        r.units[1],
+        r.units[2],
+        r.gamma.map_or(String::new(), |g| format!("   gamma {g}"))
+    );
     print_grid(r);
     println!("hydro       {}", r.hydro_variables.join(", "));
     println!("gravity     {}", r.gravity_variables.join(", "));

@@ -4,7 +4,11 @@
 //! public-domain 8×8 bitmap font of the `font8x8` crate (ASCII), scaled
 //! ×2 on maps wider than 512 pixels. The title, extent and colour range
 //! are also stored in the PNG's text chunks, with `amrkit:map` giving the
-//! pixel box of the map itself (`left top width height`).
+//! pixel box of the map itself (`left top width height`). NaN pixels have
+//! a colour of their own and, on log maps, pixels at or below zero (or
+//! round-off: under 1e-12 of the largest value) are black; a legend under
+//! the colour bar names each kind the map holds, and the bar spans the
+//! other values only.
 
 use super::canvas::{text_len, tick_label, ticks, write_rgb, Axes, Canvas, INK};
 use std::path::Path;
@@ -43,24 +47,64 @@ pub struct MapLabel<'a> {
     pub comment: &'a str,
 }
 
-/// The values coloured (log10 of the positive ones when `log`, NaN for
-/// the others) and their finite range (`lo > hi` when none is finite).
-fn scaled(map: &[f64], log: bool) -> (Vec<f64>, f64, f64) {
-    let vals: Vec<f64> = map
-        .iter()
-        .map(|&v| match (log, v > 0.0) {
-            (false, _) => v,
-            (true, true) => v.log10(),
-            (true, false) => f64::NAN,
-        })
-        .collect();
-    let (lo, hi) = vals
+/// The colour of NaN pixels (named in the colour bar's legend): a green
+/// that the ramp does not hold.
+const NAN_COLOUR: [u8; 3] = [0, 200, 80];
+
+/// Positive values below this fraction of a log map's largest value are
+/// round-off (e.g. sums of contributions that cancel): drawn as zero, and
+/// kept out of the colour bar's range, which then spans at most 12 decades.
+const ROUND_OFF: f64 = 1e-12;
+
+/// What a pixel shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Pixel {
+    /// A value on the colour bar (log10 of it on log maps).
+    Value(f64),
+    /// NaN (or ±∞) in the map.
+    NaN,
+    /// Zero, negative or round-off on a log map.
+    Zero,
+}
+
+/// The pixels and the colour bar's range (`lo > hi` when no value is
+/// finite).
+fn scaled(map: &[f64], log: bool) -> (Vec<Pixel>, f64, f64) {
+    let top = map
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+        .fold(0f64, |m, &v| m.max(v));
+    let px: Vec<Pixel> = map
+        .iter()
+        .map(|&v| match (log, v.is_finite(), v > ROUND_OFF * top) {
+            (_, false, _) => Pixel::NaN,
+            (false, true, _) => Pixel::Value(v),
+            (true, true, true) => Pixel::Value(v.log10()),
+            (true, true, false) => Pixel::Zero,
+        })
+        .collect();
+    let (lo, hi) = px
+        .iter()
+        .filter_map(|p| match *p {
+            Pixel::Value(v) => Some(v),
+            _ => None,
+        })
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
-    (vals, lo, hi)
+    (px, lo, hi)
+}
+
+/// The legend under the colour bar at `(x, y)`: a swatch and its name per
+/// kind of pixel that is not on the bar and that the map holds.
+fn draw_legend(c: &mut Canvas, x: usize, y: usize, entries: &[([u8; 3], &str)], s: usize) {
+    let ch = 8 * s;
+    for (k, (col, name)) in entries.iter().enumerate() {
+        let y0 = y + k * (ch + ch / 2);
+        c.fill(x, y0, x + ch, y0 + ch, *col);
+        c.frame(x, y0, x + ch, y0 + ch);
+        c.text(x + ch + ch / 2, y0, name, s, false);
+    }
 }
 
 /// The title centred at the top of an image `right` pixels wide, cut to
@@ -85,7 +129,16 @@ pub fn write_map_png(
     log: bool,
     label: &MapLabel,
 ) -> amrkit_io::Result<(u32, u32)> {
-    let (vals, lo, hi) = scaled(map, log);
+    let (px, lo, hi) = scaled(map, log);
+    let count = |k: Pixel| px.iter().filter(|&&p| p == k).count();
+    let (nans, zeros) = (count(Pixel::NaN), count(Pixel::Zero));
+    let mut legend: Vec<([u8; 3], &str)> = Vec::new();
+    if nans > 0 {
+        legend.push((NAN_COLOUR, "NaN"));
+    }
+    if zeros > 0 {
+        legend.push((INK, "<= 0"));
+    }
     let span = if hi > lo { hi - lo } else { 1.0 };
 
     // Layout, in units of the glyph size.
@@ -110,7 +163,13 @@ pub fn write_map_png(
     let top = pad + ch + pad;
     let bar_x = left + nx + 2 * ch;
     let bar_w = (nx / 24).max(2 * ch);
-    let right = bar_x + bar_w + tick + pad / 2 + widest(&blabels) + pad + ch + pad;
+    let legend_w = legend
+        .iter()
+        .map(|(_, t)| 2 * ch + text_len(t, s))
+        .max()
+        .unwrap_or(0);
+    let right = (bar_x + bar_w + tick + pad / 2 + widest(&blabels) + pad + ch + pad)
+        .max(bar_x + legend_w + pad + ch + pad);
     let bottom = top + ny + axes.bottom_margin();
     let mut c = Canvas::new(right, bottom);
 
@@ -118,11 +177,10 @@ pub fn write_map_png(
     for j in 0..ny {
         let row = top + ny - 1 - j;
         for i in 0..nx {
-            let v = vals[j * nx + i];
-            let col = if v.is_finite() {
-                colour((v - lo) / span)
-            } else {
-                INK
+            let col = match px[j * nx + i] {
+                Pixel::Value(v) => colour((v - lo) / span),
+                Pixel::NaN => NAN_COLOUR,
+                Pixel::Zero => INK,
             };
             c.put(left + i, row, col);
         }
@@ -133,6 +191,7 @@ pub fn write_map_png(
     }
     axes.draw(&mut c, left, top, nx, ny);
     c.frame(bar_x, top, bar_x + bar_w, top + ny);
+    draw_legend(&mut c, bar_x, top + ny + ch, &legend, s);
 
     // Colour bar ticks and label.
     let bpix = |v: f64| {
@@ -162,10 +221,18 @@ pub fn write_map_png(
     draw_title(&mut c, label.title, right, s);
 
     let scale = if log { "log10 " } else { "" };
-    let comment = format!(
+    let mut comment = format!(
         "{}; colour bar {scale}[{lo:.6e}, {hi:.6e}] bottom to top",
         label.comment
     );
+    if nans > 0 {
+        comment += &format!("; {nans} NaN pixels in green (legend: NaN)");
+    }
+    if zeros > 0 {
+        comment += &format!(
+            "; {zeros} pixels at or below {ROUND_OFF:e} of the largest value (zero, negative or round-off) in black (legend: <= 0)"
+        );
+    }
     let mapbox = format!("{left} {top} {nx} {ny}");
     let (w, h, img) = c.into_rgb();
     write_rgb(

@@ -188,7 +188,8 @@ fn cosmological_info_gives_redshift_age_and_comoving_box() {
     let cb = j["boxlen_cmpc_h"].as_f64().unwrap();
     assert!((cb - 8.0).abs() < 1e-5, "{cb} cMpc/h");
     let pb = j["boxlen_mpc"].as_f64().unwrap();
-    let want = r["info"]["unit_l_cm"].as_f64().unwrap() / 3.085_677_581_282e24;
+    // yt's megaparsec (unyt: 1e6 / (mpc_per_m / mpc_per_pc) m; docs/units.md).
+    let want = r["info"]["unit_l_cm"].as_f64().unwrap() / 3.085_677_580_962_325e24;
     assert!(close(pb, want, 1e-12, 0.0), "{pb} Mpc vs {want}");
     let (text, _) = run_ok(&["info"], &run.output);
     for s in [
@@ -497,13 +498,14 @@ fn rt_variables_match_yt_and_are_projected_and_exported() {
         let maxabs = map.iter().fold(0f64, |m, v| m.max(v.abs()));
         assert!(maxabs > 0.0 && maxabs <= range, "{n}: {maxabs}");
     }
-    // export-vtk: an rt scalar and the flux of group 2 as a vector.
+    // export-vtk: an rt scalar and the flux of group 2 as a vector (a
+    // scalar of the vector's name would be refused: two arrays of one name).
     let prefix = tmp.path().join("vtk/rt");
     let (so, _) = run_ok(
         &[
             "export-vtk",
             "--scalars",
-            "density,photon_flux_02",
+            "density,photon_flux_01",
             "--vector",
             "photon_flux_02",
             "--out",
@@ -521,7 +523,9 @@ fn rt_variables_match_yt_and_are_projected_and_exported() {
     let bytes = std::fs::read(&vtu[0]).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     assert!(
-        text.contains("Name=\"photon_flux_02\"") && text.contains("NumberOfComponents=\"3\""),
+        text.contains("Name=\"photon_flux_02\"")
+            && text.contains("Name=\"photon_flux_01\"")
+            && text.contains("NumberOfComponents=\"3\""),
         "{}",
         &text[..text.len().min(2000)]
     );
