@@ -1,21 +1,29 @@
 //! The `amrkit` binary run as a user would, one test binary. A module per
 //! command on the shared real outputs (`info_stats`, `project`, `export`,
 //! `particles`, `profiles`, `series`, `bench`, `errors`, `views`: slice, center
-//! and project along any view), then a module per kind of
+//! and project along any view; `window_maps`: zoomed and slab projections
+//! against an exact overlap sum; `requests`: lengths, units, outputs and
+//! argument checks; `nan`: non-finite values shown and drawn;
+//! `doc_commands`: every command line of README.md and docs/cli.md), then a
+//! module per kind of
 //! output: the format variants (`variants`), 1D/2D outputs (`dims`),
 //! particles without a descriptor (`particles_inferred`), RAMSES-RT (`rt`),
 //! and results independent of the thread count (`threads_identical`).
 //! The MPI tests are apart (`tests/mpi.rs`, `--features mpi`).
 
 mod bench;
+mod doc_commands;
 mod errors;
 mod export;
 mod info_stats;
+mod nan;
 mod particles;
 mod profiles;
 mod project;
+mod requests;
 mod series;
 mod views;
+mod window_maps;
 
 mod dims;
 mod particles_inferred;
