@@ -30,9 +30,10 @@ pub struct ProjectArgs {
     /// Variables, comma-separated (RAMSES or derived names).
     #[arg(long, value_delimiter = ',', required = true)]
     pub var: Vec<String>,
-    /// Line of sight: x, y or z.
-    #[arg(long, default_value = "z")]
-    pub axis: String,
+    /// Line of sight: x, y or z (default z; not with --normal, --face-on,
+    /// --edge-on).
+    #[arg(long)]
+    pub axis: Option<String>,
     /// Pixels per side.
     #[arg(long)]
     pub res: Option<usize>,
@@ -57,6 +58,13 @@ pub struct ProjectArgs {
     pub out: Vec<PathBuf>,
 }
 
+impl ProjectArgs {
+    /// The line of sight named by --axis (z when not given).
+    fn axis_name(&self) -> &str {
+        self.axis.as_deref().unwrap_or("z")
+    }
+}
+
 /// Projects on every process; rank 0 writes the maps. With view options
 /// (or a centre method), the exact projection along the view, on rank 0.
 pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
@@ -78,7 +86,7 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
             let s = open(&a.output)?;
             let u = Units::from_info(&s.info);
             let sel = a.sel.selection(&u)?;
-            let axis = axis_of(&a.axis)?;
+            let axis = axis_of(a.axis_name())?;
             let weight = weight_of(&a.weight)?;
             check_axis(&s, axis)?;
             let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
@@ -107,7 +115,9 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
     let to_folder = a.out.len() == 1 && (a.out[0].is_dir() || a.out[0].extension().is_none());
     let outs: Vec<PathBuf> = if to_folder {
         vars.iter()
-            .flat_map(|v| ["npy", "png"].map(|e| a.out[0].join(format!("proj_{v}_{}.{e}", a.axis))))
+            .flat_map(|v| {
+                ["npy", "png"].map(|e| a.out[0].join(format!("proj_{v}_{}.{e}", a.axis_name())))
+            })
             .collect()
     } else {
         a.out.clone()
@@ -159,9 +169,9 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
         let title = match weight {
             Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
             Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),
-            Weight::None => format!("{v} projected along {}", a.axis),
-            Weight::Mass => format!("mass-weighted {v} along {}", a.axis),
-            Weight::Volume => format!("volume-weighted {v} along {}", a.axis),
+            Weight::None => format!("{v} projected along {}", a.axis_name()),
+            Weight::Mass => format!("mass-weighted {v} along {}", a.axis_name()),
+            Weight::Volume => format!("volume-weighted {v} along {}", a.axis_name()),
         };
         let quantity = format!("{v} [{unit}]");
         let style = MapStyle {
@@ -214,8 +224,8 @@ fn run_view(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
     let s = open(&a.output)?;
     let u = Units::from_info(&s.info);
     let weight = weight_of(&a.weight)?;
-    let axis = axis_of(&a.axis)?;
-    if a.axis != "z"
+    let axis = axis_of(a.axis_name())?;
+    if a.axis.is_some()
         && (a.view.normal.is_some() || a.view.face_on.is_some() || a.view.edge_on.is_some())
     {
         return fail("--axis goes without --normal, --face-on and --edge-on");

@@ -171,7 +171,13 @@ fn bad_views_are_one_line_errors() {
         return;
     };
     let o = run.output.clone();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &[
+                "project", "--var", "density", "--axis", "z", "--normal", "1,0,0", "--out", "x.npy",
+            ],
+            "--axis goes without",
+        ),
         (
             &[
                 "project", "--var", "density", "--normal", "0,0,0", "--out", "x.npy",
