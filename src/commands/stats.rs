@@ -3,7 +3,7 @@
 
 use crate::args::SelArgs;
 use crate::context::Ctx;
-use crate::error::AnyResult;
+use crate::error::{fail, AnyResult};
 use crate::ranks::open_selected;
 use amrkit_kernels::summary::stats_named;
 use clap::Args;
@@ -33,6 +33,13 @@ pub fn run(ctx: &Ctx, a: &StatsArgs) -> AnyResult<()> {
     let Some(j) = amrkit_dist::stats(comm, &s, &sel, a.unit.as_deref(), &exec)? else {
         return Ok(());
     };
+    // An empty selection is a mistake in the region, not a result of NaNs.
+    if j["n_leaf_total"].as_u64() == Some(0) {
+        return fail(format!(
+            "{}: no leaf cell has its centre in the region given (--center, --radius, --xrange/--yrange/--zrange): widen it, or check --range-unit",
+            s.dir.display()
+        ));
+    }
     // Variables holding NaN or ±inf: their count (the JSON gives it as
     // `non_finite`; the figures that are not finite are null there).
     for g in ["hydro", "gravity", "rt"] {

@@ -399,3 +399,33 @@ fn tune_state_is_shown_and_reset() {
     assert!(!file.exists());
     assert!(run(&["tune", "--show"]).contains("nothing stored"));
 }
+
+/// A region that holds no cell centre is an error naming the region flags,
+/// not a table of NaN with exit 0 (found by the new-user trial).
+#[test]
+fn an_empty_selection_is_refused() {
+    let Some(root) = data() else { return };
+    let out = root.join("ramses/particles/output_00002");
+    for args in [
+        &[
+            "stats",
+            p(&out),
+            "--center",
+            "0.5,0.5,0.5box",
+            "--radius",
+            "1e-9",
+        ][..],
+        &[
+            "stats",
+            p(&out),
+            "--json",
+            "--center",
+            "0.5,0.5,0.5box",
+            "--radius",
+            "1e-9",
+        ][..],
+    ] {
+        let e = fails(args);
+        assert!(e.contains("no leaf cell") && e.contains("--radius"), "{e}");
+    }
+}
