@@ -60,6 +60,13 @@ pub fn run(ctx: &Ctx, a: &SliceArgs) -> AnyResult<()> {
     {
         return fail("--axis goes without --normal, --face-on and --edge-on");
     }
+    // Flags a slice has no use for are refused, not silently ignored.
+    if a.view.depth.is_some() {
+        return fail("--depth is a projection's slab; a slice is the plane through the centre");
+    }
+    if !a.view.particles.is_empty() && a.view.face_on.is_none() && a.view.edge_on.is_none() {
+        return fail("--particles adds to L for --face-on/--edge-on; give one of them or drop it");
+    }
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
     check_outs(&a.out, vars.len())?;
     let (sel, centre) = selection_with_center(&s, &a.sel, &exec)?;

@@ -171,7 +171,7 @@ fn bad_views_are_one_line_errors() {
         return;
     };
     let o = run.output.clone();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &[
                 "project", "--var", "density", "--axis", "z", "--normal", "1,0,0", "--out", "x.npy",
@@ -230,6 +230,24 @@ fn bad_views_are_one_line_errors() {
             "misses the box",
         ),
         (&["center", "--method", "middle"], "densest, com or ssc"),
+        (
+            &[
+                "slice", "--var", "density", "--depth", "0.1", "--out", "x.npy",
+            ],
+            "--depth",
+        ),
+        (
+            &[
+                "slice",
+                "--var",
+                "density",
+                "--particles",
+                "star",
+                "--out",
+                "x.npy",
+            ],
+            "--particles",
+        ),
     ];
     for (args, want) in cases {
         let e = fails_with(args, &o);
