@@ -34,13 +34,13 @@ use amrkit_io::Snapshot;
 use amrkit_kernels::export::{ExportReport, VtkOptions};
 use amrkit_kernels::load::cpus_for_region;
 use amrkit_kernels::project::{fold_partials, project, project_partials, Maps, ProjSpec, Weight};
+use amrkit_kernels::report::StatsReport;
 use amrkit_kernels::request::{cells_for, export_output_vtk};
 use amrkit_kernels::series::{Row, SeriesOptions};
 use amrkit_kernels::summary::{
-    stats_from_parts, stats_json, stats_particle_fields, stats_parts, stats_rt, StatsParts,
+    stats_from_parts, stats_particle_fields, stats_parts, stats_report, stats_rt, StatsParts,
 };
 use amrkit_kernels::{load_particles, Exec, KernelError, ParticleTable, Selection, Units};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use wire::{Reader, Writer};
 
@@ -152,17 +152,17 @@ pub fn gather_checked(comm: &dyn Comm, local: Result<Vec<u8>>) -> Result<Option<
     Ok(comm.is_root().then_some(bodies))
 }
 
-/// `stats`: on rank 0 the JSON of [`stats_json`] for the whole selection;
-/// `None` on the others.
+/// `stats`: on rank 0 the [`StatsReport`] of the whole selection (the same
+/// as one process's [`stats_report`]); `None` on the others.
 pub fn stats(
     comm: &dyn Comm,
     s: &Snapshot,
     sel: &Selection,
     unit: Option<&str>,
     exec: &Exec,
-) -> Result<Option<Value>> {
+) -> Result<Option<StatsReport>> {
     if comm.size() == 1 {
-        return stats_json(s, sel, unit, exec)
+        return stats_report(s, sel, unit, exec)
             .map(Some)
             .map_err(|e| e.to_string());
     }

@@ -1,9 +1,10 @@
-//! What `info`, `clumps` and the units report, as typed structs: the CLI renders its
-//! text from the fields (a misspelt field does not compile), and
-//! [`InfoReport::to_json`] / [`ClumpsReport::to_json`] /
-//! [`UnitsReport::to_json`] give the JSON that
+//! What `info`, `stats`, `clumps` and the units report, as typed structs:
+//! the CLI renders its text from the fields (a misspelt field does not
+//! compile), and [`InfoReport::to_json`] / [`StatsReport::to_json`] /
+//! [`ClumpsReport::to_json`] / [`UnitsReport::to_json`] give the JSON that
 //! `--json` prints and the Python package hands back as dicts, so all
-//! three show the same numbers.
+//! show the same numbers. The stats report is in its own file
+//! (`report/stats.rs`).
 
 use crate::cosmology::cosmic_time;
 use crate::error::Result;
@@ -13,6 +14,9 @@ use amrkit_io::{FileLayout, Snapshot};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+mod stats;
+pub use stats::{CountMass, MassUnit, StatsReport, StatsUnits, VariableStats, VariableTable};
 
 /// Seconds in a megayear (Julian years, as the unit `Myr`).
 pub const MYR_S: f64 = 1e6 * YR;

@@ -1,19 +1,24 @@
-//! What `amrkit stats --json` reports, as JSON values (and `info --json`,
-//! from [`InfoReport`](crate::report::InfoReport)): the CLI prints them,
-//! the Python package hands them back as dicts, so both show the same keys
-//! and the same numbers.
+//! What `amrkit stats` reports, computed: the typed
+//! [`StatsReport`](crate::report::StatsReport) (and its JSON, and `info
+//! --json` from [`InfoReport`](crate::report::InfoReport)): the CLI prints
+//! them, the Python package hands them back as dicts, so both show the same
+//! keys and the same numbers.
 
 use crate::derive::quantity_of;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::load::{load_cells, load_components, load_particles, Components, ParticleTable};
 pub use crate::report::MYR_S;
-use crate::report::{InfoReport, UnitsReport};
+use crate::report::{
+    CountMass, InfoReport, MassUnit, StatsReport, StatsUnits, UnitsReport, VariableStats,
+    VariableTable,
+};
 use crate::select::Selection;
-use crate::sums::{field_stats, fold_sum, mass_partials, stats_partials, FieldStats, StatsPartial};
+use crate::sums::{field_stats, fold_sum, mass_partials, stats_partials, StatsPartial};
 use crate::units::{Quantity, Units};
 use amrkit_io::{family_name, Snapshot};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The named unit `stats --unit auto` reports a quantity in.
 pub fn auto_unit(q: Quantity) -> &'static str {
@@ -51,26 +56,12 @@ pub fn info_json(s: &Snapshot) -> Result<Value> {
     Ok(InfoReport::of(s)?.to_json())
 }
 
-/// One variable's entry in `stats`' `hydro`, `gravity` or `rt` object,
-/// its figures times `f`.
-/// Non-finite figures are `null`; `non_finite` counts the cells whose
-/// value is NaN or ±∞.
-fn stats_value(st: &FieldStats, f: f64) -> Value {
-    json!({
-        "min": st.min * f,
-        "max": st.max * f,
-        "volume_weighted_mean": st.volume_weighted_mean * f,
-        "mass_weighted_mean": st.mass_weighted_mean * f,
-        "non_finite": st.non_finite,
-    })
-}
-
-/// The `rt` object of `stats`: every RAMSES-RT variable's min, max and
+/// The `rt` table of `stats`: every RAMSES-RT variable's min, max and
 /// volume- and mass-weighted means over the selected leaf cells (loaded
 /// with the density, in a read of their own so that a bad rt file does not
 /// stop the gas figures), in code units, or times `unit_pf` (photons
 /// cm⁻² s⁻¹) when `named`.
-fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<Value> {
+fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<VariableTable> {
     let unit_pf = s.rt_info()?.unit_pf;
     let f = if named { unit_pf } else { 1.0 };
     let c = Components {
@@ -79,12 +70,12 @@ fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<V
         rt: s.rt_fields.iter().map(|f| f.name.as_str()).collect(),
     };
     let t = load_components(s, None, sel, &c, exec)?;
-    let mut m = Map::new();
+    let mut m = VariableTable::new();
     for name in &c.rt {
         let st = field_stats(&t, t.column(name)?, exec)?;
-        m.insert(name.to_string(), stats_value(&st, f));
+        m.insert(name.to_string(), VariableStats::scaled(&st, f));
     }
-    Ok(Value::Object(m))
+    Ok(m)
 }
 
 /// The part of `stats` one process computes over the files it reads
@@ -164,14 +155,24 @@ pub fn stats_particle_fields(s: &Snapshot) -> Vec<&'static str> {
     wanted
 }
 
+/// [`stats_report`] as the JSON `stats --json` prints.
+pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec) -> Result<Value> {
+    Ok(stats_report(s, sel, unit, exec)?.to_json())
+}
+
 /// The figures `stats` reports: leaf cells per level, gas mass, min, max
 /// and volume- and mass-weighted means of every hydro, gravity and
-/// RAMSES-RT variable (objects `hydro`, `gravity`, `rt`), sinks and
+/// RAMSES-RT variable (tables `hydro`, `gravity`, `rt`), sinks and
 /// particles per family, in code units (in the [`auto_unit`]s when `unit`
 /// is given; rt variables then in photons cm⁻² s⁻¹). Particles or rt files
 /// that cannot be read do not stop the gas figures: the reason is in
 /// `particles_error` or `rt_error`.
-pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec) -> Result<Value> {
+pub fn stats_report(
+    s: &Snapshot,
+    sel: &Selection,
+    unit: Option<&str>,
+    exec: &Exec,
+) -> Result<StatsReport> {
     // Before any read.
     stats_named(unit)?;
     let parts = stats_parts(s, sel, exec)?;
@@ -188,7 +189,7 @@ pub fn stats_json(s: &Snapshot, sel: &Selection, unit: Option<&str>, exec: &Exec
     )
 }
 
-/// The `rt` object of `stats` for the whole selection (`None`: the output
+/// The `rt` table of `stats` for the whole selection (`None`: the output
 /// has no RAMSES-RT files), or why the rt files cannot be read. Its sums
 /// are per block of one file, folded in file order, like the others, but
 /// taken over every file of the selection (not a share).
@@ -197,7 +198,7 @@ pub fn stats_rt(
     sel: &Selection,
     unit: Option<&str>,
     exec: &Exec,
-) -> Option<Result<Value>> {
+) -> Option<Result<VariableTable>> {
     let whole = Selection {
         files: None,
         ..*sel
@@ -206,7 +207,7 @@ pub fn stats_rt(
         .then(|| rt_stats(s, &whole, unit == Some("auto"), exec))
 }
 
-/// [`stats_json`] from the [`StatsParts`] of every file and the particles
+/// [`stats_report`] from the [`StatsParts`] of every file and the particles
 /// (`mass` and `family`, [`stats_particle_fields`]) of the selection, or
 /// the error that stopped reading them (`None`: the output has none).
 pub fn stats_from_parts(
@@ -215,8 +216,8 @@ pub fn stats_from_parts(
     unit: Option<&str>,
     parts: &StatsParts,
     particles: Option<Result<ParticleTable>>,
-    rt: Option<Result<Value>>,
-) -> Result<Value> {
+    rt: Option<Result<VariableTable>>,
+) -> Result<StatsReport> {
     let (hydro, grav) = stats_vars(s);
     let u = Units::from_info(&s.info);
     let named_units = stats_named(unit)?;
@@ -228,12 +229,13 @@ pub fn stats_from_parts(
         }
     };
     let conv = |name: &str| -> Result<f64> { u.factor(quantity_of(name), unit_of(name)) };
-    let mut per_level = Map::new();
-    for (l, &n) in parts.cells_per_level.iter().enumerate() {
-        if n > 0 {
-            per_level.insert(l.to_string(), json!(n));
-        }
-    }
+    let leaf_cells_per_level = parts
+        .cells_per_level
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(l, &n)| (l.to_string(), n))
+        .collect();
     if parts.vars.len() != hydro.len() + grav.len() {
         return Err(crate::KernelError::Invalid(format!(
             "stats of {} variables for an output of {}",
@@ -241,80 +243,80 @@ pub fn stats_from_parts(
             hydro.len() + grav.len()
         )));
     }
-    let mut groups = [Map::new(), Map::new()];
+    let mut groups = [VariableTable::new(), VariableTable::new()];
     let named = hydro
         .iter()
         .map(|n| (0, n))
         .chain(grav.iter().map(|n| (1, n)));
     for ((gi, name), p) in named.zip(&parts.vars) {
         let st = StatsPartial::fold(p).stats();
-        groups[gi].insert(name.to_string(), stats_value(&st, conv(name)?));
+        groups[gi].insert(name.to_string(), VariableStats::scaled(&st, conv(name)?));
     }
+    let [hydro_table, grav_table] = groups;
     // The unit of every figure: the quantity's unit per variable.
-    let names_units = |names: &[&str]| -> Map<String, Value> {
+    let names_units = |names: &[&str]| -> BTreeMap<String, String> {
         names
             .iter()
-            .map(|n| (n.to_string(), json!(unit_of(n))))
+            .map(|n| (n.to_string(), unit_of(n).to_string()))
             .collect()
     };
-    let mut units = json!({
-        "total_mass": unit_of("mass"),
-        "hydro": names_units(&hydro),
-    });
-    if !grav.is_empty() {
-        units["gravity"] = json!(names_units(&grav));
-    }
-    if let Some(Ok(Value::Object(m))) = &rt {
-        let rt_unit = if named_units {
-            "photons/cm^2/s"
-        } else {
-            "code"
-        };
-        units["rt"] = m.keys().map(|k| (k.clone(), json!(rt_unit))).collect();
-    }
-    if s.has_sinks {
-        units["sinks"] = json!({"total_mass": unit_of("mass")});
-    }
-    if s.has_particles {
-        units["particles"] = json!({"total_mass": unit_of("mass")});
-    }
-    let mut j = json!({
-        "output": s.dir.display().to_string(),
-        "units": units,
-        "ndim": s.info.ndim,
-        "leaf_cells_per_level": per_level,
-        "n_leaf_total": parts.cells_per_level.iter().sum::<u64>(),
-        "total_mass": fold_sum(&parts.mass) * conv("mass")?,
-        "hydro": groups[0],
-    });
-    if !grav.is_empty() {
-        j["gravity"] = json!(groups[1]);
-    }
+    let mass_unit = || MassUnit {
+        total_mass: unit_of("mass").to_string(),
+    };
     // RAMSES-RT ([`stats_rt`]): its own read, so that a bad rt file
     // leaves the gas figures (a warning on stderr, `rt_error` in the JSON).
-    match rt {
-        Some(Ok(m)) => j["rt"] = m,
-        Some(Err(e)) => j["rt_error"] = json!(e.to_string()),
-        None => {}
-    }
+    let (rt, rt_error) = match rt {
+        Some(Ok(m)) => (Some(m), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    };
+    let rt_unit = if named_units {
+        "photons/cm^2/s"
+    } else {
+        "code"
+    };
+    let units = StatsUnits {
+        total_mass: unit_of("mass").to_string(),
+        hydro: names_units(&hydro),
+        gravity: (!grav.is_empty()).then(|| names_units(&grav)),
+        rt: rt
+            .as_ref()
+            .map(|m| m.keys().map(|k| (k.clone(), rt_unit.to_string())).collect()),
+        sinks: s.has_sinks.then(mass_unit),
+        particles: s.has_particles.then(mass_unit),
+    };
+    let total_mass = fold_sum(&parts.mass) * conv("mass")?;
     // Sinks (sink_NNNNN.csv): count and mass, those inside the region
     // when there is one (positions are code lengths).
-    if s.has_sinks {
+    let sinks = if s.has_sinks {
         let (count, mass) = sinks_in(s, sel)?;
-        j["sinks"] = json!({"count": count, "total_mass": mass * conv("mass")?});
-    }
-    let particles = match particles {
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            j["particles_error"] = json!(e.to_string());
-            None
-        }
-        None => None,
+        Some(CountMass {
+            count,
+            total_mass: mass * conv("mass")?,
+        })
+    } else {
+        None
     };
-    if let Some(p) = particles {
-        j["particles"] = particles_per_family(&p, conv("mass")?)?;
-    }
-    Ok(j)
+    let (particles, particles_error) = match particles {
+        Some(Ok(p)) => (Some(particles_per_family(&p, conv("mass")?)?), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    };
+    Ok(StatsReport {
+        output: s.dir.display().to_string(),
+        units,
+        ndim: s.info.ndim,
+        leaf_cells_per_level,
+        n_leaf_total: parts.cells_per_level.iter().sum::<u64>(),
+        total_mass,
+        hydro: hydro_table,
+        gravity: (!grav.is_empty()).then_some(grav_table),
+        rt,
+        rt_error,
+        sinks,
+        particles,
+        particles_error,
+    })
 }
 
 /// The count and code mass of the sinks (`sink_NNNNN.csv`) inside the
@@ -346,11 +348,11 @@ fn sinks_in(s: &Snapshot, sel: &Selection) -> Result<(u64, f64)> {
     Ok((count, mass))
 }
 
-/// `stats`' `particles` object: count and mass (times `f`) per family
+/// `stats`' `particles` table: count and mass (times `f`) per family
 /// (`all` when the particles have no family field).
-fn particles_per_family(p: &ParticleTable, f: f64) -> Result<Value> {
+fn particles_per_family(p: &ParticleTable, f: f64) -> Result<BTreeMap<String, CountMass>> {
     let m = p.reals("mass")?;
-    let mut fams: std::collections::BTreeMap<&str, (u64, f64)> = Default::default();
+    let mut fams: BTreeMap<&str, (u64, f64)> = Default::default();
     match p.families() {
         Ok(fam) => {
             for k in 0..p.len() {
@@ -363,11 +365,18 @@ fn particles_per_family(p: &ParticleTable, f: f64) -> Result<Value> {
             fams.insert("all", (p.len() as u64, m.iter().sum()));
         }
     }
-    let mut pj = Map::new();
-    for (k, (c, mm)) in fams {
-        pj.insert(k.to_string(), json!({"count": c, "total_mass": mm * f}));
-    }
-    Ok(json!(pj))
+    Ok(fams
+        .into_iter()
+        .map(|(k, (count, mass))| {
+            (
+                k.to_string(),
+                CountMass {
+                    count,
+                    total_mass: mass * f,
+                },
+            )
+        })
+        .collect())
 }
 
 /// The units of an output ([`UnitsReport`]) as JSON.

@@ -78,7 +78,9 @@ fn stats_from_shares_equal_stats_of_all_files() {
                     .has_particles
                     .then(|| load_particles(&s, &sel, &["mass", "family"], &exec));
                 let rt = stats_rt(&s, &sel, None, &exec);
-                let got = stats_from_parts(&s, &sel, None, &parts, particles, rt).unwrap();
+                let got = stats_from_parts(&s, &sel, None, &parts, particles, rt)
+                    .unwrap()
+                    .to_json();
                 assert_eq!(
                     serde_json::to_string(&got).unwrap(),
                     serde_json::to_string(&whole).unwrap(),
