@@ -84,151 +84,194 @@ impl Info {
 
     /// Parses the text of an info file (`path` is used in messages).
     pub fn parse(path: &Path, text: &str) -> Result<Info> {
-        let err = |line: usize, problem: String| Error::Text {
-            path: PathBuf::from(path),
-            line,
-            problem,
+        let lines = KeyLines::of(path, text);
+        let ncpu = lines.int("ncpu")? as usize;
+        if ncpu == 0 {
+            return Err(lines.err(lines.get("ncpu")?.0, "ncpu is 0".into()));
+        }
+        // Every key first, so a missing one is reported as such.
+        let mut info = Info {
+            ncpu,
+            ndim: lines.int("ndim")? as usize,
+            levelmin: lines.int("levelmin")? as u32,
+            levelmax: lines.int("levelmax")? as u32,
+            ngridmax: lines.int("ngridmax")? as usize,
+            nstep_coarse: lines.int("nstep_coarse")?,
+            boxlen: lines.real("boxlen")?,
+            time: lines.real("time")?,
+            aexp: lines.real("aexp")?,
+            h0: lines.real("H0")?,
+            omega_m: lines.real("omega_m")?,
+            omega_l: lines.real("omega_l")?,
+            omega_k: lines.real("omega_k")?,
+            omega_b: lines.real("omega_b")?,
+            unit_l: lines.real("unit_l")?,
+            unit_d: lines.real("unit_d")?,
+            unit_t: lines.real("unit_t")?,
+            ordering: Ordering::Other(String::new()),
+            extra: lines
+                .values
+                .iter()
+                .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
+                .map(|(k, (_, v))| (k.clone(), v.clone()))
+                .collect(),
+            extent: [1, 1, 1],
+            coarse_grid: [1, 1, 1],
         };
-        let mut values: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        info.ordering = match lines.ordering_name.as_deref() {
+            None => return Err(lines.err(0, "no `ordering type=` line".into())),
+            Some("hilbert") => Ordering::Hilbert {
+                bound_keys: lines.hilbert_keys(ncpu)?,
+            },
+            Some(other) => Ordering::Other(other.to_string()),
+        };
+        Ok(info)
+    }
+}
+
+/// The keys [`Info`] has a field for (the others go to `extra`).
+const KNOWN_KEYS: [&str; 17] = [
+    "ncpu",
+    "ndim",
+    "levelmin",
+    "levelmax",
+    "ngridmax",
+    "nstep_coarse",
+    "boxlen",
+    "time",
+    "aexp",
+    "H0",
+    "omega_m",
+    "omega_l",
+    "omega_k",
+    "omega_b",
+    "unit_l",
+    "unit_d",
+    "unit_t",
+];
+
+/// The `key = value` lines of an info file up to its `ordering type=`
+/// line, and where its domain table starts.
+struct KeyLines<'a> {
+    /// The file (for messages).
+    path: &'a Path,
+    /// Its text.
+    text: &'a str,
+    /// Value and 1-based line of every key.
+    values: BTreeMap<String, (usize, String)>,
+    /// The name after `ordering type=`.
+    ordering_name: Option<String>,
+    /// The 0-based line after the ordering line.
+    table_start: usize,
+}
+
+impl<'a> KeyLines<'a> {
+    /// Collects the keys of `text`, stopping at the ordering line.
+    fn of(path: &'a Path, text: &'a str) -> KeyLines<'a> {
+        let mut values = BTreeMap::new();
         let mut ordering_name = None;
-        let mut table_start = None;
+        let mut table_start = 0;
         for (i, line) in text.lines().enumerate() {
             let t = line.trim();
             if let Some(rest) = t.strip_prefix("ordering type=") {
                 ordering_name = Some(rest.trim().to_string());
-                table_start = Some(i + 1);
+                table_start = i + 1;
                 break;
             }
             if let Some((k, v)) = t.split_once('=') {
                 values.insert(k.trim().to_string(), (i + 1, v.trim().to_string()));
             }
         }
-        let get = |key: &str| -> Result<&(usize, String)> {
-            values
-                .get(key)
-                .ok_or_else(|| err(0, format!("no `{key} = …` line: not a RAMSES info file?")))
-        };
-        let int = |key: &str| -> Result<u64> {
-            let (line, v) = get(key)?;
-            v.parse::<u64>().map_err(|_| {
-                err(
-                    *line,
-                    format!("`{key}` is {v:?}, expected a non-negative integer"),
-                )
-            })
-        };
-        let real = |key: &str| -> Result<f64> {
-            let (line, v) = get(key)?;
-            parse_fortran_real(v)
-                .ok_or_else(|| err(*line, format!("`{key}` is {v:?}, expected a real number")))
-        };
-        let ncpu = int("ncpu")? as usize;
-        if ncpu == 0 {
-            return Err(err(get("ncpu")?.0, "ncpu is 0".into()));
+        KeyLines {
+            path,
+            text,
+            values,
+            ordering_name,
+            table_start,
         }
-        let known = [
-            "ncpu",
-            "ndim",
-            "levelmin",
-            "levelmax",
-            "ngridmax",
-            "nstep_coarse",
-            "boxlen",
-            "time",
-            "aexp",
-            "H0",
-            "omega_m",
-            "omega_l",
-            "omega_k",
-            "omega_b",
-            "unit_l",
-            "unit_d",
-            "unit_t",
-        ];
-        // Every key first, so a missing one is reported as such.
-        let mut info = Info {
-            ncpu,
-            ndim: int("ndim")? as usize,
-            levelmin: int("levelmin")? as u32,
-            levelmax: int("levelmax")? as u32,
-            ngridmax: int("ngridmax")? as usize,
-            nstep_coarse: int("nstep_coarse")?,
-            boxlen: real("boxlen")?,
-            time: real("time")?,
-            aexp: real("aexp")?,
-            h0: real("H0")?,
-            omega_m: real("omega_m")?,
-            omega_l: real("omega_l")?,
-            omega_k: real("omega_k")?,
-            omega_b: real("omega_b")?,
-            unit_l: real("unit_l")?,
-            unit_d: real("unit_d")?,
-            unit_t: real("unit_t")?,
-            ordering: Ordering::Other(String::new()),
-            extra: values
-                .iter()
-                .filter(|(k, _)| !known.contains(&k.as_str()))
-                .map(|(k, (_, v))| (k.clone(), v.clone()))
-                .collect(),
-            extent: [1, 1, 1],
-            coarse_grid: [1, 1, 1],
-        };
-        info.ordering = match ordering_name.as_deref() {
-            None => return Err(err(0, "no `ordering type=` line".into())),
-            Some("hilbert") => {
-                let start = table_start.expect("set with the name");
-                let mut keys = Vec::with_capacity(ncpu + 1);
-                let mut lines = text.lines().enumerate().skip(start);
-                // Header line `DOMAIN ind_min ind_max`.
-                match lines.next() {
-                    Some((_, l)) if l.contains("DOMAIN") => {}
-                    other => {
-                        return Err(err(
-                            start + 1,
-                            format!(
-                                "expected the `DOMAIN ind_min ind_max` header, found {:?}",
-                                other.map(|o| o.1)
-                            ),
-                        ))
-                    }
-                }
-                for d in 1..=ncpu {
-                    let Some((ln, l)) = lines.next() else {
-                        return Err(err(
-                            0,
-                            format!("domain table ends before domain {d} of {ncpu}"),
-                        ));
-                    };
-                    let f: Vec<&str> = l.split_whitespace().collect();
-                    let parsed = (f.len() == 3).then(|| {
-                        (
-                            f[0].parse::<usize>().ok(),
-                            parse_fortran_real(f[1]),
-                            parse_fortran_real(f[2]),
-                        )
-                    });
-                    match parsed {
-                        Some((Some(idx), Some(lo), Some(hi))) if idx == d => {
-                            if d == 1 {
-                                keys.push(lo);
-                            }
-                            keys.push(hi);
-                        }
-                        _ => {
-                            return Err(err(
-                                ln + 1,
-                                format!(
-                                    "expected `{d} ind_min ind_max` for domain {d}, found {l:?}"
-                                ),
-                            ))
-                        }
-                    }
-                }
-                Ordering::Hilbert { bound_keys: keys }
+    }
+
+    /// An error at 1-based `line` of the file (0: the file as a whole).
+    fn err(&self, line: usize, problem: String) -> Error {
+        Error::Text {
+            path: PathBuf::from(self.path),
+            line,
+            problem,
+        }
+    }
+
+    /// The line and value of `key`, or an error naming it.
+    fn get(&self, key: &str) -> Result<&(usize, String)> {
+        self.values
+            .get(key)
+            .ok_or_else(|| self.err(0, format!("no `{key} = …` line: not a RAMSES info file?")))
+    }
+
+    /// `key` as a non-negative integer.
+    fn int(&self, key: &str) -> Result<u64> {
+        let (line, v) = self.get(key)?;
+        v.parse::<u64>().map_err(|_| {
+            self.err(
+                *line,
+                format!("`{key}` is {v:?}, expected a non-negative integer"),
+            )
+        })
+    }
+
+    /// `key` as a real (Fortran notation accepted).
+    fn real(&self, key: &str) -> Result<f64> {
+        let (line, v) = self.get(key)?;
+        parse_fortran_real(v)
+            .ok_or_else(|| self.err(*line, format!("`{key}` is {v:?}, expected a real number")))
+    }
+
+    /// The Hilbert domain table after the ordering line: a `DOMAIN ind_min
+    /// ind_max` header, then one line per domain `1..=ncpu`; the
+    /// `ncpu + 1` bound keys.
+    fn hilbert_keys(&self, ncpu: usize) -> Result<Vec<f64>> {
+        let start = self.table_start;
+        let mut keys = Vec::with_capacity(ncpu + 1);
+        let mut lines = self.text.lines().enumerate().skip(start);
+        match lines.next() {
+            Some((_, l)) if l.contains("DOMAIN") => {}
+            other => {
+                return Err(self.err(
+                    start + 1,
+                    format!(
+                        "expected the `DOMAIN ind_min ind_max` header, found {:?}",
+                        other.map(|o| o.1)
+                    ),
+                ))
             }
-            Some(other) => Ordering::Other(other.to_string()),
-        };
-        Ok(info)
+        }
+        for d in 1..=ncpu {
+            let Some((ln, l)) = lines.next() else {
+                return Err(self.err(0, format!("domain table ends before domain {d} of {ncpu}")));
+            };
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let parsed = (f.len() == 3).then(|| {
+                (
+                    f[0].parse::<usize>().ok(),
+                    parse_fortran_real(f[1]),
+                    parse_fortran_real(f[2]),
+                )
+            });
+            match parsed {
+                Some((Some(idx), Some(lo), Some(hi))) if idx == d => {
+                    if d == 1 {
+                        keys.push(lo);
+                    }
+                    keys.push(hi);
+                }
+                _ => {
+                    return Err(self.err(
+                        ln + 1,
+                        format!("expected `{d} ind_min ind_max` for domain {d}, found {l:?}"),
+                    ))
+                }
+            }
+        }
+        Ok(keys)
     }
 }
 

@@ -107,197 +107,256 @@ impl RtInfo {
 
     /// Parses the text of `path`.
     pub fn parse(path: &Path, text: &str) -> Result<RtInfo> {
-        let err = |line: usize, problem: String| Error::Text {
-            path: path.to_path_buf(),
-            line,
-            problem,
-        };
-        // key → (line number, the values after `=`).
-        let mut keys: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        let mut groups: Vec<PhotonGroup> = Vec::new();
-        let mut bounds: [Option<(usize, Vec<f64>)>; 2] = [None, None];
-        let mut spec2group = Vec::new();
-        let mut in_groups = false;
-        for (i, line) in text.lines().enumerate() {
-            let n = i + 1;
-            let t = line.trim();
-            if t.is_empty() || t.chars().all(|c| c == '-') {
-                continue;
-            }
-            if t.starts_with("Photon group properties") || t.starts_with("Photon properties") {
-                in_groups = true;
-                continue;
-            }
-            if in_groups {
-                if let Some(g) = t.strip_prefix("---Group") {
-                    let g: usize = g
-                        .trim()
-                        .parse()
-                        .map_err(|_| err(n, format!("expected `---Group N`, found {t:?}")))?;
-                    if g != groups.len() + 1 {
-                        return Err(err(n, format!("group {g}, expected {}", groups.len() + 1)));
-                    }
-                    groups.push(PhotonGroup::default());
-                    continue;
-                }
-                // Lines without `=` (headings a version may add) say nothing.
-                let Some((k, v)) = t.split_once('=') else {
-                    continue;
-                };
-                // `egy      [eV]`, `csn    [cm^2]`: the name before the unit.
-                let k = k.split_whitespace().next().unwrap_or("");
-                let reals = || -> Result<Vec<f64>> {
-                    v.split_whitespace()
-                        .map(|x| {
-                            x.parse::<f64>()
-                                .map_err(|_| err(n, format!("{k}: {x:?} is not a number")))
-                        })
-                        .collect()
-                };
-                match k {
-                    "groupL0" => bounds[0] = Some((n, reals()?)),
-                    "groupL1" => bounds[1] = Some((n, reals()?)),
-                    "spec2group" => {
-                        spec2group = v
-                            .split_whitespace()
-                            .map(|x| {
-                                x.parse::<i64>().map_err(|_| {
-                                    err(n, format!("spec2group: {x:?} is not an integer"))
-                                })
-                            })
-                            .collect::<Result<_>>()?
-                    }
-                    "egy" | "csn" | "cse" => {
-                        let Some(g) = groups.last_mut() else {
-                            return Err(err(n, format!("{k} before the first `---Group`")));
-                        };
-                        let r = reals()?;
-                        match k {
-                            "egy" => {
-                                g.egy_ev =
-                                    *r.first().ok_or_else(|| err(n, "egy: no value".into()))?
-                            }
-                            "csn" => g.csn_cm2 = r,
-                            _ => g.cse_cm2 = r,
-                        }
-                    }
-                    // Lines a later version may add to the block.
-                    _ => {}
-                }
-                continue;
-            }
-            let Some((k, v)) = t.split_once('=') else {
-                continue;
-            };
-            keys.insert(k.trim().to_string(), (n, v.trim().to_string()));
-        }
-        let int = |k: &str| -> Result<usize> {
-            let (n, v) = keys
-                .get(k)
-                .ok_or_else(|| err(0, format!("no `{k} =` line")))?;
-            v.parse()
-                .map_err(|_| err(*n, format!("{k} = {v:?}, expected a non-negative integer")))
-        };
-        let reals = |k: &str| -> Result<Vec<f64>> {
-            let (n, v) = keys
-                .get(k)
-                .ok_or_else(|| err(0, format!("no `{k} =` line")))?;
-            let r: Vec<f64> = v
-                .split_whitespace()
-                .map(|x| x.parse::<f64>())
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|_| err(*n, format!("{k} = {v:?}, expected numbers")))?;
-            if r.is_empty() {
-                return Err(err(*n, format!("{k}: no value")));
-            }
-            Ok(r)
-        };
-        let real = |k: &str| -> Result<f64> {
-            let r = reals(k)?;
-            if r.len() != 1 {
-                return Err(err(
-                    keys[k].0,
-                    format!("{k} has {} values, expected 1", r.len()),
-                ));
-            }
-            Ok(r[0])
-        };
-        let ngroups = int("nGroups")?;
-        let rt_c_frac = reals("rt_c_frac")?;
+        let mut t = RtText::scan(path, text)?;
+        let ngroups = t.int("nGroups")?;
+        let rt_c_frac = t.reals("rt_c_frac")?;
         let layout = if rt_c_frac.len() == 1 {
             RtInfoLayout::SingleLightSpeed
         } else {
             RtInfoLayout::PerLevelLightSpeed
         };
-        if !groups.is_empty() && groups.len() != ngroups {
-            return Err(err(
+        if !t.groups.is_empty() && t.groups.len() != ngroups {
+            return Err(t.err(
                 0,
                 format!(
                     "the photon group block lists {} groups, but nGroups = {ngroups}",
-                    groups.len()
+                    t.groups.len()
                 ),
             ));
         }
-        for (b, bv) in bounds.iter().enumerate() {
-            if let Some((n, v)) = bv {
-                if v.len() < groups.len() {
-                    return Err(err(
-                        *n,
-                        format!(
-                            "groupL{b} has {} values for {} groups",
-                            v.len(),
-                            groups.len()
-                        ),
-                    ));
-                }
-                for (g, &x) in groups.iter_mut().zip(v) {
-                    if b == 0 {
-                        g.l0_ev = x;
-                    } else {
-                        g.l1_ev = x;
-                    }
-                }
-            }
-        }
-        let named = [
-            "nRTvar",
-            "nIons",
-            "nGroups",
-            "iIons",
-            "X_fraction",
-            "Y_fraction",
-            "unit_np",
-            "unit_pf",
-            "rt_c_frac",
-        ];
-        let extra = keys
+        t.apply_bounds()?;
+        let extra = t
+            .keys
             .iter()
-            .filter(|(k, _)| !named.contains(&k.as_str()))
+            .filter(|(k, _)| !NAMED_KEYS.contains(&k.as_str()))
             .map(|(k, (_, v))| (k.clone(), v.clone()))
             .collect();
-        let unit_pf = real("unit_pf")?;
+        let unit_pf = t.real("unit_pf")?;
         if !(unit_pf.is_finite() && unit_pf > 0.0) {
-            return Err(err(
-                keys["unit_pf"].0,
+            return Err(t.err(
+                t.keys["unit_pf"].0,
                 format!("unit_pf = {unit_pf}, expected a positive number"),
             ));
         }
         Ok(RtInfo {
             path: path.to_path_buf(),
-            nrtvar: int("nRTvar")?,
-            nions: int("nIons")?,
+            nrtvar: t.int("nRTvar")?,
+            nions: t.int("nIons")?,
             ngroups,
-            iions: int("iIons")?,
-            x_fraction: real("X_fraction")?,
-            y_fraction: real("Y_fraction")?,
-            unit_np: real("unit_np")?,
+            iions: t.int("iIons")?,
+            x_fraction: t.real("X_fraction")?,
+            y_fraction: t.real("Y_fraction")?,
+            unit_np: t.real("unit_np")?,
             unit_pf,
             rt_c_frac,
             layout,
-            groups,
-            spec2group,
+            groups: t.groups,
+            spec2group: t.spec2group,
             extra,
         })
+    }
+}
+
+/// The keys [`RtInfo`] has a field for (the others go to `extra`).
+const NAMED_KEYS: [&str; 9] = [
+    "nRTvar",
+    "nIons",
+    "nGroups",
+    "iIons",
+    "X_fraction",
+    "Y_fraction",
+    "unit_np",
+    "unit_pf",
+    "rt_c_frac",
+];
+
+/// The lines of an `info_rt_` file, sorted out: `key = value` lines
+/// before the photon group block, and the block's groups.
+struct RtText<'a> {
+    /// The file (for messages).
+    path: &'a Path,
+    /// key → (line number, the values after `=`).
+    keys: BTreeMap<String, (usize, String)>,
+    /// The groups of the block, in order.
+    groups: Vec<PhotonGroup>,
+    /// `groupL0` and `groupL1`: their line and values.
+    bounds: [Option<(usize, Vec<f64>)>; 2],
+    /// `spec2group`.
+    spec2group: Vec<i64>,
+}
+
+impl<'a> RtText<'a> {
+    /// Reads every line of `text`.
+    fn scan(path: &'a Path, text: &str) -> Result<RtText<'a>> {
+        let mut t = RtText {
+            path,
+            keys: BTreeMap::new(),
+            groups: Vec::new(),
+            bounds: [None, None],
+            spec2group: Vec::new(),
+        };
+        let mut in_groups = false;
+        for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
+            let line = line.trim();
+            if line.is_empty() || line.chars().all(|c| c == '-') {
+                continue;
+            }
+            if line.starts_with("Photon group properties") || line.starts_with("Photon properties")
+            {
+                in_groups = true;
+                continue;
+            }
+            if in_groups {
+                t.group_line(n, line)?;
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            t.keys
+                .insert(k.trim().to_string(), (n, v.trim().to_string()));
+        }
+        Ok(t)
+    }
+
+    /// An error at 1-based `line` of the file (0: the file as a whole).
+    fn err(&self, line: usize, problem: String) -> Error {
+        Error::Text {
+            path: self.path.to_path_buf(),
+            line,
+            problem,
+        }
+    }
+
+    /// Line `n` (`t`, trimmed) of the photon group block: a `---Group N`
+    /// heading, or a property of the groups or of the last group.
+    fn group_line(&mut self, n: usize, t: &str) -> Result<()> {
+        if let Some(g) = t.strip_prefix("---Group") {
+            let g: usize = g
+                .trim()
+                .parse()
+                .map_err(|_| self.err(n, format!("expected `---Group N`, found {t:?}")))?;
+            if g != self.groups.len() + 1 {
+                return Err(self.err(n, format!("group {g}, expected {}", self.groups.len() + 1)));
+            }
+            self.groups.push(PhotonGroup::default());
+            return Ok(());
+        }
+        // Lines without `=` (headings a version may add) say nothing.
+        let Some((k, v)) = t.split_once('=') else {
+            return Ok(());
+        };
+        // `egy      [eV]`, `csn    [cm^2]`: the name before the unit.
+        let k = k.split_whitespace().next().unwrap_or("");
+        let reals = || -> Result<Vec<f64>> {
+            v.split_whitespace()
+                .map(|x| {
+                    x.parse::<f64>()
+                        .map_err(|_| self.err(n, format!("{k}: {x:?} is not a number")))
+                })
+                .collect()
+        };
+        match k {
+            "groupL0" => self.bounds[0] = Some((n, reals()?)),
+            "groupL1" => self.bounds[1] = Some((n, reals()?)),
+            "spec2group" => {
+                self.spec2group = v
+                    .split_whitespace()
+                    .map(|x| {
+                        x.parse::<i64>().map_err(|_| {
+                            self.err(n, format!("spec2group: {x:?} is not an integer"))
+                        })
+                    })
+                    .collect::<Result<_>>()?
+            }
+            "egy" | "csn" | "cse" => {
+                if self.groups.is_empty() {
+                    return Err(self.err(n, format!("{k} before the first `---Group`")));
+                }
+                let r = reals()?;
+                let egy = r.first().copied();
+                let g = self.groups.last_mut().expect("checked above");
+                match k {
+                    "egy" => match egy {
+                        Some(e) => g.egy_ev = e,
+                        None => return Err(self.err(n, "egy: no value".into())),
+                    },
+                    "csn" => g.csn_cm2 = r,
+                    _ => g.cse_cm2 = r,
+                }
+            }
+            // Lines a later version may add to the block.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `k` as a non-negative integer.
+    fn int(&self, k: &str) -> Result<usize> {
+        let (n, v) = self
+            .keys
+            .get(k)
+            .ok_or_else(|| self.err(0, format!("no `{k} =` line")))?;
+        v.parse()
+            .map_err(|_| self.err(*n, format!("{k} = {v:?}, expected a non-negative integer")))
+    }
+
+    /// `k` as one or more numbers.
+    fn reals(&self, k: &str) -> Result<Vec<f64>> {
+        let (n, v) = self
+            .keys
+            .get(k)
+            .ok_or_else(|| self.err(0, format!("no `{k} =` line")))?;
+        let r: Vec<f64> = v
+            .split_whitespace()
+            .map(|x| x.parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| self.err(*n, format!("{k} = {v:?}, expected numbers")))?;
+        if r.is_empty() {
+            return Err(self.err(*n, format!("{k}: no value")));
+        }
+        Ok(r)
+    }
+
+    /// `k` as exactly one number.
+    fn real(&self, k: &str) -> Result<f64> {
+        let r = self.reals(k)?;
+        if r.len() != 1 {
+            return Err(self.err(
+                self.keys[k].0,
+                format!("{k} has {} values, expected 1", r.len()),
+            ));
+        }
+        Ok(r[0])
+    }
+
+    /// Gives each group its energy bounds from `groupL0` and `groupL1`
+    /// (at least one value per group).
+    fn apply_bounds(&mut self) -> Result<()> {
+        for b in 0..2 {
+            let Some((n, v)) = &self.bounds[b] else {
+                continue;
+            };
+            if v.len() < self.groups.len() {
+                return Err(self.err(
+                    *n,
+                    format!(
+                        "groupL{b} has {} values for {} groups",
+                        v.len(),
+                        self.groups.len()
+                    ),
+                ));
+            }
+            for (g, &x) in self.groups.iter_mut().zip(v) {
+                if b == 0 {
+                    g.l0_ev = x;
+                } else {
+                    g.l1_ev = x;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
