@@ -8,6 +8,7 @@
 
 use crate::cosmology::cosmic_time;
 use crate::error::Result;
+use crate::temperature::{kelvin_per_code, DEFAULT_MU};
 use crate::units::{Quantity, Units, YR};
 use amrkit_io::rt::{PhotonGroup, RtInfo, RtInfoLayout};
 use amrkit_io::{FileLayout, Snapshot};
@@ -479,7 +480,7 @@ impl ClumpsReport {
 
 /// The named units [`UnitsReport::code_to`] lists, with the quantity they
 /// measure.
-const NAMED: [(&str, Quantity); 16] = [
+const NAMED: [(&str, Quantity); 15] = [
     ("cm", Quantity::Length),
     ("pc", Quantity::Length),
     ("kpc", Quantity::Length),
@@ -493,7 +494,6 @@ const NAMED: [(&str, Quantity); 16] = [
     ("nH", Quantity::NumberDensity),
     ("km/s", Quantity::Velocity),
     ("dyn/cm^2", Quantity::Pressure),
-    ("K", Quantity::Temperature),
     ("Msol/pc^2", Quantity::SurfaceDensity),
     ("km^2/s^2", Quantity::Potential),
 ];
@@ -529,10 +529,16 @@ pub struct UnitsReport {
     /// `reference.json`'s `code_to_cgs`, plus `temperature`: code
     /// velocity² in K/µ, `number_density`, `surface_density`).
     pub code_to_cgs: Vec<(&'static str, f64)>,
-    /// The factor from code units to each named unit (`kpc`, `Msol`, `K`
-    /// with µ = 0.6, …; for cosmological runs also `cMpc/h`, `cMpc`,
-    /// `ckpc/h`).
+    /// The factor from code units to each named unit (`kpc`, `Msol`, …;
+    /// for cosmological runs also `cMpc/h`, `cMpc`, `ckpc/h`). Temperature
+    /// (a code P/ρ) has two, both from [`kelvin_per_code`], the one
+    /// definition: `K/mu` (T/µ, the same as `code_to_cgs`'s
+    /// `temperature`) and `K` (T for the mean molecular weight [`mu`]).
+    ///
+    /// [`mu`]: UnitsReport::mu
     pub code_to: Vec<(&'static str, f64)>,
+    /// The µ of `code_to`'s `K` ([`DEFAULT_MU`]).
+    pub mu: f64,
 }
 
 impl UnitsReport {
@@ -542,6 +548,9 @@ impl UnitsReport {
         for (n, q) in NAMED {
             code_to.push((n, u.factor(q, n)?));
         }
+        let t_over_mu = kelvin_per_code(u);
+        code_to.push(("K", t_over_mu * DEFAULT_MU));
+        code_to.push(("K/mu", t_over_mu));
         if u.comoving.is_some() {
             for n in ["cMpc/h", "cMpc", "ckpc/h"] {
                 code_to.push((n, u.factor(Quantity::Length, n)?));
@@ -554,6 +563,7 @@ impl UnitsReport {
             boxlen_code: u.boxlen,
             code_to_cgs: QUANTITIES.iter().map(|&(n, q)| (n, u.cgs(q))).collect(),
             code_to,
+            mu: DEFAULT_MU,
         })
     }
 
@@ -569,6 +579,7 @@ impl UnitsReport {
             "boxlen_code": self.boxlen_code,
             "code_to_cgs": object(&self.code_to_cgs),
             "code_to": object(&self.code_to),
+            "mu": self.mu,
         })
     }
 }

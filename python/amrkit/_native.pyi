@@ -25,7 +25,8 @@ class Snapshot:
     @property
     def units(self) -> Dict[str, Any]:
         """``unit_l_cm``, ``unit_d_g_cm3``, ``unit_t_s``, ``boxlen_code``,
-        ``code_to_cgs`` (per quantity) and ``code_to`` (per named unit)."""
+        ``code_to_cgs`` (per quantity), ``code_to`` (per named unit; for
+        temperature ``K/mu`` and ``K``, the latter for ``mu``) and ``mu``."""
     def load(
         self,
         vars: Optional[_Names] = None,

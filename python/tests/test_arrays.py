@@ -109,6 +109,19 @@ def test_units_dict(snap):
     assert "cMpc/h" in amrkit.open(cosmo[1]).units["code_to"]
 
 
+def test_temperature_factors_are_the_one_definition(snap):
+    # kernels::temperature: T/mu = (P/rho) (unit_l/unit_t)^2 m_H/k_B, and
+    # T = mu T/mu; units names it "K/mu" and "K" (with its "mu"), and the
+    # code_to_cgs "temperature" is T/mu: one factor, not two.
+    u = snap.units
+    m_h, k_b = 1.007947 * 1.660538921e-24, 1.3806488e-16
+    t_over_mu = (u["unit_l_cm"] / u["unit_t_s"]) ** 2 * m_h / k_b
+    assert u["code_to"]["K/mu"] == pytest.approx(t_over_mu, rel=1e-12)
+    assert u["code_to_cgs"]["temperature"] == u["code_to"]["K/mu"]
+    assert u["mu"] == 0.6
+    assert u["code_to"]["K"] == u["code_to"]["K/mu"] * u["mu"]
+
+
 def test_help_is_useful():
     assert "simulation folder" in amrkit.open.__doc__
     assert amrkit.open.__text_signature__ == "(path, number=None)"
