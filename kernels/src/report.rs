@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod stats;
-pub use stats::{CountMass, MassUnit, StatsReport, StatsUnits, VariableStats, VariableTable};
+pub use stats::{
+    CountMass, MassUnit, StatsReport, StatsUnits, TableOf, VariableStats, VariableTable,
+};
 
 /// Seconds in a megayear (Julian years, as the unit `Myr`).
 pub const MYR_S: f64 = 1e6 * YR;

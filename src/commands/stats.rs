@@ -54,8 +54,8 @@ pub fn run(ctx: &Ctx, a: &StatsArgs) -> AnyResult<()> {
 /// JSON gives it as `non_finite`, the figures that are not finite are null
 /// there), and particles or rt files that could not be read.
 fn warn_incomplete(r: &StatsReport) {
-    for (_, table, _) in r.tables() {
-        for (k, v) in table.iter().filter(|(_, v)| v.non_finite > 0) {
+    for t in r.tables() {
+        for (k, v) in t.table.iter().filter(|(_, v)| v.non_finite > 0) {
             eprintln!(
                 "amrkit: warning: {k}: {} of {} cells are NaN or ±inf (min and max skip NaN; a NaN makes the means NaN)",
                 v.non_finite, r.n_leaf_total
@@ -95,19 +95,19 @@ fn print_table(r: &StatsReport, named: bool, ndim: usize) {
     if named && r.rt.is_some() {
         println!("(rt variables in photons/cm^2/s: code values × unit_pf)");
     }
-    for (g, table, units) in r.tables() {
+    for t in r.tables() {
         println!(
             "{:<16} {:>16} {:>16} {:>16} {:>16}",
-            g, "min", "max", "vol-mean", "mass-mean"
+            t.name, "min", "max", "vol-mean", "mass-mean"
         );
-        for (k, v) in table {
+        for (k, v) in t.table {
             println!(
                 "{k:<16} {} {} {} {}{}",
                 num(v.min, 16, 8),
                 num(v.max, 16, 8),
                 num(v.volume_weighted_mean, 16, 8),
                 num(v.mass_weighted_mean, 16, 8),
-                match units.and_then(|u| u.get(k)) {
+                match t.units.and_then(|u| u.get(k)) {
                     Some(u) if named => format!("  {u}"),
                     _ => String::new(),
                 }

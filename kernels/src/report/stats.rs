@@ -129,22 +129,38 @@ impl StatsReport {
         serde_json::to_value(self).expect("a StatsReport has string keys only")
     }
 
-    /// The hydro, gravity and rt tables that the report has, with their
-    /// names (`hydro`, `gravity`, `rt`) and units, in that order.
-    pub fn tables(
-        &self,
-    ) -> Vec<(
-        &'static str,
-        &VariableTable,
-        Option<&BTreeMap<String, String>>,
-    )> {
-        let mut v = vec![("hydro", &self.hydro, Some(&self.units.hydro))];
+    /// The hydro, gravity and rt tables that the report has, in that
+    /// order.
+    pub fn tables(&self) -> Vec<TableOf<'_>> {
+        let mut v = vec![TableOf {
+            name: "hydro",
+            table: &self.hydro,
+            units: Some(&self.units.hydro),
+        }];
         if let Some(g) = &self.gravity {
-            v.push(("gravity", g, self.units.gravity.as_ref()));
+            v.push(TableOf {
+                name: "gravity",
+                table: g,
+                units: self.units.gravity.as_ref(),
+            });
         }
         if let Some(r) = &self.rt {
-            v.push(("rt", r, self.units.rt.as_ref()));
+            v.push(TableOf {
+                name: "rt",
+                table: r,
+                units: self.units.rt.as_ref(),
+            });
         }
         v
     }
+}
+
+/// One table of a [`StatsReport`] with its name and units.
+pub struct TableOf<'a> {
+    /// `hydro`, `gravity` or `rt`.
+    pub name: &'static str,
+    /// The variables' figures.
+    pub table: &'a VariableTable,
+    /// The unit of each variable.
+    pub units: Option<&'a BTreeMap<String, String>>,
 }
