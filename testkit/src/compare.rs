@@ -27,3 +27,13 @@ pub fn json_of<T: AsRef<[u8]> + ?Sized>(text: &T) -> serde_json::Value {
     let b = text.as_ref();
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
 }
+
+/// Asserts that a map is `want` to `rel` of the largest |want| (`rel` 0:
+/// bit for bit), the message naming `what` with the worst difference.
+pub fn assert_map_close(got: &[f64], want: &[f64], rel: f64, what: &str) {
+    let (worst, scale) = map_error(got, want);
+    assert!(
+        worst <= rel * scale,
+        "{what}: {worst:e} of {scale:e} (allowed {rel:e} of it)"
+    );
+}

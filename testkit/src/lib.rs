@@ -17,7 +17,7 @@ mod npy;
 mod vtk;
 
 pub use cli::{amrkit, fails_with, run_ok, stdout_ok};
-pub use compare::{close, json_of, map_error};
+pub use compare::{assert_map_close, close, json_of, map_error};
 pub use data::{copy_tree, data_root, files_in, runs, variant, Run};
 pub use fortran::boundaries;
 pub use npy::read_npy;

@@ -5,9 +5,13 @@
 //! averages over coarser pixels, VTK cells of the right kind, and the
 //! refusals that remain (projection axes, PNG profiles).
 
+use crate::reference::check_stats_of;
 use serde_json::Value;
 use std::path::Path;
-use testkit::{close, fails_with, json_of, read_npy, stdout_ok, variant, vtk_python, vtk_summary};
+use testkit::{
+    assert_map_close, close, fails_with, json_of, read_npy, stdout_ok, variant, vtk_python,
+    vtk_summary,
+};
 
 /// `info --json` and `stats --json` against reference.json: ndim, leaf
 /// cells per level, Σρ·dx^ndim and every hydro field's moments to 1e-10.
@@ -44,26 +48,13 @@ fn check_info_and_stats(name: &str, output: &Path, r: &Value) {
         per.len(),
         "{name}"
     );
-    for (l, n) in per {
-        assert_eq!(&st["leaf_cells_per_level"][l], n, "{name} level {l}");
-    }
-    let want = r["gas"]["total_mass_code"].as_f64().unwrap();
-    let got = st["total_mass"].as_f64().unwrap();
-    assert!(close(got, want, 1e-10, 0.0), "{name}: mass {got} vs {want}");
     let names = r["hydro_descriptor_names"].as_object().unwrap();
     assert_eq!(names.len(), r["hydro_fields"].as_array().unwrap().len());
-    for (yt, ours) in names {
-        let w = &r["hydro"][yt]["code"];
-        let range = w["max"].as_f64().unwrap() - w["min"].as_f64().unwrap();
-        for k in ["min", "max", "volume_weighted_mean", "mass_weighted_mean"] {
-            let ours = ours.as_str().unwrap();
-            let (g, e) = (
-                st["hydro"][ours][k].as_f64().unwrap(),
-                w[k].as_f64().unwrap(),
-            );
-            assert!(close(g, e, 1e-10, range), "{name} {ours} {k}: {g} vs {e}");
-        }
-    }
+    let fields: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(yt, ours)| (yt.as_str(), ours.as_str().unwrap()))
+        .collect();
+    check_stats_of(name, &st, r, &fields);
 }
 
 /// The map files of reference.json (`image_<x>_N.npy`, `profile_<x>_N.npy`)
@@ -135,12 +126,8 @@ fn blast2d_stats_images_area_averages_and_vtk() {
             let (rows, cols, got) = read_npy(&npy);
             assert_eq!((rows, cols), (n, n));
             // Plain: bit for bit; mass-weighted: ρq/ρ rounds once.
-            let (worst, scale) = testkit::map_error(&got, &want);
-            let tol = if weight == "none" { 0.0 } else { 1e-15 * scale };
-            assert!(
-                worst <= tol,
-                "blast2d {var} ({weight}) image: {worst:e} of {scale:e}"
-            );
+            let rel = if weight == "none" { 0.0 } else { 1e-15 };
+            assert_map_close(&got, &want, rel, &format!("blast2d {var} ({weight}) image"));
             assert!(std::fs::metadata(&png).unwrap().len() > 1000);
         }
         // Coarser pixels: the exact area average of the cells, which is the
@@ -261,11 +248,7 @@ fn sedov1d_with_boundaries_stats_and_profiles() {
         assert!(so.contains("1D profile"), "{so}");
         let (rows, cols, got) = read_npy(&npy);
         assert_eq!((rows, cols), (n, 1));
-        let (worst, scale) = testkit::map_error(&got, &want);
-        assert!(
-            worst == 0.0,
-            "sedov1d {var} profile: {worst:e} of {scale:e}"
-        );
+        assert_map_close(&got, &want, 0.0, &format!("sedov1d {var} profile"));
     }
     let e = fails_with(
         &[
@@ -346,8 +329,7 @@ fn generated_2d_wide_box_and_particles_through_the_cli() {
             }
         }
     }
-    let (worst, scale) = testkit::map_error(&got, &image);
-    assert!(worst == 0.0, "wide 2D image: {worst:e} of {scale:e}");
+    assert_map_close(&got, &image, 0.0, "wide 2D image");
     // Ranges on one axis leave the others spanning the whole 2 × 1 box,
     // and the default centre is the box's (1, 0.5): ranges covering the
     // box select every cell.

@@ -6,7 +6,8 @@
 //! argument checks; `nan`: non-finite values shown and drawn;
 //! `doc_commands`: every command line of README.md and docs/cli.md), then a
 //! module per kind of
-//! output: the format variants (`variants`), 1D/2D outputs (`dims`),
+//! output: the format variants (`variants`), 1D/2D outputs (`dims`; both
+//! check stats against reference.json with `reference`),
 //! particles without a descriptor (`particles_inferred`), RAMSES-RT (`rt`),
 //! and results independent of the thread count (`threads_identical`).
 //! The MPI tests are apart (`tests/mpi.rs`, `--features mpi`).
@@ -27,6 +28,7 @@ mod window_maps;
 
 mod dims;
 mod particles_inferred;
+mod reference;
 mod rt;
 mod threads_identical;
 mod variants;
