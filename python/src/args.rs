@@ -7,21 +7,28 @@ use amrkit_kernels::request::{Lengths, RegionArgs};
 use amrkit_kernels::{KernelError, Units};
 use pyo3::prelude::*;
 
-/// One name or a list of names.
+/// One value or a list of them, as the methods take names (`"density"`
+/// or `["density", "pressure"]`) and windows (`W` or `[W, H]`).
 #[derive(FromPyObject)]
-pub(crate) enum Names {
-    One(String),
-    Many(Vec<String>),
+pub(crate) enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
 }
 
-impl Names {
-    pub(crate) fn into_vec(self) -> Vec<String> {
+impl<T> OneOrMany<T> {
+    pub(crate) fn into_vec(self) -> Vec<T> {
         match self {
-            Names::One(s) => vec![s],
-            Names::Many(v) => v,
+            OneOrMany::One(x) => vec![x],
+            OneOrMany::Many(v) => v,
         }
     }
 }
+
+/// One name or a list of names.
+pub(crate) type Names = OneOrMany<String>;
+
+/// One number or a list (a window `W` or `[W, H]`).
+pub(crate) type Floats = OneOrMany<f64>;
 
 /// A `center`: a method ("densest", "com", "ssc"), or coordinates by the
 /// common length rule (`[x, y, z]` in `range_unit`, `([x, y, z], "unit")`,
@@ -30,22 +37,6 @@ impl Names {
 pub(crate) enum CenterArg {
     Name(String),
     Point(LengthArg),
-}
-
-/// One number or a list (a window `W` or `[W, H]`).
-#[derive(FromPyObject)]
-pub(crate) enum Floats {
-    One(f64),
-    Many(Vec<f64>),
-}
-
-impl Floats {
-    pub(crate) fn into_vec(self) -> Vec<f64> {
-        match self {
-            Floats::One(x) => vec![x],
-            Floats::Many(v) => v,
-        }
-    }
 }
 
 /// A length option as Python takes it: a number or a list of numbers (in

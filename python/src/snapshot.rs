@@ -2,7 +2,7 @@
 //! documentation. The small methods are here; the others hand their
 //! arguments to the module of what they read or make.
 
-use crate::args::{Bins, CenterArg, Floats, LengthArg, Names, RegionKw};
+use crate::args::{Bins, CenterArg, Floats, LengthArg, Names, OneOrMany, RegionKw};
 use crate::call::{capped, run};
 use crate::convert::from_json;
 use crate::errors::to_py;
@@ -405,7 +405,7 @@ impl PySnapshot {
     #[pyo3(
         text_signature = "($self, prefix, scalars=['density'], vector='velocity', lmin=None, lmax=None, log=False, zlib=False, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit='code')"
     )]
-    #[pyo3(signature = (prefix, scalars=Names::Many(vec!["density".to_string()]), vector=Some("velocity".to_string()), lmin=None, lmax=None, log=false, zlib=false, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
+    #[pyo3(signature = (prefix, scalars=OneOrMany::Many(vec!["density".to_string()]), vector=Some("velocity".to_string()), lmin=None, lmax=None, log=false, zlib=false, max_threads=None, *, center=None, xrange=None, yrange=None, zrange=None, radius=None, range_unit="code".to_string()))]
     #[allow(clippy::too_many_arguments)]
     fn export_vtk(
         &self,

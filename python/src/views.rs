@@ -1,7 +1,7 @@
 //! Maps of a view: `Snapshot.project` (along an axis, or the exact
 //! off-axis projection), `Snapshot.slice`, and `Snapshot.center`.
 
-use crate::args::{code_center, CenterArg, Floats, Names, RegionKw};
+use crate::args::{code_center, CenterArg, Floats, Names, OneOrMany, RegionKw};
 use crate::call::{capped, run};
 use crate::convert::{axis_maps_to_py, from_json, maps_to_py};
 use crate::errors::to_py;
@@ -175,7 +175,7 @@ pub(crate) fn project(
     region: RegionKw,
 ) -> PyResult<Py<PyAny>> {
     let range_unit = region.range_unit.clone();
-    let single = matches!(vars, Names::One(_));
+    let single = matches!(vars, OneOrMany::One(_));
     let names = vars.into_vec();
     let opts = ViewOpts {
         axis: (axis != "z").then(|| axis.clone()),
@@ -263,7 +263,7 @@ pub(crate) fn slice(
     region: RegionKw,
 ) -> PyResult<Py<PyAny>> {
     let range_unit = region.range_unit.clone();
-    let single = matches!(vars, Names::One(_));
+    let single = matches!(vars, OneOrMany::One(_));
     let names = vars.into_vec();
     let opts = ViewOpts {
         axis,
