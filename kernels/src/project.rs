@@ -29,7 +29,7 @@
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{components, cpus_for, load_components, CellTable, ParticleTable};
+use crate::load::{components, cpus_for, load_components_reusing, CellTable, ParticleTable};
 use crate::select::Selection;
 use amrkit_io::Snapshot;
 
@@ -607,8 +607,8 @@ pub fn project_streaming(
         need.push("density");
     }
     let comps = components(snap, &need)?;
-    project_files(snap, sel, spec, exec, |icpu, sel, one| {
-        load_components(snap, Some(&[icpu]), sel, &comps, one)
+    project_files(snap, sel, spec, exec, |icpu, sel, one, spare| {
+        load_components_reusing(snap, Some(&[icpu]), sel, &comps, one, spare)
     })
 }
 
@@ -626,7 +626,11 @@ pub fn project_cells_streaming(
 ) -> Result<Maps> {
     check(spec)?;
     let vars: Vec<&str> = spec.vars.iter().map(String::as_str).collect();
-    project_files(snap, sel, spec, exec, |icpu, sel, one| {
+    if vars.iter().all(|v| components(snap, &[v]).is_ok()) {
+        // Every variable is in the files: tables reused file after file.
+        return project_streaming(snap, sel, spec, exec);
+    }
+    project_files(snap, sel, spec, exec, |icpu, sel, one, _| {
         crate::request::cells_for_on(snap, Some(&[icpu]), sel, &vars, spec.weight, one)
     })
 }
@@ -642,7 +646,7 @@ fn project_files<L>(
     load: L,
 ) -> Result<Maps>
 where
-    L: Fn(usize, &Selection, &Exec) -> Result<CellTable> + Sync,
+    L: Fn(usize, &Selection, &Exec, Option<CellTable>) -> Result<CellTable> + Sync,
 {
     let sel = &sel.with_overlapping_cells(&snap.info);
     // Files are chosen once; each job then reads exactly its own.
@@ -650,6 +654,7 @@ where
     let window = 2 * exec.threads();
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
+    let spares = std::sync::Mutex::new(Vec::new());
     let one = Exec {
         max_threads: Some(1),
         progress: None,
@@ -658,8 +663,10 @@ where
     for win in cpus.chunks(window) {
         exec.check()?;
         let parts: Vec<Result<Vec<Partial>>> = exec.par().min_chunk(1).map(win, |&icpu| {
-            // One file at a time, on this job's thread only.
-            let t = load(icpu, sel, &one)?;
+            // One file at a time, on this job's thread only, in the
+            // memory of a table another file is done with.
+            let spare = spares.lock().map_or(None, |mut v| v.pop());
+            let t = load(icpu, sel, &one, spare)?;
             let (cols, rho) = inputs(&t, spec)?;
             let g = Geometry::new(spec, &t.units);
             let weighted = spec.weight != Weight::None;
@@ -667,6 +674,9 @@ where
                 .into_iter()
                 .map(|r| cell_partial(&g, &t, &cols, rho, weighted, r))
                 .collect();
+            if let Ok(mut v) = spares.lock() {
+                v.push(t);
+            }
             exec.advance(1);
             Ok(parts)
         });

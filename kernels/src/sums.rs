@@ -43,7 +43,7 @@
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{cpus_for, load_components, CellTable, Components};
+use crate::load::{cpus_for, load_components_reusing, CellTable, Components};
 use crate::select::Selection;
 use amrkit_io::Snapshot;
 
@@ -298,9 +298,10 @@ pub fn total_mass(t: &CellTable, exec: &Exec) -> Result<f64> {
 
 /// Runs `reduce` on the cells of each CPU file of the selection (those of
 /// [`cpus_for`]), loaded with the variables `c`, one file per task, and
-/// returns the results in file order (see the module doc). Each table is
-/// dropped as soon as its file is reduced, so at most one file's columns
-/// per worker are alive; `reduce` gets an [`Exec`] capped at one thread.
+/// returns the results in file order (see the module doc). A table is
+/// refilled by the next file once its file is reduced (its memory reused,
+/// not faulted in again), so at most one file's columns per worker are
+/// alive; `reduce` gets an [`Exec`] capped at one thread.
 /// Progress: `what`, one unit per file; a cancel stops between files.
 pub fn reduce_files<R, F>(
     snap: &Snapshot,
@@ -322,11 +323,16 @@ where
         progress: None,
         ..*exec
     };
+    // Tables done with, refilled by the next file (at most one per worker).
+    let spares = std::sync::Mutex::new(Vec::new());
     let out: Vec<Result<R>> = exec.par().min_chunk(1).map(&cpus, |&icpu| {
         exec.check()?;
-        let t = load_components(snap, Some(&[icpu]), sel, c, &one)?;
+        let spare = spares.lock().map_or(None, |mut v| v.pop());
+        let t = load_components_reusing(snap, Some(&[icpu]), sel, c, &one, spare)?;
         let r = reduce(&t, &one);
-        drop(t);
+        if let Ok(mut v) = spares.lock() {
+            v.push(t);
+        }
         exec.advance(1);
         r
     });
