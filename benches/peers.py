@@ -54,6 +54,7 @@ AMRKIT (target/release/amrkit).
 import glob
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -204,8 +205,8 @@ def command(tool, task, out, tmp):
 
 
 def run(cmd):
-    """(wall seconds, peak RSS MB, in-process seconds or None), or None on
-    failure/timeout."""
+    """(wall seconds, peak RSS MB, in-process seconds or None, CPU seconds
+    user + system), or None on failure/timeout."""
     env = dict(os.environ, AMRKIT_NUM_THREADS=str(THREADS), OMP_NUM_THREADS=str(THREADS))
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -224,7 +225,7 @@ def run(cmd):
     for line in out.decode().splitlines():
         if line.startswith("INPROC "):
             inproc = float(line.split()[1])
-    return wall, ru.ru_maxrss / 1024, inproc
+    return wall, ru.ru_maxrss / 1024, inproc, ru.ru_utime + ru.ru_stime
 
 
 def needed_files(out, task):
@@ -245,7 +246,8 @@ def needed_files(out, task):
 
 
 def floor(jobs):
-    """Seconds for THREADS threads to read `jobs` from the page cache."""
+    """(wall, CPU) seconds for THREADS threads to read `jobs` from the page
+    cache."""
     jobs = sorted(jobs, key=lambda j: -j[1])
     nxt = [0]
     lock = threading.Lock()
@@ -268,12 +270,15 @@ def floor(jobs):
                     left -= got
 
     t = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     ts = [threading.Thread(target=worker) for _ in range(THREADS)]
     for th in ts:
         th.start()
     for th in ts:
         th.join()
-    return time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return time.perf_counter() - t, cpu
 
 
 def fmt_ratio(x, base):
@@ -300,12 +305,18 @@ def bench(out):
                     if r is not None:
                         res[tool].append(r)
             med = lambda xs: statistics.median(xs) if xs else None
-            row = {"task": task, "bytes": nbytes, "floor": med(fl)}
+            row = {
+                "task": task,
+                "bytes": nbytes,
+                "floor": med([f[0] for f in fl]),
+                "floor_cpu": med([f[1] for f in fl]),
+            }
             for tool, rs in res.items():
                 row[tool] = {
                     "wall": med([r[0] for r in rs]),
                     "rss": med([r[1] for r in rs]),
                     "inproc": med([r[2] for r in rs if r[2] is not None]),
+                    "cpu": med([r[3] for r in rs]),
                     "n": len(rs),
                 }
             rows.append(row)
@@ -314,23 +325,32 @@ def bench(out):
 
 
 def table(out, rows):
+    """Markdown: per task the floor and each tool's wall time (ratio to
+    amrkit; amrkit's to the floor), CPU time (user + system), in-process
+    time and peak RSS."""
     print(f"\n{out} ({THREADS} threads, medians of {REPS})\n")
-    head = "| task | floor | " + " | ".join(TOOLS) + " |"
-    print(head)
+    print("| task | floor wall / CPU | " + " | ".join(TOOLS) + " |")
     print("|" + "---|" * (2 + len(TOOLS)))
     for r in rows:
-        ak = r.get("amrkit", {}).get("wall")
-        cells = [r["task"], f"{r['floor']:.3f} s ({r['bytes'] / 1e6:.0f} MB)"]
+        ak = r.get("amrkit", {})
+        cells = [
+            r["task"],
+            f"{r['floor']:.3f} s / {r['floor_cpu']:.2f} s ({r['bytes'] / 1e6:.0f} MB)",
+        ]
         for tool in TOOLS:
             t = r[tool]
             if t["wall"] is None:
                 cells.append("—")
                 continue
-            s = f"{t['wall']:.2f} s"
             if tool == "amrkit":
-                s += f" ({t['wall'] / r['floor']:.1f}× floor)"
-            elif ak:
-                s += f" ({t['wall'] / ak:.1f}×)"
+                s = f"{t['wall']:.2f} s ({t['wall'] / r['floor']:.1f}× floor), CPU {t['cpu']:.2f} s"
+            else:
+                s = f"{t['wall']:.2f} s"
+                if ak.get("wall"):
+                    s += f" ({t['wall'] / ak['wall']:.1f}×)"
+                s += f", CPU {t['cpu']:.2f} s"
+                if ak.get("cpu"):
+                    s += f" ({t['cpu'] / ak['cpu']:.1f}×)"
             if t["inproc"] is not None:
                 s += f", in-process {t['inproc']:.2f} s"
             s += f", {t['rss']:.0f} MB"

@@ -198,54 +198,82 @@ fn lanes_sum(l: [f64; LANES]) -> f64 {
 }
 
 /// The [`StatsPartial`] of one block: values `q`, densities `rho` and
-/// levels `level` of its cells, `vol` the cell volume per level.
+/// levels `level` of its cells, `vol` the cell volume per level. The
+/// minimum and maximum skip NaN (`q < min` is false for a NaN), as
+/// `f64::min` does, in branch-free compares the compiler can keep in
+/// registers.
 fn block_stats(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPartial {
-    let mut mn = [f64::INFINITY; LANES];
-    let mut mx = [f64::NEG_INFINITY; LANES];
-    let (mut qv, mut v, mut qm, mut m, mut nf) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-    let mut add = |i: usize, q: f64, r: f64, l: u8| {
-        let dv = vol[l as usize & 63];
-        let dm = r * dv;
-        mn[i] = mn[i].min(q);
-        mx[i] = mx[i].max(q);
-        qv[i] += q * dv;
-        v[i] += dv;
-        qm[i] += q * dm;
-        m[i] += dm;
-        nf[i] += f64::from(u8::from(!q.is_finite()));
+    struct Lanes {
+        mn: [f64; LANES],
+        mx: [f64; LANES],
+        qv: [f64; LANES],
+        v: [f64; LANES],
+        qm: [f64; LANES],
+        m: [f64; LANES],
+        nf: [f64; LANES],
+    }
+    let mut a = Lanes {
+        mn: [f64::INFINITY; LANES],
+        mx: [f64::NEG_INFINITY; LANES],
+        qv: [0.0; LANES],
+        v: [0.0; LANES],
+        qm: [0.0; LANES],
+        m: [0.0; LANES],
+        nf: [0.0; LANES],
     };
-    let n = q.len() / LANES * LANES;
-    for k in (0..n).step_by(LANES) {
+    #[inline(always)]
+    fn add(a: &mut Lanes, i: usize, q: f64, r: f64, dv: f64) {
+        let dm = r * dv;
+        a.mn[i] = if q < a.mn[i] { q } else { a.mn[i] };
+        a.mx[i] = if q > a.mx[i] { q } else { a.mx[i] };
+        a.qv[i] += q * dv;
+        a.v[i] += dv;
+        a.qm[i] += q * dm;
+        a.m[i] += dm;
+        a.nf[i] += f64::from(u8::from(!q.is_finite()));
+    }
+    let n = q.len().min(rho.len()).min(level.len());
+    let (q, rho, level) = (&q[..n], &rho[..n], &level[..n]);
+    let whole = n / LANES * LANES;
+    for ((qc, rc), lc) in q[..whole]
+        .chunks_exact(LANES)
+        .zip(rho[..whole].chunks_exact(LANES))
+        .zip(level[..whole].chunks_exact(LANES))
+    {
         for i in 0..LANES {
-            add(i, q[k + i], rho[k + i], level[k + i]);
+            add(&mut a, i, qc[i], rc[i], vol[lc[i] as usize & 63]);
         }
     }
-    for k in n..q.len() {
-        add(k - n, q[k], rho[k], level[k]);
+    for k in whole..n {
+        add(&mut a, k - whole, q[k], rho[k], vol[level[k] as usize & 63]);
     }
-    let fold = |l: [f64; LANES], f: fn(f64, f64) -> f64| f(f(l[0], l[1]), f(l[2], l[3]));
+    let pick = |l: [f64; LANES], f: fn(f64, f64) -> f64| f(f(l[0], l[1]), f(l[2], l[3]));
     StatsPartial {
-        min: fold(mn, f64::min),
-        max: fold(mx, f64::max),
-        qv: lanes_sum(qv),
-        v: lanes_sum(v),
-        qm: lanes_sum(qm),
-        m: lanes_sum(m),
-        nonfinite: lanes_sum(nf),
+        min: pick(a.mn, f64::min),
+        max: pick(a.mx, f64::max),
+        qv: lanes_sum(a.qv),
+        v: lanes_sum(a.v),
+        qm: lanes_sum(a.qm),
+        m: lanes_sum(a.m),
+        nonfinite: lanes_sum(a.nf),
     }
 }
 
 /// Σ ρ·V of one block, in lanes.
 fn block_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> f64 {
     let mut m = [0.0; LANES];
-    let n = rho.len() / LANES * LANES;
-    for k in (0..n).step_by(LANES) {
+    let n = rho.len().min(level.len());
+    let whole = n / LANES * LANES;
+    for (rc, lc) in rho[..whole]
+        .chunks_exact(LANES)
+        .zip(level[..whole].chunks_exact(LANES))
+    {
         for i in 0..LANES {
-            m[i] += rho[k + i] * vol[level[k + i] as usize & 63];
+            m[i] += rc[i] * vol[lc[i] as usize & 63];
         }
     }
-    for k in n..rho.len() {
-        m[k - n] += rho[k] * vol[level[k] as usize & 63];
+    for k in whole..n {
+        m[k - whole] += rho[k] * vol[level[k] as usize & 63];
     }
     lanes_sum(m)
 }
