@@ -33,7 +33,9 @@ use amrkit_io::particles::PartColumn;
 use amrkit_io::Snapshot;
 use amrkit_kernels::export::{ExportReport, VtkOptions};
 use amrkit_kernels::load::cpus_for_region;
-use amrkit_kernels::project::{fold_partials, project, project_partials, Maps, ProjSpec, Weight};
+use amrkit_kernels::project::{
+    fold_partials, project_cells_streaming, project_partials, Maps, ProjSpec, Weight,
+};
 use amrkit_kernels::report::StatsReport;
 use amrkit_kernels::request::{cells_for, export_output_vtk};
 use amrkit_kernels::series::{Row, SeriesOptions};
@@ -309,11 +311,17 @@ pub fn project_cells(
     spec: &ProjSpec,
     exec: &Exec,
 ) -> Result<Option<Maps>> {
-    let sel = &sel.with_overlapping_cells(&s.info);
     if comm.size() == 1 {
-        let t = cells_for(s, sel, vars, weight, exec).map_err(|e| e.to_string())?;
-        return project(&t, spec, exec).map(Some).map_err(|e| e.to_string());
+        // A CPU file at a time (bounded memory), bit for bit `project` of
+        // the whole table.
+        let mut spec = spec.clone();
+        spec.vars = vars.iter().map(|v| v.to_string()).collect();
+        spec.weight = weight;
+        return project_cells_streaming(s, sel, &spec, exec)
+            .map(Some)
+            .map_err(|e| e.to_string());
     }
+    let sel = &sel.with_overlapping_cells(&s.info);
     let local = (|| -> Result<Vec<u8>> {
         let mine = share(comm, s, sel)?;
         let t = cells_for(s, &mine, vars, weight, exec).map_err(|e| e.to_string())?;

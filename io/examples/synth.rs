@@ -6,7 +6,9 @@
 //! of every axis (`amrkit_io::synth::nd`), with `--npart K` DM particles. `--rt G` adds RAMSES-RT files
 //! with G photon groups (`rt_`, `rt_file_descriptor.txt`, `info_rt_`);
 //! `--rt-per-level` writes `info_rt_` as ramses-2025.05 does (one
-//! `rt_c_frac` per level).
+//! `rt_c_frac` per level). `--refine D` sets the 3D output's refinement
+//! density (`SynthSpec::refine_density`, default 2: higher refines less),
+//! `--ndm K` its DM particles (default 20,000).
 use amrkit_io::synth::nd::{NdPlan, NdSpec};
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::time::Instant;
@@ -23,6 +25,15 @@ fn main() {
     let pad = flag(&mut a, "--pad").unwrap_or(0);
     let n_part = flag(&mut a, "--npart").unwrap_or(0);
     let rt_groups = flag(&mut a, "--rt");
+    let n_dm = flag(&mut a, "--ndm");
+    let refine = a.iter().position(|x| x == "--refine").map(|i| {
+        let v: f64 = a
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("--refine needs a number"));
+        a.drain(i..(i + 2).min(a.len()));
+        v
+    });
     let per_level = match a.iter().position(|x| x == "--rt-per-level") {
         Some(i) => {
             a.remove(i);
@@ -54,6 +65,8 @@ fn main() {
         ncpu: num(2, 8) as usize,
         levelmin: num(3, 6),
         levelmax: num(4, 9),
+        refine_density: refine.unwrap_or(SynthSpec::default().refine_density),
+        n_dm: n_dm.unwrap_or(SynthSpec::default().n_dm),
         rt: rt_groups.map(|groups| amrkit_io::synth::RtSpec {
             groups,
             per_level_light_speed: per_level,

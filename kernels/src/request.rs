@@ -410,6 +410,19 @@ pub fn cells_for(
     weight: Weight,
     exec: &Exec,
 ) -> Result<CellTable> {
+    cells_for_on(s, None, sel, vars, weight, exec)
+}
+
+/// [`cells_for`] reading only the CPU files `only` (1-based), e.g. one
+/// file at a time for a reduction that streams the files.
+pub fn cells_for_on(
+    s: &Snapshot,
+    only: Option<&[usize]>,
+    sel: &Selection,
+    vars: &[&str],
+    weight: Weight,
+    exec: &Exec,
+) -> Result<CellTable> {
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
     for v in vars {
@@ -436,7 +449,7 @@ pub fn cells_for(
     load.sort_unstable();
     load.dedup();
     let c = components(s, &load)?;
-    let mut t = load_components(s, None, sel, &c, exec)?;
+    let mut t = load_components(s, only, sel, &c, exec)?;
     for v in vars {
         if t.column(v).is_err() {
             let col = derived(&t, v, exec)?;

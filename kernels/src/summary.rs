@@ -7,14 +7,14 @@
 use crate::derive::quantity_of;
 use crate::error::Result;
 use crate::exec::Exec;
-use crate::load::{load_cells, load_components, load_particles, Components, ParticleTable};
+use crate::load::{load_particles, Components, ParticleTable};
 pub use crate::report::MYR_S;
 use crate::report::{
     CountMass, InfoReport, MassUnit, StatsReport, StatsUnits, UnitsReport, VariableStats,
     VariableTable,
 };
 use crate::select::Selection;
-use crate::sums::{field_stats, fold_sum, mass_partials, stats_partials, StatsPartial};
+use crate::sums::{fold_sum, mass_partials, reduce_files, stats_partials, StatsPartial};
 use crate::units::{Quantity, Units};
 use amrkit_io::{family_name, Snapshot};
 use serde_json::Value;
@@ -69,10 +69,15 @@ fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<V
         grav: Vec::new(),
         rt: s.rt_fields.iter().map(|f| f.name.as_str()).collect(),
     };
-    let t = load_components(s, None, sel, &c, exec)?;
+    let files = reduce_files(s, sel, &c, "rt", exec, |t, one| {
+        c.rt.iter()
+            .map(|name| stats_partials(t, t.column(name)?, one))
+            .collect::<Result<Vec<_>>>()
+    })?;
     let mut m = VariableTable::new();
-    for name in &c.rt {
-        let st = field_stats(&t, t.column(name)?, exec)?;
+    for (i, name) in c.rt.iter().enumerate() {
+        let parts: Vec<StatsPartial> = files.iter().flat_map(|f| f[i].iter().copied()).collect();
+        let st = StatsPartial::fold(&parts).stats();
         m.insert(name.to_string(), VariableStats::scaled(&st, f));
     }
     Ok(m)
@@ -125,21 +130,39 @@ fn stats_vars(s: &Snapshot) -> (Vec<&str>, Vec<&str>) {
     )
 }
 
-/// Loads the cells of `sel` (every hydro and gravity variable) and
-/// computes their [`StatsParts`].
+/// Computes the [`StatsParts`] of the cells of `sel` (every hydro and
+/// gravity variable) a CPU file at a time ([`reduce_files`]): each file's
+/// block partials, concatenated in file order, are those of the whole
+/// table, and no more than one file's columns per worker are held.
 pub fn stats_parts(s: &Snapshot, sel: &Selection, exec: &Exec) -> Result<StatsParts> {
     let (hydro, grav) = stats_vars(s);
-    let t = load_cells(s, sel, &hydro, &grav, exec)?;
-    let vars = hydro
-        .iter()
-        .chain(&grav)
-        .map(|name| stats_partials(&t, t.column(name)?, exec))
-        .collect::<Result<_>>()?;
-    Ok(StatsParts {
-        cells_per_level: t.cells_per_level().iter().map(|&n| n as u64).collect(),
-        vars,
-        mass: mass_partials(&t, exec)?,
-    })
+    let mut load = hydro.clone();
+    if !load.contains(&"density") {
+        // The mass weight (an output without it fails below, naming it).
+        load.push("density");
+    }
+    let c = Components {
+        hydro: load,
+        grav: grav.clone(),
+        rt: Vec::new(),
+    };
+    let files = reduce_files(s, sel, &c, "stats", exec, |t, one| {
+        let vars = hydro
+            .iter()
+            .chain(&grav)
+            .map(|name| stats_partials(t, t.column(name)?, one))
+            .collect::<Result<_>>()?;
+        Ok(StatsParts {
+            cells_per_level: t.cells_per_level().iter().map(|&n| n as u64).collect(),
+            vars,
+            mass: mass_partials(t, one)?,
+        })
+    })?;
+    let none = StatsParts {
+        vars: vec![Vec::new(); hydro.len() + grav.len()],
+        ..StatsParts::default()
+    };
+    Ok(StatsParts::concat(std::iter::once(none).chain(files)))
 }
 
 /// The particle fields `stats` reads: `mass`, and `family` when the

@@ -24,6 +24,7 @@ mod project;
 mod requests;
 mod series;
 mod views;
+mod memory_bound;
 mod window_maps;
 
 mod dims;

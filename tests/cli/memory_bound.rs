@@ -1,0 +1,94 @@
+//! `stats` and `project` reduce a CPU file at a time, so they run in a
+//! memory limit far below what holding every column would need: a
+//! synthetic output of 32 CPU files (levels 6–8, 0.93 M leaf cells,
+//! 165 MB of files; its columns alone ~88 MB) is reduced under
+//! `prlimit --data=32 MiB` (RLIMIT_DATA: the process's private writable
+//! memory, thread stacks and heap included), and the results are the
+//! bytes of an unlimited run. Before the per-file reductions (main
+//! 25b509a) both commands abort here ("memory allocation … failed").
+
+use amrkit_io::{SynthPlan, SynthSpec};
+use std::path::Path;
+use std::process::Command;
+
+/// The limit: 32 MiB of data.
+const LIMIT: u64 = 32 << 20;
+
+/// `amrkit --threads 2 -q ARGS…` under `prlimit --data=limit` (none when
+/// `None`): its stdout, or a panic naming the command and its stderr.
+fn run(limit: Option<u64>, args: &[&str]) -> Vec<u8> {
+    let bin = assert_cmd::cargo::cargo_bin("amrkit");
+    let mut c = match limit {
+        Some(l) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--data={l}")).arg("--").arg(&bin);
+            c
+        }
+        None => Command::new(&bin),
+    };
+    let out = c
+        .env("AMRKIT_NO_TUNE_CACHE", "1")
+        .args(["--threads", "2", "-q", "--progress", "never"])
+        .args(args)
+        .output()
+        .expect("prlimit (util-linux) must be installed to run this test");
+    assert!(
+        out.status.success(),
+        "amrkit {args:?} under --data={limit:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn write_output(dir: &Path) -> (std::path::PathBuf, usize) {
+    let spec = SynthSpec {
+        ncpu: 32,
+        levelmin: 6,
+        levelmax: 8,
+        n_dm: 1000,
+        n_star: 0,
+        ..SynthSpec::default()
+    };
+    let plan = SynthPlan::new(spec).unwrap();
+    let out = plan.output_dir(dir);
+    plan.write(&out).unwrap();
+    (out, plan.leaf_cells_per_level().iter().sum())
+}
+
+#[test]
+fn stats_and_project_run_in_a_memory_limit_below_the_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, leaves) = write_output(tmp.path());
+    let out = out.to_str().unwrap();
+    // Not vacuous: every column of `stats` (5 hydro + 4 gravity f64s,
+    // level and 3 u32 coordinates per cell) would not fit, nor would the
+    // files.
+    let columns = leaves as u64 * (9 * 8 + 13);
+    assert!(columns > 2 * LIMIT, "{leaves} leaf cells: {columns} B of columns");
+    let bytes: u64 = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(bytes > 4 * LIMIT, "output of {bytes} B");
+
+    let stats = ["stats", "--json", out];
+    assert!(run(Some(LIMIT), &stats) == run(None, &stats));
+
+    // Every hydro variable at once: ~49 MB of columns in one table.
+    let vars = "density,velocity_x,velocity_y,velocity_z,pressure";
+    let maps = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = format!("{}/", dir.display());
+        (dir, d)
+    };
+    let (limited, ld) = maps("limited");
+    let (free, fd) = maps("free");
+    run(Some(LIMIT), &["project", out, "--var", vars, "--res", "64", "--out", &ld]);
+    run(None, &["project", out, "--var", vars, "--res", "64", "--out", &fd]);
+    for v in vars.split(',') {
+        let name = format!("proj_{v}_z.npy");
+        let a = std::fs::read(limited.join(&name)).unwrap();
+        assert!(a == std::fs::read(free.join(&name)).unwrap(), "{name} differs");
+    }
+}
