@@ -65,15 +65,27 @@ struct Band<'m> {
 }
 
 /// Adds the cells of `srcs` (in order) into `sums`, in parallel over bands.
-pub(super) fn add_cells(spec: &ViewSpec, srcs: &[Source], sums: &mut Sums, exec: &Exec) -> Result<()> {
+pub(super) fn add_cells(
+    spec: &ViewSpec,
+    srcs: &[Source],
+    sums: &mut Sums,
+    exec: &Exec,
+) -> Result<()> {
     let [nx, ny] = spec.view.pixels;
-    let mut accs: Vec<_> = sums.acc.iter_mut().map(|m| m.chunks_mut(BAND * nx)).collect();
+    let mut accs: Vec<_> = sums
+        .acc
+        .iter_mut()
+        .map(|m| m.chunks_mut(BAND * nx))
+        .collect();
     let mut ws = sums.w.chunks_mut(BAND * nx);
     let mut bands: Vec<Band> = (0..ny.div_ceil(BAND))
         .map(|b| Band {
             j0: b * BAND,
             j1: ((b + 1) * BAND).min(ny),
-            acc: accs.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
+            acc: accs
+                .iter_mut()
+                .map(|it| it.next().unwrap_or_default())
+                .collect(),
             w: ws.next().unwrap_or_default(),
         })
         .collect();

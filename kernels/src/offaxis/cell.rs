@@ -83,9 +83,29 @@ pub(super) struct Scratch {
     pub(super) w: usize,
     pub(super) h: usize,
     pub(super) vol: Vec<f64>,
+    /// Polygons reused from cut to cut (never copied, never zeroed).
+    work: Work,
 }
 
-impl Scratch {
+/// The polygons of [`deposit`]: a face, the rest of it above the current
+/// row, and the row's piece right of the current column.
+#[derive(Default)]
+struct Work {
+    face: Poly,
+    rows: Pair,
+    cols: Pair,
+}
+
+/// The volumes being found: [`Scratch`] without its polygons.
+struct Vols<'s> {
+    i0: usize,
+    j0: usize,
+    w: usize,
+    h: usize,
+    vol: &'s mut [f64],
+}
+
+impl Vols<'_> {
     #[inline]
     fn add(&mut self, i: usize, j: usize, x: f64) {
         // Inside the box by construction of `shadow`; a piece a rounding
@@ -177,7 +197,15 @@ fn full_columns(row: &Poly, g: &Grid, j: usize) -> (usize, usize) {
 /// being cut out one by one. The cuts start at the scratch's first row,
 /// so the pieces (and their rounding) depend on the rows asked for, not
 /// on anything else.
-fn deposit(poly: &Poly, sign: f64, full: Option<Affine>, g: &Grid, s: &mut Scratch) {
+fn deposit(
+    poly: &Poly,
+    sign: f64,
+    full: Option<Affine>,
+    g: &Grid,
+    rows: &mut Pair,
+    cols: &mut Pair,
+    s: &mut Vols,
+) {
     let (vlo, vhi) = poly.bounds(1);
     let Some((j0, j1)) = g.rows(vlo, vhi) else {
         return;
@@ -187,43 +215,43 @@ fn deposit(poly: &Poly, sign: f64, full: Option<Affine>, g: &Grid, s: &mut Scrat
         return;
     }
     let area = g.pw * g.ph;
-    let mut above = Pair::new(poly.clip(1, g.v(j0), 1.0));
-    let mut row = Poly::EMPTY;
+    poly.clip_into(1, g.v(j0), 1.0, rows.get_mut());
     for j in j0..=j1 {
-        above.step(|a, rest| a.split_into(1, g.v(j + 1), &mut row, rest));
-        if row.n >= 3 {
-            deposit_row(&row, j, sign, full, area, g, s);
+        let row = cols.get_mut();
+        rows.step(|a, rest| a.split_into(1, g.v(j + 1), row, rest));
+        if cols.get().n >= 3 {
+            deposit_row(cols, j, sign, full, area, g, s);
         }
-        if above.get().n < 3 {
+        if rows.get().n < 3 {
             break;
         }
     }
 }
 
-/// [`deposit`] on one row's piece of the polygon.
+/// [`deposit`] on one row's piece of the polygon (`rest`'s current one,
+/// cut here column by column).
 fn deposit_row(
-    row: &Poly,
+    rest: &mut Pair,
     j: usize,
     sign: f64,
     full: Option<Affine>,
     area: f64,
     g: &Grid,
-    s: &mut Scratch,
+    s: &mut Vols,
 ) {
-    let (ulo, uhi) = row.bounds(0);
+    let (ulo, uhi) = rest.get().bounds(0);
     let Some((i0, i1)) = g.cols(ulo, uhi) else {
         return;
     };
     let (fa, fb) = match full {
         Some(_) => {
-            let (a, b) = full_columns(row, g, j);
+            let (a, b) = full_columns(rest.get(), g, j);
             (a.max(i0), b.min(i1 + 1))
         }
         None => (0, 0),
     };
     // Cut off what lies beyond the map's edges (a row piece reaches past
     // its first and last column only there, or by a rounding).
-    let mut rest = Pair::new(*row);
     if ulo < g.u(i0) {
         rest.step(|r, out| r.clip_into(0, g.u(i0), 1.0, out));
     }
@@ -320,25 +348,36 @@ pub(super) fn cell_volumes(
         s.vol[0] = side * side * side;
         return true;
     }
+    let Work { face, rows, cols } = &mut s.work;
+    let mut v = Vols {
+        i0: s.i0,
+        j0: s.j0,
+        w: s.w,
+        h: s.h,
+        vol: &mut s.vol,
+    };
     for d in 0..3 {
         if cg.step[d][2] == 0.0 {
             continue; // parallel to n: no area
         }
         for side in [-1.0, 1.0] {
-            let face = face_poly(cg, d, side);
+            face_poly(cg, d, side, face);
             for &(reference, clip, sign) in &terms[..nt] {
-                let mut f = face;
                 // 0 for an uncut cell; else within the cell's extent.
                 let shift = cg.c[2] - reference;
-                if shift != 0.0 {
-                    for q in &mut f.p[..4] {
-                        q[2] += shift;
-                    }
+                let full = affine(cg, d, side, shift, g);
+                if shift == 0.0 && !clip {
+                    deposit(face, side * sign, full, g, rows, cols, &mut v);
+                    continue;
+                }
+                let mut f = *face;
+                for q in &mut f.p[..4] {
+                    q[2] += shift;
                 }
                 if clip {
                     f = f.clip(2, 0.0, 1.0);
                 }
-                deposit(&f, side * sign, affine(cg, d, side, shift, g), g, s);
+                deposit(&f, side * sign, full, g, rows, cols, &mut v);
             }
         }
     }
@@ -350,9 +389,8 @@ pub(super) fn cell_volumes(
 /// projection turns with the sign of `n_d`, the face's exit sign is
 /// `side·sign(n_d)`, so the signed integral times `side` is the face's
 /// term.
-fn face_poly(cg: &CellGeom, d: usize, side: f64) -> Poly {
+fn face_poly(cg: &CellGeom, d: usize, side: f64, face: &mut Poly) {
     let (a, b) = ((d + 1) % 3, (d + 2) % 3);
-    let mut face = Poly::EMPTY;
     face.n = 4;
     for (k, (sa, sb)) in [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
         .into_iter()
@@ -363,7 +401,6 @@ fn face_poly(cg: &CellGeom, d: usize, side: f64) -> Poly {
             face.p[k][x] = o + side * cg.step[d][x] + sa * cg.step[a][x] + sb * cg.step[b][x];
         }
     }
-    face
 }
 
 #[cfg(test)]
@@ -402,7 +439,10 @@ mod tests {
                     parts += s.vol.iter().sum::<f64>();
                 }
             }
-            assert!((parts - 0.512).abs() < 1e-14, "{n:?}: rows in threes {parts}");
+            assert!(
+                (parts - 0.512).abs() < 1e-14,
+                "{n:?}: rows in threes {parts}"
+            );
             // A slab through the middle keeps its share.
             assert!(cell_volumes(&cg, &g, Some(0.05), (0, usize::MAX), &mut s));
             let v: f64 = s.vol.iter().sum();

@@ -80,7 +80,19 @@ fn span(lo: f64, hi: f64, o: f64, p: f64, n: usize) -> Option<(usize, usize)> {
 mod tests {
     #[test]
     fn floor_is_floor() {
-        for x in [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 3.999, -3.999, 1e15 + 0.5, -7e15, f64::NAN] {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            3.999,
+            -3.999,
+            1e15 + 0.5,
+            -7e15,
+            f64::NAN,
+        ] {
             let (a, b) = (super::floor(x), x.floor());
             assert!(a == b || (a.is_nan() && b.is_nan()), "{x}: {a} {b}");
         }

@@ -14,6 +14,12 @@ pub(super) struct Poly {
     pub(super) p: [[f64; 3]; 12],
 }
 
+impl Default for Poly {
+    fn default() -> Poly {
+        Poly::EMPTY
+    }
+}
+
 impl Poly {
     pub(super) const EMPTY: Poly = Poly {
         n: 0,
@@ -203,12 +209,20 @@ pub(super) struct Pair {
     cur: usize,
 }
 
-impl Pair {
-    pub(super) fn new(first: Poly) -> Pair {
+impl Default for Pair {
+    fn default() -> Pair {
         Pair {
-            p: [first, Poly::EMPTY],
+            p: [Poly::EMPTY; 2],
             cur: 0,
         }
+    }
+}
+
+impl Pair {
+    /// The current polygon, to be written.
+    #[inline]
+    pub(super) fn get_mut(&mut self) -> &mut Poly {
+        &mut self.p[self.cur]
     }
 
     /// The current polygon.
@@ -237,7 +251,12 @@ mod tests {
 
     fn square() -> Poly {
         let mut p = Poly::EMPTY;
-        for q in [[0.0, 0.0, 1.0], [2.0, 0.0, 3.0], [2.0, 1.0, 3.0], [0.0, 1.0, 1.0]] {
+        for q in [
+            [0.0, 0.0, 1.0],
+            [2.0, 0.0, 3.0],
+            [2.0, 1.0, 3.0],
+            [0.0, 1.0, 1.0],
+        ] {
             p.push(q);
         }
         p
@@ -250,7 +269,10 @@ mod tests {
         for at in [-1.0, 0.0, 0.3, 1.0, 1.7, 2.0, 3.0] {
             let (mut lo, mut hi) = (Poly::EMPTY, Poly::EMPTY);
             s.split_into(0, at, &mut lo, &mut hi);
-            let (a, b) = (s.clip(0, at, -1.0).integral(), s.clip(0, at, 1.0).integral());
+            let (a, b) = (
+                s.clip(0, at, -1.0).integral(),
+                s.clip(0, at, 1.0).integral(),
+            );
             let mut hi2 = Poly::EMPTY;
             assert_eq!(s.split_off_integral(0, at, &mut hi2), lo.integral());
             assert_eq!(hi2.integral(), hi.integral());

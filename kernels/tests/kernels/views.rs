@@ -1004,8 +1004,7 @@ impl amrkit_kernels::Progress for Reported {
         self.steps.lock().unwrap().push((what.to_string(), total));
     }
     fn advance(&self, n: u64) {
-        self.done
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
     fn finish(&self) {}
 }
@@ -1106,7 +1105,10 @@ fn slices_of_a_many_file_output_read_only_the_files_the_plane_needs() {
         let read = seen.done.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(
             (steps, read),
-            (vec![("slice".to_string(), need.len() as u64)], need.len() as u64),
+            (
+                vec![("slice".to_string(), need.len() as u64)],
+                need.len() as u64
+            ),
             "centre {:?} normal {:?}: files read",
             view.center,
             view.basis.n
