@@ -290,12 +290,15 @@ fn deposit_row(
     }
 }
 
-/// The slab terms of a cell: `(reference s, clip to s ≥ reference?,
-/// sign)`, and how many; `None` when the cell lies outside the slab.
-fn slab_terms(cg: &CellGeom, slab: Option<f64>) -> Option<([(f64, bool, f64); 2], usize)> {
+/// One slab term: `(reference s, clip to s ≥ reference?, sign)`.
+type SlabTerm = (f64, bool, f64);
+
+/// The slab terms of a cell and how many; `None` when the cell lies
+/// outside the slab.
+fn slab_terms(cg: &CellGeom, slab: Option<f64>) -> Option<([SlabTerm; 2], usize)> {
     let rs = cg.step[0][2].abs() + cg.step[1][2].abs() + cg.step[2][2].abs();
     let (smin, smax) = (cg.c[2] - rs, cg.c[2] + rs);
-    let mut terms: [(f64, bool, f64); 2] = [(0.0, false, 0.0); 2];
+    let mut terms: [SlabTerm; 2] = [(0.0, false, 0.0); 2];
     let Some(h) = slab else {
         terms[0] = (cg.c[2], false, 1.0);
         return Some((terms, 1));
