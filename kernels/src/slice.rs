@@ -248,16 +248,18 @@ pub fn slice(
             for k in 0..t.len() {
                 cell_hits(view, &t, k, &mut hits);
             }
-            let vals: Vec<(usize, Vec<f64>)> = hits
-                .into_iter()
-                .map(|(q, k)| (q, cols.iter().map(|c| c[k]).collect()))
-                .collect();
+            // One flat list of values (no allocation per pixel).
+            let mut vals = Vec::with_capacity(hits.len() * cols.len());
+            for &(_, k) in &hits {
+                vals.extend(cols.iter().map(|c| c[k]));
+            }
             exec.advance(1);
-            Ok(vals)
+            Ok((hits, vals))
         });
-        for vals in found {
-            for (q, v) in vals? {
-                for ((_, map), x) in out.maps.iter_mut().zip(v) {
+        for found in found {
+            let (hits, vals) = found?;
+            for (&(q, _), v) in hits.iter().zip(vals.chunks_exact(vars.len())) {
+                for ((_, map), &x) in out.maps.iter_mut().zip(v) {
                     map[q] = x;
                 }
             }

@@ -988,3 +988,136 @@ fn face_on_and_edge_on_views_use_the_spin_axis() {
         assert_eq!(r.view.pixels, [30, 20]);
     }
 }
+
+// ------------------------------------- slices: the files read (synthetic)
+
+/// What a kernel reports through [`Progress`]: each step's total and the
+/// units done, so a test sees how many CPU files a slice read.
+#[derive(Default)]
+struct Reported {
+    steps: std::sync::Mutex<Vec<(String, u64)>>,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl amrkit_kernels::Progress for Reported {
+    fn start(&self, what: &str, total: u64) {
+        self.steps.lock().unwrap().push((what.to_string(), total));
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn finish(&self) {}
+}
+
+/// The files docs/views.md says a plane needs, found by brute force: every
+/// cube of side `2^-(levelmin+1)` (box units) whose extent along each view
+/// axis, widened by `2^-levelmin` per box axis, meets the window's
+/// rectangle on the plane; the files whose Hilbert key ranges touch one.
+fn files_the_plane_needs(s: &Snapshot, view: &View) -> Vec<usize> {
+    let keys = s.bound_keys().unwrap().expect("a Hilbert-ordered output");
+    let (lmin, bits) = (s.info.levelmin, s.info.levelmax + 1);
+    let level = lmin + 1;
+    let n = 1u64 << level;
+    let size = 1.0 / n as f64;
+    let pad = 0.5f64.powi(lmin as i32);
+    let b = boxlen(s);
+    let axes = [view.basis.e1, view.basis.e2, view.basis.n];
+    let half = [view.width[0] / 2.0 / b, view.width[1] / 2.0 / b, 0.0];
+    let c = view.center.map(|x| x / b);
+    let shift = 3 * (bits - level);
+    let mut need = vec![false; s.info.ncpu];
+    for x in 0..n {
+        for y in 0..n {
+            for z in 0..n {
+                let mid = [x, y, z]
+                    .iter()
+                    .zip(c)
+                    .map(|(&i, c)| (i as f64 + 0.5) * size - c)
+                    .collect::<Vec<_>>();
+                let meets = (0..3).all(|k| {
+                    let a = axes[k];
+                    let along = (mid[0] * a[0] + mid[1] * a[1] + mid[2] * a[2]).abs();
+                    let reach = a[0].abs() + a[1].abs() + a[2].abs();
+                    along <= half[k] + (0.5 * size + pad) * reach
+                });
+                if !meets {
+                    continue;
+                }
+                let key = amrkit_io::hilbert::key3d(x, y, z, level);
+                let (k0, k1) = (key << shift, (key + 1) << shift);
+                for (f, hit) in need.iter_mut().enumerate() {
+                    *hit |= keys[f] < k1 && keys[f + 1] > k0;
+                }
+            }
+        }
+    }
+    (1..=s.info.ncpu).filter(|&f| need[f - 1]).collect()
+}
+
+#[test]
+fn slices_of_a_many_file_output_read_only_the_files_the_plane_needs() {
+    // 48 CPU files: each plane needs a few of them. The count read is what
+    // the slice reports (one unit per file it decodes), so reading any file
+    // more than the rule names (a slab instead of the plane, a wider walk,
+    // every file of the window) fails here; that every file with a cell on
+    // the plane is among them is `slices_read_only_the_files_the_plane_crosses`.
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = amrkit_io::SynthPlan::new(amrkit_io::SynthSpec {
+        ncpu: 48,
+        levelmin: 4,
+        levelmax: 6,
+        n_dm: 0,
+        n_star: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let out = plan.output_dir(tmp.path());
+    plan.write(&out).unwrap();
+    let s = Snapshot::open(&out).unwrap();
+    let pool = pool();
+    let b = boxlen(&s);
+    let units = amrkit_kernels::Units::from_info(&s.info);
+    let mut planes = Vec::new();
+    for axis in 0..3 {
+        for step in 0..16 {
+            let mut view = View::whole_box(&units, Basis::axis(axis), 24);
+            view.center[axis] = (step as f64 + 0.37) / 16.0 * b;
+            planes.push(view);
+        }
+    }
+    for (normal, z) in [([1.0, 2.0, 3.0], 0.3), ([-0.4, 0.1, 1.0], 0.62)] {
+        let mut view = View::whole_box(&units, Basis::from_normal(normal, None).unwrap(), 24);
+        view.center[2] = z * b;
+        view.width = [0.4 * b, 0.3 * b];
+        planes.push(view);
+    }
+    let mut fewer = 0;
+    for view in &planes {
+        let need = files_the_plane_needs(&s, view);
+        assert_eq!(view.cpus(&s, Some(0.0)).unwrap(), need, "{view:?}");
+        let seen = Reported::default();
+        let exec = Exec {
+            progress: Some(&seen),
+            ..Exec::on(&pool)
+        };
+        slice(&s, &Selection::default(), view, &["density"], &exec).unwrap();
+        let steps = seen.steps.lock().unwrap().clone();
+        let read = seen.done.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            (steps, read),
+            (
+                vec![("slice".to_string(), need.len() as u64)],
+                need.len() as u64
+            ),
+            "centre {:?} normal {:?}: files read",
+            view.center,
+            view.basis.n
+        );
+        fewer += usize::from(need.len() < s.info.ncpu / 2);
+    }
+    assert!(
+        fewer * 2 > planes.len(),
+        "most planes should need fewer than half the files ({fewer} of {})",
+        planes.len()
+    );
+}

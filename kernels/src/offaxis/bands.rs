@@ -1,0 +1,137 @@
+//! Adding cells into the maps in parallel without partial maps: the rows
+//! of the image are cut into bands of [`BAND`] rows, one task per band,
+//! and each task adds, in table order, every cell whose shadow reaches its
+//! rows, into those rows only.
+//!
+//! Why bands: every pixel then receives its cells' volumes in table order
+//! whatever the thread count, so the bits do not depend on it; no pixel is
+//! written by two tasks, so there is nothing to merge (the earlier runs of
+//! cells each filled a partial map over their pixel box, zeroed and added
+//! back: a fifth of the time); and a cell that crosses a band edge is
+//! just cut there (its rows are independent). Streaming adds the files of
+//! each window in file order, so a pixel sees the same sequence as from
+//! the loaded table.
+
+use super::cell::{cell_volumes, geom, shadow, Scratch};
+use super::grid::Grid;
+use super::{Sums, ViewSpec};
+use crate::error::Result;
+use crate::exec::Exec;
+use crate::load::CellTable;
+use crate::project::Weight;
+
+/// Rows per band (a constant: the cuts of a cell's faces start at a band's
+/// first row, so the bits depend on it, never on the threads).
+pub(super) const BAND: usize = 16;
+
+/// Cells to add: a table with its variable columns, the weight column
+/// (`ρ` for mass weighting) and each cell's shadow rows (`(1, 0)` when off
+/// the map).
+pub(super) struct Source<'t> {
+    t: &'t CellTable,
+    cols: Vec<&'t [f64]>,
+    rho: Option<&'t [f64]>,
+    rows: Vec<(u32, u32)>,
+}
+
+impl<'t> Source<'t> {
+    pub(super) fn new(t: &'t CellTable, spec: &ViewSpec) -> Result<Source<'t>> {
+        let cols = spec
+            .vars
+            .iter()
+            .map(|v| t.column(v))
+            .collect::<Result<_>>()?;
+        let rho = match spec.weight {
+            Weight::Mass => Some(t.column("density")?),
+            Weight::None | Weight::Volume => None,
+        };
+        let g = Grid::new(&spec.view);
+        let rows = (0..t.len())
+            .map(|k| match shadow(&geom(&spec.view, t, k), &g) {
+                Some([_, _, j0, j1]) => (j0 as u32, j1 as u32),
+                None => (1, 0),
+            })
+            .collect();
+        Ok(Source { t, cols, rho, rows })
+    }
+}
+
+/// One band's rows of every map.
+struct Band<'m> {
+    j0: usize,
+    j1: usize,
+    acc: Vec<&'m mut [f64]>,
+    w: &'m mut [f64],
+}
+
+/// Adds the cells of `srcs` (in order) into `sums`, in parallel over bands.
+pub(super) fn add_cells(
+    spec: &ViewSpec,
+    srcs: &[Source],
+    sums: &mut Sums,
+    exec: &Exec,
+) -> Result<()> {
+    let [nx, ny] = spec.view.pixels;
+    let mut accs: Vec<_> = sums
+        .acc
+        .iter_mut()
+        .map(|m| m.chunks_mut(BAND * nx))
+        .collect();
+    let mut ws = sums.w.chunks_mut(BAND * nx);
+    let mut bands: Vec<Band> = (0..ny.div_ceil(BAND))
+        .map(|b| Band {
+            j0: b * BAND,
+            j1: ((b + 1) * BAND).min(ny),
+            acc: accs
+                .iter_mut()
+                .map(|it| it.next().unwrap_or_default())
+                .collect(),
+            w: ws.next().unwrap_or_default(),
+        })
+        .collect();
+    exec.par().min_chunk(1).for_each_mut(&mut bands, |band| {
+        if !exec.cancelled() {
+            add_band(spec, srcs, band);
+        }
+    });
+    exec.check()
+}
+
+/// The cells of `srcs` whose shadow reaches `band`'s rows, into them.
+fn add_band(spec: &ViewSpec, srcs: &[Source], band: &mut Band) {
+    let g = Grid::new(&spec.view);
+    let nx = g.n;
+    let slab = spec.view.depth.map(|d| d / 2.0);
+    let area = g.pw * g.ph;
+    let weighted = spec.weight != Weight::None;
+    let (b0, b1) = (band.j0 as u32, band.j1 as u32 - 1);
+    let mut s = Scratch::default();
+    for src in srcs {
+        for (k, &(r0, r1)) in src.rows.iter().enumerate() {
+            if r0 > r1 || r1 < b0 || r0 > b1 {
+                continue;
+            }
+            let cg = geom(&spec.view, src.t, k);
+            let rows = (r0.max(b0) as usize, r1.min(b1) as usize);
+            if !cell_volumes(&cg, &g, slab, rows, &mut s) {
+                continue;
+            }
+            let wk = src.rho.map_or(1.0, |r| r[k]);
+            for jj in 0..s.h {
+                let at = (s.j0 + jj - band.j0) * nx + s.i0;
+                for (ii, &vol) in s.vol[jj * s.w..][..s.w].iter().enumerate() {
+                    if vol == 0.0 {
+                        continue;
+                    }
+                    let wv = vol / area * wk;
+                    if weighted {
+                        band.w[at + ii] += wv;
+                    }
+                    for (m, col) in band.acc.iter_mut().zip(&src.cols) {
+                        m[at + ii] += col[k] * wv;
+                    }
+                }
+            }
+        }
+    }
+}
