@@ -17,6 +17,7 @@ mod doc_commands;
 mod errors;
 mod export;
 mod info_stats;
+mod memory_bound;
 mod nan;
 mod particles;
 mod profiles;
@@ -24,7 +25,6 @@ mod project;
 mod requests;
 mod series;
 mod views;
-mod memory_bound;
 mod window_maps;
 
 mod dims;
