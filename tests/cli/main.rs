@@ -15,6 +15,7 @@ mod bench;
 mod doc_commands;
 mod errors;
 mod export;
+mod figures;
 mod info_stats;
 mod nan;
 mod particles;
