@@ -254,13 +254,16 @@ pub fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     (bold, all)
 }
 
+/// How an axis writes its tick labels.
+pub type TickLabels = Box<dyn Fn(&f64) -> String>;
+
 /// About this many ticks on a linear axis of a plot.
 pub const LIN_TICKS: usize = 8;
 
 /// The tick labels of an axis from `lo` to `hi`: [`number`] on a log
 /// axis, [`tick_label`] to the step of [`lin_axis`]`(lo, hi, LIN_TICKS)`
 /// on a linear one.
-pub fn axis_labels(lo: f64, hi: f64, log: bool) -> Box<dyn Fn(&f64) -> String> {
+pub fn axis_labels(lo: f64, hi: f64, log: bool) -> TickLabels {
     if log {
         Box::new(|v| number(*v))
     } else {

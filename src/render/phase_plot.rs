@@ -5,7 +5,7 @@
 
 use super::chart::{
     axis_labels, draw_titles, drawing_error, finite_range, lin_axis, log_axis, register_font, Cmap,
-    Rgb, FONT, LIN_TICKS,
+    Rgb, TickLabels, FONT, LIN_TICKS,
 };
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
@@ -153,7 +153,7 @@ struct Image<'a> {
     fig: &'a PhaseFigure,
     scale: Scale,
     /// Tick labels of the x and y axes.
-    labels: [Box<dyn Fn(&f64) -> String>; 2],
+    labels: [TickLabels; 2],
 }
 
 impl Image<'_> {

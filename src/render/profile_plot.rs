@@ -6,7 +6,7 @@
 
 use super::chart::{
     axis_labels, draw_titles, drawing_error, finite_range, lin_axis, log_axis, padded,
-    register_font, Rgb, FONT, LIN_TICKS,
+    register_font, Rgb, TickLabels, FONT, LIN_TICKS,
 };
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
@@ -132,7 +132,7 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
 /// One panel being drawn.
 struct Panel<'a> {
     /// Tick labels of the x and y axes.
-    labels: [Box<dyn Fn(&f64) -> String>; 2],
+    labels: [TickLabels; 2],
     centres: &'a [f64],
     panel: &'a ProfilePanel,
     x_label: &'a str,
