@@ -239,12 +239,17 @@ fn draw_axes(
     let err = |e| drawing_error("map axes", e);
     let [(left, top), (pw, ph)] = frame;
     let [e0, e1, e2, e3] = label.extent;
-    let (xa, xstep) = lin_axis(e0, e1, 6);
-    let (ya, ystep) = lin_axis(e2, e3, 6);
+    // About one tick per 100 pixels across, 80 up.
+    let (nxt, nyt) = (
+        (pw / 100).clamp(2, 7) as usize,
+        (ph / 80).clamp(2, 7) as usize,
+    );
+    let (xa, xstep) = lin_axis(e0, e1, nxt);
+    let (ya, ystep) = lin_axis(e2, e3, nyt);
     // The y label area as wide as its widest tick label needs, so that the
     // axis name sits next to the labels.
     let tick_style = TextStyle::from((FONT, 14).into_font());
-    let widest = ticks(e2, e3, 6)
+    let widest = ticks(e2, e3, nyt)
         .0
         .iter()
         .filter_map(|&v| {
