@@ -200,6 +200,7 @@ impl Image<'_> {
             .y_labels(12)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
+            .set_all_tick_mark_size(6)
             .draw()
             .map_err(err)?;
         Ok(())
@@ -250,6 +251,7 @@ where
         .y_labels(10)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))
+        .set_all_tick_mark_size(6)
         .draw()
         .map_err(err)?;
     Ok(())

@@ -169,6 +169,7 @@ impl Panel<'_> {
             .y_labels(12)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
+            .set_all_tick_mark_size(6)
             .light_line_style(TRANSPARENT)
             .bold_line_style(RGBColor(205, 205, 205))
             .draw()
