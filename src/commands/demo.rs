@@ -4,6 +4,7 @@
 use crate::context::Ctx;
 use crate::error::AnyResult;
 use crate::render::info_text::print_info;
+use crate::render::labels::{map_quantity, MapKind};
 use crate::render::map::{write_map, MapStyle};
 use crate::synth::generate;
 use amrkit_io::{Snapshot, SynthSpec};
@@ -130,6 +131,9 @@ pub fn run(ctx: &Ctx, a: &DemoArgs) -> AnyResult<()> {
     Ok(())
 }
 
+/// The caption of the demo's map figures.
+const DEMO_CAPTION: &str = "amrkit demo: a synthetic output";
+
 /// Projects the surface density and the mass-weighted temperature along
 /// z into `maps_dir` (`.npy` and `.png` each). Returns the files written
 /// and the step's line (with the map's mass against the cells', `mass`).
@@ -172,10 +176,15 @@ fn gas_maps(
     ] {
         for ext in ["npy", "png"] {
             let p = maps_dir.join(format!("{var}_z.{ext}"));
-            let quantity = format!("{var} [{unit}]");
+            let kind = match var {
+                "density" => MapKind::Projection(Weight::None),
+                _ => MapKind::Projection(Weight::Mass),
+            };
+            let quantity = map_quantity(kind, var, unit);
             let style = MapStyle {
                 log: true,
                 title,
+                caption: DEMO_CAPTION,
                 quantity: &quantity,
                 axis: 2,
                 units: &u,
@@ -246,7 +255,8 @@ fn star_map(p: &ParticleTable, u: &Units, maps_dir: &Path, exec: &Exec) -> AnyRe
         &MapStyle {
             log: true,
             title: "stellar surface density (CIC)",
-            quantity: "mass / area [code]",
+            caption: DEMO_CAPTION,
+            quantity: "projected stellar mass per area [code units]",
             axis: 2,
             units: u,
         },

@@ -5,6 +5,7 @@ use crate::args::SelArgs;
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::open_selected;
+use crate::render::labels::output_caption;
 use crate::render::map::{write_map, MapStyle};
 use amrkit_io::family_name;
 use amrkit_io::Snapshot;
@@ -158,11 +159,13 @@ pub fn run(ctx: &Ctx, a: &ParticlesArgs) -> AnyResult<()> {
     if !a.out.is_empty() {
         let spec = proj_spec(&p.units, &sel, axis, a.res, &["mass"], Weight::None);
         let maps = project_particles(&p, &spec, scheme, &codes, &exec)?;
+        let caption = output_caption(&s);
         for path in &a.out {
             let style = MapStyle {
                 log: true,
                 title: "particle surface density",
-                quantity: "mass / area [code]",
+                caption: &caption,
+                quantity: "projected particle mass per area [code units]",
                 axis: spec.axis,
                 units: &p.units,
             };

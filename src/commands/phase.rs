@@ -6,8 +6,8 @@ use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
 use crate::render::canvas::write_rgb;
-use crate::render::chart::run_name;
 use crate::render::chart::Cmap;
+use crate::render::labels::output_caption;
 use crate::render::npy::write_npy;
 use crate::render::phase_plot::{draw_phase, PhaseFigure};
 use amrkit_io::atomic::write_atomic;
@@ -220,9 +220,9 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
                     _ => "mass per bin [code]".to_string(),
                 },
             };
-            let name = run_name(&s.dir);
             let fig = PhaseFigure {
-                title: format!("{name}: {} against {}", a.y, a.x),
+                title: format!("{} against {}", a.y, a.x),
+                caption: output_caption(&s),
                 x_label: lab(&cols[0]),
                 y_label: lab(&cols[1]),
                 z_label,

@@ -6,7 +6,9 @@ use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
 use crate::render::canvas::write_rgb;
-use crate::render::chart::run_name;
+use crate::render::chart::number;
+use crate::render::labels::output_caption;
+use crate::render::map::length_unit;
 use crate::render::profile_plot::{draw_profile, ProfileFigure, ProfilePanel};
 use amrkit_io::atomic::write_atomic;
 use amrkit_io::Snapshot;
@@ -190,7 +192,15 @@ fn draw(
     u: &Units,
     path: &Path,
 ) -> AnyResult<()> {
-    let per_code = u.factor(Quantity::Length, &a.range_unit)?;
+    // Radii in --range-unit, or (code by default) in the length unit of
+    // the maps: pc, kpc or Mpc by the box size.
+    let (lu, per_code) = if a.range_unit == "code" {
+        let (name, per) = length_unit(u);
+        (name.to_string(), per)
+    } else {
+        let per = u.factor(Quantity::Length, &a.range_unit)?;
+        (a.range_unit.clone(), per)
+    };
     let r = if a.cylindrical {
         "R (cylindrical)"
     } else {
@@ -201,14 +211,16 @@ fn draw(
         "volume" => "volume-weighted",
         _ => "mass-weighted",
     };
-    let name = run_name(&s.dir);
-    let c = p.spec.center;
+    let c = p.spec.center.map(|x| x * per_code);
     let fig = ProfileFigure {
         title: format!(
-            "{name}: {weight} profiles around ({:.4}, {:.4}, {:.4}) code",
-            c[0], c[1], c[2]
+            "{weight} profiles around ({}, {}, {}) {lu}",
+            number(c[0]),
+            number(c[1]),
+            number(c[2])
         ),
-        x_label: format!("{r} [{}]", a.range_unit),
+        caption: output_caption(s),
+        x_label: format!("{r} [{lu}]"),
         edges: p.edges.iter().map(|e| e * per_code).collect(),
         log_x: !a.lin,
         legend: format!("{weight} mean ± std"),

@@ -5,6 +5,7 @@ use crate::args::SelArgs;
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
+use crate::render::labels::{log_by_default, map_quantity, output_caption, MapKind};
 use crate::render::map::{length_unit, write_map, write_map_axes, write_sidecar, MapStyle};
 use crate::view_flags::{
     check_outs, frame_title, image_axes, place_extent, selection_with_center, view_args, ViewFlags,
@@ -50,9 +51,13 @@ pub struct ProjectArgs {
     pub sel: SelArgs,
     #[command(flatten)]
     pub view: ViewFlags,
-    /// Colour the PNG by log10 of the values.
+    /// Colour the PNG by log10 of the values (the default for density,
+    /// pressure, temperature and mass).
     #[arg(long)]
     pub log: bool,
+    /// Colour the PNG linearly, also for density, pressure, temperature.
+    #[arg(long, conflicts_with = "log")]
+    pub lin: bool,
     /// Output files (.npy and/or .png), one per variable, or a folder.
     #[arg(long, value_delimiter = ',', required = true)]
     pub out: Vec<PathBuf>,
@@ -62,6 +67,11 @@ impl ProjectArgs {
     /// The line of sight named by --axis (z when not given).
     fn axis_name(&self) -> &str {
         self.axis.as_deref().unwrap_or("z")
+    }
+
+    /// Whether the PNG of `var` is coloured by log10.
+    fn log(&self, var: &str) -> bool {
+        self.log || (!self.lin && log_by_default(var))
     }
 }
 
@@ -165,6 +175,7 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
     if to_folder {
         std::fs::create_dir_all(&a.out[0])?;
     }
+    let caption = output_caption(&s);
     for (path, v, factor, unit) in plan {
         let title = match weight {
             Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
@@ -173,10 +184,16 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
             Weight::Mass => format!("mass-weighted {v} along {}", a.axis_name()),
             Weight::Volume => format!("volume-weighted {v} along {}", a.axis_name()),
         };
-        let quantity = format!("{v} [{unit}]");
+        let kind = if s.info.ndim < 3 {
+            MapKind::Value
+        } else {
+            MapKind::Projection(weight)
+        };
+        let quantity = map_quantity(kind, v, &unit);
         let style = MapStyle {
-            log: a.log,
+            log: a.log(v),
             title: &title,
+            caption: &caption,
             quantity: &quantity,
             axis,
             units: &u,
@@ -265,6 +282,7 @@ fn run_view(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
     let mut maps = project_view_streaming(&s, &cells, &spec, &exec)?;
     place_extent(&mut maps, &r.view, &r.frame);
     let (lu, _) = length_unit(&u);
+    let caption = output_caption(&s);
     let per_var = a.out.len().div_ceil(vars.len()).max(1);
     for (k, path) in a.out.iter().enumerate() {
         let v = vars[(k / per_var).min(vars.len() - 1)];
@@ -288,10 +306,11 @@ fn run_view(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
             Weight::Volume => format!("volume-weighted {v}"),
         };
         let title = format!("{how}, {}", frame_title(&r.frame));
-        let quantity = format!("{v} [{unit}]");
+        let quantity = map_quantity(MapKind::Projection(weight), v, &unit);
         let style = MapStyle {
-            log: a.log,
+            log: a.log(v),
             title: &title,
+            caption: &caption,
             quantity: &quantity,
             axis,
             units: &u,

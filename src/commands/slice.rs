@@ -5,6 +5,7 @@
 use crate::args::SelArgs;
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
+use crate::render::labels::{log_by_default, map_quantity, output_caption, MapKind};
 use crate::render::map::{length_unit, write_map_axes, write_sidecar, MapStyle};
 use crate::view_flags::{
     check_outs, frame_title, image_axes, place_extent, selection_with_center, view_args, ViewFlags,
@@ -38,9 +39,13 @@ pub struct SliceArgs {
     pub unit: Option<String>,
     #[command(flatten)]
     pub sel: SelArgs,
-    /// Colour the PNG by log10 of the values.
+    /// Colour the PNG by log10 of the values (the default for density,
+    /// pressure, temperature and mass).
     #[arg(long)]
     pub log: bool,
+    /// Colour the PNG linearly, also for density, pressure, temperature.
+    #[arg(long, conflicts_with = "log")]
+    pub lin: bool,
     /// Output files (.npy and/or .png), one or two per variable in order.
     #[arg(long, value_delimiter = ',', required = true)]
     pub out: Vec<PathBuf>,
@@ -96,10 +101,11 @@ pub fn run(ctx: &Ctx, a: &SliceArgs) -> AnyResult<()> {
             None => (1.0, "code".to_string()),
         };
         let title = format!("{v} slice, {}", frame_title(&r.frame));
-        let quantity = format!("{v} [{unit}]");
+        let quantity = map_quantity(MapKind::Value, v, &unit);
         let style = MapStyle {
-            log: a.log,
+            log: a.log || (!a.lin && log_by_default(v)),
             title: &title,
+            caption: &output_caption(&s),
             quantity: &quantity,
             axis: axis.unwrap_or(2),
             units: &u,

@@ -14,7 +14,11 @@ pub struct MapStyle<'a> {
     pub log: bool,
     /// Title above the map.
     pub title: &'a str,
-    /// The quantity and its unit, e.g. `density [Msol/pc^2]`.
+    /// The line under the title: the output and its time
+    /// ([`super::labels::output_caption`]).
+    pub caption: &'a str,
+    /// The colour bar's label: what a pixel is, with its unit
+    /// ([`super::labels::map_quantity`]).
     pub quantity: &'a str,
     /// Projection axis (0, 1, 2): names the image axes.
     pub axis: usize,
@@ -133,6 +137,7 @@ pub fn write_map_axes(
                 style.log,
                 &MapLabel {
                     title: style.title,
+                    caption: style.caption,
                     quantity: style.quantity,
                     axes,
                     unit,

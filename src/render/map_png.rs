@@ -1,41 +1,34 @@
-//! PNG maps as a reader of a paper expects them: the colour map with a
-//! frame, axes with tick marks and labels in physical units, a title, and
-//! a colour bar with its scale, range and unit. Text is drawn with the
-//! public-domain 8×8 bitmap font of the `font8x8` crate (ASCII), scaled
-//! ×2 on maps wider than 512 pixels. The title, extent and colour range
-//! are also stored in the PNG's text chunks, with `amrkit:map` giving the
-//! pixel box of the map itself (`left top width height`). NaN pixels have
-//! a colour of their own and, on log maps, pixels at or below zero (or
-//! round-off: under 1e-12 of the largest value) are black; a legend under
+//! PNG maps as a paper shows them, drawn with plotters in DejaVu Sans (as
+//! the profile and phase figures): the map in a frame whose sides keep
+//! the window's physical aspect ratio, axes in a physical length unit with
+//! round ticks, a title and a caption (the output and its time), and a
+//! colour bar with ticks and the quantity's label. The figure's size
+//! depends on the window's shape only, never on the map's pixel count:
+//! each figure pixel shows the map pixel under its centre.
+//!
+//! NaN pixels are grey and, on log maps, pixels at or below zero (or
+//! round-off: under 1e-12 of the largest value) are white; a legend under
 //! the colour bar names each kind the map holds, and the bar spans the
-//! other values only.
+//! other values only. The title, extent and colour range are also stored
+//! in the PNG's text chunks, with `amrkit:map` giving the pixel box of the
+//! map in the image (`left top width height`).
 
-use super::canvas::{text_len, tick_label, ticks, write_rgb, Axes, Canvas, INK};
+use super::canvas::write_rgb;
+use super::chart::{draw_titles, fitting_size, Cmap};
+use super::chart::{drawing_error, lin_axis, log_ticks, number, register_font, tick_label, ticks};
+use super::chart::{Rgb, FONT};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
-
-/// Colour-map anchors (a perceptually ordered dark-blue → yellow ramp).
-const RAMP: [[f64; 3]; 6] = [
-    [0.05, 0.03, 0.20],
-    [0.25, 0.10, 0.50],
-    [0.55, 0.15, 0.50],
-    [0.85, 0.35, 0.30],
-    [0.98, 0.65, 0.15],
-    [0.99, 0.95, 0.55],
-];
-
-fn colour(t: f64) -> [u8; 3] {
-    let t = t.clamp(0.0, 1.0) * (RAMP.len() - 1) as f64;
-    let i = (t.floor() as usize).min(RAMP.len() - 2);
-    let f = t - i as f64;
-    std::array::from_fn(|c| ((RAMP[i][c] * (1.0 - f) + RAMP[i + 1][c] * f) * 255.0).round() as u8)
-}
 
 /// What a map shows and where it lies.
 pub struct MapLabel<'a> {
-    /// Drawn above the map, e.g. `density projected along z`.
+    /// The title, e.g. `density projected along z`.
     pub title: &'a str,
-    /// The mapped quantity with its unit, e.g. `density [Msol/pc^2]`; the
-    /// colour bar's label (prefixed with `log10 ` on log maps).
+    /// The line under the title: the output and its time.
+    pub caption: &'a str,
+    /// The colour bar's label: the quantity with its unit.
     pub quantity: &'a str,
     /// Names of the horizontal and vertical image axes, e.g. `["x", "y"]`.
     pub axes: [&'a str; 2],
@@ -47,14 +40,58 @@ pub struct MapLabel<'a> {
     pub comment: &'a str,
 }
 
-/// The colour of NaN pixels (named in the colour bar's legend): a green
-/// that the ramp does not hold.
-const NAN_COLOUR: [u8; 3] = [0, 200, 80];
+/// The colour map of maps.
+const CMAP: Cmap = Cmap::Viridis;
+/// NaN pixels: a grey that viridis does not hold.
+pub const NAN_COLOUR: RGBColor = RGBColor(170, 170, 170);
+/// Pixels at or below zero on a log map.
+pub const ZERO_COLOUR: RGBColor = RGBColor(255, 255, 255);
 
 /// Positive values below this fraction of a log map's largest value are
 /// round-off (e.g. sums of contributions that cancel): drawn as zero, and
 /// kept out of the colour bar's range, which then spans at most 12 decades.
 const ROUND_OFF: f64 = 1e-12;
+
+/// Layout, in figure pixels: room left of the map (y ticks and name),
+/// above it (title and caption), below it (x ticks and name, legend), the
+/// gap to the colour bar, its width, the room for its tick labels and for
+/// its label, and the figure's smallest width.
+const LEFT: u32 = 96;
+const TOP: u32 = 70;
+const BOTTOM: u32 = 62;
+const BAR_GAP: u32 = 22;
+const BAR_W: u32 = 22;
+const BAR_LABELS: u32 = 72;
+const BAR_DESC: u32 = 40;
+const MIN_W: u32 = 760;
+
+/// The size of the map's box for a window `aspect` (width / height) wide:
+/// 560 pixels square, a wide window up to 760 wide, a tall one up to 640
+/// high, the other side following the aspect ratio.
+pub fn map_box(aspect: f64) -> (u32, u32) {
+    let a = if aspect.is_finite() && aspect > 0.0 {
+        aspect
+    } else {
+        1.0
+    };
+    let (w, h) = if a >= 1.0 {
+        let w = (420.0 * a).clamp(560.0, 760.0);
+        (w, w / a)
+    } else {
+        let h = (420.0 / a).clamp(560.0, 640.0);
+        (h * a, h)
+    };
+    (w.round().max(1.0) as u32, h.round().max(1.0) as u32)
+}
+
+/// The figure's size and the map box's top-left corner for a map box of
+/// `pw × ph`.
+fn layout(pw: u32, ph: u32) -> (u32, u32, u32, u32) {
+    let needed = LEFT + pw + BAR_GAP + BAR_W + BAR_LABELS + BAR_DESC;
+    let w = needed.max(MIN_W);
+    let left = LEFT + (w - needed) / 2;
+    (w, TOP + ph + BOTTOM, left, TOP)
+}
 
 /// What a pixel shows.
 #[derive(Clone, Copy, PartialEq)]
@@ -95,32 +132,293 @@ fn scaled(map: &[f64], log: bool) -> (Vec<Pixel>, f64, f64) {
     (px, lo, hi)
 }
 
-/// The legend under the colour bar at `(x, y)`: a swatch and its name per
-/// kind of pixel that is not on the bar and that the map holds.
-fn draw_legend(c: &mut Canvas, x: usize, y: usize, entries: &[([u8; 3], &str)], s: usize) {
-    let ch = 8 * s;
-    for (k, (col, name)) in entries.iter().enumerate() {
-        let y0 = y + k * (ch + ch / 2);
-        c.fill(x, y0, x + ch, y0 + ch, *col);
-        c.frame(x, y0, x + ch, y0 + ch);
-        c.text(x + ch + ch / 2, y0, name, s, false);
+/// A drawn map figure and what its text chunks say of it.
+pub struct MapFigure {
+    /// The image.
+    pub img: Rgb,
+    /// The map's box in the image: left, top, width, height.
+    pub map_box: [u32; 4],
+    /// The colour bar's range (log10 on log maps), bottom to top.
+    pub range: (f64, f64),
+    /// NaN pixels and pixels at or below zero (log maps) in the map.
+    pub nans: usize,
+    /// Pixels at or below zero (or round-off) on a log map.
+    pub zeros: usize,
+}
+
+/// Draws `map` (`nx × ny`, row `j` is y, drawn y up), log10-scaled if
+/// asked, as a figure of a size set by the extent's aspect ratio only.
+pub fn draw_map(
+    map: &[f64],
+    nx: usize,
+    ny: usize,
+    log: bool,
+    label: &MapLabel,
+) -> Result<MapFigure, String> {
+    if nx == 0 || ny == 0 || map.len() != nx * ny {
+        return Err(format!("a {nx}×{ny} map needs {} values", nx * ny));
+    }
+    register_font();
+    let (px, lo, hi) = scaled(map, log);
+    let count = |k: Pixel| px.iter().filter(|&&p| p == k).count();
+    let (nans, zeros) = (count(Pixel::NaN), count(Pixel::Zero));
+    // The bar's range: a single value is given room around it.
+    let (blo, bhi) = if hi > lo {
+        (lo, hi)
+    } else if hi == lo {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        (0.0, 1.0)
+    };
+    let [e0, e1, e2, e3] = label.extent;
+    let (pw, ph) = map_box((e1 - e0).abs() / (e3 - e2).abs());
+    let (w, h, left, top) = layout(pw, ph);
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let err = |e| drawing_error("map", e);
+        root.fill(&WHITE).map_err(err)?;
+        let colour = |p: Pixel| match p {
+            Pixel::Value(v) => CMAP.colour((v - blo) / (bhi - blo)),
+            Pixel::NaN => NAN_COLOUR,
+            Pixel::Zero => ZERO_COLOUR,
+        };
+        // The map: each figure pixel takes the map pixel under its centre.
+        for y in 0..ph {
+            let j = ny - 1 - ((y as f64 + 0.5) / ph as f64 * ny as f64) as usize;
+            for x in 0..pw {
+                let i = ((x as f64 + 0.5) / pw as f64 * nx as f64) as usize;
+                let c = colour(px[j * nx + i.min(nx - 1)]);
+                root.draw_pixel(((left + x) as i32, (top + y) as i32), &c)
+                    .map_err(err)?;
+            }
+        }
+        let frame = [(left, top), (pw, ph)];
+        draw_axes(&root, frame, label)?;
+        let bar = [(left + pw + BAR_GAP, top), (BAR_W, ph)];
+        for y in 0..ph {
+            let c = CMAP.colour(1.0 - (y as f64 + 0.5) / ph as f64);
+            for x in 0..BAR_W {
+                root.draw_pixel(((bar[0].0 + x) as i32, (top + y) as i32), &c)
+                    .map_err(err)?;
+            }
+        }
+        let widest = bar_axis(&root, bar, &bar_ticks(blo, bhi, log))?;
+        bar_label(&root, bar, widest, label.quantity)?;
+        let mut legend = Vec::new();
+        if nans > 0 {
+            legend.push((NAN_COLOUR, "NaN (no value)"));
+        }
+        if zeros > 0 {
+            legend.push((ZERO_COLOUR, "≤ 0"));
+        }
+        draw_legend(&root, (bar[0].0, top + ph + 14), &legend)?;
+        draw_titles(&root, w, label.title, label.caption)?;
+        root.present().map_err(err)?;
+    }
+    Ok(MapFigure {
+        img: Rgb {
+            w: w as usize,
+            h: h as usize,
+            px: buf,
+        },
+        map_box: [left, top, pw, ph],
+        range: (lo, hi),
+        nans,
+        zeros,
+    })
+}
+
+/// The map's axes around the box `frame` (corner, size): round ticks in
+/// the extent's unit, each axis named with its unit, and a frame.
+fn draw_axes(
+    root: &DrawingArea<BitMapBackend, Shift>,
+    frame: [(u32, u32); 2],
+    label: &MapLabel,
+) -> Result<(), String> {
+    let err = |e| drawing_error("map axes", e);
+    let [(left, top), (pw, ph)] = frame;
+    let [e0, e1, e2, e3] = label.extent;
+    // About one tick per 100 pixels across, 80 up.
+    let (nxt, nyt) = (
+        (pw / 100).clamp(2, 7) as usize,
+        (ph / 80).clamp(2, 7) as usize,
+    );
+    let (xa, xstep) = lin_axis(e0, e1, nxt);
+    let (ya, ystep) = lin_axis(e2, e3, nyt);
+    // The y label area as wide as its widest tick label needs, so that the
+    // axis name sits next to the labels.
+    let tick_style = TextStyle::from((FONT, 14).into_font());
+    let widest = ticks(e2, e3, nyt)
+        .0
+        .iter()
+        .filter_map(|&v| {
+            root.estimate_text_size(&tick_label(v, ystep), &tick_style)
+                .ok()
+        })
+        .map(|(w, _)| w)
+        .max()
+        .unwrap_or(0);
+    let (yl, xl) = ((widest + 36).min(LEFT - 6), BOTTOM - 14);
+    let area = root
+        .clone()
+        .shrink(((left - yl) as i32, top as i32), (yl + pw, ph + xl));
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(xl)
+        .y_label_area_size(yl)
+        .build_cartesian_2d(xa, ya)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(format!("{} [{}]", label.axes[0], label.unit))
+        .y_desc(format!("{} [{}]", label.axes[1], label.unit))
+        .x_label_formatter(&|v| tick_label(*v, xstep))
+        .y_label_formatter(&|v| tick_label(*v, ystep))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .set_all_tick_mark_size(6)
+        .draw()
+        .map_err(err)?;
+    chart
+        .plotting_area()
+        .strip_coord_spec()
+        .draw(&Rectangle::new(
+            [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// A colour bar tick: where it sits (0 at the bottom, 1 at the top), its
+/// label (empty for a minor tick).
+type BarTick = (f64, String);
+
+/// The colour bar's ticks for the range `[lo, hi]` (log10 values on a log
+/// bar): labelled ticks at round values, minor ones between them on a log
+/// bar.
+fn bar_ticks(lo: f64, hi: f64, log: bool) -> Vec<BarTick> {
+    let at = |v: f64| (v - lo) / (hi - lo);
+    if log {
+        let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+        let (bold, all) = log_ticks(a, b);
+        let minor = all
+            .into_iter()
+            .filter(|v| !bold.contains(v))
+            .map(|v| (at(v.log10()), String::new()));
+        // Round values of a linear axis (under a decade) are labelled to
+        // their step, powers and their multiples as numbers.
+        let (lin, step) = ticks(a, b, 5);
+        let label = |v: f64| {
+            if bold == lin {
+                tick_label(v, step)
+            } else {
+                number(v)
+            }
+        };
+        bold.iter()
+            .map(|&v| (at(v.log10()), label(v)))
+            .chain(minor)
+            .collect()
+    } else {
+        let (t, step) = ticks(lo, hi, 6);
+        t.into_iter()
+            .map(|v| (at(v), tick_label(v, step)))
+            .collect()
     }
 }
 
-/// The title centred at the top of an image `right` pixels wide, cut to
-/// its width (glyph scale `s`).
-fn draw_title(c: &mut Canvas, title: &str, right: usize, s: usize) {
-    let ch = 8 * s;
-    let pad = ch / 2;
-    let fit = (right - 2 * pad) / ch;
-    let title: String = title.chars().take(fit).collect();
-    let tx = (right / 2).saturating_sub(text_len(&title, s) / 2);
-    c.text(tx, pad, &title, s, false);
+/// The colour bar `bar` (corner, size): its frame, tick marks and labels
+/// on its right. Returns the width of the widest label.
+fn bar_axis(
+    root: &DrawingArea<BitMapBackend, Shift>,
+    bar: [(u32, u32); 2],
+    ticks: &[BarTick],
+) -> Result<u32, String> {
+    let err = |e| drawing_error("colour bar", e);
+    let [(x0, y0), (bw, bh)] = bar;
+    let (x0, y0, bw, bh) = (x0 as i32, y0 as i32, bw as i32, bh as i32);
+    root.draw(&Rectangle::new(
+        [(x0, y0), (x0 + bw - 1, y0 + bh - 1)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(err)?;
+    let style = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut widest = 0;
+    for (t, text) in ticks {
+        let y = y0 + bh - 1 - (t * (bh - 1) as f64).round() as i32;
+        let len = if text.is_empty() { 3 } else { 6 };
+        let mark = PathElement::new(vec![(x0 + bw, y), (x0 + bw + len, y)], BLACK);
+        root.draw(&mark).map_err(err)?;
+        if !text.is_empty() {
+            root.draw_text(text, &style, (x0 + bw + 9, y))
+                .map_err(err)?;
+            let (w, _) = root.estimate_text_size(text, &style).map_err(err)?;
+            widest = widest.max(w);
+        }
+    }
+    Ok(widest)
 }
 
-/// Writes `map` (`nx × ny`, row `j` is y) as a PNG with the y axis up,
-/// `log10` scaling if asked, axes, labels and a colour bar. Returns the
-/// image size.
+/// The colour bar's label, reading upwards right of its tick labels
+/// (`widest`: their width), shrunk to about the bar's height, on two lines
+/// (quantity, unit) if it must.
+fn bar_label(
+    root: &DrawingArea<BitMapBackend, Shift>,
+    bar: [(u32, u32); 2],
+    widest: u32,
+    text: &str,
+) -> Result<(), String> {
+    let err = |e| drawing_error("colour bar label", e);
+    let [(x0, y0), (bw, bh)] = bar;
+    let x = x0 + bw + 9 + widest.min(BAR_LABELS) + 10;
+    let y = (y0 + bh / 2) as i32;
+    let room = bh + 40;
+    let one = fitting_size(root, text, room, 16, 12);
+    let fits = root
+        .estimate_text_size(text, &TextStyle::from((FONT, one).into_font()))
+        .is_ok_and(|(tw, _)| tw <= room);
+    let lines: Vec<&str> = match text.rfind(" [") {
+        Some(k) if !fits => vec![&text[..k], &text[k + 1..]],
+        _ => vec![text],
+    };
+    let size = lines
+        .iter()
+        .map(|l| fitting_size(root, l, room, 16, 9))
+        .min()
+        .unwrap_or(12);
+    for (k, line) in lines.iter().enumerate() {
+        let style = TextStyle::from((FONT, size).into_font())
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        let xk = (x + k as u32 * (size + 4)) as i32;
+        root.draw_text(line, &style, (xk, y)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The legend: a framed swatch and its name per entry, from `(x, y)` down.
+fn draw_legend(
+    root: &DrawingArea<BitMapBackend, Shift>,
+    (x, y): (u32, u32),
+    entries: &[(RGBColor, &str)],
+) -> Result<(), String> {
+    let err = |e| drawing_error("map legend", e);
+    for (k, (c, name)) in entries.iter().enumerate() {
+        let (x, y) = (x as i32, (y + 20 * k as u32) as i32);
+        root.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], c.filled()))
+            .map_err(err)?;
+        root.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], BLACK))
+            .map_err(err)?;
+        let style = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw_text(name, &style, (x + 20, y + 7)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Writes `map` (`nx × ny`, row `j` is y) as a PNG figure ([`draw_map`])
+/// with its text chunks. Returns the image size.
 pub fn write_map_png(
     path: &Path,
     map: &[f64],
@@ -128,123 +426,97 @@ pub fn write_map_png(
     ny: usize,
     log: bool,
     label: &MapLabel,
-) -> amrkit_io::Result<(u32, u32)> {
-    let (px, lo, hi) = scaled(map, log);
-    let count = |k: Pixel| px.iter().filter(|&&p| p == k).count();
-    let (nans, zeros) = (count(Pixel::NaN), count(Pixel::Zero));
-    let mut legend: Vec<([u8; 3], &str)> = Vec::new();
-    if nans > 0 {
-        legend.push((NAN_COLOUR, "NaN"));
-    }
-    if zeros > 0 {
-        legend.push((INK, "<= 0"));
-    }
-    let span = if hi > lo { hi - lo } else { 1.0 };
-
-    // Layout, in units of the glyph size.
-    let s = if nx.max(ny) > 512 { 2 } else { 1 };
-    let ch = 8 * s;
-    let pad = ch / 2;
-    let tick = ch / 2;
-    let [e0, e1, e2, e3] = label.extent;
-    let axes = Axes {
-        scale: s,
-        x: (e0, e1, format!("{} [{}]", label.axes[0], label.unit)),
-        y: (e2, e3, format!("{} [{}]", label.axes[1], label.unit)),
-    };
-    let (bt, bstep) = if hi >= lo {
-        ticks(lo, hi, 5)
-    } else {
-        (vec![], 0.0)
-    };
-    let blabels: Vec<String> = bt.iter().map(|&v| tick_label(v, bstep)).collect();
-    let widest = |l: &[String]| l.iter().map(|t| text_len(t, s)).max().unwrap_or(0);
-    let left = axes.left_margin();
-    let top = pad + ch + pad;
-    let bar_x = left + nx + 2 * ch;
-    let bar_w = (nx / 24).max(2 * ch);
-    let legend_w = legend
-        .iter()
-        .map(|(_, t)| 2 * ch + text_len(t, s))
-        .max()
-        .unwrap_or(0);
-    let right = (bar_x + bar_w + tick + pad / 2 + widest(&blabels) + pad + ch + pad)
-        .max(bar_x + legend_w + pad + ch + pad);
-    let bottom = top + ny + axes.bottom_margin();
-    let mut c = Canvas::new(right, bottom);
-
-    // The map, y up, and the colour bar, low values at the bottom.
-    for j in 0..ny {
-        let row = top + ny - 1 - j;
-        for i in 0..nx {
-            let col = match px[j * nx + i] {
-                Pixel::Value(v) => colour((v - lo) / span),
-                Pixel::NaN => NAN_COLOUR,
-                Pixel::Zero => INK,
-            };
-            c.put(left + i, row, col);
-        }
-    }
-    for r in 0..ny {
-        let col = colour(1.0 - r as f64 / (ny.max(2) - 1) as f64);
-        c.fill(bar_x, top + r, bar_x + bar_w, top + r + 1, col);
-    }
-    axes.draw(&mut c, left, top, nx, ny);
-    c.frame(bar_x, top, bar_x + bar_w, top + ny);
-    draw_legend(&mut c, bar_x, top + ny + ch, &legend, s);
-
-    // Colour bar ticks and label.
-    let bpix = |v: f64| {
-        top + ((hi - v) / span * (ny.max(2) - 1) as f64)
-            .round()
-            .clamp(0.0, ny as f64 - 1.0) as usize
-    };
-    for (&v, t) in bt.iter().zip(&blabels) {
-        let y = bpix(v);
-        c.fill(bar_x + bar_w + 1, y, bar_x + bar_w + 1 + tick, y + 1, INK);
-        c.text(
-            bar_x + bar_w + 1 + tick + pad / 2,
-            y.saturating_sub(ch / 2),
-            t,
-            s,
-            false,
-        );
-    }
-    let qname = if log {
-        format!("log10 {}", label.quantity)
-    } else {
-        label.quantity.to_string()
-    };
-    let qb = (top + ny / 2 + text_len(&qname, s) / 2).min(bottom - 1);
-    c.text(right - pad - ch, qb, &qname, s, true);
-
-    draw_title(&mut c, label.title, right, s);
-
+) -> Result<(u32, u32), String> {
+    let fig = draw_map(map, nx, ny, log, label)?;
+    let (lo, hi) = fig.range;
     let scale = if log { "log10 " } else { "" };
     let mut comment = format!(
         "{}; colour bar {scale}[{lo:.6e}, {hi:.6e}] bottom to top",
         label.comment
     );
-    if nans > 0 {
-        comment += &format!("; {nans} NaN pixels in green (legend: NaN)");
+    if fig.nans > 0 {
+        comment += &format!("; {} NaN pixels in grey (legend: NaN)", fig.nans);
     }
-    if zeros > 0 {
+    if fig.zeros > 0 {
         comment += &format!(
-            "; {zeros} pixels at or below {ROUND_OFF:e} of the largest value (zero, negative or round-off) in black (legend: <= 0)"
+            "; {} pixels at or below {ROUND_OFF:e} of the largest value (zero, negative or round-off) in white (legend: <= 0)",
+            fig.zeros
         );
     }
-    let mapbox = format!("{left} {top} {nx} {ny}");
-    let (w, h, img) = c.into_rgb();
+    let [l, t, w, h] = fig.map_box;
+    let mapbox = format!("{l} {t} {w} {h}");
+    let img = &fig.img;
     write_rgb(
         path,
-        w,
-        h,
-        &img,
+        img.w,
+        img.h,
+        &img.px,
         &[
             ("Title", label.title),
             ("Comment", &comment),
             ("amrkit:map", &mapbox),
         ],
-    )?;
-    Ok((w as u32, h as u32))
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((img.w as u32, img.h as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(extent: [f64; 4]) -> MapLabel<'static> {
+        MapLabel {
+            title: "density projected along z",
+            caption: "sim/output_00001, t = 1 Myr",
+            quantity: "projected density (surface density) [g cm⁻²]",
+            axes: ["x", "y"],
+            unit: "kpc",
+            extent,
+            comment: "",
+        }
+    }
+
+    #[test]
+    fn the_figure_size_depends_on_the_window_not_the_pixels() {
+        let l = label([0.0, 2.0, 0.0, 1.0]);
+        let sizes: Vec<(usize, usize)> = [8usize, 64, 300]
+            .iter()
+            .map(|&n| {
+                let m: Vec<f64> = (0..n * n).map(|k| 1.0 + k as f64).collect();
+                let f = draw_map(&m, n, n, true, &l).unwrap();
+                (f.img.w, f.img.h)
+            })
+            .collect();
+        assert!(sizes.iter().all(|&s| s == sizes[0]), "{sizes:?}");
+    }
+
+    #[test]
+    fn the_map_box_keeps_the_aspect_ratio() {
+        for aspect in [1.0, 3.0, 0.25, 1.3] {
+            let (w, h) = map_box(aspect);
+            assert!(
+                (w as f64 / h as f64 / aspect - 1.0).abs() < 0.01,
+                "{aspect}: {w}×{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_and_zero_pixels_have_their_own_colours() {
+        let mut m = vec![1.0, 10.0, 100.0, 0.0];
+        m[2] = f64::NAN;
+        let f = draw_map(&m, 2, 2, true, &label([0.0, 1.0, 0.0, 1.0])).unwrap();
+        let [l, t, w, h] = f.map_box.map(|v| v as usize);
+        let at = |i: usize, j: usize| {
+            let (x, y) = (l + (2 * i + 1) * w / 4, t + h - 1 - (2 * j + 1) * h / 4);
+            let o = (y * f.img.w + x) * 3;
+            RGBColor(f.img.px[o], f.img.px[o + 1], f.img.px[o + 2])
+        };
+        assert_eq!(at(0, 1), NAN_COLOUR);
+        assert_eq!(at(1, 1), ZERO_COLOUR);
+        assert_eq!(at(0, 0), CMAP.colour(0.0));
+        assert_eq!(at(1, 0), CMAP.colour(1.0));
+        assert_eq!((f.nans, f.zeros), (1, 1));
+    }
 }

@@ -1,10 +1,12 @@
-//! What the CLI writes besides text: `.npy` arrays, PNG maps and the
-//! series plot, drawn on a small RGB canvas; the profile and phase
-//! figures, drawn with plotters ([`chart`]).
+//! What the CLI writes besides text: `.npy` arrays, and figures drawn with
+//! plotters ([`chart`]): maps, profiles and phase diagrams; the series
+//! plot is still drawn on the small bitmap-font canvas ([`canvas`]), whose
+//! PNG writer the figures share.
 
 pub mod canvas;
 pub mod chart;
 pub mod info_text;
+pub mod labels;
 pub mod map;
 pub mod map_png;
 pub mod npy;

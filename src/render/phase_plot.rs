@@ -3,7 +3,10 @@
 //! variables' units, a colour bar labelled with the quantity and its unit,
 //! empty bins in a neutral grey that no colour map uses.
 
-use super::chart::{drawing_error, finite_range, log_axis, number, register_font, Cmap, Rgb, FONT};
+use super::chart::{
+    axis_labels, draw_titles, drawing_error, finite_range, lin_axis, log_axis, register_font, Cmap,
+    Rgb, TickLabels, FONT, LIN_TICKS,
+};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -12,6 +15,8 @@ use plotters::prelude::*;
 pub struct PhaseFigure {
     /// Title.
     pub title: String,
+    /// The line under the title: the output and its time.
+    pub caption: String,
     /// x-axis label with unit.
     pub x_label: String,
     /// y-axis label with unit.
@@ -42,7 +47,8 @@ pub struct PhaseFigure {
 /// Empty bins.
 const EMPTY: RGBColor = RGBColor(214, 214, 214);
 const W: u32 = 900;
-const H: u32 = 760;
+const H: u32 = 780;
+const TITLE_H: u32 = 66;
 const BAR_W: u32 = 150;
 
 /// The colour scale: `[lo, hi]`, log or not.
@@ -89,7 +95,7 @@ fn scale_of(fig: &PhaseFigure) -> Result<Scale, String> {
     Ok(Scale { lo, hi, log })
 }
 
-/// Draws `fig` (900 × 760 pixels).
+/// Draws `fig` (900 × 780 pixels).
 pub fn draw_phase(fig: &PhaseFigure) -> Result<Rgb, String> {
     register_font();
     let (nx, ny) = (fig.x_edges.len() - 1, fig.y_edges.len() - 1);
@@ -105,21 +111,33 @@ pub fn draw_phase(fig: &PhaseFigure) -> Result<Rgb, String> {
         let root = BitMapBackend::with_buffer(&mut px, (W, H)).into_drawing_area();
         let err = |e| drawing_error("phase diagram", e);
         root.fill(&WHITE).map_err(err)?;
-        let root = root.titled(&fig.title, (FONT, 22)).map_err(err)?;
+        let (top, root) = root.split_vertically(TITLE_H);
+        draw_titles(&top, W, &fig.title, &fig.caption)?;
         let (main, bar) = root.split_horizontally(W - BAR_W);
         let (x0, x1) = (fig.x_edges[0], fig.x_edges[nx]);
         let (y0, y1) = (fig.y_edges[0], fig.y_edges[ny]);
-        let m = Image { fig, scale };
+        let m = Image {
+            fig,
+            scale,
+            labels: [
+                axis_labels(x0, x1, fig.x_log),
+                axis_labels(y0, y1, fig.y_log),
+            ],
+        };
         match (fig.x_log, fig.y_log) {
             (true, true) => m.draw(&main, log_axis(x0, x1), log_axis(y0, y1)),
-            (true, false) => m.draw(&main, log_axis(x0, x1), y0..y1),
-            (false, true) => m.draw(&main, x0..x1, log_axis(y0, y1)),
-            (false, false) => m.draw(&main, x0..x1, y0..y1),
+            (true, false) => m.draw(&main, log_axis(x0, x1), lin_axis(y0, y1, LIN_TICKS).0),
+            (false, true) => m.draw(&main, lin_axis(x0, x1, LIN_TICKS).0, log_axis(y0, y1)),
+            (false, false) => m.draw(
+                &main,
+                lin_axis(x0, x1, LIN_TICKS).0,
+                lin_axis(y0, y1, LIN_TICKS).0,
+            ),
         }?;
         if scale.log {
             colour_bar(&bar, fig, scale, log_axis(scale.lo, scale.hi))
         } else {
-            colour_bar(&bar, fig, scale, scale.lo..scale.hi)
+            colour_bar(&bar, fig, scale, lin_axis(scale.lo, scale.hi, LIN_TICKS).0)
         }?;
         root.present().map_err(err)?;
     }
@@ -134,6 +152,8 @@ pub fn draw_phase(fig: &PhaseFigure) -> Result<Rgb, String> {
 struct Image<'a> {
     fig: &'a PhaseFigure,
     scale: Scale,
+    /// Tick labels of the x and y axes.
+    labels: [TickLabels; 2],
 }
 
 impl Image<'_> {
@@ -174,12 +194,13 @@ impl Image<'_> {
             .disable_mesh()
             .x_desc(&fig.x_label)
             .y_desc(&fig.y_label)
-            .x_label_formatter(&|v| number(*v))
-            .y_label_formatter(&|v| number(*v))
+            .x_label_formatter(&self.labels[0])
+            .y_label_formatter(&self.labels[1])
             .x_labels(12)
             .y_labels(12)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
+            .set_all_tick_mark_size(6)
             .draw()
             .map_err(err)?;
         Ok(())
@@ -226,10 +247,11 @@ where
         .disable_mesh()
         .disable_x_axis()
         .y_desc(&fig.z_label)
-        .y_label_formatter(&|v| number(*v))
+        .y_label_formatter(&axis_labels(scale.lo, scale.hi, scale.log))
         .y_labels(10)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))
+        .set_all_tick_mark_size(6)
         .draw()
         .map_err(err)?;
     Ok(())
@@ -246,6 +268,7 @@ mod tests {
         counts[1] = 0;
         PhaseFigure {
             title: "test".into(),
+            caption: "sim/output_00001, t = 1 Myr".into(),
             x_label: "density [g/cm^3]".into(),
             y_label: "temperature [K]".into(),
             z_label: "mass [Msol]".into(),
@@ -267,10 +290,10 @@ mod tests {
     }
 
     /// The pixel at the centre of bin (i, j) of `figure()`: the panel's
-    /// plot area spans x 14+84 .. 750-14, y 14+31 (title) .. 760-14-52.
+    /// plot area spans x 14+84 .. 750-14, y 66 (title) + 14 .. 780-14-52.
     fn bin_pixel(img: &Rgb, i: usize, j: usize) -> [u8; 3] {
         let (x0, x1) = (98.0, 736.0);
-        let (y0, y1) = (694.0, 45.0);
+        let (y0, y1) = (714.0, 80.0);
         let x = x0 + (i as f64 + 0.5) / 4.0 * (x1 - x0);
         let y = y0 + (j as f64 + 0.5) / 2.0 * (y1 - y0);
         pixel(img, x as usize, y as usize)

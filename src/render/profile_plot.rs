@@ -5,7 +5,8 @@
 //! axis), axes labelled with quantity and unit. Empty bins leave a gap.
 
 use super::chart::{
-    drawing_error, finite_range, log_axis, number, padded, register_font, Rgb, FONT,
+    axis_labels, draw_titles, drawing_error, finite_range, lin_axis, log_axis, padded,
+    register_font, Rgb, TickLabels, FONT, LIN_TICKS,
 };
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
@@ -25,6 +26,8 @@ pub struct ProfilePanel {
 pub struct ProfileFigure {
     /// Title over the panels.
     pub title: String,
+    /// The line under the title: the output and its time.
+    pub caption: String,
     /// x-axis label, e.g. `r [kpc]`.
     pub x_label: String,
     /// The bin edges in the x unit.
@@ -39,10 +42,10 @@ pub struct ProfileFigure {
 
 const W: u32 = 900;
 const PANEL_H: u32 = 380;
-const TITLE_H: u32 = 50;
+const TITLE_H: u32 = 66;
 const LINE: RGBColor = RGBColor(31, 90, 170);
 
-/// Draws `fig` (900 pixels wide, 380 per panel).
+/// Draws `fig` (900 pixels wide, 380 per panel under a 66-pixel title).
 pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
     register_font();
     let n = fig.edges.len().saturating_sub(1);
@@ -66,7 +69,7 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
         let err = |e| drawing_error("profile", e);
         root.fill(&WHITE).map_err(err)?;
         let (top, rest) = root.split_vertically(TITLE_H);
-        top.titled(&fig.title, (FONT, 22)).map_err(err)?;
+        draw_titles(&top, W, &fig.title, &fig.caption)?;
         let areas = rest.split_evenly((fig.panels.len(), 1));
         let (x0, x1) = (fig.edges[0], fig.edges[n]);
         let log_x = fig.log_x && x0 > 0.0;
@@ -98,6 +101,7 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
             };
             let (y0, y1) = padded(lo, hi, log_y);
             let p = Panel {
+                labels: [axis_labels(x0, x1, log_x), axis_labels(y0, y1, log_y)],
                 centres: &centres,
                 panel,
                 x_label: &fig.x_label,
@@ -107,9 +111,13 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
             };
             match (log_x, log_y) {
                 (true, true) => p.draw(area, log_axis(x0, x1), log_axis(y0, y1)),
-                (true, false) => p.draw(area, log_axis(x0, x1), y0..y1),
-                (false, true) => p.draw(area, x0..x1, log_axis(y0, y1)),
-                (false, false) => p.draw(area, x0..x1, y0..y1),
+                (true, false) => p.draw(area, log_axis(x0, x1), lin_axis(y0, y1, LIN_TICKS).0),
+                (false, true) => p.draw(area, lin_axis(x0, x1, LIN_TICKS).0, log_axis(y0, y1)),
+                (false, false) => p.draw(
+                    area,
+                    lin_axis(x0, x1, LIN_TICKS).0,
+                    lin_axis(y0, y1, LIN_TICKS).0,
+                ),
             }?;
         }
         root.present().map_err(err)?;
@@ -123,6 +131,8 @@ pub fn draw_profile(fig: &ProfileFigure) -> Result<Rgb, String> {
 
 /// One panel being drawn.
 struct Panel<'a> {
+    /// Tick labels of the x and y axes.
+    labels: [TickLabels; 2],
     centres: &'a [f64],
     panel: &'a ProfilePanel,
     x_label: &'a str,
@@ -153,12 +163,13 @@ impl Panel<'_> {
             .configure_mesh()
             .x_desc(self.x_label)
             .y_desc(&self.panel.label)
-            .x_label_formatter(&|v| number(*v))
-            .y_label_formatter(&|v| number(*v))
+            .x_label_formatter(&self.labels[0])
+            .y_label_formatter(&self.labels[1])
             .x_labels(12)
             .y_labels(12)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
+            .set_all_tick_mark_size(6)
             .light_line_style(TRANSPARENT)
             .bold_line_style(RGBColor(205, 205, 205))
             .draw()
@@ -237,6 +248,7 @@ mod tests {
             .collect();
         ProfileFigure {
             title: "test profile".into(),
+            caption: "sim/output_00001, t = 1 Myr".into(),
             x_label: "r [kpc]".into(),
             edges,
             log_x: true,
@@ -262,10 +274,10 @@ mod tests {
     #[test]
     fn panels_stack_and_text_is_drawn_with_the_bundled_font() {
         let img = draw_profile(&figure(2)).unwrap();
-        assert_eq!((img.w, img.h), (900, 50 + 2 * 380));
+        assert_eq!((img.w, img.h), (900, 66 + 2 * 380));
         // The title band has text, and each panel has its line and axes.
-        assert!(ink(&img, 0, 50) > 200, "title text");
-        assert!(ink(&img, 50, 430) > 2000 && ink(&img, 430, 810) > 2000);
+        assert!(ink(&img, 0, 66) > 200, "title text");
+        assert!(ink(&img, 66, 446) > 2000 && ink(&img, 446, 826) > 2000);
         // The line colour appears (markers and line).
         let blue = img.px.chunks(3).filter(|p| p == &[31, 90, 170]).count();
         assert!(blue > 500, "{blue} line pixels");

@@ -16,6 +16,7 @@ mod bench;
 mod doc_commands;
 mod errors;
 mod export;
+mod figures;
 mod info_stats;
 mod memory_bound;
 mod nan;
