@@ -292,7 +292,12 @@ pub fn stats_partials(t: &CellTable, values: &[f64], exec: &Exec) -> Result<Vec<
     let vol = volumes(t);
     let blocks = sum_blocks(t);
     Ok(exec.par().min_chunk(1).map(&blocks, |r| {
-        block_stats(&values[r.clone()], &rho[r.clone()], &t.level[r.clone()], &vol)
+        block_stats(
+            &values[r.clone()],
+            &rho[r.clone()],
+            &t.level[r.clone()],
+            &vol,
+        )
     }))
 }
 

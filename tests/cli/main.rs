@@ -8,7 +8,9 @@
 //! module per kind of
 //! output: the format variants (`variants`), 1D/2D outputs (`dims`),
 //! particles without a descriptor (`particles_inferred`), RAMSES-RT (`rt`),
-//! and results independent of the thread count (`threads_identical`).
+//! results independent of the thread count (`threads_identical`), and
+//! `stats`/`project` under a memory limit below their columns
+//! (`memory_bound`).
 //! The MPI tests are apart (`tests/mpi.rs`, `--features mpi`).
 
 mod bench;
@@ -16,6 +18,7 @@ mod doc_commands;
 mod errors;
 mod export;
 mod info_stats;
+mod memory_bound;
 mod nan;
 mod particles;
 mod profiles;
@@ -23,7 +26,6 @@ mod project;
 mod requests;
 mod series;
 mod views;
-mod memory_bound;
 mod window_maps;
 
 mod dims;

@@ -64,7 +64,10 @@ fn stats_and_project_run_in_a_memory_limit_below_the_columns() {
     // level and 3 u32 coordinates per cell) would not fit, nor would the
     // files.
     let columns = leaves as u64 * (9 * 8 + 13);
-    assert!(columns > 2 * LIMIT, "{leaves} leaf cells: {columns} B of columns");
+    assert!(
+        columns > 2 * LIMIT,
+        "{leaves} leaf cells: {columns} B of columns"
+    );
     let bytes: u64 = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().metadata().unwrap().len())
@@ -84,11 +87,20 @@ fn stats_and_project_run_in_a_memory_limit_below_the_columns() {
     };
     let (limited, ld) = maps("limited");
     let (free, fd) = maps("free");
-    run(Some(LIMIT), &["project", out, "--var", vars, "--res", "64", "--out", &ld]);
-    run(None, &["project", out, "--var", vars, "--res", "64", "--out", &fd]);
+    run(
+        Some(LIMIT),
+        &["project", out, "--var", vars, "--res", "64", "--out", &ld],
+    );
+    run(
+        None,
+        &["project", out, "--var", vars, "--res", "64", "--out", &fd],
+    );
     for v in vars.split(',') {
         let name = format!("proj_{v}_z.npy");
         let a = std::fs::read(limited.join(&name)).unwrap();
-        assert!(a == std::fs::read(free.join(&name)).unwrap(), "{name} differs");
+        assert!(
+            a == std::fs::read(free.join(&name)).unwrap(),
+            "{name} differs"
+        );
     }
 }
