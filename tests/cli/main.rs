@@ -9,7 +9,9 @@
 //! output: the format variants (`variants`), 1D/2D outputs (`dims`; both
 //! check stats against reference.json with `reference`),
 //! particles without a descriptor (`particles_inferred`), RAMSES-RT (`rt`),
-//! and results independent of the thread count (`threads_identical`).
+//! results independent of the thread count (`threads_identical`), and
+//! `stats`/`project` under a memory limit below their columns
+//! (`memory_bound`).
 //! The MPI tests are apart (`tests/mpi.rs`, `--features mpi`).
 
 mod bench;
