@@ -318,7 +318,10 @@ fn profiles_are_byte_identical_for_1_to_4_ranks() {
             args.extend(os(case));
             let runs = binned_runs(tmp.path(), &format!("{name}-p{k}"), &args, false);
             let text = String::from_utf8_lossy(&runs[0][0]).into_owned();
-            assert!(text.contains("\"mass_enclosed\""), "{name} {case:?}: {text}");
+            assert!(
+                text.contains("\"mass_enclosed\""),
+                "{name} {case:?}: {text}"
+            );
             for (n, r) in runs.iter().enumerate().skip(1) {
                 assert!(
                     *r == runs[0],
