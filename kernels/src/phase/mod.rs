@@ -177,7 +177,17 @@ impl LogIndex {
         if v < self.below || v > self.above {
             return Some(Slot::Outside);
         }
-        if v < edges[0] || v >= edges[edges.len() - 1] {
+        // The ends themselves: `log10` of the same number gives `ta` (bin
+        // 0) or `tb` (bin N − 1) exactly — sedov3d's ambient gas sits
+        // there.
+        let n = edges.len() - 1;
+        if v == edges[0] {
+            return Some(Slot::Bin(0));
+        }
+        if v == edges[n] {
+            return Some(Slot::Bin(n - 1));
+        }
+        if v < edges[0] || v > edges[n] {
             return None;
         }
         let k = self.index.bin(edges, v);
@@ -292,8 +302,9 @@ pub fn extrema(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Option<[
             r.clone()
                 .map(|k| cols[a][k])
                 .filter(|&v| usable(scales[a], v))
-                .fold([f64::INFINITY, f64::NEG_INFINITY], |m, v| {
-                    [m[0].min(v), m[1].max(v)]
+                // Comparisons, not f64::min/max: the values are finite.
+                .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], v| {
+                    [if v < lo { v } else { lo }, if v > hi { v } else { hi }]
                 })
         })
     });

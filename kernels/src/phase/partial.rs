@@ -45,21 +45,39 @@ struct BinSums {
     sums: [Compensated; 3],
 }
 
+/// Which sums a diagram needs beyond the count and Σm: Σw unless the
+/// weight is the mass (then Σw is Σm), Σw·z only with a z variable (0
+/// without).
+#[derive(Clone, Copy)]
+struct Needs {
+    weight: bool,
+    z: bool,
+}
+
 impl BinSums {
     #[inline]
-    fn add(&mut self, w: f64, wz: f64, m: f64) {
+    fn add(&mut self, needs: Needs, w: f64, wz: f64, m: f64) {
         self.count += 1.0;
-        self.sums[0].add(w);
-        self.sums[1].add(wz);
+        if needs.weight {
+            self.sums[0].add(w);
+        }
+        if needs.z {
+            self.sums[1].add(wz);
+        }
         self.sums[2].add(m);
     }
 
-    fn values(&self) -> [f64; 4] {
+    fn values(&self, needs: Needs) -> [f64; 4] {
+        let m = self.sums[2].value();
         [
             self.count,
-            self.sums[0].value(),
+            if needs.weight {
+                self.sums[0].value()
+            } else {
+                m
+            },
             self.sums[1].value(),
-            self.sums[2].value(),
+            m,
         ]
     }
 }
@@ -96,6 +114,10 @@ pub(crate) fn partials_with(
         weight: spec.weight,
         axes,
         sizes: LevelSizes::of(t),
+        needs: Needs {
+            weight: spec.weight != Weight::Mass,
+            z: spec.z.is_some(),
+        },
     };
     let blocks = sum_blocks(t);
     exec.check()?;
@@ -119,6 +141,7 @@ struct Block<'a> {
     weight: Weight,
     axes: &'a [Axis; 2],
     sizes: LevelSizes,
+    needs: Needs,
 }
 
 /// The cells left out of a block: outside (count, mass), dropped (count,
@@ -186,7 +209,7 @@ impl Block<'_> {
                     if g.count == 0.0 {
                         touched.push(b as u32);
                     }
-                    g.add(w, wz, m);
+                    g.add(self.needs, w, wz, m);
                 }
             }
             touched.sort_unstable();
@@ -196,7 +219,7 @@ impl Block<'_> {
             };
             for &b in &touched {
                 let g = &mut grid[b as usize];
-                p.sums.push(g.values());
+                p.sums.push(g.values(self.needs));
                 *g = BinSums::default();
             }
             p.bins = touched;
@@ -221,10 +244,10 @@ impl Block<'_> {
             let (_, w, wz, m) = self
                 .place(k, &mut LeftOut::default())
                 .expect("placed before");
-            run.add(w, wz, m);
+            run.add(self.needs, w, wz, m);
             if hits.get(n + 1).is_none_or(|h| h.0 != b) {
                 p.bins.push(b);
-                p.sums.push(run.values());
+                p.sums.push(run.values(self.needs));
                 run = BinSums::default();
             }
         }
@@ -269,12 +292,16 @@ mod tests {
             range: None,
             bins,
         };
-        for z in [None, Some("density".to_string())] {
+        for (z, weight) in [
+            (None, Weight::Mass),
+            (Some("density".to_string()), Weight::Mass),
+            (Some("y".to_string()), Weight::Volume),
+        ] {
             let spec = PhaseSpec {
                 x: ax("x", 40),
                 y: ax("y", 30),
-                z: z.clone(),
-                weight: Weight::Mass,
+                z,
+                weight,
             };
             let exec = Exec::default();
             let a = axes(&t, &spec, &exec).unwrap();

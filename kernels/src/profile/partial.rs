@@ -239,6 +239,8 @@ impl BlockSums<'_> {
         let wd = p.width();
         let mut acc = vec![Compensated::default(); p.data.len()];
         let mut rows = Vec::with_capacity(cells.len());
+        // With mass weights Σw is Σm: summed once.
+        let mass_weighted = self.plan.spec.weight == Weight::Mass;
         for &(k, r) in cells {
             let i = match self.plan.edges.place(r) {
                 Place::Bin(i) => i,
@@ -250,10 +252,17 @@ impl BlockSums<'_> {
             let (m, w) = self.mass_weight(k);
             let a = &mut acc[i * wd..(i + 1) * wd];
             p.data[i * wd] += 1.0;
-            a[1].add(w);
+            if !mass_weighted {
+                a[1].add(w);
+            }
             a[2].add(m);
             for (v, c) in self.cols.iter().enumerate() {
                 a[3 + 2 * v].add(w * c[k]);
+            }
+        }
+        if mass_weighted {
+            for row in acc.chunks_mut(wd) {
+                row[1] = row[2];
             }
         }
         for (c, (d, s)) in p.data.iter_mut().zip(&acc).enumerate() {
@@ -261,19 +270,23 @@ impl BlockSums<'_> {
                 *d = s.value();
             }
         }
-        // Second moments about the block's own means.
+        // Second moments about the block's own means (rows with Σw = 0
+        // have nothing to add: their terms are 0·(f − NaN)², skipped).
+        let nv = self.cols.len();
+        let means: Vec<f64> = p
+            .data
+            .chunks(wd)
+            .flat_map(|a| (0..nv).map(|v| a[3 + 2 * v] / a[1]))
+            .collect();
         for (&(k, _), &i) in cells.iter().zip(&rows) {
             let i = i as usize;
-            let (_, w) = self.mass_weight(k);
-            let (a, m2) = (
-                &p.data[i * wd..(i + 1) * wd],
-                &mut acc[i * wd..(i + 1) * wd],
-            );
-            if a[1] == 0.0 {
+            if p.data[i * wd + 1] == 0.0 {
                 continue;
             }
+            let (_, w) = self.mass_weight(k);
+            let m2 = &mut acc[i * wd..(i + 1) * wd];
             for (v, c) in self.cols.iter().enumerate() {
-                let d = c[k] - a[3 + 2 * v] / a[1];
+                let d = c[k] - means[i * nv + v];
                 m2[4 + 2 * v].add(w * d * d);
             }
         }
