@@ -135,6 +135,9 @@ impl LevelSizes {
     }
 }
 
+/// Selected `(cell, r)` of a run of cells.
+type Cells = Vec<(usize, f64)>;
+
 /// The selected cells of a table (`r ≤ R`) with their distances, file by
 /// file, and the deepest level among them.
 #[derive(Clone, Debug, Default)]
@@ -164,19 +167,18 @@ impl Selected {
                 at = end;
             }
         }
-        let found: Vec<(Vec<(usize, f64)>, Option<u8>)> =
-            exec.par().min_chunk(1).map(&runs, |(_, r)| {
-                let mut cells = Vec::with_capacity(r.len());
-                let mut deepest = None;
-                for k in r.clone() {
-                    let x = sizes.centre_box(t, k).map(|v| v * b);
-                    if let Some(d) = geo.distance(x).filter(|&d| d <= radius) {
-                        cells.push((k, d));
-                        deepest = deepest.max(Some(t.level[k]));
-                    }
+        let found: Vec<(Cells, Option<u8>)> = exec.par().min_chunk(1).map(&runs, |(_, r)| {
+            let mut cells = Vec::with_capacity(r.len());
+            let mut deepest = None;
+            for k in r.clone() {
+                let x = sizes.centre_box(t, k).map(|v| v * b);
+                if let Some(d) = geo.distance(x).filter(|&d| d <= radius) {
+                    cells.push((k, d));
+                    deepest = deepest.max(Some(t.level[k]));
                 }
-                (cells, deepest)
-            });
+            }
+            (cells, deepest)
+        });
         let mut by_file: Vec<Vec<(usize, f64)>> = vec![Vec::new(); files.len()];
         let mut deepest = None;
         for ((f, _), (cells, d)) in runs.iter().zip(found) {

@@ -92,15 +92,14 @@ mod tests {
     #[test]
     fn every_value_near_every_edge_gets_the_scanned_bin() {
         for (r0, r1, n) in [
-            (1e-3, 0.45, 64),
+            (1e-3f64, 0.45, 64),
             (0.25, 0.5, 3),
             (1e-150, 1e150, 1000),
             (1.0, 1.0 + 1e-12, 7),
         ] {
-            let edges: Vec<f64> = (0..=n)
-                .map(|k| r0 * (r1 / r0 as f64).powf(k as f64 / n as f64))
+            let mut edges: Vec<f64> = (0..=n)
+                .map(|k| r0 * (r1 / r0).powf(k as f64 / n as f64))
                 .collect();
-            let mut edges = edges;
             edges[0] = r0;
             edges[n] = r1;
             let idx = BitsIndex::new(&edges).unwrap();

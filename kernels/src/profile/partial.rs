@@ -53,7 +53,7 @@ impl ProfilePartial {
     /// Whether column `c` of a row is a second moment (the others are
     /// sums).
     fn is_moment(c: usize) -> bool {
-        c >= 4 && c % 2 == 0
+        c >= 4 && c.is_multiple_of(2)
     }
 
     /// The partials folded one after the other, in order: counts, Σw, Σm
