@@ -138,13 +138,14 @@ impl LevelSizes {
 /// Selected `(cell, r)` of a run of cells.
 type Cells = Vec<(usize, f64)>;
 
-/// The selected cells of a table (`r ≤ R`) with their distances, file by
-/// file, and the deepest level among them.
+/// The selected cells of a table (`r ≤ R`) with their distances, run by
+/// run of the table's cells, and the deepest level among them.
 #[derive(Clone, Debug, Default)]
 pub struct Selected {
-    /// Per CPU file of the table (in table order): `(cell, r)` of its
+    /// Per run of [`SUM_BLOCK`] table cells of one CPU file (in table
+    /// order): the file's index in the table and `(cell, r)` of the run's
     /// selected cells, in table order.
-    pub by_file: Vec<Vec<(usize, f64)>>,
+    pub runs: Vec<(usize, Cells)>,
     /// The deepest level of a selected cell (`None`: nothing selected).
     pub deepest: Option<u8>,
     /// The box length (code units).
@@ -157,9 +158,8 @@ impl Selected {
     pub fn of(t: &CellTable, geo: &Geometry, radius: f64, exec: &Exec) -> Selected {
         let b = t.units.boxlen;
         let sizes = LevelSizes::of(t);
-        let files = t.file_ranges();
         let mut runs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-        for (f, (_, r)) in files.iter().enumerate() {
+        for (f, (_, r)) in t.file_ranges().into_iter().enumerate() {
             let mut at = r.start;
             while at < r.end {
                 let end = (at + SUM_BLOCK).min(r.end);
@@ -179,17 +179,49 @@ impl Selected {
             }
             (cells, deepest)
         });
-        let mut by_file: Vec<Vec<(usize, f64)>> = vec![Vec::new(); files.len()];
-        let mut deepest = None;
-        for ((f, _), (cells, d)) in runs.iter().zip(found) {
-            by_file[*f].extend(cells);
-            deepest = deepest.max(d);
-        }
+        let deepest = found.iter().filter_map(|f| f.1).max();
         Selected {
-            by_file,
+            runs: runs
+                .iter()
+                .zip(found)
+                .map(|((f, _), (c, _))| (*f, c))
+                .collect(),
             deepest,
             boxlen: b,
         }
+    }
+
+    /// The blocks the sums are taken over: every file's selected cells in
+    /// runs of [`SUM_BLOCK`], counted from the file's first selected cell
+    /// (so they depend only on the file's selected cells, not on how many
+    /// unselected cells were read around them), each as the pieces of the
+    /// table runs it spans — no copy.
+    pub fn blocks(&self) -> Vec<Vec<&[(usize, f64)]>> {
+        let mut blocks = Vec::new();
+        let mut file = None;
+        let mut open: (Vec<&[(usize, f64)]>, usize) = (Vec::new(), 0);
+        for (f, cells) in &self.runs {
+            if file != Some(*f) && open.1 > 0 {
+                blocks.push(std::mem::take(&mut open.0));
+                open.1 = 0;
+            }
+            file = Some(*f);
+            let mut rest = &cells[..];
+            while !rest.is_empty() {
+                let take = (SUM_BLOCK - open.1).min(rest.len());
+                open.0.push(&rest[..take]);
+                open.1 += take;
+                rest = &rest[take..];
+                if open.1 == SUM_BLOCK {
+                    blocks.push(std::mem::take(&mut open.0));
+                    open.1 = 0;
+                }
+            }
+        }
+        if open.1 > 0 {
+            blocks.push(open.0);
+        }
+        blocks
     }
 
     /// The smallest leaf cell size (code units) among the selected cells;
@@ -201,7 +233,7 @@ impl Selected {
 
     /// Selected cells in all.
     pub fn len(&self) -> usize {
-        self.by_file.iter().map(Vec::len).sum()
+        self.runs.iter().map(|r| r.1.len()).sum()
     }
 
     /// Whether no cell is selected.

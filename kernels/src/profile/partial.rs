@@ -12,7 +12,6 @@ use super::{empty, invalid, ProfileSpec};
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::project::Weight;
-use crate::sums::SUM_BLOCK;
 use crate::table::CellTable;
 
 /// The sums of one block of cells (or of several, folded): per row, the
@@ -163,7 +162,7 @@ impl ProfilePlan {
 
 /// The [`ProfilePartial`]s of `t`, in order, for the variables `vars`
 /// (columns of `t`; `density` must be one too): one per run of
-/// [`SUM_BLOCK`] *selected* cells of one CPU file, counted from the file's
+/// [`SUM_BLOCK`](crate::sums::SUM_BLOCK) *selected* cells of one CPU file, counted from the file's
 /// first selected cell. The runs depend only on each file's selected
 /// cells, so neither the thread count, nor how the files are shared
 /// between processes, nor how many unselected cells were read around the
@@ -191,11 +190,7 @@ pub fn partials_of(
     let cols: Vec<&[f64]> = vars.iter().map(|v| t.column(v)).collect::<Result<_>>()?;
     exec.check()?;
     let sizes = LevelSizes::of(t);
-    let blocks: Vec<&[(usize, f64)]> = sel
-        .by_file
-        .iter()
-        .flat_map(|f| f.chunks(SUM_BLOCK))
-        .collect();
+    let blocks = sel.blocks();
     let block = BlockSums {
         t,
         plan,
@@ -232,16 +227,19 @@ impl BlockSums<'_> {
         (m, w)
     }
 
-    /// The partial of one block of selected `(cell, r)`, in cell order.
-    fn sums(&self, cells: &[(usize, f64)]) -> ProfilePartial {
+    /// The partial of one block of selected `(cell, r)`, in cell order
+    /// (the pieces one after the other).
+    fn sums(&self, pieces: &[&[(usize, f64)]]) -> ProfilePartial {
+        let cells = || pieces.iter().flat_map(|p| p.iter());
+        let len = pieces.iter().map(|p| p.len()).sum();
         let n = self.plan.edges.bins();
         let mut p = ProfilePartial::zeros(n, self.cols.len());
         let wd = p.width();
         let mut acc = vec![Compensated::default(); p.data.len()];
-        let mut rows = Vec::with_capacity(cells.len());
+        let mut rows = Vec::with_capacity(len);
         // With mass weights Σw is Σm: summed once.
         let mass_weighted = self.plan.spec.weight == Weight::Mass;
-        for &(k, r) in cells {
+        for &(k, r) in cells() {
             let i = match self.plan.edges.place(r) {
                 Place::Bin(i) => i,
                 Place::Inside => n,
@@ -278,7 +276,7 @@ impl BlockSums<'_> {
             .chunks(wd)
             .flat_map(|a| (0..nv).map(|v| a[3 + 2 * v] / a[1]))
             .collect();
-        for (&(k, _), &i) in cells.iter().zip(&rows) {
+        for (&(k, _), &i) in cells().zip(&rows) {
             let i = i as usize;
             if p.data[i * wd + 1] == 0.0 {
                 continue;
