@@ -1,7 +1,8 @@
 //! `mpirun --oversubscribe -n N amrkit …` for N = 1..4 on the shared real
 //! outputs, against the same binary run without `mpirun` (one process),
 //! byte for byte: `stats --json`, the `.npy` maps of `project` and
-//! `particles`, the `series` CSV; `export-vtk` pieces per rank under one
+//! `particles`, the `series` CSV, the JSON of `profile` and the JSON and
+//! `.npy` of `phase`; `export-vtk` pieces per rank under one
 //! `.vtm`; a truncated CPU file makes every rank fail, the error printed
 //! once, no output files.
 //!
@@ -246,6 +247,144 @@ fn particles_are_byte_identical_for_1_to_4_ranks() {
         }
         for (k, r) in runs.iter().enumerate().skip(1) {
             assert!(*r == runs[0], "{name}: particles differ with {k} ranks");
+        }
+    }
+}
+
+/// Runs `amrkit ARGS… --json DIR/N.json [--out DIR/N.npy]` without `mpirun`
+/// and under `mpirun -n 1..4`; the files each run wrote, in that order.
+fn binned_runs(tmp: &Path, tag: &str, args: &[&OsStr], npy: bool) -> Vec<Vec<Vec<u8>>> {
+    let mut runs = Vec::new();
+    for n in [None, Some(1), Some(2), Some(3), Some(4)] {
+        let json = tmp.join(format!("{tag}-{n:?}.json"));
+        let array = tmp.join(format!("{tag}-{n:?}.npy"));
+        let mut a = args.to_vec();
+        a.extend([OsStr::new("--json"), json.as_os_str()]);
+        if npy {
+            a.extend([OsStr::new("--out"), array.as_os_str()]);
+        }
+        ok(n, &a);
+        let mut files = vec![std::fs::read(&json).unwrap()];
+        if npy {
+            files.push(std::fs::read(&array).unwrap());
+        }
+        runs.push(files);
+    }
+    runs
+}
+
+#[test]
+fn profiles_are_byte_identical_for_1_to_4_ranks() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, out) in outputs() {
+        // Around the densest cell (found over every rank's cells), half
+        // the box: reaches the periodic faces; three variables, log bins.
+        let whole: &[&str] = &[
+            "--var",
+            "density,pressure,temperature_over_mu",
+            "--center",
+            "densest",
+        ];
+        // A region read around a cylinder (a sphere in 2D), lin bins,
+        // volume weights, cumulative means.
+        let mut region = vec![
+            "--var",
+            "density,pressure",
+            "--center",
+            "0.4,0.5,0.5",
+            "--radius",
+            "0.2",
+            "--range-unit",
+            "box",
+            "--lin",
+            "--bins",
+            "17",
+            "--weight",
+            "volume",
+            "--cumulative",
+        ];
+        if name != "blast2d" {
+            region.extend(["--cylindrical", "--normal", "1,1,0", "--height", "0.3"]);
+        }
+        for (k, case) in [whole, &region].iter().enumerate() {
+            let mut args = vec![OsStr::new("profile"), out.as_os_str()];
+            args.extend(os(case));
+            let runs = binned_runs(tmp.path(), &format!("{name}-p{k}"), &args, false);
+            let text = String::from_utf8_lossy(&runs[0][0]).into_owned();
+            assert!(
+                text.contains("\"mass_enclosed\""),
+                "{name} {case:?}: {text}"
+            );
+            for (n, r) in runs.iter().enumerate().skip(1) {
+                assert!(
+                    *r == runs[0],
+                    "{name} {case:?}: the profile JSON differs with {n} ranks"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn phase_diagrams_are_byte_identical_for_1_to_4_ranks() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, out) in outputs() {
+        let mut args = vec![OsStr::new("phase"), out.as_os_str()];
+        args.extend(os(&["--x", "density", "--y", "temperature_over_mu"]));
+        let runs = binned_runs(tmp.path(), &format!("{name}-h"), &args, true);
+        assert!(runs[0][1].len() > 128, "{name}: no .npy");
+        for (n, r) in runs.iter().enumerate().skip(1) {
+            assert!(
+                *r == runs[0],
+                "{name}: the phase JSON or .npy differs with {n} ranks"
+            );
+        }
+        // Ranges inside those extrema (cells left out on both axes), a
+        // linear axis, the volume-weighted mean of a third variable, a
+        // sphere around the densest cell.
+        let j: serde_json::Value = serde_json::from_slice(&runs[0][0]).unwrap();
+        let range = |a: &str| {
+            let r = &j[a]["range"];
+            (r[0].as_f64().unwrap(), r[1].as_f64().unwrap())
+        };
+        let ((xa, xb), (ya, yb)) = (range("x"), range("y"));
+        let xr = format!("{},{}", xa, 0.5 * (xa + xb));
+        let yr = format!("{},{}", ya * (yb / ya).powf(0.2), yb);
+        let mut args = vec![OsStr::new("phase"), out.as_os_str()];
+        args.extend(os(&[
+            "--x",
+            "density",
+            "--y",
+            "temperature_over_mu",
+            "--z",
+            "pressure",
+            "--weight",
+            "volume",
+            "--bins",
+            "40,30",
+            "--xlin",
+            "--xrange",
+            &xr,
+            "--yrange",
+            &yr,
+            "--center",
+            "densest",
+            "--radius",
+            "0.3",
+            "--range-unit",
+            "box",
+        ]));
+        let runs = binned_runs(tmp.path(), &format!("{name}-h-ranges"), &args, true);
+        let j: serde_json::Value = serde_json::from_slice(&runs[0][0]).unwrap();
+        assert!(
+            j["cells_outside_range"].as_u64().unwrap() > 0,
+            "{name}: no cell outside {xr} × {yr}"
+        );
+        for (n, r) in runs.iter().enumerate().skip(1) {
+            assert!(
+                *r == runs[0],
+                "{name}: the phase with ranges differs with {n} ranks"
+            );
         }
     }
 }

@@ -17,7 +17,7 @@ use amrkit_kernels::binned_request::{
 };
 use amrkit_kernels::phase::{axes_from, combine_extrema, extrema, phase_partials, Phase};
 use amrkit_kernels::profile::{
-    profile_partials, smallest_cell, Geometry, Profile, ProfilePartial, ProfilePlan,
+    partials_of, Geometry, Profile, ProfilePartial, ProfilePlan, Selected,
 };
 use amrkit_kernels::project::Weight;
 use amrkit_kernels::{Exec, Selection};
@@ -54,10 +54,10 @@ pub fn profile(
         let mine = share(comm, s, &sel)?;
         let (t, cols) = binned_cells(s, &mine, &vars, &req.units, req.mu, exec).map_err(text)?;
         let geo = Geometry::of(&spec).map_err(text)?;
-        let r0 = spec
-            .rmin
-            .or_else(|| smallest_cell(&t, &geo, spec.radius, exec));
-        Ok((spec, t, cols, r0))
+        // The selection and its distances, found once for r0 and the bins.
+        let sel = Selected::of(&t, &geo, spec.radius, exec);
+        let r0 = spec.rmin.or_else(|| sel.smallest_cell());
+        Ok((spec, t, cols, r0, sel))
     })();
     let msg = step1.as_ref().map_err(Clone::clone).map(|x| {
         let mut w = Writer::default();
@@ -65,7 +65,7 @@ pub fn profile(
         w.buf
     });
     let all = gather_checked(comm, msg)?;
-    let (spec, t, cols, _) = step1.expect("every process agreed there was no error");
+    let (spec, t, cols, _, sel) = step1.expect("every process agreed there was no error");
     let r0 = match all {
         Some(all) => {
             let mut r0 = f64::INFINITY;
@@ -93,12 +93,12 @@ pub fn profile(
             ));
         }
         let plan = ProfilePlan::new(&spec, r0).map_err(text)?;
-        let parts = profile_partials(&t, &plan, &names, exec).map_err(text)?;
+        let parts = partials_of(&t, &plan, &sel, &names, exec).map_err(text)?;
         let mut w = Writer::default();
         wire::put_profile_partials(&mut w, &parts);
         Ok(w.buf)
     })();
-    drop(t);
+    drop((t, sel));
     let Some(all) = gather_checked(comm, local)? else {
         return Ok(None);
     };

@@ -21,14 +21,40 @@
 //! sparse list of the bins its cells touch (in bin order, each bin summed
 //! in cell order), and folded in block order: the same bits for any
 //! thread count or split of the files, and at most one block's worth of
-//! numbers per block in memory.
+//! numbers per block in memory. Every sum is compensated
+//! ([`Compensated`]), in the block and in the fold: exact to a few ulps of
+//! the bin's Σ|x| however many cells it holds.
+//!
+//! Speed without changing a bin: a log axis does not take a `log10` per
+//! cell. Its raw edges `E_k = 10^(ta + k(tb − ta)/N)` are known, and a
+//! table over the bit patterns of the value ([`BitsIndex`]) finds `k` with
+//! `E_k ≤ v < E_{k+1}`. When `v` is at least [`GUARD`] (relative) inside
+//! that interval, the formula's rounding (a few ulps of `t`, far below
+//! 1e-9) cannot move it out of bin `k`, and `k` is the answer; a value
+//! within [`GUARD`] of an edge (or of the range's ends) takes the formula
+//! itself. So every cell gets exactly the bin `floor((log10 v − ta)/(tb −
+//! ta)·N)` evaluated as written — the test checks the two paths agree on
+//! values an ulp either side of every edge. `floor` of the non-negative
+//! quotient is taken as a truncation (the same number, without a call).
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
+use crate::profile::compensated::Compensated;
+use crate::profile::lookup::BitsIndex;
 use crate::project::Weight;
 use crate::sums::sum_blocks;
 use crate::table::CellTable;
 use serde_json::{json, Value};
+
+pub mod partial;
+
+pub use partial::{phase_partials, PhasePartial};
+
+/// How far (relative) from a raw edge a value must be for a log axis to
+/// bin it by comparison instead of by the formula: a million times the
+/// formula's rounding, a thousandth of the 1e-9 band the definition
+/// allows either way.
+pub const GUARD: f64 = 1e-9;
 
 /// Axis scale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +139,61 @@ pub struct Axis {
     pub bins: usize,
     /// Raw-value edges (`bins + 1`).
     pub edges: Vec<f64>,
+    /// Log axes: the comparison path (see [`GUARD`]).
+    fast: Option<LogIndex>,
+}
+
+/// The comparison path of a log axis: the edges' bit-pattern table and
+/// per bin the values binned without the formula.
+#[derive(Clone, Debug, PartialEq)]
+struct LogIndex {
+    index: BitsIndex,
+    /// Per bin `k`: `[E_k·(1 + GUARD), E_{k+1}·(1 − GUARD))`.
+    sure: Vec<[f64; 2]>,
+    /// Values below this are below the range, above `above` beyond it.
+    below: f64,
+    above: f64,
+}
+
+impl LogIndex {
+    fn new(edges: &[f64]) -> Option<LogIndex> {
+        let index = BitsIndex::new(edges)?;
+        let sure = edges
+            .windows(2)
+            .map(|e| [e[0] * (1.0 + GUARD), e[1] * (1.0 - GUARD)])
+            .collect();
+        Some(LogIndex {
+            index,
+            sure,
+            below: edges[0] * (1.0 - GUARD),
+            above: edges[edges.len() - 1] * (1.0 + GUARD),
+        })
+    }
+
+    /// The slot of a positive finite `v` when it is clear without the
+    /// formula; `None` near an edge or an end of the range.
+    #[inline]
+    fn slot(&self, edges: &[f64], v: f64) -> Option<Slot> {
+        if v < self.below || v > self.above {
+            return Some(Slot::Outside);
+        }
+        // The ends themselves: `log10` of the same number gives `ta` (bin
+        // 0) or `tb` (bin N − 1) exactly — sedov3d's ambient gas sits
+        // there.
+        let n = edges.len() - 1;
+        if v == edges[0] {
+            return Some(Slot::Bin(0));
+        }
+        if v == edges[n] {
+            return Some(Slot::Bin(n - 1));
+        }
+        if v < edges[0] || v > edges[n] {
+            return None;
+        }
+        let k = self.index.bin(edges, v);
+        let [lo, hi] = self.sure[k];
+        (v >= lo && v < hi).then_some(Slot::Bin(k))
+    }
 }
 
 impl Axis {
@@ -155,6 +236,10 @@ impl Axis {
             .collect();
         edges[0] = a;
         edges[n] = b;
+        let fast = match spec.scale {
+            Scale::Log => LogIndex::new(&edges),
+            Scale::Lin => None,
+        };
         Ok(Axis {
             var: spec.var.clone(),
             scale: spec.scale,
@@ -162,12 +247,25 @@ impl Axis {
             tb,
             bins: n,
             edges,
+            fast,
         })
     }
 
     /// The slot of value `v`.
     #[inline]
     pub fn slot(&self, v: f64) -> Slot {
+        if let (Some(fast), true) = (&self.fast, v > 0.0 && v.is_finite()) {
+            if let Some(s) = fast.slot(&self.edges, v) {
+                return s;
+            }
+        }
+        self.slot_by_formula(v)
+    }
+
+    /// The slot of value `v` by the definition's formula, evaluated as
+    /// written (what [`slot`](Self::slot) gives, more slowly on log axes).
+    #[inline]
+    pub fn slot_by_formula(&self, v: f64) -> Slot {
         if !v.is_finite() {
             return Slot::Dropped;
         }
@@ -179,7 +277,8 @@ impl Axis {
         if t < self.ta || t > self.tb {
             return Slot::Outside;
         }
-        let i = ((t - self.ta) / (self.tb - self.ta) * self.bins as f64).floor();
+        // floor of a non-negative number: the truncation `as` does.
+        let i = (t - self.ta) / (self.tb - self.ta) * self.bins as f64;
         Slot::Bin((i as usize).min(self.bins - 1))
     }
 }
@@ -203,8 +302,9 @@ pub fn extrema(t: &CellTable, spec: &PhaseSpec, exec: &Exec) -> Result<[Option<[
             r.clone()
                 .map(|k| cols[a][k])
                 .filter(|&v| usable(scales[a], v))
-                .fold([f64::INFINITY, f64::NEG_INFINITY], |m, v| {
-                    [m[0].min(v), m[1].max(v)]
+                // Comparisons, not f64::min/max: the values are finite.
+                .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], v| {
+                    [if v < lo { v } else { lo }, if v > hi { v } else { hi }]
                 })
         })
     });
@@ -273,78 +373,6 @@ pub fn axes_from(spec: &PhaseSpec, ext: [Option<[f64; 2]>; 2], cells: usize) -> 
     Ok([x, y])
 }
 
-/// One block's sums: per touched bin (`j·nx + i`, increasing), the count,
-/// Σw, Σw·z and Σm; and the totals left out.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PhasePartial {
-    /// Touched bins, increasing.
-    pub bins: Vec<u32>,
-    /// Per touched bin: count, Σw, Σw·z (0 without z), Σm.
-    pub sums: Vec<[f64; 4]>,
-    /// Cells and mass outside the ranges.
-    pub outside: [f64; 2],
-    /// Cells and mass dropped (value not finite, or not positive on a log
-    /// axis); and the cells dropped for x and for y.
-    pub dropped: [f64; 4],
-}
-
-/// The [`PhasePartial`] of every block of [`sum_blocks`] of `t`, in order.
-pub fn phase_partials(
-    t: &CellTable,
-    spec: &PhaseSpec,
-    axes: &[Axis; 2],
-    exec: &Exec,
-) -> Result<Vec<PhasePartial>> {
-    let rho = t.column("density")?;
-    let (xs, ys) = (t.column(&spec.x.var)?, t.column(&spec.y.var)?);
-    let zs = spec.z.as_deref().map(|z| t.column(z)).transpose()?;
-    let nx = axes[0].bins;
-    let blocks = sum_blocks(t);
-    exec.check()?;
-    Ok(exec.par().min_chunk(1).map(&blocks, |r| {
-        let mut p = PhasePartial::default();
-        let mut hits: Vec<(u32, usize)> = Vec::with_capacity(r.len());
-        for k in r.clone() {
-            let (sx, sy) = (axes[0].slot(xs[k]), axes[1].slot(ys[k]));
-            let m = rho[k] * t.volume(k);
-            match (sx, sy) {
-                (Slot::Bin(i), Slot::Bin(j)) => hits.push(((j * nx + i) as u32, k)),
-                (Slot::Dropped, _) | (_, Slot::Dropped) => {
-                    p.dropped[0] += 1.0;
-                    p.dropped[1] += m;
-                    p.dropped[2] += f64::from(u8::from(sx == Slot::Dropped));
-                    p.dropped[3] += f64::from(u8::from(sy == Slot::Dropped));
-                }
-                _ => {
-                    p.outside[0] += 1.0;
-                    p.outside[1] += m;
-                }
-            }
-        }
-        // By bin, each bin's cells in cell order.
-        hits.sort_unstable();
-        for (b, k) in hits {
-            let m = rho[k] * t.volume(k);
-            let w = match spec.weight {
-                Weight::Mass => m,
-                Weight::Volume => t.volume(k),
-                Weight::None => 1.0,
-            };
-            let wz = zs.map_or(0.0, |z| w * z[k]);
-            if p.bins.last() != Some(&b) {
-                p.bins.push(b);
-                p.sums.push([0.0; 4]);
-            }
-            let s = p.sums.last_mut().expect("pushed");
-            s[0] += 1.0;
-            s[1] += w;
-            s[2] += wz;
-            s[3] += m;
-        }
-        p
-    }))
-}
-
 /// A phase diagram.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Phase {
@@ -371,23 +399,35 @@ impl Phase {
     pub fn fold(spec: &PhaseSpec, axes: &[Axis; 2], parts: &[PhasePartial]) -> Phase {
         let nb = axes[0].bins * axes[1].bins;
         let mut counts = vec![0.0f64; nb];
-        let mut weights = vec![0.0; nb];
-        let mut wz = vec![0.0; nb];
-        let mut mass = vec![0.0; nb];
-        let (mut outside, mut dropped) = ([0.0; 2], [0.0; 4]);
+        // Σw, Σwz, Σm per bin.
+        let mut sums = vec![[Compensated::default(); 3]; nb];
+        let (mut outside, mut dropped) = ([Compensated::default(); 2], [0.0; 4]);
         for p in parts {
             for (&b, s) in p.bins.iter().zip(&p.sums) {
                 counts[b as usize] += s[0];
-                weights[b as usize] += s[1];
-                wz[b as usize] += s[2];
-                mass[b as usize] += s[3];
+                for (a, &x) in sums[b as usize].iter_mut().zip(&s[1..]) {
+                    a.add(x);
+                }
             }
-            for (a, b) in outside.iter_mut().zip(&p.outside) {
-                *a += b;
+            for (a, &b) in outside.iter_mut().zip(&p.outside) {
+                a.add(b);
             }
+            // Counts (exact) and the mass dropped (compensated below).
             for (a, b) in dropped.iter_mut().zip(&p.dropped) {
                 *a += b;
             }
+        }
+        let mut dropped_mass = Compensated::default();
+        for p in parts {
+            dropped_mass.add(p.dropped[1]);
+        }
+        dropped[1] = dropped_mass.value();
+        let outside = outside.map(|c| c.value());
+        let weights: Vec<f64> = sums.iter().map(|s| s[0].value()).collect();
+        let wz: Vec<f64> = sums.iter().map(|s| s[1].value()).collect();
+        let mut in_mass = Compensated::default();
+        for s in &sums {
+            in_mass.add(s[2].value());
         }
         let values = match spec.z {
             None => weights.clone(),
@@ -401,7 +441,7 @@ impl Phase {
                 })
                 .collect(),
         };
-        let binned = [counts.iter().sum::<f64>(), mass.iter().sum::<f64>()];
+        let binned = [counts.iter().sum::<f64>(), in_mass.value()];
         Phase {
             spec: spec.clone(),
             axes: axes.clone(),
@@ -488,6 +528,47 @@ mod tests {
         assert_eq!(l.slot(0.0), Slot::Dropped);
         assert_eq!(l.slot(-3.0), Slot::Dropped);
         assert_eq!((l.edges[0], l.edges[4]), (1.0, 1e4));
+    }
+
+    #[test]
+    fn the_comparison_path_gives_the_formula_bin_next_to_every_edge() {
+        // Values a few ulps either side of every raw edge (where a bin by
+        // comparison and the formula's bin differ about half the time), at
+        // GUARD either side, and between the edges: the slot must be the
+        // formula's, bit for bit the definition.
+        let mut near_edge = 0;
+        for (a, b, n) in [
+            (1e-3, 7.5e4, 128),
+            (2.0, 3.0, 7),
+            (1e-30, 1e30, 1000),
+            (0.7, 0.7 * (1.0 + 1e-11), 5),
+            (123.0, 4567.0, 1),
+        ] {
+            let ax = axis(Scale::Log, a, b, n);
+            assert!(ax.fast.is_some(), "{a} {b} {n}");
+            let mut values = Vec::new();
+            for e in &ax.edges {
+                for d in -4i64..=4 {
+                    values.push(f64::from_bits((e.to_bits() as i64 + d) as u64));
+                }
+                values.extend([e * (1.0 - GUARD), e * (1.0 + GUARD)]);
+                values.extend([e * (1.0 - 2.0 * GUARD), e * (1.0 + 2.0 * GUARD)]);
+            }
+            for k in 0..=4000 {
+                values.push(a * (b / a).powf(k as f64 / 4000.0 * 1.2 - 0.1));
+            }
+            for v in values {
+                let by_formula = ax.slot_by_formula(v);
+                assert_eq!(ax.slot(v), by_formula, "{v:e} on {a}..{b}/{n}");
+                let compared = match ax.edges.iter().rposition(|&e| e <= v) {
+                    Some(k) if k < n => Slot::Bin(k),
+                    _ => by_formula,
+                };
+                near_edge += usize::from(compared != by_formula);
+            }
+        }
+        // The values next to the edges do tell the two rules apart.
+        assert!(near_edge > 10, "{near_edge}");
     }
 
     #[test]
