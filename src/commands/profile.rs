@@ -8,6 +8,7 @@ use crate::ranks::agree;
 use crate::render::canvas::write_rgb;
 use crate::render::chart::run_name;
 use crate::render::profile_plot::{draw_profile, ProfileFigure, ProfilePanel};
+use crate::view_flags::positive_length;
 use amrkit_io::atomic::write_atomic;
 use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{
@@ -38,10 +39,10 @@ pub struct ProfileArgs {
     pub center: Option<String>,
     /// Selection radius R: a length (10kpc, 0.2box, or bare in
     /// --range-unit; default: half the box).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub radius: Option<String>,
     /// First edge r0, a length (default: the smallest cell selected).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub rmin: Option<String>,
     /// Number of bins.
     #[arg(long, default_value_t = 64)]
@@ -147,7 +148,11 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
                 vars: a.var.clone(),
                 units: a.unit.clone(),
                 center,
-                radius: a.radius.as_ref().map(len).transpose()?,
+                radius: a
+                    .radius
+                    .as_deref()
+                    .map(|r| positive_length(r, "--radius", &a.range_unit, &u))
+                    .transpose()?,
                 spec,
                 mu: a.mu,
                 lmax: a.lmax,

@@ -68,7 +68,12 @@ pub fn draw_series(fig: &SeriesFigure) -> Result<Rgb, String> {
     }
     let log_y = log_masses(fig);
     let (t0, t1) = finite_range(fig.times.iter().copied(), false).unwrap_or((0.0, 1.0));
-    let (x0, x1) = padded(t0, t1, false);
+    // One snapshot: the axis runs from 0 to twice its time.
+    let (x0, x1) = if t1 == t0 && t0 > 0.0 {
+        (0.0, 2.0 * t0)
+    } else {
+        padded(t0, t1, false)
+    };
     let all = fig.gas.iter().chain(&fig.stars).copied();
     let (lo, hi) = finite_range(all, log_y).unwrap_or((1.0, 10.0));
     // A linear mass axis starts at 0 (masses are not negative).
