@@ -1,5 +1,6 @@
 //! `amrkit series`: one CSV row per snapshot of a simulation (time, gas
-//! and stellar mass, means), read and analysed as a pipeline on the pool.
+//! and stellar mass, means), read and analysed as a pipeline on the pool;
+//! a table for people (Myr, M☉) when the CSV goes to a file, and the plot.
 
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
@@ -34,10 +35,12 @@ pub struct SeriesArgs {
     /// constant.
     #[arg(long, default_value_t = 2)]
     pub capacity: usize,
-    /// CSV file (default stdout).
+    /// CSV file (default stdout). With it, stdout shows a table in Myr
+    /// and solar masses and the files written.
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// Plot of gas and stellar mass against time.
+    /// Plot of gas and stellar mass (M☉; code units on a run without
+    /// physical units) against time (Myr), log mass axis.
     #[arg(long)]
     pub png: Option<PathBuf>,
 }
