@@ -83,6 +83,8 @@ fn slice_window_follows_the_region() {
 fn oblique_slice_with_box_ranges_asks_for_width() {
     let Some(r) = run("sedov3d") else { return };
     let o = r.output.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let never = tmp.path().join("never.npy");
     let e = fails(&[
         "slice",
         o,
@@ -93,7 +95,7 @@ fn oblique_slice_with_box_ranges_asks_for_width() {
         "--xrange",
         "-0.1,0.1",
         "--out",
-        "never.npy",
+        never.to_str().unwrap(),
     ]);
     assert!(e.contains("--width"), "{e}");
 }
@@ -166,29 +168,34 @@ fn pixel_size_takes_units_and_conflicts_with_res() {
 fn negative_lengths_are_refused_by_name() {
     let Some(r) = run("sedov3d") else { return };
     let o = r.output.to_str().unwrap();
+    // Outputs in a scratch folder: a broken check must not litter the
+    // working folder.
+    let tmp = tempfile::tempdir().unwrap();
+    let (npy, png) = (tmp.path().join("n.npy"), tmp.path().join("n.png"));
+    let (npy, png) = (npy.to_str().unwrap(), png.to_str().unwrap());
     for (args, flag) in [
         (
             vec![
-                "project", o, "--var", "density", "--depth", "-1", "--out", "n.npy",
+                "project", o, "--var", "density", "--depth", "-1", "--out", npy,
             ],
             "--depth",
         ),
         (
             vec![
-                "slice", o, "--var", "density", "--width", "-1", "--out", "n.npy",
+                "slice", o, "--var", "density", "--width", "-1", "--out", npy,
             ],
             "--width",
         ),
         (vec!["stats", o, "--radius", "-1"], "--radius"),
         (
             vec![
-                "profile", o, "--var", "density", "--radius", "-1", "--out", "n.png",
+                "profile", o, "--var", "density", "--radius", "-1", "--out", png,
             ],
             "--radius",
         ),
         (
             vec![
-                "phase", o, "--x", "density", "--y", "pressure", "--radius", "-1", "--out", "n.png",
+                "phase", o, "--x", "density", "--y", "pressure", "--radius", "-1", "--out", png,
             ],
             "--radius",
         ),
@@ -201,7 +208,7 @@ fn negative_lengths_are_refused_by_name() {
                 "--pixel-size",
                 "-1",
                 "--out",
-                "n.npy",
+                npy,
             ],
             "--pixel-size",
         ),
