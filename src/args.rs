@@ -44,14 +44,15 @@ pub struct SelArgs {
     /// x range "a,b" relative to the centre.
     #[arg(long, allow_hyphen_values = true)]
     pub xrange: Option<Lengths>,
-    /// y range.
+    /// y range "a,b" relative to the centre.
     #[arg(long, allow_hyphen_values = true)]
     pub yrange: Option<Lengths>,
-    /// z range (a projection along z: the depth slab).
+    /// z range "a,b" relative to the centre (for `project --axis z`, the
+    /// depth slab).
     #[arg(long, allow_hyphen_values = true)]
     pub zrange: Option<Lengths>,
-    /// Sphere radius around the centre.
-    #[arg(long)]
+    /// Sphere radius around the centre (a positive length).
+    #[arg(long, allow_hyphen_values = true)]
     pub radius: Option<Lengths>,
     /// Unit of bare lengths: code (the box spans [0, boxlen]), box, kpc,
     /// pc, Mpc, cm, … Regions select cells by their centre (as yt's);
@@ -80,6 +81,17 @@ impl SelArgs {
                 Some(Lengths::parse(text)?)
             }
         };
+        if let Some(r) = &self.radius {
+            if !r.values.iter().all(|v| *v > 0.0) {
+                let v: Vec<String> = r.values.iter().map(|v| v.to_string()).collect();
+                return Err(format!(
+                    "--radius must be positive, got {}{}",
+                    v.join(","),
+                    r.unit.as_deref().unwrap_or("")
+                )
+                .into());
+            }
+        }
         let region = RegionArgs {
             center,
             xrange: self.xrange.clone(),

@@ -27,16 +27,17 @@ pub struct ViewFlags {
     /// Face-on: line of sight along the spin axis L̂ of the gas (and
     /// --particles) within R of the centre (a length: 5kpc, or in
     /// --range-unit).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
     pub face_on: Option<String>,
     /// Edge-on: image y along L̂ within R of the centre.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
     pub edge_on: Option<String>,
-    /// Window W or W,H (lengths; default the box length).
-    #[arg(long, value_name = "W[,H]")]
+    /// Window W or W,H (lengths; default the box length, or for an axis
+    /// slice the region of --xrange/--yrange/--radius).
+    #[arg(long, value_name = "W[,H]", allow_hyphen_values = true)]
     pub width: Option<String>,
     /// Depth of the slab along the line of sight (default unlimited).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub depth: Option<String>,
     /// Particle families added to the gas for L (face-on, edge-on).
     #[arg(long, value_delimiter = ',')]
@@ -64,6 +65,17 @@ pub fn length(s: &str, default_unit: &str, units: &Units) -> AnyResult<f64> {
         return fail(format!("{s:?} is not a finite length"));
     }
     Ok(code)
+}
+
+/// A length as [`length`] that must be positive: `flag` names it in the
+/// error (`--depth must be positive, got -1`).
+pub fn positive_length(s: &str, flag: &str, default_unit: &str, units: &Units) -> AnyResult<f64> {
+    let code = length(s, default_unit, units)?;
+    if code > 0.0 {
+        Ok(code)
+    } else {
+        fail(format!("{flag} must be positive, got {}", s.trim()))
+    }
 }
 
 fn vec3(v: &[f64], flag: &str) -> AnyResult<[f64; 3]> {
@@ -149,9 +161,9 @@ pub fn view_args(
             north: f.north.as_deref().map(|u| vec3(u, "north")).transpose()?,
         }
     } else if let Some(r) = &f.face_on {
-        Orientation::FaceOn(length(r, unit, units)?)
+        Orientation::FaceOn(positive_length(r, "--face-on", unit, units)?)
     } else if let Some(r) = &f.edge_on {
-        Orientation::EdgeOn(length(r, unit, units)?)
+        Orientation::EdgeOn(positive_length(r, "--edge-on", unit, units)?)
     } else {
         Orientation::Axis(axis.unwrap_or(2))
     };
@@ -163,10 +175,14 @@ pub fn view_args(
             _ => return fail(format!("--width takes W or W,H, got {w:?}")),
         },
     };
+    if width.is_some_and(|w| !(w[0] > 0.0 && w[1] > 0.0)) {
+        let w = f.width.as_deref().unwrap_or_default();
+        return fail(format!("--width must be positive, got {}", w.trim()));
+    }
     let depth = f
         .depth
         .as_deref()
-        .map(|d| length(d, unit, units))
+        .map(|d| positive_length(d, "--depth", unit, units))
         .transpose()?;
     Ok(ViewArgs {
         center: center.map(Center::At),

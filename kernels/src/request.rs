@@ -52,9 +52,28 @@ pub fn outputs(sim: &Path) -> Result<Vec<(u32, PathBuf)>> {
 pub fn open(path: &Path) -> Result<Snapshot> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let name = name.as_deref().unwrap_or("");
-    if path.is_file() && name.starts_with("info_") && name.ends_with(".txt") {
+    if name.starts_with("info_") && name.ends_with(".txt") {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-        return Ok(Snapshot::open(dir.unwrap_or(Path::new(".")))?);
+        let dir = dir.unwrap_or(Path::new("."));
+        if path.is_file() {
+            return Ok(Snapshot::open(dir)?);
+        }
+        // A missing info file: say so, and what its folder (or the
+        // simulation folder above a missing output folder) holds.
+        if !dir.is_dir() {
+            return open(dir).and_then(|_| {
+                Err(amrkit_io::Error::Inconsistent {
+                    path: path.to_path_buf(),
+                    problem: "no such file".into(),
+                }
+                .into())
+            });
+        }
+        return Err(amrkit_io::Error::Inconsistent {
+            path: path.to_path_buf(),
+            problem: "no such file: pass an output's info_NNNNN.txt, its output_NNNNN folder, or the simulation folder".into(),
+        }
+        .into());
     }
     let is_output = name.starts_with("output_");
     if !is_output && path.is_dir() {

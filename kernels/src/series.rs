@@ -19,6 +19,7 @@ use crate::cosmology::cosmic_time;
 use crate::derive::derived;
 use crate::report::MYR_S;
 use crate::sums::{field_stats, total_mass};
+use crate::units::{Units, MSOL};
 use crate::{load_cells, load_particles, CellTable, Exec, Quantity, Result, Selection};
 use amrkit_io::Snapshot;
 use amrkit_pool::pipeline::{Flow, Pipeline, Report, Stage};
@@ -52,6 +53,35 @@ pub struct Row {
     pub mean_density: f64,
     /// Mass-weighted mean temperature, K.
     pub mean_temperature_k: f64,
+}
+
+/// What the code units of one snapshot's row are in physical units, for
+/// tables and plots: `None` on a run without physical units (`unit_l`,
+/// `unit_d` and `unit_t` all 1, such as a test problem), whose masses and
+/// times only exist in code units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RowUnits {
+    /// Solar masses per code mass (`unit_d·unit_l³` g over yt's solar
+    /// mass [`MSOL`]).
+    pub msun_per_code_mass: f64,
+    /// g/cm³ per code density (`unit_d`).
+    pub gcm3_per_code_density: f64,
+}
+
+impl RowUnits {
+    /// The units of the output in `dir`, from its info file (the output is
+    /// opened, not read: a series' writer calls this once per row).
+    pub fn of(dir: &std::path::Path) -> Result<Option<RowUnits>> {
+        let snap = Snapshot::open(dir)?;
+        let u = Units::from_info(&snap.info);
+        if [u.unit_l, u.unit_d, u.unit_t] == [1.0; 3] {
+            return Ok(None);
+        }
+        Ok(Some(RowUnits {
+            msun_per_code_mass: u.cgs(Quantity::Mass) / MSOL,
+            gcm3_per_code_density: u.cgs(Quantity::Density),
+        }))
+    }
 }
 
 /// The read stage's work on one output folder.

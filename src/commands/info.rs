@@ -11,7 +11,9 @@ use std::path::PathBuf;
 /// `amrkit info`.
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    /// An output_NNNNN folder (or a simulation folder: its last output).
+    /// An output: its output_NNNNN folder (or a renamed folder holding one
+    /// info_NNNNN.txt), its info_NNNNN.txt file, or a simulation folder
+    /// (its last output).
     pub output: PathBuf,
     /// Machine-readable output.
     #[arg(long)]

@@ -10,10 +10,11 @@ use crate::render::chart::Cmap;
 use crate::render::labels::output_caption;
 use crate::render::npy::write_npy;
 use crate::render::phase_plot::{draw_phase, PhaseFigure};
+use crate::view_flags::positive_length;
 use amrkit_io::atomic::write_atomic;
 use amrkit_kernels::binned_request::{describe_units, resolve_center, Column, PhaseAxisRequest};
 use amrkit_kernels::phase::Scale;
-use amrkit_kernels::request::{open, parse_length, weight_of};
+use amrkit_kernels::request::{open, weight_of};
 use amrkit_kernels::select::{Region, Selection};
 use amrkit_kernels::temperature::DEFAULT_MU;
 use amrkit_kernels::{Exec, Units};
@@ -67,7 +68,7 @@ pub struct PhaseArgs {
     pub center: Option<String>,
     /// Only the cells within this radius of the centre (a length: 10kpc,
     /// 0.2box, or bare in --range-unit).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub radius: Option<String>,
     /// Unit of bare lengths.
     #[arg(long, default_value = "code")]
@@ -146,7 +147,7 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
                 None => None,
                 Some(r) => {
                     let c = resolve_center(&s, a.center.as_deref(), &a.range_unit, &exec)?;
-                    let r = parse_length(r, &a.range_unit, &u)?;
+                    let r = positive_length(r, "--radius", &a.range_unit, &u)?;
                     Some(Region::Sphere {
                         centre: c.map(|x| x / u.boxlen),
                         radius: r / u.boxlen,
@@ -194,6 +195,10 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
     else {
         return Ok(());
     };
+    // Nothing binned: a mistake in the request, not a grey diagram.
+    if ph.binned[0] == 0.0 {
+        return fail(empty_reason(a, &ph, &cols));
+    }
     let mut j = ph.to_json();
     describe_units(&mut j, &cols, a.mu);
     j["output"] = s.dir.display().to_string().into();
@@ -265,4 +270,45 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
         println!("wrote {}", wrote.join(", "));
     }
     Ok(())
+}
+
+/// Why no cell reached a bin, naming the flags that emptied the diagram:
+/// the sphere (--center/--radius, --lmax) selected no cell, or every cell
+/// fell outside --xrange/--yrange, or had a non-positive value on a log
+/// axis.
+fn empty_reason(a: &PhaseArgs, ph: &amrkit_kernels::phase::Phase, cols: &[Column]) -> String {
+    let out = a.output.display();
+    let (outside, dropped) = (ph.outside[0], ph.dropped[0]);
+    if outside == 0.0 && dropped == 0.0 {
+        return format!(
+            "{out}: no leaf cell has its centre in the region given (--center, --radius): widen it, or check --range-unit"
+        );
+    }
+    let mut why = Vec::new();
+    if outside > 0.0 {
+        let given: Vec<String> = [("--xrange", &a.xrange), ("--yrange", &a.yrange)]
+            .iter()
+            .filter_map(|(flag, r)| {
+                let v: Vec<String> = r.as_ref()?.iter().map(|x| format!("{x:e}")).collect();
+                Some(format!("{flag} {}", v.join(",")))
+            })
+            .collect();
+        why.push(format!("{outside} fall outside {}", given.join(" ")));
+    }
+    for (k, which) in [(2, "x"), (3, "y")] {
+        if ph.dropped[k] > 0.0 {
+            why.push(format!(
+                "{} have {} not positive (or not finite) on the log {which} axis (--{which}lin keeps them)",
+                ph.dropped[k], cols[k - 2].var
+            ));
+        }
+    }
+    if why.is_empty() && dropped > 0.0 {
+        why.push(format!("{dropped} have a value that is not finite"));
+    }
+    format!(
+        "{out}: the phase diagram is empty: of the {} cells selected, {}",
+        outside + dropped,
+        why.join("; ")
+    )
 }

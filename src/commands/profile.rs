@@ -10,6 +10,7 @@ use crate::render::chart::number;
 use crate::render::labels::output_caption;
 use crate::render::map::length_unit;
 use crate::render::profile_plot::{draw_profile, ProfileFigure, ProfilePanel};
+use crate::view_flags::positive_length;
 use amrkit_io::atomic::write_atomic;
 use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{
@@ -40,10 +41,10 @@ pub struct ProfileArgs {
     pub center: Option<String>,
     /// Selection radius R: a length (10kpc, 0.2box, or bare in
     /// --range-unit; default: half the box).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub radius: Option<String>,
     /// First edge r0, a length (default: the smallest cell selected).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub rmin: Option<String>,
     /// Number of bins.
     #[arg(long, default_value_t = 64)]
@@ -149,7 +150,11 @@ pub fn run(ctx: &Ctx, a: &ProfileArgs) -> AnyResult<()> {
                 vars: a.var.clone(),
                 units: a.unit.clone(),
                 center,
-                radius: a.radius.as_ref().map(len).transpose()?,
+                radius: a
+                    .radius
+                    .as_deref()
+                    .map(|r| positive_length(r, "--radius", &a.range_unit, &u))
+                    .transpose()?,
                 spec,
                 mu: a.mu,
                 lmax: a.lmax,

@@ -8,7 +8,8 @@ use crate::ranks::agree;
 use crate::render::labels::{log_by_default, map_quantity, output_caption, MapKind};
 use crate::render::map::{length_unit, write_map, write_map_axes, write_sidecar, MapStyle};
 use crate::view_flags::{
-    check_outs, frame_title, image_axes, place_extent, selection_with_center, view_args, ViewFlags,
+    check_outs, frame_title, image_axes, place_extent, positive_length, selection_with_center,
+    view_args, ViewFlags,
 };
 use amrkit_kernels::center::Center;
 use amrkit_kernels::derive::quantity_of;
@@ -35,12 +36,13 @@ pub struct ProjectArgs {
     /// --edge-on).
     #[arg(long)]
     pub axis: Option<String>,
-    /// Pixels per side.
+    /// Pixels per side (default 256).
     #[arg(long)]
     pub res: Option<usize>,
-    /// Pixel size in --unit (instead of --res).
-    #[arg(long)]
-    pub pixel_size: Option<f64>,
+    /// Pixel size instead of --res: a length (0.1pc, 0.01box; a bare
+    /// number in --unit when given, else in --range-unit).
+    #[arg(long, conflicts_with = "res", allow_hyphen_values = true)]
+    pub pixel_size: Option<String>,
     /// Unit of --pixel-size, and of the map values when given for them.
     #[arg(long)]
     pub unit: Option<String>,
@@ -102,11 +104,12 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
             let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
             let (ia, _) = spec0.image_axes();
             let width_box = spec0.range[ia][1] - spec0.range[ia][0];
-            let res = match (a.res, a.pixel_size) {
+            let res = match (a.res, a.pixel_size.as_deref()) {
                 (Some(r), _) => r,
                 (None, Some(px)) => {
-                    let unit = a.unit.as_deref().unwrap_or("code");
-                    let px_box = px * u.box_per(unit)?;
+                    let unit = a.unit.as_deref().unwrap_or(&a.sel.range_unit);
+                    let code = positive_length(px, "--pixel-size", unit, &u)?;
+                    let px_box = code * u.box_per("code")?;
                     (width_box / px_box).round().max(1.0) as usize
                 }
                 (None, None) => 256,

@@ -1,12 +1,14 @@
 //! `amrkit series`: one CSV row per snapshot of a simulation (time, gas
-//! and stellar mass, means), read and analysed as a pipeline on the pool.
+//! and stellar mass, means), read and analysed as a pipeline on the pool;
+//! a table for people (Myr, M☉) when the CSV goes to a file, and the plot.
 
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
-use crate::render::series_plot::plot_series;
+use crate::render::canvas::write_rgb;
+use crate::render::series_plot::{describe, draw_series, SeriesFigure};
 use amrkit_kernels::request::outputs;
-use amrkit_kernels::series::{Row, SeriesOptions};
+use amrkit_kernels::series::{Row, RowUnits, SeriesOptions};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -33,10 +35,12 @@ pub struct SeriesArgs {
     /// constant.
     #[arg(long, default_value_t = 2)]
     pub capacity: usize,
-    /// CSV file (default stdout).
+    /// CSV file (default stdout). With it, stdout shows a table in Myr
+    /// and solar masses and the files written.
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// Plot of gas and stellar mass against time.
+    /// Plot of gas and stellar mass (M☉; code units on a run without
+    /// physical units) against time (Myr), log mass axis.
     #[arg(long)]
     pub png: Option<PathBuf>,
 }
@@ -81,42 +85,213 @@ pub fn run(ctx: &Ctx, a: &SeriesArgs) -> AnyResult<()> {
     else {
         return Ok(());
     };
-    let mut csv = String::from("output,time_code,time_myr,gas_mass_code,stellar_mass_code,mean_density_code,mean_temperature_K,error\n");
-    let mut failed = 0;
-    let mut points = Vec::new();
-    for ((n, _), r) in outs.iter().zip(&rows) {
-        match r {
-            Ok(v) => {
-                csv += &format!(
-                    "{n},{},{},{},{},{},{},\n",
-                    v.time_code,
-                    v.time_myr,
-                    v.gas_mass,
-                    v.stellar_mass,
-                    v.mean_density,
-                    v.mean_temperature_k
-                );
-                points.push((v.time_code, v.gas_mass, v.stellar_mass));
-            }
+    let mut rows_out = Vec::with_capacity(outs.len());
+    for ((n, dir), r) in outs.iter().zip(rows) {
+        let r = match r {
+            Ok(v) => Ok((v, RowUnits::of(dir)?)),
             Err(e) => {
-                failed += 1;
-                csv += &format!("{n},,,,,,,\"{}\"\n", e.replace('"', "'"));
                 if !quiet {
                     eprintln!("amrkit: output {n}: {e}");
                 }
+                Err(e)
             }
-        }
+        };
+        rows_out.push((*n, r));
     }
-    match &a.csv {
+    let rows = rows_out;
+    let csv = csv_text(&rows);
+    let failed = rows.iter().filter(|(_, r)| r.is_err()).count();
+    let mut wrote = Vec::new();
+    if let Some(p) = &a.csv {
         // Via a temporary name, so a failed write leaves no partial CSV.
-        Some(p) => amrkit_io::atomic::write_atomic(p, csv.as_bytes())?,
-        None => print!("{csv}"),
+        amrkit_io::atomic::write_atomic(p, csv.as_bytes())?;
+        wrote.push(p.display().to_string());
     }
-    if let Some(p) = &a.png {
-        plot_series(p, &points)?;
+    if let Some(p) = a.png.as_ref().filter(|_| failed < rows.len()) {
+        let fig = figure(&a.sim, &rows)?;
+        let img = draw_series(&fig)?;
+        let text = [
+            ("Title", fig.title.as_str()),
+            ("Description", &describe(&fig)),
+        ];
+        write_rgb(p, img.w, img.h, &img.px, &text)?;
+        wrote.push(p.display().to_string());
+    }
+    if a.csv.is_some() {
+        // The CSV is in its file: stdout gets the table for people.
+        print!("{}", table(&rows));
+        println!("wrote {}", wrote.join(", "));
+    } else {
+        // stdout is the CSV, for pipes; what else was written goes to stderr.
+        print!("{csv}");
+        if !wrote.is_empty() && !quiet {
+            eprintln!("amrkit: wrote {}", wrote.join(", "));
+        }
     }
     if failed == outs.len() {
         return fail(format!("all {failed} snapshots failed"));
     }
     Ok(())
+}
+
+/// One output's row with its physical units (`None`: a unitless run), or
+/// the error that stopped it.
+type UnitRow = (u32, Result<(Row, Option<RowUnits>), String>);
+
+/// The CSV: code units as computed, the masses also in M☉ where the run
+/// has physical units (empty otherwise), the error last.
+fn csv_text(rows: &[UnitRow]) -> String {
+    let mut csv = String::from("output,time_code,time_myr,gas_mass_code,stellar_mass_code,gas_mass_msun,stellar_mass_msun,mean_density_code,mean_temperature_K,error\n");
+    for (n, r) in rows {
+        match r {
+            Ok((v, u)) => {
+                let msun =
+                    |m: f64| u.map_or(String::new(), |u| (m * u.msun_per_code_mass).to_string());
+                csv += &format!(
+                    "{n},{},{},{},{},{},{},{},{},\n",
+                    v.time_code,
+                    v.time_myr,
+                    v.gas_mass,
+                    v.stellar_mass,
+                    msun(v.gas_mass),
+                    msun(v.stellar_mass),
+                    v.mean_density,
+                    v.mean_temperature_k
+                );
+            }
+            Err(e) => csv += &format!("{n},,,,,,,,,\"{}\"\n", e.replace('"', "'")),
+        }
+    }
+    csv
+}
+
+/// Whether every computed row has physical units (then times are shown
+/// in Myr and masses in M☉).
+fn physical(rows: &[UnitRow]) -> bool {
+    rows.iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .all(|(_, u)| u.is_some())
+}
+
+/// A row's time, masses and mean density in the units of the table and
+/// plot.
+fn shown(v: &Row, u: &Option<RowUnits>, physical: bool) -> (f64, f64, f64, f64) {
+    match (physical, u) {
+        (true, Some(u)) => (
+            v.time_myr,
+            v.gas_mass * u.msun_per_code_mass,
+            v.stellar_mass * u.msun_per_code_mass,
+            v.mean_density * u.gcm3_per_code_density,
+        ),
+        _ => (v.time_code, v.gas_mass, v.stellar_mass, v.mean_density),
+    }
+}
+
+/// `v` with 4 significant digits: plain between 0.01 and 10^5,
+/// `1.234e9` outside.
+fn sig(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-2..1e5).contains(&a) {
+        let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// The table printed when the CSV goes to a file: one line per output,
+/// columns aligned, units in the header, then what the means are.
+fn table(rows: &[UnitRow]) -> String {
+    let phys = physical(rows);
+    let (t, m, d) = if phys {
+        ("Myr", "Msun", "g/cm^3")
+    } else {
+        ("code", "code", "code")
+    };
+    let head = [
+        "output".to_string(),
+        format!("time [{t}]"),
+        format!("gas mass [{m}]"),
+        format!("stellar mass [{m}]"),
+        format!("mean density [{d}]"),
+        "mean T [K]".to_string(),
+    ];
+    let mut lines = vec![head.to_vec()];
+    for (n, r) in rows {
+        lines.push(match r {
+            Ok((v, u)) => {
+                let (t, gas, stars, rho) = shown(v, u, phys);
+                vec![
+                    n.to_string(),
+                    sig(t),
+                    sig(gas),
+                    sig(stars),
+                    sig(rho),
+                    sig(v.mean_temperature_k),
+                ]
+            }
+            Err(e) => vec![n.to_string(), format!("failed: {e}")],
+        });
+    }
+    // A failed row (two cells) only sets the width of the first column.
+    let width = |c: usize| {
+        lines
+            .iter()
+            .filter(|l| c == 0 || l.len() == head.len())
+            .map(|l| l[c].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..head.len()).map(width).collect();
+    let mut out = String::new();
+    for l in &lines {
+        let cells: Vec<String> = if l.len() == head.len() {
+            l.iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect()
+        } else {
+            vec![format!("{:>w$}", l[0], w = widths[0]), l[1].clone()]
+        };
+        out += cells.join("  ").trim_end();
+        out.push('\n');
+    }
+    out += "(mean density: volume-weighted; mean T: mass-weighted, mu = 0.6)\n";
+    out
+}
+
+/// The plot's content: absolute masses against time.
+fn figure(sim: &std::path::Path, rows: &[UnitRow]) -> AnyResult<SeriesFigure> {
+    let phys = physical(rows);
+    let (mut times, mut gas, mut stars) = (Vec::new(), Vec::new(), Vec::new());
+    for (v, u) in rows.iter().filter_map(|(_, r)| r.as_ref().ok()) {
+        let (t, g, s, _) = shown(v, u, phys);
+        times.push(t);
+        gas.push(g);
+        stars.push(s);
+    }
+    let name = sim
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| sim.display().to_string());
+    Ok(SeriesFigure {
+        title: format!("{name}: gas and stellar mass"),
+        time_label: if phys {
+            "time [Myr]".into()
+        } else {
+            "time [code units]".into()
+        },
+        mass_unit: if phys {
+            "Msun".into()
+        } else {
+            "code units".into()
+        },
+        times,
+        gas,
+        stars,
+    })
 }

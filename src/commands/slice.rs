@@ -10,10 +10,13 @@ use crate::render::map::{length_unit, write_map_axes, write_sidecar, MapStyle};
 use crate::view_flags::{
     check_outs, frame_title, image_axes, place_extent, selection_with_center, view_args, ViewFlags,
 };
+use amrkit_kernels::center::Center;
 use amrkit_kernels::derive::quantity_of;
 use amrkit_kernels::request::{axis_of, open};
+use amrkit_kernels::select::{Region, Selection};
 use amrkit_kernels::slice::slice;
-use amrkit_kernels::view_request::resolve_view;
+use amrkit_kernels::view::Basis;
+use amrkit_kernels::view_request::{resolve_view, Orientation, ViewArgs};
 use amrkit_kernels::{Exec, Units};
 use clap::Args;
 use std::path::PathBuf;
@@ -75,15 +78,21 @@ pub fn run(ctx: &Ctx, a: &SliceArgs) -> AnyResult<()> {
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
     check_outs(&a.out, vars.len())?;
     let (sel, centre) = selection_with_center(&s, &a.sel, &exec)?;
-    let va = view_args(&a.view, axis, centre, a.res, &a.sel, &u)?;
-    let r = resolve_view(&s, &va, Some(&sel), &exec)?;
-    // The region options' cells only when a region is given.
-    let cells = if a.sel.radius.is_some()
+    let mut va = view_args(&a.view, axis, centre, a.res, &a.sel, &u)?;
+    let region_given = a.sel.radius.is_some()
         || a.sel.xrange.is_some()
         || a.sel.yrange.is_some()
-        || a.sel.zrange.is_some()
-    {
-        sel
+        || a.sel.zrange.is_some();
+    if region_given && a.view.width.is_none() {
+        window_of_region(&mut va, &sel, centre, &u)?;
+    }
+    let r = resolve_view(&s, &va, Some(&sel), &exec)?;
+    // The region options' cells only when a region is given; for box
+    // ranges every cell overlapping the box, so that each pixel of the
+    // window finds the leaf holding it (the centre rule would leave the
+    // pixels over cells that straddle the box's faces empty).
+    let cells = if region_given {
+        sel.with_overlapping_cells(&s.info)
     } else {
         amrkit_kernels::Selection {
             lmax: a.sel.lmax,
@@ -116,6 +125,53 @@ pub fn run(ctx: &Ctx, a: &SliceArgs) -> AnyResult<()> {
         if !ctx.quiet {
             println!("wrote {msg} (+ .json)");
         }
+    }
+    Ok(())
+}
+
+/// Without `--width`, the image window follows the region, as a zoom
+/// (yt's `SlicePlot(..., center, width)` with the region's centre and
+/// size): an axis slice over `--xrange/--yrange` (a box) shows that box's
+/// face across the image axes, a slice of any orientation with `--radius`
+/// the square `2R` around the centre. `--zrange` alone (along the normal)
+/// keeps the whole-box window. Box ranges on a slice that is not along an
+/// axis are refused: their window is not a rectangle of the image.
+fn window_of_region(
+    va: &mut ViewArgs,
+    sel: &Selection,
+    centre: Option<[f64; 3]>,
+    u: &Units,
+) -> AnyResult<()> {
+    let code = |v: [f64; 3]| v.map(|x| x * u.boxlen);
+    let c = centre.unwrap_or_else(|| code(u.extent.map(|n| 0.5 * n as f64)));
+    match (sel.region, &va.orientation) {
+        (Some(Region::Sphere { centre, radius }), _) => {
+            va.center = Some(Center::At(code(centre)));
+            va.width = Some([2.0 * radius * u.boxlen; 2]);
+        }
+        (Some(Region::Box { lo, hi }), Orientation::Axis(k)) => {
+            let b = Basis::axis(*k);
+            let along = |e: [f64; 3]| (0..3).find(|&d| e[d] == 1.0).unwrap_or(0);
+            let (i, j) = (along(b.e1), along(b.e2));
+            let (lo, hi) = (code(lo), code(hi));
+            // Only --zrange (along the normal): the box's whole face.
+            if (hi[i] - lo[i], hi[j] - lo[j])
+                == (u.extent[i] as f64 * u.boxlen, u.extent[j] as f64 * u.boxlen)
+            {
+                return Ok(());
+            }
+            let mut at = c;
+            at[i] = 0.5 * (lo[i] + hi[i]);
+            at[j] = 0.5 * (lo[j] + hi[j]);
+            va.center = Some(Center::At(at));
+            va.width = Some([hi[i] - lo[i], hi[j] - lo[j]]);
+        }
+        (Some(Region::Box { .. }), _) => {
+            return fail(
+                "--xrange/--yrange/--zrange set the window of an axis slice only; with --normal, --face-on or --edge-on give --width (and --radius to restrict the cells)",
+            )
+        }
+        _ => {}
     }
     Ok(())
 }

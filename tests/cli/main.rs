@@ -3,7 +3,8 @@
 //! `particles`, `profiles`, `series`, `bench`, `errors`, `views`: slice, center
 //! and project along any view; `window_maps`: zoomed and slab projections
 //! against an exact overlap sum; `requests`: lengths, units, outputs and
-//! argument checks; `nan`: non-finite values shown and drawn;
+//! argument checks; `nan`: non-finite values shown and drawn; `traps`: the new-user
+//! trial's flag traps;
 //! `doc_commands`: every command line of README.md and docs/cli.md), then a
 //! module per kind of
 //! output: the format variants (`variants`), 1D/2D outputs (`dims`; both
@@ -27,6 +28,7 @@ mod profiles;
 mod project;
 mod requests;
 mod series;
+mod traps;
 mod views;
 mod window_maps;
 
