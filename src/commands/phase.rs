@@ -5,11 +5,11 @@
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
-use crate::render::canvas::write_rgb;
 use crate::render::chart::Cmap;
 use crate::render::labels::output_caption;
 use crate::render::npy::write_npy;
 use crate::render::phase_plot::{draw_phase, PhaseFigure};
+use crate::render::png_file::write_rgb;
 use crate::view_flags::positive_length;
 use amrkit_io::atomic::write_atomic;
 use amrkit_kernels::binned_request::{describe_units, resolve_center, Column, PhaseAxisRequest};

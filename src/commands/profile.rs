@@ -5,10 +5,10 @@
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
-use crate::render::canvas::write_rgb;
 use crate::render::chart::number;
 use crate::render::labels::output_caption;
 use crate::render::map::length_unit;
+use crate::render::png_file::write_rgb;
 use crate::render::profile_plot::{draw_profile, ProfileFigure, ProfilePanel};
 use crate::view_flags::positive_length;
 use amrkit_io::atomic::write_atomic;

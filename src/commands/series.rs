@@ -5,7 +5,7 @@
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
-use crate::render::canvas::write_rgb;
+use crate::render::png_file::write_rgb;
 use crate::render::series_plot::{describe, draw_series, SeriesFigure};
 use amrkit_kernels::request::outputs;
 use amrkit_kernels::series::{Row, RowUnits, SeriesOptions};

@@ -13,10 +13,10 @@
 //! in the PNG's text chunks, with `amrkit:map` giving the pixel box of the
 //! map in the image (`left top width height`).
 
-use super::canvas::write_rgb;
 use super::chart::{draw_titles, fitting_size, Cmap};
 use super::chart::{drawing_error, lin_axis, log_ticks, number, register_font, tick_label, ticks};
 use super::chart::{Rgb, FONT};
+use super::png_file::write_rgb;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
