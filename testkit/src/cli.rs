@@ -46,3 +46,15 @@ pub fn fails_with(args: &[&str], path: &Path) -> String {
 pub fn stdout_ok(args: &[&str], path: &Path) -> String {
     run_ok(args, path).0
 }
+
+/// Runs `amrkit project PATH ARGS --out NPY` (as [`run_ok`]) and reads the
+/// map back: `(rows, cols, values)`.
+pub fn project_npy(path: &Path, args: &[&str], npy: &Path) -> (usize, usize, Vec<f64>) {
+    let out = npy.to_str().expect("a UTF-8 path");
+    let all: Vec<&str> = std::iter::once("project")
+        .chain(args.iter().copied())
+        .chain(["--out", out])
+        .collect();
+    run_ok(&all, path);
+    crate::read_npy(npy)
+}

@@ -16,7 +16,7 @@ mod fortran;
 mod npy;
 mod vtk;
 
-pub use cli::{amrkit, fails_with, run_ok, stdout_ok};
+pub use cli::{amrkit, fails_with, project_npy, run_ok, stdout_ok};
 pub use compare::{assert_map_close, close, json_of, map_error};
 pub use data::{copy_tree, data_root, files_in, runs, variant, Run};
 pub use fortran::boundaries;

@@ -9,8 +9,8 @@ use crate::reference::check_stats_of;
 use serde_json::Value;
 use std::path::Path;
 use testkit::{
-    assert_map_close, close, fails_with, json_of, read_npy, stdout_ok, variant, vtk_python,
-    vtk_summary,
+    assert_map_close, close, fails_with, json_of, project_npy, read_npy, stdout_ok, variant,
+    vtk_python, vtk_summary,
 };
 
 /// `info --json` and `stats --json` against reference.json: ndim, leaf
@@ -133,19 +133,7 @@ fn blast2d_stats_images_area_averages_and_vtk() {
         // Coarser pixels: the exact area average of the cells, which is the
         // mean of the 4×4 fine pixels each one covers.
         let npy = tmp.path().join(format!("{var}_64.npy"));
-        stdout_ok(
-            &[
-                "project",
-                "--var",
-                var,
-                "--res",
-                "64",
-                "--out",
-                npy.to_str().unwrap(),
-            ],
-            &run.output,
-        );
-        let (_, _, got) = read_npy(&npy);
+        let (_, _, got) = project_npy(&run.output, &["--var", var, "--res", "64"], &npy);
         let f = n / 64;
         let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for j in 0..64 {
@@ -305,19 +293,11 @@ fn generated_2d_wide_box_and_particles_through_the_cli() {
     assert_eq!(info["coarse_grid"], serde_json::json!([4, 1]));
     let n = 1usize << spec.levelmax;
     let npy = tmp.path().join("rho.npy");
-    stdout_ok(
-        &[
-            "project",
-            "--var",
-            "density",
-            "--res",
-            &(2 * n).to_string(),
-            "--out",
-            npy.to_str().unwrap(),
-        ],
+    let (rows, cols, got) = project_npy(
         &out,
+        &["--var", "density", "--res", &(2 * n).to_string()],
+        &npy,
     );
-    let (rows, cols, got) = read_npy(&npy);
     // Square pixels over the 2 × 1 coarse cells: one per finest cell.
     assert_eq!((rows, cols), (n, 2 * n));
     let mut image = vec![0.0; 2 * n * n];

@@ -1,7 +1,7 @@
 //! Cosmological runs: redshift, age, comoving box and the age as the
 //! series time; comoving units refused on other runs.
 
-use testkit::{amrkit, assert_map_close, close, json_of, read_npy, run_ok, variant};
+use testkit::{amrkit, assert_map_close, close, json_of, project_npy, read_npy, run_ok, variant};
 
 #[test]
 fn cosmological_info_gives_redshift_age_and_comoving_box() {
@@ -89,21 +89,18 @@ fn cosmological_info_gives_redshift_age_and_comoving_box() {
     // A pixel size in comoving units: 8 cMpc/h / (1/32 cMpc/h) = 256 pixels.
     let tmp = tempfile::tempdir().unwrap();
     let npy = tmp.path().join("s.npy");
-    run_ok(
+    let (rows, cols, got) = project_npy(
+        &run.output,
         &[
-            "project",
             "--var",
             "density",
             "--pixel-size",
             "0.03125",
             "--unit",
             "cMpc/h",
-            "--out",
-            npy.to_str().unwrap(),
         ],
-        &run.output,
+        &npy,
     );
-    let (rows, cols, got) = read_npy(&npy);
     assert_eq!((rows, cols), (256, 256));
     let (_, _, want) = read_npy(&run.output.parent().unwrap().join("proj_density_z_256.npy"));
     assert_map_close(&got, &want, 1e-12, "cosmo Σ map");

@@ -2,7 +2,7 @@
 
 use crate::reference::check_stats;
 use serde_json::Value;
-use testkit::{assert_map_close, close, json_of, read_npy, run_ok, variant};
+use testkit::{assert_map_close, close, json_of, project_npy, read_npy, run_ok, variant};
 
 #[test]
 fn group_folders_info_stats_project_export() {
@@ -32,21 +32,11 @@ fn group_folders_info_stats_project_export() {
 
     let tmp = tempfile::tempdir().unwrap();
     let npy = tmp.path().join("rho.npy");
-    run_ok(
-        &[
-            "project",
-            "--var",
-            "density",
-            "--axis",
-            "z",
-            "--res",
-            "256",
-            "--out",
-            npy.to_str().unwrap(),
-        ],
+    let (_, _, got) = project_npy(
         &run.output,
+        &["--var", "density", "--axis", "z", "--res", "256"],
+        &npy,
     );
-    let (_, _, got) = read_npy(&npy);
     let (_, _, want) = read_npy(&run.output.parent().unwrap().join("proj_density_z_256.npy"));
     assert_map_close(&got, &want, 1e-12, "groups Σ map");
 

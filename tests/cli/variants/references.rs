@@ -1,7 +1,7 @@
 //! Every 3D variant against its reference stats and maps.
 
 use crate::reference::check_stats;
-use testkit::{assert_map_close, json_of, read_npy, run_ok, variant};
+use testkit::{assert_map_close, json_of, project_npy, read_npy, run_ok, variant};
 
 /// Every 3D variant: `stats --json` against reference.json (1e-10) and
 /// the three reference projections exactly (1e-12 of the map's maximum):
@@ -37,21 +37,11 @@ fn every_3d_variant_matches_its_reference_stats_and_maps() {
                 continue;
             }
             let npy = tmp.path().join(format!("{name}_{var}.npy"));
-            run_ok(
-                &[
-                    "project",
-                    "--var",
-                    var,
-                    "--weight",
-                    weight,
-                    "--res",
-                    "256",
-                    "--out",
-                    npy.to_str().unwrap(),
-                ],
+            let (_, _, got) = project_npy(
                 &run.output,
+                &["--var", var, "--weight", weight, "--res", "256"],
+                &npy,
             );
-            let (_, _, got) = read_npy(&npy);
             let (_, _, want) = read_npy(&want_path);
             assert_map_close(&got, &want, 1e-12, &format!("{name} {file}"));
         }

@@ -2,7 +2,7 @@
 //! their exact maps.
 
 use crate::reference::check_stats;
-use testkit::{close, json_of, read_npy, run_ok, variant};
+use testkit::{close, json_of, project_npy, run_ok, variant};
 
 /// RAMSES-RT (`rt3d`: 3 photon groups): `stats --json` has an `rt` object
 /// with every descriptor variable, equal to yt's figures (1e-10 of the
@@ -78,21 +78,11 @@ fn rt_variables_match_yt_and_are_projected_and_exported() {
     let tmp = tempfile::tempdir().unwrap();
     for (n, w) in [("photon_flux_01", "none"), ("photon_flux_03_x", "none")] {
         let npy = tmp.path().join(format!("{n}.npy"));
-        run_ok(
-            &[
-                "project",
-                "--var",
-                n,
-                "--weight",
-                w,
-                "--res",
-                "256",
-                "--out",
-                npy.to_str().unwrap(),
-            ],
+        let (_, _, map) = project_npy(
             &run.output,
+            &["--var", n, "--weight", w, "--res", "256"],
+            &npy,
         );
-        let (_, _, map) = read_npy(&npy);
         assert_eq!(map.len(), 256 * 256);
         let sum: f64 = map.iter().sum::<f64>() / (256.0 * 256.0);
         let want = &r["fields"][n]["code"];
@@ -180,19 +170,11 @@ fn rt_maps_are_the_exact_deposit_of_the_rt_cells() {
             }
         }
         let npy = tmp.path().join(format!("{}.npy", field.name));
-        run_ok(
-            &[
-                "project",
-                "--var",
-                &field.name,
-                "--res",
-                &res.to_string(),
-                "--out",
-                npy.to_str().unwrap(),
-            ],
+        let (_, _, got) = project_npy(
             &run.output,
+            &["--var", &field.name, "--res", &res.to_string()],
+            &npy,
         );
-        let (_, _, got) = read_npy(&npy);
         let (worst, _) = testkit::map_error(&got, &dep);
         let scale = mag.iter().fold(0.0f64, |m, &v| m.max(v));
         assert!(
