@@ -405,3 +405,120 @@ fn untagged_entry_behind_a_tagged_one_is_reached() {
         });
     });
 }
+
+/// A `loom::cell::UnsafeCell` a job on another thread writes and the model
+/// reads after its wait: loom reports the read as a causality violation
+/// unless the write happens-before it.
+struct Cell(loom::cell::UnsafeCell<usize>);
+// SAFETY: every access goes through loom's checked `with`/`with_mut`.
+unsafe impl Sync for Cell {}
+
+impl Cell {
+    fn new() -> Cell {
+        Cell(loom::cell::UnsafeCell::new(0))
+    }
+    fn add(&self, v: usize) {
+        // SAFETY: one writer at a time, ordered before the reader (checked).
+        self.0.with_mut(|p| unsafe { *p += v })
+    }
+    fn get(&self) -> usize {
+        // SAFETY: as above.
+        self.0.with(|p| unsafe { *p })
+    }
+}
+
+/// Model 23: FIFO spawns through tickets (`fifo.rs`). A worker spawns two
+/// jobs into a `scope_fifo` while the other worker may steal a ticket: the
+/// oldest ticket, which runs whichever job is at the front of the queue at
+/// that moment. Each job runs exactly once (its cell is written once,
+/// before the scope's caller reads it), no ticket finds its queue empty
+/// (which would panic a worker), and a thread that ran both jobs ran them
+/// in the order they were spawned.
+#[test]
+fn fifo_tickets_run_each_job_once_in_order() {
+    loom::model(|| {
+        let pool = Pool::builder()
+            .num_threads(2)
+            .spin_rounds(0)
+            .build()
+            .unwrap();
+        let cells = [Cell::new(), Cell::new()];
+        let ran = loom::sync::Mutex::new(Vec::new());
+        pool.install(|| {
+            crate::scope_fifo(|s| {
+                for (job, cell) in cells.iter().enumerate() {
+                    let ran = &ran;
+                    s.spawn_fifo(move |_| {
+                        let me = crate::current_thread_index().unwrap();
+                        ran.lock().unwrap().push((job, me));
+                        cell.add(1);
+                    });
+                }
+            })
+        });
+        assert_eq!((cells[0].get(), cells[1].get()), (1, 1));
+        let ran = ran.into_inner().unwrap();
+        if ran[0].1 == ran[1].1 {
+            assert_eq!(
+                (ran[0].0, ran[1].0),
+                (0, 1),
+                "one thread ran them out of order"
+            );
+        }
+        pool.shutdown();
+    });
+}
+
+/// Model 24: `Scope::spawn_broadcast` counts one job per worker. The scope
+/// takes all the counts before queuing the jobs, so it ends only after both
+/// workers ran their call: each cell is written once and that write
+/// happens-before the read after the scope. (Counting one job for the
+/// whole broadcast lets the scope end, and free what the calls borrow,
+/// while a call is still to run: mutation `broadcast-counts-one`.)
+#[test]
+fn scope_broadcast_counts_every_worker() {
+    loom::model(|| {
+        let pool = Pool::builder()
+            .num_threads(2)
+            .spin_rounds(0)
+            .build()
+            .unwrap();
+        let cells = [Cell::new(), Cell::new()];
+        pool.install(|| {
+            crate::scope(|s| {
+                s.spawn_broadcast(|_, ctx| cells[ctx.index()].add(1));
+            })
+        });
+        assert_eq!((cells[0].get(), cells[1].get()), (1, 1));
+        pool.shutdown();
+    });
+}
+
+/// Model 25: `Pool::spawn_broadcast` then a blocking `broadcast`, from
+/// outside, on two sleeping workers. Each worker's broadcast queue is FIFO,
+/// so when the blocking broadcast returns, both calls of the spawned one
+/// have run (and their writes are visible) and both workers have dropped
+/// their clone of its closure. A worker that goes to sleep after the push
+/// must see its broadcast queue in the sleep re-check, or the blocking
+/// broadcast waits for ever (loom reports the deadlock).
+#[test]
+fn spawn_broadcast_then_broadcast_in_order() {
+    loom::model(|| {
+        let pool = Pool::builder()
+            .num_threads(2)
+            .spin_rounds(0)
+            .build()
+            .unwrap();
+        let cells = Arc::new([Cell::new(), Cell::new()]);
+        let c = cells.clone();
+        pool.spawn_broadcast(move |ctx| c[ctx.index()].add(1));
+        pool.broadcast(|_| ());
+        assert_eq!((cells[0].get(), cells[1].get()), (1, 1));
+        assert_eq!(
+            Arc::strong_count(&cells),
+            1,
+            "a call's clone of `f` is still alive"
+        );
+        pool.shutdown();
+    });
+}

@@ -1,64 +1,22 @@
 //! The shared state of one pool, and the worker threads that serve it.
 //!
-//! # Two deques per worker
-//!
-//! * **pending** (`Deque<true>`): the second halves of this worker's `join`s,
-//!   newest at the bottom. A fork pushes here and the join pops its own entry
-//!   back; neither side executes a fence (the owner's half of the asymmetric
-//!   pair in `sync.rs` is a compiler fence), so a fork costs a few plain
-//!   stores and loads when nobody steals.
-//! * **eager** (`Deque<false>`): a classic Chase–Lev deque for spawned jobs
-//!   and for pending entries the owner has *published*. Stealing from it is
-//!   cheap; stealing from pending costs the thief a heavy fence.
-//!
-//! # How idle workers get pending work
-//!
-//! 1. **Publication at the next fork.** `hungry` counts workers that looked
-//!    for work and found none (spinning or asleep). After each fork a worker
-//!    loads it (a line written only when workers go idle or find work); when
-//!    non-zero and its eager deque is empty (nothing published earlier is
-//!    still waiting for a taker), it moves its *oldest* pending entry to its
-//!    eager deque and wakes a sleeper. Work that forks constantly therefore
-//!    hands out its largest pieces at the cost of a cheap steal, one at a
-//!    time, for as long as anyone is hungry.
-//! 2. **Direct steal.** An owner that does not fork for a while (a long
-//!    leaf, or one blocked on I/O or a channel) publishes nothing. An idle
-//!    worker takes the oldest pending entry itself, paying the heavy fence:
-//!    in its main loop after a quarter of its spin budget, while waiting on
-//!    a latch only once the budget is spent (taking the largest piece of
-//!    someone else's work on top of a waiting frame grows that worker's
-//!    stack, so it is the last resort before sleeping — but it must exist,
-//!    or a join whose first half waits for its second half can find no
-//!    taker). Entries forked by a capped call *while its cap was full* are
-//!    tagged and left alone: no thief could run them (they would come back),
-//!    and taking them would only burn the thief's CPU — unless an untagged
-//!    entry waits behind one: thieves take only the oldest entry and the tag
-//!    is never revisited, so a tagged oldest entry is then taken anyway (it
-//!    runs, or goes back to its owner's inbox, and never returns to the
-//!    deque), or it would hide the younger work for as long as it stays.
-//! 3. **Before sleeping**, a worker (already counted in `hungry`) executes a
-//!    heavy fence and only then runs the sleep protocol's re-check, which
-//!    counts any untagged pending entry as work (any: not only the oldest). Paired with the owner's
-//!    light fence between its push and its load of `hungry`, either the
-//!    owner sees the sleeper (and publishes, which wakes a sleeper through
-//!    the normal protocol), or the sleeper sees the entry (and steals it
-//!    instead of sleeping). `hungry` is maintained by the idle workers
-//!    themselves, so no answer can retract another worker's request. A thief
-//!    that finds its victim still holding work after a steal wakes another
-//!    sleeper (`after_steal`): one publication wakes one worker, and the
-//!    wake-up travels on while there is work to take.
-//! 4. A worker that starts to wait (on a latch) does **not** publish its
-//!    pending entries: it would pop them straight back from its own eager
-//!    deque and run an older frame's second half on top of the waiting
-//!    frame, and waits nested that way grew the stack without bound in
-//!    `tests/stress.rs`. Idle workers reach those entries by direct steals.
-//!
-//! Without membarrier (not Linux, or the syscall refused) the same protocol
-//! runs with `fence(SeqCst)` on the owner's side of every pairing: slower
-//! forks, same guarantees.
+//! Each worker owns two deques — **pending** (`Deque<true>`: the second
+//! halves of its `join`s, pushed and popped with no fence on the owner's
+//! side) and **eager** (`Deque<false>`: spawns and published entries) — an
+//! inbox for jobs addressed to it, a FIFO broadcast queue and the queue
+//! behind its FIFO spawns' tickets; outside threads push to one injector.
+//! Idle workers reach pending work three ways: the owner *publishes* its
+//! oldest entry at a fork while the `hungry` count is non-zero; an idle
+//! worker *steals it directly* (paying the heavy fence); and a worker about
+//! to sleep re-checks after a heavy fence that pairs with the owner's light
+//! fence at the fork. Why no entry is stranded and no wake-up lost is
+//! argued once, in `docs/pool.md` ("Scheduling: two deques per worker",
+//! "Sleeping without losing wake-ups"); the comments below give each
+//! ordering's local reason.
 
 use crate::cap::OpCtx;
 use crate::deque::{Deque, Injector, Stolen, Words};
+use crate::fifo::JobFifo;
 use crate::job::{header_of, JobRef, StackJob};
 use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
@@ -85,9 +43,15 @@ const EAGER_CAP: usize = if cfg!(loom) { 4 } else { 1024 };
 pub(crate) struct WorkerShared {
     pending: Deque<true, PENDING_CAP>,
     eager: Deque<false, EAGER_CAP>,
-    /// Jobs addressed to this worker: broadcasts, jobs handed back for lack
-    /// of a `max_threads` slot, deferred scoped spawns.
+    /// Jobs addressed to this worker: jobs handed back for lack of a
+    /// `max_threads` slot, deferred scoped spawns. Taken newest first.
     inbox: Injector,
+    /// This worker's share of broadcasts, oldest first: a broadcast runs
+    /// after every broadcast queued to this worker before it.
+    broadcasts: Injector,
+    /// The queue behind the tickets of this worker's FIFO spawns made
+    /// outside any FIFO scope (`fifo.rs`).
+    fifo: JobFifo,
     /// This worker's counters, on a line of their own (only the worker
     /// writes them; a fork bumps one through the pointer to this struct it
     /// already holds).
@@ -138,6 +102,8 @@ impl Registry {
                         pending: Deque::new(),
                         eager: Deque::new(),
                         inbox: Injector::new(),
+                        broadcasts: Injector::new(),
+                        fifo: JobFifo::new(),
                         stats: CachePadded::new(WorkerStats::default()),
                     })
                 })
@@ -174,6 +140,29 @@ impl Registry {
     pub(crate) fn inject_to(&self, index: usize, job: JobRef) {
         self.workers[index].inbox.push(job.to_words(false));
         self.sleep.wake_worker(index);
+    }
+
+    /// Queues worker `index`'s share of a broadcast and wakes it (a
+    /// targeted wake, as `inject_to`). Only that worker takes from its
+    /// broadcast queue, oldest first.
+    pub(crate) fn inject_broadcast(&self, index: usize, job: JobRef) {
+        self.workers[index].broadcasts.push(job.to_words(false));
+        self.sleep.wake_worker(index);
+    }
+
+    /// The FIFO queue of the current thread's spawns if it is a worker of
+    /// this registry (`fifo.rs`); `None` elsewhere (the injector, which is
+    /// FIFO, then takes the job itself).
+    pub(crate) fn current_fifo(&self) -> Option<(&JobFifo, usize)> {
+        let wt = WorkerThread::current();
+        // SAFETY: the thread-local pointer, when non-null, is this thread's
+        // live WorkerThread.
+        match unsafe { wt.as_ref() } {
+            Some(w) if ptr::eq(&**w.registry(), self) => {
+                Some((&self.workers[w.index()].fifo, w.index()))
+            }
+            _ => None,
+        }
     }
 
     /// Pushes a job from the current thread: onto its own eager deque if it
@@ -350,9 +339,8 @@ impl WorkerThread {
         &self.shared().stats
     }
 
-    /// Thread entry point of worker `index`.
-    pub(crate) fn run(index: usize, registry: Arc<Registry>) {
-        let guard = AbortOnUnwind;
+    /// The per-thread state of worker `index` (not yet registered).
+    fn new(index: usize, registry: Arc<Registry>) -> WorkerThread {
         let shared: *const WorkerShared = &*registry.workers[index];
         let light = LightFence::current();
         let hungry: *const AtomicUsize = if light.is_real() {
@@ -360,7 +348,7 @@ impl WorkerThread {
         } else {
             &*registry.hungry
         };
-        let wt = WorkerThread {
+        WorkerThread {
             index,
             shared,
             hungry,
@@ -368,7 +356,13 @@ impl WorkerThread {
             registry,
             ctx: Cell::new(ptr::null()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
-        };
+        }
+    }
+
+    /// Thread entry point of worker `index`.
+    pub(crate) fn run(index: usize, registry: Arc<Registry>) {
+        let guard = AbortOnUnwind;
+        let wt = WorkerThread::new(index, registry);
         WORKER.with(|w| w.set(&wt));
         wt.call_handler(wt.registry.start_handler.as_deref());
         wt.idle_loop(true, || wt.registry.is_terminating());
@@ -378,6 +372,43 @@ impl WorkerThread {
         while wt.run_one() {}
         WORKER.with(|w| w.set(ptr::null()));
         std::mem::forget(guard);
+    }
+
+    /// Makes the calling thread worker `index` of `registry` without a main
+    /// loop (`PoolBuilder::use_current_thread`): it takes part in the pool
+    /// whenever it waits in it (`install`, `join`, `scope`, `yield_now`…).
+    /// Returns the worker state, leaked (see [`Self::release_current`]);
+    /// null if the thread already is a worker of some pool.
+    pub(crate) fn register_current(index: usize, registry: Arc<Registry>) -> *const WorkerThread {
+        if !WorkerThread::current().is_null() {
+            return ptr::null();
+        }
+        let wt = Box::into_raw(Box::new(WorkerThread::new(index, registry)));
+        WORKER.with(|w| w.set(wt));
+        wt
+    }
+
+    /// Ends what [`Self::register_current`] began, on the thread it
+    /// registered: runs what is left in this worker's own queues (jobs
+    /// addressed to it that no other worker may take: broadcasts, handed
+    /// back jobs), then unregisters the thread. Returns false, doing
+    /// nothing, on any other thread.
+    ///
+    /// The state itself is never freed: the pool may be dropped inside one
+    /// of its own jobs running on this thread (a `join` half that owns the
+    /// pool, say), whose frames below still hold `&WorkerThread`.
+    ///
+    /// # Safety
+    /// `wt` came from `register_current`.
+    pub(crate) unsafe fn release_current(wt: *const WorkerThread) -> bool {
+        if WorkerThread::current() != wt {
+            return false;
+        }
+        // SAFETY: registered on this thread (checked above), never freed.
+        let w = unsafe { &*wt };
+        while w.run_local() {}
+        WORKER.with(|c| c.set(ptr::null()));
+        true
     }
 
     /// Runs a start or exit handler; its panic goes to the panic handler.
@@ -395,6 +426,24 @@ impl WorkerThread {
         match self.find_work(false) {
             Some(job) => {
                 self.execute(job);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs one job of this worker's own queues (its eager deque, then its
+    /// inbox, then its broadcast queue), never one of another worker or of
+    /// the injector; whether it did (`yield_local`).
+    pub(crate) fn run_local(&self) -> bool {
+        let me = self.shared();
+        let job = match me.eager.pop() {
+            Some(w) => Some(w),
+            None => me.inbox.pop_newest().or_else(|| me.broadcasts.pop()),
+        };
+        match job {
+            Some(w) => {
+                self.execute(taken(w));
                 true
             }
             None => false,
@@ -521,9 +570,9 @@ impl WorkerThread {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// Looks for a job: own eager deque, own inbox, the injector, other
-    /// workers' eager deques, then, with `direct`, other workers' untagged
-    /// pending entries.
+    /// Looks for a job: own eager deque, own inbox, own broadcast queue, the
+    /// injector, other workers' eager deques, then, with `direct`, other
+    /// workers' untagged pending entries.
     fn find_work(&self, direct: bool) -> Option<JobRef> {
         let me = self.shared();
         let reg = &*self.registry;
@@ -531,6 +580,9 @@ impl WorkerThread {
             return Some(taken(w));
         }
         if let Some(w) = me.inbox.pop_newest() {
+            return Some(taken(w));
+        }
+        if let Some(w) = me.broadcasts.pop() {
             return Some(taken(w));
         }
         if let Some(w) = reg.injector.pop() {
@@ -612,6 +664,7 @@ impl WorkerThread {
         let me = self.shared();
         !me.eager.is_empty()
             || !me.inbox.is_empty()
+            || !me.broadcasts.is_empty()
             || !r.injector.is_empty()
             || r.workers.iter().enumerate().any(|(i, w)| {
                 i != self.index
