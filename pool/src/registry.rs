@@ -52,6 +52,11 @@ pub(crate) struct WorkerShared {
     /// The queue behind the tickets of this worker's FIFO spawns made
     /// outside any FIFO scope (`fifo.rs`).
     fifo: JobFifo,
+    /// Set once when this worker has left the pool for good (its thread
+    /// ends, or the building thread is released as worker 0): broadcast
+    /// shares pushed to it afterwards go to the pusher instead (see
+    /// `Registry::inject_broadcast`).
+    gone: AtomicBool,
     /// This worker's counters, on a line of their own (only the worker
     /// writes them; a fork bumps one through the pointer to this struct it
     /// already holds).
@@ -104,6 +109,7 @@ impl Registry {
                         inbox: Injector::new(),
                         broadcasts: Injector::new(),
                         fifo: JobFifo::new(),
+                        gone: AtomicBool::new(false),
                         stats: CachePadded::new(WorkerStats::default()),
                     })
                 })
@@ -145,9 +151,51 @@ impl Registry {
     /// Queues worker `index`'s share of a broadcast and wakes it (a
     /// targeted wake, as `inject_to`). Only that worker takes from its
     /// broadcast queue, oldest first.
+    ///
+    /// After a drop, a job still running on the pool may broadcast while
+    /// worker `index` has already left (`WorkerThread::leave`): its share
+    /// would never run, its closure never be dropped, and a scope waiting
+    /// for it would wait for ever. So: push, fence **G**, then read the
+    /// target's `gone`. The leaving worker stores `gone`, runs its own
+    /// fence G and then drains its queues. Both fences are SeqCst, so one
+    /// precedes the other: if ours is first, the worker's drain sees our
+    /// push (the queue's length, written before our fence, read after its
+    /// own); if its fence is first, we see `gone` and move whatever is
+    /// left in its queue to the current worker's own broadcast queue (or
+    /// the injector off the pool), where this running thread takes it
+    /// before it waits or exits. Both may take a share: the queue's mutex
+    /// gives each share to exactly one. The call keeps the gone worker's
+    /// index in its `BroadcastContext`. (Not moving them: mutation
+    /// `broadcast-to-gone-worker-stays`.)
     pub(crate) fn inject_broadcast(&self, index: usize, job: JobRef) {
-        self.workers[index].broadcasts.push(job.to_words(false));
+        let target = &self.workers[index];
+        target.broadcasts.push(job.to_words(false));
         self.sleep.wake_worker(index);
+        // Fence G (see above).
+        fence(Ordering::SeqCst);
+        if target.gone.load(Ordering::Relaxed) {
+            let me = self.current_index().filter(|&me| me != index);
+            while let Some(w) = target.broadcasts.pop() {
+                match me {
+                    Some(me) => self.workers[me].broadcasts.push(w),
+                    None => self.injector.push(w),
+                }
+            }
+            if me.is_none() {
+                self.sleep.notify_new_work();
+            }
+        }
+    }
+
+    /// The index of the current thread if it is a worker of this registry.
+    fn current_index(&self) -> Option<usize> {
+        let wt = WorkerThread::current();
+        // SAFETY: the thread-local pointer, when non-null, is this thread's
+        // live WorkerThread.
+        match unsafe { wt.as_ref() } {
+            Some(w) if ptr::eq(&**w.registry(), self) => Some(w.index()),
+            _ => None,
+        }
     }
 
     /// The FIFO queue of the current thread's spawns if it is a worker of
@@ -271,6 +319,26 @@ pool_thread_local! {
     static WORKER: Cell<*const WorkerThread> = Cell::new(ptr::null());
 }
 
+pool_thread_local! {
+    /// Worker states of `use_current_thread` pools released on this thread,
+    /// freed when the thread ends (see `WorkerThread::release_current`).
+    static RELEASED: Released = Released(std::cell::RefCell::new(Vec::new()));
+}
+
+/// Owns released worker states until the thread ends: by then no frame of
+/// this thread can still hold a reference to one.
+struct Released(std::cell::RefCell<Vec<*mut WorkerThread>>);
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        for wt in self.0.get_mut().drain(..) {
+            // SAFETY: each came from `Box::into_raw` in `register_current`
+            // and is freed once, here; the thread that used it has ended.
+            drop(unsafe { Box::from_raw(wt) });
+        }
+    }
+}
+
 /// Per-thread state of a worker. Only its own thread touches the
 /// non-atomic fields.
 pub(crate) struct WorkerThread {
@@ -370,6 +438,7 @@ impl WorkerThread {
         // Work the exit handler queued (on this worker's own deque) runs
         // here: nobody else may be left to take it.
         while wt.run_one() {}
+        wt.leave(|| wt.run_one());
         WORKER.with(|w| w.set(ptr::null()));
         std::mem::forget(guard);
     }
@@ -394,9 +463,11 @@ impl WorkerThread {
     /// back jobs), then unregisters the thread. Returns false, doing
     /// nothing, on any other thread.
     ///
-    /// The state itself is never freed: the pool may be dropped inside one
-    /// of its own jobs running on this thread (a `join` half that owns the
-    /// pool, say), whose frames below still hold `&WorkerThread`.
+    /// The state itself is freed only when the thread ends: the pool may be
+    /// dropped inside one of its own jobs or scopes running on this thread
+    /// (a `join` half that owns the pool, say), whose frames below still
+    /// hold `&WorkerThread`. (It used to be leaked, and with it the whole
+    /// registry; loom's leak check reported it.)
     ///
     /// # Safety
     /// `wt` came from `register_current`.
@@ -404,11 +475,25 @@ impl WorkerThread {
         if WorkerThread::current() != wt {
             return false;
         }
-        // SAFETY: registered on this thread (checked above), never freed.
+        // SAFETY: registered on this thread (checked above); freed only when
+        // the thread ends.
         let w = unsafe { &*wt };
         while w.run_local() {}
+        w.leave(|| w.run_local());
         WORKER.with(|c| c.set(ptr::null()));
+        RELEASED.with(|r| r.0.borrow_mut().push(wt as *mut WorkerThread));
         true
+    }
+
+    /// Marks this worker gone for broadcasts, then runs `step` until it
+    /// finds nothing: the shares pushed before a pusher could see `gone`
+    /// (the leaving half of fence G, `Registry::inject_broadcast`), and
+    /// whatever they queue here.
+    fn leave(&self, step: impl Fn() -> bool) {
+        self.shared().gone.store(true, Ordering::Relaxed);
+        // Fence G: pairs with the one in `Registry::inject_broadcast`.
+        fence(Ordering::SeqCst);
+        while step() {}
     }
 
     /// Runs a start or exit handler; its panic goes to the panic handler.

@@ -113,3 +113,26 @@ fn a_worker_cannot_also_be_worker_zero_of_another_pool() {
         assert_eq!(third.install(current_thread_index), Some(0));
     });
 }
+
+/// The building thread's worker state, and through it the registry (which
+/// owns the builder's handlers), is freed by the time that thread has
+/// ended: a `use_current_thread` pool leaks nothing. (It was leaked for
+/// ever; the handler's clone of `token` stayed alive.)
+#[test]
+fn the_building_thread_s_worker_state_is_freed_when_the_thread_ends() {
+    let token = Arc::new(());
+    let t = token.clone();
+    on_fresh_thread(move || {
+        let pool = Pool::builder()
+            .num_threads(2)
+            .use_current_thread()
+            .panic_handler(move |_| {
+                let _held = &t;
+            })
+            .build()
+            .unwrap();
+        assert_eq!(pool.install(|| current_thread_index()), Some(0));
+        pool.shutdown();
+    });
+    assert_eq!(Arc::strong_count(&token), 1, "the registry was leaked");
+}
