@@ -174,15 +174,21 @@ impl Registry {
         // Fence G (see above).
         fence(Ordering::SeqCst);
         if target.gone.load(Ordering::Relaxed) {
-            let me = self.current_index().filter(|&me| me != index);
-            while let Some(w) = target.broadcasts.pop() {
-                match me {
-                    Some(me) => self.workers[me].broadcasts.push(w),
-                    None => self.injector.push(w),
+            match self.current_index() {
+                // The leaving worker itself, in its last drain (a job of it
+                // broadcasting): that drain takes its own share.
+                Some(me) if me == index => {}
+                Some(me) => {
+                    while let Some(w) = target.broadcasts.pop() {
+                        self.workers[me].broadcasts.push(w);
+                    }
                 }
-            }
-            if me.is_none() {
-                self.sleep.notify_new_work();
+                None => {
+                    while let Some(w) = target.broadcasts.pop() {
+                        self.injector.push(w);
+                    }
+                    self.sleep.notify_new_work();
+                }
             }
         }
     }
