@@ -131,7 +131,7 @@ fn the_building_thread_s_worker_state_is_freed_when_the_thread_ends() {
             })
             .build()
             .unwrap();
-        assert_eq!(pool.install(|| current_thread_index()), Some(0));
+        assert_eq!(pool.install(current_thread_index), Some(0));
         pool.shutdown();
     });
     assert_eq!(Arc::strong_count(&token), 1, "the registry was leaked");
