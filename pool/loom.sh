@@ -44,9 +44,13 @@ if [[ ${#bins[@]} -ne 2 ]]; then
 fi
 
 # Slowest first, so that the last models to start are short ones. Their
-# times at bound 3 on the 2-core machine, two at a time (the other 14 take
-# under a minute each, 8 of them under a second; all 22: 797 s):
-# 215, 172, 162, 146, 143, 141, 137 and 131 s.
+# times at bound 3 on the 2-core machine, two at a time (the other 14 of
+# the first 22 take under a minute each, 8 of them under a second; all 22:
+# 797 s): 215, 172, 162, 146, 143, 141, 137 and 131 s. The models of the
+# FIFO and broadcast spawns (23-26) run on worker 0 = the model's thread
+# (`use_current_thread`), one other worker: 4-17 s of CPU time (user +
+# system) each, 66-292 s of wall time with the load average at 16-24 on 2
+# cores (docs/pool.md); they need no early start.
 slow=(nested_join_thief_takes_oldest scope_completion_count join_panic_in_a_with_b_stolen
     worker_pushed_job_while_others_sleep loom_tests::capped_job_without_slot_is_handed_back
     join_latch_set_while_owner_returns pipeline_hand_off_between_workers

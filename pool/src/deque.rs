@@ -425,6 +425,16 @@ impl Injector {
         w
     }
 
+    /// Takes the oldest job under the lock, without the lock-free
+    /// emptiness test first: for a caller that knows a job was pushed
+    /// (a FIFO ticket, see `fifo.rs`), so no stale length can hide it.
+    pub(crate) fn pop_locked(&self) -> Option<Words> {
+        let mut q = self.jobs.lock();
+        let w = q.pop_front();
+        self.len.store(q.len(), Ordering::Relaxed);
+        w
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.len.load(Ordering::Relaxed) == 0
     }

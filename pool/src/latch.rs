@@ -182,6 +182,13 @@ impl CountLatch {
     pub(crate) fn increment(&self) {
         self.count.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// `n` more outstanding jobs at once (a broadcast's), on the same
+    /// grounds as [`Self::increment`]: the caller holds a count, so the
+    /// latch cannot fire while the jobs are being queued.
+    pub(crate) fn add(&self, n: usize) {
+        self.count.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 impl Probe for CountLatch {

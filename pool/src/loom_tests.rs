@@ -405,3 +405,147 @@ fn untagged_entry_behind_a_tagged_one_is_reached() {
         });
     });
 }
+
+/// A `loom::cell::UnsafeCell` a job on another thread writes and the model
+/// reads after its wait: loom reports the read as a causality violation
+/// unless the write happens-before it.
+struct Cell(loom::cell::UnsafeCell<usize>);
+// SAFETY: every access goes through loom's checked `with`/`with_mut`.
+unsafe impl Sync for Cell {}
+
+impl Cell {
+    fn new() -> Cell {
+        Cell(loom::cell::UnsafeCell::new(0))
+    }
+    fn add(&self, v: usize) {
+        // SAFETY: one writer at a time, ordered before the reader (checked).
+        self.0.with_mut(|p| unsafe { *p += v })
+    }
+    fn get(&self) -> usize {
+        // SAFETY: as above.
+        self.0.with(|p| unsafe { *p })
+    }
+}
+
+/// A two-worker pool whose worker 0 is the model's own thread
+/// (`use_current_thread`): the models of the newer spawn kinds need only
+/// one other thread, and no `install` hand-off from outside, which keeps
+/// them to a few minutes at bound 3.
+fn pool_on_this_thread() -> Pool {
+    Pool::builder()
+        .num_threads(2)
+        .spin_rounds(0)
+        .use_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// Model 23: FIFO spawns through tickets (`fifo.rs`). The model's thread,
+/// worker 0, spawns two jobs into a `scope_fifo` while worker 1 may steal
+/// a ticket: the oldest ticket, which runs whichever job is at the front
+/// of the queue at that moment. Each job runs exactly once (its cell is
+/// written once, before the scope's caller reads it), no ticket finds its
+/// queue empty (which would panic a worker: mutation
+/// `fifo-ticket-before-job`), and a thread that ran both jobs ran them in
+/// the order they were spawned (mutation `fifo-ticket-takes-newest`).
+#[test]
+fn fifo_tickets_run_each_job_once_in_order() {
+    loom::model(|| {
+        let pool = pool_on_this_thread();
+        let cells = [Cell::new(), Cell::new()];
+        let ran = loom::sync::Mutex::new(Vec::new());
+        crate::scope_fifo(|s| {
+            for (job, cell) in cells.iter().enumerate() {
+                let ran = &ran;
+                s.spawn_fifo(move |_| {
+                    let me = crate::current_thread_index().unwrap();
+                    ran.lock().unwrap().push((job, me));
+                    cell.add(1);
+                });
+            }
+        });
+        assert_eq!((cells[0].get(), cells[1].get()), (1, 1));
+        let ran = ran.into_inner().unwrap();
+        if ran[0].1 == ran[1].1 {
+            assert_eq!(
+                (ran[0].0, ran[1].0),
+                (0, 1),
+                "one thread ran them out of order"
+            );
+        }
+        pool.shutdown();
+    });
+}
+
+/// Model 24: `Scope::spawn_broadcast` counts one job per worker. The scope
+/// takes all the counts before queuing the jobs, so it ends only after both
+/// workers ran their call: each cell is written once and that write
+/// happens-before the read after the scope. (Counting one job for the
+/// whole broadcast lets the scope end, and free what the calls borrow,
+/// while a call is still to run: mutation `broadcast-counts-one`.)
+#[test]
+fn scope_broadcast_counts_every_worker() {
+    loom::model(|| {
+        let pool = pool_on_this_thread();
+        let cells = [Cell::new(), Cell::new()];
+        crate::scope(|s| {
+            s.spawn_broadcast(|_, ctx| cells[ctx.index()].add(1));
+        });
+        assert_eq!((cells[0].get(), cells[1].get()), (1, 1));
+        pool.shutdown();
+    });
+}
+
+/// Model 25: `Pool::spawn_broadcast` then a blocking `broadcast`, made by
+/// worker 0 (the model's thread) while worker 1 may be on its way to
+/// sleep. Each worker's broadcast queue is FIFO, so when the blocking
+/// broadcast returns, both calls of the spawned one have run (and their
+/// writes are visible) and both workers have dropped their clone of its
+/// closure (mutation `broadcast-queue-lifo`). A worker that goes to sleep
+/// after both pushes and their targeted wake-ups must see its broadcast
+/// queue in the sleep re-check, or the blocking broadcast waits for ever
+/// and loom reports the deadlock (mutation `broadcast-queue-not-rechecked`;
+/// from outside the pool, `broadcast`'s `install` hop would wake it).
+#[test]
+fn spawn_broadcast_then_broadcast_in_order() {
+    loom::model(|| {
+        let pool = pool_on_this_thread();
+        let cells = Arc::new([Cell::new(), Cell::new()]);
+        let c = cells.clone();
+        pool.spawn_broadcast(move |ctx| c[ctx.index()].add(1));
+        pool.broadcast(|_| ());
+        assert_eq!((cells[0].get(), cells[1].get()), (1, 1));
+        assert_eq!(
+            Arc::strong_count(&cells),
+            1,
+            "a call's clone of `f` is still alive"
+        );
+        pool.shutdown();
+    });
+}
+
+/// Model 26: a broadcast made by a job while the pool shuts down, when a
+/// worker may already have left. Worker 0 (the model's thread) spawns a job
+/// that opens a scope and broadcasts into it, then shuts the pool down:
+/// whichever worker runs the job, the other may leave first (worker 1's
+/// thread ends; worker 0 is released). A share pushed to a worker that has
+/// left must reach the pusher (`Registry::inject_broadcast`, fence G), or
+/// the scope waits for ever and loom reports the deadlock (mutation
+/// `broadcast-to-gone-worker-stays`). Both calls run, once each, before
+/// the scope ends.
+#[test]
+fn broadcast_reaches_a_worker_that_left() {
+    loom::model(|| {
+        let pool = pool_on_this_thread();
+        let cells = Arc::new([Cell::new(), Cell::new()]);
+        let done = Arc::new(AtomicUsize::new(0));
+        let (c, d) = (cells.clone(), done.clone());
+        pool.spawn(move || {
+            crate::scope(|s| s.spawn_broadcast(|_, ctx| c[ctx.index()].add(1)));
+            assert_eq!((c[0].get(), c[1].get()), (1, 1));
+            d.store(1, Ordering::Release);
+        });
+        pool.shutdown();
+        assert_eq!(done.load(Ordering::Acquire), 1);
+    });
+}

@@ -69,7 +69,7 @@ use crate::cap::OpCtx;
 use crate::job::CtxScope;
 use crate::pool::{global_registry, Pool};
 use crate::registry::{Registry, WorkerThread};
-use crate::scope::{in_place_scope_on, Scope};
+use crate::scope::{in_place_scope_on, Kind, Scope};
 use crate::sync::{Arc, Mutex};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::any::Any;
@@ -427,7 +427,7 @@ impl<'a, T: Send + 'static, E: Send + 'a> Pipeline<'a, T, E> {
             panic: Mutex::new(None),
         };
         let sh = &shared;
-        in_place_scope_on(&registry, |s| {
+        in_place_scope_on(&registry, Kind::Plain, |s| {
             let tasks = sh.schedule(&mut sh.sched.lock());
             for t in tasks {
                 s.spawn(move |s| run_task(sh, s, t));

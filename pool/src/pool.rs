@@ -1,12 +1,12 @@
 //! The public pool handle and its builder.
 
+use crate::broadcast::BroadcastContext;
 use crate::cap::OpCtx;
-use crate::job::{CtxScope, HeapJob, JobResult};
-use crate::latch::{CountLatch, Latch};
 use crate::registry::{PanicHandler, Registry, RegistryConfig, WorkerThread};
-use crate::spawn::{spawn_in, SpawnHandle};
+use crate::scope::Kind;
+use crate::spawn::{spawn_in, Order, SpawnHandle};
 use crate::stats::PoolStats;
-use crate::sync::{thread, Arc, Mutex, UnsafeCell};
+use crate::sync::{thread, Arc, Mutex};
 use std::any::Any;
 use std::fmt;
 use std::ptr;
@@ -61,6 +61,9 @@ pub enum BuildError {
     /// [`PoolBuilder::build_global`] was called after the global pool
     /// already existed (built by an earlier call, or on first use).
     GlobalAlreadyInitialized,
+    /// [`PoolBuilder::use_current_thread`] was asked of a thread that
+    /// already is a worker of a pool.
+    CurrentThreadInPool,
 }
 
 impl fmt::Display for BuildError {
@@ -74,6 +77,10 @@ impl fmt::Display for BuildError {
             BuildError::GlobalAlreadyInitialized => write!(
                 f,
                 "the global pool already exists (build_global must run before any parallel call off a pool)"
+            ),
+            BuildError::CurrentThreadInPool => write!(
+                f,
+                "use_current_thread: the building thread already is a worker of a pool"
             ),
         }
     }
@@ -112,6 +119,7 @@ pub struct PoolBuilder {
     panic_handler: Option<Box<PanicHandler>>,
     start_handler: Option<Box<IndexFn>>,
     exit_handler: Option<Box<IndexFn>>,
+    use_current_thread: bool,
 }
 
 impl Default for PoolBuilder {
@@ -125,6 +133,7 @@ impl Default for PoolBuilder {
             panic_handler: None,
             start_handler: None,
             exit_handler: None,
+            use_current_thread: false,
         }
     }
 }
@@ -296,6 +305,45 @@ impl PoolBuilder {
         self
     }
 
+    /// Makes the thread that calls [`build`](Self::build) worker 0 of the
+    /// pool; only workers 1.. are started as threads. The thread has no main
+    /// loop: it takes part in the pool whenever it waits in it — `install`,
+    /// `join`, `scope`, `broadcast`, `yield_now`, `yield_local` called on it
+    /// run here (an `install` runs its closure directly), and while it
+    /// waits it runs its own queued jobs and steals others'. Jobs only
+    /// worker 0 may run (its share of a `broadcast` or `spawn_broadcast`)
+    /// wait until it does, so a `broadcast` from *another* thread returns
+    /// only once this thread has waited in the pool. The start and exit
+    /// handlers, the thread name and pinning do not apply to it.
+    ///
+    /// Dropping (or shutting down) the pool **on this thread** runs what
+    /// is left in worker 0's own queues and then unregisters the thread
+    /// (parallel calls made on it afterwards go to the global pool). The
+    /// worker's state and the pool's shared state stay allocated for the
+    /// life of the process, as with rayon: a frame of the pool may still be
+    /// below the drop on this thread's stack. A pool dropped on another
+    /// thread cannot reach this thread: the thread then stays registered as
+    /// worker 0 of the terminated pool (its parallel calls still complete,
+    /// on whatever workers are left, itself at least), so drop such a pool
+    /// where it was built.
+    ///
+    /// `build` fails with [`BuildError::CurrentThreadInPool`] on a thread
+    /// that already is a worker of a pool.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).use_current_thread().build().unwrap();
+    /// // This thread is worker 0: install runs here, and joins use it too.
+    /// assert_eq!(amrkit_pool::current_thread_index(), Some(0));
+    /// assert_eq!(pool.install(amrkit_pool::current_thread_index), Some(0));
+    /// assert_eq!(pool.broadcast(|i| i), vec![0, 1]);
+    /// drop(pool); // on the building thread: unregisters it
+    /// assert_eq!(amrkit_pool::current_thread_index(), None);
+    /// ```
+    pub fn use_current_thread(mut self) -> Self {
+        self.use_current_thread = true;
+        self
+    }
+
     /// Builds the pool and makes it the global pool — the one that calls off
     /// any pool (`join`, `par`, `scope`, `spawn` from a plain thread) use.
     /// Must run before the global pool is first used; afterwards it returns
@@ -313,7 +361,8 @@ impl PoolBuilder {
             return Err(BuildError::GlobalAlreadyInitialized);
         }
         let pool = self.thread_name_default("amrkit-global").build()?;
-        // A racing first use may have won; ours is then shut down.
+        // A racing first use may have won; ours is then dropped (its
+        // workers told to exit).
         GLOBAL
             .set(pool)
             .map_err(|_| BuildError::GlobalAlreadyInitialized)
@@ -339,6 +388,9 @@ impl PoolBuilder {
             Some(n) => n,
             None => default_num_threads()?,
         };
+        if self.use_current_thread && !WorkerThread::current().is_null() {
+            return Err(BuildError::CurrentThreadInPool);
+        }
         let registry = Registry::new(RegistryConfig {
             num_threads: n,
             spin_rounds: self.spin_rounds,
@@ -353,8 +405,15 @@ impl PoolBuilder {
             PinPolicy::Cores(list) if list.is_empty() => None,
             PinPolicy::Cores(list) => core_ids().map(|c| (c, 0, list.clone())),
         };
-        let mut handles = Vec::with_capacity(n);
-        for index in 0..n.max(1) {
+        // Until `build` returns, the workers started so far are owned by
+        // this guard: a panic in a builder callback (`thread_name`, say) or
+        // a failed spawn terminates and joins them before it propagates.
+        let mut started = Started {
+            registry: registry.clone(),
+            handles: Vec::with_capacity(n),
+        };
+        let first_thread = usize::from(self.use_current_thread);
+        for index in first_thread..n.max(1) {
             let name = match &self.thread_name {
                 Some(f) => f(index),
                 None => format!("amrkit-pool-{index}"),
@@ -372,26 +431,50 @@ impl PoolBuilder {
                 };
                 c[k % c.len()]
             });
-            let spawned = builder.spawn(move || {
-                pin_current(core);
-                WorkerThread::run(index, reg);
-            });
-            match spawned {
-                Ok(h) => handles.push(h),
-                Err(e) => {
-                    // Stop the threads already started before reporting.
-                    registry.terminate();
-                    for h in handles {
-                        let _ = h.join();
-                    }
-                    return Err(BuildError::Spawn(e));
-                }
-            }
+            let h = builder
+                .spawn(move || {
+                    pin_current(core);
+                    WorkerThread::run(index, reg);
+                })
+                .map_err(BuildError::Spawn)?;
+            started.handles.push(h);
+        }
+        let current = if self.use_current_thread {
+            WorkerThread::register_current(0, registry.clone())
+        } else {
+            ptr::null()
+        };
+        if self.use_current_thread && current.is_null() {
+            // A builder callback made this thread a worker meanwhile (it
+            // built another such pool): `started` stops ours.
+            return Err(BuildError::CurrentThreadInPool);
         }
         Ok(Pool {
             registry,
-            handles: Mutex::new(handles),
+            handles: Mutex::new(std::mem::take(&mut started.handles)),
+            current_thread: current as usize,
         })
+    }
+}
+
+/// The workers `build` has started, until it returns the pool: dropped
+/// early (an error, or a panic unwinding through `build`), it terminates
+/// them and joins them, so none is left parked for ever and every exit
+/// handler runs. On success `build` takes the handles out first.
+struct Started {
+    registry: Arc<Registry>,
+    handles: Vec<thread::JoinHandle<()>>,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if self.handles.is_empty() {
+            return;
+        }
+        self.registry.terminate();
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
     }
 }
 
@@ -449,11 +532,30 @@ fn pin_current(_core: Option<CoreId>) {}
 
 /// A work-stealing thread pool.
 ///
-/// Dropping it (or calling [`Pool::shutdown`]) lets queued work finish and
-/// joins every worker thread before returning.
+/// Dropping it only *signals* termination and returns at once: the workers
+/// still run every job already queued or spawned (and whatever those jobs
+/// spawn), then run their exit handlers and exit. So a drop cannot deadlock
+/// on a worker that waits for something the dropping thread does next.
+/// [`Pool::shutdown`] is the blocking form: it returns once all that work
+/// has run and every worker thread has exited.
+///
+/// ```
+/// use std::sync::mpsc::channel;
+/// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+/// let (tx, rx) = channel::<u32>();
+/// let (done_tx, done_rx) = channel();
+/// pool.spawn(move || done_tx.send(rx.recv().unwrap() + 1).unwrap());
+/// drop(pool); // returns although the job waits for us
+/// tx.send(41).unwrap();
+/// assert_eq!(done_rx.recv().unwrap(), 42); // the job still ran
+/// ```
 pub struct Pool {
     registry: Arc<Registry>,
     handles: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// With `use_current_thread`: the building thread's worker state (a
+    /// `*const WorkerThread`, as an address so the pool stays `Send`); 0
+    /// otherwise, or once released.
+    current_thread: usize,
 }
 
 impl fmt::Debug for Pool {
@@ -463,13 +565,6 @@ impl fmt::Debug for Pool {
             .finish()
     }
 }
-
-struct SendPtr<T>(*const T);
-// SAFETY: only used to hand shared (Sync) data to jobs that finish before
-// the data is dropped.
-unsafe impl<T> Send for SendPtr<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for SendPtr<T> {}
 
 impl Pool {
     /// A builder with default settings.
@@ -563,7 +658,35 @@ impl Pool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        spawn_in(&self.registry, f)
+        spawn_in(&self.registry, f, Order::Lifo)
+    }
+
+    /// [`Pool::spawn`] in FIFO order: called on a worker of this pool, the
+    /// job starts after the FIFO spawns this thread made before it (a plain
+    /// `spawn` starts before the spawns made before it, LIFO). Other
+    /// workers still steal the oldest first. Off the pool, both kinds go
+    /// to the pool's FIFO injector.
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+    /// let o = order.clone();
+    /// pool.install(move || {
+    ///     for i in 0..4 {
+    ///         let o = o.clone();
+    ///         amrkit_pool::spawn_fifo(move || o.lock().unwrap().push(i));
+    ///     }
+    /// });
+    /// pool.shutdown();
+    /// assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
+    /// ```
+    pub fn spawn_fifo<F, T>(&self, f: F) -> SpawnHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_in(&self.registry, f, Order::Fifo)
     }
 
     /// Opens a scope whose body runs **on the calling thread** (no `Send`
@@ -588,7 +711,49 @@ impl Pool {
     where
         OP: FnOnce(&crate::Scope<'scope>) -> R,
     {
-        crate::scope::in_place_scope_on(&self.registry, op)
+        crate::scope::in_place_scope_on(&self.registry, Kind::Plain, op)
+    }
+
+    /// [`crate::scope_fifo`] on this pool: the body runs on a worker.
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// let order = Mutex::new(Vec::new());
+    /// pool.scope_fifo(|s| {
+    ///     for i in 0..3 {
+    ///         let order = &order;
+    ///         s.spawn_fifo(move |_| order.lock().unwrap().push(i));
+    ///     }
+    /// });
+    /// assert_eq!(order.into_inner().unwrap(), [0, 1, 2]);
+    /// ```
+    pub fn scope_fifo<'scope, OP, R>(&self, op: OP) -> R
+    where
+        OP: FnOnce(&crate::Scope<'scope>) -> R + Send,
+        R: Send,
+    {
+        self.install(move || crate::scope_fifo(op))
+    }
+
+    /// [`Pool::in_place_scope`] with the FIFO order of
+    /// [`crate::scope_fifo`]: the body runs on the calling thread.
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+    /// let mut out = [0u32; 4];
+    /// pool.in_place_scope_fifo(|s| {
+    ///     for (i, x) in out.iter_mut().enumerate() {
+    ///         s.spawn_fifo(move |_| *x = i as u32 * 2);
+    ///     }
+    /// });
+    /// assert_eq!(out, [0, 2, 4, 6]);
+    /// ```
+    pub fn in_place_scope_fifo<'scope, OP, R>(&self, op: OP) -> R
+    where
+        OP: FnOnce(&crate::Scope<'scope>) -> R,
+    {
+        crate::scope::in_place_scope_on(&self.registry, Kind::Fifo, op)
     }
 
     /// Runs `f(worker_index)` once on every worker and returns the results
@@ -604,7 +769,32 @@ impl Pool {
         F: Fn(usize) -> R + Sync,
         R: Send,
     {
-        self.install(|| broadcast_in_worker(&f))
+        self.install(|| crate::broadcast::broadcast_in_worker(&f))
+    }
+
+    /// Runs `f` once on every worker without waiting for it: worker `i`
+    /// calls it with a [`BroadcastContext`] of index `i` when it next looks
+    /// for work, after the broadcasts queued to it before (so a blocking
+    /// [`Pool::broadcast`] made afterwards returns only once every earlier
+    /// `spawn_broadcast` has run everywhere). A panic in `f` goes to the
+    /// pool's panic handler, as for a detached [`Pool::spawn`]. `f` is
+    /// dropped after its last call.
+    ///
+    /// ```
+    /// use std::sync::mpsc::channel;
+    /// let pool = amrkit_pool::Pool::builder().num_threads(3).build().unwrap();
+    /// let (tx, rx) = channel();
+    /// pool.spawn_broadcast(move |ctx| tx.send(ctx.index()).unwrap());
+    /// // The channel closes when the last call drops `f` (and `tx`).
+    /// let mut seen: Vec<usize> = rx.iter().collect();
+    /// seen.sort();
+    /// assert_eq!(seen, [0, 1, 2]);
+    /// ```
+    pub fn spawn_broadcast<F>(&self, f: F)
+    where
+        F: Fn(BroadcastContext) + Send + Sync + 'static,
+    {
+        crate::broadcast::spawn_broadcast_in(&self.registry, f)
     }
 
     /// Data-parallel operations on this pool (see [`crate::Par`]).
@@ -630,84 +820,60 @@ impl Pool {
         }
     }
 
-    /// Finishes queued work and joins every worker thread (as dropping the
-    /// pool does).
+    /// Terminates the pool and waits: returns once every job queued or
+    /// spawned before (and whatever those jobs spawn) has run and every
+    /// worker thread has run its exit handler and exited. Dropping the pool
+    /// signals the same termination without waiting.
+    ///
+    /// Called from one of this pool's own workers it cannot wait for its own
+    /// thread: it then only signals, as a drop does.
     ///
     /// ```
     /// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
     /// let h = pool.spawn(|| 3);
     /// pool.shutdown();
+    /// assert!(h.is_finished());
     /// assert_eq!(h.join().unwrap(), 3);
     /// ```
-    pub fn shutdown(self) {
-        drop(self)
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
+    pub fn shutdown(mut self) {
         self.registry.terminate();
-        let wt = WorkerThread::current();
-        // SAFETY: non-null means this thread's own live worker.
-        let on_own_worker =
-            unsafe { wt.as_ref() }.is_some_and(|w| ptr::eq(&**w.registry(), &*self.registry));
-        if on_own_worker {
-            // A worker cannot join itself; the threads exit on their own.
+        self.release_current_thread();
+        if self.on_own_worker() {
             return;
         }
         for h in std::mem::take(&mut *self.handles.lock()) {
             let _ = h.join();
         }
     }
+
+    /// With `use_current_thread`, on the building thread: runs worker 0's
+    /// own leftover jobs and unregisters the thread (see
+    /// [`PoolBuilder::use_current_thread`]).
+    fn release_current_thread(&mut self) {
+        let wt = self.current_thread as *const WorkerThread;
+        // SAFETY: `current_thread` came from `register_current` and is
+        // cleared once released.
+        if !wt.is_null() && unsafe { WorkerThread::release_current(wt) } {
+            self.current_thread = 0;
+        }
+    }
+
+    /// Whether the current thread is one of this pool's workers.
+    fn on_own_worker(&self) -> bool {
+        let wt = WorkerThread::current();
+        // SAFETY: non-null means this thread's own live worker.
+        unsafe { wt.as_ref() }.is_some_and(|w| ptr::eq(&**w.registry(), &*self.registry))
+    }
 }
 
-fn broadcast_in_worker<F, R>(f: &F) -> Vec<R>
-where
-    F: Fn(usize) -> R + Sync,
-    R: Send,
-{
-    // SAFETY: called through `install`, so this thread is a live worker.
-    let wt = unsafe { &*WorkerThread::current() };
-    let registry = wt.registry();
-    let n = registry.num_threads();
-    let results: Vec<UnsafeCell<JobResult<R>>> =
-        (0..n).map(|_| UnsafeCell::new(JobResult::None)).collect();
-    // Parallel calls nested in `f` inherit the caller's cap. (`f` itself
-    // runs on every worker: that is what a broadcast is for.)
-    let ctx = SendPtr(wt.ctx());
-    let latch = CountLatch::new(n, wt.index());
-    for (i, cell) in results.iter().enumerate() {
-        let f = SendPtr(f as *const F);
-        let slot = SendPtr(cell as *const UnsafeCell<JobResult<R>>);
-        let latch_ptr = SendPtr(&latch as *const CountLatch);
-        let ctx = SendPtr(ctx.0);
-        let job = HeapJob::into_job_ref(move || {
-            let (f, slot, latch_ptr, ctx) = (f, slot, latch_ptr, ctx);
-            // SAFETY: inbox jobs run only on the pool's own workers.
-            let wt = unsafe { &*WorkerThread::current() };
-            let result = {
-                let _ctx = CtxScope::enter(wt, ctx.0);
-                // SAFETY: `f` outlives the broadcast, which waits for all.
-                JobResult::call(|| unsafe { &*f.0 }(i))
-            };
-            // SAFETY: slot `i` is written by this job alone and read by the
-            // caller only after the latch.
-            unsafe { (*slot.0).with_mut(|p| *p = result) };
-            // SAFETY: the caller waits on the latch, so it is live here.
-            unsafe { CountLatch::set(latch_ptr.0, wt.registry()) };
-        });
-        registry.inject_to(i, job);
+impl Drop for Pool {
+    /// Signals termination and returns: the workers run what is queued,
+    /// then exit on their own (their join handles are dropped, detaching
+    /// them). See [`Pool::shutdown`] for the blocking form.
+    fn drop(&mut self) {
+        self.registry.terminate();
+        self.release_current_thread();
     }
-    wt.wait_for(&latch);
-    results
-        .iter()
-        // SAFETY: every job has set the latch, so every slot is written and
-        // no job touches it any more.
-        .map(|c| c.with_mut(|p| std::mem::replace(unsafe { &mut *p }, JobResult::None)))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(JobResult::into_return_value)
-        .collect()
 }
 
 #[cfg(not(loom))]
@@ -805,7 +971,28 @@ where
         Some(w) => w.registry().clone(),
         None => global_registry().clone(),
     };
-    spawn_in(&registry, f)
+    spawn_in(&registry, f, Order::Lifo)
+}
+
+/// [`Pool::spawn_fifo`] on the current pool (the global pool off any
+/// pool).
+///
+/// ```
+/// let h = amrkit_pool::spawn_fifo(|| 2 + 2);
+/// assert_eq!(h.join().unwrap(), 4);
+/// ```
+pub fn spawn_fifo<F, T>(f: F) -> SpawnHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    let registry = match unsafe { wt.as_ref() } {
+        Some(w) => w.registry().clone(),
+        None => global_registry().clone(),
+    };
+    spawn_in(&registry, f, Order::Fifo)
 }
 
 /// What [`yield_now`] did.
@@ -848,4 +1035,95 @@ pub fn yield_now() -> Option<Yield> {
     } else {
         Yield::Idle
     })
+}
+
+/// On a worker, runs one job of **its own** queues if there is one (its
+/// eager deque — scoped and detached spawns it made — then its inbox of jobs
+/// addressed to it) and returns what it did; `None` off any pool. Unlike
+/// [`yield_now`] it never takes a job from another worker or from the
+/// pool's shared injector, so what runs is work this thread queued or was
+/// handed: for code that polls and wants its own spawns to make progress
+/// without picking up unrelated, possibly long, jobs.
+///
+/// ```
+/// use amrkit_pool::Yield;
+/// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+/// assert_eq!(amrkit_pool::yield_local(), None);
+/// pool.install(|| {
+///     let h = amrkit_pool::spawn(|| 7); // on this worker's own deque
+///     assert_eq!(amrkit_pool::yield_local(), Some(Yield::Executed));
+///     assert!(h.is_finished());
+///     assert_eq!(amrkit_pool::yield_local(), Some(Yield::Idle));
+/// });
+/// ```
+pub fn yield_local() -> Option<Yield> {
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    let w = unsafe { wt.as_ref() }?;
+    Some(if w.run_local() {
+        Yield::Executed
+    } else {
+        Yield::Idle
+    })
+}
+
+impl Pool {
+    /// [`yield_now`] if the current thread is a worker of this pool;
+    /// `None` otherwise (off any pool, or on another pool's worker).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// assert_eq!(pool.yield_now(), None);
+    /// assert_eq!(pool.install(|| pool.yield_now()), Some(amrkit_pool::Yield::Idle));
+    /// ```
+    pub fn yield_now(&self) -> Option<Yield> {
+        if self.on_own_worker() {
+            yield_now()
+        } else {
+            None
+        }
+    }
+
+    /// [`yield_local`] if the current thread is a worker of this pool;
+    /// `None` otherwise (off any pool, or on another pool's worker).
+    ///
+    /// ```
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// let other = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// assert_eq!(other.install(|| pool.yield_local()), None);
+    /// assert_eq!(pool.install(|| pool.yield_local()), Some(amrkit_pool::Yield::Idle));
+    /// ```
+    pub fn yield_local(&self) -> Option<Yield> {
+        if self.on_own_worker() {
+            yield_local()
+        } else {
+            None
+        }
+    }
+}
+
+/// [`Pool::spawn_broadcast`] on the current pool (the global pool off any
+/// pool).
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// let pool = amrkit_pool::Pool::builder().num_threads(2).build().unwrap();
+/// let calls = Arc::new(AtomicUsize::new(0));
+/// let c = calls.clone();
+/// pool.install(move || amrkit_pool::spawn_broadcast(move |_| { c.fetch_add(1, Ordering::SeqCst); }));
+/// pool.shutdown(); // runs queued work first
+/// assert_eq!(calls.load(Ordering::SeqCst), 2);
+/// ```
+pub fn spawn_broadcast<F>(f: F)
+where
+    F: Fn(BroadcastContext) + Send + Sync + 'static,
+{
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    let registry = match unsafe { wt.as_ref() } {
+        Some(w) => w.registry().clone(),
+        None => global_registry().clone(),
+    };
+    crate::broadcast::spawn_broadcast_in(&registry, f)
 }

@@ -1,64 +1,22 @@
 //! The shared state of one pool, and the worker threads that serve it.
 //!
-//! # Two deques per worker
-//!
-//! * **pending** (`Deque<true>`): the second halves of this worker's `join`s,
-//!   newest at the bottom. A fork pushes here and the join pops its own entry
-//!   back; neither side executes a fence (the owner's half of the asymmetric
-//!   pair in `sync.rs` is a compiler fence), so a fork costs a few plain
-//!   stores and loads when nobody steals.
-//! * **eager** (`Deque<false>`): a classic Chase–Lev deque for spawned jobs
-//!   and for pending entries the owner has *published*. Stealing from it is
-//!   cheap; stealing from pending costs the thief a heavy fence.
-//!
-//! # How idle workers get pending work
-//!
-//! 1. **Publication at the next fork.** `hungry` counts workers that looked
-//!    for work and found none (spinning or asleep). After each fork a worker
-//!    loads it (a line written only when workers go idle or find work); when
-//!    non-zero and its eager deque is empty (nothing published earlier is
-//!    still waiting for a taker), it moves its *oldest* pending entry to its
-//!    eager deque and wakes a sleeper. Work that forks constantly therefore
-//!    hands out its largest pieces at the cost of a cheap steal, one at a
-//!    time, for as long as anyone is hungry.
-//! 2. **Direct steal.** An owner that does not fork for a while (a long
-//!    leaf, or one blocked on I/O or a channel) publishes nothing. An idle
-//!    worker takes the oldest pending entry itself, paying the heavy fence:
-//!    in its main loop after a quarter of its spin budget, while waiting on
-//!    a latch only once the budget is spent (taking the largest piece of
-//!    someone else's work on top of a waiting frame grows that worker's
-//!    stack, so it is the last resort before sleeping — but it must exist,
-//!    or a join whose first half waits for its second half can find no
-//!    taker). Entries forked by a capped call *while its cap was full* are
-//!    tagged and left alone: no thief could run them (they would come back),
-//!    and taking them would only burn the thief's CPU — unless an untagged
-//!    entry waits behind one: thieves take only the oldest entry and the tag
-//!    is never revisited, so a tagged oldest entry is then taken anyway (it
-//!    runs, or goes back to its owner's inbox, and never returns to the
-//!    deque), or it would hide the younger work for as long as it stays.
-//! 3. **Before sleeping**, a worker (already counted in `hungry`) executes a
-//!    heavy fence and only then runs the sleep protocol's re-check, which
-//!    counts any untagged pending entry as work (any: not only the oldest). Paired with the owner's
-//!    light fence between its push and its load of `hungry`, either the
-//!    owner sees the sleeper (and publishes, which wakes a sleeper through
-//!    the normal protocol), or the sleeper sees the entry (and steals it
-//!    instead of sleeping). `hungry` is maintained by the idle workers
-//!    themselves, so no answer can retract another worker's request. A thief
-//!    that finds its victim still holding work after a steal wakes another
-//!    sleeper (`after_steal`): one publication wakes one worker, and the
-//!    wake-up travels on while there is work to take.
-//! 4. A worker that starts to wait (on a latch) does **not** publish its
-//!    pending entries: it would pop them straight back from its own eager
-//!    deque and run an older frame's second half on top of the waiting
-//!    frame, and waits nested that way grew the stack without bound in
-//!    `tests/stress.rs`. Idle workers reach those entries by direct steals.
-//!
-//! Without membarrier (not Linux, or the syscall refused) the same protocol
-//! runs with `fence(SeqCst)` on the owner's side of every pairing: slower
-//! forks, same guarantees.
+//! Each worker owns two deques — **pending** (`Deque<true>`: the second
+//! halves of its `join`s, pushed and popped with no fence on the owner's
+//! side) and **eager** (`Deque<false>`: spawns and published entries) — an
+//! inbox for jobs addressed to it, a FIFO broadcast queue and the queue
+//! behind its FIFO spawns' tickets; outside threads push to one injector.
+//! Idle workers reach pending work three ways: the owner *publishes* its
+//! oldest entry at a fork while the `hungry` count is non-zero; an idle
+//! worker *steals it directly* (paying the heavy fence); and a worker about
+//! to sleep re-checks after a heavy fence that pairs with the owner's light
+//! fence at the fork. Why no entry is stranded and no wake-up lost is
+//! argued once, in `docs/pool.md` ("Scheduling: two deques per worker",
+//! "Sleeping without losing wake-ups"); the comments below give each
+//! ordering's local reason.
 
 use crate::cap::OpCtx;
 use crate::deque::{Deque, Injector, Stolen, Words};
+use crate::fifo::JobFifo;
 use crate::job::{header_of, JobRef, StackJob};
 use crate::latch::{CrossLatch, LockLatch, Probe};
 use crate::sleep::Sleep;
@@ -85,9 +43,20 @@ const EAGER_CAP: usize = if cfg!(loom) { 4 } else { 1024 };
 pub(crate) struct WorkerShared {
     pending: Deque<true, PENDING_CAP>,
     eager: Deque<false, EAGER_CAP>,
-    /// Jobs addressed to this worker: broadcasts, jobs handed back for lack
-    /// of a `max_threads` slot, deferred scoped spawns.
+    /// Jobs addressed to this worker: jobs handed back for lack of a
+    /// `max_threads` slot, deferred scoped spawns. Taken newest first.
     inbox: Injector,
+    /// This worker's share of broadcasts, oldest first: a broadcast runs
+    /// after every broadcast queued to this worker before it.
+    broadcasts: Injector,
+    /// The queue behind the tickets of this worker's FIFO spawns made
+    /// outside any FIFO scope (`fifo.rs`).
+    fifo: JobFifo,
+    /// Set once when this worker has left the pool for good (its thread
+    /// ends, or the building thread is released as worker 0): broadcast
+    /// shares pushed to it afterwards go to the pusher instead (see
+    /// `Registry::inject_broadcast`).
+    gone: AtomicBool,
     /// This worker's counters, on a line of their own (only the worker
     /// writes them; a fork bumps one through the pointer to this struct it
     /// already holds).
@@ -138,6 +107,9 @@ impl Registry {
                         pending: Deque::new(),
                         eager: Deque::new(),
                         inbox: Injector::new(),
+                        broadcasts: Injector::new(),
+                        fifo: JobFifo::new(),
+                        gone: AtomicBool::new(false),
                         stats: CachePadded::new(WorkerStats::default()),
                     })
                 })
@@ -174,6 +146,77 @@ impl Registry {
     pub(crate) fn inject_to(&self, index: usize, job: JobRef) {
         self.workers[index].inbox.push(job.to_words(false));
         self.sleep.wake_worker(index);
+    }
+
+    /// Queues worker `index`'s share of a broadcast and wakes it (a
+    /// targeted wake, as `inject_to`). Only that worker takes from its
+    /// broadcast queue, oldest first.
+    ///
+    /// After a drop, a job still running on the pool may broadcast while
+    /// worker `index` has already left (`WorkerThread::leave`): its share
+    /// would never run, its closure never be dropped, and a scope waiting
+    /// for it would wait for ever. So: push, fence **G**, then read the
+    /// target's `gone`. The leaving worker stores `gone`, runs its own
+    /// fence G and then drains its queues. Both fences are SeqCst, so one
+    /// precedes the other: if ours is first, the worker's drain sees our
+    /// push (the queue's length, written before our fence, read after its
+    /// own); if its fence is first, we see `gone` and move whatever is
+    /// left in its queue to the current worker's own broadcast queue (or
+    /// the injector off the pool), where this running thread takes it
+    /// before it waits or exits. Both may take a share: the queue's mutex
+    /// gives each share to exactly one. The call keeps the gone worker's
+    /// index in its `BroadcastContext`. (Not moving them: mutation
+    /// `broadcast-to-gone-worker-stays`.)
+    pub(crate) fn inject_broadcast(&self, index: usize, job: JobRef) {
+        let target = &self.workers[index];
+        target.broadcasts.push(job.to_words(false));
+        self.sleep.wake_worker(index);
+        // Fence G (see above).
+        fence(Ordering::SeqCst);
+        if target.gone.load(Ordering::Relaxed) {
+            match self.current_index() {
+                // The leaving worker itself, in its last drain (a job of it
+                // broadcasting): that drain takes its own share.
+                Some(me) if me == index => {}
+                Some(me) => {
+                    while let Some(w) = target.broadcasts.pop() {
+                        self.workers[me].broadcasts.push(w);
+                    }
+                }
+                None => {
+                    while let Some(w) = target.broadcasts.pop() {
+                        self.injector.push(w);
+                    }
+                    self.sleep.notify_new_work();
+                }
+            }
+        }
+    }
+
+    /// The index of the current thread if it is a worker of this registry.
+    fn current_index(&self) -> Option<usize> {
+        let wt = WorkerThread::current();
+        // SAFETY: the thread-local pointer, when non-null, is this thread's
+        // live WorkerThread.
+        match unsafe { wt.as_ref() } {
+            Some(w) if ptr::eq(&**w.registry(), self) => Some(w.index()),
+            _ => None,
+        }
+    }
+
+    /// The FIFO queue of the current thread's spawns if it is a worker of
+    /// this registry (`fifo.rs`); `None` elsewhere (the injector, which is
+    /// FIFO, then takes the job itself).
+    pub(crate) fn current_fifo(&self) -> Option<(&JobFifo, usize)> {
+        let wt = WorkerThread::current();
+        // SAFETY: the thread-local pointer, when non-null, is this thread's
+        // live WorkerThread.
+        match unsafe { wt.as_ref() } {
+            Some(w) if ptr::eq(&**w.registry(), self) => {
+                Some((&self.workers[w.index()].fifo, w.index()))
+            }
+            _ => None,
+        }
     }
 
     /// Pushes a job from the current thread: onto its own eager deque if it
@@ -282,6 +325,26 @@ pool_thread_local! {
     static WORKER: Cell<*const WorkerThread> = Cell::new(ptr::null());
 }
 
+pool_thread_local! {
+    /// Worker states of `use_current_thread` pools released on this thread,
+    /// freed when the thread ends (see `WorkerThread::release_current`).
+    static RELEASED: Released = Released(std::cell::RefCell::new(Vec::new()));
+}
+
+/// Owns released worker states until the thread ends: by then no frame of
+/// this thread can still hold a reference to one.
+struct Released(std::cell::RefCell<Vec<*mut WorkerThread>>);
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        for wt in self.0.get_mut().drain(..) {
+            // SAFETY: each came from `Box::into_raw` in `register_current`
+            // and is freed once, here; the thread that used it has ended.
+            drop(unsafe { Box::from_raw(wt) });
+        }
+    }
+}
+
 /// Per-thread state of a worker. Only its own thread touches the
 /// non-atomic fields.
 pub(crate) struct WorkerThread {
@@ -350,9 +413,8 @@ impl WorkerThread {
         &self.shared().stats
     }
 
-    /// Thread entry point of worker `index`.
-    pub(crate) fn run(index: usize, registry: Arc<Registry>) {
-        let guard = AbortOnUnwind;
+    /// The per-thread state of worker `index` (not yet registered).
+    fn new(index: usize, registry: Arc<Registry>) -> WorkerThread {
         let shared: *const WorkerShared = &*registry.workers[index];
         let light = LightFence::current();
         let hungry: *const AtomicUsize = if light.is_real() {
@@ -360,7 +422,7 @@ impl WorkerThread {
         } else {
             &*registry.hungry
         };
-        let wt = WorkerThread {
+        WorkerThread {
             index,
             shared,
             hungry,
@@ -368,7 +430,13 @@ impl WorkerThread {
             registry,
             ctx: Cell::new(ptr::null()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
-        };
+        }
+    }
+
+    /// Thread entry point of worker `index`.
+    pub(crate) fn run(index: usize, registry: Arc<Registry>) {
+        let guard = AbortOnUnwind;
+        let wt = WorkerThread::new(index, registry);
         WORKER.with(|w| w.set(&wt));
         wt.call_handler(wt.registry.start_handler.as_deref());
         wt.idle_loop(true, || wt.registry.is_terminating());
@@ -376,8 +444,62 @@ impl WorkerThread {
         // Work the exit handler queued (on this worker's own deque) runs
         // here: nobody else may be left to take it.
         while wt.run_one() {}
+        wt.leave(|| wt.run_one());
         WORKER.with(|w| w.set(ptr::null()));
         std::mem::forget(guard);
+    }
+
+    /// Makes the calling thread worker `index` of `registry` without a main
+    /// loop (`PoolBuilder::use_current_thread`): it takes part in the pool
+    /// whenever it waits in it (`install`, `join`, `scope`, `yield_now`…).
+    /// Returns the worker state, leaked (see [`Self::release_current`]);
+    /// null if the thread already is a worker of some pool.
+    pub(crate) fn register_current(index: usize, registry: Arc<Registry>) -> *const WorkerThread {
+        if !WorkerThread::current().is_null() {
+            return ptr::null();
+        }
+        let wt = Box::into_raw(Box::new(WorkerThread::new(index, registry)));
+        WORKER.with(|w| w.set(wt));
+        wt
+    }
+
+    /// Ends what [`Self::register_current`] began, on the thread it
+    /// registered: runs what is left in this worker's own queues (jobs
+    /// addressed to it that no other worker may take: broadcasts, handed
+    /// back jobs), then unregisters the thread. Returns false, doing
+    /// nothing, on any other thread.
+    ///
+    /// The state itself is freed only when the thread ends: the pool may be
+    /// dropped inside one of its own jobs or scopes running on this thread
+    /// (a `join` half that owns the pool, say), whose frames below still
+    /// hold `&WorkerThread`. (It used to be leaked, and with it the whole
+    /// registry; loom's leak check reported it.)
+    ///
+    /// # Safety
+    /// `wt` came from `register_current`.
+    pub(crate) unsafe fn release_current(wt: *const WorkerThread) -> bool {
+        if WorkerThread::current() != wt {
+            return false;
+        }
+        // SAFETY: registered on this thread (checked above); freed only when
+        // the thread ends.
+        let w = unsafe { &*wt };
+        while w.run_local() {}
+        w.leave(|| w.run_local());
+        WORKER.with(|c| c.set(ptr::null()));
+        RELEASED.with(|r| r.0.borrow_mut().push(wt as *mut WorkerThread));
+        true
+    }
+
+    /// Marks this worker gone for broadcasts, then runs `step` until it
+    /// finds nothing: the shares pushed before a pusher could see `gone`
+    /// (the leaving half of fence G, `Registry::inject_broadcast`), and
+    /// whatever they queue here.
+    fn leave(&self, step: impl Fn() -> bool) {
+        self.shared().gone.store(true, Ordering::Relaxed);
+        // Fence G: pairs with the one in `Registry::inject_broadcast`.
+        fence(Ordering::SeqCst);
+        while step() {}
     }
 
     /// Runs a start or exit handler; its panic goes to the panic handler.
@@ -395,6 +517,24 @@ impl WorkerThread {
         match self.find_work(false) {
             Some(job) => {
                 self.execute(job);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs one job of this worker's own queues (its eager deque, then its
+    /// inbox, then its broadcast queue), never one of another worker or of
+    /// the injector; whether it did (`yield_local`).
+    pub(crate) fn run_local(&self) -> bool {
+        let me = self.shared();
+        let job = match me.eager.pop() {
+            Some(w) => Some(w),
+            None => me.inbox.pop_newest().or_else(|| me.broadcasts.pop()),
+        };
+        match job {
+            Some(w) => {
+                self.execute(taken(w));
                 true
             }
             None => false,
@@ -521,9 +661,9 @@ impl WorkerThread {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// Looks for a job: own eager deque, own inbox, the injector, other
-    /// workers' eager deques, then, with `direct`, other workers' untagged
-    /// pending entries.
+    /// Looks for a job: own eager deque, own inbox, own broadcast queue, the
+    /// injector, other workers' eager deques, then, with `direct`, other
+    /// workers' untagged pending entries.
     fn find_work(&self, direct: bool) -> Option<JobRef> {
         let me = self.shared();
         let reg = &*self.registry;
@@ -531,6 +671,9 @@ impl WorkerThread {
             return Some(taken(w));
         }
         if let Some(w) = me.inbox.pop_newest() {
+            return Some(taken(w));
+        }
+        if let Some(w) = me.broadcasts.pop() {
             return Some(taken(w));
         }
         if let Some(w) = reg.injector.pop() {
@@ -612,6 +755,7 @@ impl WorkerThread {
         let me = self.shared();
         !me.eager.is_empty()
             || !me.inbox.is_empty()
+            || !me.broadcasts.is_empty()
             || !r.injector.is_empty()
             || r.workers.iter().enumerate().any(|(i, w)| {
                 i != self.index

@@ -1,6 +1,15 @@
 //! Scoped spawning: `scope(|s| { s.spawn(|s| …); })`.
+//!
+//! A scope counts its outstanding jobs (plus one for its body) in a
+//! `CountLatch` and its caller waits for the count to reach zero, running
+//! other work meanwhile. `spawn` queues LIFO (the spawner's newest spawn
+//! runs first), `spawn_fifo` FIFO through per-thread tickets (`fifo.rs`),
+//! `spawn_broadcast` one job per worker. Design: `docs/pool.md`, "FIFO
+//! spawns", "Broadcasts", and "Life cycle" (why an empty scope never waits).
 
+use crate::broadcast::BroadcastContext;
 use crate::cap::OpCtx;
+use crate::fifo::JobFifo;
 use crate::job::{CtxScope, HeapJob, JobRef};
 use crate::latch::{CountLatch, Latch};
 use crate::registry::{Registry, WorkerThread};
@@ -22,6 +31,10 @@ pub struct Scope<'scope> {
     ctx: *const OpCtx,
     /// The worker that opened the scope and waits for it.
     owner: usize,
+    /// With `scope_fifo`: one ticket queue per worker of the pool, for the
+    /// FIFO spawns that worker makes into this scope (`fifo.rs`). Empty for
+    /// `scope`: its FIFO spawns use the spawning worker's own queue.
+    fifos: Box<[JobFifo]>,
     /// Invariant in `'scope`, like `std::thread::Scope`.
     marker: PhantomData<&'scope mut &'scope ()>,
 }
@@ -64,7 +77,80 @@ where
     }
     // SAFETY: non-null means this thread's own live worker.
     let registry = unsafe { &*wt }.registry().clone();
-    in_place_scope_on(&registry, op)
+    in_place_scope_on(&registry, Kind::Plain, op)
+}
+
+/// [`scope`] whose FIFO spawns keep an order of their own: the jobs one
+/// thread spawns into it with [`Scope::spawn_fifo`] start in the order they
+/// were spawned (rayon's `scope_fifo`). Spawns of different threads, of
+/// other scopes, or plain `spawn`s interleaved with them are ordered only
+/// among themselves (see `docs/pool.md`, "FIFO spawns").
+///
+/// ```
+/// use std::sync::Mutex;
+/// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+/// let order = Mutex::new(Vec::new());
+/// pool.install(|| {
+///     amrkit_pool::scope_fifo(|s| {
+///         for i in 0..4 {
+///             let order = &order;
+///             s.spawn_fifo(move |_| order.lock().unwrap().push(i));
+///         }
+///     })
+/// });
+/// // One worker: nothing was stolen, so the order is exactly FIFO.
+/// assert_eq!(order.into_inner().unwrap(), [0, 1, 2, 3]);
+/// ```
+pub fn scope_fifo<'scope, OP, R>(op: OP) -> R
+where
+    OP: FnOnce(&Scope<'scope>) -> R + Send,
+    R: Send,
+{
+    let wt = WorkerThread::current();
+    if wt.is_null() {
+        return crate::pool::global_registry().in_worker(move || scope_fifo(op));
+    }
+    // SAFETY: non-null means this thread's own live worker.
+    let registry = unsafe { &*wt }.registry().clone();
+    in_place_scope_on(&registry, Kind::Fifo, op)
+}
+
+/// [`in_place_scope`] with the FIFO order of [`scope_fifo`].
+///
+/// ```
+/// let total = std::sync::atomic::AtomicU64::new(0);
+/// amrkit_pool::in_place_scope_fifo(|s| {
+///     for i in 0..10u64 {
+///         let total = &total;
+///         s.spawn_fifo(move |_| { total.fetch_add(i, std::sync::atomic::Ordering::Relaxed); });
+///     }
+/// });
+/// assert_eq!(total.into_inner(), 45);
+/// ```
+pub fn in_place_scope_fifo<'scope, OP, R>(op: OP) -> R
+where
+    OP: FnOnce(&Scope<'scope>) -> R,
+{
+    in_place_scope_on(&current_registry(), Kind::Fifo, op)
+}
+
+/// Which queues a scope's FIFO spawns use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `scope`: the spawning worker's own FIFO queue.
+    Plain,
+    /// `scope_fifo`: queues of the scope's own, one per worker.
+    Fifo,
+}
+
+/// The current thread's pool, or the global pool off any pool.
+fn current_registry() -> Arc<Registry> {
+    let wt = WorkerThread::current();
+    // SAFETY: non-null means this thread's own live worker.
+    match unsafe { wt.as_ref() } {
+        Some(w) => w.registry().clone(),
+        None => crate::pool::global_registry().clone(),
+    }
 }
 
 /// Opens a scope whose body runs on the calling thread (no `Send` bound),
@@ -87,17 +173,16 @@ pub fn in_place_scope<'scope, OP, R>(op: OP) -> R
 where
     OP: FnOnce(&Scope<'scope>) -> R,
 {
-    let wt = WorkerThread::current();
-    // SAFETY: non-null means this thread's own live worker.
-    let registry = match unsafe { wt.as_ref() } {
-        Some(w) => w.registry().clone(),
-        None => crate::pool::global_registry().clone(),
-    };
-    in_place_scope_on(&registry, op)
+    in_place_scope_on(&current_registry(), Kind::Plain, op)
 }
 
 /// Runs `op` on the calling thread in a scope whose jobs run on `registry`.
-pub(crate) fn in_place_scope_on<'scope, OP, R>(registry: &Arc<Registry>, op: OP) -> R
+///
+/// A scope in which nothing was spawned never waits for another thread:
+/// the body's own count-down (below) brings the count to zero on this
+/// thread, so the wait finds its latch set at once, whatever the other
+/// workers are doing (`tests/rayon_parity/empty_scope.rs`).
+pub(crate) fn in_place_scope_on<'scope, OP, R>(registry: &Arc<Registry>, kind: Kind, op: OP) -> R
 where
     OP: FnOnce(&Scope<'scope>) -> R,
 {
@@ -121,6 +206,12 @@ where
         panic: Mutex::new(None),
         ctx,
         owner,
+        fifos: match kind {
+            Kind::Plain => Box::new([]),
+            Kind::Fifo => (0..registry.num_threads())
+                .map(|_| JobFifo::new())
+                .collect(),
+        },
         marker: PhantomData,
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| op(&scope)));
@@ -163,7 +254,101 @@ impl<'scope> Scope<'scope> {
         F: FnOnce(&Scope<'scope>) + Send + 'scope,
     {
         self.latch.increment();
+        self.queue(Self::job_for(self as *const Scope<'scope>, f));
+    }
+
+    /// Spawns `f` into the scope in FIFO order: among the jobs this thread
+    /// spawns into this scope with `spawn_fifo`, the older starts first (in
+    /// a scope opened by `scope` rather than [`scope_fifo`], among all this
+    /// thread's FIFO spawns outside FIFO scopes). Otherwise as
+    /// [`Scope::spawn`], `max_threads` deferral included.
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// let pool = amrkit_pool::Pool::builder().num_threads(1).build().unwrap();
+    /// let order = Mutex::new(Vec::new());
+    /// pool.scope(|s| {
+    ///     let order = &order;
+    ///     s.spawn(move |_| order.lock().unwrap().push("lifo 1"));
+    ///     s.spawn(move |_| order.lock().unwrap().push("lifo 2"));
+    ///     s.spawn_fifo(move |_| order.lock().unwrap().push("fifo 1"));
+    ///     s.spawn_fifo(move |_| order.lock().unwrap().push("fifo 2"));
+    /// });
+    /// // One worker, which takes its newest entry first: the tickets of the
+    /// // two FIFO spawns run the FIFO jobs oldest first, then the LIFO ones.
+    /// assert_eq!(order.into_inner().unwrap(), ["fifo 1", "fifo 2", "lifo 2", "lifo 1"]);
+    /// ```
+    pub fn spawn_fifo<F>(&self, f: F)
+    where
+        F: FnOnce(&Scope<'scope>) + Send + 'scope,
+    {
+        self.latch.increment();
         let job = Self::job_for(self as *const Scope<'scope>, f);
+        let job = match self.registry.current_fifo() {
+            Some((own, index)) => {
+                let fifo = self.fifos.get(index).unwrap_or(own);
+                // SAFETY: a scope's queue outlives its tickets (the scope
+                // waits for every job, and a ticket touches its queue only
+                // before running its job); a worker's lives in the registry.
+                unsafe { fifo.push(job) }
+            }
+            // Off the pool: the injector is FIFO already.
+            None => job,
+        };
+        self.queue(job);
+    }
+
+    /// Runs `f` once on every worker of the scope's pool, each call told
+    /// its worker's index ([`BroadcastContext`]), without waiting: the
+    /// scope's end waits for them, and a panic in one resumes in the
+    /// scope's caller, as for [`Scope::spawn`]. Each worker runs its call
+    /// after the broadcasts queued to it before (FIFO), when it next looks
+    /// for work. Parallel calls inside `f` inherit the scope's
+    /// `max_threads` cap, but the broadcast itself does not defer to it:
+    /// it runs on every worker.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let pool = amrkit_pool::Pool::builder().num_threads(3).build().unwrap();
+    /// let seen: Vec<AtomicUsize> = (0..3).map(|_| AtomicUsize::new(0)).collect();
+    /// pool.scope(|s| {
+    ///     s.spawn_broadcast(|_, ctx| {
+    ///         assert_eq!(ctx.num_threads(), 3);
+    ///         seen[ctx.index()].fetch_add(1, Ordering::Relaxed);
+    ///     });
+    /// });
+    /// assert!(seen.iter().all(|c| c.load(Ordering::Relaxed) == 1));
+    /// ```
+    pub fn spawn_broadcast<F>(&self, f: F)
+    where
+        F: Fn(&Scope<'scope>, BroadcastContext) + Send + Sync + 'scope,
+    {
+        let n = self.registry.num_threads();
+        // One count per job, taken before any job is queued (so the count
+        // cannot reach zero while some are still to come). Relaxed, as in
+        // `increment`: the body's own count keeps the latch from firing.
+        self.latch.add(n);
+        let f = Arc::new(f);
+        let this = SendPtr(self as *const Scope<'scope>);
+        for index in 0..n {
+            let f = f.clone();
+            let this = SendPtr(this.0);
+            let job = HeapJob::into_job_ref(move || {
+                let this = this;
+                let ctx = BroadcastContext::new(index, n);
+                // SAFETY: the scope waits for this job's count (contract of
+                // `run_counted`); the caller's cap is passed on, not
+                // reserved against (every worker runs its call).
+                unsafe { Scope::run_counted(this.0, false, move |s| f(s, ctx)) }
+            });
+            self.registry.inject_broadcast(index, job);
+        }
+    }
+
+    /// Queues a job of this scope from the current thread: to the owner's
+    /// inbox when its cap has no free slot (deferred, see `spawn`), else
+    /// on the current worker's deque, or the injector off the pool.
+    fn queue(&self, job: JobRef) {
         // SAFETY: the ctx (if any) belongs to a call that encloses the scope
         // and so outlives every job of it.
         if !self.ctx.is_null() && !unsafe { OpCtx::has_room(self.ctx) } {
@@ -216,6 +401,26 @@ impl<'scope> Scope<'scope> {
             }
             reserved = true;
         }
+        // SAFETY: forwarded (contract).
+        unsafe { Self::run_counted(this, reserved, f) }
+    }
+
+    /// Runs `f` in the scope's `max_threads` context, keeps its panic for
+    /// the scope's caller, releases the slot `reserved` holds and counts
+    /// the job down.
+    ///
+    /// # Safety
+    /// `this` is live and this job holds one count of its latch; with
+    /// `reserved`, this thread holds a slot of the scope's ctx.
+    unsafe fn run_counted<F>(this: *const Scope<'scope>, reserved: bool, f: F)
+    where
+        F: FnOnce(&Scope<'scope>) + Send + 'scope,
+    {
+        let wt = WorkerThread::current();
+        // SAFETY: live until our count-down (contract).
+        let ctx = unsafe { (*this).ctx };
+        // SAFETY: scope jobs run only on the scope pool's workers.
+        let w = unsafe { &*wt };
         {
             let _ctx = CtxScope::enter(wt, ctx);
             // SAFETY: live until our count-down below.

@@ -1,64 +1,17 @@
 //! Parking idle workers without ever losing a wake-up.
 //!
-//! # Protocol
-//!
-//! Each worker has a `blocked` flag behind its own mutex and a condvar; one
-//! shared counter, `sleeping`, says how many workers are blocked (or are
-//! committing to block).
-//!
-//! A worker that found no work (after its spin budget; the caller has also
-//! been counted in `hungry` and has run the heavy fence, see
-//! `registry.rs`):
-//!
-//! 1. locks its mutex and sets `blocked = true`;
-//! 2. increments `sleeping` (SeqCst RMW);
-//! 3. `fence(SeqCst)` — **fence S**;
-//! 4. re-checks its wake condition (its probe, or any work it could take).
-//!    If it holds, it clears `blocked`, decrements `sleeping` and returns
-//!    without sleeping;
-//! 5. otherwise waits on its condvar until `blocked` is false. Whoever clears
-//!    the flag also decrements `sleeping`, so a worker is woken exactly once.
-//!
-//! Anyone who makes work available:
-//!
-//! * **new job in a queue** (`notify_new_work`): push the job; `fence(SeqCst)`
-//!   — **fence P**; load `sleeping`. If zero, return; otherwise lock each
-//!   worker's mutex in turn and wake the first that is blocked.
-//! * **a latch, an inbox job, or shutdown aimed at a worker** (`wake_worker`,
-//!   `wake_all`): make the condition true, then lock the target's mutex and
-//!   wake it if blocked.
-//!
-//! # Why a wake-up cannot be lost
-//!
-//! *Queues.* Fence S and fence P are both SeqCst, so they are totally ordered.
-//! If P comes first, the push (sequenced before P) is visible to the re-check
-//! in step 4, which follows S: the sleeper sees the job and stays awake. If S
-//! comes first, the increment (sequenced before S) is visible to the load
-//! after P: the publisher sees `sleeping > 0` and scans. The scan locks each
-//! mutex; a sleeper between steps 1 and 5 holds its mutex, so the scan waits
-//! until the sleeper is either blocked on its condvar (then it is woken) or
-//! has aborted in step 4 (then it is awake and will find the job). Either
-//! way some worker that can run the job is awake.
-//!
-//! *Targeted conditions.* The setter writes the condition before locking the
-//! target's mutex, and the target checks the condition while holding the
-//! same mutex. If the target's critical section comes first, it is blocked
-//! when the setter gets the lock and is woken; if the setter's lock comes
-//! first, its write happens-before the target's check, which then sees it.
-//! This holds only for **monotone** conditions — true for ever once true —
-//! because the target samples the condition once: a condition that can turn
-//! false again after the final wake-up (such as "terminating and no work
-//! left", which the worker loop once used) lets the target sleep for ever.
-//! Latches, inbox arrivals seen as "work" and the termination flag are
-//! monotone until the worker itself consumes them; queue contents, which are
-//! not, are covered by the fence argument above, re-run on every attempt.
-//!
-//! *Pending entries* (forks, which notify nobody) are covered by the `hungry`
-//! counter and the asymmetric fence pair described in `registry.rs`.
-//!
-//! No step relies on a timeout, which is also why the loom models can check
-//! it (loom ignores timeouts and reports any state where every thread is
-//! blocked as a deadlock).
+//! Each worker has a `blocked` flag behind its own mutex and a condvar, and
+//! one shared counter, `sleeping`, says how many are blocked. A sleeper sets
+//! its flag under its mutex, increments `sleeping`, runs **fence S** and
+//! re-checks its wake condition before it waits. A producer that pushed to
+//! a shared queue runs **fence P** and scans for a blocked worker only if
+//! `sleeping` is non-zero (`notify_new_work`); a targeted condition (a
+//! latch, an inbox or broadcast job, shutdown) is written first and then the
+//! target's mutex is taken (`wake_worker`). The argument that no wake-up is
+//! lost — S and P totally ordered; the targeted condition monotone — is in
+//! `docs/pool.md`, "Sleeping without losing wake-ups"; the comments below
+//! name which half of it each step is. No step relies on a timeout, which is
+//! why the loom models can check it.
 
 use crate::sync::{fence, AtomicUsize, Condvar, Mutex, Ordering};
 use crossbeam_utils::CachePadded;

@@ -150,8 +150,17 @@ impl<T> Drop for SpawnHandle<T> {
     }
 }
 
+/// Where a spawned job goes: the spawning worker's deque (LIFO: it runs
+/// before the spawner's older spawns), or behind a ticket of the spawning
+/// worker's FIFO queue (`fifo.rs`: it runs after them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    Lifo,
+    Fifo,
+}
+
 /// Queues `f` on `registry` (from the current thread) and returns its handle.
-pub(crate) fn spawn_in<F, T>(registry: &Arc<Registry>, f: F) -> SpawnHandle<T>
+pub(crate) fn spawn_in<F, T>(registry: &Arc<Registry>, f: F, order: Order) -> SpawnHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -174,6 +183,12 @@ where
         };
         finish(&job_state, r);
     });
+    let job = match registry.current_fifo() {
+        // SAFETY: the queue is the registry's, which the worker running the
+        // ticket keeps alive.
+        Some((fifo, _)) if order == Order::Fifo => unsafe { fifo.push(job) },
+        _ => job,
+    };
     registry.push_from_current(job);
     SpawnHandle { state: Some(state) }
 }

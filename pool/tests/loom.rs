@@ -139,7 +139,7 @@ fn scope_completion_count() {
 }
 
 /// Model 5: shutdown while workers are parked, stealing or running a
-/// detached job; dropping the pool joins both threads and the job ran.
+/// detached job; `shutdown` joins both threads and the job ran.
 #[test]
 fn shutdown_while_parked_or_stealing() {
     loom::model(|| {
@@ -149,7 +149,7 @@ fn shutdown_while_parked_or_stealing() {
         p.spawn(move || {
             h.fetch_add(1, Ordering::Relaxed);
         });
-        drop(p);
+        p.shutdown();
         assert_eq!(hits.load(Ordering::Relaxed), 1);
     });
 }
@@ -363,7 +363,7 @@ fn spin_phase_then_park() {
             h.fetch_add(1, Ordering::Relaxed);
         }));
         assert_eq!(p.install(|| join(|| 1, || 2)), (1, 2));
-        drop(p);
+        p.shutdown();
         assert_eq!(hits.load(Ordering::Relaxed), 1);
     });
 }

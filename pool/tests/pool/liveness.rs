@@ -63,9 +63,9 @@ fn drop_with_detached_spawns_in_flight_never_hangs() {
                         d.fetch_add(1, SeqCst);
                     });
                 }
-                drop(p);
+                p.shutdown();
             }
-            // Drop lets queued work finish: every chain ran to its end.
+            // Shutdown lets queued work finish: every chain ran to its end.
             assert_eq!(done.load(SeqCst), rounds * 4 + rounds / 2);
         },
     );
@@ -102,7 +102,7 @@ fn ten_thousand_pools_built_used_and_dropped() {
             assert_eq!(r, 1 + 2 + 3 + 28);
             let v = p.par().max_threads(1).map_range(0..4, |j| j * 2);
             assert_eq!(v, vec![0, 2, 4, 6]);
-            drop(p);
+            p.shutdown();
         }
         assert_eq!(spawned.load(SeqCst), 10_000);
         eprintln!("10^4 pools: {:?}", t0.elapsed());
