@@ -82,8 +82,14 @@ fn answered_requests_do_not_strand_a_sleeper() {
 /// workers, `join(|| join(w, w), w)` keeps three of them busy.
 #[test]
 fn one_answer_does_not_clear_every_request() {
+    // With the requests cleared by the first answer, every trial fails
+    // (everyone has parked, so no thief looks for the inner second half).
+    // A correct pool can still lose a trial when the machine gives the
+    // woken worker no CPU for 60 ms (seen once in a run beside other test
+    // threads on 2 cores): 3 of 5 trials must pass.
     let pool = Pool::builder().num_threads(4).build().unwrap();
-    for _ in 0..3 {
+    let mut failed = Vec::new();
+    for _ in 0..5 {
         std::thread::sleep(Duration::from_millis(60)); // everyone parks
         let (owner, inner, outer) = with_watchdog("one answer", Duration::from_secs(30), || {
             pool.install(|| {
@@ -96,11 +102,15 @@ fn one_answer_does_not_clear_every_request() {
                 (owner, inner, outer)
             })
         });
-        assert!(
-            inner != owner && inner != outer,
-            "inner second half waited for a busy thread (owner {owner:?}, inner {inner:?}, outer {outer:?})"
-        );
+        if !(inner != owner && inner != outer) {
+            failed.push((owner, inner, outer));
+        }
     }
+    assert!(
+        failed.len() <= 2,
+        "inner second half waited for a busy thread in {} of 5 trials (owner, inner, outer): {failed:?}",
+        failed.len()
+    );
 }
 
 /// A capped call with a free slot whose first half blocks on its second
