@@ -97,6 +97,6 @@ pub fn derived(t: &CellTable, name: &str, exec: &Exec) -> Result<Vec<f64>> {
 
 pub use crate::cosmology::{cosmic_time, hubble_time_s, particle_ages, CosmicTime, Friedmann};
 pub use crate::sums::{
-    field_stats, fold_sum, mass_partials, stats_partials, sum_blocks, total_mass, FieldStats,
-    StatsPartial, SUM_BLOCK,
+    field_stats, fold_sum, mass_partials, stats_partials, stats_partials_many, sum_blocks,
+    total_mass, FieldStats, StatsPartial, SUM_BLOCK,
 };

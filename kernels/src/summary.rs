@@ -14,7 +14,7 @@ use crate::report::{
     VariableTable,
 };
 use crate::select::Selection;
-use crate::sums::{fold_sum, mass_partials, reduce_files, stats_partials, StatsPartial};
+use crate::sums::{fold_sum, mass_partials, reduce_files, stats_partials_many, StatsPartial};
 use crate::units::{Quantity, Units};
 use amrkit_io::{family_name, Snapshot};
 use serde_json::Value;
@@ -70,9 +70,8 @@ fn rt_stats(s: &Snapshot, sel: &Selection, named: bool, exec: &Exec) -> Result<V
         rt: s.rt_fields.iter().map(|f| f.name.as_str()).collect(),
     };
     let files = reduce_files(s, sel, &c, "rt", exec, |t, one| {
-        c.rt.iter()
-            .map(|name| stats_partials(t, t.column(name)?, one))
-            .collect::<Result<Vec<_>>>()
+        let columns = c.rt.iter().map(|name| t.column(name));
+        stats_partials_many(t, &columns.collect::<Result<Vec<_>>>()?, one)
     })?;
     let mut m = VariableTable::new();
     for (i, name) in c.rt.iter().enumerate() {
@@ -147,15 +146,22 @@ pub fn stats_parts(s: &Snapshot, sel: &Selection, exec: &Exec) -> Result<StatsPa
         rt: Vec::new(),
     };
     let files = reduce_files(s, sel, &c, "stats", exec, |t, one| {
-        let vars = hydro
+        let columns = hydro
             .iter()
             .chain(&grav)
-            .map(|name| stats_partials(t, t.column(name)?, one))
-            .collect::<Result<_>>()?;
+            .map(|name| t.column(name))
+            .collect::<Result<Vec<_>>>()?;
+        let vars = stats_partials_many(t, &columns, one)?;
+        // Every variable's partial carries the block's Σ ρ·V (the same
+        // lanes as `mass_partials`): no second pass over the densities.
+        let mass = match vars.first() {
+            Some(v) => v.iter().map(|p| p.m).collect(),
+            None => mass_partials(t, one)?,
+        };
         Ok(StatsParts {
             cells_per_level: t.cells_per_level().iter().map(|&n| n as u64).collect(),
             vars,
-            mass: mass_partials(t, one)?,
+            mass,
         })
     })?;
     let none = StatsParts {

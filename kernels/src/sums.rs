@@ -197,40 +197,55 @@ fn lanes_sum(l: [f64; LANES]) -> f64 {
     (l[0] + l[1]) + (l[2] + l[3])
 }
 
-/// The [`StatsPartial`] of one block: values `q`, densities `rho` and
-/// levels `level` of its cells, `vol` the cell volume per level. The
-/// minimum and maximum skip NaN (`q < min` is false for a NaN), as
-/// `f64::min` does, in branch-free compares the compiler can keep in
-/// registers.
-fn block_stats(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPartial {
-    struct Lanes {
-        mn: [f64; LANES],
-        mx: [f64; LANES],
-        qv: [f64; LANES],
-        v: [f64; LANES],
-        qm: [f64; LANES],
-        m: [f64; LANES],
-        nf: [f64; LANES],
+/// Σ V and Σ ρ·V of one block, in lanes: the `v` and `m` of every
+/// variable's [`StatsPartial`] of the block (they do not depend on the
+/// variable, so a block computes them once for all its variables).
+fn block_volume_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> (f64, f64) {
+    let (mut v, mut m) = ([0.0; LANES], [0.0; LANES]);
+    let n = rho.len().min(level.len());
+    let whole = n / LANES * LANES;
+    for (rc, lc) in rho[..whole]
+        .chunks_exact(LANES)
+        .zip(level[..whole].chunks_exact(LANES))
+    {
+        for i in 0..LANES {
+            let dv = vol[lc[i] as usize & 63];
+            v[i] += dv;
+            m[i] += rc[i] * dv;
+        }
     }
-    let mut a = Lanes {
-        mn: [f64::INFINITY; LANES],
-        mx: [f64::NEG_INFINITY; LANES],
-        qv: [0.0; LANES],
-        v: [0.0; LANES],
-        qm: [0.0; LANES],
-        m: [0.0; LANES],
-        nf: [0.0; LANES],
-    };
+    for k in whole..n {
+        let dv = vol[level[k] as usize & 63];
+        v[k - whole] += dv;
+        m[k - whole] += rho[k] * dv;
+    }
+    (lanes_sum(v), lanes_sum(m))
+}
+
+/// The variable's part of the [`StatsPartial`] of one block — `min`,
+/// `max`, `qv`, `qm`, `nonfinite` — from values `q`, densities `rho` and
+/// levels `level` of its cells, `vol` the cell volume per level (`v` and
+/// `m` come from [`block_volume_mass`]). The minimum and maximum skip NaN
+/// (`q < min` is false for a NaN), as `f64::min` does, in branch-free
+/// compares the compiler keeps in registers: four figures of four lanes
+/// fit the vector registers without spilling, which seven did not.
+///
+/// The non-finite count is not accumulated per cell: a NaN or ±∞ value
+/// makes its lane of Σ q·V non-finite (V is positive and finite, and a
+/// non-finite term keeps a sum non-finite), so when every lane of Σ q·V
+/// is finite the block has none; otherwise (a non-finite value, or a
+/// product that overflowed) the block is counted cell by cell.
+fn block_moments(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPartial {
+    let mut mn = [f64::INFINITY; LANES];
+    let mut mx = [f64::NEG_INFINITY; LANES];
+    let (mut qv, mut qm) = ([0.0; LANES], [0.0; LANES]);
     #[inline(always)]
-    fn add(a: &mut Lanes, i: usize, q: f64, r: f64, dv: f64) {
-        let dm = r * dv;
-        a.mn[i] = if q < a.mn[i] { q } else { a.mn[i] };
-        a.mx[i] = if q > a.mx[i] { q } else { a.mx[i] };
-        a.qv[i] += q * dv;
-        a.v[i] += dv;
-        a.qm[i] += q * dm;
-        a.m[i] += dm;
-        a.nf[i] += f64::from(u8::from(!q.is_finite()));
+    fn add(l: (&mut f64, &mut f64, &mut f64, &mut f64), q: f64, r: f64, dv: f64) {
+        let (mn, mx, qv, qm) = l;
+        *mn = if q < *mn { q } else { *mn };
+        *mx = if q > *mx { q } else { *mx };
+        *qv += q * dv;
+        *qm += q * (r * dv);
     }
     let n = q.len().min(rho.len()).min(level.len());
     let (q, rho, level) = (&q[..n], &rho[..n], &level[..n]);
@@ -241,21 +256,29 @@ fn block_stats(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPa
         .zip(level[..whole].chunks_exact(LANES))
     {
         for i in 0..LANES {
-            add(&mut a, i, qc[i], rc[i], vol[lc[i] as usize & 63]);
+            let l = (&mut mn[i], &mut mx[i], &mut qv[i], &mut qm[i]);
+            add(l, qc[i], rc[i], vol[lc[i] as usize & 63]);
         }
     }
     for k in whole..n {
-        add(&mut a, k - whole, q[k], rho[k], vol[level[k] as usize & 63]);
+        let i = k - whole;
+        let l = (&mut mn[i], &mut mx[i], &mut qv[i], &mut qm[i]);
+        add(l, q[k], rho[k], vol[level[k] as usize & 63]);
     }
+    let nonfinite = if qv.iter().all(|s| s.is_finite()) {
+        0.0
+    } else {
+        q.iter().filter(|x| !x.is_finite()).count() as f64
+    };
     let pick = |l: [f64; LANES], f: fn(f64, f64) -> f64| f(f(l[0], l[1]), f(l[2], l[3]));
     StatsPartial {
-        min: pick(a.mn, f64::min),
-        max: pick(a.mx, f64::max),
-        qv: lanes_sum(a.qv),
-        v: lanes_sum(a.v),
-        qm: lanes_sum(a.qm),
-        m: lanes_sum(a.m),
-        nonfinite: lanes_sum(a.nf),
+        min: pick(mn, f64::min),
+        max: pick(mx, f64::max),
+        qv: lanes_sum(qv),
+        v: 0.0,
+        qm: lanes_sum(qm),
+        m: 0.0,
+        nonfinite,
     }
 }
 
@@ -281,24 +304,44 @@ fn block_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> f64 {
 /// The [`StatsPartial`] of every block of [`sum_blocks`], in order, for
 /// `values` (one per cell of `t`; needs `density` in `t`).
 pub fn stats_partials(t: &CellTable, values: &[f64], exec: &Exec) -> Result<Vec<StatsPartial>> {
+    let mut all = stats_partials_many(t, &[values], exec)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`stats_partials`] of several variables at once (`columns[k]` one value
+/// per cell of `t`): per variable, the partial of every block, in order.
+/// Each block's Σ V and Σ ρ·V are summed once for all the variables; the
+/// figures are the same bits as [`stats_partials`] of each variable.
+pub fn stats_partials_many(
+    t: &CellTable,
+    columns: &[&[f64]],
+    exec: &Exec,
+) -> Result<Vec<Vec<StatsPartial>>> {
     let rho = t.column("density")?;
-    if values.len() != t.len() {
+    if let Some(bad) = columns.iter().find(|c| c.len() != t.len()) {
         return Err(KernelError::Invalid(format!(
             "{} values for {} cells",
-            values.len(),
+            bad.len(),
             t.len()
         )));
     }
     let vol = volumes(t);
     let blocks = sum_blocks(t);
-    Ok(exec.par().min_chunk(1).map(&blocks, |r| {
-        block_stats(
-            &values[r.clone()],
-            &rho[r.clone()],
-            &t.level[r.clone()],
-            &vol,
-        )
-    }))
+    let per_block: Vec<Vec<StatsPartial>> = exec.par().min_chunk(1).map(&blocks, |r| {
+        let (rho, level) = (&rho[r.clone()], &t.level[r.clone()]);
+        let (v, m) = block_volume_mass(rho, level, &vol);
+        columns
+            .iter()
+            .map(|c| StatsPartial {
+                v,
+                m,
+                ..block_moments(&c[r.clone()], rho, level, &vol)
+            })
+            .collect()
+    });
+    Ok((0..columns.len())
+        .map(|k| per_block.iter().map(|b| b[k]).collect())
+        .collect())
 }
 
 /// Statistics of `values` (one per cell of `t`), weighted by cell volume
@@ -372,4 +415,75 @@ where
     exec.finish();
     exec.check()?;
     out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition of a block's partial written plainly: cell `i` of the
+    /// block in lane `i % 4`, lanes summed in cell order and then added as
+    /// `(l0 + l1) + (l2 + l3)`; the non-finite cells counted one by one.
+    fn reference(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPartial {
+        let lanes = |f: &dyn Fn(usize) -> f64| {
+            let mut l = [0.0; LANES];
+            for i in 0..q.len() {
+                l[i % LANES] += f(i);
+            }
+            (l[0] + l[1]) + (l[2] + l[3])
+        };
+        let dv = |i: usize| vol[level[i] as usize];
+        StatsPartial {
+            min: q.iter().fold(f64::INFINITY, |a, &b| a.min(b)),
+            max: q.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b)),
+            qv: lanes(&|i| q[i] * dv(i)),
+            v: lanes(&dv),
+            qm: lanes(&|i| q[i] * (rho[i] * dv(i))),
+            m: lanes(&|i| rho[i] * dv(i)),
+            nonfinite: q.iter().filter(|x| !x.is_finite()).count() as f64,
+        }
+    }
+
+    fn same_bits(a: StatsPartial, b: StatsPartial) -> bool {
+        let (a, b) = (a.to_array(), b.to_array());
+        a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// `block_moments` and `block_volume_mass` give the reference's bits,
+    /// including blocks whose Σ q·V is non-finite without a non-finite
+    /// value (overflow: the count must stay 0) and blocks with NaN, +∞, or
+    /// +∞ and −∞ in one lane (the count must see every one).
+    #[test]
+    fn block_partials_are_the_definition() {
+        let vol: [f64; 64] = std::array::from_fn(|l| 0.5f64.powi(3 * l as i32));
+        let n = 1003;
+        let level: Vec<u8> = (0..n).map(|i| (i * 7 % 5) as u8).collect();
+        let rho: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.37).sin().abs()).collect();
+        let plain: Vec<f64> = (0..n).map(|i| (i as f64 * 1.3).cos() * 1e3).collect();
+        let mut cases = vec![plain.clone()];
+        let mut with = |edits: &[(usize, f64)]| {
+            let mut q = plain.clone();
+            for &(i, x) in edits {
+                q[i] = x;
+            }
+            cases.push(q);
+        };
+        with(&[(5, f64::NAN)]);
+        with(&[(0, f64::INFINITY), (4, f64::NEG_INFINITY), (9, f64::NAN)]);
+        with(&[(1, 1.7e308), (5, 1.7e308), (9, 1.7e308)]);
+        with(&[(n - 1, f64::NEG_INFINITY)]);
+        for q in &cases {
+            for len in [0, 1, 3, 4, 7, n] {
+                let (q, r, l) = (&q[..len], &rho[..len], &level[..len]);
+                let (v, m) = block_volume_mass(r, l, &vol);
+                let got = StatsPartial {
+                    v,
+                    m,
+                    ..block_moments(q, r, l, &vol)
+                };
+                let want = reference(q, r, l, &vol);
+                assert!(same_bits(got, want), "len {len}: {got:?} != {want:?}");
+            }
+        }
+    }
 }
