@@ -26,7 +26,9 @@ use crate::derive::derived;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::{CellTable, ParticleTable};
-use amrkit_io::vtk::{write_points_vtu, write_vtm, write_vtu, Counting, Fill, UnstructuredGrid, Values};
+use amrkit_io::vtk::{
+    write_points_vtu, write_vtm, write_vtu, Counting, Fill, UnstructuredGrid, Values,
+};
 use arrays::{exact_f32, into_arrays, Src};
 use corners::{cell_shape, corners, DENSE_MAX_LEVEL};
 use std::borrow::Cow;

@@ -263,7 +263,6 @@ impl InfoReport {
     }
 }
 
-
 /// `gamma` from the header of CPU 1's hydro file: its sixth Fortran record
 /// (after ncpu, nvar, ndim, nlevelmax, nboundary), a real of 4 or 8 bytes.
 /// Only the header is read. `None` when the file or the record is not

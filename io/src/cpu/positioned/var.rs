@@ -17,7 +17,6 @@ use std::path::Path;
 /// about this size, so that the decode finds them in the core's cache).
 const GROUP: usize = 256 << 10;
 
-
 /// [`read_var_bytes`](crate::cpu::read_var_bytes) by positioned reads of the
 /// ranges it needs: `Some(gamma)` when done, `None` when the reference
 /// walk must decide (`cols` may then hold some values already; the
