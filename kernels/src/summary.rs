@@ -1,8 +1,7 @@
-//! What `amrkit stats` reports, computed: the typed
-//! [`StatsReport`](crate::report::StatsReport) (and its JSON, and `info
-//! --json` from [`InfoReport`](crate::report::InfoReport)): the CLI prints
-//! them, the Python package hands them back as dicts, so both show the same
-//! keys and the same numbers.
+//! What `amrkit stats` reports, computed: the typed [`StatsReport`] (and
+//! its JSON, and `info --json` from [`InfoReport`]): the CLI prints them,
+//! the Python package hands them back as dicts, so both show the same keys
+//! and the same numbers.
 
 use crate::derive::quantity_of;
 use crate::error::Result;

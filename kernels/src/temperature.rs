@@ -6,7 +6,7 @@
 //! with the mean molecular weight µ the caller states ([`DEFAULT_MU`] =
 //! 0.6, fully ionised primordial gas, when it states none; every output
 //! that uses a temperature says which µ). The constants are
-//! [`units::M_H`] and [`units::K_B`].
+//! [`units::M_H`](crate::units::M_H) and [`units::K_B`](crate::units::K_B).
 
 use crate::exec::Exec;
 use crate::units::{Quantity, Units, MU};
