@@ -119,7 +119,18 @@ fn main() {
     let pool = Pool::builder().num_threads(2).build().unwrap();
     let one = Exec::on(&pool).max_threads(1);
     let two = Exec::on(&pool).max_threads(2);
+    real_outputs(&two);
+    let dir = std::env::temp_dir().join("amrkit-bench-big");
+    let out = write_big(&pool, &dir);
+    let s = Snapshot::open(&out).unwrap();
+    threads_and_memory(&s, &out, &one, &two);
+    vtk_against_plain_write(&s, &dir.join("vtk"), &two);
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
+/// The load of the shared real outputs against yt's time in their
+/// `reference.json`.
+fn real_outputs(two: &Exec) {
     println!("## load of the shared real outputs (all hydro variables, 2 threads)");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ramses");
     let root = std::env::var_os("AMRKIT_TEST_DATA")
@@ -136,7 +147,7 @@ fn main() {
             .unwrap();
         let s = Snapshot::open(dir.join("output_00002")).unwrap();
         let t = time(7, || {
-            load_hydro(&s, &Selection::default(), &[], &two).unwrap()
+            load_hydro(&s, &Selection::default(), &[], two).unwrap()
         });
         println!(
             "{run:<10} ours {:>8.2} ms   yt {:>8.1} ms   yt/ours {:>6.0}x",
@@ -145,13 +156,16 @@ fn main() {
             yt / t
         );
     }
+}
 
+/// Writes the big generated snapshot (64 CPUs, levels
+/// `AMRKIT_BENCH_BIG_LEVELMIN` (7) + 0..2) under `dir`; its output folder.
+fn write_big(pool: &Pool, dir: &Path) -> PathBuf {
     let levelmin: u32 = std::env::var("AMRKIT_BENCH_BIG_LEVELMIN")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
-    let dir = std::env::temp_dir().join("amrkit-bench-big");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
     let t = Instant::now();
     let plan = SynthPlan::new(SynthSpec {
         ncpu: 64,
@@ -163,7 +177,7 @@ fn main() {
         ..SynthSpec::default()
     })
     .unwrap();
-    let out = plan.output_dir(&dir);
+    let out = plan.output_dir(dir);
     plan.write_meta(&out).unwrap();
     pool.par()
         .min_chunk(1)
@@ -180,13 +194,18 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     sync();
-    let s = Snapshot::open(&out).unwrap();
+    out
+}
+
+/// Load and projection at 1 and 2 threads, and the peak RSS of the load
+/// and of the streaming projection (each in a child process).
+fn threads_and_memory(s: &Snapshot, out: &Path, one: &Exec, two: &Exec) {
     let (l1, l2) = time_pair(
         5,
-        || secs(|| load_hydro(&s, &Selection::default(), &[], &one).unwrap()),
-        || secs(|| load_hydro(&s, &Selection::default(), &[], &two).unwrap()),
+        || secs(|| load_hydro(s, &Selection::default(), &[], one).unwrap()),
+        || secs(|| load_hydro(s, &Selection::default(), &[], two).unwrap()),
     );
-    let (rss, table) = in_child("load", &out);
+    let (rss, table) = in_child("load", out);
     println!(
         "load all hydro: 1 thread {l1:.3} s, 2 threads {l2:.3} s, speed-up {:.2}x",
         l1 / l2
@@ -196,29 +215,32 @@ fn main() {
         rss / table
     );
 
-    let t = load_hydro(&s, &Selection::default(), &["density"], &two).unwrap();
+    let t = load_hydro(s, &Selection::default(), &["density"], two).unwrap();
     let spec = ProjSpec::whole_box(2, 1024, &["density"], Weight::None);
     let (p1, p2) = time_pair(
         5,
-        || secs(|| project(&t, &spec, &one).unwrap()),
-        || secs(|| project(&t, &spec, &two).unwrap()),
+        || secs(|| project(&t, &spec, one).unwrap()),
+        || secs(|| project(&t, &spec, two).unwrap()),
     );
     println!(
         "projection of density, 1024²: 1 thread {p1:.3} s, 2 threads {p2:.3} s, speed-up {:.2}x",
         p1 / p2
     );
     drop(t);
-    let (srss, _) = in_child("stream", &out);
+    let (srss, _) = in_child("stream", out);
     println!("streaming projection 1024² peak RSS {srss:.0} MB");
+}
 
-    let t = load_hydro(&s, &Selection::default(), &[], &two).unwrap();
-    let vdir = dir.join("vtk");
+/// The VTK export of every cell against a plain write of as many bytes,
+/// alternated, into `vdir`.
+fn vtk_against_plain_write(s: &Snapshot, vdir: &Path, two: &Exec) {
+    let t = load_hydro(s, &Selection::default(), &[], two).unwrap();
     let opts = VtkOptions {
         scalars: vec!["density".into(), "pressure".into()],
         vector: VtkOptions::vector_of("velocity"),
         ..Default::default()
     };
-    let nbytes = export_vtk(&t, &opts, &vdir.join("cells"), &two)
+    let nbytes = export_vtk(&t, &opts, &vdir.join("cells"), two)
         .unwrap()
         .bytes;
     let buf = vec![7u8; 1 << 20];
@@ -228,7 +250,7 @@ fn main() {
         5,
         || {
             sync();
-            secs(|| export_vtk(&t, &opts, &vdir.join("cells"), &two).unwrap())
+            secs(|| export_vtk(&t, &opts, &vdir.join("cells"), two).unwrap())
         },
         || {
             sync();
@@ -252,5 +274,4 @@ fn main() {
         nbytes as f64 / 1e6 / tw,
         tw / te
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

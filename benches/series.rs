@@ -138,22 +138,7 @@ fn main() {
         return;
     }
     if std::env::var_os("SERIES_DIR").is_none() && dirs_or_empty(&root) < 8 {
-        eprintln!("writing 8 synthetic outputs into {} ...", root.display());
-        for iout in 1..=8u32 {
-            let base = SynthSpec {
-                levelmin: 6,
-                levelmax: 9,
-                ..SynthSpec::default()
-            };
-            let spec = SynthSpec {
-                iout,
-                time: 0.1 * iout as f64,
-                seed: base.seed + iout as u64,
-                ..base
-            };
-            let plan = SynthPlan::new(spec).unwrap();
-            plan.write(&plan.output_dir(&root)).unwrap();
-        }
+        write_outputs(&root);
     }
     let samples: usize = std::env::var("SERIES_SAMPLES")
         .ok()
@@ -183,6 +168,38 @@ fn main() {
             "warm"
         }
     );
+    let res = run_samples(&root, threads, samples, prepare);
+    report(&res);
+}
+
+/// Writes the eight synthetic outputs of the benchmark into `root`.
+fn write_outputs(root: &std::path::Path) {
+    eprintln!("writing 8 synthetic outputs into {} ...", root.display());
+    for iout in 1..=8u32 {
+        let base = SynthSpec {
+            levelmin: 6,
+            levelmax: 9,
+            ..SynthSpec::default()
+        };
+        let spec = SynthSpec {
+            iout,
+            time: 0.1 * iout as f64,
+            seed: base.seed + iout as u64,
+            ..base
+        };
+        let plan = SynthPlan::new(spec).unwrap();
+        plan.write(&plan.output_dir(root)).unwrap();
+    }
+}
+
+/// Each strategy's `RESULT` figures, one child process per sample, the
+/// page cache set by `prepare` before each.
+fn run_samples(
+    root: &std::path::Path,
+    threads: usize,
+    samples: usize,
+    prepare: impl Fn(),
+) -> Vec<(String, Vec<[f64; 6]>)> {
     let exe = std::env::current_exe().unwrap();
     let mut res: Vec<(String, Vec<[f64; 6]>)> = STRATEGIES
         .iter()
@@ -193,7 +210,7 @@ fn main() {
             prepare();
             let out = Command::new(&exe)
                 .env("SERIES_CHILD", name.as_str())
-                .env("SERIES_DIR", &root)
+                .env("SERIES_DIR", root)
                 .env("SERIES_THREADS", threads.to_string())
                 .output()
                 .unwrap();
@@ -210,6 +227,11 @@ fn main() {
             v.push([f[0], f[1], f[2], f[3], f[4], f[5]]);
         }
     }
+    res
+}
+
+/// Checks that the strategies agree and prints their table.
+fn report(res: &[(String, Vec<[f64; 6]>)]) {
     let med = |v: &[[f64; 6]], i: usize| median(v.iter().map(|x| x[i]).collect());
     let sums: Vec<f64> = res.iter().map(|(_, v)| v[0][4]).collect();
     for s in &sums {
@@ -227,7 +249,7 @@ fn main() {
     );
     println!("| strategy | wall (median) | samples | / max(read, compute) | peak RSS (median) |");
     println!("|---|---|---|---|---|");
-    for (name, v) in &res {
+    for (name, v) in res {
         let walls: Vec<String> = v.iter().map(|x| format!("{:.2}", x[0])).collect();
         println!(
             "| {name} | {:.3} s | {} | {:.2} | {:.0} MiB |",

@@ -96,11 +96,6 @@ impl Center {
     }
 }
 
-/// The box in code units: `[0, extent[d]·boxlen]` per axis.
-pub fn box_code(t: &CellTable) -> [[f64; 2]; 3] {
-    std::array::from_fn(|d| [0.0, t.units.extent[d] as f64 * t.units.boxlen])
-}
-
 /// Fails with one line when `c` (code units) is not inside the box.
 pub fn check_inside(units: &crate::Units, c: [f64; 3]) -> Result<()> {
     let inside = (0..3).all(|d| {

@@ -1,6 +1,6 @@
 //! Errors of the kernels: the file layer's, plus bad requests.
 
-use crate::units::Quantity;
+use crate::quantity::Quantity;
 
 /// What can go wrong in a kernel.
 #[derive(Debug, thiserror::Error)]

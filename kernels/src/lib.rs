@@ -23,6 +23,7 @@ pub mod offaxis;
 pub mod phase;
 pub mod profile;
 pub mod project;
+mod quantity;
 pub mod report;
 pub mod request;
 pub mod select;

@@ -1,8 +1,7 @@
-//! What `amrkit stats` reports, computed: the typed
-//! [`StatsReport`](crate::report::StatsReport) (and its JSON, and `info
-//! --json` from [`InfoReport`](crate::report::InfoReport)): the CLI prints
-//! them, the Python package hands them back as dicts, so both show the same
-//! keys and the same numbers.
+//! What `amrkit stats` reports, computed: the typed [`StatsReport`] (and
+//! its JSON, and `info --json` from [`InfoReport`]): the CLI prints them,
+//! the Python package hands them back as dicts, so both show the same keys
+//! and the same numbers.
 
 use crate::derive::quantity_of;
 use crate::error::Result;
@@ -248,16 +247,10 @@ pub fn stats_from_parts(
     rt: Option<Result<VariableTable>>,
 ) -> Result<StatsReport> {
     let (hydro, grav) = stats_vars(s);
-    let u = Units::from_info(&s.info);
-    let named_units = stats_named(unit)?;
-    let unit_of = |name: &str| {
-        if named_units {
-            auto_unit(quantity_of(name))
-        } else {
-            "code"
-        }
+    let choice = UnitChoice {
+        u: Units::from_info(&s.info),
+        named: stats_named(unit)?,
     };
-    let conv = |name: &str| -> Result<f64> { u.factor(quantity_of(name), unit_of(name)) };
     let leaf_cells_per_level = parts
         .cells_per_level
         .iter()
@@ -265,33 +258,7 @@ pub fn stats_from_parts(
         .filter(|&(_, &n)| n > 0)
         .map(|(l, &n)| (l.to_string(), n))
         .collect();
-    if parts.vars.len() != hydro.len() + grav.len() {
-        return Err(crate::KernelError::Invalid(format!(
-            "stats of {} variables for an output of {}",
-            parts.vars.len(),
-            hydro.len() + grav.len()
-        )));
-    }
-    let mut groups = [VariableTable::new(), VariableTable::new()];
-    let named = hydro
-        .iter()
-        .map(|n| (0, n))
-        .chain(grav.iter().map(|n| (1, n)));
-    for ((gi, name), p) in named.zip(&parts.vars) {
-        let st = StatsPartial::fold(p).stats();
-        groups[gi].insert(name.to_string(), VariableStats::scaled(&st, conv(name)?));
-    }
-    let [hydro_table, grav_table] = groups;
-    // The unit of every figure: the quantity's unit per variable.
-    let names_units = |names: &[&str]| -> BTreeMap<String, String> {
-        names
-            .iter()
-            .map(|n| (n.to_string(), unit_of(n).to_string()))
-            .collect()
-    };
-    let mass_unit = || MassUnit {
-        total_mass: unit_of("mass").to_string(),
-    };
+    let [hydro_table, grav_table] = variable_tables(&hydro, &grav, parts, &choice)?;
     // RAMSES-RT ([`stats_rt`]): its own read, so that a bad rt file
     // leaves the gas figures (a warning on stderr, `rt_error` in the JSON).
     let (rt, rt_error) = match rt {
@@ -299,35 +266,24 @@ pub fn stats_from_parts(
         Some(Err(e)) => (None, Some(e.to_string())),
         None => (None, None),
     };
-    let rt_unit = if named_units {
-        "photons/cm^2/s"
-    } else {
-        "code"
-    };
-    let units = StatsUnits {
-        total_mass: unit_of("mass").to_string(),
-        hydro: names_units(&hydro),
-        gravity: (!grav.is_empty()).then(|| names_units(&grav)),
-        rt: rt
-            .as_ref()
-            .map(|m| m.keys().map(|k| (k.clone(), rt_unit.to_string())).collect()),
-        sinks: s.has_sinks.then(mass_unit),
-        particles: s.has_particles.then(mass_unit),
-    };
-    let total_mass = fold_sum(&parts.mass) * conv("mass")?;
+    let units = stats_units(s, (&hydro, &grav), rt.as_ref(), &choice);
+    let total_mass = fold_sum(&parts.mass) * choice.factor("mass")?;
     // Sinks (sink_NNNNN.csv): count and mass, those inside the region
     // when there is one (positions are code lengths).
     let sinks = if s.has_sinks {
         let (count, mass) = sinks_in(s, sel)?;
         Some(CountMass {
             count,
-            total_mass: mass * conv("mass")?,
+            total_mass: mass * choice.factor("mass")?,
         })
     } else {
         None
     };
     let (particles, particles_error) = match particles {
-        Some(Ok(p)) => (Some(particles_per_family(&p, conv("mass")?)?), None),
+        Some(Ok(p)) => (
+            Some(particles_per_family(&p, choice.factor("mass")?)?),
+            None,
+        ),
         Some(Err(e)) => (None, Some(e.to_string())),
         None => (None, None),
     };
@@ -346,6 +302,91 @@ pub fn stats_from_parts(
         particles,
         particles_error,
     })
+}
+
+/// The units `stats` reports in: each quantity's [`auto_unit`] when
+/// `named`, else code units.
+struct UnitChoice {
+    u: Units,
+    named: bool,
+}
+
+impl UnitChoice {
+    /// The unit of the variable `name`.
+    fn unit_of(&self, name: &str) -> &'static str {
+        if self.named {
+            auto_unit(quantity_of(name))
+        } else {
+            "code"
+        }
+    }
+
+    /// The factor from code units to [`UnitChoice::unit_of`] `name`.
+    fn factor(&self, name: &str) -> Result<f64> {
+        self.u.factor(quantity_of(name), self.unit_of(name))
+    }
+}
+
+/// The hydro and gravity tables of `stats`: each variable's partials
+/// folded, in its unit.
+fn variable_tables(
+    hydro: &[&str],
+    grav: &[&str],
+    parts: &StatsParts,
+    choice: &UnitChoice,
+) -> Result<[VariableTable; 2]> {
+    if parts.vars.len() != hydro.len() + grav.len() {
+        return Err(crate::KernelError::Invalid(format!(
+            "stats of {} variables for an output of {}",
+            parts.vars.len(),
+            hydro.len() + grav.len()
+        )));
+    }
+    let mut groups = [VariableTable::new(), VariableTable::new()];
+    let named = hydro
+        .iter()
+        .map(|n| (0, n))
+        .chain(grav.iter().map(|n| (1, n)));
+    for ((gi, name), p) in named.zip(&parts.vars) {
+        let st = StatsPartial::fold(p).stats();
+        groups[gi].insert(
+            name.to_string(),
+            VariableStats::scaled(&st, choice.factor(name)?),
+        );
+    }
+    Ok(groups)
+}
+
+/// The unit of every figure of `stats`: the quantity's unit per variable
+/// of `(hydro, gravity)` and of the `rt` table.
+fn stats_units(
+    s: &Snapshot,
+    (hydro, grav): (&[&str], &[&str]),
+    rt: Option<&VariableTable>,
+    choice: &UnitChoice,
+) -> StatsUnits {
+    let names_units = |names: &[&str]| -> BTreeMap<String, String> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), choice.unit_of(n).to_string()))
+            .collect()
+    };
+    let mass_unit = || MassUnit {
+        total_mass: choice.unit_of("mass").to_string(),
+    };
+    let rt_unit = if choice.named {
+        "photons/cm^2/s"
+    } else {
+        "code"
+    };
+    StatsUnits {
+        total_mass: choice.unit_of("mass").to_string(),
+        hydro: names_units(hydro),
+        gravity: (!grav.is_empty()).then(|| names_units(grav)),
+        rt: rt.map(|m| m.keys().map(|k| (k.clone(), rt_unit.to_string())).collect()),
+        sinks: s.has_sinks.then(mass_unit),
+        particles: s.has_particles.then(mass_unit),
+    }
 }
 
 /// The count and code mass of the sinks (`sink_NNNNN.csv`) inside the

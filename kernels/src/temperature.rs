@@ -6,19 +6,19 @@
 //! with the mean molecular weight µ the caller states ([`DEFAULT_MU`] =
 //! 0.6, fully ionised primordial gas, when it states none; every output
 //! that uses a temperature says which µ). The constants are
-//! [`units::M_H`] and [`units::K_B`].
+//! [`units::M_H`](crate::units::M_H) and [`units::K_B`](crate::units::K_B).
 
 use crate::exec::Exec;
-use crate::units::{Units, K_B, MU, M_H};
+use crate::units::{Quantity, Units, MU};
 
 /// µ when the caller gives none.
 pub const DEFAULT_MU: f64 = MU;
 
 /// Kelvin per code unit of P/ρ (a code velocity²) for T/µ:
-/// `(unit_l/unit_t)²·m_H/k_B`.
+/// `(unit_l/unit_t)²·m_H/k_B`, the cgs value of a code
+/// [`Quantity::Temperature`].
 pub fn kelvin_per_code(u: &Units) -> f64 {
-    let v = u.unit_l / u.unit_t;
-    v * v * M_H / K_B
+    u.cgs(Quantity::Temperature)
 }
 
 /// T/µ in K of one cell: `(p/ρ)·(unit_l/unit_t)²·m_H/k_B`.
@@ -44,6 +44,7 @@ pub fn temperature(u: &Units, rho: &[f64], p: &[f64], mu: f64, exec: &Exec) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::{K_B, M_H};
 
     #[test]
     fn kelvin_per_code_is_the_units_temperature_factor() {

@@ -13,6 +13,7 @@
 //! rounding. `docs/units.md` lists each with its source.
 
 use crate::error::{KernelError, Result};
+pub use crate::quantity::Quantity;
 use amrkit_io::Info;
 
 /// unyt's `mpc_per_m`: megaparsecs per metre, the figure unyt's parsec
@@ -48,35 +49,6 @@ pub const AU: f64 = 100.0 / 6.684_587_12e-12;
 pub const YR: f64 = 3.155_76e7;
 /// Megayear, s.
 pub const MYR: f64 = 1e6 * YR;
-
-/// What a number measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quantity {
-    /// Length.
-    Length,
-    /// Mass.
-    Mass,
-    /// Mass density.
-    Density,
-    /// Velocity.
-    Velocity,
-    /// Time.
-    Time,
-    /// Pressure.
-    Pressure,
-    /// p/ρ (code velocity²), converted to temperature.
-    Temperature,
-    /// ρ, converted to hydrogen number density.
-    NumberDensity,
-    /// ∫ρ dl.
-    SurfaceDensity,
-    /// Potential (velocity²).
-    Potential,
-    /// Acceleration.
-    Acceleration,
-    /// Pure number.
-    Dimensionless,
-}
 
 /// What comoving units need: the expansion factor of the output and the
 /// Hubble parameter h = H0 / (100 km/s/Mpc).
@@ -168,8 +140,10 @@ impl Units {
             Quantity::Velocity => v,
             Quantity::Time => self.unit_t,
             Quantity::Pressure => self.unit_d * v * v,
-            // T/µ per code unit of P/ρ: the one definition.
-            Quantity::Temperature => crate::temperature::kelvin_per_code(self),
+            // T/µ in K per code unit of P/ρ (a code velocity²),
+            // `(unit_l/unit_t)²·m_H/k_B`: the one definition
+            // (`temperature::kelvin_per_code` reads it here).
+            Quantity::Temperature => v * v * M_H / K_B,
             Quantity::NumberDensity => self.unit_d * X_H / M_H,
             Quantity::SurfaceDensity => self.unit_d * self.unit_l,
             Quantity::Potential => v * v,
@@ -237,27 +211,6 @@ impl Units {
             quantity: q,
             unit: unit.to_string(),
             valid: self.unit_names(q).join(", "),
-        }
-    }
-}
-
-impl Quantity {
-    /// The quantity in words, with its article ("a length").
-    pub fn name(self) -> &'static str {
-        use Quantity::*;
-        match self {
-            Length => "a length",
-            Mass => "a mass",
-            Density => "a density",
-            Velocity => "a velocity",
-            Time => "a time",
-            Pressure => "a pressure",
-            Temperature => "a temperature",
-            NumberDensity => "a number density",
-            SurfaceDensity => "a surface density",
-            Potential => "a potential",
-            Acceleration => "an acceleration",
-            Dimensionless => "a pure number",
         }
     }
 }

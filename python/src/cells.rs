@@ -3,7 +3,7 @@
 use crate::args::{Names, RegionKw};
 use crate::call::{capped, run};
 use crate::errors::to_py;
-use crate::snapshot::PySnapshot;
+use crate::opened::PySnapshot;
 use amrkit_kernels::derive;
 use amrkit_kernels::load::CellTable;
 use amrkit_kernels::project::Weight;

@@ -9,11 +9,11 @@
 //! One file a noun: the Python class and its method signatures
 //! ([`snapshot`]: each method's work is in the module of what it reads or
 //! makes: [`cells`], [`particles`], [`views`], [`export`], [`profiles`]),
-//! the argument types shared by the methods ([`args`]), the exceptions
-//! ([`errors`]).
+//! the class's data, which those modules take ([`opened`]), the argument
+//! types shared by the methods ([`args`]), the exceptions ([`errors`]).
 
+use opened::PySnapshot;
 use pyo3::prelude::*;
-use snapshot::PySnapshot;
 use std::path::PathBuf;
 
 mod args;
@@ -22,6 +22,7 @@ mod cells;
 mod convert;
 mod errors;
 mod export;
+mod opened;
 mod particles;
 mod profiles;
 mod snapshot;

@@ -4,7 +4,7 @@
 use crate::args::{Names, RegionKw};
 use crate::call::{capped, run};
 use crate::errors::to_py;
-use crate::snapshot::PySnapshot;
+use crate::opened::PySnapshot;
 use amrkit_io::particles::PartColumn;
 use amrkit_io::Snapshot;
 use amrkit_kernels::derive;

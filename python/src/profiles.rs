@@ -5,7 +5,7 @@ use crate::args::{Bins, CenterArg, Names};
 use crate::call::{capped, run};
 use crate::convert::from_json;
 use crate::errors::to_py;
-use crate::snapshot::PySnapshot;
+use crate::opened::PySnapshot;
 use amrkit_kernels::binned_request::{
     describe_units, length_in_code, phase_output, profile_output, Column, PhaseAxisRequest,
     ProfileRequest,

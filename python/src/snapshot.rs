@@ -1,52 +1,23 @@
 //! The Python class `amrkit.Snapshot`: every method's signature and
 //! documentation. The small methods are here; the others hand their
-//! arguments to the module of what they read or make.
+//! arguments to the module of what they read or make. The class's data
+//! (the opened output) is in `opened.rs`, which those modules use.
 
 use crate::args::{Bins, CenterArg, Floats, LengthArg, Names, OneOrMany, RegionKw};
 use crate::call::{capped, run};
 use crate::convert::from_json;
 use crate::errors::to_py;
+use crate::opened::PySnapshot;
 use crate::{cells, export, particles, profiles, views};
-use amrkit_io::Snapshot;
 use amrkit_kernels::report::ClumpsReport;
-use amrkit_kernels::request::RegionArgs;
 use amrkit_kernels::summary::{info_json, stats_json, units_json};
 use amrkit_kernels::temperature::DEFAULT_MU;
-use amrkit_kernels::{KernelError, Selection, Units};
+use amrkit_kernels::Units;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// One RAMSES output, opened: what `amrkit.open` returns.
-///
-/// Every method reads the files it needs on amrkit's thread pool with the
-/// GIL released, and returns NumPy arrays that wrap Rust's memory (no
-/// copy: `arr.flags.owndata` is False). Values are in code units; see
-/// `units` for the factors.
-#[pyclass(module = "amrkit", name = "Snapshot", frozen)]
-pub(crate) struct PySnapshot {
-    pub(crate) snap: Arc<Snapshot>,
-}
-
-impl PySnapshot {
-    /// The class around an opened output.
-    pub(crate) fn new(snap: Snapshot) -> PySnapshot {
-        PySnapshot {
-            snap: Arc::new(snap),
-        }
-    }
-
-    /// The selection of `lmax` and a region.
-    pub(crate) fn selection(
-        &self,
-        lmax: Option<u32>,
-        region: &RegionArgs,
-    ) -> Result<Selection, KernelError> {
-        region.selection(lmax, &Units::from_info(&self.snap.info))
-    }
-}
 
 #[pymethods]
 impl PySnapshot {

@@ -5,7 +5,7 @@ use crate::args::{code_center, CenterArg, Floats, Names, OneOrMany, RegionKw};
 use crate::call::{capped, run};
 use crate::convert::{axis_maps_to_py, from_json, maps_to_py};
 use crate::errors::to_py;
-use crate::snapshot::PySnapshot;
+use crate::opened::PySnapshot;
 use amrkit_io::Snapshot;
 use amrkit_kernels::center::Center;
 use amrkit_kernels::project::{project as project_maps, Weight};

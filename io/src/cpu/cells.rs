@@ -141,7 +141,7 @@ pub(crate) fn fill_cells(
     }
 }
 
-/// Phase two's common part (for [`read_cpu_into`] and
+/// Phase two's common part (for [`read_cpu_into`](crate::cpu::read_cpu_into) and
 /// `Snapshot::read_cpu_into`): checks the slices against the scan, writes
 /// the cells' levels and coordinates, and calls `read_kind` for each kind of
 /// variable the request names, returning `gamma` from the first file that
@@ -195,7 +195,7 @@ impl CpuCells {
         }
     }
 
-    /// The columns as the slices [`read_cpu_into`] writes.
+    /// The columns as the slices [`read_cpu_into`](crate::cpu::read_cpu_into) writes.
     pub(crate) fn slices(&mut self) -> CellSlices<'_> {
         CellSlices {
             level: &mut self.level,

@@ -39,7 +39,7 @@
 //! counts), `scan.rs` (phase one's result), `select.rs` (a level's selected
 //! cells and their coordinates), `vars.rs` (the variable files' headers and
 //! records), `cells.rs` (the output columns), `walk.rs` (the reference walk
-//! over files in memory) and `positioned.rs` (positioned reads). This file
+//! over files in memory) and `positioned/` (positioned reads). This file
 //! holds the two-phase API over files in memory.
 
 use crate::error::{inconsistent, Result};

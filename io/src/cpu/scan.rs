@@ -19,7 +19,7 @@ pub(super) struct LevelScan {
     /// instead of each scanning every oct's selection bits again.
     pub(super) sel: Vec<u32>,
     pub(super) sel_at: [usize; 8],
-    /// Integer origin of each oct along each axis (see [`oct_origin`]),
+    /// Integer origin of each oct along each axis (see `oct_origin` in `select.rs`),
     /// one column per axis; meaningful for the octs with a selected cell.
     pub(super) origin: [Vec<u32>; 3],
     pub(super) count: usize,
@@ -36,7 +36,7 @@ impl LevelScan {
 /// The first phase of a two-phase read of one CPU: the amr file's header
 /// and the own domain's oct centres and `son` flags, decoded into the
 /// selected leaf cells of each level and their integer coordinates. The
-/// amr file is not needed again: [`read_cpu_into`] fills the coordinate
+/// amr file is not needed again: [`read_cpu_into`](crate::cpu::read_cpu_into) fills the coordinate
 /// columns from the scan and decodes the requested variables from the
 /// hydro, gravity and rt files, whose own blocks sit at offsets computed
 /// from the per-level oct counts kept here, into slices the caller sized

@@ -16,7 +16,7 @@ use crate::error::{inconsistent, Result};
 use crate::fortran::{RawReals, Records};
 use std::path::Path;
 
-/// [`scan_cpu`] of the amr file `data` of CPU `icpu`: the reference walk
+/// [`scan_cpu`](crate::cpu::scan_cpu) of the amr file `data` of CPU `icpu`: the reference walk
 /// over the whole file in memory.
 pub(crate) fn scan_amr_bytes(
     path: &Path,

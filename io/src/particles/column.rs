@@ -34,7 +34,7 @@ impl PartColumn {
         }
     }
 
-    /// A mutable view for [`read_particles_into`].
+    /// A mutable view for [`read_particles_into`](crate::particles::read_particles_into).
     pub fn as_mut(&mut self) -> PartColumnMut<'_> {
         match self {
             PartColumn::F64(v) => PartColumnMut::F64(v),

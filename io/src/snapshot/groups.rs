@@ -1,9 +1,25 @@
-//! Outputs written in `group_GGGGG` folders (`IOGROUPSIZEREP`): the group
-//! folders, their size, and the check that each holds its CPUs' files.
+//! Where an output's files sit ([`FileLayout`]): in the folder itself, or
+//! in `group_GGGGG` folders (`IOGROUPSIZEREP`): the group folders, their
+//! size, and the check that each holds its CPUs' files.
 
-use super::FileLayout;
 use crate::error::{io_err, Error, Result};
 use std::path::{Path, PathBuf};
+
+/// Where the files of an output sit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileLayout {
+    /// Every file in the output folder itself.
+    Flat,
+    /// `IOGROUPSIZEREP`: CPU `c`'s files in `group_GGGGG/` with
+    /// `GGGGG = (c-1)/size + 1`; the text files (info, descriptors,
+    /// `header_`) where RAMSES's rank 1 wrote them (found by search).
+    Groups {
+        /// CPUs per group folder (the group size of the run).
+        size: usize,
+        /// Group folders that hold CPU files: `ceil(ncpu/size)`.
+        count: usize,
+    },
+}
 
 /// `group_GGGGG`.
 pub(super) fn group_name(g: usize) -> String {

@@ -22,23 +22,8 @@ mod mapped;
 mod open;
 mod particles;
 
+pub use groups::FileLayout;
 pub use particles::PartScan;
-
-/// Where the files of an output sit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileLayout {
-    /// Every file in the output folder itself.
-    Flat,
-    /// `IOGROUPSIZEREP`: CPU `c`'s files in `group_GGGGG/` with
-    /// `GGGGG = (c-1)/size + 1`; the text files (info, descriptors,
-    /// `header_`) where RAMSES's rank 1 wrote them (found by search).
-    Groups {
-        /// CPUs per group folder (the group size of the run).
-        size: usize,
-        /// Group folders that hold CPU files: `ceil(ncpu/size)`.
-        count: usize,
-    },
-}
 
 /// An opened `output_NNNNN/` folder.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@
 //! (`ordering type=planar`): the oct whose centre is at fraction `f` of the
 //! box along x belongs to domain `⌊f·ncpu⌋ + 1`. Each CPU file also holds
 //! the neighbouring domains' octs as ghost blocks. Gas: the analytic field
-//! of [`gas_at`](super::gas_at) at the cell centre (box fractions, ½ along the axes
+//! of [`gas_at`] at the cell centre (box fractions, ½ along the axes
 //! the run does not have), velocities limited to the ndim components.
 //! Optional DM particles with ndim position and velocity records.
 

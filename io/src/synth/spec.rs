@@ -62,7 +62,7 @@ impl Default for SynthSpec {
 }
 
 /// The RAMSES-RT part of a synthetic output: `groups` photon groups of
-/// [`rt_at`]'s analytic field (`photon_flux_GG`, `photon_flux_GG_x|y|z`).
+/// [`rt_at`](super::rt_at)'s analytic field (`photon_flux_GG`, `photon_flux_GG_x|y|z`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RtSpec {
     /// Photon groups (`nGroups`).
