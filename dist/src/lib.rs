@@ -40,7 +40,7 @@ use amrkit_kernels::report::StatsReport;
 use amrkit_kernels::request::{cells_for, export_output_vtk};
 use amrkit_kernels::series::{Row, SeriesOptions};
 use amrkit_kernels::summary::{
-    stats_from_parts, stats_particle_fields, stats_parts, stats_report, stats_rt, StatsParts,
+    particle_sums, stats_from_parts, stats_parts, stats_report, stats_rt, FamilySums, StatsParts,
 };
 use amrkit_kernels::{load_particles, Exec, KernelError, ParticleTable, Selection, Units};
 use std::path::{Path, PathBuf};
@@ -174,10 +174,7 @@ pub fn stats(
         let mut w = Writer::default();
         wire::put_stats(&mut w, &parts);
         if s.has_particles {
-            put_particles(
-                &mut w,
-                load_particles(s, &mine, &stats_particle_fields(s), exec),
-            );
+            put_family_sums(&mut w, particle_sums(s, &mine, exec));
         }
         Ok(w.buf)
     })();
@@ -185,23 +182,74 @@ pub fn stats(
         return Ok(None);
     };
     let mut parts = Vec::new();
-    let mut tables = Vec::new();
+    let mut sums = Vec::new();
     for m in &all {
         let mut r = Reader::new(m);
         parts.push(wire::get_stats(&mut r)?);
         if s.has_particles {
-            tables.push(get_particles(&mut r)?);
+            sums.push(get_family_sums(&mut r)?);
         }
         r.done()?;
     }
     let parts = StatsParts::concat(parts);
-    let particles = s.has_particles.then(|| join_particles(s, tables));
+    // The processes' per-file sums in rank (so file) order: the list one
+    // process makes; the first error, if any.
+    let particles = s.has_particles.then(|| {
+        sums.into_iter()
+            .try_fold(Vec::new(), |mut all, p| {
+                all.extend(p?);
+                Ok(all)
+            })
+            .map_err(KernelError::Invalid)
+    });
     // RAMSES-RT figures: read by rank 0 alone, over the whole selection
     // (the same sums as one process's).
     let rt = stats_rt(s, sel, unit, exec);
     stats_from_parts(s, sel, unit, &parts, particles, rt)
         .map(Some)
         .map_err(|e| e.to_string())
+}
+
+/// A process's per-file particle sums of `stats` (or the error that
+/// stopped reading them).
+fn put_family_sums(w: &mut Writer, p: amrkit_kernels::Result<Vec<FamilySums>>) {
+    match p {
+        Ok(files) => {
+            w.u64(0);
+            w.u64(files.len() as u64);
+            for f in &files {
+                w.u64(f.len() as u64);
+                for (name, &(count, mass)) in f {
+                    w.str(name);
+                    w.u64(count);
+                    w.f64(mass);
+                }
+            }
+        }
+        Err(e) => {
+            w.u64(1);
+            w.str(&e.to_string());
+        }
+    }
+}
+
+fn get_family_sums(r: &mut Reader) -> Result<std::result::Result<Vec<FamilySums>, String>> {
+    Ok(match r.u64()? {
+        0 => {
+            let mut files = Vec::new();
+            for _ in 0..r.u64()? {
+                let mut f = FamilySums::new();
+                for _ in 0..r.u64()? {
+                    let name = r.str()?;
+                    f.insert(name, (r.u64()?, r.f64()?));
+                }
+                files.push(f);
+            }
+            Ok(files)
+        }
+        1 => Err(r.str()?),
+        _ => return Err(wire::malformed()),
+    })
 }
 
 /// A process's particles (or the error that stopped reading them).

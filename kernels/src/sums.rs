@@ -458,7 +458,9 @@ mod tests {
         let vol: [f64; 64] = std::array::from_fn(|l| 0.5f64.powi(3 * l as i32));
         let n = 1003;
         let level: Vec<u8> = (0..n).map(|i| (i * 7 % 5) as u8).collect();
-        let rho: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.37).sin().abs()).collect();
+        let rho: Vec<f64> = (0..n)
+            .map(|i| 1.0 + (i as f64 * 0.37).sin().abs())
+            .collect();
         let plain: Vec<f64> = (0..n).map(|i| (i as f64 * 1.3).cos() * 1e3).collect();
         let mut cases = vec![plain.clone()];
         let mut with = |edits: &[(usize, f64)]| {

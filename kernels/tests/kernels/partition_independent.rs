@@ -10,8 +10,10 @@ use amrkit_kernels::project::{
     fold_partials, project, project_partials, project_streaming, Weight,
 };
 use amrkit_kernels::request::{cells_for, proj_spec};
-use amrkit_kernels::summary::{stats_from_parts, stats_json, stats_parts, stats_rt, StatsParts};
-use amrkit_kernels::{load_particles, Exec, Region, Selection, Units};
+use amrkit_kernels::summary::{
+    particle_sums, stats_from_parts, stats_json, stats_parts, stats_rt, StatsParts,
+};
+use amrkit_kernels::{Exec, Region, Selection, Units};
 use amrkit_pool::Pool;
 
 /// Contiguous blocks of `n` files for `k` processes (some may be empty).
@@ -62,21 +64,21 @@ fn stats_from_shares_equal_stats_of_all_files() {
                 .unwrap()
                 .len();
             for k in 1..=4 {
-                let parts = shares(n, k).into_iter().map(|f| {
-                    stats_parts(
-                        &s,
-                        &Selection {
-                            files: Some(f),
-                            ..sel
-                        },
-                        &exec,
-                    )
-                    .unwrap()
-                });
+                let share = |f| Selection {
+                    files: Some(f),
+                    ..sel
+                };
+                let parts = shares(n, k)
+                    .into_iter()
+                    .map(|f| stats_parts(&s, &share(f), &exec).unwrap());
                 let parts = StatsParts::concat(parts.collect::<Vec<_>>());
-                let particles = s
-                    .has_particles
-                    .then(|| load_particles(&s, &sel, &["mass", "family"], &exec));
+                // Each share's per-file particle sums, in share order.
+                let particles = s.has_particles.then(|| {
+                    Ok(shares(n, k)
+                        .into_iter()
+                        .flat_map(|f| particle_sums(&s, &share(f), &exec).unwrap())
+                        .collect())
+                });
                 let rt = stats_rt(&s, &sel, None, &exec);
                 let got = stats_from_parts(&s, &sel, None, &parts, particles, rt)
                     .unwrap()
