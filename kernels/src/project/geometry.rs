@@ -1,149 +1,142 @@
-//! The map's geometry, and where one cell lands on it.
+//! The map's geometry, and where one cell lands on it, axis by axis.
+//!
+//! A cell's footprint is a product: along each image axis, the pixels its
+//! extent overlaps and the fraction of each pixel's width it covers; along
+//! the line of sight, the path length through it inside the slab. Each
+//! factor depends only on the cell's level and its integer coordinate along
+//! that axis, which is what lets [`super::spans`] compute them once per
+//! (level, coordinate) instead of once per cell. The arithmetic here is the
+//! definition of the map's bits: a table entry and a direct evaluation run
+//! these same functions.
 
 use super::spec::ProjSpec;
-use crate::load::CellTable;
+use crate::units::Units;
 
-/// Where one cell lands on the map.
-pub(super) struct Footprint {
-    /// Its extent along the image axes, clipped to the range.
-    pub(super) u: [f64; 2],
-    pub(super) v: [f64; 2],
-    /// The pixels it touches: columns `i0..i1`, rows `j0..j1`.
-    pub(super) i: [usize; 2],
-    pub(super) j: [usize; 2],
-    /// Path length through it (code units).
-    pub(super) dl: f64,
+/// Cell size at `level` in box units (a power of two, exact).
+#[inline]
+pub(super) fn cell_size(level: u8) -> f64 {
+    1.0 / (1u64 << level) as f64
 }
 
-/// The map's geometry, from a spec and the table's units.
-pub(super) struct Geometry {
-    pub(super) a: usize,
-    pub(super) b: usize,
-    pub(super) c: usize,
-    pub(super) nx: usize,
-    pub(super) ny: usize,
-    pub(super) range: [[f64; 2]; 3],
+/// One image axis of the map: box axis `d`, the window `[r0, r1)` along it,
+/// `n` pixels of width `pw`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ImageAxis {
+    /// Whether the run has this axis (`d < ndim`); when it does not, every
+    /// cell spans the whole window along it.
+    pub(super) present: bool,
+    pub(super) r0: f64,
+    pub(super) r1: f64,
     pub(super) pw: f64,
-    pub(super) ph: f64,
-    pub(super) boxlen: f64,
-    pub(super) ndim: usize,
+    pub(super) n: usize,
 }
 
-impl Geometry {
-    pub(super) fn new(spec: &ProjSpec, units: &crate::Units) -> Geometry {
-        let (a, b) = spec.image_axes();
-        let [nx, ny] = spec.res;
-        Geometry {
-            a,
-            b,
-            c: spec.axis,
-            nx,
-            ny,
-            range: spec.range,
-            pw: (spec.range[a][1] - spec.range[a][0]) / nx as f64,
-            ph: (spec.range[b][1] - spec.range[b][0]) / ny as f64,
-            boxlen: units.boxlen,
-            ndim: units.ndim,
-        }
-    }
-
-    /// Pixel columns `[i0, i1)` and rows `[j0, j1)` that contain the
-    /// footprint of every cell of `range`; `None` when none can touch the map.
-    pub(super) fn pixel_box(
-        &self,
-        t: &CellTable,
-        range: std::ops::Range<usize>,
-    ) -> Option<[usize; 4]> {
-        let (a, b) = (self.a, self.b);
-        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-        for k in range {
-            let dx = t.dx_box(k);
-            let c = [t.ix[k], t.iy[k], t.iz[k]];
-            for (s, d) in [a, b].into_iter().enumerate() {
-                if d < self.ndim {
-                    let l = c[d] as f64 * dx;
-                    lo[s] = lo[s].min(l);
-                    hi[s] = hi[s].max(l + dx);
-                } else {
-                    lo[s] = lo[s].min(self.range[d][0]);
-                    hi[s] = hi[s].max(self.range[d][1]);
-                }
-            }
-        }
-        let (a0, a1) = (self.range[a][0], self.range[a][1]);
-        let (b0, b1) = (self.range[b][0], self.range[b][1]);
-        let (u0, u1) = (lo[0].max(a0), hi[0].min(a1));
-        let (v0, v1) = (lo[1].max(b0), hi[1].min(b1));
-        if !(u0 < u1 && v0 < v1) {
-            return None;
-        }
-        // As `footprint` rounds.
-        let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
-        let (i0, i1) = (
-            ((u0 - a0) / self.pw) as usize,
-            ceil((u1 - a0) / self.pw).min(self.nx),
-        );
-        let (j0, j1) = (
-            ((v0 - b0) / self.ph) as usize,
-            ceil((v1 - b0) / self.ph).min(self.ny),
-        );
-        (i0 < i1 && j0 < j1).then_some([i0, i1, j0, j1])
-    }
-
-    /// The footprint of cell `k`, `None` when it adds nothing to the map.
-    #[inline(always)]
-    pub(super) fn footprint(&self, t: &CellTable, k: usize) -> Option<Footprint> {
-        let (a, b, c) = (self.a, self.b, self.c);
-        let (a0, a1) = (self.range[a][0], self.range[a][1]);
-        let (b0, b1) = (self.range[b][0], self.range[b][1]);
-        let (c0, c1) = (self.range[c][0], self.range[c][1]);
-        let dx = t.dx_box(k);
-        let lo = [
-            t.ix[k] as f64 * dx,
-            t.iy[k] as f64 * dx,
-            t.iz[k] as f64 * dx,
-        ];
-        // Cell extent per axis; in 1D and 2D a cell spans the whole range
-        // along the axes the run does not have.
-        let span = |d: usize, r0: f64, r1: f64| {
-            if d < self.ndim {
-                (lo[d], lo[d] + dx)
-            } else {
-                (r0, r1)
-            }
-        };
-        // Path length through the cell within the line-of-sight range; one
-        // code length (the unit depth) along an axis the run does not have,
-        // so a 2D map along z is the area average of the cells per pixel.
-        let dl = if c < self.ndim {
-            let dl = (lo[c] + dx).min(c1) - lo[c].max(c0);
-            if dl <= 0.0 {
-                return None;
-            }
-            dl * self.boxlen
+impl ImageAxis {
+    /// The pixels a cell of `level` at integer coordinate `pos` overlaps
+    /// along this axis: the first one, with the overlap fraction of it and
+    /// of each following one appended to `f` (possibly none). `None` when
+    /// the cell lies outside the window.
+    #[inline]
+    pub(super) fn span(&self, level: u8, pos: u32, f: &mut Vec<f64>) -> Option<usize> {
+        let (r0, r1, pw) = (self.r0, self.r1, self.pw);
+        let (s0, s1) = if self.present {
+            let dx = cell_size(level);
+            let lo = pos as f64 * dx;
+            (lo, lo + dx)
         } else {
-            1.0
+            (r0, r1)
         };
-        let (sa0, sa1) = span(a, a0, a1);
-        let (sb0, sb1) = span(b, b0, b1);
-        let (u0, u1) = (sa0.max(a0), sa1.min(a1));
-        let (v0, v1) = (sb0.max(b0), sb1.min(b1));
-        if u0 >= u1 || v0 >= v1 {
+        let (u0, u1) = (s0.max(r0), s1.min(r1));
+        if u0 >= u1 {
             return None;
         }
         // Pixel spans; the arguments are ≥ 0, so casts floor them (libm's
         // floor and ceil are calls on baseline x86-64).
         let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
-        let i0 = ((u0 - a0) / self.pw) as usize;
-        let i1 = ceil((u1 - a0) / self.pw).min(self.nx);
-        let j0 = ((v0 - b0) / self.ph) as usize;
-        let j1 = ceil((v1 - b0) / self.ph).min(self.ny);
-        Some(Footprint {
-            u: [u0, u1],
-            v: [v0, v1],
-            i: [i0, i1],
-            j: [j0, j1],
-            dl,
-        })
+        let i0 = ((u0 - r0) / pw) as usize;
+        let i1 = ceil((u1 - r0) / pw).min(self.n);
+        f.extend((i0..i1).map(|i| {
+            let p0 = r0 + i as f64 * pw;
+            ((p0 + pw).min(u1) - p0.max(u0)) / pw
+        }));
+        Some(i0)
+    }
+}
+
+/// The line of sight: box axis `d` and the slab `[c0, c1)` along it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SightAxis {
+    pub(super) present: bool,
+    pub(super) c0: f64,
+    pub(super) c1: f64,
+    pub(super) boxlen: f64,
+}
+
+impl SightAxis {
+    /// Path length (code units) through a cell of `level` at integer
+    /// coordinate `pos` inside the slab, `None` when it has none; one code
+    /// length (the unit depth) along an axis the run does not have, so a 2D
+    /// map along z is the area average of the cells per pixel.
+    #[inline]
+    pub(super) fn depth(&self, level: u8, pos: u32) -> Option<f64> {
+        if !self.present {
+            return Some(1.0);
+        }
+        let dx = cell_size(level);
+        let lo = pos as f64 * dx;
+        let dl = (lo + dx).min(self.c1) - lo.max(self.c0);
+        if dl <= 0.0 {
+            None
+        } else {
+            Some(dl * self.boxlen)
+        }
+    }
+}
+
+/// The map's geometry, from a spec and the table's units.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Geometry {
+    /// Box axes of the image axes and of the line of sight.
+    pub(super) axes: [usize; 3],
+    /// The first image axis (columns), the second (rows).
+    pub(super) u: ImageAxis,
+    pub(super) v: ImageAxis,
+    /// The line of sight.
+    pub(super) s: SightAxis,
+    pub(super) boxlen: f64,
+    pub(super) ndim: usize,
+}
+
+impl Geometry {
+    pub(super) fn new(spec: &ProjSpec, units: &Units) -> Geometry {
+        let (a, b) = spec.image_axes();
+        let c = spec.axis;
+        let r = spec.range;
+        let image = |d: usize, n: usize| ImageAxis {
+            present: d < units.ndim,
+            r0: r[d][0],
+            r1: r[d][1],
+            pw: (r[d][1] - r[d][0]) / n as f64,
+            n,
+        };
+        Geometry {
+            axes: [a, b, c],
+            u: image(a, spec.res[0]),
+            v: image(b, spec.res[1]),
+            s: SightAxis {
+                present: c < units.ndim,
+                c0: r[c][0],
+                c1: r[c][1],
+                boxlen: units.boxlen,
+            },
+            boxlen: units.boxlen,
+            ndim: units.ndim,
+        }
+    }
+
+    /// Whether tables of `units` give this geometry (the same box length
+    /// and dimensions).
+    pub(super) fn fits(&self, units: &Units) -> bool {
+        self.boxlen == units.boxlen && self.ndim == units.ndim
     }
 }

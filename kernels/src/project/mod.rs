@@ -32,6 +32,7 @@ mod geometry;
 mod maps;
 mod particles;
 mod runs;
+mod spans;
 mod spec;
 mod streaming;
 mod sums;
@@ -48,6 +49,7 @@ use crate::load::CellTable;
 use deposit::cell_partial;
 use geometry::Geometry;
 use runs::runs;
+use spans::Spans;
 use spec::check;
 use sums::Sums;
 
@@ -74,14 +76,14 @@ pub(super) fn inputs<'t>(t: &'t CellTable, spec: &ProjSpec) -> Result<Inputs<'t>
 pub fn project_partials(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Vec<Partial>> {
     check(spec)?;
     let (cols, rho) = inputs(t, spec)?;
-    let g = Geometry::new(spec, &t.units);
+    let sp = Spans::new(Geometry::new(spec, &t.units));
     let weighted = spec.weight != Weight::None;
     let runs = runs(t, spec);
     let parts = exec.par().min_chunk(1).map(&runs, |r| {
         if exec.cancelled() {
             return Partial::default();
         }
-        cell_partial(&g, t, &cols, rho, weighted, r.clone())
+        cell_partial(&sp, t, &cols, rho, weighted, r.clone())
     });
     exec.check()?;
     Ok(parts)
@@ -93,7 +95,7 @@ pub fn project_partials(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<V
 pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
     check(spec)?;
     let (cols, rho) = inputs(t, spec)?;
-    let g = Geometry::new(spec, &t.units);
+    let sp = Spans::new(Geometry::new(spec, &t.units));
     let weighted = spec.weight != Weight::None;
     let runs = runs(t, spec);
     let window = 8 * exec.threads();
@@ -105,7 +107,7 @@ pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
             if exec.cancelled() {
                 return Partial::default();
             }
-            let p = cell_partial(&g, t, &cols, rho, weighted, r.clone());
+            let p = cell_partial(&sp, t, &cols, rho, weighted, r.clone());
             exec.advance(1);
             p
         });

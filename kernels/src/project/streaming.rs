@@ -5,6 +5,7 @@ use super::geometry::Geometry;
 use super::inputs;
 use super::maps::{Maps, Partial};
 use super::runs::runs;
+use super::spans::Spans;
 use super::spec::{check, ProjSpec, Weight};
 use super::sums::Sums;
 use crate::error::Result;
@@ -80,6 +81,9 @@ where
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
     let spares = std::sync::Mutex::new(Vec::new());
+    // One set of footprint tables for every file (a table of other units,
+    // which no load makes, gets its own).
+    let shared = Spans::new(Geometry::new(spec, &crate::Units::from_info(&snap.info)));
     let one = Exec {
         max_threads: Some(1),
         progress: None,
@@ -93,11 +97,17 @@ where
             let spare = spares.lock().map_or(None, |mut v| v.pop());
             let t = load(icpu, sel, &one, spare)?;
             let (cols, rho) = inputs(&t, spec)?;
-            let g = Geometry::new(spec, &t.units);
+            let own;
+            let sp = if shared.geom.fits(&t.units) {
+                &shared
+            } else {
+                own = Spans::new(Geometry::new(spec, &t.units));
+                &own
+            };
             let weighted = spec.weight != Weight::None;
             let parts = runs(&t, spec)
                 .into_iter()
-                .map(|r| cell_partial(&g, &t, &cols, rho, weighted, r))
+                .map(|r| cell_partial(sp, &t, &cols, rho, weighted, r))
                 .collect();
             if let Ok(mut v) = spares.lock() {
                 v.push(t);
