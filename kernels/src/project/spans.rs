@@ -37,6 +37,9 @@ pub(super) struct Footprint<'a> {
     pub(super) u: Span<'a>,
     pub(super) v: Span<'a>,
     pub(super) dl: f64,
+    /// Whether some fractions may be ≤ 0 (pixels the cell does not
+    /// cover, skipped); from a table, every fraction is > 0.
+    pub(super) checked: bool,
 }
 
 /// Room for the fractions of a cell evaluated directly.
@@ -87,7 +90,9 @@ impl Positions {
     }
 }
 
-/// The spans of one image axis at one level.
+/// The spans of one image axis at one level, each without the fractions
+/// ≤ 0 that can end it (an edge that rounds onto the next pixel): the
+/// deposit skips those pixels, so it needs no test per pixel.
 struct AxisTable {
     at: Positions,
     /// Per coordinate: first pixel, start of its fractions, their number
@@ -108,15 +113,27 @@ impl AxisTable {
             spans: Vec::with_capacity(len as usize),
             fractions: Vec::new(),
         };
+        let mut f = Vec::new();
         for k in 0..len {
+            f.clear();
+            let i0 = axis.span(level, at.first + k, &mut f);
             let start = t.fractions.len();
-            let i0 = axis.span(level, at.first + k, &mut t.fractions);
-            let n = t.fractions.len() - start;
+            let (skip, keep) = match f.iter().position(|&x| x > 0.0) {
+                Some(a) => (a, f.iter().rposition(|&x| x > 0.0).unwrap_or(a) + 1 - a),
+                None => (0, 0),
+            };
+            let kept = &f[skip..skip + keep];
+            if kept.iter().any(|&x| x <= 0.0) {
+                // A pixel inside a cell it does not cover (pixels narrower
+                // than the rounding of their edges): evaluate cell by cell.
+                return None;
+            }
+            t.fractions.extend_from_slice(kept);
             // Pixel indices and fraction counts fit: a map has fewer than
             // 2^32 pixels per side, and a table fewer than 2^32 fractions
             // (≤ MAX_POSITIONS + pixels per side).
             t.spans.push(match i0 {
-                Some(i0) if n > 0 => [i0 as u32, start as u32, n as u32],
+                Some(i0) if keep > 0 => [(i0 + skip) as u32, start as u32, keep as u32],
                 _ => [0, start as u32, 0],
             });
         }
@@ -126,8 +143,17 @@ impl AxisTable {
     #[inline(always)]
     fn get(&self, pos: u32) -> Option<Span<'_>> {
         let &[i0, start, n] = self.spans.get(self.at.index(pos))?;
-        let f = self.fractions.get(start as usize..(start + n) as usize)?;
-        (n > 0).then_some(Span { i0: i0 as usize, f })
+        if n == 0 {
+            return None;
+        }
+        // SAFETY: `new` pushed every entry with `start + n` at most the
+        // length of `fractions` (the fractions it had just appended), and
+        // the table is not changed after.
+        let f = unsafe {
+            self.fractions
+                .get_unchecked(start as usize..(start + n) as usize)
+        };
+        Some(Span { i0: i0 as usize, f })
     }
 }
 
@@ -162,10 +188,28 @@ impl DepthTable {
 }
 
 /// Every factor of one level.
-struct LevelTables {
+pub(super) struct LevelTables {
     u: AxisTable,
     v: AxisTable,
     s: DepthTable,
+}
+
+impl LevelTables {
+    /// Where a cell of this level at coordinates `pos` (along the first
+    /// image axis, the second, the line of sight) lands; `None` when it
+    /// adds nothing to the map.
+    #[inline(always)]
+    pub(super) fn footprint(&self, pos: [u32; 3]) -> Option<Footprint<'_>> {
+        let dl = self.s.get(pos[2])?;
+        let u = self.u.get(pos[0])?;
+        let v = self.v.get(pos[1])?;
+        Some(Footprint {
+            u,
+            v,
+            dl,
+            checked: false,
+        })
+    }
 }
 
 /// The footprints of a projection's cells: tables per level, made the
@@ -195,8 +239,9 @@ impl Spans {
         }
     }
 
-    #[inline(always)]
-    fn tables(&self, level: u8) -> Option<&LevelTables> {
+    /// The tables of `level`, made on first use; `None` when the level is
+    /// evaluated cell by cell ([`Spans::evaluate`]).
+    pub(super) fn tables(&self, level: u8) -> Option<&LevelTables> {
         if self.direct {
             return None;
         }
@@ -213,28 +258,10 @@ impl Spans {
             .as_ref()
     }
 
-    /// Where a cell of `level` at coordinates `pos` (along the first image
-    /// axis, the second, the line of sight) lands; `None` when it adds
-    /// nothing to the map.
-    #[inline(always)]
-    pub(super) fn footprint<'a>(
-        &'a self,
-        level: u8,
-        pos: [u32; 3],
-        scratch: &'a mut Scratch,
-    ) -> Option<Footprint<'a>> {
-        let Some(t) = self.tables(level) else {
-            return self.evaluate(level, pos, scratch);
-        };
-        let dl = t.s.get(pos[2])?;
-        let u = t.u.get(pos[0])?;
-        let v = t.v.get(pos[1])?;
-        Some(Footprint { u, v, dl })
-    }
-
-    /// [`Spans::footprint`] computed for this cell alone.
+    /// [`LevelTables::footprint`] computed for this cell alone, its
+    /// fractions in `scratch`.
     #[inline(never)]
-    fn evaluate<'a>(
+    pub(super) fn evaluate<'a>(
         &self,
         level: u8,
         pos: [u32; 3],
@@ -256,6 +283,7 @@ impl Spans {
                 f: &scratch.v,
             },
             dl,
+            checked: true,
         })
     }
 }
