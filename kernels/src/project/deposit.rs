@@ -24,48 +24,72 @@ fn coordinates<'t>(t: &'t CellTable, axes: [usize; 3]) -> [&'t [u32]; 3] {
     })
 }
 
+/// The tables of levels a run does not have.
+static NO_TABLES: LevelTables = LevelTables::NONE;
+
+/// Finest level of the integer edges [`pixel_box`] compares.
+const FINE: u32 = 40;
+
 /// The pixels `[i0, i1) × [j0, j1)` the cells `range` can touch, from
 /// their extents along the image axes (those of the pixels their
 /// footprints span grow with the extents, so the box holds every
 /// footprint; it may be larger when some cells lie outside the slab), and
-/// the levels present (bit `l` for level `l`). `None` when no cell
-/// overlaps the window.
+/// the levels present (bit `l` for level `l`; `None` when some level is 64
+/// or more). `None` when no cell overlaps the window.
 fn pixel_box(
     sp: &Spans,
     t: &CellTable,
     range: std::ops::Range<usize>,
-) -> Option<([usize; 4], u64)> {
+) -> Option<([usize; 4], Option<u64>)> {
     let g = &sp.geom;
     let [pu, pv, _] = coordinates(t, g.axes);
     let level = &t.level[range.clone()];
-    let dx: [f64; 64] = std::array::from_fn(|l| cell_size(l as u8));
+    let (pu, pv) = (&pu[range.clone()], &pv[range]);
+    let top = level.iter().copied().max().unwrap_or(0);
     let mut levels = 0u64;
-    // Cell extents along each axis (the window along an axis the run
-    // does not have).
+    // Cell extents along each axis as integers on the grid of level
+    // `FINE`, `[pos·2^(FINE−l), (pos+1)·2^(FINE−l))` (exact in f64 as
+    // products by powers of two below 2^53), when every level is at most
+    // `FINE`; else as floats. The window along an axis the run does not
+    // have.
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for (s, (axis, pos)) in [(&g.u, pu), (&g.v, pv)].into_iter().enumerate() {
-        if !axis.present {
-            (lo[s], hi[s]) = (axis.r0, axis.r1);
-            continue;
+    if u32::from(top) <= FINE {
+        let (mut a, mut b) = ([u64::MAX; 2], [0u64; 2]);
+        for k in 0..level.len() {
+            let l = u32::from(level[k]);
+            levels |= 1 << l;
+            let sh = FINE - l;
+            let (x, y) = (u64::from(pu[k]) << sh, u64::from(pv[k]) << sh);
+            let one = 1u64 << sh;
+            a = [a[0].min(x), a[1].min(y)];
+            b = [b[0].max(x + one), b[1].max(y + one)];
         }
-        for (&l, &p) in level.iter().zip(&pos[range.clone()]) {
-            levels |= 1u64.wrapping_shl(l as u32);
-            let d = dx.get(l as usize).copied().unwrap_or_else(|| cell_size(l));
-            let x = p as f64 * d;
-            lo[s] = lo[s].min(x);
-            hi[s] = hi[s].max(x + d);
+        let fine = cell_size(FINE as u8);
+        for s in 0..2 {
+            if a[s] < b[s] {
+                (lo[s], hi[s]) = (a[s] as f64 * fine, b[s] as f64 * fine);
+            }
         }
-    }
-    if levels == 0 {
-        levels = level
-            .iter()
-            .fold(0, |m, &l| m | 1u64.wrapping_shl(l as u32));
+    } else {
+        for k in 0..level.len() {
+            let d = cell_size(level[k]);
+            for (s, p) in [pu[k], pv[k]].into_iter().enumerate() {
+                let x = p as f64 * d;
+                lo[s] = lo[s].min(x);
+                hi[s] = hi[s].max(x + d);
+            }
+        }
     }
     // The pixels of those extents, as `ImageAxis::span` rounds.
     let ceil = |e: f64| e as usize + usize::from(e > (e as usize) as f64);
     let pixels = |s: usize, axis: &ImageAxis| {
-        let (u0, u1) = (lo[s].max(axis.r0), hi[s].min(axis.r1));
-        if !(u0 < u1) {
+        let (lo, hi) = if axis.present {
+            (lo[s], hi[s])
+        } else {
+            (axis.r0, axis.r1)
+        };
+        let (u0, u1) = (lo.max(axis.r0), hi.min(axis.r1));
+        if u0 >= u1 || level.is_empty() {
             return None;
         }
         let i0 = ((u0 - axis.r0) / axis.pw) as usize;
@@ -74,7 +98,10 @@ fn pixel_box(
     };
     let [i0, i1] = pixels(0, &g.u)?;
     let [j0, j1] = pixels(1, &g.v)?;
-    Some(([i0, i1, j0, j1], levels))
+    Some((
+        [i0, i1, j0, j1],
+        (u32::from(top) < 64 && u32::from(top) <= FINE).then_some(levels),
+    ))
 }
 
 /// Adds `val(fx · (fy · dlw))` to the pixels `dst[q0 + r·bw + c]` for every
@@ -138,10 +165,6 @@ pub(super) fn cell_partial(
     let Some(([i0, i1, j0, j1], levels)) = pixel_box(sp, t, range.clone()) else {
         return Partial::default();
     };
-    // The tables of the levels present, looked up once per run.
-    let tables: [Option<&LevelTables>; 64] =
-        std::array::from_fn(|l| (levels >> l & 1 == 1).then(|| sp.tables(l as u8)).flatten());
-    let mut scratch = Scratch::default();
     let (bw, bh) = (i1 - i0, j1 - j0);
     let mut p = Partial {
         i0,
@@ -157,10 +180,94 @@ pub(super) fn cell_partial(
             Vec::new()
         },
     };
+    // The tables of the levels present, looked up once per run; when
+    // every level has them, one tight pass per map.
+    let tables = levels.and_then(|levels| {
+        let mut tabs = [&NO_TABLES; 64];
+        for (l, tab) in tabs.iter_mut().enumerate() {
+            if levels >> l & 1 == 1 {
+                *tab = sp.tables(l as u8)?;
+            }
+        }
+        Some(tabs)
+    });
+    let Some(tabs) = tables else {
+        deposit_any(sp, t, cols, rho, range, &mut p);
+        return p;
+    };
+    let [pu, pv, ps] = coordinates(t, sp.geom.axes);
+    let run = Run {
+        level: &t.level[range.clone()],
+        pos: [&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]],
+        rho: rho.map(|r| &r[range.clone()]),
+        tabs: &tabs,
+        corner: [i0, j0],
+        width: bw,
+    };
+    if weighted {
+        run.deposit(&mut p.w, None);
+    }
+    for (m, col) in p.acc.iter_mut().zip(cols) {
+        run.deposit(m, Some(&col[range.clone()]));
+    }
+    p
+}
+
+/// A run of cells whose levels all have tables.
+struct Run<'a> {
+    level: &'a [u8],
+    /// Coordinates along the first image axis, the second, the line of
+    /// sight.
+    pos: [&'a [u32]; 3],
+    rho: Option<&'a [f64]>,
+    tabs: &'a [&'a LevelTables; 64],
+    /// The partial's first column and row, and its width.
+    corner: [usize; 2],
+    width: usize,
+}
+
+impl Run<'_> {
+    /// Adds each cell's `value · fx · (fy · dl·w)` to `dst` (the partial's
+    /// box), `value` from `col` (1 for the weight sums).
+    fn deposit(&self, dst: &mut [f64], col: Option<&[f64]>) {
+        let bw = self.width;
+        let [pu, pv, ps] = self.pos;
+        for k in 0..self.level.len() {
+            let tab = self.tabs[usize::from(self.level[k] & 63)];
+            let Some(f) = tab.footprint([pu[k], pv[k], ps[k]]) else {
+                continue;
+            };
+            let dlw = f.dl * self.rho.map_or(1.0, |r| r[k]);
+            let q0 = (f.v.i0 - self.corner[1]) * bw + (f.u.i0 - self.corner[0]);
+            let fr = (f.u.f, f.v.f, false);
+            match col {
+                Some(c) => {
+                    let x = c[k];
+                    add_rect(dst, bw, q0, fr, dlw, |w| x * w)
+                }
+                None => add_rect(dst, bw, q0, fr, dlw, |w| w),
+            }
+        }
+    }
+}
+
+/// The deposit of cells `range` in order, each footprint from its level's
+/// tables or evaluated (levels without tables).
+fn deposit_any(
+    sp: &Spans,
+    t: &CellTable,
+    cols: &[&[f64]],
+    rho: Option<&[f64]>,
+    range: std::ops::Range<usize>,
+    p: &mut Partial,
+) {
+    let mut scratch = Scratch::default();
+    let (bw, i0, j0) = (p.nx, p.i0, p.j0);
+    let weighted = !p.w.is_empty();
     let [pu, pv, ps] = coordinates(t, sp.geom.axes);
     for k in range {
         let (l, pos) = (t.level[k], [pu[k], pv[k], ps[k]]);
-        let f = match tables.get(l as usize).copied().flatten() {
+        let f = match sp.tables(l) {
             Some(tb) => tb.footprint(pos),
             None => sp.evaluate(l, pos, &mut scratch),
         };
@@ -180,5 +287,4 @@ pub(super) fn cell_partial(
             add_rect(m, bw, q0, fr, dlw, |w| x * w);
         }
     }
-    p
 }

@@ -102,6 +102,12 @@ struct AxisTable {
 }
 
 impl AxisTable {
+    const NONE: AxisTable = AxisTable {
+        at: Positions::ANY,
+        spans: Vec::new(),
+        fractions: Vec::new(),
+    };
+
     fn new(axis: &ImageAxis, level: u8) -> Option<AxisTable> {
         let (at, len) = if axis.present {
             Positions::covering(level, axis.r0, axis.r1)?
@@ -195,6 +201,17 @@ pub(super) struct LevelTables {
 }
 
 impl LevelTables {
+    /// Tables where no coordinate lands on the map (for levels a run does
+    /// not have).
+    pub(super) const NONE: LevelTables = LevelTables {
+        u: AxisTable::NONE,
+        v: AxisTable::NONE,
+        s: DepthTable {
+            at: Positions::ANY,
+            dl: Vec::new(),
+        },
+    };
+
     /// Where a cell of this level at coordinates `pos` (along the first
     /// image axis, the second, the line of sight) lands; `None` when it
     /// adds nothing to the map.
