@@ -228,25 +228,53 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Adds each cell's `value · fx · (fy · dl·w)` to `dst` (the partial's
-    /// box), `value` from `col` (1 for the weight sums).
+    /// box), `value` from `col` (1 for the weight sums), `w` the density
+    /// when weighting by mass (else 1). Cells come level after level in a
+    /// file, so the run is taken in stretches of one level, each with its
+    /// tables at hand.
     fn deposit(&self, dst: &mut [f64], col: Option<&[f64]>) {
+        let n = self.level.len();
+        let mut k = 0;
+        while k < n {
+            let l = self.level[k];
+            let end = self.level[k..]
+                .iter()
+                .position(|&m| m != l)
+                .map_or(n, |e| k + e);
+            let tab = self.tabs[usize::from(l & 63)];
+            match (col, self.rho) {
+                (Some(c), None) => self.stretch(tab, k..end, dst, |_| 1.0, |k, w| c[k] * w),
+                (Some(c), Some(r)) => self.stretch(tab, k..end, dst, |k| r[k], |k, w| c[k] * w),
+                (None, None) => self.stretch(tab, k..end, dst, |_| 1.0, |_, w| w),
+                (None, Some(r)) => self.stretch(tab, k..end, dst, |k| r[k], |_, w| w),
+            }
+            k = end;
+        }
+    }
+
+    /// The deposit of cells `range`, all of the level of `tab`: `val(k, w)`
+    /// added for a footprint weight `w = fx · (fy · dl·rho(k))` (×1 is
+    /// exact).
+    #[inline(always)]
+    fn stretch(
+        &self,
+        tab: &LevelTables,
+        range: std::ops::Range<usize>,
+        dst: &mut [f64],
+        rho: impl Fn(usize) -> f64,
+        val: impl Fn(usize, f64) -> f64,
+    ) {
         let bw = self.width;
+        let [c0, r0] = self.corner;
         let [pu, pv, ps] = self.pos;
-        for k in 0..self.level.len() {
-            let tab = self.tabs[usize::from(self.level[k] & 63)];
-            let Some(f) = tab.footprint([pu[k], pv[k], ps[k]]) else {
+        let (pu, pv, ps) = (&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]);
+        for (i, k) in range.enumerate() {
+            let Some(f) = tab.footprint([pu[i], pv[i], ps[i]]) else {
                 continue;
             };
-            let dlw = f.dl * self.rho.map_or(1.0, |r| r[k]);
-            let q0 = (f.v.i0 - self.corner[1]) * bw + (f.u.i0 - self.corner[0]);
-            let fr = (f.u.f, f.v.f, false);
-            match col {
-                Some(c) => {
-                    let x = c[k];
-                    add_rect(dst, bw, q0, fr, dlw, |w| x * w)
-                }
-                None => add_rect(dst, bw, q0, fr, dlw, |w| w),
-            }
+            let dlw = f.dl * rho(k);
+            let q0 = (f.v.i0 - r0) * bw + (f.u.i0 - c0);
+            add_rect(dst, bw, q0, (f.u.f, f.v.f, false), dlw, |w| val(k, w));
         }
     }
 }

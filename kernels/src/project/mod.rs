@@ -36,6 +36,8 @@ mod spans;
 mod spec;
 mod streaming;
 mod sums;
+#[cfg(test)]
+mod tests;
 
 pub use maps::{Maps, Partial};
 pub use particles::{project_particles, Deposit};
