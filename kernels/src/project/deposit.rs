@@ -16,7 +16,7 @@ use crate::load::CellTable;
 
 /// The integer coordinates of the cells along the first image axis, the
 /// second, and the line of sight.
-fn coordinates<'t>(t: &'t CellTable, axes: [usize; 3]) -> [&'t [u32]; 3] {
+fn coordinates(t: &CellTable, axes: [usize; 3]) -> [&[u32]; 3] {
     axes.map(|d| match d {
         0 => t.ix.as_slice(),
         1 => t.iy.as_slice(),

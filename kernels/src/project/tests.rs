@@ -48,14 +48,13 @@ fn table(ndim: usize, levels: &[u8], per_level: usize, seed: u64) -> CellTable {
         for _ in 0..per_level {
             let side = 1u64 << l;
             let mut c = [0u32; 3];
-            for (d, x) in c.iter_mut().enumerate().take(ndim) {
+            for x in c.iter_mut().take(ndim) {
                 // Deep levels: near the middle, so that windows there meet them.
                 *x = if l > 30 {
                     ((side / 2) as i64 + r.below(1 << 20) as i64 - (1 << 19)) as u32
                 } else {
                     r.below(side) as u32
                 };
-                let _ = d;
             }
             t.level.push(l);
             t.ix.push(c[0]);
