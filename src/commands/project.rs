@@ -11,11 +11,11 @@ use crate::view_flags::{
     check_outs, frame_title, image_axes, place_extent, positive_length, selection_with_center,
     view_args, ViewFlags,
 };
+use amrkit_io::Snapshot;
 use amrkit_kernels::center::Center;
 use amrkit_kernels::derive::quantity_of;
 use amrkit_kernels::offaxis::{project_view_streaming, ViewSpec};
-use amrkit_kernels::project::ProjSpec;
-use amrkit_kernels::project::Weight;
+use amrkit_kernels::project::{Maps, ProjSpec, Weight};
 use amrkit_kernels::request::{axis_of, check_axis, open, proj_spec, weight_of};
 use amrkit_kernels::view::{Basis, View};
 use amrkit_kernels::view_request::resolve_view;
@@ -91,40 +91,96 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
         }
         return run_view(ctx, a);
     }
-    let (exec, comm, quiet) = (&ctx.exec, ctx.comm, ctx.quiet);
-    let (s, sel, axis, weight, res) = agree(
-        comm,
-        (|| {
-            let s = open(&a.output)?;
-            let u = Units::from_info(&s.info);
-            let sel = a.sel.selection(&u)?;
-            let axis = axis_of(a.axis_name())?;
-            let weight = weight_of(&a.weight)?;
-            check_axis(&s, axis)?;
-            let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
-            let (ia, _) = spec0.image_axes();
-            let width_box = spec0.range[ia][1] - spec0.range[ia][0];
-            let res = match (a.res, a.pixel_size.as_deref()) {
-                (Some(r), _) => r,
-                (None, Some(px)) => {
-                    let unit = a.unit.as_deref().unwrap_or(&a.sel.range_unit);
-                    let code = positive_length(px, "--pixel-size", unit, &u)?;
-                    let px_box = code * u.box_per("code")?;
-                    (width_box / px_box).round().max(1.0) as usize
-                }
-                (None, None) => 256,
-            };
-            Ok((s, sel, axis, weight, res))
-        })(),
-    )?;
+    let Setup {
+        s,
+        sel,
+        axis,
+        weight,
+        res,
+    } = agree(ctx.comm, setup(a))?;
     let u = Units::from_info(&s.info);
     let exec = Exec {
         max_threads: a.sel.max_threads,
-        ..*exec
+        ..ctx.exec
     };
     let vars: Vec<&str> = a.var.iter().map(String::as_str).collect();
     let spec = proj_spec(&u, &sel, axis, res, &vars, weight);
-    // Every output file, its variable and unit, checked before the work.
+    let (to_folder, plan) = plan(a, &s, &u, &vars, weight)?;
+    let Some(maps) = amrkit_dist::project_cells(ctx.comm, &s, &sel, &vars, weight, &spec, &exec)?
+    else {
+        return Ok(());
+    };
+    if to_folder {
+        std::fs::create_dir_all(&a.out[0])?;
+    }
+    for out in plan {
+        let msg = write_one(a, &s, &spec, &maps, out)?;
+        if !ctx.quiet {
+            println!("wrote {msg} (+ .json)");
+        }
+    }
+    Ok(())
+}
+
+/// What every process agrees on before projecting: the output, the
+/// selection, the line of sight, the weight and the pixels per side.
+struct Setup {
+    s: Snapshot,
+    sel: Selection,
+    axis: usize,
+    weight: Weight,
+    res: usize,
+}
+
+/// Opens the output and reads the options (`--res`, or `--pixel-size`
+/// over the window's width; 256 by default).
+fn setup(a: &ProjectArgs) -> AnyResult<Setup> {
+    let s = open(&a.output)?;
+    let u = Units::from_info(&s.info);
+    let sel = a.sel.selection(&u)?;
+    let axis = axis_of(a.axis_name())?;
+    let weight = weight_of(&a.weight)?;
+    check_axis(&s, axis)?;
+    let spec0 = proj_spec(&u, &sel, axis, 1, &[], weight);
+    let (ia, _) = spec0.image_axes();
+    let width_box = spec0.range[ia][1] - spec0.range[ia][0];
+    let res = match (a.res, a.pixel_size.as_deref()) {
+        (Some(r), _) => r,
+        (None, Some(px)) => {
+            let unit = a.unit.as_deref().unwrap_or(&a.sel.range_unit);
+            let code = positive_length(px, "--pixel-size", unit, &u)?;
+            let px_box = code * u.box_per("code")?;
+            (width_box / px_box).round().max(1.0) as usize
+        }
+        (None, None) => 256,
+    };
+    Ok(Setup {
+        s,
+        sel,
+        axis,
+        weight,
+        res,
+    })
+}
+
+/// One output file: its path, variable, unit factor and unit name.
+struct Planned<'a> {
+    path: PathBuf,
+    var: &'a str,
+    factor: f64,
+    unit: String,
+}
+
+/// Every output file, its variable and unit, checked before the work;
+/// and whether `--out` names a folder (`proj_VAR_AXIS.npy` and `.png` per
+/// variable).
+fn plan<'a>(
+    a: &ProjectArgs,
+    s: &Snapshot,
+    u: &Units,
+    vars: &[&'a str],
+    weight: Weight,
+) -> AnyResult<(bool, Vec<Planned<'a>>)> {
     let to_folder = a.out.len() == 1 && (a.out[0].is_dir() || a.out[0].extension().is_none());
     let outs: Vec<PathBuf> = if to_folder {
         vars.iter()
@@ -137,7 +193,7 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
     };
     let per_var = outs.len().div_ceil(vars.len()).max(1);
     let mut plan = Vec::with_capacity(outs.len());
-    for (k, path) in outs.iter().enumerate() {
+    for (k, path) in outs.into_iter().enumerate() {
         let v = vars[(k / per_var).min(vars.len() - 1)];
         let ext = path.extension().and_then(|e| e.to_str());
         if !matches!(ext, Some("npy" | "png")) {
@@ -169,48 +225,54 @@ pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
             Some(unit) if a.pixel_size.is_none() => (u.factor(q, unit)?, unit.clone()),
             _ => (1.0, "code".to_string()),
         };
-        plan.push((path, v, factor, unit));
-    }
-    let Some(maps) = amrkit_dist::project_cells(comm, &s, &sel, &vars, weight, &spec, &exec)?
-    else {
-        return Ok(());
-    };
-    if to_folder {
-        std::fs::create_dir_all(&a.out[0])?;
-    }
-    let caption = output_caption(&s);
-    for (path, v, factor, unit) in plan {
-        let title = match weight {
-            Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
-            Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),
-            Weight::None => format!("{v} projected along {}", a.axis_name()),
-            Weight::Mass => format!("mass-weighted {v} along {}", a.axis_name()),
-            Weight::Volume => format!("volume-weighted {v} along {}", a.axis_name()),
-        };
-        let kind = if s.info.ndim < 3 {
-            MapKind::Value
-        } else {
-            MapKind::Projection(weight)
-        };
-        let quantity = map_quantity(kind, v, &unit);
-        let style = MapStyle {
-            log: a.log(v),
-            title: &title,
-            caption: &caption,
-            quantity: &quantity,
-            axis,
-            units: &u,
-        };
-        let msg = write_map(path, &maps, v, factor, &style)?;
-        write_sidecar(
+        plan.push(Planned {
             path,
-            &axis_view(&spec, &u).sidecar(v, &a.weight, &unit, length_unit(&u).0),
-        )?;
-        if !quiet {
-            println!("wrote {msg} (+ .json)");
-        }
+            var: v,
+            factor,
+            unit,
+        });
     }
-    Ok(())
+    Ok((to_folder, plan))
+}
+
+/// Writes one planned map (and its sidecar); the message to print.
+fn write_one(
+    a: &ProjectArgs,
+    s: &Snapshot,
+    spec: &ProjSpec,
+    maps: &Maps,
+    out: Planned,
+) -> AnyResult<String> {
+    let u = Units::from_info(&s.info);
+    let (v, weight) = (out.var, spec.weight);
+    let title = match weight {
+        Weight::None if s.info.ndim == 2 => format!("{v} (2D image)"),
+        Weight::None if s.info.ndim == 1 => format!("{v} (1D profile)"),
+        Weight::None => format!("{v} projected along {}", a.axis_name()),
+        Weight::Mass => format!("mass-weighted {v} along {}", a.axis_name()),
+        Weight::Volume => format!("volume-weighted {v} along {}", a.axis_name()),
+    };
+    let kind = if s.info.ndim < 3 {
+        MapKind::Value
+    } else {
+        MapKind::Projection(weight)
+    };
+    let quantity = map_quantity(kind, v, &out.unit);
+    let caption = output_caption(s);
+    let style = MapStyle {
+        log: a.log(v),
+        title: &title,
+        caption: &caption,
+        quantity: &quantity,
+        axis: spec.axis,
+        units: &u,
+    };
+    let msg = write_map(&out.path, maps, v, out.factor, &style)?;
+    write_sidecar(
+        &out.path,
+        &axis_view(spec, &u).sidecar(v, &a.weight, &out.unit, length_unit(&u).0),
+    )?;
+    Ok(msg)
 }
 
 /// The view of an axis-aligned projection (its range and pixels), for the
