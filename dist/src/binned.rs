@@ -21,7 +21,7 @@ use amrkit_kernels::binned_request::{
     name_phase, name_profile, phase_output, phase_spec, phase_vars, profile_output, profile_setup,
     BinnedColumns, Column, PhaseAxisRequest, ProfileRequest,
 };
-use amrkit_kernels::phase::{axes_from, combine_extrema, PhaseFold, Phase};
+use amrkit_kernels::phase::{axes_from, combine_extrema, Phase, PhaseFold};
 use amrkit_kernels::profile::{Profile, ProfileFold, ProfilePlan};
 use amrkit_kernels::project::Weight;
 use amrkit_kernels::{Exec, Selection};

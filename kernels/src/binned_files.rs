@@ -70,7 +70,9 @@ pub fn profile_r0(s: &Snapshot, sel: &Selection, spec: &ProfileSpec, exec: &Exec
     ProfilePlan::check(spec)?;
     match spec.rmin {
         Some(r0) => Ok(r0),
-        None => smallest_selected_cell(s, sel, spec, exec)?.ok_or_else(|| crate::profile::empty(spec)),
+        None => {
+            smallest_selected_cell(s, sel, spec, exec)?.ok_or_else(|| crate::profile::empty(spec))
+        }
     }
 }
 

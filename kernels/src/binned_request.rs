@@ -6,17 +6,17 @@
 //! unit (or `auto`) is given. The CLI and the Python package both call
 //! these, so they bin the same numbers.
 
+use crate::binned_files::{
+    phase_cells_check, phase_extent, phase_partials_files, profile_partials_files, profile_r0,
+};
 use crate::center::{Center, Method};
 use crate::derive::quantity_of;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::binned_files::{
-    phase_cells_check, phase_extent, phase_partials_files, profile_partials_files, profile_r0,
-};
+use crate::load::{components, load_components, Components};
 use crate::phase::{axes_from, positive_by_nature, AxisSpec, Phase, PhaseFold, PhaseSpec, Scale};
 use crate::profile::{periods, Profile, ProfileFold, ProfilePlan, ProfileSpec, Shape};
 use crate::project::Weight;
-use crate::load::{components, load_components, Components};
 use crate::request::{add_derived, files_to_read};
 use crate::select::{Region, Selection};
 use crate::summary::auto_unit;

@@ -453,7 +453,11 @@ pub fn cells_for_on(
 /// (sorted, once each): those the files hold, every hydro variable for a
 /// derived one, `density` for a mass weight. An unknown name is an error
 /// listing what the output has.
-pub fn files_to_read<'a>(s: &'a Snapshot, vars: &[&'a str], weight: Weight) -> Result<Vec<&'a str>> {
+pub fn files_to_read<'a>(
+    s: &'a Snapshot,
+    vars: &[&'a str],
+    weight: Weight,
+) -> Result<Vec<&'a str>> {
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
     for v in vars {
