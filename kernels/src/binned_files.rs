@@ -104,6 +104,9 @@ pub fn profile_partials_files(
     )
 }
 
+/// Per axis, its usable extrema (`None`: no usable value).
+pub type Extrema = [Option<[f64; 2]>; 2];
+
 /// The cells of the files of `sel` and the extrema that are a phase
 /// diagram's default ranges (see [`extrema`]), from a pass reading the x
 /// and y variables only (`xy`: their columns); `None` for the pass when
@@ -114,7 +117,7 @@ pub fn phase_extent(
     spec: &PhaseSpec,
     xy: &BinnedColumns,
     exec: &Exec,
-) -> Result<Option<(usize, [Option<[f64; 2]>; 2])>> {
+) -> Result<Option<(usize, Extrema)>> {
     if spec.x.range.is_some() && spec.y.range.is_some() {
         return Ok(None);
     }
