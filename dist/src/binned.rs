@@ -3,22 +3,26 @@
 //! Both need one number from the whole selection before any cell can be
 //! binned: a profile's first edge `r0` (the smallest cell of the
 //! selection, when not given) and a phase diagram's default ranges (the
-//! extrema). Each process finds its share's, rank 0 combines them (min and
-//! max are exact, so the outcome does not depend on the split) and
-//! broadcasts the result; then every process bins its files into per-block
-//! partials, which rank 0 folds in file order as one process would.
+//! extrema). Each process finds its share's (a first pass over its files,
+//! `amrkit_kernels::binned_files`), rank 0 combines them (min and max are
+//! exact, so the outcome does not depend on the split) and broadcasts the
+//! result; then every process bins its files, a CPU file at a time, into
+//! per-block partials, which rank 0 folds in file order as one process
+//! would.
 
 use crate::wire::{self, Reader, Writer};
 use crate::{gather_checked, share, Comm, Result};
 use amrkit_io::Snapshot;
+use amrkit_kernels::binned_files::{
+    phase_cells_check, phase_extent, phase_partials_files, profile_partials_files,
+    smallest_selected_cell,
+};
 use amrkit_kernels::binned_request::{
-    binned_cells, name_phase, name_profile, phase_output, phase_spec, phase_vars, profile_output,
-    profile_setup, Column, PhaseAxisRequest, ProfileRequest,
+    name_phase, name_profile, phase_output, phase_spec, phase_vars, profile_output, profile_setup,
+    BinnedColumns, Column, PhaseAxisRequest, ProfileRequest,
 };
-use amrkit_kernels::phase::{axes_from, combine_extrema, extrema, phase_partials, Phase};
-use amrkit_kernels::profile::{
-    partials_of, Geometry, Profile, ProfilePartial, ProfilePlan, Selected,
-};
+use amrkit_kernels::phase::{axes_from, combine_extrema, Phase, PhaseFold};
+use amrkit_kernels::profile::{Profile, ProfileFold, ProfilePlan};
 use amrkit_kernels::project::Weight;
 use amrkit_kernels::{Exec, Selection};
 
@@ -47,17 +51,19 @@ pub fn profile(
     if comm.size() == 1 {
         return profile_output(s, req, exec).map(Some).map_err(text);
     }
-    // Step 1: every process reads its share and finds its smallest cell.
+    // Step 1: every process finds the smallest cell of its share (the
+    // amr files only; nothing to find when r0 is given).
     let vars: Vec<&str> = req.vars.iter().map(String::as_str).collect();
     let step1 = (|| -> Result<_> {
         let (spec, sel) = profile_setup(s, req).map_err(text)?;
         let mine = share(comm, s, &sel)?;
-        let (t, cols) = binned_cells(s, &mine, &vars, &req.units, req.mu, exec).map_err(text)?;
-        let geo = Geometry::of(&spec).map_err(text)?;
-        // The selection and its distances, found once for r0 and the bins.
-        let sel = Selected::of(&t, &geo, spec.radius, exec);
-        let r0 = spec.rmin.or_else(|| sel.smallest_cell());
-        Ok((spec, t, cols, r0, sel))
+        let b = BinnedColumns::new(s, &vars, &req.units, req.mu).map_err(text)?;
+        ProfilePlan::check(&spec).map_err(text)?;
+        let r0 = match spec.rmin {
+            Some(r0) => Some(r0),
+            None => smallest_selected_cell(s, &mine, &spec, exec).map_err(text)?,
+        };
+        Ok((spec, mine, b, r0))
     })();
     let msg = step1.as_ref().map_err(Clone::clone).map(|x| {
         let mut w = Writer::default();
@@ -65,7 +71,7 @@ pub fn profile(
         w.buf
     });
     let all = gather_checked(comm, msg)?;
-    let (spec, t, cols, _, sel) = step1.expect("every process agreed there was no error");
+    let (spec, mine, b, _) = step1.expect("every process agreed there was no error");
     let r0 = match all {
         Some(all) => {
             let mut r0 = f64::INFINITY;
@@ -82,8 +88,8 @@ pub fn profile(
         None => Vec::new(),
     };
     let r0 = broadcast_f64s(comm, r0)?[0];
-    // Step 2: partials of each process's files, folded on rank 0.
-    let names: Vec<&str> = cols.iter().map(|c| c.column.as_str()).collect();
+    // Step 2: partials of each process's files, a file at a time, folded
+    // on rank 0.
     let local = (|| -> Result<Vec<u8>> {
         if !r0.is_finite() {
             // No process has a cell in the selection.
@@ -93,26 +99,31 @@ pub fn profile(
             ));
         }
         let plan = ProfilePlan::new(&spec, r0).map_err(text)?;
-        let parts = partials_of(&t, &plan, &sel, &names, exec).map_err(text)?;
+        let mut parts = Vec::new();
+        profile_partials_files(s, &mine, &plan, &b, exec, |p| {
+            parts.extend(p);
+            Ok(())
+        })
+        .map_err(text)?;
         let mut w = Writer::default();
         wire::put_profile_partials(&mut w, &parts);
         Ok(w.buf)
     })();
-    drop((t, sel));
     let Some(all) = gather_checked(comm, local)? else {
         return Ok(None);
     };
-    let mut parts = Vec::new();
+    let plan = ProfilePlan::new(&spec, r0).map_err(text)?;
+    let mut fold = ProfileFold::new(plan.edges.bins(), vars.len());
     for m in &all {
         let mut r = Reader::new(m);
-        parts.extend(wire::get_profile_partials(&mut r)?);
+        for p in wire::get_profile_partials(&mut r)? {
+            fold.add(&p);
+        }
         r.done()?;
     }
-    let plan = ProfilePlan::new(&spec, r0).map_err(text)?;
-    let sums = ProfilePartial::fold(plan.edges.bins(), names.len(), &parts);
-    let mut p = Profile::from_sums(&plan, &names, &sums).map_err(text)?;
-    name_profile(&mut p, &cols);
-    Ok(Some((p, cols)))
+    let mut p = Profile::from_sums(&plan, &b.names(), &fold.finish()).map_err(text)?;
+    name_profile(&mut p, &b.cols);
+    Ok(Some((p, b.cols)))
 }
 
 /// `phase`: on rank 0 the phase diagram (as [`phase_output`] makes it in
@@ -135,24 +146,28 @@ pub fn phase(
             .map_err(text);
     }
     let (vars, units) = phase_vars(axes, z);
-    // Step 1: every process's share, its cell count and extrema.
+    // Step 1: every process's share, its cell count and extrema (a pass
+    // over x and y only; none when both ranges are given).
     let step1 = (|| -> Result<_> {
         let mine = share(comm, s, sel)?;
-        let (t, cols) = binned_cells(s, &mine, &vars, &units, mu, exec).map_err(text)?;
-        let spec = phase_spec(axes, &cols, weight);
-        let ext = extrema(&t, &spec, exec).map_err(text)?;
-        Ok((t, cols, spec, ext))
+        let b = BinnedColumns::new(s, &vars, &units, mu).map_err(text)?;
+        let spec = phase_spec(axes, &b.cols, weight);
+        let xy = BinnedColumns::new(s, &vars[..2], &units[..2], mu).map_err(text)?;
+        let ext = phase_extent(s, &mine, &spec, &xy, exec).map_err(text)?;
+        Ok((mine, b, spec, ext))
     })();
     let msg = step1.as_ref().map_err(Clone::clone).map(|x| {
         let mut w = Writer::default();
-        w.usize(x.0.len());
-        for e in x.3 {
+        // Without a first pass: one cell (checked after the binning).
+        let (cells, ext) = x.3.unwrap_or((1, [None, None]));
+        w.usize(cells);
+        for e in ext {
             w.f64s(&e.map_or(Vec::new(), |r| r.to_vec()));
         }
         w.buf
     });
     let all = gather_checked(comm, msg)?;
-    let (t, cols, spec, _) = step1.expect("every process agreed there was no error");
+    let (mine, b, spec, _) = step1.expect("every process agreed there was no error");
     let combined = match all {
         Some(all) => {
             let (mut cells, mut ext) = (0usize, [None, None]);
@@ -186,25 +201,32 @@ pub fn phase(
     let ext = [1, 4].map(|k| (v[k] == 1.0).then_some([v[k + 1], v[k + 2]]));
     let local = (|| -> Result<Vec<u8>> {
         let ax = axes_from(&spec, ext, v[0] as usize).map_err(text)?;
-        let parts = phase_partials(&t, &spec, &ax, exec).map_err(text)?;
+        let mut parts = Vec::new();
+        phase_partials_files(s, &mine, &spec, &ax, &b, exec, |p| {
+            parts.extend(p);
+            Ok(())
+        })
+        .map_err(text)?;
         let mut w = Writer::default();
         wire::put_phase_partials(&mut w, &parts);
         Ok(w.buf)
     })();
-    drop(t);
     let Some(all) = gather_checked(comm, local)? else {
         return Ok(None);
     };
-    let mut parts = Vec::new();
+    let ax = axes_from(&spec, ext, v[0] as usize).map_err(text)?;
+    let mut fold = PhaseFold::new(&ax);
     for m in &all {
         let mut r = Reader::new(m);
-        parts.extend(wire::get_phase_partials(&mut r)?);
+        for p in wire::get_phase_partials(&mut r)? {
+            fold.add(&p);
+        }
         r.done()?;
     }
-    let ax = axes_from(&spec, ext, v[0] as usize).map_err(text)?;
-    let mut ph = Phase::fold(&spec, &ax, &parts);
-    name_phase(&mut ph, &cols);
-    Ok(Some((ph, cols)))
+    let mut ph = fold.finish(&spec, &ax);
+    phase_cells_check(ph.binned[0] + ph.outside[0] + ph.dropped[0]).map_err(text)?;
+    name_phase(&mut ph, &b.cols);
+    Ok(Some((ph, b.cols)))
 }
 
 #[cfg(test)]

@@ -6,14 +6,18 @@
 //! unit (or `auto`) is given. The CLI and the Python package both call
 //! these, so they bin the same numbers.
 
+use crate::binned_files::{
+    phase_cells_check, phase_extent, phase_partials_files, profile_partials_files, profile_r0,
+};
 use crate::center::{Center, Method};
 use crate::derive::quantity_of;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::phase::{phase, positive_by_nature, AxisSpec, Phase, PhaseSpec, Scale};
-use crate::profile::{periods, profile, Profile, ProfileSpec, Shape};
+use crate::load::{components, load_components, Components};
+use crate::phase::{axes_from, positive_by_nature, AxisSpec, Phase, PhaseFold, PhaseSpec, Scale};
+use crate::profile::{periods, Profile, ProfileFold, ProfilePlan, ProfileSpec, Shape};
 use crate::project::Weight;
-use crate::request::cells_for;
+use crate::request::{add_derived, files_to_read};
 use crate::select::{Region, Selection};
 use crate::summary::auto_unit;
 use crate::table::CellTable;
@@ -56,10 +60,135 @@ fn unit_of(var: &str, unit: Option<&str>) -> Result<String> {
     })
 }
 
+/// How a binned column is made from the columns read (or derived).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Make {
+    /// `temperature` in K: µ·(p/ρ)·m_H/k_B.
+    Temperature,
+    /// `temperature_over_mu` in K.
+    TemperatureOverMu,
+    /// The variable's code values times this factor.
+    Scaled(f64),
+}
+
+/// What a profile or a phase diagram reads and how it makes its columns:
+/// `density` (code units, for masses) and a column per variable in its
+/// unit. Made once per request (every unit checked before a file is
+/// read), then applied to each table read ([`add_to`](Self::add_to)) —
+/// the whole selection at once, or one CPU file at a time: every column
+/// is made cell by cell, so both give the same values.
+#[derive(Clone, Debug)]
+pub struct BinnedColumns {
+    /// The variables as binned, in the order asked for.
+    pub cols: Vec<Column>,
+    /// What [`cells_for`](crate::request::cells_for) reads and derives:
+    /// the variables, `pressure` for a temperature, `density`.
+    read: Vec<String>,
+    /// Per column: made from another (`None`: read or derived as is).
+    make: Vec<Option<Make>>,
+    mu: f64,
+}
+
+impl BinnedColumns {
+    /// The columns of `vars` in `units` (empty: code units, K for
+    /// temperatures; one unit for every variable, or one per variable);
+    /// `mu` is the mean molecular weight of `temperature`.
+    pub fn new(s: &Snapshot, vars: &[&str], units: &[String], mu: f64) -> Result<BinnedColumns> {
+        if !(mu > 0.0 && mu.is_finite()) {
+            return Err(KernelError::Invalid(format!(
+                "--mu must be a positive number, got {mu}"
+            )));
+        }
+        if units.len() > 1 && units.len() != vars.len() {
+            return Err(KernelError::Invalid(format!(
+                "--unit: {} units for {} variables (give one, or one per variable)",
+                units.len(),
+                vars.len()
+            )));
+        }
+        let unit_for = |k: usize| units.get(if units.len() == 1 { 0 } else { k });
+        let mut read: Vec<String> = vec!["density".into()];
+        for v in vars {
+            read.push(if is_temperature(v) { "pressure" } else { v }.into());
+        }
+        read.dedup();
+        // Unknown names fail first, before any unit is looked at.
+        let names: Vec<&str> = read.iter().map(String::as_str).collect();
+        components(s, &files_to_read(s, &names, Weight::Mass)?)?;
+        let u = Units::from_info(&s.info);
+        let (mut cols, mut make) = (Vec::new(), Vec::new());
+        for (k, v) in vars.iter().enumerate() {
+            let unit = unit_of(v, unit_for(k).map(String::as_str))?;
+            // Code units: the read (or derived) column itself, no copy.
+            let column = if unit == "code" && !is_temperature(v) {
+                v.to_string()
+            } else {
+                format!("{v} [{unit}]")
+            };
+            make.push(match *v {
+                _ if column == *v => None,
+                "temperature" => Some(Make::Temperature),
+                "temperature_over_mu" => Some(Make::TemperatureOverMu),
+                _ => Some(Make::Scaled(u.factor(quantity_of(v), &unit)?)),
+            });
+            cols.push(Column {
+                var: v.to_string(),
+                column,
+                unit,
+            });
+        }
+        Ok(BinnedColumns {
+            cols,
+            read,
+            make,
+            mu,
+        })
+    }
+
+    /// The variables read from the files.
+    pub fn components<'a>(&'a self, s: &'a Snapshot) -> Result<Components<'a>> {
+        let read: Vec<&str> = self.read.iter().map(String::as_str).collect();
+        components(s, &files_to_read(s, &read, Weight::Mass)?)
+    }
+
+    /// The table column of each variable.
+    pub fn names(&self) -> Vec<&str> {
+        self.cols.iter().map(|c| c.column.as_str()).collect()
+    }
+
+    /// Adds the derived and converted columns to `t`, read with
+    /// [`components`](Self::components).
+    pub fn add_to(&self, t: &mut CellTable, exec: &Exec) -> Result<()> {
+        let read: Vec<&str> = self.read.iter().map(String::as_str).collect();
+        add_derived(t, &read, exec)?;
+        let u = t.units;
+        for (c, make) in self.cols.iter().zip(&self.make) {
+            let Some(make) = make else { continue };
+            if t.column(&c.column).is_ok() {
+                continue;
+            }
+            let values = match make {
+                Make::Temperature | Make::TemperatureOverMu => {
+                    let (rho, p) = (t.column("density")?, t.column("pressure")?);
+                    if *make == Make::Temperature {
+                        temperature(&u, rho, p, self.mu, exec)
+                    } else {
+                        temperature_over_mu(&u, rho, p, exec)
+                    }
+                }
+                Make::Scaled(f) => t.column(&c.var)?.iter().map(|x| x * f).collect(),
+            };
+            t.names.push(c.column.clone());
+            t.columns.push(values);
+        }
+        Ok(())
+    }
+}
+
 /// Loads the cells of `sel` with `density` (code units, for masses) and a
-/// column per variable of `vars` in its unit: `units` is empty (code units,
-/// K for temperatures), one unit for every variable, or one per variable.
-/// `mu` is the mean molecular weight of `temperature`.
+/// column per variable of `vars` in its unit (see [`BinnedColumns`]),
+/// every column at once — for callers that want the table; the profile
+/// and the phase diagram of an output reduce a file at a time instead.
 pub fn binned_cells(
     s: &Snapshot,
     sel: &Selection,
@@ -68,63 +197,10 @@ pub fn binned_cells(
     mu: f64,
     exec: &Exec,
 ) -> Result<(CellTable, Vec<Column>)> {
-    if !(mu > 0.0 && mu.is_finite()) {
-        return Err(KernelError::Invalid(format!(
-            "--mu must be a positive number, got {mu}"
-        )));
-    }
-    if units.len() > 1 && units.len() != vars.len() {
-        return Err(KernelError::Invalid(format!(
-            "--unit: {} units for {} variables (give one, or one per variable)",
-            units.len(),
-            vars.len()
-        )));
-    }
-    let unit_for = |k: usize| units.get(if units.len() == 1 { 0 } else { k });
-    // What to read: the variables themselves, the hydro variables a
-    // temperature needs, and density for the masses.
-    let mut load: Vec<&str> = vec!["density"];
-    for v in vars {
-        if is_temperature(v) {
-            load.push("pressure");
-        } else {
-            load.push(v);
-        }
-    }
-    load.dedup();
-    let mut t = cells_for(s, sel, &load, Weight::Mass, exec)?;
-    let u = t.units;
-    let mut cols = Vec::with_capacity(vars.len());
-    for (k, v) in vars.iter().enumerate() {
-        let unit = unit_of(v, unit_for(k).map(String::as_str))?;
-        // Code units: the loaded (or derived) column itself, no copy.
-        let column = if unit == "code" && !is_temperature(v) {
-            v.to_string()
-        } else {
-            format!("{v} [{unit}]")
-        };
-        if t.column(&column).is_err() {
-            let values = if is_temperature(v) {
-                let (rho, p) = (t.column("density")?, t.column("pressure")?);
-                if *v == "temperature" {
-                    temperature(&u, rho, p, mu, exec)
-                } else {
-                    temperature_over_mu(&u, rho, p, exec)
-                }
-            } else {
-                let f = u.factor(quantity_of(v), &unit)?;
-                t.column(v)?.iter().map(|x| x * f).collect()
-            };
-            t.names.push(column.clone());
-            t.columns.push(values);
-        }
-        cols.push(Column {
-            var: v.to_string(),
-            column,
-            unit,
-        });
-    }
-    Ok((t, cols))
+    let b = BinnedColumns::new(s, vars, units, mu)?;
+    let mut t = load_components(s, None, sel, &b.components(s)?, exec)?;
+    b.add_to(&mut t, exec)?;
+    Ok((t, b.cols))
 }
 
 /// The region to read for a profile around `center` (code units) of
@@ -184,7 +260,8 @@ pub struct ProfileRequest {
 }
 
 /// The profile of an output: the cells around the centre read (with the
-/// box's periodic axes), the variables in their units, binned.
+/// box's periodic axes) a CPU file at a time, the variables in their
+/// units, binned (see [`crate::binned_files`]).
 pub fn profile_output(
     s: &Snapshot,
     req: &ProfileRequest,
@@ -192,11 +269,16 @@ pub fn profile_output(
 ) -> Result<(Profile, Vec<Column>)> {
     let (spec, sel) = profile_setup(s, req)?;
     let vars: Vec<&str> = req.vars.iter().map(String::as_str).collect();
-    let (t, cols) = binned_cells(s, &sel, &vars, &req.units, req.mu, exec)?;
-    let names: Vec<&str> = cols.iter().map(|c| c.column.as_str()).collect();
-    let mut p = profile(&t, &spec, &names, exec)?;
-    name_profile(&mut p, &cols);
-    Ok((p, cols))
+    let b = BinnedColumns::new(s, &vars, &req.units, req.mu)?;
+    let plan = ProfilePlan::new(&spec, profile_r0(s, &sel, &spec, exec)?)?;
+    let mut fold = ProfileFold::new(plan.edges.bins(), vars.len());
+    profile_partials_files(s, &sel, &plan, &b, exec, |parts| {
+        parts.iter().for_each(|p| fold.add(p));
+        Ok(())
+    })?;
+    let mut p = Profile::from_sums(&plan, &b.names(), &fold.finish())?;
+    name_profile(&mut p, &b.cols);
+    Ok((p, b.cols))
 }
 
 /// The variables of a profile under the names asked for (the table's
@@ -307,7 +389,8 @@ pub fn name_phase(ph: &mut Phase, cols: &[Column]) {
 }
 
 /// A phase diagram of an output's selection: `x`, `y` and the optional
-/// `z` (with its unit) binned with `weight`.
+/// `z` (with its unit) binned with `weight`, a CPU file at a time (see
+/// [`crate::binned_files`]).
 pub fn phase_output(
     s: &Snapshot,
     sel: &Selection,
@@ -318,10 +401,21 @@ pub fn phase_output(
     exec: &Exec,
 ) -> Result<(Phase, Vec<Column>)> {
     let (vars, units) = phase_vars(axes, z);
-    let (t, cols) = binned_cells(s, sel, &vars, &units, mu, exec)?;
-    let mut ph = phase(&t, &phase_spec(axes, &cols, weight), exec)?;
-    name_phase(&mut ph, &cols);
-    Ok((ph, cols))
+    let b = BinnedColumns::new(s, &vars, &units, mu)?;
+    let spec = phase_spec(axes, &b.cols, weight);
+    let xy = BinnedColumns::new(s, &vars[..2], &units[..2], mu)?;
+    // Without a first pass the cell count is checked after the binning.
+    let (cells, ext) = phase_extent(s, sel, &spec, &xy, exec)?.unwrap_or((1, [None, None]));
+    let ax = axes_from(&spec, ext, cells)?;
+    let mut fold = PhaseFold::new(&ax);
+    phase_partials_files(s, sel, &spec, &ax, &b, exec, |parts| {
+        parts.iter().for_each(|p| fold.add(p));
+        Ok(())
+    })?;
+    let mut ph = fold.finish(&spec, &ax);
+    phase_cells_check(ph.binned[0] + ph.outside[0] + ph.dropped[0])?;
+    name_phase(&mut ph, &b.cols);
+    Ok((ph, b.cols))
 }
 
 /// Adds to a profile's or phase diagram's JSON what its numbers are in:

@@ -156,15 +156,15 @@ fn file_sums<const K: usize>(
     (s, n)
 }
 
-/// `Σ m x / Σ m` over the cells within `r` of `c` (all cells when `None`),
-/// and how many cells that is; `None` when they have no mass.
-fn com_within(
+/// Sums `[Σ m, Σ m x, Σ m y, Σ m z]` over the cells within `r` of `c`
+/// (all cells when `None`), and how many cells that is.
+fn com_sums(
     t: &CellTable,
     rho: &[f64],
     sphere: Option<([f64; 3], f64)>,
     exec: &Exec,
-) -> (Option<[f64; 3]>, usize) {
-    let (s, n) = file_sums::<4>(t, exec, |k| {
+) -> ([f64; 4], usize) {
+    file_sums::<4>(t, exec, |k| {
         let x = pos(t, k);
         if let Some((c, r)) = sphere {
             let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
@@ -174,9 +174,35 @@ fn com_within(
         }
         let m = rho[k] * t.volume(k);
         Some([m, m * x[0], m * x[1], m * x[2]])
-    });
-    let c = (s[0] > 0.0).then(|| [s[1] / s[0], s[2] / s[0], s[3] / s[0]]);
-    (c, n)
+    })
+}
+
+/// The centre of mass of [`com_sums`]' sums; `None` without mass.
+fn com_of(s: [f64; 4]) -> Option<[f64; 3]> {
+    (s[0] > 0.0).then(|| [s[1] / s[0], s[2] / s[0], s[3] / s[0]])
+}
+
+/// `Σ m x / Σ m` over the cells within `r` of `c` (all cells when `None`),
+/// and how many cells that is; `None` when they have no mass.
+fn com_within(
+    t: &CellTable,
+    rho: &[f64],
+    sphere: Option<([f64; 3], f64)>,
+    exec: &Exec,
+) -> (Option<[f64; 3]>, usize) {
+    let (s, n) = com_sums(t, rho, sphere, exec);
+    (com_of(s), n)
+}
+
+/// The first cell of highest density (NaN never wins).
+fn densest_cell(rho: &[f64]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (k, &r) in rho.iter().enumerate() {
+        if best.is_none_or(|b| r > rho[b]) && !r.is_nan() {
+            best = Some(k);
+        }
+    }
+    best
 }
 
 /// The centre of a table of gas leaves by `method` (code units). The
@@ -197,14 +223,8 @@ pub fn find_center(t: &CellTable, method: Method, exec: &Exec) -> Result<[f64; 3
     };
     match method {
         Method::Densest => {
-            // The first maximum in table (= file) order; NaN never wins.
-            let mut best: Option<usize> = None;
-            for (k, &r) in rho.iter().enumerate() {
-                if best.is_none_or(|b| r > rho[b]) && !r.is_nan() {
-                    best = Some(k);
-                }
-            }
-            Ok(pos(t, best.ok_or_else(no_mass)?))
+            // The first maximum in table (= file) order.
+            Ok(pos(t, densest_cell(rho).ok_or_else(no_mass)?))
         }
         Method::Com => com_within(t, rho, None, exec).0.ok_or_else(no_mass),
         Method::Ssc => {
@@ -223,6 +243,74 @@ pub fn find_center(t: &CellTable, method: Method, exec: &Exec) -> Result<[f64; 3
             }
         }
     }
+}
+
+/// The centre of the gas leaves of the files of `sel` by `method` (code
+/// units), as [`find_center`] finds it on a table of every file, bit for
+/// bit. `densest` and `com` reduce a CPU file at a time (peak memory: a
+/// file's levels, positions and densities per worker): a file's first
+/// maximum, or its sums — one block per file, as [`find_center`] takes
+/// them — folded in file order. `ssc` passes over the cells again for
+/// every sphere (a dozen or more passes), so it reads the levels,
+/// positions and densities of every file once (21 bytes a cell) rather
+/// than every file once per pass.
+pub fn find_center_files(
+    snap: &amrkit_io::Snapshot,
+    sel: &crate::select::Selection,
+    method: Method,
+    exec: &Exec,
+) -> Result<[f64; 3]> {
+    let c = crate::load::Components {
+        hydro: vec!["density"],
+        ..Default::default()
+    };
+    if method == Method::Ssc {
+        let t = crate::load::load_components(snap, None, sel, &c, exec)?;
+        return find_center(&t, method, exec);
+    }
+    // Per file: its cells, its densest cell (density, centre), its sums.
+    type FileCentre = (usize, Option<(f64, [f64; 3])>, ([f64; 4], usize));
+    let per_file: Vec<FileCentre> =
+        crate::sums::reduce_files(snap, sel, &c, "centre", exec, |t, one| {
+            let rho = t.column("density")?;
+            Ok(match method {
+                Method::Densest => {
+                    let best = densest_cell(rho);
+                    (t.len(), best.map(|k| (rho[k], pos(t, k))), ([0.0; 4], 0))
+                }
+                _ => (t.len(), None, com_sums(t, rho, None, one)),
+            })
+        })?;
+    if per_file.iter().all(|f| f.0 == 0) {
+        return Err(KernelError::Invalid(format!(
+            "no cells to find a centre ({}) in",
+            method.name()
+        )));
+    }
+    let no_mass = || {
+        KernelError::Invalid(format!(
+            "no gas mass to find a centre ({}) from",
+            method.name()
+        ))
+    };
+    if method == Method::Densest {
+        // The first maximum in file order: a later file wins only when
+        // strictly denser.
+        let mut best: Option<(f64, [f64; 3])> = None;
+        for (r, x) in per_file.iter().filter_map(|f| f.1) {
+            if best.is_none_or(|b| r > b.0) {
+                best = Some((r, x));
+            }
+        }
+        return Ok(best.ok_or_else(no_mass)?.1);
+    }
+    let mut s = [0.0; 4];
+    for (_, _, (b, _)) in &per_file {
+        for (a, v) in s.iter_mut().zip(b) {
+            *a += v;
+        }
+    }
+    com_of(s).ok_or_else(no_mass)
 }
 
 /// The angular momentum of the matter within `radius` of `center`.

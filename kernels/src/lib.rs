@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod binned_files;
 pub mod binned_request;
 pub mod center;
 pub mod cosmology;

@@ -442,6 +442,22 @@ pub fn cells_for_on(
     weight: Weight,
     exec: &Exec,
 ) -> Result<CellTable> {
+    let load = files_to_read(s, vars, weight)?;
+    let c = components(s, &load)?;
+    let mut t = load_components(s, only, sel, &c, exec)?;
+    add_derived(&mut t, vars, exec)?;
+    Ok(t)
+}
+
+/// The variables to read from the files for [`cells_for`] of `vars`
+/// (sorted, once each): those the files hold, every hydro variable for a
+/// derived one, `density` for a mass weight. An unknown name is an error
+/// listing what the output has.
+pub fn files_to_read<'a>(
+    s: &'a Snapshot,
+    vars: &[&'a str],
+    weight: Weight,
+) -> Result<Vec<&'a str>> {
     let hydro_names: Vec<&str> = s.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
     for v in vars {
@@ -467,16 +483,21 @@ pub fn cells_for_on(
     }
     load.sort_unstable();
     load.dedup();
-    let c = components(s, &load)?;
-    let mut t = load_components(s, only, sel, &c, exec)?;
+    Ok(load)
+}
+
+/// Adds to `t` (read with [`files_to_read`]) a column for each variable of
+/// `vars` it does not hold: the derived ones, cell by cell (so a table of
+/// some of the files gets the values a table of all of them has).
+pub fn add_derived(t: &mut CellTable, vars: &[&str], exec: &Exec) -> Result<()> {
     for v in vars {
         if t.column(v).is_err() {
-            let col = derived(&t, v, exec)?;
+            let col = derived(t, v, exec)?;
             t.names.push(v.to_string());
             t.columns.push(col);
         }
     }
-    Ok(t)
+    Ok(())
 }
 
 /// `export-vtk` of an output: every hydro variable is loaded (so that

@@ -394,27 +394,83 @@ where
     let cpus = cpus_for(snap, sel)?;
     exec.check()?;
     exec.start(what, cpus.len() as u64);
+    let spares = std::sync::Mutex::new(Vec::new());
+    let out = reduce_some(snap, &cpus, sel, c, exec, &spares, |t, one| reduce(t, one));
+    exec.finish();
+    exec.check()?;
+    out.into_iter().collect()
+}
+
+/// [`reduce_files`] for reductions whose per-file results are not small
+/// (a phase diagram's sparse bins): the files are reduced a window of a
+/// few per worker at a time, and each window's results are handed to
+/// `fold` in file order before the next window starts, so only a window's
+/// results are ever held. `reduce` may add columns to the table it gets
+/// (derived variables, unit conversions); their allocations are reused by
+/// the next file like the loaded ones.
+pub fn reduce_files_folding<R, F, G>(
+    snap: &Snapshot,
+    sel: &Selection,
+    c: &Components,
+    what: &str,
+    exec: &Exec,
+    reduce: F,
+    mut fold: G,
+) -> Result<()>
+where
+    R: Send,
+    F: Fn(&mut CellTable, &Exec) -> Result<R> + Sync,
+    G: FnMut(R) -> Result<()>,
+{
+    let cpus = cpus_for(snap, sel)?;
+    exec.check()?;
+    exec.start(what, cpus.len() as u64);
+    let spares = std::sync::Mutex::new(Vec::new());
+    let window = 2 * exec.threads().max(1);
+    let mut done = Ok(());
+    for win in cpus.chunks(window) {
+        let out = reduce_some(snap, win, sel, c, exec, &spares, &reduce);
+        done = out.into_iter().try_for_each(|r| fold(r?));
+        if done.is_err() {
+            break;
+        }
+    }
+    exec.finish();
+    exec.check()?;
+    done
+}
+
+/// `reduce` over the CPU files `cpus`, one per task, each loaded into a
+/// table of `spares` when one is free (see [`reduce_files`]).
+fn reduce_some<R, F>(
+    snap: &Snapshot,
+    cpus: &[usize],
+    sel: &Selection,
+    c: &Components,
+    exec: &Exec,
+    spares: &std::sync::Mutex<Vec<CellTable>>,
+    reduce: F,
+) -> Vec<Result<R>>
+where
+    R: Send,
+    F: Fn(&mut CellTable, &Exec) -> Result<R> + Sync,
+{
     let one = Exec {
         max_threads: Some(1),
         progress: None,
         ..*exec
     };
-    // Tables done with, refilled by the next file (at most one per worker).
-    let spares = std::sync::Mutex::new(Vec::new());
-    let out: Vec<Result<R>> = exec.par().min_chunk(1).map(&cpus, |&icpu| {
+    exec.par().min_chunk(1).map(cpus, |&icpu| {
         exec.check()?;
         let spare = spares.lock().map_or(None, |mut v| v.pop());
-        let t = load_components_reusing(snap, Some(&[icpu]), sel, c, &one, spare)?;
-        let r = reduce(&t, &one);
+        let mut t = load_components_reusing(snap, Some(&[icpu]), sel, c, &one, spare)?;
+        let r = reduce(&mut t, &one);
         if let Ok(mut v) = spares.lock() {
             v.push(t);
         }
         exec.advance(1);
         r
-    });
-    exec.finish();
-    exec.check()?;
-    out.into_iter().collect()
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! find the same centre and `L̂` with the same bits. Lengths here are in
 //! code units: converting the user's units is the front end's job.
 
-use crate::center::{check_inside, find_center, spin, Center, Method, Spin};
+use crate::center::{check_inside, find_center_files, spin, Center, Method, Spin};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::{load_cells, load_particles, ParticleTable};
@@ -101,8 +101,7 @@ pub fn resolve_center(
                     ..Selection::default()
                 },
             };
-            let t = load_cells(snap, &sel, &["density"], &[], exec)?;
-            find_center(&t, m, exec)
+            find_center_files(snap, &sel, m, exec)
         }
     }
 }

@@ -12,8 +12,10 @@ use crate::render::phase_plot::{draw_phase, PhaseFigure};
 use crate::render::png_file::write_rgb;
 use crate::view_flags::positive_length;
 use amrkit_io::atomic::write_atomic;
+use amrkit_io::Snapshot;
 use amrkit_kernels::binned_request::{describe_units, resolve_center, Column, PhaseAxisRequest};
 use amrkit_kernels::phase::Scale;
+use amrkit_kernels::project::Weight;
 use amrkit_kernels::request::{open, weight_of};
 use amrkit_kernels::select::{Region, Selection};
 use amrkit_kernels::temperature::DEFAULT_MU;
@@ -104,6 +106,18 @@ fn pair(v: &Option<Vec<f64>>, flag: &str) -> AnyResult<Option<[f64; 2]>> {
     }
 }
 
+/// A request as every process resolved it.
+struct Request {
+    cmap: Cmap,
+    nx: usize,
+    ny: usize,
+    weight: Weight,
+    s: Snapshot,
+    sel: Selection,
+    axes: [PhaseAxisRequest; 2],
+    z_unit: Option<String>,
+}
+
 /// Bins the cells; writes the diagram.
 pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
     let exec = Exec {
@@ -112,86 +126,11 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
     };
     // Every process resolves the request (an error anywhere is every
     // process's), bins its share of the files; rank 0 writes.
-    let (cmap, nx, ny, weight, s, sel, xa, ya, zu) = agree(
-        ctx.comm,
-        (|| {
-            let cmap = Cmap::of(&a.cmap)?;
-            let (nx, ny) = match a.bins[..] {
-                [n] => (n, n),
-                [nx, ny] => (nx, ny),
-                _ => {
-                    return fail(format!(
-                        "--bins needs NX,NY or one number, got {} values",
-                        a.bins.len()
-                    ))
-                }
-            };
-            for p in &a.out {
-                match p.extension().and_then(|e| e.to_str()) {
-                    Some("npy" | "png") => {}
-                    _ => {
-                        return fail(format!(
-                            "--out {}: expected a .npy or .png file",
-                            p.display()
-                        ))
-                    }
-                }
-            }
-            let weight = weight_of(&a.weight)?;
-            let s = open(&a.output)?;
-            let u = Units::from_info(&s.info);
-            let region = match &a.radius {
-                None if a.center.is_some() => {
-                    return fail("--center selects nothing without --radius (the sphere around it)")
-                }
-                None => None,
-                Some(r) => {
-                    let c = resolve_center(&s, a.center.as_deref(), &a.range_unit, &exec)?;
-                    let r = positive_length(r, "--radius", &a.range_unit, &u)?;
-                    Some(Region::Sphere {
-                        centre: c.map(|x| x / u.boxlen),
-                        radius: r / u.boxlen,
-                    })
-                }
-            };
-            let sel = Selection {
-                lmax: a.lmax,
-                region,
-                files: None,
-            };
-            let unit = |k: usize| match a.unit.len() {
-                0 => None,
-                1 => Some(a.unit[0].clone()),
-                _ => a.unit.get(k).cloned(),
-            };
-            if a.unit.len() > 1 && a.unit.len() != 2 + usize::from(a.z.is_some()) {
-                return fail(format!(
-                    "--unit: {} units for {} variables",
-                    a.unit.len(),
-                    2 + usize::from(a.z.is_some())
-                ));
-            }
-            let xa = PhaseAxisRequest {
-                var: a.x.clone(),
-                unit: unit(0),
-                lin: a.xlin,
-                range: pair(&a.xrange, "xrange")?,
-                bins: nx,
-            };
-            let ya = PhaseAxisRequest {
-                var: a.y.clone(),
-                unit: unit(1),
-                lin: a.ylin,
-                range: pair(&a.yrange, "yrange")?,
-                bins: ny,
-            };
-            let zu = unit(2);
-            Ok((cmap, nx, ny, weight, s, sel, xa, ya, zu))
-        })(),
-    )?;
-    let z = a.z.as_deref().map(|z| (z, zu.as_deref()));
+    let r = agree(ctx.comm, request(a, &exec))?;
+    let z = a.z.as_deref().map(|z| (z, r.z_unit.as_deref()));
+    let [xa, ya] = &r.axes;
     let Some((ph, cols)) =
-        amrkit_dist::binned::phase(ctx.comm, &s, &sel, [&xa, &ya], z, weight, a.mu, &exec)?
+        amrkit_dist::binned::phase(ctx.comm, &r.s, &r.sel, [xa, ya], z, r.weight, a.mu, &exec)?
     else {
         return Ok(());
     };
@@ -199,48 +138,121 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
     if ph.binned[0] == 0.0 {
         return fail(empty_reason(a, &ph, &cols));
     }
+    let wrote = write(a, &r, &ph, &cols)?;
+    if !ctx.quiet {
+        summary(a, &r, &ph, &cols, &wrote);
+    }
+    Ok(())
+}
+
+/// The bins `NX,NY` (or one number for both).
+fn bins(a: &PhaseArgs) -> AnyResult<(usize, usize)> {
+    match a.bins[..] {
+        [n] => Ok((n, n)),
+        [nx, ny] => Ok((nx, ny)),
+        _ => fail(format!(
+            "--bins needs NX,NY or one number, got {} values",
+            a.bins.len()
+        )),
+    }
+}
+
+/// The cells to bin: the sphere --radius around --center (found over the
+/// whole output for a method), or every cell.
+fn selection(a: &PhaseArgs, s: &Snapshot, u: &Units, exec: &Exec) -> AnyResult<Selection> {
+    let region = match &a.radius {
+        None if a.center.is_some() => {
+            return fail("--center selects nothing without --radius (the sphere around it)")
+        }
+        None => None,
+        Some(r) => {
+            let c = resolve_center(s, a.center.as_deref(), &a.range_unit, exec)?;
+            let r = positive_length(r, "--radius", &a.range_unit, u)?;
+            Some(Region::Sphere {
+                centre: c.map(|x| x / u.boxlen),
+                radius: r / u.boxlen,
+            })
+        }
+    };
+    Ok(Selection {
+        lmax: a.lmax,
+        region,
+        files: None,
+    })
+}
+
+/// Checks the flags and resolves the request (the centre included).
+fn request(a: &PhaseArgs, exec: &Exec) -> AnyResult<Request> {
+    let cmap = Cmap::of(&a.cmap)?;
+    let (nx, ny) = bins(a)?;
+    for p in &a.out {
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("npy" | "png") => {}
+            _ => {
+                return fail(format!(
+                    "--out {}: expected a .npy or .png file",
+                    p.display()
+                ))
+            }
+        }
+    }
+    let weight = weight_of(&a.weight)?;
+    let s = open(&a.output)?;
+    let u = Units::from_info(&s.info);
+    let sel = selection(a, &s, &u, exec)?;
+    let nvars = 2 + usize::from(a.z.is_some());
+    if a.unit.len() > 1 && a.unit.len() != nvars {
+        return fail(format!(
+            "--unit: {} units for {nvars} variables",
+            a.unit.len()
+        ));
+    }
+    let unit = |k: usize| match a.unit.len() {
+        0 => None,
+        1 => Some(a.unit[0].clone()),
+        _ => a.unit.get(k).cloned(),
+    };
+    let axis = |k: usize, var: &str, lin: bool, range, bins| -> AnyResult<PhaseAxisRequest> {
+        Ok(PhaseAxisRequest {
+            var: var.to_string(),
+            unit: unit(k),
+            lin,
+            range: pair(range, if k == 0 { "xrange" } else { "yrange" })?,
+            bins,
+        })
+    };
+    let axes = [
+        axis(0, &a.x, a.xlin, &a.xrange, nx)?,
+        axis(1, &a.y, a.ylin, &a.yrange, ny)?,
+    ];
+    Ok(Request {
+        cmap,
+        nx,
+        ny,
+        weight,
+        s,
+        sel,
+        axes,
+        z_unit: unit(2),
+    })
+}
+
+/// Writes the `.npy`, `.png` and JSON files asked for; their names.
+fn write(
+    a: &PhaseArgs,
+    r: &Request,
+    ph: &amrkit_kernels::phase::Phase,
+    cols: &[Column],
+) -> AnyResult<Vec<String>> {
     let mut j = ph.to_json();
-    describe_units(&mut j, &cols, a.mu);
-    j["output"] = s.dir.display().to_string().into();
+    describe_units(&mut j, cols, a.mu);
+    j["output"] = r.s.dir.display().to_string().into();
     let mut wrote = Vec::new();
     for p in &a.out {
         if p.extension().is_some_and(|e| e == "npy") {
-            write_npy(p, ny, nx, &ph.values)?;
+            write_npy(p, r.ny, r.nx, &ph.values)?;
         } else {
-            let lab = |c: &Column| {
-                if c.var == "temperature" {
-                    format!("temperature [K] (µ = {})", a.mu)
-                } else {
-                    format!("{} [{}]", c.var, c.unit)
-                }
-            };
-            let z_label = match (&a.z, cols.get(2)) {
-                (Some(_), Some(c)) => match a.weight.as_str() {
-                    "none" => format!("mean of {}", lab(c)),
-                    w => format!("{w}-weighted mean of {}", lab(c)),
-                },
-                _ => match a.weight.as_str() {
-                    "none" => "cells per bin".to_string(),
-                    "volume" => "volume per bin [code]".to_string(),
-                    _ => "mass per bin [code]".to_string(),
-                },
-            };
-            let fig = PhaseFigure {
-                title: format!("{} against {}", a.y, a.x),
-                caption: output_caption(&s),
-                x_label: lab(&cols[0]),
-                y_label: lab(&cols[1]),
-                z_label,
-                x_edges: ph.axes[0].edges.clone(),
-                y_edges: ph.axes[1].edges.clone(),
-                x_log: ph.axes[0].scale == Scale::Log,
-                y_log: ph.axes[1].scale == Scale::Log,
-                values: ph.values.clone(),
-                counts: ph.counts.clone(),
-                vmin: a.vmin,
-                vmax: a.vmax,
-                cmap,
-            };
+            let fig = figure(a, r, ph, cols);
             let img = draw_phase(&fig)?;
             write_rgb(p, img.w, img.h, &img.px, &[("Title", &fig.title)])?;
         }
@@ -250,26 +262,77 @@ pub fn run(ctx: &Ctx, a: &PhaseArgs) -> AnyResult<()> {
         write_atomic(f, serde_json::to_string_pretty(&j)?.as_bytes())?;
         wrote.push(f.display().to_string());
     }
-    if !ctx.quiet {
-        println!(
-            "{} cells in {}×{} bins (mass {:.6e} code); {} outside the ranges (mass {:.6e}); {} dropped",
-            ph.binned[0], nx, ny, ph.binned[1], ph.outside[0], ph.outside[1], ph.dropped[0]
-        );
-        for (k, which) in [(2, "x"), (3, "y")] {
-            if ph.dropped[k] > 0.0 {
-                let c = &cols[k - 2];
-                println!(
-                    "dropped {} cells whose {} is not positive (or not finite) from the log {which} axis (--{which}lin keeps them)",
-                    ph.dropped[k], c.var
-                );
-            }
+    Ok(wrote)
+}
+
+/// The figure of the diagram: labelled axes, the colour bar's quantity.
+fn figure(
+    a: &PhaseArgs,
+    r: &Request,
+    ph: &amrkit_kernels::phase::Phase,
+    cols: &[Column],
+) -> PhaseFigure {
+    let lab = |c: &Column| {
+        if c.var == "temperature" {
+            format!("temperature [K] (µ = {})", a.mu)
+        } else {
+            format!("{} [{}]", c.var, c.unit)
         }
-        if cols.iter().any(|c| c.var == "temperature") {
-            println!("temperature = µ·(P/ρ)·m_H/k_B with µ = {}", a.mu);
-        }
-        println!("wrote {}", wrote.join(", "));
+    };
+    let z_label = match (&a.z, cols.get(2)) {
+        (Some(_), Some(c)) => match a.weight.as_str() {
+            "none" => format!("mean of {}", lab(c)),
+            w => format!("{w}-weighted mean of {}", lab(c)),
+        },
+        _ => match a.weight.as_str() {
+            "none" => "cells per bin".to_string(),
+            "volume" => "volume per bin [code]".to_string(),
+            _ => "mass per bin [code]".to_string(),
+        },
+    };
+    PhaseFigure {
+        title: format!("{} against {}", a.y, a.x),
+        caption: output_caption(&r.s),
+        x_label: lab(&cols[0]),
+        y_label: lab(&cols[1]),
+        z_label,
+        x_edges: ph.axes[0].edges.clone(),
+        y_edges: ph.axes[1].edges.clone(),
+        x_log: ph.axes[0].scale == Scale::Log,
+        y_log: ph.axes[1].scale == Scale::Log,
+        values: ph.values.clone(),
+        counts: ph.counts.clone(),
+        vmin: a.vmin,
+        vmax: a.vmax,
+        cmap: r.cmap,
     }
-    Ok(())
+}
+
+/// What was binned, left out and dropped, and what was written.
+fn summary(
+    a: &PhaseArgs,
+    r: &Request,
+    ph: &amrkit_kernels::phase::Phase,
+    cols: &[Column],
+    wrote: &[String],
+) {
+    println!(
+        "{} cells in {}×{} bins (mass {:.6e} code); {} outside the ranges (mass {:.6e}); {} dropped",
+        ph.binned[0], r.nx, r.ny, ph.binned[1], ph.outside[0], ph.outside[1], ph.dropped[0]
+    );
+    for (k, which) in [(2, "x"), (3, "y")] {
+        if ph.dropped[k] > 0.0 {
+            let c = &cols[k - 2];
+            println!(
+                "dropped {} cells whose {} is not positive (or not finite) from the log {which} axis (--{which}lin keeps them)",
+                ph.dropped[k], c.var
+            );
+        }
+    }
+    if cols.iter().any(|c| c.var == "temperature") {
+        println!("temperature = µ·(P/ρ)·m_H/k_B with µ = {}", a.mu);
+    }
+    println!("wrote {}", wrote.join(", "));
 }
 
 /// Why no cell reached a bin, naming the flags that emptied the diagram:

@@ -1,11 +1,14 @@
-//! `stats` and `project` reduce a CPU file at a time, so they run in a
-//! memory limit far below what holding every column would need: a
+//! `stats`, `project`, `profile`, `phase` and `slice` reduce a CPU file at
+//! a time, so they run in a memory limit far below what holding every
+//! column would need: a
 //! synthetic output of 32 CPU files (levels 6–8, 0.93 M leaf cells,
 //! 165 MB of files; its columns alone ~88 MB) is reduced under
 //! `prlimit --data=32 MiB` (RLIMIT_DATA: the process's private writable
 //! memory, thread stacks and heap included), and the results are the
 //! bytes of an unlimited run. Before the per-file reductions (main
-//! 25b509a) both commands abort here ("memory allocation … failed").
+//! 25b509a) `stats` and `project` abort here ("memory allocation …
+//! failed"), and so do `profile` and `phase` before theirs (main 18910ca),
+//! and `slice --center com` under half the limit.
 
 use amrkit_io::{SynthPlan, SynthSpec};
 use std::path::Path;
@@ -103,4 +106,115 @@ fn stats_and_project_run_in_a_memory_limit_below_the_columns() {
             "{name} differs"
         );
     }
+}
+
+/// Runs `args` (its output files `outs` named bare, written into a folder
+/// of `tmp`) under `limit` and without, and checks every file is the same
+/// bytes.
+fn same_files_limited(tmp: &Path, name: &str, limit: u64, args: &[&str], outs: &[&str]) {
+    let mut got = Vec::new();
+    for limit in [Some(limit), None] {
+        let dir = tmp.join(format!("{name}-{}", limit.is_some()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| match outs.contains(a) {
+                true => dir.join(a).display().to_string(),
+                false => a.to_string(),
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(limit, &args);
+        got.push(
+            outs.iter()
+                .map(|f| std::fs::read(dir.join(f)).unwrap())
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (k, f) in outs.iter().enumerate() {
+        assert!(
+            got[0][k] == got[1][k],
+            "{name}: {f} differs under the limit"
+        );
+    }
+}
+
+#[test]
+fn profile_phase_and_slice_run_in_a_memory_limit_below_the_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, leaves) = write_output(tmp.path());
+    let out = out.to_str().unwrap();
+    // Not vacuous: a profile's columns (positions, level, density,
+    // pressure, velocity_x and the temperature made from them) would not
+    // fit, nor a phase diagram's.
+    let columns = leaves as u64 * (4 * 8 + 13);
+    assert!(
+        columns > LIMIT,
+        "{leaves} leaf cells: {columns} B of columns"
+    );
+    // The centre found over the whole output (densest), then the sphere;
+    // r0 and the phase ranges from their first passes.
+    same_files_limited(
+        tmp.path(),
+        "profile",
+        LIMIT,
+        &[
+            "profile",
+            out,
+            "--var",
+            "density,temperature,velocity_x",
+            "--center",
+            "densest",
+            "--radius",
+            "0.45box",
+            "--cumulative",
+            "--json",
+            "p.json",
+        ],
+        &["p.json"],
+    );
+    same_files_limited(
+        tmp.path(),
+        "phase",
+        LIMIT,
+        &[
+            "phase",
+            out,
+            "--x",
+            "density",
+            "--y",
+            "temperature",
+            "--z",
+            "velocity_x",
+            "--out",
+            "h.npy",
+            "--json",
+            "h.json",
+        ],
+        &["h.npy", "h.json"],
+    );
+    // A slice reads the files near its plane only, so what it once held
+    // whole was the centre's pass (level, position, density: 21 B a
+    // cell): half the limit is below that.
+    assert!(leaves as u64 * 21 > LIMIT / 2);
+    same_files_limited(
+        tmp.path(),
+        "slice",
+        LIMIT / 2,
+        &[
+            "slice",
+            out,
+            "--var",
+            "density,pressure",
+            "--center",
+            "com",
+            "--res",
+            "256",
+            "--out",
+            "a.npy",
+            "--out",
+            "b.npy",
+        ],
+        &["a.npy", "b.npy"],
+    );
 }

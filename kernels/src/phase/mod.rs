@@ -22,7 +22,7 @@
 //! in cell order), and folded in block order: the same bits for any
 //! thread count or split of the files, and at most one block's worth of
 //! numbers per block in memory. Every sum is compensated
-//! ([`Compensated`]), in the block and in the fold: exact to a few ulps of
+//! ([`Compensated`](crate::profile::compensated::Compensated)), in the block and in the fold: exact to a few ulps of
 //! the bin's Σ|x| however many cells it holds.
 //!
 //! Speed without changing a bin: a log axis does not take a `log10` per
@@ -39,15 +39,16 @@
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::profile::compensated::Compensated;
 use crate::profile::lookup::BitsIndex;
 use crate::project::Weight;
 use crate::sums::sum_blocks;
 use crate::table::CellTable;
 use serde_json::{json, Value};
 
+pub mod fold;
 pub mod partial;
 
+pub use fold::PhaseFold;
 pub use partial::{phase_partials, PhasePartial};
 
 /// How far (relative) from a raw edge a value must be for a log axis to
@@ -397,61 +398,11 @@ pub struct Phase {
 impl Phase {
     /// The diagram the partials of every block, folded in order, give.
     pub fn fold(spec: &PhaseSpec, axes: &[Axis; 2], parts: &[PhasePartial]) -> Phase {
-        let nb = axes[0].bins * axes[1].bins;
-        let mut counts = vec![0.0f64; nb];
-        // Σw, Σwz, Σm per bin.
-        let mut sums = vec![[Compensated::default(); 3]; nb];
-        let (mut outside, mut dropped) = ([Compensated::default(); 2], [0.0; 4]);
+        let mut f = PhaseFold::new(axes);
         for p in parts {
-            for (&b, s) in p.bins.iter().zip(&p.sums) {
-                counts[b as usize] += s[0];
-                for (a, &x) in sums[b as usize].iter_mut().zip(&s[1..]) {
-                    a.add(x);
-                }
-            }
-            for (a, &b) in outside.iter_mut().zip(&p.outside) {
-                a.add(b);
-            }
-            // Counts (exact) and the mass dropped (compensated below).
-            for (a, b) in dropped.iter_mut().zip(&p.dropped) {
-                *a += b;
-            }
+            f.add(p);
         }
-        let mut dropped_mass = Compensated::default();
-        for p in parts {
-            dropped_mass.add(p.dropped[1]);
-        }
-        dropped[1] = dropped_mass.value();
-        let outside = outside.map(|c| c.value());
-        let weights: Vec<f64> = sums.iter().map(|s| s[0].value()).collect();
-        let wz: Vec<f64> = sums.iter().map(|s| s[1].value()).collect();
-        let mut in_mass = Compensated::default();
-        for s in &sums {
-            in_mass.add(s[2].value());
-        }
-        let values = match spec.z {
-            None => weights.clone(),
-            Some(_) => (0..nb)
-                .map(|b| {
-                    if counts[b] == 0.0 {
-                        f64::NAN
-                    } else {
-                        wz[b] / weights[b]
-                    }
-                })
-                .collect(),
-        };
-        let binned = [counts.iter().sum::<f64>(), in_mass.value()];
-        Phase {
-            spec: spec.clone(),
-            axes: axes.clone(),
-            values,
-            counts: counts.iter().map(|&c| c as u64).collect(),
-            weights,
-            binned,
-            outside,
-            dropped,
-        }
+        f.finish(spec, axes)
     }
 
     /// The JSON form: edges, counts in and outside the range, the cells

@@ -242,6 +242,28 @@ impl Selected {
     }
 }
 
+/// The deepest level of a cell of `t` within `radius` of the geometry's
+/// centre (the cells [`Selected::of`] selects, by the same comparisons);
+/// `None` when there is none. Reads only positions and levels, so the
+/// default first edge `r0` of a profile can be found from the amr files
+/// alone, a CPU file at a time (a maximum: any split gives the same).
+pub fn deepest_selected(t: &CellTable, geo: &Geometry, radius: f64) -> Option<u8> {
+    let b = t.units.boxlen;
+    let sizes = LevelSizes::of(t);
+    let mut deepest = None;
+    for k in 0..t.len() {
+        // Only a deeper cell can change the answer.
+        if deepest.is_some_and(|d| t.level[k] <= d) {
+            continue;
+        }
+        let x = sizes.centre_box(t, k).map(|v| v * b);
+        if geo.distance(x).is_some_and(|d| d <= radius) {
+            deepest = Some(t.level[k]);
+        }
+    }
+    deepest
+}
+
 /// The smallest leaf cell size (code units) among the cells within
 /// `radius` of the geometry's centre; `None` when there are none.
 pub fn smallest_cell(t: &CellTable, geo: &Geometry, radius: f64, exec: &Exec) -> Option<f64> {

@@ -46,8 +46,8 @@ pub mod partial;
 pub mod result;
 
 pub use edges::{Edges, Place};
-pub use geometry::{smallest_cell, Geometry, Selected};
-pub use partial::{partials_of, profile_partials, ProfilePartial, ProfilePlan};
+pub use geometry::{deepest_selected, smallest_cell, Geometry, Selected};
+pub use partial::{partials_of, profile_partials, ProfileFold, ProfilePartial, ProfilePlan};
 pub use result::{Profile, Tally, VarProfile};
 
 use crate::error::{KernelError, Result};

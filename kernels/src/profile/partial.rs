@@ -55,40 +55,74 @@ impl ProfilePartial {
         c >= 4 && c.is_multiple_of(2)
     }
 
-    /// The partials folded one after the other, in order: counts, Σw, Σm
-    /// and Σwf as compensated sums (exact to a few ulps however many
-    /// blocks), second moments combined as
-    /// `M = M_a + M_b + (f̄_b − f̄_a)²·w_a·w_b/(w_a + w_b)`.
+    /// The partials folded one after the other, in order (see
+    /// [`ProfileFold`]).
     pub fn fold(bins: usize, nvars: usize, parts: &[ProfilePartial]) -> ProfilePartial {
-        let mut acc = ProfilePartial::zeros(bins, nvars);
-        let wd = acc.width();
-        let mut sums = vec![Compensated::default(); acc.data.len()];
+        let mut f = ProfileFold::new(bins, nvars);
         for p in parts {
-            for ((a, s), b) in acc
-                .data
-                .chunks_mut(wd)
-                .zip(sums.chunks_mut(wd))
-                .zip(p.data.chunks(wd))
-            {
-                let (wa, wb) = (s[1].value(), b[1]);
-                for v in 0..nvars {
-                    let (f, m) = (3 + 2 * v, 4 + 2 * v);
-                    a[m] = if wa == 0.0 || wb == 0.0 {
-                        a[m] + b[m]
-                    } else {
-                        let d = b[f] / wb - s[f].value() / wa;
-                        a[m] + b[m] + d * d * (wa * wb / (wa + wb))
-                    };
-                }
-                for (c, (s, &x)) in s.iter_mut().zip(b).enumerate() {
-                    if !Self::is_moment(c) {
-                        s.add(x);
-                    }
+            f.add(p);
+        }
+        f.finish()
+    }
+}
+
+/// The partials of a profile folded one after the other, in order, as
+/// they come (a reduction over CPU files hands over each file's partials
+/// once the files before it are folded): counts, Σw, Σm and Σwf as
+/// compensated sums (exact to a few ulps however many blocks), second
+/// moments combined as `M = M_a + M_b + (f̄_b − f̄_a)²·w_a·w_b/(w_a + w_b)`.
+/// Folding all partials at once or as they come is the same additions in
+/// the same order: the same bits.
+#[derive(Clone, Debug)]
+pub struct ProfileFold {
+    /// The second moments so far (the other columns are in `sums`).
+    acc: ProfilePartial,
+    sums: Vec<Compensated>,
+}
+
+impl ProfileFold {
+    /// Nothing folded yet, for `bins` bins and `nvars` variables.
+    pub fn new(bins: usize, nvars: usize) -> ProfileFold {
+        let acc = ProfilePartial::zeros(bins, nvars);
+        let sums = vec![Compensated::default(); acc.data.len()];
+        ProfileFold { acc, sums }
+    }
+
+    /// Adds the next partial (in block order).
+    pub fn add(&mut self, p: &ProfilePartial) {
+        let wd = self.acc.width();
+        let nvars = self.acc.nvars;
+        for ((a, s), b) in self
+            .acc
+            .data
+            .chunks_mut(wd)
+            .zip(self.sums.chunks_mut(wd))
+            .zip(p.data.chunks(wd))
+        {
+            let (wa, wb) = (s[1].value(), b[1]);
+            for v in 0..nvars {
+                let (f, m) = (3 + 2 * v, 4 + 2 * v);
+                a[m] = if wa == 0.0 || wb == 0.0 {
+                    a[m] + b[m]
+                } else {
+                    let d = b[f] / wb - s[f].value() / wa;
+                    a[m] + b[m] + d * d * (wa * wb / (wa + wb))
+                };
+            }
+            for (c, (s, &x)) in s.iter_mut().zip(b).enumerate() {
+                if !ProfilePartial::is_moment(c) {
+                    s.add(x);
                 }
             }
         }
+    }
+
+    /// The sums of every partial added.
+    pub fn finish(self) -> ProfilePartial {
+        let ProfileFold { mut acc, sums } = self;
+        let wd = acc.width();
         for (c, (a, s)) in acc.data.iter_mut().zip(&sums).enumerate() {
-            if !Self::is_moment(c % wd) {
+            if !ProfilePartial::is_moment(c % wd) {
                 *a = s.value();
             }
         }
@@ -122,7 +156,7 @@ impl ProfilePlan {
     }
 
     /// Checks what can be checked before any cell is looked at.
-    pub(crate) fn check(spec: &ProfileSpec) -> Result<Geometry> {
+    pub fn check(spec: &ProfileSpec) -> Result<Geometry> {
         if spec.bins == 0 {
             return invalid("--bins must be at least 1, got 0".into());
         }

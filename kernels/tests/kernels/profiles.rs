@@ -711,6 +711,66 @@ fn a_request_reads_only_what_it_needs_and_bins_the_same_numbers() {
 }
 
 #[test]
+fn a_phase_request_reduced_per_file_bins_the_same_numbers() {
+    // `phase_output` reads a CPU file at a time (a first pass for the
+    // default ranges, none when both are given): the same bits as the
+    // phase diagram of a table of every file, at 1 and 2 threads.
+    use amrkit_kernels::binned_request::{phase_output, PhaseAxisRequest};
+    let pool = Pool::builder().num_threads(2).build().unwrap();
+    for run in ["sedov3d", "gravity", "particles"] {
+        let Some((snap, t)) = cells(run, &Exec::on(&pool)) else {
+            return;
+        };
+        for (ranges, z) in [(None, None), (None, Some("velocity_x")), (Some(()), None)] {
+            let mut spec = phase_spec("density", "temperature", z);
+            let whole_ext = amrkit_kernels::phase::extrema(&t, &spec, &Exec::on(&pool)).unwrap();
+            if ranges.is_some() {
+                // Ranges inside the extrema: some cells fall outside.
+                let [a, b] = whole_ext[0].unwrap();
+                spec.x.range = Some([a * 1.5, b / 1.5]);
+                let [a, b] = whole_ext[1].unwrap();
+                spec.y.range = Some([a * 2.0, b / 2.0]);
+            }
+            let whole = phase(&t, &spec, &Exec::on(&pool)).unwrap();
+            let ax = |s: &AxisSpec, v: &str| PhaseAxisRequest {
+                var: v.into(),
+                unit: None,
+                lin: s.scale == Scale::Lin,
+                range: s.range,
+                bins: s.bins,
+            };
+            let (xa, ya) = (ax(&spec.x, "density"), ax(&spec.y, "temperature"));
+            for threads in [1, 2] {
+                let exec = Exec {
+                    max_threads: Some(threads),
+                    ..Exec::on(&pool)
+                };
+                let (ph, _) = phase_output(
+                    &snap,
+                    &Selection::default(),
+                    [&xa, &ya],
+                    z.map(|z| (z, None)),
+                    spec.weight,
+                    DEFAULT_MU,
+                    &exec,
+                )
+                .unwrap();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&ph.values), bits(&whole.values), "{run} {z:?}");
+                assert_eq!(ph.counts, whole.counts, "{run} {z:?}");
+                assert_eq!(bits(&ph.outside), bits(&whole.outside), "{run} {z:?}");
+                assert_eq!(bits(&ph.binned), bits(&whole.binned), "{run} {z:?}");
+                assert_eq!(bits(&ph.axes[0].edges), bits(&whole.axes[0].edges));
+                assert_eq!(bits(&ph.axes[1].edges), bits(&whole.axes[1].edges));
+                if ranges.is_some() {
+                    assert!(ph.outside[0] > 0.0, "{run}: the ranges cut nothing");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn shares_of_the_files_folded_in_order_give_the_same_bits() {
     // What `mpirun -n k` relies on: processes that each read a contiguous
     // block of the files and send their partials in file order.

@@ -8,7 +8,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use amrkit_io::Snapshot;
-use amrkit_kernels::center::{find_center, spin, Method};
+use amrkit_kernels::center::{find_center, find_center_files, spin, Method};
 use amrkit_kernels::offaxis::{project_view, project_view_streaming, ViewSpec};
 use amrkit_kernels::project::{project_streaming, ProjSpec, Weight};
 use amrkit_kernels::slice::{slice, slice_table};
@@ -701,6 +701,46 @@ fn direct_com(t: &CellTable, keep: impl Fn([f64; 3]) -> bool) -> ([f64; 3], usiz
 
 fn dist2(a: [f64; 3], b: [f64; 3]) -> f64 {
     (0..3).map(|d| (a[d] - b[d]).powi(2)).sum()
+}
+
+#[test]
+fn centres_found_a_file_at_a_time_are_the_table_s_bits() {
+    // `densest` and `com` reduce one CPU file at a time: the same bits as
+    // on a table of every file, for the whole box and for a box region,
+    // at 1 and 2 threads (ssc reads the table itself: the same code).
+    let pool = pool();
+    for (name, out) in outputs() {
+        let s = Snapshot::open(&out).unwrap();
+        let region = amrkit_kernels::select::Region::Box {
+            lo: [0.1, 0.2, 0.0],
+            hi: [0.7, 0.9, 0.6],
+        };
+        for sel in [
+            Selection::default(),
+            Selection {
+                region: Some(region),
+                ..Selection::default()
+            },
+        ] {
+            let t = load_cells(&s, &sel, &["density"], &[], &Exec::on(&pool)).unwrap();
+            for m in [Method::Densest, Method::Com, Method::Ssc] {
+                let want = find_center(&t, m, &Exec::on(&pool)).unwrap();
+                for threads in [1, 2] {
+                    let exec = Exec {
+                        max_threads: Some(threads),
+                        ..Exec::on(&pool)
+                    };
+                    let got = find_center_files(&s, &sel, m, &exec).unwrap();
+                    assert_eq!(
+                        got.map(f64::to_bits),
+                        want.map(f64::to_bits),
+                        "{name} {m:?} {:?} at {threads} threads",
+                        sel.region
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[test]
