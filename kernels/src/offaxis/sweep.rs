@@ -27,10 +27,12 @@ struct Chain<'p> {
     /// The last vertex.
     len: usize,
     k: usize,
-    /// Vertex `k` and the edge's slopes of `v` and `t` along `u`.
+    /// Vertex `k`, the edge's slopes of `v` and `t` along `u`, and `u` of
+    /// vertex `k + 1` (∞ past the last).
     a: [f64; 3],
     kv: f64,
     kt: f64,
+    next: f64,
 }
 
 impl<'p> Chain<'p> {
@@ -55,6 +57,7 @@ impl<'p> Chain<'p> {
             a: [0.0; 3],
             kv: 0.0,
             kt: 0.0,
+            next: f64::INFINITY,
         };
         c.load();
         c
@@ -70,9 +73,10 @@ impl<'p> Chain<'p> {
     #[inline]
     fn load(&mut self) {
         self.a = self.vertex(self.k);
-        (self.kv, self.kt) = (0.0, 0.0);
+        (self.kv, self.kt, self.next) = (0.0, 0.0, f64::INFINITY);
         if self.k < self.len {
             let b = self.vertex(self.k + 1);
+            self.next = b[0];
             let du = b[0] - self.a[0];
             if du > 0.0 {
                 let r = 1.0 / du;
@@ -82,26 +86,14 @@ impl<'p> Chain<'p> {
         }
     }
 
-    /// `u` of the next vertex (∞ past the last).
-    #[inline]
-    fn next_u(&self) -> f64 {
-        if self.k < self.len {
-            self.vertex(self.k + 1)[0]
-        } else {
-            f64::INFINITY
-        }
-    }
-
     /// Moves to the edge leaving `x` rightwards; whether it moved.
     #[inline]
     fn seek(&mut self, x: f64) -> bool {
         let mut moved = false;
-        while self.k < self.len && self.vertex(self.k + 1)[0] <= x {
+        while self.next <= x {
             self.k += 1;
-            moved = true;
-        }
-        if moved {
             self.load();
+            moved = true;
         }
         moved
     }
@@ -157,8 +149,11 @@ pub(super) fn row_integrals(row: &Poly, g: &Grid, sign: f64, c0: usize, out: &mu
     if !(xe > xs) {
         return;
     }
-    let mut fwd = Chain::new(row, lo, 1, (hi + n - lo) % n);
-    let mut back = Chain::new(row, lo, n - 1, (lo + n - hi) % n);
+    // Steps from `lo` to `hi` each way round (no `%`: an integer division).
+    let ahead = if hi >= lo { hi - lo } else { hi + n - lo };
+    let behind = if ahead == 0 { 0 } else { n - ahead };
+    let mut fwd = Chain::new(row, lo, 1, ahead);
+    let mut back = Chain::new(row, lo, n - 1, behind);
     // The column holding `xs`: `u(i) ≤ xs < u(i + 1)` (or the last).
     let mut i = (floor((xs - g.u0) / g.pw).max(0.0) as usize).clamp(i0, i1);
     while i > i0 && g.u(i) > xs {
@@ -174,7 +169,7 @@ pub(super) fn row_integrals(row: &Poly, g: &Grid, sign: f64, c0: usize, out: &mu
     let mut acc = 0.0;
     loop {
         // Both chains stay straight up to `lim`: whole columns first.
-        let lim = fwd.next_u().min(back.next_u()).min(xe);
+        let lim = fwd.next.min(back.next).min(xe);
         while i < i1 {
             let x1 = g.u(i + 1);
             if x1 > lim {
