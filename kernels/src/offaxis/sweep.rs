@@ -146,7 +146,8 @@ pub(super) fn row_integrals(row: &Poly, g: &Grid, sign: f64, c0: usize, out: &mu
     let mut add = |i: usize, x: f64| out[i - c0] += w * x;
     let xs = umin.max(g.u(i0));
     let xe = umax.min(g.u(i1 + 1));
-    if !(xe > xs) {
+    // Nothing to sweep (also when a NaN came in).
+    if xe.partial_cmp(&xs) != Some(std::cmp::Ordering::Greater) {
         return;
     }
     // Steps from `lo` to `hi` each way round (no `%`: an integer division).
