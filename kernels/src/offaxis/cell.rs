@@ -6,10 +6,10 @@
 //! any region `R` of the image plane `Vol(cell ∩ prism(R)) = Σ_exit
 //! ∫_{R∩F} s − Σ_entry ∫_{R∩F} s`, the integrals over the faces'
 //! projections `F`, on which `s` is affine. Each face is a convex polygon
-//! in `(u, v)` carrying `s` at its vertices; cutting it into pixel rows
-//! and each row at the pixel edges keeps `s` affine on every piece, and
-//! `∫ s` over a piece is exact from a fan of triangles. Pixels a face
-//! covers whole take `area × s(pixel centre)` instead. `s` is measured
+//! in `(u, v)` carrying `s` at its vertices; it is cut into pixel rows
+//! and each row is swept along `u` ([`super::sweep`]: between two stops,
+//! column edges or vertices, `∫ s dv` is quadratic in `u` and Simpson's
+//! rule is exact on it). `s` is measured
 //! from the cell's own centre, so every number is of the cell's size. A
 //! cell that a slab plane `s = σ` cuts uses `(x)⁺ = max(x, 0)`: `chord ∩ {s
 //! ≥ σ} = (s_out − σ)⁺ − (s_in − σ)⁺`, i.e. the same sums over the faces
@@ -18,6 +18,7 @@
 
 use super::grid::{floor, Grid};
 use super::poly::{Pair, Poly};
+use super::sweep::row_integrals;
 use crate::load::CellTable;
 use crate::view::View;
 
@@ -105,107 +106,12 @@ struct Vols<'s> {
     vol: &'s mut [f64],
 }
 
-impl Vols<'_> {
-    #[inline]
-    fn add(&mut self, i: usize, j: usize, x: f64) {
-        // Inside the box by construction of `shadow`; a piece a rounding
-        // put a hair outside it has no volume.
-        if j >= self.j0 && j < self.j0 + self.h && i >= self.i0 && i < self.i0 + self.w {
-            self.vol[(j - self.j0) * self.w + (i - self.i0)] += x;
-        }
-    }
-}
-
-/// An affine attribute over the image plane: `t(x, y) = t + gu·(x − u) +
-/// gv·(y − v)` (a face's `s`, from its centre and its edge vectors).
-#[derive(Clone, Copy)]
-struct Affine {
-    u: f64,
-    v: f64,
-    t: f64,
-    gu: f64,
-    gv: f64,
-    /// The sign of the face's projected vertex order (that of the signed
-    /// areas of its pieces).
-    orient: f64,
-}
-
-impl Affine {
-    #[inline]
-    fn at(&self, x: f64, y: f64) -> f64 {
-        self.t + self.gu * (x - self.u) + self.gv * (y - self.v)
-    }
-}
-
-/// The affine `t` of face `(d, side)` (with `shift` added), when the face
-/// is wide enough to cover a pixel whole (its projected area is at least
-/// a pixel's: otherwise every piece is cut out).
-fn affine(cg: &CellGeom, d: usize, side: f64, shift: f64, g: &Grid) -> Option<Affine> {
-    let (a, b) = ((d + 1) % 3, (d + 2) % 3);
-    let (ea, eb) = (cg.step[a].map(|x| 2.0 * x), cg.step[b].map(|x| 2.0 * x));
-    let det = ea[0] * eb[1] - ea[1] * eb[0];
-    if det.is_nan() || det.abs() < g.pw * g.ph {
-        return None;
-    }
-    Some(Affine {
-        u: cg.c[0] + side * cg.step[d][0],
-        v: cg.c[1] + side * cg.step[d][1],
-        t: side * cg.step[d][2] + shift,
-        gu: (ea[2] * eb[1] - eb[2] * ea[1]) / det,
-        gv: (eb[2] * ea[0] - ea[2] * eb[0]) / det,
-        orient: det.signum(),
-    })
-}
-
-/// The columns `[fa, fb)` whose whole cell of row strip `[v(j), v(j+1)]`
-/// lies in the convex row polygon `row`: the u-span common to its edges on
-/// the strip's two lines (empty when it does not reach both).
-fn full_columns(row: &Poly, g: &Grid, j: usize) -> (usize, usize) {
-    let (vb, vt) = (g.v(j), g.v(j + 1));
-    let (mut bl, mut br, mut tl, mut tr) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for q in &row.p[..row.n] {
-        if q[1] == vb {
-            bl = bl.min(q[0]);
-            br = br.max(q[0]);
-        } else if q[1] == vt {
-            tl = tl.min(q[0]);
-            tr = tr.max(q[0]);
-        }
-    }
-    let (ul, ur) = (bl.max(tl), br.min(tr));
-    if ul.is_nan() || ur.is_nan() || ul >= ur {
-        return (0, 0);
-    }
-    let fa = (-floor(-(ul - g.u0) / g.pw)).max(0.0);
-    let fb = floor((ur - g.u0) / g.pw).min(g.n as f64);
-    if fa < fb {
-        (fa as usize, fb as usize)
-    } else {
-        (0, 0)
-    }
-}
-
 /// Adds `sign · ∫ t` of the polygon over each pixel of the scratch's rows
-/// that it covers: cut into rows, each row cut at the column edges (one
-/// split per edge). With the face's affine `t` (`full`), the pixels the
-/// polygon covers whole take `pixel area × t(pixel centre)` instead of
-/// being cut out one by one. The cuts start at the scratch's first row,
-/// so the pieces (and their rounding) depend on the rows asked for, not
-/// on anything else.
-fn deposit(
-    poly: &Poly,
-    sign: f64,
-    full: Option<Affine>,
-    g: &Grid,
-    rows: &mut Pair,
-    cols: &mut Pair,
-    s: &mut Vols,
-) {
+/// that it covers: cut into rows (one split per row edge), each row swept
+/// along `u` column by column ([`row_integrals`]). The cuts start at the
+/// scratch's first row, so the pieces (and their rounding) depend on the
+/// rows asked for, not on anything else.
+fn deposit(poly: &Poly, sign: f64, g: &Grid, rows: &mut Pair, cols: &mut Pair, s: &mut Vols) {
     let (vlo, vhi) = poly.bounds(1);
     let Some((j0, j1)) = g.rows(vlo, vhi) else {
         return;
@@ -214,79 +120,15 @@ fn deposit(
     if j0 > j1 {
         return;
     }
-    let area = g.pw * g.ph;
     poly.clip_into(1, g.v(j0), 1.0, rows.get_mut());
     for j in j0..=j1 {
         let row = cols.get_mut();
         rows.step(|a, rest| a.split_into(1, g.v(j + 1), row, rest));
-        if cols.get().n >= 3 {
-            deposit_row(cols, j, sign, full, area, g, s);
-        }
+        let at = (j - s.j0) * s.w;
+        row_integrals(cols.get(), g, sign, s.i0, &mut s.vol[at..at + s.w]);
         if rows.get().n < 3 {
             break;
         }
-    }
-}
-
-/// [`deposit`] on one row's piece of the polygon (`rest`'s current one,
-/// cut here column by column).
-fn deposit_row(
-    rest: &mut Pair,
-    j: usize,
-    sign: f64,
-    full: Option<Affine>,
-    area: f64,
-    g: &Grid,
-    s: &mut Vols,
-) {
-    let (ulo, uhi) = rest.get().bounds(0);
-    let Some((i0, i1)) = g.cols(ulo, uhi) else {
-        return;
-    };
-    let (fa, fb) = match full {
-        Some(_) => {
-            let (a, b) = full_columns(rest.get(), g, j);
-            (a.max(i0), b.min(i1 + 1))
-        }
-        None => (0, 0),
-    };
-    // Cut off what lies beyond the map's edges (a row piece reaches past
-    // its first and last column only there, or by a rounding).
-    if ulo < g.u(i0) {
-        rest.step(|r, out| r.clip_into(0, g.u(i0), 1.0, out));
-    }
-    let mut i = i0;
-    while i <= i1 {
-        if i == fa && fa < fb {
-            if let Some(f) = full {
-                let y = g.v0 + (j as f64 + 0.5) * g.ph;
-                for ii in fa..fb {
-                    let x = g.u0 + (ii as f64 + 0.5) * g.pw;
-                    s.add(ii, j, sign * f.orient * area * f.at(x, y));
-                }
-            }
-            rest.step(|r, out| r.clip_into(0, g.u(fb), 1.0, out));
-            if rest.get().n < 3 {
-                break;
-            }
-            i = fb;
-            continue;
-        }
-        if i == i1 {
-            if uhi > g.u(i1 + 1) {
-                rest.step(|r, out| r.clip_into(0, g.u(i1 + 1), -1.0, out));
-            }
-            s.add(i, j, sign * rest.get().integral());
-            break;
-        }
-        let v = rest.step(|r, right| r.split_off_integral(0, g.u(i + 1), right));
-        if v != 0.0 {
-            s.add(i, j, sign * v);
-        }
-        if rest.get().n < 3 {
-            break;
-        }
-        i += 1;
     }
 }
 
@@ -368,9 +210,8 @@ pub(super) fn cell_volumes(
             for &(reference, clip, sign) in &terms[..nt] {
                 // 0 for an uncut cell; else within the cell's extent.
                 let shift = cg.c[2] - reference;
-                let full = affine(cg, d, side, shift, g);
                 if shift == 0.0 && !clip {
-                    deposit(face, side * sign, full, g, rows, cols, &mut v);
+                    deposit(face, side * sign, g, rows, cols, &mut v);
                     continue;
                 }
                 let mut f = *face;
@@ -380,7 +221,7 @@ pub(super) fn cell_volumes(
                 if clip {
                     f = f.clip(2, 0.0, 1.0);
                 }
-                deposit(&f, side * sign, full, g, rows, cols, &mut v);
+                deposit(&f, side * sign, g, rows, cols, &mut v);
             }
         }
     }

@@ -26,16 +26,17 @@ impl Grid {
         }
     }
 
-    /// Left edge of column `i`.
+    /// Left edge of column `i` (`i` converted through `i64`: the same
+    /// value, one instruction instead of the unsigned conversion's few).
     #[inline]
     pub(super) fn u(&self, i: usize) -> f64 {
-        self.u0 + i as f64 * self.pw
+        self.u0 + i as i64 as f64 * self.pw
     }
 
     /// Bottom edge of row `j`.
     #[inline]
     pub(super) fn v(&self, j: usize) -> f64 {
-        self.v0 + j as f64 * self.ph
+        self.v0 + j as i64 as f64 * self.ph
     }
 
     /// Columns `[a, b]` (inclusive) that `[lo, hi]` can touch; `None` off

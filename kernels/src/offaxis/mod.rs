@@ -20,6 +20,7 @@ mod bands;
 mod cell;
 mod grid;
 mod poly;
+mod sweep;
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;

@@ -1,13 +1,12 @@
 //! Convex polygons of the image plane carrying an affine attribute: the
-//! projected faces of a cell, cut into pixel rows and pixel columns.
+//! projected faces of a cell, cut by a slab plane and into pixel rows
+//! (the columns are swept, [`super::sweep`]).
 //!
-//! Cuts put the new vertices exactly on the cutting line, so a piece of a
-//! pixel row has its bottom and top vertices at exactly the row's edges
-//! (what [`super::cell`] tests to find the pixels a face covers whole).
+//! Cuts put the new vertices exactly on the cutting line.
 
 /// A convex polygon in `(u, v)` with an affine attribute `t` at its
 /// vertices (`p[k] = [u, v, t]`). At most 12 vertices: a square face cut
-/// by a slab plane, two row lines and two column lines has at most 9.
+/// by a slab plane and two row lines has at most 7.
 #[derive(Clone, Copy)]
 pub(super) struct Poly {
     pub(super) n: usize,
@@ -120,40 +119,10 @@ impl Poly {
         }
     }
 
-    /// `∫ t` over the part with `p[axis] ≤ at` (the bits of
-    /// [`Poly::integral`] on the part [`Poly::split_into`] gives), and the
-    /// part with `p[axis] ≥ at` into `hi`: the part below is summed as it is
-    /// cut out, never stored.
-    #[inline]
-    pub(super) fn split_off_integral(&self, axis: usize, at: f64, hi: &mut Poly) -> f64 {
-        hi.n = 0;
-        let mut fan = Fan::default();
-        if self.n == 0 {
-            return 0.0;
-        }
-        let mut prev = self.p[self.n - 1];
-        for k in 0..self.n {
-            let cur = self.p[k];
-            let (a, b) = (prev[axis], cur[axis]);
-            if (a < at && b > at) || (a > at && b < at) {
-                let q = Poly::cut_point(prev, cur, axis, at);
-                fan.add(q);
-                hi.push(q);
-            }
-            if b <= at {
-                fan.add(cur);
-            }
-            if b >= at {
-                hi.push(cur);
-            }
-            prev = cur;
-        }
-        fan.sum / 6.0
-    }
-
     /// `∫ t du dv` with the signed area of the vertex order (a fan of
-    /// triangles, each its area times the mean of `t` at its corners).
-    #[inline]
+    /// triangles, each its area times the mean of `t` at its corners): the
+    /// tests' independent check of [`super::sweep`].
+    #[cfg(test)]
     pub(super) fn integral(&self) -> f64 {
         if self.n < 3 {
             return 0.0;
@@ -180,6 +149,7 @@ impl Poly {
 /// Six times `∫ t` of a polygon given vertex by vertex: a fan of
 /// triangles from the first vertex, each twice its signed area times the
 /// sum of `t` at its corners.
+#[cfg(test)]
 #[derive(Default)]
 struct Fan {
     n: usize,
@@ -188,6 +158,7 @@ struct Fan {
     sum: f64,
 }
 
+#[cfg(test)]
 impl Fan {
     #[inline]
     fn add(&mut self, c: [f64; 3]) {
@@ -273,9 +244,6 @@ mod tests {
                 s.clip(0, at, -1.0).integral(),
                 s.clip(0, at, 1.0).integral(),
             );
-            let mut hi2 = Poly::EMPTY;
-            assert_eq!(s.split_off_integral(0, at, &mut hi2), lo.integral());
-            assert_eq!(hi2.integral(), hi.integral());
             assert!((lo.integral() - a).abs() < 1e-15, "{at}");
             assert!((hi.integral() - b).abs() < 1e-15, "{at}");
             assert!((lo.integral() + hi.integral() - s.integral()).abs() < 1e-15);
