@@ -19,6 +19,7 @@ pub mod derive;
 mod error;
 pub mod exec;
 pub mod export;
+pub mod lengths;
 pub mod load;
 pub mod offaxis;
 pub mod phase;

@@ -177,12 +177,6 @@ impl ProfilePlan {
         ProfilePlan::new(spec, r0)
     }
 
-    /// The plan for the cells of `t` (see [`for_selection`](Self::for_selection)).
-    pub fn for_table(t: &CellTable, spec: &ProfileSpec, exec: &Exec) -> Result<ProfilePlan> {
-        let geo = Self::check(spec)?;
-        Self::for_selection(spec, &Selected::of(t, &geo, spec.radius, exec))
-    }
-
     /// Where cell `k` of `t` falls.
     #[inline]
     pub fn place_cell(&self, t: &CellTable, k: usize) -> Place {
