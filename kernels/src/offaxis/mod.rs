@@ -142,6 +142,9 @@ pub fn project_view_streaming(
     let window = 2 * exec.threads();
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
+    // The previous window's tables, refilled by this window's files (their
+    // memory reused, not faulted in again).
+    let spares = std::sync::Mutex::new(Vec::new());
     for win in cpus.chunks(window) {
         let tables: Vec<Result<CellTable>> = exec.par().min_chunk(1).map(win, |&icpu| {
             let one = Exec {
@@ -151,7 +154,8 @@ pub fn project_view_streaming(
             };
             exec.check()?;
             let mass = spec.weight == Weight::Mass;
-            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one)
+            let spare = spares.lock().map_or(None, |mut v| v.pop());
+            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare)
         });
         let tables = tables.into_iter().collect::<Result<Vec<_>>>()?;
         let srcs = tables
@@ -159,6 +163,10 @@ pub fn project_view_streaming(
             .map(|t| Source::new(t, spec))
             .collect::<Result<Vec<_>>>()?;
         add_cells(spec, &srcs, &mut sums, exec)?;
+        drop(srcs);
+        if let Ok(mut v) = spares.lock() {
+            v.extend(tables);
+        }
         exec.advance(win.len() as u64);
     }
     exec.finish();
