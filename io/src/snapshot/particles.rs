@@ -112,7 +112,15 @@ impl Snapshot {
             Ok(done) => return done,
             Err(out) => out,
         };
-        let data = map_file(&path, Access::Whole)?;
+        // A few fields of a large file (`stats` takes mass and family):
+        // only their records' pages, not the whole file resident at once
+        // (a 132 MB file of a clustered run would be; issue 30's bound).
+        let access = if wanted.len() * 2 < layout.fields.len() {
+            Access::Sparse
+        } else {
+            Access::Whole
+        };
+        let data = map_file(&path, access)?;
         read_particles_into(&path, &data, layout, wanted, out)
     }
 
