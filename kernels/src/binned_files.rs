@@ -23,7 +23,7 @@
 //! worker, plus the partials of a window of files (a phase diagram's
 //! sparse bins) or of the blocks (a profile's, a few kB each).
 
-use crate::binned_request::BinnedColumns;
+use crate::binned_columns::BinnedColumns;
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
 use crate::load::Components;

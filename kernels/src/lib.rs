@@ -11,9 +11,11 @@
 
 #![warn(missing_docs)]
 
+pub mod binned_columns;
 pub mod binned_files;
 pub mod binned_request;
 pub mod center;
+pub mod columns;
 pub mod cosmology;
 pub mod derive;
 mod error;
@@ -38,6 +40,7 @@ pub mod temperature;
 pub mod units;
 pub mod view;
 pub mod view_request;
+pub mod weight;
 
 pub use error::{KernelError, Result};
 pub use exec::{Exec, Progress};

@@ -3,16 +3,7 @@
 
 use crate::error::{KernelError, Result};
 
-/// The line-of-sight weighting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Weight {
-    /// ∫q dl (for `density`: the surface density).
-    None,
-    /// ∫ρq dl / ∫ρ dl.
-    Mass,
-    /// ∫q dl / ∫dl.
-    Volume,
-}
+pub use crate::weight::Weight;
 
 /// What to project.
 #[derive(Clone, Debug)]

@@ -39,7 +39,7 @@ pub fn project_streaming(
 }
 
 /// [`project_streaming`] of variables loaded or derived as
-/// [`cells_for`](crate::request::cells_for) makes them (`temperature`,
+/// [`cells_for`](crate::columns::cells_for) makes them (`temperature`,
 /// `mass`, …), one CPU file at a time: the maps are bit for bit those of
 /// [`project`] on `cells_for(snap, &sel.with_overlapping_cells(..), ..)`
 /// (the runs are cut per file, and a derived value is a function of its
@@ -57,7 +57,7 @@ pub fn project_cells_streaming(
         return project_streaming(snap, sel, spec, exec);
     }
     project_files(snap, sel, spec, exec, |icpu, sel, one, _| {
-        crate::request::cells_for_on(snap, Some(&[icpu]), sel, &vars, spec.weight, one)
+        crate::columns::cells_for_on(snap, Some(&[icpu]), sel, &vars, spec.weight, one)
     })
 }
 
