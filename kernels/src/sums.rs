@@ -282,25 +282,6 @@ fn block_moments(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> Stats
     }
 }
 
-/// Σ ρ·V of one block, in lanes.
-fn block_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> f64 {
-    let mut m = [0.0; LANES];
-    let n = rho.len().min(level.len());
-    let whole = n / LANES * LANES;
-    for (rc, lc) in rho[..whole]
-        .chunks_exact(LANES)
-        .zip(level[..whole].chunks_exact(LANES))
-    {
-        for i in 0..LANES {
-            m[i] += rc[i] * vol[lc[i] as usize & 63];
-        }
-    }
-    for k in whole..n {
-        m[k - whole] += rho[k] * vol[level[k] as usize & 63];
-    }
-    lanes_sum(m)
-}
-
 /// The [`StatsPartial`] of every block of [`sum_blocks`], in order, for
 /// `values` (one per cell of `t`; needs `density` in `t`).
 pub fn stats_partials(t: &CellTable, values: &[f64], exec: &Exec) -> Result<Vec<StatsPartial>> {
@@ -357,7 +338,7 @@ pub fn mass_partials(t: &CellTable, exec: &Exec) -> Result<Vec<f64>> {
     let vol = volumes(t);
     let blocks = sum_blocks(t);
     Ok(exec.par().min_chunk(1).map(&blocks, |r| {
-        block_mass(&rho[r.clone()], &t.level[r.clone()], &vol)
+        block_volume_mass(&rho[r.clone()], &t.level[r.clone()], &vol).1
     }))
 }
 
