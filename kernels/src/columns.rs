@@ -104,3 +104,23 @@ pub fn add_derived(t: &mut CellTable, vars: &[&str], exec: &Exec) -> Result<()> 
     }
     Ok(())
 }
+
+/// A weighted map's inputs: a column per variable, and the density when
+/// the weight is mass.
+pub type WeightedColumns<'t> = (Vec<&'t [f64]>, Option<&'t [f64]>);
+
+/// The columns a weighted map reads from `t`: one per variable of `vars`,
+/// and the density when the weight is mass (the axis-aligned and the
+/// off-axis projections both take their inputs this way).
+pub fn weighted_columns<'t>(
+    t: &'t CellTable,
+    vars: &[String],
+    weight: Weight,
+) -> Result<WeightedColumns<'t>> {
+    let cols = vars.iter().map(|v| t.column(v)).collect::<Result<_>>()?;
+    let rho = match weight {
+        Weight::Mass => Some(t.column("density")?),
+        Weight::None | Weight::Volume => None,
+    };
+    Ok((cols, rho))
+}

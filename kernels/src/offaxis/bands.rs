@@ -36,15 +36,7 @@ pub(super) struct Source<'t> {
 
 impl<'t> Source<'t> {
     pub(super) fn new(t: &'t CellTable, spec: &ViewSpec) -> Result<Source<'t>> {
-        let cols = spec
-            .vars
-            .iter()
-            .map(|v| t.column(v))
-            .collect::<Result<_>>()?;
-        let rho = match spec.weight {
-            Weight::Mass => Some(t.column("density")?),
-            Weight::None | Weight::Volume => None,
-        };
+        let (cols, rho) = crate::columns::weighted_columns(t, &spec.vars, spec.weight)?;
         let g = Grid::new(&spec.view);
         let rows = (0..t.len())
             .map(|k| match shadow(&geom(&spec.view, t, k), &g) {

@@ -56,21 +56,12 @@ use spec::check;
 use sums::Sums;
 
 /// Variable columns, and the density when weighting by mass.
-pub(super) type Inputs<'t> = (Vec<&'t [f64]>, Option<&'t [f64]>);
+pub(super) type Inputs<'t> = crate::columns::WeightedColumns<'t>;
 
 /// The columns a projection reads from `t`: the variables, and the
 /// density when the weight is mass.
 pub(super) fn inputs<'t>(t: &'t CellTable, spec: &ProjSpec) -> Result<Inputs<'t>> {
-    let cols = spec
-        .vars
-        .iter()
-        .map(|v| t.column(v))
-        .collect::<Result<_>>()?;
-    let rho = match spec.weight {
-        Weight::Mass => Some(t.column("density")?),
-        Weight::None | Weight::Volume => None,
-    };
-    Ok((cols, rho))
+    crate::columns::weighted_columns(t, &spec.vars, spec.weight)
 }
 
 /// The partials of a loaded table, one per run of cells of one CPU file,
