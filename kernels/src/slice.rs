@@ -114,13 +114,7 @@ impl Centres {
 
 /// The pixels of `view` whose centre cell `k` of `t` holds, as
 /// `(pixel index, k)`, appended to `hits`.
-fn cell_hits(
-    view: &View,
-    pc: &Centres,
-    t: &CellTable,
-    k: usize,
-    hits: &mut Vec<(usize, usize)>,
-) {
+fn cell_hits(view: &View, pc: &Centres, t: &CellTable, k: usize, hits: &mut Vec<(usize, usize)>) {
     let b = t.units.boxlen;
     let dx = t.dx_box(k);
     let ic = [t.ix[k], t.iy[k], t.iz[k]];

@@ -17,6 +17,7 @@
 //! minus `{s > D/2}`. Faces parallel to `n` add nothing and are skipped.
 
 use super::grid::{floor, Grid};
+use super::para::Para;
 use super::poly::{Pair, Poly};
 use super::sweep::row_integrals;
 use crate::load::CellTable;
@@ -132,6 +133,23 @@ fn deposit(poly: &Poly, sign: f64, g: &Grid, rows: &mut Pair, cols: &mut Pair, s
     }
 }
 
+/// Adds `sign · ∫ t` of an uncut face over each pixel of the scratch's
+/// rows that it covers, row by row along its parallelogram ([`Para`]).
+fn deposit_face(face: &Poly, sign: f64, g: &Grid, s: &mut Vols) {
+    let q = [face.p[0], face.p[1], face.p[2], face.p[3]];
+    let Some(p) = Para::new(&q) else {
+        return;
+    };
+    let (vlo, vhi) = p.v_range();
+    let Some((j0, j1)) = g.rows(vlo, vhi) else {
+        return;
+    };
+    for j in j0.max(s.j0)..=j1.min(s.j0 + s.h - 1) {
+        let at = (j - s.j0) * s.w;
+        p.row(g, j, sign, s.i0, &mut s.vol[at..at + s.w]);
+    }
+}
+
 /// One slab term: `(reference s, clip to s ≥ reference?, sign)`.
 type SlabTerm = (f64, bool, f64);
 
@@ -211,7 +229,7 @@ pub(super) fn cell_volumes(
                 // 0 for an uncut cell; else within the cell's extent.
                 let shift = cg.c[2] - reference;
                 if shift == 0.0 && !clip {
-                    deposit(face, side * sign, g, rows, cols, &mut v);
+                    deposit_face(face, side * sign, g, &mut v);
                     continue;
                 }
                 let mut f = *face;

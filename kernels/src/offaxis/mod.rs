@@ -19,6 +19,7 @@
 mod bands;
 mod cell;
 mod grid;
+mod para;
 mod poly;
 mod sweep;
 
