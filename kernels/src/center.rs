@@ -21,6 +21,28 @@
 //!   centre (the first step at `r₀` itself), move the centre to their
 //!   centre of mass, `r_{k+1} = 0.7 r_k`; stop when fewer than 100 cells
 //!   are kept, returning the last centre computed from at least 100.
+//!
+//! # Bounded memory (issue 30)
+//!
+//! Over the files of an output ([`find_center_files`], [`spin_files`]) no
+//! column of every cell is held: each pass reads a CPU file per worker
+//! ([`crate::sums::reduce_files`]) and keeps its block's few sums. That
+//! gives the table's bits because a cell outside the sphere adds nothing:
+//! a block summed over any subset of the file's cells that holds every
+//! cell within the sphere, in cell order, is the same block.
+//!
+//! `ssc` sums a dozen or more spheres. Rather than a pass over the files
+//! for each (or every cell held for all, 21 bytes a cell, as before), a
+//! pass for a sphere also keeps the cells within it (`x, y, z, m`,
+//! 32 bytes each, per file in cell order) while they number at most a
+//! budget ([`SSC_CACHE_CELLS`] by default: 32 MB), and the next spheres
+//! are summed from that cache as long as they lie inside its ball (the
+//! centre moves less than the 30 % the radius shrinks by). Cost: one
+//! pass for the centre of mass, then one per sphere with more cells than
+//! the budget (the first few, about `log(N / budget) / log(1 / 0.7³)`
+//! for N cells spread evenly) or outside the cached ball; an output of
+//! fewer cells than the budget takes two passes in all. `L` takes two
+//! passes (the bulk velocity, then `L` about it).
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
@@ -156,6 +178,14 @@ fn file_sums<const K: usize>(
     (s, n)
 }
 
+/// Whether the point `x` lies outside the sphere of radius `r` about `c`
+/// (the one test of the sums: a cell is within when this is false).
+#[inline]
+fn outside(x: [f64; 3], c: [f64; 3], r: f64) -> bool {
+    let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
+    d2 > r * r
+}
+
 /// Sums `[Σ m, Σ m x, Σ m y, Σ m z]` over the cells within `r` of `c`
 /// (all cells when `None`), and how many cells that is.
 fn com_sums(
@@ -166,11 +196,8 @@ fn com_sums(
 ) -> ([f64; 4], usize) {
     file_sums::<4>(t, exec, |k| {
         let x = pos(t, k);
-        if let Some((c, r)) = sphere {
-            let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
-            if d2 > r * r {
-                return None;
-            }
+        if sphere.is_some_and(|(c, r)| outside(x, c, r)) {
+            return None;
         }
         let m = rho[k] * t.volume(k);
         Some([m, m * x[0], m * x[1], m * x[2]])
@@ -209,18 +236,10 @@ fn densest_cell(rho: &[f64]) -> Option<usize> {
 /// table needs a `density` column.
 pub fn find_center(t: &CellTable, method: Method, exec: &Exec) -> Result<[f64; 3]> {
     if t.is_empty() {
-        return Err(KernelError::Invalid(format!(
-            "no cells to find a centre ({}) in",
-            method.name()
-        )));
+        return Err(no_cells(method));
     }
     let rho = t.column("density")?;
-    let no_mass = || {
-        KernelError::Invalid(format!(
-            "no gas mass to find a centre ({}) from",
-            method.name()
-        ))
-    };
+    let no_mass = || no_mass(method);
     match method {
         Method::Densest => {
             // The first maximum in table (= file) order.
@@ -247,31 +266,24 @@ pub fn find_center(t: &CellTable, method: Method, exec: &Exec) -> Result<[f64; 3
 
 /// The centre of the gas leaves of the files of `sel` by `method` (code
 /// units), as [`find_center`] finds it on a table of every file, bit for
-/// bit. `densest` and `com` reduce a CPU file at a time (peak memory: a
-/// file's levels, positions and densities per worker): a file's first
+/// bit, a CPU file at a time (peak memory: a file's levels, positions and
+/// densities per worker). `densest` and `com` reduce each file to its first
 /// maximum, or its sums — one block per file, as [`find_center`] takes
-/// them — folded in file order. `ssc` passes over the cells again for
-/// every sphere (a dozen or more passes), so it reads the levels,
-/// positions and densities of every file once (21 bytes a cell) rather
-/// than every file once per pass.
+/// them — folded in file order; `ssc` runs [`shrinking_sphere_files`] with
+/// a cache of [`SSC_CACHE_CELLS`] cells.
 pub fn find_center_files(
     snap: &amrkit_io::Snapshot,
     sel: &crate::select::Selection,
     method: Method,
     exec: &Exec,
 ) -> Result<[f64; 3]> {
-    let c = crate::load::Components {
-        hydro: vec!["density"],
-        ..Default::default()
-    };
     if method == Method::Ssc {
-        let t = crate::load::load_components(snap, None, sel, &c, exec)?;
-        return find_center(&t, method, exec);
+        return Ok(shrinking_sphere_files(snap, sel, SSC_CACHE_CELLS, exec)?.center);
     }
     // Per file: its cells, its densest cell (density, centre), its sums.
     type FileCentre = (usize, Option<(f64, [f64; 3])>, ([f64; 4], usize));
     let per_file: Vec<FileCentre> =
-        crate::sums::reduce_files(snap, sel, &c, "centre", exec, |t, one| {
+        crate::sums::reduce_files(snap, sel, &density_only(), "centre", exec, |t, one| {
             let rho = t.column("density")?;
             Ok(match method {
                 Method::Densest => {
@@ -282,17 +294,8 @@ pub fn find_center_files(
             })
         })?;
     if per_file.iter().all(|f| f.0 == 0) {
-        return Err(KernelError::Invalid(format!(
-            "no cells to find a centre ({}) in",
-            method.name()
-        )));
+        return Err(no_cells(method));
     }
-    let no_mass = || {
-        KernelError::Invalid(format!(
-            "no gas mass to find a centre ({}) from",
-            method.name()
-        ))
-    };
     if method == Method::Densest {
         // The first maximum in file order: a later file wins only when
         // strictly denser.
@@ -302,15 +305,249 @@ pub fn find_center_files(
                 best = Some((r, x));
             }
         }
-        return Ok(best.ok_or_else(no_mass)?.1);
+        return Ok(best.ok_or_else(|| no_mass(method))?.1);
     }
-    let mut s = [0.0; 4];
-    for (_, _, (b, _)) in &per_file {
+    let s = fold_blocks(per_file.iter().map(|f| (f.2).0));
+    com_of(s).ok_or_else(|| no_mass(method))
+}
+
+/// What the centres read: the density (levels and positions come with
+/// every load).
+fn density_only() -> crate::load::Components<'static> {
+    crate::load::Components {
+        hydro: vec!["density"],
+        ..Default::default()
+    }
+}
+
+fn no_cells(method: Method) -> KernelError {
+    KernelError::Invalid(format!("no cells to find a centre ({}) in", method.name()))
+}
+
+fn no_mass(method: Method) -> KernelError {
+    KernelError::Invalid(format!(
+        "no gas mass to find a centre ({}) from",
+        method.name()
+    ))
+}
+
+/// Per-file block sums added one after the other in file order, from
+/// zero, as [`file_sums`] folds its blocks.
+fn fold_blocks<const K: usize>(blocks: impl IntoIterator<Item = [f64; K]>) -> [f64; K] {
+    let mut s = [0.0; K];
+    for b in blocks {
         for (a, v) in s.iter_mut().zip(b) {
             *a += v;
         }
     }
-    com_of(s).ok_or_else(no_mass)
+    s
+}
+
+/// Cells the shrinking sphere keeps between passes by default (32 bytes
+/// each: 32 MB).
+pub const SSC_CACHE_CELLS: usize = 1 << 20;
+
+/// The most cells reserved from the budget at a time (a chunk of the
+/// cache: 128 kB), so that workers touch the shared count once per chunk.
+const CHUNK: usize = 4096;
+
+/// How [`shrinking_sphere_files`] found its centre.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SscRun {
+    /// The centre (code units), the bits of [`find_center`]'s `ssc`.
+    pub center: [f64; 3],
+    /// Passes over the files: the centre of mass, then one per sphere
+    /// the cache did not hold (1: the cells fit in the cache).
+    pub passes: usize,
+    /// Spheres summed from the cache.
+    pub from_cache: usize,
+}
+
+/// One file's cells of a ball, `[x, y, z, m]` in cell order, in chunks
+/// of at most [`CHUNK`] (no reallocation while collecting).
+type FileCells = Vec<Vec<[f64; 4]>>;
+
+/// The cells within a ball `(C, R)` (every cell when `R` is infinite),
+/// every file's (in file order).
+struct BallCache {
+    centre: [f64; 3],
+    radius: f64,
+    files: Vec<FileCells>,
+}
+
+impl BallCache {
+    /// Whether every cell within `r` of `c` is in the cache: the sphere
+    /// lies inside the ball, `|c − C| + r ≤ R`, with a margin far above
+    /// the rounding of the distances (a few units in the last place).
+    fn covers(&self, c: [f64; 3], r: f64) -> bool {
+        let d = (0..3)
+            .map(|k| (c[k] - self.centre[k]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        d + r <= self.radius * (1.0 - 1e-9)
+    }
+
+    /// [`com_sums`] of the sphere from the cached cells: per file, those
+    /// within the sphere in cell order (every cell of the file that is
+    /// within it), the files' blocks folded in file order.
+    fn sums(&self, c: [f64; 3], r: f64, exec: &Exec) -> ([f64; 4], usize) {
+        let blocks = exec.par().min_chunk(1).map(&self.files, |chunks| {
+            let mut s = [0.0; 4];
+            let mut n = 0usize;
+            for &[x, y, z, m] in chunks.iter().flatten() {
+                if outside([x, y, z], c, r) {
+                    continue;
+                }
+                for (a, b) in s.iter_mut().zip([m, m * x, m * y, m * z]) {
+                    *a += b;
+                }
+                n += 1;
+            }
+            (s, n)
+        });
+        let n = blocks.iter().map(|b| b.1).sum();
+        (fold_blocks(blocks.into_iter().map(|b| b.0)), n)
+    }
+}
+
+/// The budget of a collection shared by the workers of a pass: cells
+/// reserved so far, and whether the budget was exceeded (then nobody
+/// keeps anything).
+struct Budget {
+    cells: usize,
+    used: std::sync::atomic::AtomicUsize,
+    over: std::sync::atomic::AtomicBool,
+}
+
+impl Budget {
+    /// Adds a cell to `file`, reserving a chunk when the last one is full;
+    /// drops the file's cells once the budget is exceeded.
+    fn keep(&self, file: &mut FileCells, cell: [f64; 4]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.over.load(Relaxed) {
+            file.clear();
+            return;
+        }
+        if file.last().is_none_or(|c| c.len() == c.capacity()) {
+            // Chunks of 64 cells, doubling up to `CHUNK`: a file with a
+            // few cells in the sphere reserves little of the budget.
+            let size = file.last().map_or(64, |c| (2 * c.capacity()).min(CHUNK));
+            if self.used.fetch_add(size, Relaxed) + size > self.cells {
+                self.over.store(true, Relaxed);
+                file.clear();
+                return;
+            }
+            file.push(Vec::with_capacity(size));
+        }
+        if let Some(c) = file.last_mut() {
+            c.push(cell);
+        }
+    }
+}
+
+/// One pass over the files for the sphere `(c, r)` (every cell when
+/// `None`): [`com_sums`] of every file folded in file order, and the
+/// cells within the sphere as a cache when they fit in `budget` cells.
+fn sphere_pass(
+    snap: &amrkit_io::Snapshot,
+    sel: &crate::select::Selection,
+    sphere: Option<([f64; 3], f64)>,
+    budget: usize,
+    exec: &Exec,
+) -> Result<(([f64; 4], usize), Option<BallCache>)> {
+    let budget = Budget {
+        cells: budget,
+        used: Default::default(),
+        over: Default::default(),
+    };
+    let per_file = crate::sums::reduce_files(snap, sel, &density_only(), "ssc", exec, |t, _| {
+        let rho = t.column("density")?;
+        let mut s = [0.0; 4];
+        let mut n = 0usize;
+        let mut kept = FileCells::new();
+        for k in 0..t.len() {
+            let x = pos(t, k);
+            if sphere.is_some_and(|(c, r)| outside(x, c, r)) {
+                continue;
+            }
+            let m = rho[k] * t.volume(k);
+            for (a, b) in s.iter_mut().zip([m, m * x[0], m * x[1], m * x[2]]) {
+                *a += b;
+            }
+            n += 1;
+            budget.keep(&mut kept, [x[0], x[1], x[2], m]);
+        }
+        Ok((s, n, kept))
+    })?;
+    let n = per_file.iter().map(|f| f.1).sum();
+    let s = fold_blocks(per_file.iter().map(|f| f.0));
+    let over = budget.over.load(std::sync::atomic::Ordering::Relaxed);
+    let (centre, radius) = sphere.unwrap_or(([0.0; 3], f64::INFINITY));
+    let cache = (!over).then(|| BallCache {
+        centre,
+        radius,
+        files: per_file.into_iter().map(|f| f.2).collect(),
+    });
+    Ok(((s, n), cache))
+}
+
+/// The shrinking-sphere centre of the gas leaves of the files of `sel`,
+/// the bits of [`find_center`]'s `ssc` on a table of every file, holding
+/// at most `cache_cells` cells (32 bytes each) besides a file per worker.
+///
+/// A pass over the files gives the centre of mass, and keeps every cell
+/// as the cache when they fit in `cache_cells`. Each sphere is then
+/// summed from the cache when the cache's ball holds it, else by a pass
+/// over the files that also collects the sphere's cells as the new cache
+/// (dropped when they exceed `cache_cells`). A sphere's sums per file
+/// take exactly the file's cells within it, in cell order, whether they
+/// come from the files or from a cache holding them all, so every block
+/// and the fold of the blocks are the table's bits.
+pub fn shrinking_sphere_files(
+    snap: &amrkit_io::Snapshot,
+    sel: &crate::select::Selection,
+    cache_cells: usize,
+    exec: &Exec,
+) -> Result<SscRun> {
+    let ((s, n), mut cache) = sphere_pass(snap, sel, None, cache_cells, exec)?;
+    if n == 0 {
+        return Err(no_cells(Method::Ssc));
+    }
+    let mut c = com_of(s).ok_or_else(|| no_mass(Method::Ssc))?;
+    let units = crate::Units::from_info(&snap.info);
+    let len = (0..3)
+        .map(|d| units.extent[d] as f64 * units.boxlen)
+        .fold(0.0, f64::max);
+    let mut r = 0.5 * len;
+    let mut run = SscRun {
+        center: c,
+        passes: 1,
+        from_cache: 0,
+    };
+    loop {
+        let (s, n) = match cache.as_ref().filter(|b| b.covers(c, r)) {
+            Some(b) => {
+                run.from_cache += 1;
+                b.sums(c, r, exec)
+            }
+            None => {
+                // Freed before the pass collects the next one.
+                drop(cache.take());
+                run.passes += 1;
+                let (sums, fresh) = sphere_pass(snap, sel, Some((c, r)), cache_cells, exec)?;
+                cache = fresh;
+                sums
+            }
+        };
+        match com_of(s) {
+            Some(nc) if n >= 100 => c = nc,
+            _ => {
+                run.center = c;
+                return Ok(run);
+            }
+        }
+        r *= 0.7;
+    }
 }
 
 /// The angular momentum of the matter within `radius` of `center`.
@@ -392,6 +629,65 @@ fn particle_sums<const K: usize>(
     Ok((s, n))
 }
 
+/// The radius of a sphere of [`spin`]: positive and finite.
+fn check_radius(radius: f64) -> Result<()> {
+    if radius > 0.0 && radius.is_finite() {
+        Ok(())
+    } else {
+        Err(KernelError::Invalid(format!(
+            "the radius must be positive and finite, got {radius}"
+        )))
+    }
+}
+
+/// The centre of cell `k` when it lies within `√r2` of `c`.
+#[inline]
+fn within(t: &CellTable, k: usize, c: [f64; 3], r2: f64) -> Option<[f64; 3]> {
+    let x = pos(t, k);
+    let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
+    (d2 <= r2).then_some(x)
+}
+
+/// The density and velocity columns [`spin`] reads.
+fn mass_velocity(t: &CellTable) -> Result<(&[f64], [&[f64]; 3])> {
+    Ok((
+        t.column("density")?,
+        [
+            t.column("velocity_x")?,
+            t.column("velocity_y")?,
+            t.column("velocity_z")?,
+        ],
+    ))
+}
+
+/// `[Σ m, Σ m v]` of the gas leaves of `t` within `r` of `c` (blocks of
+/// one file folded in file order), and how many cells that is.
+fn gas_momentum(t: &CellTable, c: [f64; 3], r: f64, exec: &Exec) -> Result<([f64; 4], usize)> {
+    let (rho, vel) = mass_velocity(t)?;
+    let r2 = r * r;
+    Ok(file_sums::<4>(t, exec, |k| {
+        within(t, k, c, r2)?;
+        let m = rho[k] * t.volume(k);
+        Some([m, m * vel[0][k], m * vel[1][k], m * vel[2][k]])
+    }))
+}
+
+/// `Σ m (x − c) × (v − vb)` of the gas leaves of `t` within `r` of `c`
+/// (blocks of one file folded in file order).
+fn gas_angular(t: &CellTable, c: [f64; 3], r: f64, vb: [f64; 3], exec: &Exec) -> Result<[f64; 3]> {
+    let (rho, vel) = mass_velocity(t)?;
+    let r2 = r * r;
+    Ok(file_sums::<3>(t, exec, |k| {
+        let x = within(t, k, c, r2)?;
+        let m = rho[k] * t.volume(k);
+        let d = [x[0] - c[0], x[1] - c[1], x[2] - c[2]];
+        let u = [vel[0][k] - vb[0], vel[1][k] - vb[1], vel[2][k] - vb[2]];
+        let l = cross(d, u);
+        Some([m * l[0], m * l[1], m * l[2]])
+    })
+    .0)
+}
+
 /// The bulk velocity and specific angular momentum of the gas (and the
 /// particles `parts`, when given) within `radius` of `center` (code
 /// units). The table needs `density` and `velocity_x/y/z`. Gas sums are
@@ -403,29 +699,69 @@ pub fn spin(
     radius: f64,
     exec: &Exec,
 ) -> Result<Spin> {
-    if !(radius > 0.0 && radius.is_finite()) {
-        return Err(KernelError::Invalid(format!(
-            "the radius must be positive and finite, got {radius}"
-        )));
-    }
-    let rho = t.column("density")?;
-    let vel = [
-        t.column("velocity_x")?,
-        t.column("velocity_y")?,
-        t.column("velocity_z")?,
-    ];
-    let c = center;
-    let r2 = radius * radius;
-    let within = |k: usize| {
-        let x = pos(t, k);
-        let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
-        (d2 <= r2).then_some(x)
+    check_radius(radius)?;
+    spin_from(
+        parts,
+        center,
+        radius,
+        || gas_momentum(t, center, radius, exec),
+        |vb| gas_angular(t, center, radius, vb, exec),
+    )
+}
+
+/// [`spin`] of the gas leaves of the files of `sel` (which should hold
+/// the sphere), a CPU file at a time: two passes over the files, the
+/// first for the mass and momentum, the second for `L` about the bulk
+/// velocity the first gives. Each file's sums are the block it has in a
+/// table of every file, folded in file order: the bits of [`spin`] on
+/// that table. Peak memory: a file's levels, positions, density and
+/// velocities per worker, plus the particles `parts`.
+pub fn spin_files(
+    snap: &amrkit_io::Snapshot,
+    sel: &crate::select::Selection,
+    parts: Option<ParticleSet>,
+    center: [f64; 3],
+    radius: f64,
+    exec: &Exec,
+) -> Result<Spin> {
+    use crate::sums::reduce_files;
+    check_radius(radius)?;
+    let comps = crate::load::Components {
+        hydro: vec!["density", "velocity_x", "velocity_y", "velocity_z"],
+        ..Default::default()
     };
-    let (g, cells) = file_sums::<4>(t, exec, |k| {
-        within(k)?;
-        let m = rho[k] * t.volume(k);
-        Some([m, m * vel[0][k], m * vel[1][k], m * vel[2][k]])
-    });
+    let (c, r) = (center, radius);
+    spin_from(
+        parts,
+        center,
+        radius,
+        || {
+            let per_file = reduce_files(snap, sel, &comps, "spin", exec, |t, one| {
+                gas_momentum(t, c, r, one)
+            })?;
+            let n = per_file.iter().map(|f| f.1).sum();
+            Ok((fold_blocks(per_file.into_iter().map(|f| f.0)), n))
+        },
+        |vb| {
+            let per_file = reduce_files(snap, sel, &comps, "spin", exec, |t, one| {
+                gas_angular(t, c, r, vb, one)
+            })?;
+            Ok(fold_blocks(per_file))
+        },
+    )
+}
+
+/// The [`Spin`] from the gas sums (`momentum`: `[Σ m, Σ m v]` and the
+/// cells; `angular`: `Σ m (x − c) × (v − vb)` given `vb`), the particles'
+/// added to them.
+fn spin_from(
+    parts: Option<ParticleSet>,
+    c: [f64; 3],
+    radius: f64,
+    momentum: impl FnOnce() -> Result<([f64; 4], usize)>,
+    angular: impl FnOnce([f64; 3]) -> Result<[f64; 3]>,
+) -> Result<Spin> {
+    let (g, cells) = momentum()?;
     let (pb, np) = particle_sums::<4>(parts, c, radius, |m, _, v| {
         [m, m * v[0], m * v[1], m * v[2]]
     })?;
@@ -437,14 +773,7 @@ pub fn spin(
         )));
     }
     let vb = [s[1] / s[0], s[2] / s[0], s[3] / s[0]];
-    let (gl, _) = file_sums::<3>(t, exec, |k| {
-        let x = within(k)?;
-        let m = rho[k] * t.volume(k);
-        let d = [x[0] - c[0], x[1] - c[1], x[2] - c[2]];
-        let u = [vel[0][k] - vb[0], vel[1][k] - vb[1], vel[2][k] - vb[2]];
-        let l = cross(d, u);
-        Some([m * l[0], m * l[1], m * l[2]])
-    });
+    let gl = angular(vb)?;
     let (pl, _) = particle_sums::<3>(parts, c, radius, |m, x, v| {
         let d = [x[0] - c[0], x[1] - c[1], x[2] - c[2]];
         let u = [v[0] - vb[0], v[1] - vb[1], v[2] - vb[2]];

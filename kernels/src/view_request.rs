@@ -9,10 +9,10 @@
 //! find the same centre and `L̂` with the same bits. Lengths here are in
 //! code units: converting the user's units is the front end's job.
 
-use crate::center::{check_inside, find_center_files, spin, Center, Method, Spin};
+use crate::center::{check_inside, find_center_files, spin_files, Center, Method, Spin};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{load_cells, load_particles, ParticleTable};
+use crate::load::{load_particles, ParticleTable};
 use crate::request::family_codes;
 use crate::select::{Region, Selection};
 use crate::units::Units;
@@ -131,8 +131,9 @@ fn sphere_particles(
 }
 
 /// The bulk velocity and angular momentum within `radius` (code units) of
-/// `c`: the gas leaves whose centre lies in the sphere, plus the
-/// particles of `families` in it.
+/// `c`: the gas leaves whose centre lies in the sphere, a CPU file at a
+/// time ([`spin_files`]), plus the particles of `families` in it (loaded
+/// together, those of the files the sphere touches).
 pub fn spin_within(
     snap: &Snapshot,
     c: [f64; 3],
@@ -155,18 +156,11 @@ pub fn spin_within(
         }),
         files: None,
     };
-    let t = load_cells(
-        snap,
-        &sel,
-        &["density", "velocity_x", "velocity_y", "velocity_z"],
-        &[],
-        exec,
-    )?;
     if families.is_empty() {
-        return spin(&t, None, c, radius, exec);
+        return spin_files(snap, &sel, None, c, radius, exec);
     }
     let (p, codes) = sphere_particles(snap, &sel, families, exec)?;
-    spin(&t, Some((&p, &codes)), c, radius, exec)
+    spin_files(snap, &sel, Some((&p, &codes)), c, radius, exec)
 }
 
 /// `amrkit center` / `s.center()`: the centre by `method`, then the bulk

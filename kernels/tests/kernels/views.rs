@@ -8,7 +8,9 @@
 #![allow(clippy::needless_range_loop)]
 
 use amrkit_io::Snapshot;
-use amrkit_kernels::center::{find_center, find_center_files, spin, Method};
+use amrkit_kernels::center::{
+    find_center, find_center_files, shrinking_sphere_files, spin, spin_files, Method,
+};
 use amrkit_kernels::offaxis::{project_view, project_view_streaming, ViewSpec};
 use amrkit_kernels::project::{project_streaming, ProjSpec, Weight};
 use amrkit_kernels::slice::{slice, slice_table};
@@ -1160,4 +1162,107 @@ fn slices_of_a_many_file_output_read_only_the_files_the_plane_needs() {
         "most planes should need fewer than half the files ({fewer} of {})",
         planes.len()
     );
+}
+
+/// The bits of every figure of a [`Spin`].
+fn spin_bits(s: &amrkit_kernels::center::Spin) -> Vec<u64> {
+    let mut v: Vec<u64> = [s.center, s.bulk_velocity, s.l, s.l_hat]
+        .iter()
+        .flat_map(|a| a.map(f64::to_bits))
+        .collect();
+    v.extend([s.radius.to_bits(), s.mass.to_bits()]);
+    v.extend([s.cells as u64, s.particles as u64]);
+    v
+}
+
+#[test]
+fn ssc_and_spin_a_file_at_a_time_are_the_table_s_bits() {
+    // The shrinking sphere from the files (its spheres summed again from
+    // the files when the cache budget is 0, from the cache when it holds
+    // every cell, and both on the way with a budget in between) and `L`
+    // in two passes over the files give the bits of the table versions,
+    // at 1 and 2 threads, on the shared outputs (4 files each) and on a
+    // synthetic one of 16 files with particles.
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = amrkit_io::SynthPlan::new(amrkit_io::SynthSpec {
+        ncpu: 16,
+        levelmin: 4,
+        levelmax: 7,
+        n_dm: 3000,
+        n_star: 500,
+        ..Default::default()
+    })
+    .unwrap();
+    let synth = plan.output_dir(tmp.path());
+    plan.write(&synth).unwrap();
+    let mut outs = outputs();
+    outs.push(("synthetic".into(), synth));
+    let pool = pool();
+    for (name, out) in outs {
+        let s = Snapshot::open(&out).unwrap();
+        let t = table(&s, &Exec::on(&pool));
+        let want = find_center(&t, Method::Ssc, &Exec::on(&pool)).unwrap();
+        for threads in [1, 2] {
+            let exec = Exec {
+                max_threads: Some(threads),
+                ..Exec::on(&pool)
+            };
+            // Chunks reserve up to twice what they hold (64 cells at least).
+            for budget in [0, t.len() / 20, 2 * t.len() + 4096] {
+                let sel = Selection::default();
+                let run = shrinking_sphere_files(&s, &sel, budget, &exec).unwrap();
+                assert_eq!(
+                    run.center.map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "{name}: budget {budget} at {threads} threads: {run:?}"
+                );
+                eprintln!("{name}: budget {budget} of {} cells: {run:?}", t.len());
+                if budget == 0 {
+                    assert_eq!(run.from_cache, 0, "{name}");
+                } else {
+                    assert!(run.from_cache > 0, "{name}: {run:?}");
+                }
+                if budget > t.len() {
+                    assert_eq!(run.passes, 1, "{name}: {run:?}");
+                }
+            }
+            let b = boxlen(&s);
+            let parts = s.has_particles.then(|| {
+                let f = [
+                    "position_x",
+                    "position_y",
+                    "position_z",
+                    "velocity_x",
+                    "velocity_y",
+                    "velocity_z",
+                    "mass",
+                    "family",
+                ];
+                amrkit_kernels::load_particles(&s, &Selection::default(), &f, &exec).unwrap()
+            });
+            let none: &[i8] = &[];
+            for radius in [0.05 * b, 0.2 * b, 0.6 * b] {
+                let mut sets = vec![None];
+                sets.extend(parts.as_ref().map(|p| Some((p, none))));
+                for p in sets {
+                    let want = spin(&t, p, want, radius, &exec).unwrap();
+                    let sphere = Selection {
+                        region: Some(amrkit_kernels::select::Region::Sphere {
+                            centre: want.center.map(|x| x / b),
+                            radius: radius / b,
+                        }),
+                        ..Selection::default()
+                    };
+                    for sel in [Selection::default(), sphere] {
+                        let got = spin_files(&s, &sel, p, want.center, radius, &exec).unwrap();
+                        assert_eq!(
+                            spin_bits(&got),
+                            spin_bits(&want),
+                            "{name}: r {radius} at {threads} threads: {got:?} vs {want:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
