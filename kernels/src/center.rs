@@ -344,8 +344,8 @@ fn fold_blocks<const K: usize>(blocks: impl IntoIterator<Item = [f64; K]>) -> [f
 }
 
 /// Cells the shrinking sphere keeps between passes by default (32 bytes
-/// each: 32 MB).
-pub const SSC_CACHE_CELLS: usize = 1 << 20;
+/// each: 8 MB).
+pub const SSC_CACHE_CELLS: usize = 1 << 17;
 
 /// The most cells reserved from the budget at a time (a chunk of the
 /// cache: 128 kB), so that workers touch the shared count once per chunk.
