@@ -707,9 +707,9 @@ fn dist2(a: [f64; 3], b: [f64; 3]) -> f64 {
 
 #[test]
 fn centres_found_a_file_at_a_time_are_the_table_s_bits() {
-    // `densest` and `com` reduce one CPU file at a time: the same bits as
-    // on a table of every file, for the whole box and for a box region,
-    // at 1 and 2 threads (ssc reads the table itself: the same code).
+    // `densest`, `com` and `ssc` reduce one CPU file at a time: the same
+    // bits as on a table of every file, for the whole box and for a box
+    // region, at 1 and 2 threads.
     let pool = pool();
     for (name, out) in outputs() {
         let s = Snapshot::open(&out).unwrap();
