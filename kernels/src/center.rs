@@ -366,6 +366,9 @@ pub struct SscRun {
     pub passes: usize,
     /// Spheres summed from the cache.
     pub from_cache: usize,
+    /// Spheres passed over the files while a cache was held (the sphere
+    /// left the cache's ball).
+    pub misses: usize,
 }
 
 /// One file's cells of a ball, `[x, y, z, m]` in cell order, in chunks
@@ -425,6 +428,15 @@ struct Budget {
 }
 
 impl Budget {
+    /// Nothing reserved yet of `cells`.
+    fn new(cells: usize) -> Budget {
+        Budget {
+            cells,
+            used: Default::default(),
+            over: Default::default(),
+        }
+    }
+
     /// Adds a cell to `file`, reserving a chunk when the last one is full;
     /// drops the file's cells once the budget is exceeded.
     fn keep(&self, file: &mut FileCells, cell: [f64; 4]) {
@@ -453,6 +465,35 @@ impl Budget {
 /// `[Σ m, Σ m x, Σ m y, Σ m z]` of a sphere, and its cells.
 type ComSums = ([f64; 4], usize);
 
+/// A pass's step on the cells `cells` of one CPU file of `t`: their
+/// [`com_sums`] within the sphere (every cell when `None`), added in cell
+/// order as [`file_sums`] adds a file's block, and those cells kept while
+/// the budget lasts.
+fn file_pass(
+    t: &CellTable,
+    cells: std::ops::Range<usize>,
+    sphere: Option<([f64; 3], f64)>,
+    budget: &Budget,
+) -> Result<(ComSums, FileCells)> {
+    let rho = t.column("density")?;
+    let mut s = [0.0; 4];
+    let mut n = 0usize;
+    let mut kept = FileCells::new();
+    for k in cells {
+        let x = pos(t, k);
+        if sphere.is_some_and(|(c, r)| outside(x, c, r)) {
+            continue;
+        }
+        let m = rho[k] * t.volume(k);
+        for (a, b) in s.iter_mut().zip([m, m * x[0], m * x[1], m * x[2]]) {
+            *a += b;
+        }
+        n += 1;
+        budget.keep(&mut kept, [x[0], x[1], x[2], m]);
+    }
+    Ok(((s, n), kept))
+}
+
 /// One pass over the files for the sphere `(c, r)` (every cell when
 /// `None`): [`com_sums`] of every file folded in file order, and the
 /// cells within the sphere as a cache when they fit in `budget` cells.
@@ -463,38 +504,18 @@ fn sphere_pass(
     budget: usize,
     exec: &Exec,
 ) -> Result<(ComSums, Option<BallCache>)> {
-    let budget = Budget {
-        cells: budget,
-        used: Default::default(),
-        over: Default::default(),
-    };
+    let budget = Budget::new(budget);
     let per_file = crate::sums::reduce_files(snap, sel, &density_only(), "ssc", exec, |t, _| {
-        let rho = t.column("density")?;
-        let mut s = [0.0; 4];
-        let mut n = 0usize;
-        let mut kept = FileCells::new();
-        for (k, &rho) in rho.iter().enumerate() {
-            let x = pos(t, k);
-            if sphere.is_some_and(|(c, r)| outside(x, c, r)) {
-                continue;
-            }
-            let m = rho * t.volume(k);
-            for (a, b) in s.iter_mut().zip([m, m * x[0], m * x[1], m * x[2]]) {
-                *a += b;
-            }
-            n += 1;
-            budget.keep(&mut kept, [x[0], x[1], x[2], m]);
-        }
-        Ok((s, n, kept))
+        file_pass(t, 0..t.len(), sphere, &budget)
     })?;
-    let n = per_file.iter().map(|f| f.1).sum();
-    let s = fold_blocks(per_file.iter().map(|f| f.0));
+    let n = per_file.iter().map(|f| (f.0).1).sum();
+    let s = fold_blocks(per_file.iter().map(|f| (f.0).0));
     let over = budget.over.load(std::sync::atomic::Ordering::Relaxed);
     let (centre, radius) = sphere.unwrap_or(([0.0; 3], f64::INFINITY));
     let cache = (!over).then(|| BallCache {
         centre,
         radius,
-        files: per_file.into_iter().map(|f| f.2).collect(),
+        files: per_file.into_iter().map(|f| f.1).collect(),
     });
     Ok(((s, n), cache))
 }
@@ -531,6 +552,7 @@ pub fn shrinking_sphere_files(
         center: c,
         passes: 1,
         from_cache: 0,
+        misses: 0,
     };
     loop {
         let (s, n) = match cache.as_ref().filter(|b| b.covers(c, r)) {
@@ -540,7 +562,7 @@ pub fn shrinking_sphere_files(
             }
             None => {
                 // Freed before the pass collects the next one.
-                drop(cache.take());
+                run.misses += usize::from(cache.take().is_some());
                 run.passes += 1;
                 let (sums, fresh) = sphere_pass(snap, sel, Some((c, r)), cache_cells, exec)?;
                 cache = fresh;
@@ -856,6 +878,105 @@ pub fn center_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cells of levels 3–6 at pseudo-random places in a box of 2.5, in 7
+    /// CPU files.
+    fn table() -> CellTable {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut below = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) % n
+        };
+        let mut t = CellTable {
+            units: crate::Units {
+                ndim: 3,
+                boxlen: 2.5,
+                extent: [1; 3],
+                ..Default::default()
+            },
+            names: vec!["density".into()],
+            columns: vec![Vec::new()],
+            ..Default::default()
+        };
+        for file in 1..=7 {
+            let n = 300 + below(400) as usize;
+            for _ in 0..n {
+                let l = 3 + below(4) as u8;
+                t.level.push(l);
+                t.ix.push(below(1 << l) as u32);
+                t.iy.push(below(1 << l) as u32);
+                t.iz.push(below(1 << l) as u32);
+                t.columns[0].push(0.5 + below(1000) as f64 / 9.0);
+            }
+            t.files.push((file, n));
+        }
+        t
+    }
+
+    /// A cache of the cells within a ball sums every sphere it says it
+    /// holds with the bits of the table's sums, including spheres that
+    /// nearly touch the ball from inside (a cache that missed a cell, or
+    /// took one twice, would change the sums); and it says so of spheres
+    /// in every part of the ball.
+    #[test]
+    fn a_cache_sums_the_spheres_inside_its_ball_as_the_table_does() {
+        let t = table();
+        let rho = t.column("density").unwrap();
+        let exec = Exec::default();
+        let (big, small) = (Budget::new(usize::MAX), Budget::new(0));
+        let centre = [1.3, 1.1, 1.25];
+        for radius in [0.5, 0.8, 0.9375] {
+            let mut files = Vec::new();
+            for (_, r) in t.file_ranges() {
+                let sphere = Some((centre, radius));
+                let (sums, kept) = file_pass(&t, r.clone(), sphere, &big).unwrap();
+                // The step's sums are the table's block of the file.
+                let (_, none) = file_pass(&t, r, sphere, &small).unwrap();
+                assert!(none.is_empty());
+                assert!(sums.1 == kept.iter().map(Vec::len).sum::<usize>());
+                files.push(kept);
+            }
+            let cache = BallCache {
+                centre,
+                radius,
+                files,
+            };
+            let (mut inside, mut tested) = (0, 0);
+            for i in 0..400 {
+                // Centres on a spiral through the ball, radii up to the
+                // ball's edge and a little past it.
+                let f = i as f64 / 400.0;
+                let a = 37.0 * f;
+                let d = radius * f;
+                let c = [
+                    centre[0] + d * a.cos() * (3.0 * a).sin(),
+                    centre[1] + d * a.sin() * (3.0 * a).sin(),
+                    centre[2] + d * (3.0 * a).cos(),
+                ];
+                for frac in [0.2, 0.5, 0.9, 0.999_999, 1.000_001, 1.2] {
+                    let r = (radius - d) * frac;
+                    if !(r > 0.0) {
+                        continue;
+                    }
+                    tested += 1;
+                    if !cache.covers(c, r) {
+                        continue;
+                    }
+                    inside += 1;
+                    let want = com_sums(&t, rho, Some((c, r)), &exec);
+                    let got = cache.sums(c, r, &exec);
+                    assert_eq!(got.1, want.1, "{c:?} {r}");
+                    assert_eq!(got.0.map(f64::to_bits), want.0.map(f64::to_bits));
+                }
+            }
+            assert!(
+                inside > tested / 2 && inside < tested,
+                "{inside} of {tested}"
+            );
+        }
+    }
 
     #[test]
     fn parses_methods_and_points() {
