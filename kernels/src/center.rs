@@ -46,8 +46,7 @@
 //! budget takes one pass; the shared outputs (0.08–0.29 M cells) take
 //! 1 to 4, a synthetic one of 11.6 M cells 10 (16 spheres; with a
 //! budget of 0, 17; with 4 M cells, 7). `L` takes two passes (the bulk
-//! velocity, then `L` about it); the particles added to it are loaded
-//! together as before (those of the files the sphere touches).
+//! velocity, then `L` about it), and so do the particles added to it.
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
@@ -613,19 +612,44 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
 /// masses loaded) and the family codes kept (all when empty).
 pub type ParticleSet<'a> = (&'a ParticleTable, &'a [i8]);
 
-/// Sums over the particles kept within the sphere, in table order:
-/// `f(m, x, v)` added up.
-fn particle_sums<const K: usize>(
-    parts: Option<ParticleSet>,
-    c: [f64; 3],
-    r: f64,
-    f: impl Fn(f64, [f64; 3], [f64; 3]) -> [f64; K],
-) -> Result<([f64; K], usize)> {
-    let mut s = [0.0; K];
-    let mut n = 0;
-    let Some((p, fams)) = parts else {
-        return Ok((s, n));
-    };
+/// The particle fields [`spin`] reads.
+pub const SPIN_PARTICLE_FIELDS: [&str; 8] = [
+    "position_x",
+    "position_y",
+    "position_z",
+    "velocity_x",
+    "velocity_y",
+    "velocity_z",
+    "mass",
+    "family",
+];
+
+/// Where the particles added to the gas come from.
+#[derive(Clone, Copy)]
+enum Particles<'a> {
+    /// None: the gas alone.
+    None,
+    /// A table ([`ParticleSet`]).
+    Table(ParticleSet<'a>),
+    /// The particle files of the selection ([`SPIN_PARTICLE_FIELDS`] of
+    /// one file per worker, a window of files at a time), and the family
+    /// codes kept (all when empty).
+    Files(
+        &'a amrkit_io::Snapshot,
+        &'a crate::select::Selection,
+        &'a [i8],
+    ),
+}
+
+/// Adds `f(m, x, v)` of the particles of `p` kept (of the families
+/// `fams`, all when empty) within `r` of `c` to `s`, in table order, and
+/// counts them in `n`.
+fn add_particles<const K: usize>(
+    (p, fams): ParticleSet,
+    (c, r): ([f64; 3], f64),
+    f: &impl Fn(f64, [f64; 3], [f64; 3]) -> [f64; K],
+    (s, n): (&mut [f64; K], &mut usize),
+) -> Result<()> {
     let x = [
         p.reals("position_x")?,
         p.reals("position_y")?,
@@ -654,7 +678,48 @@ fn particle_sums<const K: usize>(
         for (a, b) in s.iter_mut().zip(f(m[k], xk, [v[0][k], v[1][k], v[2][k]])) {
             *a += b;
         }
-        n += 1;
+        *n += 1;
+    }
+    Ok(())
+}
+
+/// Sums over the particles kept within the sphere, in table order (the
+/// files' particles one file after the other, in file order): `f(m, x,
+/// v)` added up, and how many particles that is.
+fn particle_sums<const K: usize>(
+    parts: Particles,
+    sphere: ([f64; 3], f64),
+    exec: &Exec,
+    f: impl Fn(f64, [f64; 3], [f64; 3]) -> [f64; K],
+) -> Result<([f64; K], usize)> {
+    let mut s = [0.0; K];
+    let mut n = 0;
+    match parts {
+        Particles::None => {}
+        Particles::Table(set) => add_particles(set, sphere, &f, (&mut s, &mut n))?,
+        Particles::Files(snap, sel, fams) => {
+            let all = crate::load::cpus_for(snap, sel)?.len();
+            let [lo, hi] = sel.files.unwrap_or([0, all]);
+            let one = Exec {
+                max_threads: Some(1),
+                progress: None,
+                ..*exec
+            };
+            let files: Vec<usize> = (lo..hi).collect();
+            for window in files.chunks(2 * exec.threads().max(1)) {
+                exec.check()?;
+                let tables = exec.par().min_chunk(1).map(window, |&k| {
+                    let file = crate::select::Selection {
+                        files: Some([k, k + 1]),
+                        ..*sel
+                    };
+                    crate::load::load_particles(snap, &file, &SPIN_PARTICLE_FIELDS, &one)
+                });
+                for p in tables {
+                    add_particles((&p?, fams), sphere, &f, (&mut s, &mut n))?;
+                }
+            }
+        }
     }
     Ok((s, n))
 }
@@ -730,10 +795,11 @@ pub fn spin(
     exec: &Exec,
 ) -> Result<Spin> {
     check_radius(radius)?;
+    let parts = parts.map_or(Particles::None, Particles::Table);
     spin_from(
         parts,
-        center,
-        radius,
+        (center, radius),
+        exec,
         || gas_momentum(t, center, radius, exec),
         |vb| gas_angular(t, center, radius, vb, exec),
     )
@@ -744,12 +810,15 @@ pub fn spin(
 /// first for the mass and momentum, the second for `L` about the bulk
 /// velocity the first gives. Each file's sums are the block it has in a
 /// table of every file, folded in file order: the bits of [`spin`] on
-/// that table. Peak memory: a file's levels, positions, density and
-/// velocities per worker, plus the particles `parts`.
+/// that table. The particles of `families` (`None`: the gas alone;
+/// empty: every family) are read the same way, a file per worker a window
+/// of files at a time, and added in file order: the bits of [`spin`] with
+/// the table of the selection's particles. Peak memory: a file's levels,
+/// positions, density and velocities, or its particles, per worker.
 pub fn spin_files(
     snap: &amrkit_io::Snapshot,
     sel: &crate::select::Selection,
-    parts: Option<ParticleSet>,
+    families: Option<&[i8]>,
     center: [f64; 3],
     radius: f64,
     exec: &Exec,
@@ -761,10 +830,11 @@ pub fn spin_files(
         ..Default::default()
     };
     let (c, r) = (center, radius);
+    let parts = families.map_or(Particles::None, |f| Particles::Files(snap, sel, f));
     spin_from(
         parts,
-        center,
-        radius,
+        (center, radius),
+        exec,
         || {
             let per_file = reduce_files(snap, sel, &comps, "spin", exec, |t, one| {
                 gas_momentum(t, c, r, one)
@@ -785,14 +855,14 @@ pub fn spin_files(
 /// cells; `angular`: `Σ m (x − c) × (v − vb)` given `vb`), the particles'
 /// added to them.
 fn spin_from(
-    parts: Option<ParticleSet>,
-    c: [f64; 3],
-    radius: f64,
+    parts: Particles,
+    (c, radius): ([f64; 3], f64),
+    exec: &Exec,
     momentum: impl FnOnce() -> Result<([f64; 4], usize)>,
     angular: impl FnOnce([f64; 3]) -> Result<[f64; 3]>,
 ) -> Result<Spin> {
     let (g, cells) = momentum()?;
-    let (pb, np) = particle_sums::<4>(parts, c, radius, |m, _, v| {
+    let (pb, np) = particle_sums::<4>(parts, (c, radius), exec, |m, _, v| {
         [m, m * v[0], m * v[1], m * v[2]]
     })?;
     let s: [f64; 4] = std::array::from_fn(|i| g[i] + pb[i]);
@@ -804,7 +874,7 @@ fn spin_from(
     }
     let vb = [s[1] / s[0], s[2] / s[0], s[3] / s[0]];
     let gl = angular(vb)?;
-    let (pl, _) = particle_sums::<3>(parts, c, radius, |m, x, v| {
+    let (pl, _) = particle_sums::<3>(parts, (c, radius), exec, |m, x, v| {
         let d = [x[0] - c[0], x[1] - c[1], x[2] - c[2]];
         let u = [v[0] - vb[0], v[1] - vb[1], v[2] - vb[2]];
         let l = cross(d, u);

@@ -1229,41 +1229,48 @@ fn ssc_and_spin_a_file_at_a_time_are_the_table_s_bits() {
                     assert_eq!(run.passes, 1, "{name}: {run:?}");
                 }
             }
-            let b = boxlen(&s);
-            let parts = s.has_particles.then(|| {
-                let f = [
-                    "position_x",
-                    "position_y",
-                    "position_z",
-                    "velocity_x",
-                    "velocity_y",
-                    "velocity_z",
-                    "mass",
-                    "family",
-                ];
-                amrkit_kernels::load_particles(&s, &Selection::default(), &f, &exec).unwrap()
-            });
-            let none: &[i8] = &[];
-            for radius in [0.05 * b, 0.2 * b, 0.6 * b] {
-                let mut sets = vec![None];
-                sets.extend(parts.as_ref().map(|p| Some((p, none))));
-                for p in sets {
-                    let want = spin(&t, p, want, radius, &exec).unwrap();
-                    let sphere = Selection {
-                        region: Some(amrkit_kernels::select::Region::Sphere {
-                            centre: want.center.map(|x| x / b),
-                            radius: radius / b,
-                        }),
-                        ..Selection::default()
-                    };
-                    for sel in [Selection::default(), sphere] {
-                        let got = spin_files(&s, &sel, p, want.center, radius, &exec).unwrap();
-                        assert_eq!(
-                            spin_bits(&got),
-                            spin_bits(&want),
-                            "{name}: r {radius} at {threads} threads: {got:?} vs {want:?}"
-                        );
-                    }
+            spins_a_file_at_a_time_are_the_table_s_bits(&name, &s, want, &exec);
+        }
+    }
+}
+
+/// `L` about `c` (radii 0.05, 0.2 and 0.6 box) from the files equals
+/// [`spin`] on the tables of the same selection (the whole box, or the
+/// sphere as `amrkit` reads it), gas alone and with the particles of every
+/// family or of the stars.
+fn spins_a_file_at_a_time_are_the_table_s_bits(name: &str, s: &Snapshot, c: [f64; 3], exec: &Exec) {
+    use amrkit_kernels::center::SPIN_PARTICLE_FIELDS;
+    let b = boxlen(s);
+    let vars = ["density", "velocity_x", "velocity_y", "velocity_z"];
+    for radius in [0.05 * b, 0.2 * b, 0.6 * b] {
+        let sphere = Selection {
+            region: Some(amrkit_kernels::select::Region::Sphere {
+                centre: c.map(|x| x / b),
+                radius: radius / b,
+            }),
+            ..Selection::default()
+        };
+        for sel in [Selection::default(), sphere] {
+            let t = load_cells(s, &sel, &vars, &[], exec).unwrap();
+            let mut cases: Vec<Option<&[i8]>> = vec![None];
+            if s.has_particles {
+                cases.extend([Some(&[][..]), Some(&[2][..])]);
+            }
+            for fams in cases {
+                let p = fams.map(|_| {
+                    amrkit_kernels::load_particles(s, &sel, &SPIN_PARTICLE_FIELDS, exec).unwrap()
+                });
+                let set = p.as_ref().zip(fams);
+                let want = spin(&t, set, c, radius, exec).unwrap();
+                let got = spin_files(s, &sel, fams, c, radius, exec).unwrap();
+                assert_eq!(
+                    spin_bits(&got),
+                    spin_bits(&want),
+                    "{name}: r {radius} {fams:?} {:?}: {got:?} vs {want:?}",
+                    sel.region
+                );
+                if fams.is_some() {
+                    assert!(want.particles > 0, "{name}: r {radius} {fams:?}");
                 }
             }
         }
