@@ -1027,7 +1027,7 @@ mod tests {
                 ];
                 for frac in [0.2, 0.5, 0.9, 0.999_999, 1.000_001, 1.2] {
                     let r = (radius - d) * frac;
-                    if !(r > 0.0) {
+                    if r <= 0.0 {
                         continue;
                     }
                     tested += 1;
