@@ -9,10 +9,9 @@
 //! find the same centre and `L̂` with the same bits. Lengths here are in
 //! code units: converting the user's units is the front end's job.
 
-use crate::center::{check_inside, find_center_files, spin, Center, Method, Spin};
+use crate::center::{check_inside, find_center_files, spin_files, Center, Method, Spin};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{load_cells, load_particles, ParticleTable};
 use crate::request::family_codes;
 use crate::select::{Region, Selection};
 use crate::units::Units;
@@ -106,33 +105,9 @@ pub fn resolve_center(
     }
 }
 
-/// The particles within `radius` of `c` (code units) of the named
-/// families, with what `L` needs.
-fn sphere_particles(
-    snap: &Snapshot,
-    sel: &Selection,
-    families: &[String],
-    exec: &Exec,
-) -> Result<(ParticleTable, Vec<i8>)> {
-    crate::request::require_particles(snap)?;
-    let codes = family_codes(families)?;
-    let fields = [
-        "position_x",
-        "position_y",
-        "position_z",
-        "velocity_x",
-        "velocity_y",
-        "velocity_z",
-        "mass",
-        "family",
-    ];
-    let p = load_particles(snap, sel, &fields, exec)?;
-    Ok((p, codes))
-}
-
 /// The bulk velocity and angular momentum within `radius` (code units) of
 /// `c`: the gas leaves whose centre lies in the sphere, plus the
-/// particles of `families` in it.
+/// particles of `families` in it, a CPU file at a time ([`spin_files`]).
 pub fn spin_within(
     snap: &Snapshot,
     c: [f64; 3],
@@ -155,18 +130,12 @@ pub fn spin_within(
         }),
         files: None,
     };
-    let t = load_cells(
-        snap,
-        &sel,
-        &["density", "velocity_x", "velocity_y", "velocity_z"],
-        &[],
-        exec,
-    )?;
     if families.is_empty() {
-        return spin(&t, None, c, radius, exec);
+        return spin_files(snap, &sel, None, c, radius, exec);
     }
-    let (p, codes) = sphere_particles(snap, &sel, families, exec)?;
-    spin(&t, Some((&p, &codes)), c, radius, exec)
+    crate::request::require_particles(snap)?;
+    let codes = family_codes(families)?;
+    spin_files(snap, &sel, Some(&codes), c, radius, exec)
 }
 
 /// `amrkit center` / `s.center()`: the centre by `method`, then the bulk

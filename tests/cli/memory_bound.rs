@@ -218,3 +218,49 @@ fn profile_phase_and_slice_run_in_a_memory_limit_below_the_columns() {
         &["a.npy", "b.npy"],
     );
 }
+
+#[test]
+fn ssc_centres_and_face_on_views_run_in_a_memory_limit_below_the_columns() {
+    // The shrinking sphere once held the levels, positions and densities
+    // of every cell (21 B a cell: 19.5 MB here) and `L` for a face-on view
+    // or `center` the density and velocities of every cell in its sphere
+    // (45 B a cell): main 4334ead needs 27 MiB (slice), 56 MiB (face-on)
+    // and over 40 MiB (center) and aborts under three quarters of the
+    // limit. Now each pass reads a CPU file per worker, and the shrinking
+    // sphere keeps at most 4 MB of cells between passes (16 MiB suffice).
+    let limit = LIMIT * 3 / 4;
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, leaves) = write_output(tmp.path());
+    let out = out.to_str().unwrap();
+    assert!(leaves as u64 * 21 > limit * 3 / 4);
+    same_files_limited(
+        tmp.path(),
+        "slice-ssc",
+        limit,
+        &[
+            "slice", out, "--var", "density", "--center", "ssc", "--res", "128", "--out", "a.npy",
+        ],
+        &["a.npy"],
+    );
+    // A sphere of 0.6 box about the box centre holds most cells.
+    same_files_limited(
+        tmp.path(),
+        "face-on",
+        limit,
+        &[
+            "project",
+            out,
+            "--face-on",
+            "0.6box",
+            "--var",
+            "density",
+            "--res",
+            "128",
+            "--out",
+            "p.npy",
+        ],
+        &["p.npy"],
+    );
+    let center = ["center", out, "--method", "ssc", "--json"];
+    assert!(run(Some(limit), &center) == run(None, &center));
+}

@@ -8,7 +8,9 @@
 #![allow(clippy::needless_range_loop)]
 
 use amrkit_io::Snapshot;
-use amrkit_kernels::center::{find_center, find_center_files, spin, Method};
+use amrkit_kernels::center::{
+    find_center, find_center_files, shrinking_sphere_files, spin, spin_files, Method,
+};
 use amrkit_kernels::offaxis::{project_view, project_view_streaming, ViewSpec};
 use amrkit_kernels::project::{project_streaming, ProjSpec, Weight};
 use amrkit_kernels::slice::{slice, slice_table};
@@ -705,9 +707,9 @@ fn dist2(a: [f64; 3], b: [f64; 3]) -> f64 {
 
 #[test]
 fn centres_found_a_file_at_a_time_are_the_table_s_bits() {
-    // `densest` and `com` reduce one CPU file at a time: the same bits as
-    // on a table of every file, for the whole box and for a box region,
-    // at 1 and 2 threads (ssc reads the table itself: the same code).
+    // `densest`, `com` and `ssc` reduce one CPU file at a time: the same
+    // bits as on a table of every file, for the whole box and for a box
+    // region, at 1 and 2 threads.
     let pool = pool();
     for (name, out) in outputs() {
         let s = Snapshot::open(&out).unwrap();
@@ -1160,4 +1162,117 @@ fn slices_of_a_many_file_output_read_only_the_files_the_plane_needs() {
         "most planes should need fewer than half the files ({fewer} of {})",
         planes.len()
     );
+}
+
+/// The bits of every figure of a [`Spin`].
+fn spin_bits(s: &amrkit_kernels::center::Spin) -> Vec<u64> {
+    let mut v: Vec<u64> = [s.center, s.bulk_velocity, s.l, s.l_hat]
+        .iter()
+        .flat_map(|a| a.map(f64::to_bits))
+        .collect();
+    v.extend([s.radius.to_bits(), s.mass.to_bits()]);
+    v.extend([s.cells as u64, s.particles as u64]);
+    v
+}
+
+#[test]
+fn ssc_and_spin_a_file_at_a_time_are_the_table_s_bits() {
+    // The shrinking sphere from the files (its spheres summed again from
+    // the files when the cache budget is 0, from the cache when it holds
+    // every cell, and both on the way with budgets in between) and `L`
+    // in two passes over the files give the bits of the table versions,
+    // at 1 and 2 threads, on the shared outputs (4 files each) and on a
+    // synthetic one of 16 files with particles. (Here no sphere leaves the
+    // ball of a cache held: that test is the unit test
+    // `a_cache_sums_the_spheres_inside_its_ball_as_the_table_does`.)
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = amrkit_io::SynthPlan::new(amrkit_io::SynthSpec {
+        ncpu: 16,
+        levelmin: 4,
+        levelmax: 7,
+        n_dm: 3000,
+        n_star: 500,
+        ..Default::default()
+    })
+    .unwrap();
+    let synth = plan.output_dir(tmp.path());
+    plan.write(&synth).unwrap();
+    let mut outs = outputs();
+    outs.push(("synthetic".into(), synth));
+    let pool = pool();
+    for (name, out) in outs {
+        let s = Snapshot::open(&out).unwrap();
+        let t = table(&s, &Exec::on(&pool));
+        let want = find_center(&t, Method::Ssc, &Exec::on(&pool)).unwrap();
+        for threads in [1, 2] {
+            let exec = Exec {
+                max_threads: Some(threads),
+                ..Exec::on(&pool)
+            };
+            // Chunks reserve up to twice what they hold (64 cells at least):
+            // the last budget keeps every cell in the first pass.
+            let mut budgets: Vec<usize> = (1..8).map(|k| t.len() >> k).collect();
+            budgets.extend([0, 2 * t.len() + 4096]);
+            for budget in budgets {
+                let sel = Selection::default();
+                let run = shrinking_sphere_files(&s, &sel, budget, &exec).unwrap();
+                assert_eq!(
+                    run.center.map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "{name}: budget {budget} at {threads} threads: {run:?}"
+                );
+                eprintln!("{name}: budget {budget} of {} cells: {run:?}", t.len());
+                if budget == 0 {
+                    assert_eq!(run.from_cache, 0, "{name}: {run:?}");
+                }
+                if budget > t.len() {
+                    assert_eq!(run.passes, 1, "{name}: {run:?}");
+                }
+            }
+            spins_a_file_at_a_time_are_the_table_s_bits(&name, &s, want, &exec);
+        }
+    }
+}
+
+/// `L` about `c` (radii 0.05, 0.2 and 0.6 box) from the files equals
+/// [`spin`] on the tables of the same selection (the whole box, or the
+/// sphere as `amrkit` reads it), gas alone and with the particles of every
+/// family or of the stars.
+fn spins_a_file_at_a_time_are_the_table_s_bits(name: &str, s: &Snapshot, c: [f64; 3], exec: &Exec) {
+    use amrkit_kernels::center::SPIN_PARTICLE_FIELDS;
+    let b = boxlen(s);
+    let vars = ["density", "velocity_x", "velocity_y", "velocity_z"];
+    for radius in [0.05 * b, 0.2 * b, 0.6 * b] {
+        let sphere = Selection {
+            region: Some(amrkit_kernels::select::Region::Sphere {
+                centre: c.map(|x| x / b),
+                radius: radius / b,
+            }),
+            ..Selection::default()
+        };
+        for sel in [Selection::default(), sphere] {
+            let t = load_cells(s, &sel, &vars, &[], exec).unwrap();
+            let mut cases: Vec<Option<&[i8]>> = vec![None];
+            if s.has_particles {
+                cases.extend([Some(&[][..]), Some(&[2][..])]);
+            }
+            for fams in cases {
+                let p = fams.map(|_| {
+                    amrkit_kernels::load_particles(s, &sel, &SPIN_PARTICLE_FIELDS, exec).unwrap()
+                });
+                let set = p.as_ref().zip(fams);
+                let want = spin(&t, set, c, radius, exec).unwrap();
+                let got = spin_files(s, &sel, fams, c, radius, exec).unwrap();
+                assert_eq!(
+                    spin_bits(&got),
+                    spin_bits(&want),
+                    "{name}: r {radius} {fams:?} {:?}: {got:?} vs {want:?}",
+                    sel.region
+                );
+                if fams.is_some() {
+                    assert!(want.particles > 0, "{name}: r {radius} {fams:?}");
+                }
+            }
+        }
+    }
 }

@@ -21,10 +21,30 @@
 //!   centre (the first step at `r₀` itself), move the centre to their
 //!   centre of mass, `r_{k+1} = 0.7 r_k`; stop when fewer than 100 cells
 //!   are kept, returning the last centre computed from at least 100.
+//!
+//! # Bounded memory (issue 30)
+//!
+//! Over the files of an output ([`find_center_files`], [`spin_files`]) no
+//! column of every cell is held: each pass reads a CPU file per worker
+//! ([`crate::sums::reduce_files`]) and keeps its block's few sums. That
+//! gives the table's bits because a cell outside the sphere adds nothing:
+//! a block summed over any subset of the file's cells that holds every
+//! cell within the sphere, in cell order, is the same block.
+//!
+//! `ssc` sums a dozen or more spheres: [`shrinking_sphere_files`]
+//! (`ssc.rs`) keeps the cells of the last sphere between its passes, up to
+//! a budget. `L` ([`spin_files`], `spin.rs`) takes two passes (the bulk
+//! velocity, then `L` about it), particles included.
 
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{CellTable, ParticleTable};
+use crate::load::CellTable;
+
+mod spin;
+mod ssc;
+
+pub use spin::{spin, spin_files, ParticleSet, Spin, SPIN_PARTICLE_FIELDS};
+pub use ssc::{shrinking_sphere_files, SscRun, SSC_CACHE_CELLS};
 
 /// How a centre is found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,6 +176,14 @@ fn file_sums<const K: usize>(
     (s, n)
 }
 
+/// Whether the point `x` lies outside the sphere of radius `r` about `c`
+/// (the one test of the sums: a cell is within when this is false).
+#[inline]
+fn outside(x: [f64; 3], c: [f64; 3], r: f64) -> bool {
+    let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
+    d2 > r * r
+}
+
 /// Sums `[Σ m, Σ m x, Σ m y, Σ m z]` over the cells within `r` of `c`
 /// (all cells when `None`), and how many cells that is.
 fn com_sums(
@@ -166,11 +194,8 @@ fn com_sums(
 ) -> ([f64; 4], usize) {
     file_sums::<4>(t, exec, |k| {
         let x = pos(t, k);
-        if let Some((c, r)) = sphere {
-            let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
-            if d2 > r * r {
-                return None;
-            }
+        if sphere.is_some_and(|(c, r)| outside(x, c, r)) {
+            return None;
         }
         let m = rho[k] * t.volume(k);
         Some([m, m * x[0], m * x[1], m * x[2]])
@@ -209,18 +234,10 @@ fn densest_cell(rho: &[f64]) -> Option<usize> {
 /// table needs a `density` column.
 pub fn find_center(t: &CellTable, method: Method, exec: &Exec) -> Result<[f64; 3]> {
     if t.is_empty() {
-        return Err(KernelError::Invalid(format!(
-            "no cells to find a centre ({}) in",
-            method.name()
-        )));
+        return Err(no_cells(method));
     }
     let rho = t.column("density")?;
-    let no_mass = || {
-        KernelError::Invalid(format!(
-            "no gas mass to find a centre ({}) from",
-            method.name()
-        ))
-    };
+    let no_mass = || no_mass(method);
     match method {
         Method::Densest => {
             // The first maximum in table (= file) order.
@@ -247,31 +264,24 @@ pub fn find_center(t: &CellTable, method: Method, exec: &Exec) -> Result<[f64; 3
 
 /// The centre of the gas leaves of the files of `sel` by `method` (code
 /// units), as [`find_center`] finds it on a table of every file, bit for
-/// bit. `densest` and `com` reduce a CPU file at a time (peak memory: a
-/// file's levels, positions and densities per worker): a file's first
+/// bit, a CPU file at a time (peak memory: a file's levels, positions and
+/// densities per worker). `densest` and `com` reduce each file to its first
 /// maximum, or its sums — one block per file, as [`find_center`] takes
-/// them — folded in file order. `ssc` passes over the cells again for
-/// every sphere (a dozen or more passes), so it reads the levels,
-/// positions and densities of every file once (21 bytes a cell) rather
-/// than every file once per pass.
+/// them — folded in file order; `ssc` runs [`shrinking_sphere_files`] with
+/// a cache of [`SSC_CACHE_CELLS`] cells.
 pub fn find_center_files(
     snap: &amrkit_io::Snapshot,
     sel: &crate::select::Selection,
     method: Method,
     exec: &Exec,
 ) -> Result<[f64; 3]> {
-    let c = crate::load::Components {
-        hydro: vec!["density"],
-        ..Default::default()
-    };
     if method == Method::Ssc {
-        let t = crate::load::load_components(snap, None, sel, &c, exec)?;
-        return find_center(&t, method, exec);
+        return Ok(shrinking_sphere_files(snap, sel, SSC_CACHE_CELLS, exec)?.center);
     }
     // Per file: its cells, its densest cell (density, centre), its sums.
     type FileCentre = (usize, Option<(f64, [f64; 3])>, ([f64; 4], usize));
     let per_file: Vec<FileCentre> =
-        crate::sums::reduce_files(snap, sel, &c, "centre", exec, |t, one| {
+        crate::sums::reduce_files(snap, sel, &density_only(), "centre", exec, |t, one| {
             let rho = t.column("density")?;
             Ok(match method {
                 Method::Densest => {
@@ -282,17 +292,8 @@ pub fn find_center_files(
             })
         })?;
     if per_file.iter().all(|f| f.0 == 0) {
-        return Err(KernelError::Invalid(format!(
-            "no cells to find a centre ({}) in",
-            method.name()
-        )));
+        return Err(no_cells(method));
     }
-    let no_mass = || {
-        KernelError::Invalid(format!(
-            "no gas mass to find a centre ({}) from",
-            method.name()
-        ))
-    };
     if method == Method::Densest {
         // The first maximum in file order: a later file wins only when
         // strictly denser.
@@ -302,172 +303,42 @@ pub fn find_center_files(
                 best = Some((r, x));
             }
         }
-        return Ok(best.ok_or_else(no_mass)?.1);
+        return Ok(best.ok_or_else(|| no_mass(method))?.1);
     }
-    let mut s = [0.0; 4];
-    for (_, _, (b, _)) in &per_file {
+    let s = fold_blocks(per_file.iter().map(|f| (f.2).0));
+    com_of(s).ok_or_else(|| no_mass(method))
+}
+
+/// What the centres read: the density (levels and positions come with
+/// every load).
+fn density_only() -> crate::load::Components<'static> {
+    crate::load::Components {
+        hydro: vec!["density"],
+        ..Default::default()
+    }
+}
+
+fn no_cells(method: Method) -> KernelError {
+    KernelError::Invalid(format!("no cells to find a centre ({}) in", method.name()))
+}
+
+fn no_mass(method: Method) -> KernelError {
+    KernelError::Invalid(format!(
+        "no gas mass to find a centre ({}) from",
+        method.name()
+    ))
+}
+
+/// Per-file block sums added one after the other in file order, from
+/// zero, as [`file_sums`] folds its blocks.
+fn fold_blocks<const K: usize>(blocks: impl IntoIterator<Item = [f64; K]>) -> [f64; K] {
+    let mut s = [0.0; K];
+    for b in blocks {
         for (a, v) in s.iter_mut().zip(b) {
             *a += v;
         }
     }
-    com_of(s).ok_or_else(no_mass)
-}
-
-/// The angular momentum of the matter within `radius` of `center`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Spin {
-    /// The centre (code units).
-    pub center: [f64; 3],
-    /// The sphere's radius (code units).
-    pub radius: f64,
-    /// Mass-weighted mean velocity within the sphere (code units).
-    pub bulk_velocity: [f64; 3],
-    /// Specific angular momentum `Σ m (x − c) × (v − v_bulk) / Σ m`.
-    pub l: [f64; 3],
-    /// `L / |L|`.
-    pub l_hat: [f64; 3],
-    /// Mass within the sphere (code units).
-    pub mass: f64,
-    /// Gas cells within the sphere.
-    pub cells: usize,
-    /// Particles within the sphere (of the families asked for).
-    pub particles: usize,
-}
-
-fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-
-/// Particles to add to the gas: the table (positions, velocities and
-/// masses loaded) and the family codes kept (all when empty).
-pub type ParticleSet<'a> = (&'a ParticleTable, &'a [i8]);
-
-/// Sums over the particles kept within the sphere, in table order:
-/// `f(m, x, v)` added up.
-fn particle_sums<const K: usize>(
-    parts: Option<ParticleSet>,
-    c: [f64; 3],
-    r: f64,
-    f: impl Fn(f64, [f64; 3], [f64; 3]) -> [f64; K],
-) -> Result<([f64; K], usize)> {
-    let mut s = [0.0; K];
-    let mut n = 0;
-    let Some((p, fams)) = parts else {
-        return Ok((s, n));
-    };
-    let x = [
-        p.reals("position_x")?,
-        p.reals("position_y")?,
-        p.reals("position_z")?,
-    ];
-    let v = [
-        p.reals("velocity_x")?,
-        p.reals("velocity_y")?,
-        p.reals("velocity_z")?,
-    ];
-    let m = p.reals("mass")?;
-    let fam = if fams.is_empty() {
-        None
-    } else {
-        Some(p.families()?)
-    };
-    for k in 0..p.len() {
-        if fam.is_some_and(|f| !fams.contains(&f[k])) {
-            continue;
-        }
-        let xk = [x[0][k], x[1][k], x[2][k]];
-        let d2 = (xk[0] - c[0]).powi(2) + (xk[1] - c[1]).powi(2) + (xk[2] - c[2]).powi(2);
-        if d2 > r * r {
-            continue;
-        }
-        for (a, b) in s.iter_mut().zip(f(m[k], xk, [v[0][k], v[1][k], v[2][k]])) {
-            *a += b;
-        }
-        n += 1;
-    }
-    Ok((s, n))
-}
-
-/// The bulk velocity and specific angular momentum of the gas (and the
-/// particles `parts`, when given) within `radius` of `center` (code
-/// units). The table needs `density` and `velocity_x/y/z`. Gas sums are
-/// folded per file in file order, then the particles' sums are added.
-pub fn spin(
-    t: &CellTable,
-    parts: Option<ParticleSet>,
-    center: [f64; 3],
-    radius: f64,
-    exec: &Exec,
-) -> Result<Spin> {
-    if !(radius > 0.0 && radius.is_finite()) {
-        return Err(KernelError::Invalid(format!(
-            "the radius must be positive and finite, got {radius}"
-        )));
-    }
-    let rho = t.column("density")?;
-    let vel = [
-        t.column("velocity_x")?,
-        t.column("velocity_y")?,
-        t.column("velocity_z")?,
-    ];
-    let c = center;
-    let r2 = radius * radius;
-    let within = |k: usize| {
-        let x = pos(t, k);
-        let d2 = (x[0] - c[0]).powi(2) + (x[1] - c[1]).powi(2) + (x[2] - c[2]).powi(2);
-        (d2 <= r2).then_some(x)
-    };
-    let (g, cells) = file_sums::<4>(t, exec, |k| {
-        within(k)?;
-        let m = rho[k] * t.volume(k);
-        Some([m, m * vel[0][k], m * vel[1][k], m * vel[2][k]])
-    });
-    let (pb, np) = particle_sums::<4>(parts, c, radius, |m, _, v| {
-        [m, m * v[0], m * v[1], m * v[2]]
-    })?;
-    let s: [f64; 4] = std::array::from_fn(|i| g[i] + pb[i]);
-    if s[0].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-        return Err(KernelError::Invalid(format!(
-            "no mass within {radius} (code units) of the centre ({}, {}, {})",
-            c[0], c[1], c[2]
-        )));
-    }
-    let vb = [s[1] / s[0], s[2] / s[0], s[3] / s[0]];
-    let (gl, _) = file_sums::<3>(t, exec, |k| {
-        let x = within(k)?;
-        let m = rho[k] * t.volume(k);
-        let d = [x[0] - c[0], x[1] - c[1], x[2] - c[2]];
-        let u = [vel[0][k] - vb[0], vel[1][k] - vb[1], vel[2][k] - vb[2]];
-        let l = cross(d, u);
-        Some([m * l[0], m * l[1], m * l[2]])
-    });
-    let (pl, _) = particle_sums::<3>(parts, c, radius, |m, x, v| {
-        let d = [x[0] - c[0], x[1] - c[1], x[2] - c[2]];
-        let u = [v[0] - vb[0], v[1] - vb[1], v[2] - vb[2]];
-        let l = cross(d, u);
-        [m * l[0], m * l[1], m * l[2]]
-    })?;
-    let l: [f64; 3] = std::array::from_fn(|i| (gl[i] + pl[i]) / s[0]);
-    let norm = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]).sqrt();
-    let l_hat = if norm > 0.0 {
-        l.map(|v| v / norm)
-    } else {
-        [f64::NAN; 3]
-    };
-    Ok(Spin {
-        center: c,
-        radius,
-        bulk_velocity: vb,
-        l,
-        l_hat,
-        mass: s[0],
-        cells,
-        particles: np,
-    })
+    s
 }
 
 /// `L̂` for a face-on or edge-on view: fails with one line when the sphere
@@ -519,7 +390,6 @@ pub fn center_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn parses_methods_and_points() {
         assert_eq!(Center::parse("ssc").unwrap(), Center::Method(Method::Ssc));
