@@ -346,14 +346,21 @@ fn hilbert_walk(keys: &[u128], levelmax: u32, levelmin: u32, v: &View, boxlen: f
         if !meets {
             continue;
         }
+        // The files whose key ranges meet the cube's, `keys[d] < k1 &&
+        // keys[d + 1] > k0`, are `lo..hi` (the keys ascend): two binary
+        // searches, not a test of every file. A cube none of whose files
+        // is new cannot add one below it (its children's ranges are
+        // inside its own): the walk stops there, and the files chosen are
+        // those of the whole walk.
+        let shift = 3 * (bits - level);
+        let (k0, k1) = (key << shift, (key + 1) << shift);
+        let hi = keys[..ncpu].partition_point(|&x| x < k1);
+        let lo = keys[1..].partition_point(|&x| x <= k0);
+        if lo >= hi || hit[lo..hi].iter().all(|&h| h) {
+            continue;
+        }
         if level >= stop {
-            let shift = 3 * (bits - level);
-            let (k0, k1) = (key << shift, (key + 1) << shift);
-            for (d, h) in hit.iter_mut().enumerate() {
-                if keys[d] < k1 && keys[d + 1] > k0 {
-                    *h = true;
-                }
-            }
+            hit[lo..hi].fill(true);
             continue;
         }
         for child in 0..8u64 {
