@@ -122,15 +122,20 @@ pub fn cpus_for_region(
         if outside {
             continue;
         }
+        // The files whose key ranges meet the cube's, `bound_keys[d] < k1
+        // && bound_keys[d + 1] > k0`, are `first..end` (the keys ascend).
+        // Below a cube none of whose files is new the walk stops: its
+        // children's ranges are inside its own, so they add no file.
+        let shift = 3 * (bits - level);
+        let (k0, k1) = (key << shift, (key + 1) << shift);
+        let end = bound_keys[..ncpu].partition_point(|&x| x < k1);
+        let first = bound_keys[1..].partition_point(|&x| x <= k0);
+        if first >= end || hit[first..end].iter().all(|&h| h) {
+            continue;
+        }
         let inside = (0..3).all(|d| cube_lo[d] >= lo[d] && cube_lo[d] + size <= hi[d]);
         if inside || level >= stop {
-            let shift = 3 * (bits - level);
-            let (k0, k1) = (key << shift, (key + 1) << shift);
-            for (d, h) in hit.iter_mut().enumerate() {
-                if bound_keys[d] < k1 && bound_keys[d + 1] > k0 {
-                    *h = true;
-                }
-            }
+            hit[first..end].fill(true);
             continue;
         }
         for child in 0..8u64 {
@@ -187,6 +192,79 @@ mod tests {
         for w in at.windows(2) {
             let d: u64 = (0..3).map(|i| w[0][i].abs_diff(w[1][i])).sum();
             assert_eq!(d, 1, "{:?} -> {:?}", w[0], w[1]);
+        }
+    }
+
+    /// The files of a region by the plain rule: every cube of the walk's
+    /// depth (or wholly inside the padded region) that meets the region
+    /// marks every file whose key range meets its own — no pruning.
+    fn cpus_unpruned(
+        keys: &[u128],
+        nlevelmax: u32,
+        levelmin: u32,
+        lo: [f64; 3],
+        hi: [f64; 3],
+    ) -> Vec<usize> {
+        let ncpu = keys.len() - 1;
+        let pad = 0.5f64.powi(levelmin as i32);
+        let lo = lo.map(|v| (v - pad).max(0.0));
+        let hi = hi.map(|v| (v + pad).min(1.0));
+        let mut hit = vec![false; ncpu];
+        let bits = nlevelmax + 1;
+        let dmax = (0..3).map(|d| hi[d] - lo[d]).fold(0.0, f64::max).max(1e-12);
+        let stop = ((-dmax.log2()).ceil().max(0.0) as u32 + 6).min(bits);
+        let mut stack = vec![(0u32, [0u64; 3])];
+        while let Some((level, c)) = stack.pop() {
+            let size = 0.5f64.powi(level as i32);
+            let cube_lo = c.map(|v| v as f64 * size);
+            if (0..3).any(|d| cube_lo[d] > hi[d] || cube_lo[d] + size < lo[d]) {
+                continue;
+            }
+            let inside = (0..3).all(|d| cube_lo[d] >= lo[d] && cube_lo[d] + size <= hi[d]);
+            if inside || level >= stop {
+                let key = key3d(c[0], c[1], c[2], level);
+                let shift = 3 * (bits - level);
+                let (k0, k1) = (key << shift, (key + 1) << shift);
+                for d in 0..ncpu {
+                    if keys[d] < k1 && keys[d + 1] > k0 {
+                        hit[d] = true;
+                    }
+                }
+                continue;
+            }
+            for child in 0..8u64 {
+                let b = [(child >> 2) & 1, (child >> 1) & 1, child & 1];
+                stack.push((
+                    level + 1,
+                    [2 * c[0] + b[0], 2 * c[1] + b[1], 2 * c[2] + b[2]],
+                ));
+            }
+        }
+        (0..ncpu).filter(|&d| hit[d]).map(|d| d + 1).collect()
+    }
+
+    proptest::proptest! {
+        /// The pruned walk chooses the files of the plain rule, for random
+        /// file boundaries (empty files among them) and random boxes.
+        #[test]
+        fn pruned_walk_chooses_the_plain_rule_s_files(
+            cuts in proptest::collection::vec(0u64..(1 << 24), 1..40),
+            a in proptest::array::uniform3(0.0f64..1.0),
+            b in proptest::array::uniform3(0.0f64..1.0),
+            levelmin in 1u32..5,
+        ) {
+            let nlevelmax = 7;
+            let top = 1u128 << (3 * (nlevelmax + 1));
+            let mut keys: Vec<u128> = cuts.iter().map(|&c| (c as u128 * top) >> 24).collect();
+            keys.push(0);
+            keys.push(top);
+            keys.sort();
+            let lo = std::array::from_fn(|d| a[d].min(b[d]));
+            let hi = std::array::from_fn(|d| a[d].max(b[d]));
+            proptest::prop_assert_eq!(
+                cpus_for_region(&keys, nlevelmax, levelmin, lo, hi),
+                cpus_unpruned(&keys, nlevelmax, levelmin, lo, hi)
+            );
         }
     }
 
