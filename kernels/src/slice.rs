@@ -113,8 +113,8 @@ impl Centres {
 }
 
 /// The pixels of `view` whose centre cell `k` of `t` holds, as
-/// `(pixel index, k)`, appended to `hits`.
-fn cell_hits(view: &View, pc: &Centres, t: &CellTable, k: usize, hits: &mut Vec<(usize, usize)>) {
+/// pixel index, each given to `hit`.
+fn cell_hits(view: &View, pc: &Centres, t: &CellTable, k: usize, mut hit: impl FnMut(usize)) {
     let b = t.units.boxlen;
     let dx = t.dx_box(k);
     let ic = [t.ix[k], t.iy[k], t.iz[k]];
@@ -162,7 +162,7 @@ fn cell_hits(view: &View, pc: &Centres, t: &CellTable, k: usize, hits: &mut Vec<
                 inside &= (lo[d] <= p) & (p < hi[d]);
             }
             if inside {
-                hits.push((j * n + i0 + i, k));
+                hit(j * n + i0 + i);
             }
         }
     }
@@ -175,7 +175,7 @@ fn table_hits(view: &View, t: &CellTable, exec: &Exec) -> Vec<Vec<(usize, usize)
     exec.par().min_chunk(1).map(&ranges, |(_, r)| {
         let mut hits = Vec::new();
         for k in r.clone() {
-            cell_hits(view, &pc, t, k, &mut hits);
+            cell_hits(view, &pc, t, k, |q| hits.push((q, k)));
         }
         hits
     })
@@ -290,14 +290,14 @@ pub fn slice(
             let spare = spares.lock().map_or(None, |mut v| v.pop());
             let t = load_vars(snap, Some(&[icpu]), &sel, vars, false, &one, spare)?;
             let cols: Vec<&[f64]> = vars.iter().map(|v| t.column(v)).collect::<Result<_>>()?;
-            let mut hits = Vec::new();
+            // The pixels hit, and for each its cell's value of every
+            // variable (no list of cells to look up again).
+            let (mut hits, mut vals) = (Vec::new(), Vec::new());
             for k in 0..t.len() {
-                cell_hits(view, &pc, &t, k, &mut hits);
-            }
-            // One flat list of values (no allocation per pixel).
-            let mut vals = Vec::with_capacity(hits.len() * cols.len());
-            for &(_, k) in &hits {
-                vals.extend(cols.iter().map(|c| c[k]));
+                cell_hits(view, &pc, &t, k, |q| {
+                    hits.push(q);
+                    vals.extend(cols.iter().map(|c| c[k]));
+                });
             }
             if let Ok(mut v) = spares.lock() {
                 v.push(t);
@@ -307,7 +307,7 @@ pub fn slice(
         });
         for found in found {
             let (hits, vals) = found?;
-            for (&(q, _), v) in hits.iter().zip(vals.chunks_exact(vars.len())) {
+            for (&q, v) in hits.iter().zip(vals.chunks_exact(vars.len())) {
                 for ((_, map), &x) in out.maps.iter_mut().zip(v) {
                     map[q] = x;
                 }

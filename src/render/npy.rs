@@ -1,7 +1,8 @@
 //! NumPy `.npy` files (format version 1.0, little-endian float64, C
 //! order): how maps and profiles leave the CLI for Python.
 
-use amrkit_io::atomic::write_atomic;
+use amrkit_io::atomic::write_with;
+use std::io::Write;
 use std::path::Path;
 
 /// Writes a 2D float64 `.npy` (C order, `rows × cols`) via a temporary name.
@@ -20,12 +21,19 @@ fn write_npy_shape(path: &Path, shape: &str, data: &[f64]) -> amrkit_io::Result<
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat(total.next_multiple_of(64) - total));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + 8 * data.len());
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for v in data {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    write_atomic(path, &out)
+    write_with(path, |w| {
+        w.write_all(b"\x93NUMPY\x01\x00")?;
+        w.write_all(&(header.len() as u16).to_le_bytes())?;
+        w.write_all(header.as_bytes())?;
+        // The values a chunk at a time (not a second copy of the map).
+        let mut chunk = Vec::with_capacity(1 << 16);
+        for part in data.chunks(1 << 13) {
+            chunk.clear();
+            for v in part {
+                chunk.extend_from_slice(&v.to_le_bytes());
+            }
+            w.write_all(&chunk)?;
+        }
+        Ok(())
+    })
 }
