@@ -2,7 +2,7 @@
 //! physical units and a colour bar), chosen by the file's extension.
 
 use super::map_png::{write_map_png, MapLabel};
-use super::npy::{write_npy, write_npy_1d};
+use super::npy::{write_npy_1d, write_npy_scaled};
 use crate::error::{fail, AnyResult};
 use amrkit_kernels::project::{Maps, ProjSpec, Weight};
 use amrkit_kernels::{Quantity, Units};
@@ -93,16 +93,12 @@ pub fn write_map_axes(
     style: &MapStyle,
     axes: [&str; 2],
 ) -> AnyResult<String> {
-    let m: Vec<f64> = maps
-        .get(name)
-        .ok_or("no map")?
-        .iter()
-        .map(|v| v * factor)
-        .collect();
+    let raw = maps.get(name).ok_or("no map")?;
+    let m = || -> Vec<f64> { raw.iter().map(|v| v * factor).collect() };
     let profile = style.units.ndim == 1;
     match path.extension().and_then(|e| e.to_str()) {
         Some("npy") if profile => {
-            write_npy_1d(path, &m)?;
+            write_npy_1d(path, &m())?;
             Ok(format!(
                 "{} ({} float64, a 1D profile)",
                 path.display(),
@@ -114,7 +110,7 @@ pub fn write_map_axes(
             path.display()
         )),
         Some("npy") => {
-            write_npy(path, maps.ny, maps.nx, &m)?;
+            write_npy_scaled(path, maps.ny, maps.nx, raw, factor)?;
             Ok(format!(
                 "{} ({}×{} float64)",
                 path.display(),
@@ -131,7 +127,7 @@ pub fn write_map_axes(
             );
             let (w, h) = write_map_png(
                 path,
-                &m,
+                &m(),
                 maps.nx,
                 maps.ny,
                 style.log,

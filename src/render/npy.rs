@@ -7,15 +7,27 @@ use std::path::Path;
 
 /// Writes a 2D float64 `.npy` (C order, `rows × cols`) via a temporary name.
 pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> amrkit_io::Result<()> {
-    write_npy_shape(path, &format!("({rows}, {cols})"), data)
+    write_npy_shape(path, &format!("({rows}, {cols})"), data, 1.0)
+}
+
+/// [`write_npy`] of `data` times `factor` (each value multiplied as it is
+/// written: no scaled copy of the map).
+pub fn write_npy_scaled(
+    path: &Path,
+    rows: usize,
+    cols: usize,
+    data: &[f64],
+    factor: f64,
+) -> amrkit_io::Result<()> {
+    write_npy_shape(path, &format!("({rows}, {cols})"), data, factor)
 }
 
 /// Writes a 1D float64 array (a profile) as a `.npy` file of shape `(n,)`.
 pub fn write_npy_1d(path: &Path, data: &[f64]) -> amrkit_io::Result<()> {
-    write_npy_shape(path, &format!("({},)", data.len()), data)
+    write_npy_shape(path, &format!("({},)", data.len()), data, 1.0)
 }
 
-fn write_npy_shape(path: &Path, shape: &str, data: &[f64]) -> amrkit_io::Result<()> {
+fn write_npy_shape(path: &Path, shape: &str, data: &[f64], factor: f64) -> amrkit_io::Result<()> {
     let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
     // Magic (6) + version (2) + length (2) + header + '\n', padded to 64.
     let total = 10 + header.len() + 1;
@@ -30,7 +42,8 @@ fn write_npy_shape(path: &Path, shape: &str, data: &[f64]) -> amrkit_io::Result<
         for part in data.chunks(1 << 13) {
             chunk.clear();
             for v in part {
-                chunk.extend_from_slice(&v.to_le_bytes());
+                // `v * 1.0` is `v`, bit for bit (NaNs stay NaN).
+                chunk.extend_from_slice(&(v * factor).to_le_bytes());
             }
             w.write_all(&chunk)?;
         }
