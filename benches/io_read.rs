@@ -44,6 +44,7 @@ fn read(c: &mut Criterion) {
         let req = CellRequest {
             lmax: s.info.levelmax,
             region: None,
+            slab: None,
             hydro_vars: (0..s.hydro_fields.len()).collect(),
             grav_vars: vec![],
             rt_vars: vec![],

@@ -27,6 +27,7 @@ fn main() {
     let req = amrkit_io::CellRequest {
         lmax: s.info.levelmax,
         region: None,
+        slab: None,
         hydro_vars: (0..nh).collect(),
         grav_vars: vec![],
         rt_vars: vec![],

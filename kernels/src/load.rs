@@ -154,6 +154,21 @@ pub fn load_components_reusing(
     exec: &Exec,
     spare: Option<CellTable>,
 ) -> Result<CellTable> {
+    load_components_near(snap, only, sel, c, exec, spare, None)
+}
+
+/// [`load_components_reusing`] of the cells of `sel` that can meet `slab`
+/// too (a slice's plane: the reader skips the octs and cells farther from
+/// it, before decoding them).
+pub fn load_components_near(
+    snap: &Snapshot,
+    only: Option<&[usize]>,
+    sel: &Selection,
+    c: &Components,
+    exec: &Exec,
+    spare: Option<CellTable>,
+    slab: Option<amrkit_io::Slab>,
+) -> Result<CellTable> {
     let (hydro, grav, rt) = (&c.hydro[..], &c.grav[..], &c.rt[..]);
     if let Some(e) = rt.iter().find_map(|n| snap.rt_variable_problem(n)) {
         return Err(e.into());
@@ -163,6 +178,7 @@ pub fn load_components_reusing(
     let req = CellRequest {
         lmax: sel.lmax.unwrap_or(snap.info.levelmax),
         region: None,
+        slab: None,
         hydro_vars: lookup(&hnames, hydro, "hydro")?,
         grav_vars: lookup(&snap.grav_fields, grav, "gravity")?,
         rt_vars: lookup(&rnames, rt, "rt")?,
@@ -173,6 +189,7 @@ pub fn load_components_reusing(
     };
     let req = CellRequest {
         region: sel.region.map(|r| r.bounds(snap.info.extent)),
+        slab,
         ..req
     };
     let scans = scan_cells(snap, &cpus, &req, exec)?;

@@ -17,7 +17,7 @@
 use crate::derive::{derived, DERIVED};
 use crate::error::{KernelError, Result};
 use crate::exec::Exec;
-use crate::load::{components, load_components_reusing, CellTable};
+use crate::load::{components, CellTable};
 use crate::project::Maps;
 use crate::select::Selection;
 use crate::units::Units;
@@ -34,7 +34,9 @@ fn in_files(s: &Snapshot, v: &str) -> bool {
 
 /// Loads the cells of the CPU files `only` (all those of `sel` when
 /// `None`) with a column for every variable of `vars`, read or derived,
-/// and `density` too when `density` is set.
+/// and `density` too when `density` is set; only those that can meet
+/// `slab` when one is given.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn load_vars(
     snap: &Snapshot,
     only: Option<&[usize]>,
@@ -43,6 +45,7 @@ pub(crate) fn load_vars(
     density: bool,
     exec: &Exec,
     spare: Option<CellTable>,
+    slab: Option<amrkit_io::Slab>,
 ) -> Result<CellTable> {
     let hydro: Vec<&str> = snap.hydro_fields.iter().map(|f| f.name.as_str()).collect();
     let mut load: Vec<&str> = Vec::new();
@@ -68,7 +71,7 @@ pub(crate) fn load_vars(
     load.sort_unstable();
     load.dedup();
     let c = components(snap, &load)?;
-    let mut t = load_components_reusing(snap, only, sel, &c, exec, spare)?;
+    let mut t = crate::load::load_components_near(snap, only, sel, &c, exec, spare, slab)?;
     for &v in vars {
         if t.column(v).is_err() {
             let col = derived(&t, v, exec)?;
@@ -275,6 +278,15 @@ pub fn slice(
     let mut out = empty_maps(view, vars);
     let window = 2 * exec.threads();
     let pc = Centres::new(view);
+    // The plane in box units: the reader keeps the cells that can hold a
+    // pixel centre (a superset; `cell_hits` decides).
+    let b = units.boxlen;
+    let nrm = view.basis.n;
+    let plane = Some(amrkit_io::Slab {
+        normal: nrm,
+        offset: (nrm[0] * view.center[0] + nrm[1] * view.center[1] + nrm[2] * view.center[2]) / b,
+        half: 0.0,
+    });
     // Tables done with, refilled by the next file (no fresh pages to fault
     // in for every file: they were a third of a slice's time).
     let spares = std::sync::Mutex::new(Vec::new());
@@ -288,7 +300,7 @@ pub fn slice(
             };
             exec.check()?;
             let spare = spares.lock().map_or(None, |mut v| v.pop());
-            let t = load_vars(snap, Some(&[icpu]), &sel, vars, false, &one, spare)?;
+            let t = load_vars(snap, Some(&[icpu]), &sel, vars, false, &one, spare, plane)?;
             let cols: Vec<&[f64]> = vars.iter().map(|v| t.column(v)).collect::<Result<_>>()?;
             // The pixels hit, and for each its cell's value of every
             // variable (no list of cells to look up again).

@@ -40,6 +40,7 @@ fn check_every_value(s: &Snapshot, groups: usize) -> usize {
     let req = CellRequest {
         lmax: s.info.levelmax,
         region: None,
+        slab: None,
         hydro_vars: vec![0],
         grav_vars: vec![],
         rt_vars: (0..s.rt_fields.len()).collect(),

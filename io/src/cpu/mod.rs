@@ -59,7 +59,7 @@ mod tests;
 
 pub use cells::{CellSlices, CpuCells};
 pub use header::{read_amr_header, AmrHead, AmrHeader, DomainBox};
-pub use request::{CellRequest, CpuFiles, FileBytes};
+pub use request::{CellRequest, CpuFiles, FileBytes, Slab};
 pub use scan::CpuScan;
 
 use cells::fill_cpu_slices;

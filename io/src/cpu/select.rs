@@ -2,6 +2,7 @@
 //! the region), from the `son` and `xg` records, and each selected oct's
 //! integer origin on the level grid.
 
+use super::request::Slab;
 use super::scan::LevelScan;
 use crate::error::{inconsistent, Result};
 use crate::fortran::{decode, with_reals, RawReals};
@@ -139,6 +140,7 @@ pub(super) fn select_level(
     son: &[&[u8]],
     be: bool,
     region: Option<&([f64; 3], [f64; 3])>,
+    slab: Option<&Slab>,
     grid: &Grid,
 ) -> Result<LevelScan> {
     let ndim = grid.ndim;
@@ -175,6 +177,9 @@ pub(super) fn select_level(
                 }
             }
         }
+    }
+    if let Some(slab) = slab {
+        keep_near_slab(&mut mask, xg, slab, dx, grid);
     }
     level.per_ind = bit_counts(&mask);
     level.count = level.per_ind.iter().sum();
@@ -226,6 +231,47 @@ pub(super) fn select_level(
         ));
     }
     Ok(level)
+}
+
+/// Clears the bits of `mask` of the cells that cannot meet `slab` (see
+/// [`Slab`]): an oct whose whole cube is too far goes at once, else each
+/// of its selected cells is tested. Axes beyond `ndim` do not count.
+fn keep_near_slab(mask: &mut [u8], xg: &[RawReals], slab: &Slab, dx: f64, grid: &Grid) {
+    let ndim = grid.ndim;
+    let n = slab.normal;
+    let l1: f64 = n[..ndim].iter().map(|v| v.abs()).sum();
+    // A cell meets the slab when its centre is within `reach`; an oct's
+    // centre is `dx / 2` per axis from its cells'.
+    let reach = slab.half + 0.5 * dx * l1 + 1e-9 * dx;
+    let oct_reach = reach + 0.5 * dx * l1;
+    for (j, m) in mask.iter_mut().enumerate() {
+        if *m == 0 {
+            continue;
+        }
+        let mut s = -slab.offset;
+        for d in 0..ndim {
+            s += n[d] * (xg[d].get(j) - grid.shift[d]);
+        }
+        if s.abs() > oct_reach {
+            *m = 0;
+            continue;
+        }
+        let mut keep = 0u8;
+        for ind in 0..(1usize << ndim) {
+            if *m & (1 << ind) == 0 {
+                continue;
+            }
+            let b = cell_bits(ind);
+            let mut c = s;
+            for d in 0..ndim {
+                c += n[d] * (b[d] as f64 - 0.5) * dx;
+            }
+            if c.abs() <= reach {
+                keep |= 1 << ind;
+            }
+        }
+        *m = keep;
+    }
 }
 
 /// [`axis_origin`] for every oct of a level, into `out`: `false` when an

@@ -76,7 +76,7 @@ fn select_level_agrees_with_the_per_oct_checks() {
         let run = |xg: &[Vec<u8>]| {
             let raw: Vec<RawReals> = xg.iter().map(|x| RawReals::new(x, width, be)).collect();
             let son: Vec<&[u8]> = son.iter().map(|s| s.as_slice()).collect();
-            select_level(p, ilevel, 8, &raw, &son, be, None, &g)
+            select_level(p, ilevel, 8, &raw, &son, be, None, None, &g)
         };
         let lev = run(&xg).unwrap();
         for ind in 0..8 {

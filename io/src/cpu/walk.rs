@@ -84,6 +84,7 @@ pub(crate) fn scan_amr_bytes(
                 &son,
                 be,
                 req.region.as_ref(),
+                req.slab.as_ref(),
                 &grid,
             )?;
             r.jump(

@@ -50,6 +50,7 @@ fn parse(f: &Files, amr: &[u8], hydro: &[u8], grav: Option<&[u8]>) -> amrkit_io:
     let req = CellRequest {
         lmax: f.levelmax,
         region: None,
+        slab: None,
         hydro_vars: vec![0, 4],
         grav_vars: if grav.is_some() { vec![0] } else { vec![] },
         rt_vars: vec![],
@@ -199,6 +200,7 @@ fn missing_cpu_file_is_named() {
     let req = CellRequest {
         lmax: s.info.levelmax,
         region: None,
+        slab: None,
         hydro_vars: vec![0],
         grav_vars: vec![],
         rt_vars: vec![],

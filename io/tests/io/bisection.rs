@@ -23,6 +23,7 @@ fn read(s: &Snapshot, icpu: usize, region: Option<([f64; 3], [f64; 3])>) -> CpuC
     let req = CellRequest {
         lmax: s.info.levelmax,
         region,
+        slab: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: vec![],
         rt_vars: vec![],

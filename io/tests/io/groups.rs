@@ -10,6 +10,7 @@ fn all_cells(s: &Snapshot) -> CellRequest {
     CellRequest {
         lmax: s.info.levelmax,
         region: None,
+        slab: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: (0..s.grav_fields.len()).collect(),
         rt_vars: vec![],

@@ -94,6 +94,7 @@ fn check(req_vars: &[&str], grav: bool) {
     let req = CellRequest {
         lmax,
         region: None,
+        slab: None,
         hydro_vars: hydro_vars.clone(),
         grav_vars: grav_vars.clone(),
         rt_vars: vec![],

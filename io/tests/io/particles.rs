@@ -183,12 +183,14 @@ fn region_reads_fewer_files_and_the_same_cells() {
         let region = CellRequest {
             lmax: s.info.levelmax,
             region: Some((lo, hi)),
+            slab: None,
             hydro_vars: vec![0, 4],
             grav_vars: vec![],
             rt_vars: vec![],
         };
         let all = CellRequest {
             region: None,
+            slab: None,
             ..region.clone()
         };
         let key = |c: &amrkit_io::CpuCells, k: usize| {

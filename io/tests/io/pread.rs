@@ -58,6 +58,7 @@ fn requests(s: &Snapshot) -> Vec<CellRequest> {
     let all = CellRequest {
         lmax: s.info.levelmax,
         region: None,
+        slab: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: (0..s.grav_fields.len()).collect(),
         rt_vars: if s.rt_info().is_ok() {
@@ -191,6 +192,7 @@ impl Damage {
         let req = CellRequest {
             lmax: snap.info.levelmax,
             region: None,
+            slab: None,
             hydro_vars: vec![0, 4],
             grav_vars: vec![0],
             rt_vars: vec![],

@@ -23,6 +23,7 @@ fn read_all(s: &Snapshot) -> Vec<CpuCells> {
     let req = CellRequest {
         lmax: s.info.levelmax,
         region: None,
+        slab: None,
         hydro_vars: (0..s.hydro_fields.len()).collect(),
         grav_vars: (0..s.grav_fields.len()).collect(),
         rt_vars: vec![],
@@ -245,6 +246,7 @@ fn lmax_below_levelmax_gives_a_coarser_tiling() {
         let req = CellRequest {
             lmax,
             region: None,
+            slab: None,
             hydro_vars: vec![0],
             grav_vars: vec![],
             rt_vars: vec![],
@@ -275,6 +277,81 @@ fn lmax_below_levelmax_gives_a_coarser_tiling() {
         assert!(
             close(mass, want, 1e-10, 0.0),
             "{}: {mass} vs {want}",
+            run.name
+        );
+    }
+}
+
+/// A read with a slab keeps, of the cells of a read without it, exactly
+/// those the rule of [`amrkit_io::Slab`] names (centre within
+/// `half + ½dx·Σ|n| + 1e-9·dx` of the plane), in the same order with the
+/// same values, for planes through each real output — and for an oblique
+/// plane that is a small part of them (not every cell).
+#[test]
+fn a_slab_read_keeps_the_cells_that_can_meet_it() {
+    for run in runs() {
+        let s = Snapshot::open(&run.output).unwrap();
+        if s.info.ndim != 3 {
+            continue;
+        }
+        let all = read_all(&s);
+        let planes = [
+            ([1.0, 2.0, 3.0], 0.5 * 6.0, 0.0),
+            ([0.0, 0.0, 1.0], 0.5, 0.0),
+            ([-0.3, 0.8, 0.1], 0.2, 0.01),
+        ];
+        let (mut kept, mut total) = (0, 0);
+        for (normal, offset, half) in planes {
+            let slab = amrkit_io::Slab {
+                normal,
+                offset,
+                half,
+            };
+            let l1: f64 = normal.iter().map(|v| v.abs()).sum();
+            for (i, full) in all.iter().enumerate() {
+                let req = CellRequest {
+                    lmax: s.info.levelmax,
+                    region: None,
+                    slab: Some(slab),
+                    hydro_vars: (0..s.hydro_fields.len()).collect(),
+                    grav_vars: (0..s.grav_fields.len()).collect(),
+                    rt_vars: vec![],
+                };
+                let got = s.read_cpu(i + 1, &req).unwrap();
+                let want: Vec<usize> = (0..full.len())
+                    .filter(|&k| {
+                        let dx = 0.5f64.powi(full.level[k] as i32);
+                        let c = [full.ix[k], full.iy[k], full.iz[k]].map(|v| (v as f64 + 0.5) * dx);
+                        let d = normal[0] * c[0] + normal[1] * c[1] + normal[2] * c[2] - offset;
+                        d.abs() <= half + 0.5 * dx * l1 + 1e-9 * dx
+                    })
+                    .collect();
+                assert_eq!(
+                    got.len(),
+                    want.len(),
+                    "{} cpu {}: {normal:?}",
+                    run.name,
+                    i + 1
+                );
+                for (g, &k) in want.iter().enumerate() {
+                    let same = got.level[g] == full.level[k]
+                        && (got.ix[g], got.iy[g], got.iz[g])
+                            == (full.ix[k], full.iy[k], full.iz[k])
+                        && got
+                            .hydro
+                            .iter()
+                            .zip(&full.hydro)
+                            .all(|(a, b)| a[g].to_bits() == b[k].to_bits());
+                    assert!(same, "{} cpu {}: cell {g} is not cell {k}", run.name, i + 1);
+                }
+                if normal[0] == 1.0 {
+                    (kept, total) = (kept + got.len(), total + full.len());
+                }
+            }
+        }
+        assert!(
+            kept > 0 && kept * 5 < total,
+            "{}: {kept} of {total} cells kept",
             run.name
         );
     }

@@ -37,6 +37,7 @@ fn write_then_read_gives_back_every_cell_and_particle() {
     let req = CellRequest {
         lmax: 7,
         region: None,
+        slab: None,
         hydro_vars: (0..5).collect(),
         grav_vars: (0..4).collect(),
         rt_vars: vec![],
@@ -123,6 +124,7 @@ fn region_selection_on_a_generated_output() {
     let req = CellRequest {
         lmax: 7,
         region: Some((lo, hi)),
+        slab: None,
         hydro_vars: vec![0],
         grav_vars: vec![],
         rt_vars: vec![],

@@ -156,7 +156,7 @@ pub fn project_view_streaming(
             exec.check()?;
             let mass = spec.weight == Weight::Mass;
             let spare = spares.lock().map_or(None, |mut v| v.pop());
-            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare)
+            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare, None)
         });
         let tables = tables.into_iter().collect::<Result<Vec<_>>>()?;
         let srcs = tables

@@ -231,6 +231,7 @@ fn damaged(spec: &NdSpec, edit: impl Fn(&mut Vec<Vec<u8>>)) -> String {
                     &amrkit_io::CellRequest {
                         lmax: s.info.levelmax,
                         region: None,
+                        slab: None,
                         hydro_vars: vec![0],
                         grav_vars: vec![],
                         rt_vars: vec![],

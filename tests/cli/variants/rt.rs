@@ -145,6 +145,7 @@ fn rt_maps_are_the_exact_deposit_of_the_rt_cells() {
     let req = amrkit_io::CellRequest {
         lmax,
         region: None,
+        slab: None,
         hydro_vars: vec![],
         grav_vars: vec![],
         rt_vars: (0..s.rt_fields.len()).collect(),

@@ -244,6 +244,7 @@ fn scan_own_level(
             &son[..twotondim],
             be,
             req.region.as_ref(),
+            req.slab.as_ref(),
             grid
         ));
     }
