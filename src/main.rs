@@ -21,19 +21,29 @@ fn main() {
     let mut cli = Cli::parse();
     // Under `mpirun` (the `mpi` feature) every process runs the command on
     // its share of the files; only rank 0 prints the error, and every
-    // process exits non-zero.
+    // process exits non-zero. Started without a launcher, even the `mpi`
+    // build runs alone, without MPI's start-up (`launched_by_mpi`).
     #[cfg(feature = "mpi")]
-    let comm = match amrkit_dist::Mpi::init() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("amrkit: {e}");
-            std::process::exit(1);
+    let mpi = if amrkit_dist::launched_by_mpi() {
+        match amrkit_dist::Mpi::init() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("amrkit: {e}");
+                std::process::exit(1);
+            }
         }
+    } else {
+        None
     };
     #[cfg(not(feature = "mpi"))]
-    let comm = amrkit_dist::Single;
-    let result = cli.command_or_demo().run(&cli.global, &comm);
-    let root = amrkit_dist::Comm::is_root(&comm);
+    let mpi: Option<amrkit_dist::Single> = None;
+    let single = amrkit_dist::Single;
+    let comm: &dyn amrkit_dist::Comm = match &mpi {
+        Some(m) => m,
+        None => &single,
+    };
+    let result = cli.command_or_demo().run(&cli.global, comm);
+    let root = comm.is_root();
     if let Err(e) = &result {
         if root {
             // One write, so that `mpirun`'s forwarding of the processes'
@@ -45,9 +55,9 @@ fn main() {
     // Every process waits here until rank 0 has printed, so that `mpirun`
     // (which ends the job when one process exits non-zero) cannot stop
     // rank 0 before; then MPI is finalised (with the feature).
-    amrkit_dist::Comm::barrier(&comm);
+    comm.barrier();
     #[cfg_attr(not(feature = "mpi"), allow(dropping_copy_types))]
-    drop(comm);
+    drop(mpi);
     if result.is_err() {
         std::process::exit(1);
     }

@@ -46,6 +46,35 @@ impl Comm for Single {
 #[cfg(feature = "mpi")]
 pub use self::mpi_comm::Mpi;
 
+/// The variables an MPI launcher sets in each process it starts: Open MPI
+/// (`mpirun`, `mpiexec`), MPICH's and Intel MPI's Hydra, PMIx and Slurm's
+/// PMI (`srun --mpi=…`).
+const LAUNCHER_VARS: [&str; 5] = [
+    "OMPI_COMM_WORLD_SIZE",
+    "PMI_SIZE",
+    "PMI_RANK",
+    "PMIX_RANK",
+    "MPI_LOCALNRANKS",
+];
+
+/// Whether this process was started by an MPI launcher, so that it should
+/// initialise MPI. Why ask: `MPI_Init` of a process started alone (a
+/// "singleton") costs ~0.35 s here, for a group of one, which is all of a
+/// small command's time. `AMRKIT_MPI=1` forces MPI on (a launcher that
+/// sets none of [`LAUNCHER_VARS`]), `AMRKIT_MPI=0` off.
+pub fn launched_by_mpi() -> bool {
+    launched_by_mpi_in(|k| std::env::var_os(k))
+}
+
+/// [`launched_by_mpi`] reading the environment through `var`.
+fn launched_by_mpi_in(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    match var("AMRKIT_MPI").as_deref().and_then(|v| v.to_str()) {
+        Some("1") => true,
+        Some("0") => false,
+        _ => LAUNCHER_VARS.iter().any(|k| var(k).is_some()),
+    }
+}
+
 #[cfg(feature = "mpi")]
 mod mpi_comm {
     use super::Comm;
@@ -193,5 +222,36 @@ fn gather_limits() -> (u64, usize) {
     {
         Some(n) if n >= 1 => (n.min(hard), n.min(1 << 30) as usize),
         _ => (hard, 1 << 30),
+    }
+}
+
+#[cfg(test)]
+mod launcher_tests {
+    use super::launched_by_mpi_in;
+    use std::ffi::OsString;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |k| pairs.iter().find(|p| p.0 == k).map(|p| OsString::from(p.1))
+    }
+
+    /// A launcher's variable turns MPI on; none leaves it off; AMRKIT_MPI
+    /// overrides either way.
+    #[test]
+    fn launchers_are_recognised_and_the_override_wins() {
+        assert!(!launched_by_mpi_in(env(&[("HOME", "/root")])));
+        for k in [
+            "OMPI_COMM_WORLD_SIZE",
+            "PMI_SIZE",
+            "PMI_RANK",
+            "PMIX_RANK",
+            "MPI_LOCALNRANKS",
+        ] {
+            assert!(launched_by_mpi_in(env(&[(k, "2")])), "{k}");
+            assert!(
+                !launched_by_mpi_in(env(&[(k, "2"), ("AMRKIT_MPI", "0")])),
+                "{k}"
+            );
+        }
+        assert!(launched_by_mpi_in(env(&[("AMRKIT_MPI", "1")])));
     }
 }

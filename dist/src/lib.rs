@@ -27,7 +27,7 @@ pub mod wire;
 
 #[cfg(feature = "mpi")]
 pub use comm::Mpi;
-pub use comm::{Comm, Single};
+pub use comm::{launched_by_mpi, Comm, Single};
 
 use amrkit_io::particles::PartColumn;
 use amrkit_io::Snapshot;
