@@ -140,6 +140,17 @@ pub fn project_view_streaming(
     let of_region = crate::load::cpus_for(snap, &sel)?;
     cpus.retain(|c| of_region.contains(c));
     let vars: Vec<&str> = spec.vars.iter().map(String::as_str).collect();
+    // With a depth, the reader keeps only the cells that can meet the slab
+    // (box units): those it leaves out add nothing (`cell_volumes` skips
+    // every cell outside the slab), so the bits are those of every cell.
+    let slab = spec.view.depth.map(|d| {
+        let (n, c, b) = (spec.view.basis.n, spec.view.center, units.boxlen);
+        amrkit_io::Slab {
+            normal: n,
+            offset: (n[0] * c[0] + n[1] * c[1] + n[2] * c[2]) / b,
+            half: 0.5 * d / b,
+        }
+    });
     let window = 2 * exec.threads();
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
@@ -156,7 +167,7 @@ pub fn project_view_streaming(
             exec.check()?;
             let mass = spec.weight == Weight::Mass;
             let spare = spares.lock().map_or(None, |mut v| v.pop());
-            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare, None)
+            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare, slab)
         });
         let tables = tables.into_iter().collect::<Result<Vec<_>>>()?;
         let srcs = tables
