@@ -41,7 +41,7 @@ mod snapshot;
 pub mod synth;
 pub mod vtk;
 
-pub use cpu::{CellRequest, CellSlices, CpuCells, CpuScan, Slab};
+pub use cpu::{CellGroup, CellRequest, CellSlices, CpuCells, CpuScan, Slab, VarKind};
 pub use error::{Error, Result};
 pub use info::Info;
 pub use particles::{family_code, family_name, PartColumn, PartColumnMut, PartLayout};

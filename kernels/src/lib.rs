@@ -33,6 +33,7 @@ pub mod request;
 pub mod select;
 pub mod series;
 pub mod slice;
+mod stats_stream;
 pub mod summary;
 pub mod sums;
 pub mod table;

@@ -170,27 +170,10 @@ pub fn load_components_near(
     slab: Option<amrkit_io::Slab>,
 ) -> Result<CellTable> {
     let (hydro, grav, rt) = (&c.hydro[..], &c.grav[..], &c.rt[..]);
-    if let Some(e) = rt.iter().find_map(|n| snap.rt_variable_problem(n)) {
-        return Err(e.into());
-    }
-    let hnames: Vec<String> = snap.hydro_fields.iter().map(|f| f.name.clone()).collect();
-    let rnames: Vec<String> = snap.rt_fields.iter().map(|f| f.name.clone()).collect();
-    let req = CellRequest {
-        lmax: sel.lmax.unwrap_or(snap.info.levelmax),
-        region: None,
-        slab: None,
-        hydro_vars: lookup(&hnames, hydro, "hydro")?,
-        grav_vars: lookup(&snap.grav_fields, grav, "gravity")?,
-        rt_vars: lookup(&rnames, rt, "rt")?,
-    };
+    let req = cell_request(snap, sel, c, slab)?;
     let cpus = match only {
         Some(only) => only.to_vec(),
         None => cpus_for(snap, sel)?,
-    };
-    let req = CellRequest {
-        region: sel.region.map(|r| r.bounds(snap.info.extent)),
-        slab,
-        ..req
     };
     let scans = scan_cells(snap, &cpus, &req, exec)?;
     let total: usize = scans.iter().map(CpuScan::len).sum();
@@ -231,6 +214,30 @@ pub fn load_components_near(
         t.retain(|t, k| r.contains(t.centre_box(k)));
     }
     Ok(t)
+}
+
+/// What the reader is asked for to load the variables `c` of the cells of
+/// `sel` (its region's bounding box: a shape that is not a box is cut
+/// after the read) that can meet `slab`.
+pub(crate) fn cell_request(
+    snap: &Snapshot,
+    sel: &Selection,
+    c: &Components,
+    slab: Option<amrkit_io::Slab>,
+) -> Result<CellRequest> {
+    if let Some(e) = c.rt.iter().find_map(|n| snap.rt_variable_problem(n)) {
+        return Err(e.into());
+    }
+    let hnames: Vec<String> = snap.hydro_fields.iter().map(|f| f.name.clone()).collect();
+    let rnames: Vec<String> = snap.rt_fields.iter().map(|f| f.name.clone()).collect();
+    Ok(CellRequest {
+        lmax: sel.lmax.unwrap_or(snap.info.levelmax),
+        region: sel.region.map(|r| r.bounds(snap.info.extent)),
+        slab,
+        hydro_vars: lookup(&hnames, &c.hydro, "hydro")?,
+        grav_vars: lookup(&snap.grav_fields, &c.grav, "gravity")?,
+        rt_vars: lookup(&rnames, &c.rt, "rt")?,
+    })
 }
 
 /// Phase one: every CPU file of `cpus` scanned (in parallel) for the

@@ -6,13 +6,14 @@
 use crate::derive::quantity_of;
 use crate::error::Result;
 use crate::exec::Exec;
-use crate::load::{cpus_for, load_particles, Components, ParticleTable};
+use crate::load::{cpus_for, load_particles, CellTable, Components, ParticleTable};
 pub use crate::report::MYR_S;
 use crate::report::{
     CountMass, InfoReport, MassUnit, StatsReport, StatsUnits, UnitsReport, VariableStats,
     VariableTable,
 };
 use crate::select::Selection;
+use crate::stats_stream::{stats_files, StatsColumns};
 use crate::sums::{fold_sum, mass_partials, reduce_files, stats_partials_many, StatsPartial};
 use crate::units::{Quantity, Units};
 use amrkit_io::{family_name, Snapshot};
@@ -144,7 +145,7 @@ pub fn stats_parts(s: &Snapshot, sel: &Selection, exec: &Exec) -> Result<StatsPa
         grav: grav.clone(),
         rt: Vec::new(),
     };
-    let files = reduce_files(s, sel, &c, "stats", exec, |t, one| {
+    let whole = |t: &CellTable, one: &Exec| {
         let columns = hydro
             .iter()
             .chain(&grav)
@@ -162,7 +163,22 @@ pub fn stats_parts(s: &Snapshot, sel: &Selection, exec: &Exec) -> Result<StatsPa
             vars,
             mass,
         })
-    })?;
+    };
+    // Summed as the files are read (the same bits), unless cells must be
+    // cut by a shape after the read or there is no density to weight by
+    // (then the table path names the problem).
+    let rho = c.hydro.iter().position(|&n| n == "density");
+    let files = match rho {
+        Some(rho) if sel.region.is_none_or(|r| r.is_box()) && !hydro.is_empty() => {
+            let cols = StatsColumns {
+                hydro: hydro.len(),
+                grav: grav.len(),
+                rho,
+            };
+            stats_files(s, sel, &c, cols, exec, whole)?
+        }
+        _ => reduce_files(s, sel, &c, "stats", exec, whole)?,
+    };
     let none = StatsParts {
         vars: vec![Vec::new(); hydro.len() + grav.len()],
         ..StatsParts::default()

@@ -181,9 +181,14 @@ pub const LANES: usize = 4;
 
 /// Code volume of a cell of each level (as [`CellTable::volume`] gives it).
 fn volumes(t: &CellTable) -> [f64; 64] {
+    level_volumes(&t.units)
+}
+
+/// Code volume of a cell of each level in an output of `units`.
+pub(crate) fn level_volumes(units: &crate::units::Units) -> [f64; 64] {
     std::array::from_fn(|l| {
-        let d = 1.0 / (1u64 << l) as f64 * t.units.boxlen;
-        match t.units.ndim {
+        let d = 1.0 / (1u64 << l) as f64 * units.boxlen;
+        match units.ndim {
             1 => d,
             2 => d * d,
             _ => d * d * d,
@@ -193,14 +198,14 @@ fn volumes(t: &CellTable) -> [f64; 64] {
 
 /// The lanes of a block added in their fixed order.
 #[inline]
-fn lanes_sum(l: [f64; LANES]) -> f64 {
+pub(crate) fn lanes_sum(l: [f64; LANES]) -> f64 {
     (l[0] + l[1]) + (l[2] + l[3])
 }
 
 /// Σ V and Σ ρ·V of one block, in lanes: the `v` and `m` of every
 /// variable's [`StatsPartial`] of the block (they do not depend on the
 /// variable, so a block computes them once for all its variables).
-fn block_volume_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> (f64, f64) {
+pub(crate) fn block_volume_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> (f64, f64) {
     let (mut v, mut m) = ([0.0; LANES], [0.0; LANES]);
     let n = rho.len().min(level.len());
     let whole = n / LANES * LANES;
@@ -235,7 +240,7 @@ fn block_volume_mass(rho: &[f64], level: &[u8], vol: &[f64; 64]) -> (f64, f64) {
 /// non-finite term keeps a sum non-finite), so when every lane of Σ q·V
 /// is finite the block has none; otherwise (a non-finite value, or a
 /// product that overflowed) the block is counted cell by cell.
-fn block_moments(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPartial {
+pub(crate) fn block_moments(q: &[f64], rho: &[f64], level: &[u8], vol: &[f64; 64]) -> StatsPartial {
     let mut mn = [f64::INFINITY; LANES];
     let mut mx = [f64::NEG_INFINITY; LANES];
     let (mut qv, mut qm) = ([0.0; LANES], [0.0; LANES]);

@@ -59,11 +59,12 @@ mod tests;
 
 pub use cells::{CellSlices, CpuCells};
 pub use header::{read_amr_header, AmrHead, AmrHeader, DomainBox};
+pub use positioned::CellGroup;
 pub use request::{CellRequest, CpuFiles, FileBytes, Slab};
 pub use scan::CpuScan;
+pub use vars::VarKind;
 
 use cells::fill_cpu_slices;
-use vars::VarKind;
 use walk::{read_var_bytes, scan_amr_bytes};
 
 /// Phase one: scans the amr file of one CPU for `req` (its `lmax` and

@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// The per-CPU files that hold cell variables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum VarKind {
+pub enum VarKind {
     /// `hydro_`: header `ncpu, nvar, ndim, nlevelmax, nboundary, gamma`.
     Hydro,
     /// `grav_`: header `ncpu, nvar, nlevelmax, nboundary`.

@@ -7,7 +7,7 @@ use super::Snapshot;
 use crate::cpu::cells::fill_cpu_slices;
 use crate::cpu::vars::VarKind;
 use crate::cpu::walk::{read_var_bytes, scan_amr_bytes};
-use crate::cpu::{read_amr_header, CellRequest, CellSlices, CpuCells, CpuScan};
+use crate::cpu::{read_amr_header, CellGroup, CellRequest, CellSlices, CpuCells, CpuScan};
 use crate::error::{Error, Result};
 use crate::fortran::Records;
 
@@ -71,6 +71,49 @@ impl Snapshot {
                 }
             },
         )
+    }
+
+    /// Phase two a group of cells at a time, for reductions that need no
+    /// column of the whole file: the requested variables of each kind
+    /// (hydro, then gravity, then rt), per level a group of cell indices
+    /// at a time (cells in table order, as [`read_cpu_into`] places them),
+    /// decoded into `scratch` (reused, one column per variable of the
+    /// kind) and handed to `on_group` with their kind. Returns what
+    /// [`read_cpu_into`] returns, or `None` when a file does not take the
+    /// positioned path (some groups may have been handed over already):
+    /// the caller then reads the CPU with [`read_cpu_into`], which reads
+    /// the file whole and names any problem.
+    ///
+    /// [`read_cpu_into`]: Snapshot::read_cpu_into
+    pub fn stream_cpu(
+        &self,
+        scan: &CpuScan,
+        req: &CellRequest,
+        scratch: &mut Vec<Vec<f64>>,
+        mut on_group: impl FnMut(VarKind, CellGroup),
+    ) -> Result<Option<Option<f64>>> {
+        let mut gamma = None;
+        for (kind, wanted) in [
+            (VarKind::Hydro, &req.hydro_vars),
+            (VarKind::Grav, &req.grav_vars),
+            (VarKind::Rt, &req.rt_vars),
+        ] {
+            if wanted.is_empty() {
+                continue;
+            }
+            if kind == VarKind::Rt {
+                self.rt_info()?;
+            }
+            let path = self.file(kind.prefix(), scan.icpu);
+            let mut each = |g: CellGroup| on_group(kind, g);
+            match crate::cpu::positioned::stream_var_file(
+                &path, scan, kind, wanted, scratch, &mut each,
+            )? {
+                Some(g) => gamma = gamma.or(g),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(gamma))
     }
 
     /// The exact Hilbert bound keys (`ncpu + 1` values) from the header of

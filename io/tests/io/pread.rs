@@ -7,7 +7,7 @@
 //! path reads with one `pread`) and blocks.
 
 use amrkit_io::cpu::{positioned, read_cpu_cells, CellRequest, CpuCells, CpuFiles, FileBytes};
-use amrkit_io::{Snapshot, SynthPlan, SynthSpec};
+use amrkit_io::{Snapshot, SynthPlan, SynthSpec, VarKind};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use testkit::boundaries;
@@ -50,6 +50,41 @@ fn positioned(s: &Snapshot, icpu: usize, req: &CellRequest) -> (Result<CpuCells,
     let before = positioned::fallbacks();
     let r = s.read_cpu(icpu, req).map_err(|e| e.to_string());
     (r, positioned::fallbacks() > before)
+}
+
+/// `Snapshot::stream_cpu`'s groups laid end to end, as a [`CpuCells`]
+/// without coordinates: `None` when it leaves the file to the whole read.
+/// Each group must start where the one before it of its kind ended and be
+/// of one level.
+fn streamed(s: &Snapshot, icpu: usize, req: &CellRequest) -> Option<CpuCells> {
+    let scan = s.scan_cpu(icpu, req).unwrap();
+    let n = scan.len();
+    let mut got = CpuCells {
+        level: vec![0; n],
+        hydro: vec![vec![f64::NAN; n]; req.hydro_vars.len()],
+        grav: vec![vec![f64::NAN; n]; req.grav_vars.len()],
+        rt: vec![vec![f64::NAN; n]; req.rt_vars.len()],
+        ..CpuCells::default()
+    };
+    let mut next = [0usize; 3];
+    let mut scratch = Vec::new();
+    let gamma = s
+        .stream_cpu(&scan, req, &mut scratch, |kind, g| {
+            let (k, cols) = match kind {
+                VarKind::Hydro => (0, &mut got.hydro),
+                VarKind::Grav => (1, &mut got.grav),
+                VarKind::Rt => (2, &mut got.rt),
+            };
+            assert_eq!(g.first, next[k], "CPU {icpu}: groups out of order");
+            next[k] = g.first + g.len;
+            got.level[g.first..next[k]].fill(g.level);
+            for (c, col) in cols.iter_mut().enumerate() {
+                col[g.first..next[k]].copy_from_slice(&g.columns[c][..g.len]);
+            }
+        })
+        .unwrap()?;
+    got.gamma = gamma;
+    Some(got)
 }
 
 /// Requests covering every variable, a shallower `lmax`, single variables
@@ -114,6 +149,23 @@ fn check_output(name: &str, out: &Path, may_fall_back: bool) -> usize {
                 may_fall_back || !fell_back,
                 "{name} CPU {icpu}: the positioned path fell back on a valid output"
             );
+            // Streamed a group at a time: the same cells, levels, values.
+            match streamed(&s, icpu, &req) {
+                Some(g) => {
+                    let w = &want;
+                    let bits = |c: &[Vec<f64>]| -> Vec<Vec<u64>> {
+                        c.iter()
+                            .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                            .collect()
+                    };
+                    assert_eq!(g.level, w.level, "{name} CPU {icpu}: streamed levels");
+                    assert_eq!(bits(&g.hydro), bits(&w.hydro), "{name} CPU {icpu}");
+                    assert_eq!(bits(&g.grav), bits(&w.grav), "{name} CPU {icpu}");
+                    assert_eq!(bits(&g.rt), bits(&w.rt), "{name} CPU {icpu}");
+                    assert_eq!(g.gamma, w.gamma);
+                }
+                None => assert!(may_fall_back, "{name} CPU {icpu}: not streamed"),
+            }
             cells += want.len();
         }
     }

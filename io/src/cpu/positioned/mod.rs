@@ -88,4 +88,5 @@ mod counts;
 mod var;
 
 pub(crate) use amr::scan_amr;
-pub(crate) use var::read_var_file;
+pub use var::CellGroup;
+pub(crate) use var::{read_var_file, stream_var_file};
