@@ -103,3 +103,48 @@ impl SelArgs {
         Ok(region.selection(self.lmax, units)?)
     }
 }
+
+/// How a map's PNG is coloured (`project`, `slice`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct MapColourArgs {
+    /// Colour the PNG by log10 of the values (the default for density,
+    /// pressure, temperature and mass).
+    #[arg(long)]
+    pub log: bool,
+    /// Colour the PNG linearly, also for density, pressure, temperature.
+    #[arg(long, conflicts_with = "log")]
+    pub lin: bool,
+    /// Lower end of the PNG's colour bar, in the unit it shows (--unit);
+    /// values below take its lowest colour.
+    #[arg(long, allow_hyphen_values = true)]
+    pub vmin: Option<f64>,
+    /// Upper end of the PNG's colour bar; values above take its highest
+    /// colour.
+    #[arg(long, allow_hyphen_values = true)]
+    pub vmax: Option<f64>,
+}
+
+impl MapColourArgs {
+    /// Whether the PNG of `var` is coloured by log10.
+    pub fn log(&self, var: &str) -> bool {
+        self.log || (!self.lin && crate::render::labels::log_by_default(var))
+    }
+
+    /// The colour bar's ends asked for.
+    pub fn limits(&self) -> [Option<f64>; 2] {
+        [self.vmin, self.vmax]
+    }
+
+    /// Refuses ends a PNG of one of `vars` cannot use (before any work;
+    /// every MPI rank checks the same arguments).
+    pub fn check(&self, vars: &[String]) -> AnyResult<()> {
+        for v in vars {
+            let scale = crate::render::map_png::Scale {
+                log: self.log(v),
+                limits: self.limits(),
+            };
+            scale.check().map_err(|e| format!("{v}: {e}"))?;
+        }
+        Ok(())
+    }
+}

@@ -61,7 +61,8 @@ const LAUNCHER_VARS: [&str; 5] = [
 /// initialise MPI. Why ask: `MPI_Init` of a process started alone (a
 /// "singleton") costs ~0.35 s here, for a group of one, which is all of a
 /// small command's time. `AMRKIT_MPI=1` forces MPI on (a launcher that
-/// sets none of [`LAUNCHER_VARS`]), `AMRKIT_MPI=0` off.
+/// sets none of `OMPI_COMM_WORLD_SIZE`, `PMI_SIZE`, `PMI_RANK`,
+/// `PMIX_RANK`, `MPI_LOCALNRANKS`), `AMRKIT_MPI=0` off.
 pub fn launched_by_mpi() -> bool {
     launched_by_mpi_in(|k| std::env::var_os(k))
 }

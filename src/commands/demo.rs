@@ -183,6 +183,7 @@ fn gas_maps(
             let quantity = map_quantity(kind, var, unit);
             let style = MapStyle {
                 log: true,
+                limits: [None, None],
                 title,
                 caption: DEMO_CAPTION,
                 quantity: &quantity,
@@ -254,6 +255,7 @@ fn star_map(p: &ParticleTable, u: &Units, maps_dir: &Path, exec: &Exec) -> AnyRe
         1.0,
         &MapStyle {
             log: true,
+            limits: [None, None],
             title: "stellar surface density (CIC)",
             caption: DEMO_CAPTION,
             quantity: "projected stellar mass per area [code units]",

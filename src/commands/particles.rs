@@ -163,6 +163,7 @@ pub fn run(ctx: &Ctx, a: &ParticlesArgs) -> AnyResult<()> {
         for path in &a.out {
             let style = MapStyle {
                 log: true,
+                limits: [None, None],
                 title: "particle surface density",
                 caption: &caption,
                 quantity: "projected particle mass per area [code units]",

@@ -1,11 +1,11 @@
 //! `amrkit project`: maps of variables projected along an axis, to `.npy`
 //! and/or `.png` (distributed under MPI).
 
-use crate::args::SelArgs;
+use crate::args::{MapColourArgs, SelArgs};
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
 use crate::ranks::agree;
-use crate::render::labels::{log_by_default, map_quantity, output_caption, MapKind};
+use crate::render::labels::{map_quantity, output_caption, MapKind};
 use crate::render::map::{length_unit, write_map, write_map_axes, write_sidecar, MapStyle};
 use crate::view_flags::{
     check_outs, frame_title, image_axes, place_extent, positive_length, selection_with_center,
@@ -53,13 +53,8 @@ pub struct ProjectArgs {
     pub sel: SelArgs,
     #[command(flatten)]
     pub view: ViewFlags,
-    /// Colour the PNG by log10 of the values (the default for density,
-    /// pressure, temperature and mass).
-    #[arg(long)]
-    pub log: bool,
-    /// Colour the PNG linearly, also for density, pressure, temperature.
-    #[arg(long, conflicts_with = "log")]
-    pub lin: bool,
+    #[command(flatten)]
+    pub colour: MapColourArgs,
     /// Output files (.npy and/or .png), one per variable, or a folder.
     #[arg(long, value_delimiter = ',', required = true)]
     pub out: Vec<PathBuf>,
@@ -70,16 +65,12 @@ impl ProjectArgs {
     fn axis_name(&self) -> &str {
         self.axis.as_deref().unwrap_or("z")
     }
-
-    /// Whether the PNG of `var` is coloured by log10.
-    fn log(&self, var: &str) -> bool {
-        self.log || (!self.lin && log_by_default(var))
-    }
 }
 
 /// Projects on every process; rank 0 writes the maps. With view options
 /// (or a centre method), the exact projection along the view, on rank 0.
 pub fn run(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
+    a.colour.check(&a.var)?;
     let method = a
         .sel
         .center
@@ -260,7 +251,8 @@ fn write_one(
     let quantity = map_quantity(kind, v, &out.unit);
     let caption = output_caption(s);
     let style = MapStyle {
-        log: a.log(v),
+        log: a.colour.log(v),
+        limits: a.colour.limits(),
         title: &title,
         caption: &caption,
         quantity: &quantity,
@@ -373,7 +365,8 @@ fn run_view(ctx: &Ctx, a: &ProjectArgs) -> AnyResult<()> {
         let title = format!("{how}, {}", frame_title(&r.frame));
         let quantity = map_quantity(MapKind::Projection(weight), v, &unit);
         let style = MapStyle {
-            log: a.log(v),
+            log: a.colour.log(v),
+            limits: a.colour.limits(),
             title: &title,
             caption: &caption,
             quantity: &quantity,

@@ -2,10 +2,10 @@
 //! orientation (the leaf cell holding each pixel centre), to `.npy` and/or
 //! `.png`, each with a `<file>.json` sidecar of the view.
 
-use crate::args::SelArgs;
+use crate::args::{MapColourArgs, SelArgs};
 use crate::context::Ctx;
 use crate::error::{fail, AnyResult};
-use crate::render::labels::{log_by_default, map_quantity, output_caption, MapKind};
+use crate::render::labels::{map_quantity, output_caption, MapKind};
 use crate::render::map::{length_unit, write_map_axes, write_sidecar, MapStyle};
 use crate::view_flags::{
     check_outs, frame_title, image_axes, place_extent, selection_with_center, view_args, ViewFlags,
@@ -42,13 +42,8 @@ pub struct SliceArgs {
     pub unit: Option<String>,
     #[command(flatten)]
     pub sel: SelArgs,
-    /// Colour the PNG by log10 of the values (the default for density,
-    /// pressure, temperature and mass).
-    #[arg(long)]
-    pub log: bool,
-    /// Colour the PNG linearly, also for density, pressure, temperature.
-    #[arg(long, conflicts_with = "log")]
-    pub lin: bool,
+    #[command(flatten)]
+    pub colour: MapColourArgs,
     /// Output files (.npy and/or .png), one or two per variable in order.
     #[arg(long, value_delimiter = ',', required = true)]
     pub out: Vec<PathBuf>,
@@ -62,6 +57,7 @@ pub fn run(ctx: &Ctx, a: &SliceArgs) -> AnyResult<()> {
     };
     let s = open(&a.output)?;
     let u = Units::from_info(&s.info);
+    a.colour.check(&a.var)?;
     let axis = a.axis.as_deref().map(axis_of).transpose()?;
     if axis.is_some()
         && (a.view.normal.is_some() || a.view.face_on.is_some() || a.view.edge_on.is_some())
@@ -112,7 +108,8 @@ pub fn run(ctx: &Ctx, a: &SliceArgs) -> AnyResult<()> {
         let title = format!("{v} slice, {}", frame_title(&r.frame));
         let quantity = map_quantity(MapKind::Value, v, &unit);
         let style = MapStyle {
-            log: a.log || (!a.lin && log_by_default(v)),
+            log: a.colour.log(v),
+            limits: a.colour.limits(),
             title: &title,
             caption: &output_caption(&s),
             quantity: &quantity,

@@ -1,7 +1,7 @@
 //! A map to a file: `.npy` (the values) or `.png` (drawn with axes in
 //! physical units and a colour bar), chosen by the file's extension.
 
-use super::map_png::{write_map_png, MapLabel};
+use super::map_png::{write_map_png, MapLabel, Scale};
 use super::npy::{write_npy_1d, write_npy_scaled};
 use crate::error::{fail, AnyResult};
 use amrkit_kernels::project::{Maps, ProjSpec, Weight};
@@ -12,6 +12,8 @@ use std::path::Path;
 pub struct MapStyle<'a> {
     /// log10 colour scale.
     pub log: bool,
+    /// The colour bar's ends (`--vmin`, `--vmax`), in the map's unit.
+    pub limits: [Option<f64>; 2],
     /// Title above the map.
     pub title: &'a str,
     /// The line under the title: the output and its time
@@ -130,7 +132,10 @@ pub fn write_map_axes(
                 &m(),
                 maps.nx,
                 maps.ny,
-                style.log,
+                Scale {
+                    log: style.log,
+                    limits: style.limits,
+                },
                 &MapLabel {
                     title: style.title,
                     caption: style.caption,

@@ -40,6 +40,53 @@ pub struct MapLabel<'a> {
     pub comment: &'a str,
 }
 
+/// How values become colours: log10 or linear, and the colour bar's ends
+/// when given (`[vmin, vmax]`, in the map's values; else the range of the
+/// values drawn). Values beyond an end take that end's colour.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Scale {
+    /// log10 colour scale.
+    pub log: bool,
+    /// The colour bar's lower and upper ends.
+    pub limits: [Option<f64>; 2],
+}
+
+impl Scale {
+    /// The ends `[vmin, vmax]` checked: finite, positive on a log scale,
+    /// the lower below the upper.
+    pub fn check(&self) -> Result<(), String> {
+        for (v, name) in self.limits.iter().zip(["--vmin", "--vmax"]) {
+            match *v {
+                Some(x) if !x.is_finite() => return Err(format!("{name} {x} is not a number")),
+                Some(x) if self.log && x <= 0.0 => {
+                    return Err(format!(
+                        "{name} {x}: a log colour scale needs positive ends (or use --lin)"
+                    ))
+                }
+                _ => {}
+            }
+        }
+        match self.limits {
+            [Some(a), Some(b)] if a >= b => Err(format!("--vmin {a} must be below --vmax {b}")),
+            _ => Ok(()),
+        }
+    }
+
+    /// The colour bar's range (log10 on a log scale) from the drawn values'
+    /// `(lo, hi)` and the ends asked for.
+    fn bar(&self, lo: f64, hi: f64) -> (f64, f64) {
+        let f = |v: f64| if self.log { v.log10() } else { v };
+        let lo = self.limits[0].map_or(lo, f);
+        let hi = self.limits[1].map_or(hi, f);
+        // One end given beyond the values' other end: a bar one unit wide.
+        match self.limits {
+            [Some(_), None] if hi <= lo => (lo, lo + 1.0),
+            [None, Some(_)] if hi <= lo => (hi - 1.0, hi),
+            _ => (lo, hi),
+        }
+    }
+}
+
 /// The colour map of maps.
 const CMAP: Cmap = Cmap::Viridis;
 /// NaN pixels: a grey that viridis does not hold.
@@ -152,14 +199,21 @@ pub fn draw_map(
     map: &[f64],
     nx: usize,
     ny: usize,
-    log: bool,
+    scale: Scale,
     label: &MapLabel,
 ) -> Result<MapFigure, String> {
     if nx == 0 || ny == 0 || map.len() != nx * ny {
         return Err(format!("a {nx}×{ny} map needs {} values", nx * ny));
     }
+    scale.check()?;
     register_font();
+    let log = scale.log;
     let (px, lo, hi) = scaled(map, log);
+    let (lo, hi) = if lo <= hi || scale.limits != [None, None] {
+        scale.bar(lo, hi)
+    } else {
+        (lo, hi)
+    };
     let count = |k: Pixel| px.iter().filter(|&&p| p == k).count();
     let (nans, zeros) = (count(Pixel::NaN), count(Pixel::Zero));
     // The bar's range: a single value is given room around it.
@@ -424,12 +478,12 @@ pub fn write_map_png(
     map: &[f64],
     nx: usize,
     ny: usize,
-    log: bool,
+    scale: Scale,
     label: &MapLabel,
 ) -> Result<(u32, u32), String> {
-    let fig = draw_map(map, nx, ny, log, label)?;
+    let fig = draw_map(map, nx, ny, scale, label)?;
     let (lo, hi) = fig.range;
-    let scale = if log { "log10 " } else { "" };
+    let scale = if scale.log { "log10 " } else { "" };
     let mut comment = format!(
         "{}; colour bar {scale}[{lo:.6e}, {hi:.6e}] bottom to top",
         label.comment
@@ -465,6 +519,11 @@ pub fn write_map_png(
 mod tests {
     use super::*;
 
+    const LOG: Scale = Scale {
+        log: true,
+        limits: [None, None],
+    };
+
     fn label(extent: [f64; 4]) -> MapLabel<'static> {
         MapLabel {
             title: "density projected along z",
@@ -484,7 +543,7 @@ mod tests {
             .iter()
             .map(|&n| {
                 let m: Vec<f64> = (0..n * n).map(|k| 1.0 + k as f64).collect();
-                let f = draw_map(&m, n, n, true, &l).unwrap();
+                let f = draw_map(&m, n, n, LOG, &l).unwrap();
                 (f.img.w, f.img.h)
             })
             .collect();
@@ -503,10 +562,52 @@ mod tests {
     }
 
     #[test]
+    fn values_beyond_the_ends_take_the_end_colours() {
+        // 1, 10, 100, 1000 with the bar set to [10, 100]: 1 is drawn as
+        // 10, 1000 as 100, and the bar spans log10 [1, 2].
+        let m = vec![1.0, 10.0, 100.0, 1000.0];
+        let scale = Scale {
+            log: true,
+            limits: [Some(10.0), Some(100.0)],
+        };
+        let f = draw_map(&m, 2, 2, scale, &label([0.0, 1.0, 0.0, 1.0])).unwrap();
+        assert_eq!(f.range, (1.0, 2.0));
+        let [l, t, w, h] = f.map_box.map(|v| v as usize);
+        let at = |i: usize, j: usize| {
+            let (x, y) = (l + (2 * i + 1) * w / 4, t + h - 1 - (2 * j + 1) * h / 4);
+            let o = (y * f.img.w + x) * 3;
+            RGBColor(f.img.px[o], f.img.px[o + 1], f.img.px[o + 2])
+        };
+        assert_eq!((at(0, 0), at(1, 0)), (CMAP.colour(0.0), CMAP.colour(0.0)));
+        assert_eq!((at(0, 1), at(1, 1)), (CMAP.colour(1.0), CMAP.colour(1.0)));
+        // One end alone: the other from the values.
+        let lin = Scale {
+            log: false,
+            limits: [None, Some(500.0)],
+        };
+        let f = draw_map(&m, 2, 2, lin, &label([0.0, 1.0, 0.0, 1.0])).unwrap();
+        assert_eq!(f.range, (1.0, 500.0));
+        for bad in [
+            [Some(0.0), None],
+            [Some(5.0), Some(5.0)],
+            [Some(f64::NAN), None],
+        ] {
+            let s = Scale {
+                log: true,
+                limits: bad,
+            };
+            assert!(
+                draw_map(&m, 2, 2, s, &label([0.0, 1.0, 0.0, 1.0])).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn nan_and_zero_pixels_have_their_own_colours() {
         let mut m = vec![1.0, 10.0, 100.0, 0.0];
         m[2] = f64::NAN;
-        let f = draw_map(&m, 2, 2, true, &label([0.0, 1.0, 0.0, 1.0])).unwrap();
+        let f = draw_map(&m, 2, 2, LOG, &label([0.0, 1.0, 0.0, 1.0])).unwrap();
         let [l, t, w, h] = f.map_box.map(|v| v as usize);
         let at = |i: usize, j: usize| {
             let (x, y) = (l + (2 * i + 1) * w / 4, t + h - 1 - (2 * j + 1) * h / 4);

@@ -262,6 +262,63 @@ fn log_colour_bars_span_the_data() {
     assert!(c.contains("<= 0"), "{c}");
 }
 
+/// `--vmin`/`--vmax` set the colour bar's ends of `project` and `slice`
+/// PNGs (the text chunk states them; the map's values beyond them take the
+/// end colours), and ends a scale cannot use are refused, before any work,
+/// with one line naming the flag and what to do.
+#[test]
+fn vmin_and_vmax_set_the_colour_bar() {
+    let Some(out) = particles_output() else {
+        return;
+    };
+    let sedov = out.join("../../sedov3d/output_00002");
+    let s = sedov.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let pngp = tmp.path().join("m.png");
+    let p = pngp.to_str().unwrap();
+    for (cmd, extra, scale) in [
+        (
+            "project",
+            &["--normal", "1,2,3"][..],
+            "log10 [-5.228787e-1, 4.771213e-1]",
+        ),
+        ("slice", &["--lin"][..], "[3.000000e-1, 3.000000e0]"),
+    ] {
+        let mut args = vec!["-q", cmd, s, "--var", "density", "--res", "64"];
+        args.extend(extra);
+        args.extend(["--vmin", "0.3", "--vmax", "3", "--out", p]);
+        amrkit(&args);
+        let (_, _, text) = read_png(&pngp);
+        let c = chunk(&text, "Comment");
+        assert!(
+            c.contains(&format!("colour bar {scale} bottom to top")),
+            "{cmd}: {c}"
+        );
+    }
+    for (args, says) in [
+        (
+            &["--vmin", "-1"][..],
+            "--vmin -1: a log colour scale needs positive ends (or use --lin)",
+        ),
+        (
+            &["--vmin", "2", "--vmax", "1"][..],
+            "--vmin 2 must be below --vmax 1",
+        ),
+    ] {
+        for cmd in ["project", "slice"] {
+            let mut a = vec![cmd, s, "--var", "density", "--out", p];
+            a.extend(args);
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_amrkit"))
+                .args(&a)
+                .output()
+                .unwrap();
+            let e = String::from_utf8_lossy(&o.stderr);
+            assert!(!o.status.success() && e.trim().lines().count() == 1, "{e}");
+            assert!(e.contains(says), "{cmd}: {e}");
+        }
+    }
+}
+
 /// `stats --json` names the unit of every figure; `--unit` is auto or code.
 #[test]
 fn stats_json_names_units_and_refuses_unknown_ones() {

@@ -9,9 +9,9 @@
 //! same volumes (`w` = ρ for mass, 1 for volume); a weighted pixel with no
 //! weight is NaN. Cells smaller than a pixel are no special case.
 //!
-//! The parts: [`cell`] finds one cell's volume over each pixel from its
-//! projected faces ([`poly`] cuts them, [`grid`] says where the pixels
-//! are); [`bands`] adds the cells into the maps, one task per band of
+//! The parts: `cell` finds one cell's volume over each pixel from its
+//! projected faces (`poly` cuts them, `grid` says where the pixels
+//! are); `bands` adds the cells into the maps, one task per band of
 //! rows, each pixel in table order, so the maps depend neither on the
 //! thread count nor on streaming. Streaming reads a window of files at a
 //! time: memory is the maps plus the window's cells.
