@@ -11,6 +11,7 @@
 
 use super::geometry::{cell_size, ImageAxis};
 use super::maps::Partial;
+use super::recycle::Recycler;
 use super::spans::{LevelTables, Scratch, Spans};
 use crate::load::CellTable;
 
@@ -153,8 +154,10 @@ fn add_rect(
 
 /// The partial of cells `range` of a table: the pixel box they touch, then
 /// the deposit of each cell in order (`cols` the variables, `rho` the
-/// density when weighting by mass; `weighted`: fill the weight sums).
+/// density when weighting by mass; `weighted`: fill the weight sums), its
+/// arrays from `arrays`.
 pub(super) fn cell_partial(
+    arrays: &Recycler,
     sp: &Spans,
     t: &CellTable,
     cols: &[&[f64]],
@@ -171,11 +174,9 @@ pub(super) fn cell_partial(
         j0,
         nx: bw,
         ny: bh,
-        // Separate zeroed allocations (not `vec![map; k]`, which would copy
-        // the first array into the others page by page).
-        acc: (0..cols.len()).map(|_| vec![0.0; bw * bh]).collect(),
+        acc: (0..cols.len()).map(|_| arrays.zeros(bw * bh)).collect(),
         w: if weighted {
-            vec![0.0; bw * bh]
+            arrays.zeros(bw * bh)
         } else {
             Vec::new()
         },

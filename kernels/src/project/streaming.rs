@@ -4,6 +4,7 @@ use super::deposit::cell_partial;
 use super::geometry::Geometry;
 use super::inputs;
 use super::maps::{Maps, Partial};
+use super::recycle::{Recycler, KEEP_PER_THREAD};
 use super::runs::runs;
 use super::spans::Spans;
 use super::spec::{check, ProjSpec, Weight};
@@ -81,6 +82,7 @@ where
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
     let spares = std::sync::Mutex::new(Vec::new());
+    let arrays = Recycler::new(KEEP_PER_THREAD * exec.threads());
     // One set of footprint tables for every file (a table of other units,
     // which no load makes, gets its own).
     let shared = Spans::new(Geometry::new(spec, &crate::Units::from_info(&snap.info)));
@@ -107,7 +109,7 @@ where
             let weighted = spec.weight != Weight::None;
             let parts = runs(&t, spec)
                 .into_iter()
-                .map(|r| cell_partial(sp, &t, &cols, rho, weighted, r))
+                .map(|r| cell_partial(&arrays, sp, &t, &cols, rho, weighted, r))
                 .collect();
             if let Ok(mut v) = spares.lock() {
                 v.push(t);
@@ -122,6 +124,7 @@ where
             .flatten()
             .collect();
         sums.add(spec.res[0], &parts, exec);
+        arrays.keep(parts);
     }
     exec.finish();
     Ok(sums.finish(spec, snap.info.boxlen))

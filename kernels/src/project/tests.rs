@@ -7,6 +7,7 @@
 
 use super::deposit::cell_partial;
 use super::geometry::Geometry;
+use super::recycle::Recycler;
 use super::spans::Spans;
 use super::{ProjSpec, Weight};
 use crate::load::CellTable;
@@ -87,7 +88,16 @@ fn partial(t: &CellTable, s: &ProjSpec, tables: bool) -> super::Partial {
     };
     let cols: Vec<&[f64]> = s.vars.iter().map(|v| t.column(v).unwrap()).collect();
     let rho = (s.weight == Weight::Mass).then(|| t.column("density").unwrap());
-    cell_partial(&sp, t, &cols, rho, s.weight != Weight::None, 0..t.len())
+    let arrays = Recycler::new(0);
+    cell_partial(
+        &arrays,
+        &sp,
+        t,
+        &cols,
+        rho,
+        s.weight != Weight::None,
+        0..t.len(),
+    )
 }
 
 /// `Σ_cells value · w · |cell ∩ pixel column| / pixel area` for every
