@@ -12,6 +12,7 @@
 use super::geometry::{cell_size, ImageAxis};
 use super::maps::Partial;
 use super::recycle::Recycler;
+use super::runs::stretches;
 use super::spans::{LevelTables, Scratch, Spans};
 use crate::load::CellTable;
 
@@ -36,18 +37,26 @@ const FINE: u32 = 40;
 /// footprints span grow with the extents, so the box holds every
 /// footprint; it may be larger when some cells lie outside the slab), and
 /// the levels present (bit `l` for level `l`; `None` when some level is 64
-/// or more). `None` when no cell overlaps the window.
+/// or more). `None` when no cell overlaps the window. `stretches`: the
+/// run's stretches of one level ([`stretches`]), relative to `range`.
 fn pixel_box(
     sp: &Spans,
     t: &CellTable,
     range: std::ops::Range<usize>,
+    stretches: &[(u8, std::ops::Range<usize>)],
 ) -> Option<([usize; 4], Option<u64>)> {
     let g = &sp.geom;
     let [pu, pv, _] = coordinates(t, g.axes);
-    let level = &t.level[range.clone()];
     let (pu, pv) = (&pu[range.clone()], &pv[range]);
-    let top = level.iter().copied().max().unwrap_or(0);
+    let top = stretches.iter().map(|s| s.0).max().unwrap_or(0);
     let mut levels = 0u64;
+    // Per stretch, the least and greatest coordinates along each axis: a
+    // cell's extent grows with its coordinate, so the stretch's extents
+    // are those of these two cells.
+    let bounds: Vec<(u8, [[u32; 2]; 2])> = stretches
+        .iter()
+        .map(|(l, r)| (*l, [min_max(&pu[r.clone()]), min_max(&pv[r.clone()])]))
+        .collect();
     // Cell extents along each axis as integers on the grid of level
     // `FINE`, `[pos·2^(FINE−l), (pos+1)·2^(FINE−l))` (exact in f64 as
     // products by powers of two below 2^53), when every level is at most
@@ -56,14 +65,14 @@ fn pixel_box(
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     if u32::from(top) <= FINE {
         let (mut a, mut b) = ([u64::MAX; 2], [0u64; 2]);
-        for k in 0..level.len() {
-            let l = u32::from(level[k]);
+        for &(l, mm) in &bounds {
+            let l = u32::from(l);
             levels |= 1 << l;
             let sh = FINE - l;
-            let (x, y) = (u64::from(pu[k]) << sh, u64::from(pv[k]) << sh);
-            let one = 1u64 << sh;
-            a = [a[0].min(x), a[1].min(y)];
-            b = [b[0].max(x + one), b[1].max(y + one)];
+            for s in 0..2 {
+                a[s] = a[s].min(u64::from(mm[s][0]) << sh);
+                b[s] = b[s].max((u64::from(mm[s][1]) << sh) + (1u64 << sh));
+            }
         }
         let fine = cell_size(FINE as u8);
         for s in 0..2 {
@@ -72,12 +81,11 @@ fn pixel_box(
             }
         }
     } else {
-        for k in 0..level.len() {
-            let d = cell_size(level[k]);
-            for (s, p) in [pu[k], pv[k]].into_iter().enumerate() {
-                let x = p as f64 * d;
-                lo[s] = lo[s].min(x);
-                hi[s] = hi[s].max(x + d);
+        for &(l, mm) in &bounds {
+            let d = cell_size(l);
+            for s in 0..2 {
+                lo[s] = lo[s].min(mm[s][0] as f64 * d);
+                hi[s] = hi[s].max(mm[s][1] as f64 * d + d);
             }
         }
     }
@@ -90,7 +98,7 @@ fn pixel_box(
             (axis.r0, axis.r1)
         };
         let (u0, u1) = (lo.max(axis.r0), hi.min(axis.r1));
-        if u0 >= u1 || level.is_empty() {
+        if u0 >= u1 || stretches.is_empty() {
             return None;
         }
         let i0 = ((u0 - axis.r0) / axis.pw) as usize;
@@ -103,6 +111,15 @@ fn pixel_box(
         [i0, i1, j0, j1],
         (u32::from(top) < 64 && u32::from(top) <= FINE).then_some(levels),
     ))
+}
+
+/// The least and the greatest of `x` (`[u32::MAX, 0]` when empty): two
+/// plain reductions, which the compiler vectorises.
+fn min_max(x: &[u32]) -> [u32; 2] {
+    [
+        x.iter().fold(u32::MAX, |a, &p| a.min(p)),
+        x.iter().fold(0, |b, &p| b.max(p)),
+    ]
 }
 
 /// Adds `val(fx · (fy · dlw))` to the pixels `dst[q0 + r·bw + c]` for every
@@ -165,7 +182,8 @@ pub(super) fn cell_partial(
     weighted: bool,
     range: std::ops::Range<usize>,
 ) -> Partial {
-    let Some(([i0, i1, j0, j1], levels)) = pixel_box(sp, t, range.clone()) else {
+    let stretches = stretches(&t.level[range.clone()]);
+    let Some(([i0, i1, j0, j1], levels)) = pixel_box(sp, t, range.clone(), &stretches) else {
         return Partial::default();
     };
     let (bw, bh) = (i1 - i0, j1 - j0);
@@ -198,7 +216,7 @@ pub(super) fn cell_partial(
     };
     let [pu, pv, ps] = coordinates(t, sp.geom.axes);
     let run = Run {
-        level: &t.level[range.clone()],
+        stretches: &stretches,
         pos: [&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]],
         rho: rho.map(|r| &r[range.clone()]),
         tabs: &tabs,
@@ -216,7 +234,8 @@ pub(super) fn cell_partial(
 
 /// A run of cells whose levels all have tables.
 struct Run<'a> {
-    level: &'a [u8],
+    /// The stretches of cells of one level, relative to the run.
+    stretches: &'a [(u8, std::ops::Range<usize>)],
     /// Coordinates along the first image axis, the second, the line of
     /// sight.
     pos: [&'a [u32]; 3],
@@ -234,22 +253,14 @@ impl Run<'_> {
     /// file, so the run is taken in stretches of one level, each with its
     /// tables at hand.
     fn deposit(&self, dst: &mut [f64], col: Option<&[f64]>) {
-        let n = self.level.len();
-        let mut k = 0;
-        while k < n {
-            let l = self.level[k];
-            let end = self.level[k..]
-                .iter()
-                .position(|&m| m != l)
-                .map_or(n, |e| k + e);
-            let tab = self.tabs[usize::from(l & 63)];
+        for (l, r) in self.stretches {
+            let (tab, r) = (self.tabs[usize::from(l & 63)], r.clone());
             match (col, self.rho) {
-                (Some(c), None) => self.stretch(tab, k..end, dst, |_| 1.0, |k, w| c[k] * w),
-                (Some(c), Some(r)) => self.stretch(tab, k..end, dst, |k| r[k], |k, w| c[k] * w),
-                (None, None) => self.stretch(tab, k..end, dst, |_| 1.0, |_, w| w),
-                (None, Some(r)) => self.stretch(tab, k..end, dst, |k| r[k], |_, w| w),
+                (Some(c), None) => self.stretch(tab, r, dst, |_| 1.0, |k, w| c[k] * w),
+                (Some(c), Some(rh)) => self.stretch(tab, r, dst, |k| rh[k], |k, w| c[k] * w),
+                (None, None) => self.stretch(tab, r, dst, |_| 1.0, |_, w| w),
+                (None, Some(rh)) => self.stretch(tab, r, dst, |k| rh[k], |_, w| w),
             }
-            k = end;
         }
     }
 
@@ -269,6 +280,17 @@ impl Run<'_> {
         let [c0, r0] = self.corner;
         let [pu, pv, ps] = self.pos;
         let (pu, pv, ps) = (&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]);
+        if tab.one_pixel() {
+            // `add_rect`'s one-pixel case, for every cell.
+            for (i, k) in range.enumerate() {
+                let Some(([u, v], [fx, fy], dl)) = tab.pixel([pu[i], pv[i], ps[i]]) else {
+                    continue;
+                };
+                let dlw = dl * rho(k);
+                dst[(v - r0) * bw + (u - c0)] += val(k, fx * (fy * dlw));
+            }
+            return;
+        }
         for (i, k) in range.enumerate() {
             let Some(f) = tab.footprint([pu[i], pv[i], ps[i]]) else {
                 continue;

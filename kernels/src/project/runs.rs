@@ -45,3 +45,35 @@ pub(super) fn runs(t: &CellTable, spec: &ProjSpec) -> Vec<std::ops::Range<usize>
     }
     v
 }
+
+/// The end of the stretch of cells of one level that starts at `k` (the
+/// first index past it whose level differs, or the length): compared 8
+/// levels at a time, as cells of one level come by the thousand.
+pub(super) fn stretch_end(level: &[u8], k: usize) -> usize {
+    let l = level[k];
+    let same = u64::from_ne_bytes([l; 8]);
+    let mut e = k + 1;
+    while let Some(w) = level.get(e..e + 8) {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        // The lowest byte that differs: the first level in memory order.
+        let x = w ^ same;
+        if x != 0 {
+            return e + (x.trailing_zeros() / 8) as usize;
+        }
+        e += 8;
+    }
+    e + level[e..].iter().take_while(|&&m| m == l).count()
+}
+
+/// The stretches of cells of one level of `level`, in order: each level
+/// and its cells.
+pub(super) fn stretches(level: &[u8]) -> Vec<(u8, std::ops::Range<usize>)> {
+    let mut v = Vec::new();
+    let mut k = 0;
+    while k < level.len() {
+        let e = stretch_end(level, k);
+        v.push((level[k], k..e));
+        k = e;
+    }
+    v
+}

@@ -99,6 +99,22 @@ struct AxisTable {
     /// (0: the cell lies outside the window).
     spans: Vec<[u32; 3]>,
     fractions: Vec<f64>,
+    /// When every span has at most one pixel (cells no wider than a
+    /// pixel): the same spans as one entry each, pixel and fraction side
+    /// by side (one load per cell); else empty.
+    single: Vec<Pixel>,
+}
+
+/// The one pixel of a span along an axis and its fraction; pixel
+/// [`Pixel::OUT`] when the cell lies outside the window.
+#[derive(Clone, Copy, Debug)]
+struct Pixel {
+    f: f64,
+    i: u32,
+}
+
+impl Pixel {
+    const OUT: u32 = u32::MAX;
 }
 
 impl AxisTable {
@@ -106,6 +122,7 @@ impl AxisTable {
         at: Positions::ANY,
         spans: Vec::new(),
         fractions: Vec::new(),
+        single: Vec::new(),
     };
 
     fn new(axis: &ImageAxis, level: u8) -> Option<AxisTable> {
@@ -118,6 +135,7 @@ impl AxisTable {
             at,
             spans: Vec::with_capacity(len as usize),
             fractions: Vec::new(),
+            single: Vec::new(),
         };
         let mut f = Vec::new();
         for k in 0..len {
@@ -143,7 +161,31 @@ impl AxisTable {
                 _ => [0, start as u32, 0],
             });
         }
+        if t.spans.iter().all(|s| s[2] <= 1) {
+            t.single = t
+                .spans
+                .iter()
+                .map(|&[i0, start, n]| match n {
+                    0 => Pixel {
+                        f: 0.0,
+                        i: Pixel::OUT,
+                    },
+                    _ => Pixel {
+                        f: t.fractions[start as usize],
+                        i: i0,
+                    },
+                })
+                .collect();
+        }
         Some(t)
+    }
+
+    /// [`AxisTable::get`] of a table whose spans all have one pixel at
+    /// most: the pixel and its fraction.
+    #[inline(always)]
+    fn one(&self, pos: u32) -> Option<(usize, f64)> {
+        let p = *self.single.get(self.at.index(pos))?;
+        (p.i != Pixel::OUT).then_some((p.i as usize, p.f))
     }
 
     #[inline(always)]
@@ -226,6 +268,24 @@ impl LevelTables {
             dl,
             checked: false,
         })
+    }
+
+    /// Whether every cell of this level overlaps one pixel at most along
+    /// each image axis (then [`LevelTables::pixel`] gives its footprint).
+    #[inline]
+    pub(super) fn one_pixel(&self) -> bool {
+        !self.u.single.is_empty() && !self.v.single.is_empty()
+    }
+
+    /// [`LevelTables::footprint`] of a level of [`one_pixel`](Self::one_pixel):
+    /// the pixel's column and row, the fractions of each, and the path
+    /// length (the values of the footprint, not recomputed).
+    #[inline(always)]
+    pub(super) fn pixel(&self, pos: [u32; 3]) -> Option<([usize; 2], [f64; 2], f64)> {
+        let dl = self.s.get(pos[2])?;
+        let (i, fx) = self.u.one(pos[0])?;
+        let (j, fy) = self.v.one(pos[1])?;
+        Some(([i, j], [fx, fy], dl))
     }
 }
 
