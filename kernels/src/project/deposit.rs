@@ -246,60 +246,80 @@ struct Run<'a> {
     width: usize,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     /// Adds each cell's `value · fx · (fy · dl·w)` to `dst` (the partial's
     /// box), `value` from `col` (1 for the weight sums), `w` the density
     /// when weighting by mass (else 1). Cells come level after level in a
     /// file, so the run is taken in stretches of one level, each with its
     /// tables at hand.
-    fn deposit(&self, dst: &mut [f64], col: Option<&[f64]>) {
+    fn deposit<'c>(&self, dst: &mut [f64], col: Option<&'c [f64]>)
+    where
+        'a: 'c,
+    {
         for (l, r) in self.stretches {
-            let (tab, r) = (self.tabs[usize::from(l & 63)], r.clone());
-            match (col, self.rho) {
-                (Some(c), None) => self.stretch(tab, r, dst, |_| 1.0, |k, w| c[k] * w),
-                (Some(c), Some(rh)) => self.stretch(tab, r, dst, |k| rh[k], |k, w| c[k] * w),
-                (None, None) => self.stretch(tab, r, dst, |_| 1.0, |_, w| w),
-                (None, Some(rh)) => self.stretch(tab, r, dst, |k| rh[k], |_, w| w),
+            let tab = self.tabs[usize::from(l & 63)];
+            let [pu, pv, ps] = self.pos.map(|p| &p[r.clone()]);
+            // Every column of the stretch as long as `pu`, so that indexing
+            // them by a cell of `pu` needs no check.
+            let n = pu.len();
+            let at = |c: &'c [f64]| &c[r.clone()][..n];
+            let cells = Cells {
+                pos: [pu, &pv[..n], &ps[..n]],
+                dst: &mut *dst,
+            };
+            match (col.map(at), self.rho.map(at)) {
+                (Some(c), None) => self.stretch(tab, cells, |_| 1.0, |i, w| c[i] * w),
+                (Some(c), Some(rh)) => self.stretch(tab, cells, |i| rh[i], |i, w| c[i] * w),
+                (None, None) => self.stretch(tab, cells, |_| 1.0, |_, w| w),
+                (None, Some(rh)) => self.stretch(tab, cells, |i| rh[i], |_, w| w),
             }
         }
     }
 
-    /// The deposit of cells `range`, all of the level of `tab`: `val(k, w)`
-    /// added for a footprint weight `w = fx · (fy · dl·rho(k))` (×1 is
-    /// exact).
+    /// The deposit of a stretch of cells of the level of `tab`: `val(i,
+    /// w)` added for cell `i` of the stretch and a footprint weight `w =
+    /// fx · (fy · dl·rho(i))` (×1 is exact).
     #[inline(always)]
     fn stretch(
         &self,
         tab: &LevelTables,
-        range: std::ops::Range<usize>,
-        dst: &mut [f64],
+        cells: Cells<'_, '_>,
         rho: impl Fn(usize) -> f64,
         val: impl Fn(usize, f64) -> f64,
     ) {
         let bw = self.width;
         let [c0, r0] = self.corner;
-        let [pu, pv, ps] = self.pos;
-        let (pu, pv, ps) = (&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]);
-        if tab.one_pixel() {
+        let Cells {
+            pos: [pu, pv, ps],
+            dst,
+        } = cells;
+        if let Some(one) = tab.one_pixel() {
             // `add_rect`'s one-pixel case, for every cell.
-            for (i, k) in range.enumerate() {
-                let Some(([u, v], [fx, fy], dl)) = tab.pixel([pu[i], pv[i], ps[i]]) else {
+            for i in 0..pu.len() {
+                let Some(([u, v], [fx, fy], dl)) = one.get([pu[i], pv[i], ps[i]]) else {
                     continue;
                 };
-                let dlw = dl * rho(k);
-                dst[(v - r0) * bw + (u - c0)] += val(k, fx * (fy * dlw));
+                let dlw = dl * rho(i);
+                dst[(v - r0) * bw + (u - c0)] += val(i, fx * (fy * dlw));
             }
             return;
         }
-        for (i, k) in range.enumerate() {
+        for i in 0..pu.len() {
             let Some(f) = tab.footprint([pu[i], pv[i], ps[i]]) else {
                 continue;
             };
-            let dlw = f.dl * rho(k);
+            let dlw = f.dl * rho(i);
             let q0 = (f.v.i0 - r0) * bw + (f.u.i0 - c0);
-            add_rect(dst, bw, q0, (f.u.f, f.v.f, false), dlw, |w| val(k, w));
+            add_rect(dst, bw, q0, (f.u.f, f.v.f, false), dlw, |w| val(i, w));
         }
     }
+}
+
+/// A stretch's coordinates (all of one length) and the partial's box it
+/// is deposited into.
+struct Cells<'s, 'd> {
+    pos: [&'s [u32]; 3],
+    dst: &'d mut [f64],
 }
 
 /// The deposit of cells `range` in order, each footprint from its level's

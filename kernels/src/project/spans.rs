@@ -180,14 +180,6 @@ impl AxisTable {
         Some(t)
     }
 
-    /// [`AxisTable::get`] of a table whose spans all have one pixel at
-    /// most: the pixel and its fraction.
-    #[inline(always)]
-    fn one(&self, pos: u32) -> Option<(usize, f64)> {
-        let p = *self.single.get(self.at.index(pos))?;
-        (p.i != Pixel::OUT).then_some((p.i as usize, p.f))
-    }
-
     #[inline(always)]
     fn get(&self, pos: u32) -> Option<Span<'_>> {
         let &[i0, start, n] = self.spans.get(self.at.index(pos))?;
@@ -270,22 +262,52 @@ impl LevelTables {
         })
     }
 
-    /// Whether every cell of this level overlaps one pixel at most along
-    /// each image axis (then [`LevelTables::pixel`] gives its footprint).
+    /// When every cell of this level overlaps one pixel at most along
+    /// each image axis, and the run has all three axes: its tables as
+    /// plain slices, for [`OnePixel::get`].
     #[inline]
-    pub(super) fn one_pixel(&self) -> bool {
-        !self.u.single.is_empty() && !self.v.single.is_empty()
+    pub(super) fn one_pixel(&self) -> Option<OnePixel<'_>> {
+        let (u, v, s) = (&self.u, &self.v, &self.s);
+        if u.single.is_empty()
+            || v.single.is_empty()
+            || [u.at, v.at, s.at].iter().any(|a| a.step != 1)
+        {
+            return None;
+        }
+        Some(OnePixel {
+            u: &u.single,
+            v: &v.single,
+            s: &s.dl,
+            first: [u.at.first, v.at.first, s.at.first],
+        })
     }
+}
 
-    /// [`LevelTables::footprint`] of a level of [`one_pixel`](Self::one_pixel):
-    /// the pixel's column and row, the fractions of each, and the path
-    /// length (the values of the footprint, not recomputed).
+/// The tables of a level of one-pixel cells ([`LevelTables::one_pixel`]),
+/// every axis present (the entry of coordinate `pos` at `pos − first`).
+#[derive(Clone, Copy)]
+pub(super) struct OnePixel<'a> {
+    u: &'a [Pixel],
+    v: &'a [Pixel],
+    s: &'a [f64],
+    first: [u32; 3],
+}
+
+impl OnePixel<'_> {
+    /// [`LevelTables::footprint`] of a one-pixel cell: the pixel's column
+    /// and row, the fraction along each, and the path length (the very
+    /// values of the footprint).
     #[inline(always)]
-    pub(super) fn pixel(&self, pos: [u32; 3]) -> Option<([usize; 2], [f64; 2], f64)> {
-        let dl = self.s.get(pos[2])?;
-        let (i, fx) = self.u.one(pos[0])?;
-        let (j, fy) = self.v.one(pos[1])?;
-        Some(([i, j], [fx, fy], dl))
+    pub(super) fn get(&self, pos: [u32; 3]) -> Option<([usize; 2], [f64; 2], f64)> {
+        let at = |d: usize| pos[d].wrapping_sub(self.first[d]) as usize;
+        let dl = *self.s.get(at(2))?;
+        let u = *self.u.get(at(0))?;
+        let v = *self.v.get(at(1))?;
+        // As `DepthTable::get` and `AxisTable::get` reject them.
+        if dl < 0.0 || u.i == Pixel::OUT || v.i == Pixel::OUT {
+            return None;
+        }
+        Some(([u.i as usize, v.i as usize], [u.f, v.f], dl))
     }
 }
 
