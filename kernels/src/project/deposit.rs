@@ -310,7 +310,15 @@ impl<'a> Run<'a> {
             };
             let dlw = f.dl * rho(i);
             let q0 = (f.v.i0 - r0) * bw + (f.u.i0 - c0);
-            add_rect(dst, bw, q0, (f.u.f, f.v.f, false), dlw, |w| val(i, w));
+            let (fu, fv) = (f.u.f, f.v.f);
+            // Rows of 2, 3 or 4 pixels (cells 2 or 4 pixels wide, or not
+            // aligned with them) as rows of a known length.
+            match fu.len() {
+                2 if fv.len() > 1 => add_rows::<2>(dst, bw, q0, fu, fv, dlw, |w| val(i, w)),
+                3 if fv.len() > 1 => add_rows::<3>(dst, bw, q0, fu, fv, dlw, |w| val(i, w)),
+                4 if fv.len() > 1 => add_rows::<4>(dst, bw, q0, fu, fv, dlw, |w| val(i, w)),
+                _ => add_rect(dst, bw, q0, (fu, fv, false), dlw, |w| val(i, w)),
+            }
         }
     }
 }
@@ -320,6 +328,28 @@ impl<'a> Run<'a> {
 struct Cells<'s, 'd> {
     pos: [&'s [u32]; 3],
     dst: &'d mut [f64],
+}
+
+/// [`add_rect`] of fractions all > 0, `N` columns (`fu[..N]`): the same
+/// sums, each row a loop of known length.
+#[inline(always)]
+fn add_rows<const N: usize>(
+    dst: &mut [f64],
+    bw: usize,
+    q0: usize,
+    fu: &[f64],
+    fv: &[f64],
+    dlw: f64,
+    val: impl Fn(f64) -> f64,
+) {
+    let fu = &fu[..N];
+    for (r, &fy) in fv.iter().enumerate() {
+        let fyd = fy * dlw;
+        let row = &mut dst[q0 + r * bw..][..N];
+        for (d, &fx) in row.iter_mut().zip(fu) {
+            *d += val(fx * fyd);
+        }
+    }
 }
 
 /// The deposit of cells `range` in order, each footprint from its level's
