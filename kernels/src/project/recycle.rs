@@ -92,3 +92,48 @@ impl Recycler {
 fn bytes(capacity: usize) -> usize {
     capacity * std::mem::size_of::<f64>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A partial whose arrays hold what a deposit left in them.
+    fn used(n: usize, weighted: bool) -> Partial {
+        Partial {
+            nx: n,
+            ny: 1,
+            acc: vec![vec![7.5; n], vec![-2.0; n]],
+            w: if weighted { vec![3.0; n] } else { Vec::new() },
+            ..Partial::default()
+        }
+    }
+
+    #[test]
+    fn kept_arrays_come_back_as_zeros_within_the_cap() {
+        // Room for 1000 values: the first array (600) is kept, the second
+        // (600 more) is not, nor is the weight array.
+        let r = Recycler::new(1000 * 8);
+        r.keep(vec![used(600, true)]);
+        assert_eq!(r.free.lock().unwrap().bytes, 600 * 8);
+        // Smaller than what is kept: that array, zeroed over the new
+        // length only.
+        let a = r.zeros(500);
+        assert!(a.len() == 500 && a.iter().all(|&x| x.to_bits() == 0));
+        assert!(a.capacity() >= 600, "not the kept array");
+        assert_eq!(r.free.lock().unwrap().bytes, 0);
+        // Nothing kept any more: a fresh array.
+        let b = r.zeros(700);
+        assert!(b.len() == 700 && b.iter().all(|&x| x.to_bits() == 0));
+        // The best fit among several: the smallest that holds the length.
+        let r = Recycler::new(1 << 20);
+        r.keep(vec![used(300, false), used(100, false), used(200, true)]);
+        let c = r.zeros(150);
+        assert_eq!(c.capacity(), 200);
+        assert!(c.iter().all(|&x| x.to_bits() == 0));
+        // Nothing is kept without a cap.
+        let none = Recycler::new(0);
+        none.keep(vec![used(10, true)]);
+        assert_eq!(none.free.lock().unwrap().bytes, 0);
+        assert!(none.zeros(4) == [0.0; 4]);
+    }
+}
