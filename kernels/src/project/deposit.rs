@@ -11,6 +11,8 @@
 
 use super::geometry::{cell_size, ImageAxis};
 use super::maps::Partial;
+use super::recycle::Recycler;
+use super::runs::stretches;
 use super::spans::{LevelTables, Scratch, Spans};
 use crate::load::CellTable;
 
@@ -35,18 +37,26 @@ const FINE: u32 = 40;
 /// footprints span grow with the extents, so the box holds every
 /// footprint; it may be larger when some cells lie outside the slab), and
 /// the levels present (bit `l` for level `l`; `None` when some level is 64
-/// or more). `None` when no cell overlaps the window.
+/// or more). `None` when no cell overlaps the window. `stretches`: the
+/// run's stretches of one level ([`stretches`]), relative to `range`.
 fn pixel_box(
     sp: &Spans,
     t: &CellTable,
     range: std::ops::Range<usize>,
+    stretches: &[(u8, std::ops::Range<usize>)],
 ) -> Option<([usize; 4], Option<u64>)> {
     let g = &sp.geom;
     let [pu, pv, _] = coordinates(t, g.axes);
-    let level = &t.level[range.clone()];
     let (pu, pv) = (&pu[range.clone()], &pv[range]);
-    let top = level.iter().copied().max().unwrap_or(0);
+    let top = stretches.iter().map(|s| s.0).max().unwrap_or(0);
     let mut levels = 0u64;
+    // Per stretch, the least and greatest coordinates along each axis: a
+    // cell's extent grows with its coordinate, so the stretch's extents
+    // are those of these two cells.
+    let bounds: Vec<(u8, [[u32; 2]; 2])> = stretches
+        .iter()
+        .map(|(l, r)| (*l, [min_max(&pu[r.clone()]), min_max(&pv[r.clone()])]))
+        .collect();
     // Cell extents along each axis as integers on the grid of level
     // `FINE`, `[pos·2^(FINE−l), (pos+1)·2^(FINE−l))` (exact in f64 as
     // products by powers of two below 2^53), when every level is at most
@@ -55,14 +65,14 @@ fn pixel_box(
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     if u32::from(top) <= FINE {
         let (mut a, mut b) = ([u64::MAX; 2], [0u64; 2]);
-        for k in 0..level.len() {
-            let l = u32::from(level[k]);
+        for &(l, mm) in &bounds {
+            let l = u32::from(l);
             levels |= 1 << l;
             let sh = FINE - l;
-            let (x, y) = (u64::from(pu[k]) << sh, u64::from(pv[k]) << sh);
-            let one = 1u64 << sh;
-            a = [a[0].min(x), a[1].min(y)];
-            b = [b[0].max(x + one), b[1].max(y + one)];
+            for s in 0..2 {
+                a[s] = a[s].min(u64::from(mm[s][0]) << sh);
+                b[s] = b[s].max((u64::from(mm[s][1]) << sh) + (1u64 << sh));
+            }
         }
         let fine = cell_size(FINE as u8);
         for s in 0..2 {
@@ -71,12 +81,11 @@ fn pixel_box(
             }
         }
     } else {
-        for k in 0..level.len() {
-            let d = cell_size(level[k]);
-            for (s, p) in [pu[k], pv[k]].into_iter().enumerate() {
-                let x = p as f64 * d;
-                lo[s] = lo[s].min(x);
-                hi[s] = hi[s].max(x + d);
+        for &(l, mm) in &bounds {
+            let d = cell_size(l);
+            for s in 0..2 {
+                lo[s] = lo[s].min(mm[s][0] as f64 * d);
+                hi[s] = hi[s].max(mm[s][1] as f64 * d + d);
             }
         }
     }
@@ -89,7 +98,7 @@ fn pixel_box(
             (axis.r0, axis.r1)
         };
         let (u0, u1) = (lo.max(axis.r0), hi.min(axis.r1));
-        if u0 >= u1 || level.is_empty() {
+        if u0 >= u1 || stretches.is_empty() {
             return None;
         }
         let i0 = ((u0 - axis.r0) / axis.pw) as usize;
@@ -102,6 +111,15 @@ fn pixel_box(
         [i0, i1, j0, j1],
         (u32::from(top) < 64 && u32::from(top) <= FINE).then_some(levels),
     ))
+}
+
+/// The least and the greatest of `x` (`[u32::MAX, 0]` when empty): two
+/// plain reductions, which the compiler vectorises.
+fn min_max(x: &[u32]) -> [u32; 2] {
+    [
+        x.iter().fold(u32::MAX, |a, &p| a.min(p)),
+        x.iter().fold(0, |b, &p| b.max(p)),
+    ]
 }
 
 /// Adds `val(fx · (fy · dlw))` to the pixels `dst[q0 + r·bw + c]` for every
@@ -153,8 +171,10 @@ fn add_rect(
 
 /// The partial of cells `range` of a table: the pixel box they touch, then
 /// the deposit of each cell in order (`cols` the variables, `rho` the
-/// density when weighting by mass; `weighted`: fill the weight sums).
+/// density when weighting by mass; `weighted`: fill the weight sums), its
+/// arrays from `arrays`.
 pub(super) fn cell_partial(
+    arrays: &Recycler,
     sp: &Spans,
     t: &CellTable,
     cols: &[&[f64]],
@@ -162,7 +182,8 @@ pub(super) fn cell_partial(
     weighted: bool,
     range: std::ops::Range<usize>,
 ) -> Partial {
-    let Some(([i0, i1, j0, j1], levels)) = pixel_box(sp, t, range.clone()) else {
+    let stretches = stretches(&t.level[range.clone()]);
+    let Some(([i0, i1, j0, j1], levels)) = pixel_box(sp, t, range.clone(), &stretches) else {
         return Partial::default();
     };
     let (bw, bh) = (i1 - i0, j1 - j0);
@@ -171,11 +192,9 @@ pub(super) fn cell_partial(
         j0,
         nx: bw,
         ny: bh,
-        // Separate zeroed allocations (not `vec![map; k]`, which would copy
-        // the first array into the others page by page).
-        acc: (0..cols.len()).map(|_| vec![0.0; bw * bh]).collect(),
+        acc: (0..cols.len()).map(|_| arrays.zeros(bw * bh)).collect(),
         w: if weighted {
-            vec![0.0; bw * bh]
+            arrays.zeros(bw * bh)
         } else {
             Vec::new()
         },
@@ -197,7 +216,7 @@ pub(super) fn cell_partial(
     };
     let [pu, pv, ps] = coordinates(t, sp.geom.axes);
     let run = Run {
-        level: &t.level[range.clone()],
+        stretches: &stretches,
         pos: [&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]],
         rho: rho.map(|r| &r[range.clone()]),
         tabs: &tabs,
@@ -215,7 +234,8 @@ pub(super) fn cell_partial(
 
 /// A run of cells whose levels all have tables.
 struct Run<'a> {
-    level: &'a [u8],
+    /// The stretches of cells of one level, relative to the run.
+    stretches: &'a [(u8, std::ops::Range<usize>)],
     /// Coordinates along the first image axis, the second, the line of
     /// sight.
     pos: [&'a [u32]; 3],
@@ -226,55 +246,108 @@ struct Run<'a> {
     width: usize,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     /// Adds each cell's `value · fx · (fy · dl·w)` to `dst` (the partial's
     /// box), `value` from `col` (1 for the weight sums), `w` the density
     /// when weighting by mass (else 1). Cells come level after level in a
     /// file, so the run is taken in stretches of one level, each with its
     /// tables at hand.
-    fn deposit(&self, dst: &mut [f64], col: Option<&[f64]>) {
-        let n = self.level.len();
-        let mut k = 0;
-        while k < n {
-            let l = self.level[k];
-            let end = self.level[k..]
-                .iter()
-                .position(|&m| m != l)
-                .map_or(n, |e| k + e);
+    fn deposit<'c>(&self, dst: &mut [f64], col: Option<&'c [f64]>)
+    where
+        'a: 'c,
+    {
+        for (l, r) in self.stretches {
             let tab = self.tabs[usize::from(l & 63)];
-            match (col, self.rho) {
-                (Some(c), None) => self.stretch(tab, k..end, dst, |_| 1.0, |k, w| c[k] * w),
-                (Some(c), Some(r)) => self.stretch(tab, k..end, dst, |k| r[k], |k, w| c[k] * w),
-                (None, None) => self.stretch(tab, k..end, dst, |_| 1.0, |_, w| w),
-                (None, Some(r)) => self.stretch(tab, k..end, dst, |k| r[k], |_, w| w),
+            let [pu, pv, ps] = self.pos.map(|p| &p[r.clone()]);
+            // Every column of the stretch as long as `pu`, so that indexing
+            // them by a cell of `pu` needs no check.
+            let n = pu.len();
+            let at = |c: &'c [f64]| &c[r.clone()][..n];
+            let cells = Cells {
+                pos: [pu, &pv[..n], &ps[..n]],
+                dst: &mut *dst,
+            };
+            match (col.map(at), self.rho.map(at)) {
+                (Some(c), None) => self.stretch(tab, cells, |_| 1.0, |i, w| c[i] * w),
+                (Some(c), Some(rh)) => self.stretch(tab, cells, |i| rh[i], |i, w| c[i] * w),
+                (None, None) => self.stretch(tab, cells, |_| 1.0, |_, w| w),
+                (None, Some(rh)) => self.stretch(tab, cells, |i| rh[i], |_, w| w),
             }
-            k = end;
         }
     }
 
-    /// The deposit of cells `range`, all of the level of `tab`: `val(k, w)`
-    /// added for a footprint weight `w = fx · (fy · dl·rho(k))` (×1 is
-    /// exact).
+    /// The deposit of a stretch of cells of the level of `tab`: `val(i,
+    /// w)` added for cell `i` of the stretch and a footprint weight `w =
+    /// fx · (fy · dl·rho(i))` (×1 is exact).
     #[inline(always)]
     fn stretch(
         &self,
         tab: &LevelTables,
-        range: std::ops::Range<usize>,
-        dst: &mut [f64],
+        cells: Cells<'_, '_>,
         rho: impl Fn(usize) -> f64,
         val: impl Fn(usize, f64) -> f64,
     ) {
         let bw = self.width;
         let [c0, r0] = self.corner;
-        let [pu, pv, ps] = self.pos;
-        let (pu, pv, ps) = (&pu[range.clone()], &pv[range.clone()], &ps[range.clone()]);
-        for (i, k) in range.enumerate() {
+        let Cells {
+            pos: [pu, pv, ps],
+            dst,
+        } = cells;
+        if let Some(one) = tab.one_pixel() {
+            // `add_rect`'s one-pixel case, for every cell.
+            for i in 0..pu.len() {
+                let Some(([u, v], [fx, fy], dl)) = one.get([pu[i], pv[i], ps[i]]) else {
+                    continue;
+                };
+                let dlw = dl * rho(i);
+                dst[(v - r0) * bw + (u - c0)] += val(i, fx * (fy * dlw));
+            }
+            return;
+        }
+        for i in 0..pu.len() {
             let Some(f) = tab.footprint([pu[i], pv[i], ps[i]]) else {
                 continue;
             };
-            let dlw = f.dl * rho(k);
+            let dlw = f.dl * rho(i);
             let q0 = (f.v.i0 - r0) * bw + (f.u.i0 - c0);
-            add_rect(dst, bw, q0, (f.u.f, f.v.f, false), dlw, |w| val(k, w));
+            let (fu, fv) = (f.u.f, f.v.f);
+            // Rows of 2, 3 or 4 pixels (cells 2 or 4 pixels wide, or not
+            // aligned with them) as rows of a known length.
+            match fu.len() {
+                2 if fv.len() > 1 => add_rows::<2>(dst, bw, q0, fu, fv, dlw, |w| val(i, w)),
+                3 if fv.len() > 1 => add_rows::<3>(dst, bw, q0, fu, fv, dlw, |w| val(i, w)),
+                4 if fv.len() > 1 => add_rows::<4>(dst, bw, q0, fu, fv, dlw, |w| val(i, w)),
+                _ => add_rect(dst, bw, q0, (fu, fv, false), dlw, |w| val(i, w)),
+            }
+        }
+    }
+}
+
+/// A stretch's coordinates (all of one length) and the partial's box it
+/// is deposited into.
+struct Cells<'s, 'd> {
+    pos: [&'s [u32]; 3],
+    dst: &'d mut [f64],
+}
+
+/// [`add_rect`] of fractions all > 0, `N` columns (`fu[..N]`): the same
+/// sums, each row a loop of known length.
+#[inline(always)]
+fn add_rows<const N: usize>(
+    dst: &mut [f64],
+    bw: usize,
+    q0: usize,
+    fu: &[f64],
+    fv: &[f64],
+    dlw: f64,
+    val: impl Fn(f64) -> f64,
+) {
+    let fu = &fu[..N];
+    for (r, &fy) in fv.iter().enumerate() {
+        let fyd = fy * dlw;
+        let row = &mut dst[q0 + r * bw..][..N];
+        for (d, &fx) in row.iter_mut().zip(fu) {
+            *d += val(fx * fyd);
         }
     }
 }

@@ -31,6 +31,7 @@ mod deposit;
 mod geometry;
 mod maps;
 mod particles;
+mod recycle;
 mod runs;
 mod spans;
 mod spec;
@@ -50,6 +51,7 @@ use crate::exec::Exec;
 use crate::load::CellTable;
 use deposit::cell_partial;
 use geometry::Geometry;
+use recycle::{Recycler, KEEP_PER_THREAD};
 use runs::runs;
 use spans::Spans;
 use spec::check;
@@ -76,7 +78,7 @@ pub fn project_partials(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<V
         if exec.cancelled() {
             return Partial::default();
         }
-        cell_partial(&sp, t, &cols, rho, weighted, r.clone())
+        cell_partial(&Recycler::new(0), &sp, t, &cols, rho, weighted, r.clone())
     });
     exec.check()?;
     Ok(parts)
@@ -94,18 +96,20 @@ pub fn project(t: &CellTable, spec: &ProjSpec, exec: &Exec) -> Result<Maps> {
     let window = 8 * exec.threads();
     exec.start("project", runs.len() as u64);
     let mut sums = Sums::new(spec);
+    let arrays = Recycler::new(KEEP_PER_THREAD * exec.threads());
     for win in runs.chunks(window) {
         let parts = exec.par().min_chunk(1).map(win, |r| {
             // Cancelled: the runs not started yet stay empty (and unused).
             if exec.cancelled() {
                 return Partial::default();
             }
-            let p = cell_partial(&sp, t, &cols, rho, weighted, r.clone());
+            let p = cell_partial(&arrays, &sp, t, &cols, rho, weighted, r.clone());
             exec.advance(1);
             p
         });
         exec.check()?;
         sums.add(spec.res[0], &parts, exec);
+        arrays.keep(parts);
     }
     exec.finish();
     Ok(sums.finish(spec, t.units.boxlen))

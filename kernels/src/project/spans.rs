@@ -99,6 +99,22 @@ struct AxisTable {
     /// (0: the cell lies outside the window).
     spans: Vec<[u32; 3]>,
     fractions: Vec<f64>,
+    /// When every span has at most one pixel (cells no wider than a
+    /// pixel): the same spans as one entry each, pixel and fraction side
+    /// by side (one load per cell); else empty.
+    single: Vec<Pixel>,
+}
+
+/// The one pixel of a span along an axis and its fraction; pixel
+/// [`Pixel::OUT`] when the cell lies outside the window.
+#[derive(Clone, Copy, Debug)]
+struct Pixel {
+    f: f64,
+    i: u32,
+}
+
+impl Pixel {
+    const OUT: u32 = u32::MAX;
 }
 
 impl AxisTable {
@@ -106,6 +122,7 @@ impl AxisTable {
         at: Positions::ANY,
         spans: Vec::new(),
         fractions: Vec::new(),
+        single: Vec::new(),
     };
 
     fn new(axis: &ImageAxis, level: u8) -> Option<AxisTable> {
@@ -118,6 +135,7 @@ impl AxisTable {
             at,
             spans: Vec::with_capacity(len as usize),
             fractions: Vec::new(),
+            single: Vec::new(),
         };
         let mut f = Vec::new();
         for k in 0..len {
@@ -142,6 +160,22 @@ impl AxisTable {
                 Some(i0) if keep > 0 => [(i0 + skip) as u32, start as u32, keep as u32],
                 _ => [0, start as u32, 0],
             });
+        }
+        if t.spans.iter().all(|s| s[2] <= 1) {
+            t.single = t
+                .spans
+                .iter()
+                .map(|&[i0, start, n]| match n {
+                    0 => Pixel {
+                        f: 0.0,
+                        i: Pixel::OUT,
+                    },
+                    _ => Pixel {
+                        f: t.fractions[start as usize],
+                        i: i0,
+                    },
+                })
+                .collect();
         }
         Some(t)
     }
@@ -226,6 +260,54 @@ impl LevelTables {
             dl,
             checked: false,
         })
+    }
+
+    /// When every cell of this level overlaps one pixel at most along
+    /// each image axis, and the run has all three axes: its tables as
+    /// plain slices, for [`OnePixel::get`].
+    #[inline]
+    pub(super) fn one_pixel(&self) -> Option<OnePixel<'_>> {
+        let (u, v, s) = (&self.u, &self.v, &self.s);
+        if u.single.is_empty()
+            || v.single.is_empty()
+            || [u.at, v.at, s.at].iter().any(|a| a.step != 1)
+        {
+            return None;
+        }
+        Some(OnePixel {
+            u: &u.single,
+            v: &v.single,
+            s: &s.dl,
+            first: [u.at.first, v.at.first, s.at.first],
+        })
+    }
+}
+
+/// The tables of a level of one-pixel cells ([`LevelTables::one_pixel`]),
+/// every axis present (the entry of coordinate `pos` at `pos − first`).
+#[derive(Clone, Copy)]
+pub(super) struct OnePixel<'a> {
+    u: &'a [Pixel],
+    v: &'a [Pixel],
+    s: &'a [f64],
+    first: [u32; 3],
+}
+
+impl OnePixel<'_> {
+    /// [`LevelTables::footprint`] of a one-pixel cell: the pixel's column
+    /// and row, the fraction along each, and the path length (the very
+    /// values of the footprint).
+    #[inline(always)]
+    pub(super) fn get(&self, pos: [u32; 3]) -> Option<([usize; 2], [f64; 2], f64)> {
+        let at = |d: usize| pos[d].wrapping_sub(self.first[d]) as usize;
+        let dl = *self.s.get(at(2))?;
+        let u = *self.u.get(at(0))?;
+        let v = *self.v.get(at(1))?;
+        // As `DepthTable::get` and `AxisTable::get` reject them.
+        if dl < 0.0 || u.i == Pixel::OUT || v.i == Pixel::OUT {
+            return None;
+        }
+        Some(([u.i as usize, v.i as usize], [u.f, v.f], dl))
     }
 }
 

@@ -4,6 +4,7 @@ use super::deposit::cell_partial;
 use super::geometry::Geometry;
 use super::inputs;
 use super::maps::{Maps, Partial};
+use super::recycle::{Recycler, KEEP_PER_THREAD};
 use super::runs::runs;
 use super::spans::Spans;
 use super::spec::{check, ProjSpec, Weight};
@@ -13,6 +14,7 @@ use crate::exec::Exec;
 use crate::load::{components, cpus_for, load_components_reusing, CellTable};
 use crate::select::Selection;
 use amrkit_io::Snapshot;
+use amrkit_pool::pipeline::{Flow, OnError, Pipeline, Stage};
 
 /// Projects straight from the files without building the table: a window
 /// of CPU files at a time, each read by one worker and cut into the runs
@@ -77,10 +79,11 @@ where
     let sel = &sel.with_overlapping_cells(&snap.info);
     // Files are chosen once; each job then reads exactly its own.
     let cpus = cpus_for(snap, sel)?;
-    let window = 2 * exec.threads();
+    let threads = exec.threads();
     exec.start("project", cpus.len() as u64);
     let mut sums = Sums::new(spec);
     let spares = std::sync::Mutex::new(Vec::new());
+    let arrays = Recycler::new(KEEP_PER_THREAD * threads);
     // One set of footprint tables for every file (a table of other units,
     // which no load makes, gets its own).
     let shared = Spans::new(Geometry::new(spec, &crate::Units::from_info(&snap.info)));
@@ -89,40 +92,66 @@ where
         progress: None,
         ..*exec
     };
-    for win in cpus.chunks(window) {
+    // The partials of one file, on this job's thread only, in the memory
+    // of a table another file is done with.
+    let file = |icpu: usize| -> Result<Vec<Partial>> {
         exec.check()?;
-        let parts: Vec<Result<Vec<Partial>>> = exec.par().min_chunk(1).map(win, |&icpu| {
-            // One file at a time, on this job's thread only, in the
-            // memory of a table another file is done with.
-            let spare = spares.lock().map_or(None, |mut v| v.pop());
-            let t = load(icpu, sel, &one, spare)?;
-            let (cols, rho) = inputs(&t, spec)?;
-            let own;
-            let sp = if shared.geom.fits(&t.units) {
-                &shared
-            } else {
-                own = Spans::new(Geometry::new(spec, &t.units));
-                &own
-            };
-            let weighted = spec.weight != Weight::None;
-            let parts = runs(&t, spec)
-                .into_iter()
-                .map(|r| cell_partial(sp, &t, &cols, rho, weighted, r))
-                .collect();
-            if let Ok(mut v) = spares.lock() {
-                v.push(t);
-            }
-            exec.advance(1);
-            Ok(parts)
-        });
-        let parts: Vec<Partial> = parts
+        let spare = spares.lock().map_or(None, |mut v| v.pop());
+        let t = load(icpu, sel, &one, spare)?;
+        let (cols, rho) = inputs(&t, spec)?;
+        let own;
+        let sp = if shared.geom.fits(&t.units) {
+            &shared
+        } else {
+            own = Spans::new(Geometry::new(spec, &t.units));
+            &own
+        };
+        let weighted = spec.weight != Weight::None;
+        let parts = runs(&t, spec)
             .into_iter()
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
+            .map(|r| cell_partial(&arrays, sp, &t, &cols, rho, weighted, r))
             .collect();
-        sums.add(spec.res[0], &parts, exec);
+        if let Ok(mut v) = spares.lock() {
+            v.push(t);
+        }
+        exec.advance(1);
+        Ok(parts)
+    };
+    // Files are made `threads` at a time and folded in file order as soon
+    // as each one and those before it are done (no wait for a whole
+    // window); at most `2 × threads` are between the read and the fold.
+    let source = cpus.iter().copied();
+    let pipeline = match exec.pool {
+        Some(pool) => Pipeline::on(pool, source),
+        None => Pipeline::new(source),
+    };
+    let mut failed = None;
+    let mut next = 0;
+    pipeline
+        .stage_with(Stage::new().workers(threads).max_threads(1), file)
+        .ordered(true)
+        .on_error(OnError::Stop)
+        .max_in_flight(2 * threads)
+        .for_each(|seq, parts| {
+            debug_assert_eq!(seq, next, "files folded out of order");
+            next += 1;
+            match parts {
+                Ok(parts) => {
+                    sums.add(spec.res[0], &parts, exec);
+                    arrays.keep(parts);
+                    Flow::Continue
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    Flow::Stop
+                }
+            }
+        });
+    if let Some(e) = failed {
+        return Err(e);
     }
+    // Cancelled (a file that saw it stopped the rest).
+    exec.check()?;
     exec.finish();
     Ok(sums.finish(spec, snap.info.boxlen))
 }

@@ -7,6 +7,7 @@
 
 use super::deposit::cell_partial;
 use super::geometry::Geometry;
+use super::recycle::Recycler;
 use super::spans::Spans;
 use super::{ProjSpec, Weight};
 use crate::load::CellTable;
@@ -87,7 +88,16 @@ fn partial(t: &CellTable, s: &ProjSpec, tables: bool) -> super::Partial {
     };
     let cols: Vec<&[f64]> = s.vars.iter().map(|v| t.column(v).unwrap()).collect();
     let rho = (s.weight == Weight::Mass).then(|| t.column("density").unwrap());
-    cell_partial(&sp, t, &cols, rho, s.weight != Weight::None, 0..t.len())
+    let arrays = Recycler::new(0);
+    cell_partial(
+        &arrays,
+        &sp,
+        t,
+        &cols,
+        rho,
+        s.weight != Weight::None,
+        0..t.len(),
+    )
 }
 
 /// `Σ_cells value · w · |cell ∩ pixel column| / pixel area` for every
@@ -190,11 +200,15 @@ fn check(t: &CellTable, s: &ProjSpec, brute_force: bool) {
 
 /// Windows: the whole box, a window whose pixel edges round (0.1 to 0.7
 /// in 6 pixels: spans end in a pixel of fraction 0), a zoom with a thin
-/// slab.
-const RANGES: [[[f64; 2]; 3]; 3] = [
+/// slab, and pixels 3/16 or 5/32 wide (4 per side), whose edges fall on
+/// the cells' from level 5 on, while the fractions (⅙, ⅕, …) are not
+/// powers of two, nor their ratios: the one-pixel tables with products
+/// that round.
+const RANGES: [[[f64; 2]; 3]; 4] = [
     [[0.0, 1.0]; 3],
     [[0.1, 0.7], [0.3, 0.9], [0.05, 0.95]],
     [[0.3137, 0.4219], [0.25, 0.61], [0.4, 0.43]],
+    [[0.0, 0.75], [0.25, 0.875], [0.125, 0.875]],
 ];
 
 #[test]
@@ -203,9 +217,17 @@ fn tables_give_the_bits_of_the_per_cell_evaluation_and_the_integral() {
     for (n, range) in RANGES.into_iter().enumerate() {
         for axis in 0..3 {
             for weight in [Weight::None, Weight::Mass, Weight::Volume] {
-                let res = [[16, 16], [6, 7], [11, 5]][n];
+                let res = [[16, 16], [6, 7], [11, 5], [4, 4]][n];
                 check(&t, &spec(axis, res, range, weight), true);
             }
+        }
+    }
+    // Only cells narrower than the last window's pixels, so that no coarse
+    // cell dominates a pixel's sum: the rounding of each product shows.
+    let fine = table(3, &[5, 6, 7, 8], 40, 23);
+    for axis in 0..3 {
+        for weight in [Weight::None, Weight::Mass, Weight::Volume] {
+            check(&fine, &spec(axis, [4, 4], RANGES[3], weight), true);
         }
     }
 }
@@ -238,7 +260,7 @@ fn runs_of_one_and_two_dimensions_span_the_missing_axes() {
         let t = table(ndim, &[2, 5, 6, 8], 50, 17 + ndim as u64);
         for (n, range) in RANGES.into_iter().enumerate() {
             for axis in 0..3 {
-                let weight = [Weight::None, Weight::Mass, Weight::Volume][n];
+                let weight = [Weight::None, Weight::Mass, Weight::Volume][n % 3];
                 check(&t, &spec(axis, [9, 13], range, weight), true);
             }
         }
