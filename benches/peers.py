@@ -4,7 +4,7 @@
 Venv recipe (everything under target/, nothing global):
 
     python3 -m venv target/peers-venv
-    target/peers-venv/bin/python -m pip install yt pynbody osyris
+    target/peers-venv/bin/python -m pip install yt pynbody osyris pandas   # pandas: yt reads particle CSVs with it
     CARGO_TARGET_DIR=$PWD/target/python \\
         target/peers-venv/bin/python -m pip install --no-deps --force-reinstall ./python
     cargo build --release                       # target/release/amrkit

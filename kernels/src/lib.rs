@@ -2,7 +2,7 @@
 //!
 //! Joins `amrkit-io` (per-file reads and writes) and `amrkit-pool`
 //! (`max_threads`-capped parallel calls): [`load`] (MERA's `gethydro`,
-//! `getgravity`, `getparticles`) into the tables of [`table`], [`derive`]
+//! `getgravity`, `getparticles`) into the tables of [`table`], [`derive`](mod@derive)
 //! (derived variables), [`sums`] (sums and weighted means per block),
 //! [`cosmology`] (cosmic time, stellar ages), [`project`] (projections of
 //! cells and particles), [`export`] (VTK), and the reports both front ends

@@ -29,7 +29,7 @@
 //! sender holds a reservation).
 //!
 //! Every change of state — a task finished, an item sent — is made under
-//! the mutex and followed, in the same critical section, by [`schedule`],
+//! the mutex and followed, in the same critical section, by `schedule`,
 //! which starts every task that can start: the sink if its channel holds
 //! items, each stage (downstream first) while it has an input, a free worker
 //! slot and room in its output channel, and the source while the in-flight

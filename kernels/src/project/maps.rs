@@ -30,7 +30,7 @@ impl Maps {
 /// touches: the box of pixels `[i0, i0 + nx) × [j0, j0 + ny)` of the map,
 /// one array per variable plus the weight array (empty when the projection
 /// is not weighted: nothing divides by it), row after row. Folding the
-/// partials of all runs in order ([`fold_partials`]) gives the maps; a
+/// partials of all runs in order ([`fold_partials`](super::fold_partials)) gives the maps; a
 /// process can send its partials to another one that folds them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Partial {

@@ -12,7 +12,7 @@
 //! area` is the integral of the cells over the prism (the mass in it for
 //! `density`, weight `none`) to rounding. The table must hold every cell
 //! that overlaps the prism: load it with
-//! [`Selection::with_overlapping_cells`] (cells selected by their centre
+//! [`Selection::with_overlapping_cells`](crate::Selection::with_overlapping_cells) (cells selected by their centre
 //! would leave the edges under-filled); cells outside add nothing.
 //!
 //! Work is split into runs of cells of one CPU file each (of about equal

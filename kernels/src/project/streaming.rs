@@ -18,8 +18,8 @@ use amrkit_pool::pipeline::{Flow, OnError, Pipeline, Stage};
 
 /// Projects straight from the files without building the table: a window
 /// of CPU files at a time, each read by one worker and cut into the runs
-/// [`project`] would cut it into; the partials are folded in file order,
-/// so the maps are bit for bit those of [`project`] on the table loaded
+/// [`project`](super::project) would cut it into; the partials are folded in file order,
+/// so the maps are bit for bit those of [`project`](super::project) on the table loaded
 /// with `sel.with_overlapping_cells(&snap.info)` (the cells a box region
 /// overlaps; `spec.range` is the box itself). Memory: one CPU file's
 /// selected cells per running worker plus the window's partials.
@@ -43,7 +43,7 @@ pub fn project_streaming(
 /// [`project_streaming`] of variables loaded or derived as
 /// [`cells_for`](crate::columns::cells_for) makes them (`temperature`,
 /// `mass`, …), one CPU file at a time: the maps are bit for bit those of
-/// [`project`] on `cells_for(snap, &sel.with_overlapping_cells(..), ..)`
+/// [`project`](super::project) on `cells_for(snap, &sel.with_overlapping_cells(..), ..)`
 /// (the runs are cut per file, and a derived value is a function of its
 /// own cell), in the memory of one file's cells per worker.
 pub fn project_cells_streaming(

@@ -102,8 +102,8 @@ impl Sums {
 }
 
 /// Folds partials, in order, into maps (the partials of every process's
-/// [`project_partials`], concatenated in file order, give the same maps
-/// as [`project`] on one process).
+/// [`project_partials`](super::project_partials), concatenated in file order, give the same maps
+/// as [`project`](super::project) on one process).
 pub fn fold_partials(spec: &ProjSpec, boxlen: f64, parts: &[Partial], exec: &Exec) -> Result<Maps> {
     check(spec)?;
     let nv = spec.vars.len();
