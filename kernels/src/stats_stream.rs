@@ -329,8 +329,9 @@ fn file_parts(
         let dv = vol[usize::from(g.level & 63)];
         let cells = g.first..g.first + g.len;
         let next = match kind {
+            VarKind::Hydro => Some(sums.vol_taken),
             VarKind::Grav => sums.taken.get(cols.hydro).copied(),
-            _ => Some(sums.vol_taken),
+            VarKind::Rt => return, // not asked for
         };
         if !in_order || next.is_some_and(|t| t != g.first) || cells.end > n {
             in_order = false;
