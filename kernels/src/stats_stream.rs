@@ -72,6 +72,9 @@ impl Lanes {
     /// one register (the baseline x86-64 build has two-wide vectors). The
     /// same operations on each lane, so the same bits (no fused
     /// multiply-add: Rust never contracts `a * b + c`).
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn add_avx2(&mut self, lane: usize, q: &[f64], rho: &[f64], dv: f64) {
