@@ -12,7 +12,8 @@
 //! each window in file order, so a pixel sees the same sequence as from
 //! the loaded table.
 
-use super::cell::{cell_volumes, geom, shadow, Scratch};
+use super::cell::{by_corners, cell_volumes, corner_rows, geom, shadow, Scratch};
+use super::corner::CornerFn;
 use super::grid::Grid;
 use super::{Sums, ViewSpec};
 use crate::error::Result;
@@ -61,6 +62,7 @@ pub(super) fn add_cells(
     spec: &ViewSpec,
     srcs: &[Source],
     sums: &mut Sums,
+    cf: Option<&CornerFn>,
     exec: &Exec,
 ) -> Result<()> {
     let [nx, ny] = spec.view.pixels;
@@ -83,14 +85,14 @@ pub(super) fn add_cells(
         .collect();
     exec.par().min_chunk(1).for_each_mut(&mut bands, |band| {
         if !exec.cancelled() {
-            add_band(spec, srcs, band);
+            add_band(spec, srcs, cf, band);
         }
     });
     exec.check()
 }
 
 /// The cells of `srcs` whose shadow reaches `band`'s rows, into them.
-fn add_band(spec: &ViewSpec, srcs: &[Source], band: &mut Band) {
+fn add_band(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut Band) {
     let g = Grid::new(&spec.view);
     let nx = g.n;
     let slab = spec.view.depth.map(|d| d / 2.0);
@@ -98,6 +100,7 @@ fn add_band(spec: &ViewSpec, srcs: &[Source], band: &mut Band) {
     let weighted = spec.weight != Weight::None;
     let (b0, b1) = (band.j0 as u32, band.j1 as u32 - 1);
     let mut s = Scratch::default();
+    let mut vals = Vec::new();
     for src in srcs {
         for (k, &(r0, r1)) in src.rows.iter().enumerate() {
             if r0 > r1 || r1 < b0 || r0 > b1 {
@@ -105,24 +108,46 @@ fn add_band(spec: &ViewSpec, srcs: &[Source], band: &mut Band) {
             }
             let cg = geom(&spec.view, src.t, k);
             let rows = (r0.max(b0) as usize, r1.min(b1) as usize);
+            let wk = src.rho.map_or(1.0, |r| r[k]);
+            vals.clear();
+            vals.extend(src.cols.iter().map(|c| c[k]));
+            // Adds one row of a cell's weights (volume / area × ρ or 1).
+            let mut add_row = |j: usize, i0: usize, wv: &[f64]| {
+                let at = (j - band.j0) * nx + i0;
+                if weighted {
+                    for (x, &v) in band.w[at..at + wv.len()].iter_mut().zip(wv) {
+                        *x += v;
+                    }
+                }
+                for (m, &f) in band.acc.iter_mut().zip(&vals) {
+                    let m = &mut m[at..at + wv.len()];
+                    if f.is_finite() {
+                        for (x, &v) in m.iter_mut().zip(wv) {
+                            *x += f * v;
+                        }
+                    } else {
+                        // ∞ or NaN times no volume adds nothing.
+                        for (x, &v) in m.iter_mut().zip(wv) {
+                            if v != 0.0 {
+                                *x += f * v;
+                            }
+                        }
+                    }
+                }
+            };
+            if let Some(cf) = cf.filter(|_| by_corners(&cg, &g, slab)) {
+                corner_rows(&cg, &g, cf, (rows, wk / area), &mut s, add_row);
+                continue;
+            }
             if !cell_volumes(&cg, &g, slab, rows, &mut s) {
                 continue;
             }
-            let wk = src.rho.map_or(1.0, |r| r[k]);
             for jj in 0..s.h {
-                let at = (s.j0 + jj - band.j0) * nx + s.i0;
-                for (ii, &vol) in s.vol[jj * s.w..][..s.w].iter().enumerate() {
-                    if vol == 0.0 {
-                        continue;
-                    }
-                    let wv = vol / area * wk;
-                    if weighted {
-                        band.w[at + ii] += wv;
-                    }
-                    for (m, col) in band.acc.iter_mut().zip(&src.cols) {
-                        m[at + ii] += col[k] * wv;
-                    }
+                let row = &mut s.vol[jj * s.w..][..s.w];
+                for v in row.iter_mut() {
+                    *v = *v / area * wk;
                 }
+                add_row(s.j0 + jj, s.i0, row);
             }
         }
     }

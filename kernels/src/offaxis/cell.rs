@@ -16,6 +16,7 @@
 //! clipped to `s ≥ σ` with `s − σ` in place of `s`; a slab is `{s ≥ −D/2}`
 //! minus `{s > D/2}`. Faces parallel to `n` add nothing and are skipped.
 
+use super::corner::{CornerFn, RowState, MAX_WIDTH};
 use super::grid::{floor, Grid};
 use super::para::Para;
 use super::poly::{Pair, Poly};
@@ -87,6 +88,13 @@ pub(super) struct Scratch {
     pub(super) vol: Vec<f64>,
     /// Polygons reused from cut to cut (never copied, never zeroed).
     work: Work,
+    /// The corner path's columns (in cube sides) and two rows of `Φ`.
+    alphas: Vec<f64>,
+    below: Vec<f64>,
+    above: Vec<f64>,
+    /// Per pixel row: its lower height and the columns reached.
+    spans: Vec<(f64, usize, usize)>,
+    row: RowState,
 }
 
 /// The polygons of [`deposit`]: a face, the rest of it above the current
@@ -178,9 +186,111 @@ fn slab_terms(cg: &CellGeom, slab: Option<f64>) -> Option<([SlabTerm; 2], usize)
     Some((terms, 1))
 }
 
+/// Whether a cell's volumes come from the view's corner function: it
+/// meets the slab and no slab plane cuts it, it is not wider than
+/// [`MAX_WIDTH`] pixels, and its shadow is not inside one pixel (that
+/// pixel takes its volume, [`cell_volumes`]).
+pub(super) fn by_corners(cg: &CellGeom, g: &Grid, slab: Option<f64>) -> bool {
+    let uncut = matches!(slab_terms(cg, slab), Some((t, 1)) if !t[0].1);
+    uncut && 2.0 * cg.half <= MAX_WIDTH * g.pw.min(g.ph) && !in_one_pixel(cg, g)
+}
+
+/// The volumes of an uncut cell over the pixels of its shadow in rows
+/// `rows` (inclusive), times `scale`, from the view's corner function
+/// `Φ`, handed to `emit(row, first column, values)` a row at a time, for
+/// the columns the shadow reaches in that row: with `α_i`, `β_j` the
+/// pixel edges in cube sides from the cell's centre, pixel `(i, j)` holds
+/// `L³ ((Φ(α_{i+1}, β_{j+1}) − Φ(α_i, β_{j+1})) − (Φ(α_{i+1}, β_j) −
+/// Φ(α_i, β_j)))` (a rounding below zero is zero). `Φ` is found only at
+/// the corners of the pixels the shadow reaches, each from its own edges,
+/// so a row's volumes do not depend on the rows asked for.
+pub(super) fn corner_rows(
+    cg: &CellGeom,
+    g: &Grid,
+    cf: &CornerFn,
+    (rows, scale): ((usize, usize), f64),
+    s: &mut Scratch,
+    mut emit: impl FnMut(usize, usize, &[f64]),
+) {
+    let Some([i0, i1, j0, j1]) = shadow(cg, g) else {
+        return;
+    };
+    let (j0, j1) = (j0.max(rows.0), j1.min(rows.1));
+    if j0 > j1 {
+        return;
+    }
+    let side = 2.0 * cg.half;
+    let inv = 1.0 / side;
+    let factor = side * side * side * scale;
+    let w = i1 - i0 + 1;
+    let Scratch {
+        alphas,
+        below,
+        above,
+        vol,
+        spans,
+        row,
+        ..
+    } = s;
+    alphas.clear();
+    alphas.extend((i0..=i1 + 1).map(|i| (g.u(i) - cg.c[0]) * inv));
+    for v in [&mut *below, &mut *above, &mut *vol] {
+        v.resize(w + 1, 0.0);
+    }
+    // Each pixel row's heights and the columns its strip of the shadow
+    // reaches (`first..end`; empty when none).
+    spans.clear();
+    let mut b0 = (g.v(j0) - cg.c[1]) * inv;
+    let mut e0 = cf.outline(b0);
+    for j in j0..=j1 {
+        let b1 = (g.v(j + 1) - cg.c[1]) * inv;
+        let e1 = cf.outline(b1);
+        let (mut first, mut end) = (0, 0);
+        if let Some((lo, hi)) = cf.extent((b0, e0), (b1, e1)) {
+            end = w;
+            while first < w && alphas[first + 1] <= lo {
+                first += 1;
+            }
+            while end > first && alphas[end - 1] >= hi {
+                end -= 1;
+            }
+        }
+        spans.push((b0, first, end));
+        (b0, e0) = (b1, e1);
+    }
+    spans.push((b0, 0, 0));
+    row.reset();
+    // Row line `r` needs the corners of the reached pixels above and below.
+    for r in 0..spans.len() {
+        let (b, f1, e1) = spans[r];
+        let (f0, e0) = r
+            .checked_sub(1)
+            .map_or((0, 0), |q| (spans[q].1, spans[q].2));
+        let (f, e) = match (f0 < e0, f1 < e1) {
+            (true, true) => (f0.min(f1), e0.max(e1)),
+            (true, false) => (f0, e0),
+            (false, true) => (f1, e1),
+            (false, false) => (0, 0),
+        };
+        if f < e {
+            cf.row(b, &alphas[f..=e], row, &mut above[f..=e]);
+        }
+        if f0 < e0 {
+            let (up, down) = (&above[f0..=e0], &below[f0..=e0]);
+            let out = &mut vol[f0..e0];
+            for ((o, u), d) in out.iter_mut().zip(up.windows(2)).zip(down.windows(2)) {
+                let x = ((u[1] - u[0]) - (d[1] - d[0])) * factor;
+                *o = if x > 0.0 { x } else { 0.0 };
+            }
+            emit(j0 + r - 1, i0 + f0, out);
+        }
+        std::mem::swap(below, above);
+    }
+}
+
 /// Volumes of one cell over the pixels of its shadow in rows `rows`
-/// (inclusive), into `s` (resized and zeroed here). `false` when the cell
-/// adds nothing there.
+/// (inclusive), into `s` (resized and zeroed here), by sweeping its
+/// faces. `false` when the cell adds nothing there.
 pub(super) fn cell_volumes(
     cg: &CellGeom,
     g: &Grid,

@@ -18,6 +18,7 @@
 
 mod bands;
 mod cell;
+mod corner;
 mod grid;
 mod para;
 mod poly;
@@ -33,6 +34,7 @@ use crate::units::Units;
 use crate::view::View;
 use amrkit_io::Snapshot;
 use bands::{add_cells, Source};
+use corner::CornerFn;
 
 /// What to project along a view.
 #[derive(Clone, Debug)]
@@ -109,7 +111,8 @@ pub fn project_view(t: &CellTable, spec: &ViewSpec, exec: &Exec) -> Result<Maps>
     check(spec, &t.units)?;
     exec.start("project", t.file_ranges().len() as u64);
     let mut sums = Sums::new(spec);
-    add_cells(spec, &[Source::new(t, spec)?], &mut sums, exec)?;
+    let cf = CornerFn::new(&spec.view.basis);
+    add_cells(spec, &[Source::new(t, spec)?], &mut sums, cf.as_ref(), exec)?;
     exec.advance(t.file_ranges().len() as u64);
     exec.finish();
     Ok(sums.finish(spec))
@@ -157,6 +160,7 @@ pub fn project_view_streaming(
     // The previous window's tables, refilled by this window's files (their
     // memory reused, not faulted in again).
     let spares = std::sync::Mutex::new(Vec::new());
+    let cf = CornerFn::new(&spec.view.basis);
     for win in cpus.chunks(window) {
         let tables: Vec<Result<CellTable>> = exec.par().min_chunk(1).map(win, |&icpu| {
             let one = Exec {
@@ -174,7 +178,7 @@ pub fn project_view_streaming(
             .iter()
             .map(|t| Source::new(t, spec))
             .collect::<Result<Vec<_>>>()?;
-        add_cells(spec, &srcs, &mut sums, exec)?;
+        add_cells(spec, &srcs, &mut sums, cf.as_ref(), exec)?;
         drop(srcs);
         if let Ok(mut v) = spares.lock() {
             v.extend(tables);
