@@ -37,16 +37,29 @@ pub(super) struct Source<'t> {
 
 impl<'t> Source<'t> {
     pub(super) fn new(t: &'t CellTable, spec: &ViewSpec) -> Result<Source<'t>> {
+        Source::with_rows(t, spec, shadow_rows(t, spec))
+    }
+
+    /// A source whose shadow rows ([`shadow_rows`]) are known.
+    pub(super) fn with_rows(
+        t: &'t CellTable,
+        spec: &ViewSpec,
+        rows: Vec<(u32, u32)>,
+    ) -> Result<Source<'t>> {
         let (cols, rho) = crate::columns::weighted_columns(t, &spec.vars, spec.weight)?;
-        let g = Grid::new(&spec.view);
-        let rows = (0..t.len())
-            .map(|k| match shadow(&geom(&spec.view, t, k), &g) {
-                Some([_, _, j0, j1]) => (j0 as u32, j1 as u32),
-                None => (1, 0),
-            })
-            .collect();
         Ok(Source { t, cols, rho, rows })
     }
+}
+
+/// Each cell's shadow rows (`(1, 0)` when off the map).
+pub(super) fn shadow_rows(t: &CellTable, spec: &ViewSpec) -> Vec<(u32, u32)> {
+    let g = Grid::new(&spec.view);
+    (0..t.len())
+        .map(|k| match shadow(&geom(&spec.view, t, k), &g) {
+            Some([_, _, j0, j1]) => (j0 as u32, j1 as u32),
+            None => (1, 0),
+        })
+        .collect()
 }
 
 /// One band's rows of every map.

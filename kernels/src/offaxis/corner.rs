@@ -161,6 +161,12 @@ impl Cube {
     }
 }
 
+/// `Φ(a, b)` computed directly, without the table (for tests).
+#[cfg(test)]
+pub(super) fn exact_phi(basis: &Basis, a: f64, b: f64) -> f64 {
+    Cube::new(basis).volume_below(a, b)
+}
+
 /// `∫ (u − a)` over a polygon in its `(x, y)` coordinates (`u` affine),
 /// as a fan of triangles.
 fn integral_minus(poly: &FacePoly, a: f64) -> f64 {
@@ -427,10 +433,16 @@ fn fit_cubic(pts: &[[f64; 3]]) -> [f64; 10] {
         if vv == 0.0 {
             continue;
         }
-        for k in c..11 {
-            let d: f64 = (c..m).map(|r| v[r - c] * a[r][k]).sum::<f64>() * 2.0 / vv;
-            for r in c..m {
-                a[r][k] -= d * v[r - c];
+        // Reflect columns c.. of rows c.. (and the values): x −= 2 v (v·x) / v·v.
+        let mut d = [0.0; 11];
+        for (row, &vr) in a[c..].iter().zip(&v) {
+            for (dk, x) in d[c..].iter_mut().zip(&row[c..]) {
+                *dk += vr * x;
+            }
+        }
+        for (row, &vr) in a[c..].iter_mut().zip(&v) {
+            for (x, dk) in row[c..].iter_mut().zip(&d[c..]) {
+                *x -= dk * 2.0 / vv * vr;
             }
         }
     }
@@ -653,12 +665,15 @@ impl CornerFn {
         for (p, l) in pos.iter_mut().zip(lines) {
             *p = l.at(b);
         }
+        // Every piece of a band is centred on the band's middle height.
+        let y = b - pieces[0].b0;
+        let (y2, y3) = (y * y, y * y * y);
         for (c, p) in st.cubic.iter_mut().zip(pieces) {
-            let (y, k) = (b - p.b0, &p.c);
+            let k = &p.c;
             *c = [
                 p.a0,
-                k[0] + y * (k[1] + y * (k[2] + y * k[3])),
-                k[4] + y * (k[5] + y * k[6]),
+                (k[0] + y * k[1]) + (y2 * k[2] + y3 * k[3]),
+                (k[4] + y * k[5]) + y2 * k[6],
                 k[7] + y * k[8],
                 k[9],
             ];
@@ -671,7 +686,6 @@ impl CornerFn {
             // Estrin's order: two products at once, then one.
             (c[1] + x * c[2]) + (x * x) * (c[3] + x * c[4])
         };
-        let cols = out[..n].iter_mut().zip(alphas);
         let clamp = |a: f64| {
             let a = if a < umin { umin } else { a };
             if a > umax {
@@ -680,16 +694,17 @@ impl CornerFn {
                 a
             }
         };
+        let (alphas, out) = (&alphas[..n], &mut out[..n]);
         if lines.len() <= 8 {
             let pos8: [f64; 8] = std::array::from_fn(|k| pos[k]);
-            for (o, &a) in cols {
-                let a = clamp(a);
-                *o = eval(a, count_below(&pos8, a));
+            for i in 0..n {
+                let a = clamp(alphas[i]);
+                out[i] = eval(a, count_below(&pos8, a));
             }
         } else {
-            for (o, &a) in cols {
-                let a = clamp(a);
-                *o = eval(a, pos.iter().map(|&p| (p < a) as usize).sum());
+            for i in 0..n {
+                let a = clamp(alphas[i]);
+                out[i] = eval(a, pos.iter().map(|&p| (p < a) as usize).sum());
             }
         }
     }
@@ -697,8 +712,8 @@ impl CornerFn {
     /// `Φ(a, b)` at one point.
     #[cfg(test)]
     fn at(&self, a: f64, b: f64) -> f64 {
-        let (mut o, mut st) = ([0.0], RowState::default());
-        self.row(b, &[a], &mut st, &mut o);
+        let mut o = [0.0];
+        self.row(b, &[a], &mut RowState::default(), &mut o);
         o[0]
     }
 

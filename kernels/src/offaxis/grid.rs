@@ -11,8 +11,6 @@ pub(super) struct Grid {
     pub(super) v0: f64,
     pub(super) pw: f64,
     pub(super) ph: f64,
-    /// `1 / pw`.
-    pub(super) inv_pw: f64,
 }
 
 impl Grid {
@@ -25,7 +23,6 @@ impl Grid {
             v0: -view.width[1] / 2.0,
             pw,
             ph,
-            inv_pw: 1.0 / pw,
         }
     }
 

@@ -20,7 +20,6 @@ mod bands;
 mod cell;
 mod corner;
 mod grid;
-mod para;
 mod poly;
 mod sweep;
 
@@ -33,7 +32,7 @@ use crate::slice::load_vars;
 use crate::units::Units;
 use crate::view::View;
 use amrkit_io::Snapshot;
-use bands::{add_cells, Source};
+use bands::{add_cells, shadow_rows, Source};
 use corner::CornerFn;
 
 /// What to project along a view.
@@ -174,9 +173,15 @@ pub fn project_view_streaming(
             load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare, slab)
         });
         let tables = tables.into_iter().collect::<Result<Vec<_>>>()?;
+        // Each table's shadow rows, a task per table (a pass over its cells).
+        let rows = exec
+            .par()
+            .min_chunk(1)
+            .map(&tables, |t| shadow_rows(t, spec));
         let srcs = tables
             .iter()
-            .map(|t| Source::new(t, spec))
+            .zip(rows)
+            .map(|(t, r)| Source::with_rows(t, spec, r))
             .collect::<Result<Vec<_>>>()?;
         add_cells(spec, &srcs, &mut sums, cf.as_ref(), exec)?;
         drop(srcs);

@@ -219,7 +219,6 @@ mod tests {
             v0: 0.0,
             pw: 1.0,
             ph: 1.0,
-            inv_pw: 1.0,
         };
         // `t` affine (as on a face): 1 + 0.3 u − 0.7 v.
         let t = |u: f64, v: f64| [u, v, 1.0 + 0.3 * u - 0.7 * v];
