@@ -232,19 +232,19 @@ pub(super) fn corner_rows(
         let e1 = cf.outline(b1);
         let (mut first, mut end) = (0, 0);
         if let Some((lo, hi)) = cf.extent((b0, e0), (b1, e1)) {
-            end = w;
-            while first < w && alphas[first + 1] <= lo {
-                first += 1;
-            }
-            while end > first && alphas[end - 1] >= hi {
-                end -= 1;
-            }
+            // Counted without branches (the columns are sorted): those
+            // ending at or left of `lo`, those starting left of `hi`.
+            first = alphas[1..=w].iter().map(|&a| (a <= lo) as usize).sum();
+            end = alphas[..w]
+                .iter()
+                .map(|&a| (a < hi) as usize)
+                .sum::<usize>()
+                .max(first);
         }
         spans.push((b0, first, end));
         (b0, e0) = (b1, e1);
     }
     spans.push((b0, 0, 0));
-    row.reset();
     // Row line `r` needs the corners of the reached pixels above and below.
     for r in 0..spans.len() {
         let (b, f1, e1) = spans[r];

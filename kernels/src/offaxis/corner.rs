@@ -226,31 +226,34 @@ impl Piece {
 struct Band {
     first_line: usize,
     lines: usize,
-    first_piece: usize,
+    /// Where its pieces' coefficients start in [`CornerFn::coef`].
+    coef: usize,
 }
 
-/// What [`CornerFn::row`] keeps from row to row of a cell: the band of
-/// the last row, and room for a row's line positions and cubics.
+/// Slots per coefficient of a band in [`CornerFn::coef`] (its pieces,
+/// padded with zeros).
+const SLOTS: usize = MAX_LINES + 1;
+
+/// Rows of a band's block in [`CornerFn::coef`]: the ten coefficients of
+/// [`Piece::c`], then `a0`, then the band's middle height (in slot 0),
+/// then its lines' `u0`, `v0` and `q` ([`Line`]; `u0 = ∞` past the last).
+const ROWS: usize = 15;
+
+/// Room for a row's line positions and cubics ([`CornerFn::row`]), kept
+/// from row to row.
 pub(super) struct RowState {
-    band: usize,
     pos: [f64; MAX_LINES + 1],
-    cubic: [[f64; 5]; MAX_LINES + 1],
+    /// Coefficient `j` of piece `k`'s cubic in `a` at the row's height:
+    /// `a0`, then the powers 0 to 3 of `a − a0`.
+    cubic: [[f64; SLOTS]; 3],
 }
 
 impl Default for RowState {
     fn default() -> RowState {
         RowState {
-            band: usize::MAX,
             pos: [f64::INFINITY; MAX_LINES + 1],
-            cubic: [[0.0; 5]; MAX_LINES + 1],
+            cubic: [[0.0; SLOTS]; 3],
         }
-    }
-}
-
-impl RowState {
-    /// Forgets the band (a new cell starts).
-    pub(super) fn reset(&mut self) {
-        self.band = usize::MAX;
     }
 }
 
@@ -283,6 +286,46 @@ fn count_below(pos: &[f64; 8], a: f64) -> usize {
     pos.iter().map(|&p| (p < a) as usize).sum()
 }
 
+/// `Φ` at the corners `alphas` of a row whose lines and cubics are in
+/// `st` (`m` lines): each corner's piece is the number of lines left of
+/// it; the cubic in Estrin's order.
+fn corners(
+    st: &RowState,
+    (a0, c3): (&[f64; SLOTS], &[f64; SLOTS]),
+    m: usize,
+    (umin, umax): (f64, f64),
+    alphas: &[f64],
+    out: &mut [f64],
+) {
+    let (pos, [c0, c1, c2]) = (&st.pos, &st.cubic);
+    let n = alphas.len().min(out.len());
+    let (alphas, out) = (&alphas[..n], &mut out[..n]);
+    let eval = |a: f64, k: usize| {
+        let x = a - a0[k];
+        (c0[k] + x * c1[k]) + (x * x) * (c2[k] + x * c3[k])
+    };
+    let clamp = |a: f64| {
+        let a = if a < umin { umin } else { a };
+        if a > umax {
+            umax
+        } else {
+            a
+        }
+    };
+    if m <= 8 {
+        let pos8: [f64; 8] = std::array::from_fn(|k| pos[k]);
+        for i in 0..n {
+            let a = clamp(alphas[i]);
+            out[i] = eval(a, count_below(&pos8, a));
+        }
+    } else {
+        for i in 0..n {
+            let a = clamp(alphas[i]);
+            out[i] = eval(a, pos.iter().map(|&p| (p < a) as usize).sum());
+        }
+    }
+}
+
 /// `Φ` of a view, tabulated (see the module doc).
 pub(super) struct CornerFn {
     /// The shadow's box.
@@ -294,10 +337,13 @@ pub(super) struct CornerFn {
     cuts: Vec<f64>,
     bands: Vec<Band>,
     lines: Vec<Line>,
-    pieces: Vec<Piece>,
-    /// The shadow's left and right outlines, `(v, u)` upwards.
-    left: Vec<[f64; 2]>,
-    right: Vec<[f64; 2]>,
+    /// Each band's block of its pieces' coefficients ([`ROWS`] rows of
+    /// [`SLOTS`]): laid out so that a row's cubics are found for every
+    /// piece at once.
+    coef: Vec<f64>,
+    /// The shadow's left and right outlines, upwards.
+    left: Vec<Stretch>,
+    right: Vec<Stretch>,
     /// The heights of a leftmost and of a rightmost vertex of the shadow.
     v_left: f64,
     v_right: f64,
@@ -560,15 +606,37 @@ fn outlines(pts: &[[f64; 2]]) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) {
     (chain(true), chain(false))
 }
 
+/// A stretch of an outline: `u = u0 + (v − v0)·slope` up to height `v1`.
+#[derive(Clone, Copy)]
+struct Stretch {
+    v0: f64,
+    v1: f64,
+    u0: f64,
+    slope: f64,
+}
+
+/// The stretches of an outline (`(v, u)` points upwards), its flat ones
+/// left out.
+fn stretches(o: &[[f64; 2]]) -> Vec<Stretch> {
+    o.windows(2)
+        .filter(|w| w[1][0] > w[0][0])
+        .map(|w| Stretch {
+            v0: w[0][0],
+            v1: w[1][0],
+            u0: w[0][1],
+            slope: (w[1][1] - w[0][1]) / (w[1][0] - w[0][0]),
+        })
+        .collect()
+}
+
 /// `u` on an outline at height `v` (inside its span).
-fn outline_at(o: &[[f64; 2]], v: f64) -> f64 {
-    for w in o.windows(2) {
-        if v <= w[1][0] && w[1][0] > w[0][0] {
-            let t = ((v - w[0][0]) / (w[1][0] - w[0][0])).clamp(0.0, 1.0);
-            return w[0][1] + t * (w[1][1] - w[0][1]);
+fn outline_at(o: &[Stretch], v: f64) -> f64 {
+    for s in o {
+        if v <= s.v1 {
+            return s.u0 + (v - s.v0) * s.slope;
         }
     }
-    o.last().map_or(0.0, |w| w[1])
+    o.last().map_or(0.0, |s| s.u0 + (s.v1 - s.v0) * s.slope)
 }
 
 impl CornerFn {
@@ -581,7 +649,7 @@ impl CornerFn {
         let vmax = 0.5 * cube.xi.iter().map(|x| x[1].abs()).sum::<f64>();
         let verts = arrangement_vertices(&cube, &edges);
         let cuts = band_cuts(&verts, &edges, -vmax, vmax);
-        let (mut bands, mut lines, mut pieces) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut bands, mut lines, mut coef) = (Vec::new(), Vec::new(), Vec::new());
         for w in cuts.windows(2) {
             let ls = band_lines(&verts, &edges, w[0], w[1]);
             if ls.len() > MAX_LINES {
@@ -590,7 +658,7 @@ impl CornerFn {
             bands.push(Band {
                 first_line: lines.len(),
                 lines: ls.len(),
-                first_piece: pieces.len(),
+                coef: coef.len(),
             });
             let mut fitted = Vec::with_capacity(ls.len() + 1);
             for k in 0..=ls.len() {
@@ -599,10 +667,20 @@ impl CornerFn {
             }
             let any = fitted.iter().flatten().next().copied()?;
             let mut last = any;
-            for f in fitted {
+            let mut block = [[0.0; SLOTS]; ROWS];
+            for (k, f) in fitted.into_iter().enumerate() {
                 last = f.unwrap_or(last);
-                pieces.push(last);
+                for (j, &q) in last.c.iter().enumerate() {
+                    block[j][k] = q;
+                }
+                block[10][k] = last.a0;
             }
+            block[11][0] = 0.5 * (w[0] + w[1]);
+            block[12] = [f64::INFINITY; SLOTS];
+            for (k, l) in ls.iter().enumerate() {
+                (block[12][k], block[13][k], block[14][k]) = (l.u0, l.v0, l.q);
+            }
+            coef.extend(block.iter().flatten());
             lines.extend(ls);
         }
         let (left, right) = outlines(&cube.vert);
@@ -622,18 +700,17 @@ impl CornerFn {
             cuts,
             bands,
             lines,
-            pieces,
-            left,
-            right,
+            coef,
+            left: stretches(&left),
+            right: stretches(&right),
             v_left,
             v_right,
         })
     }
 
     /// `Φ(a, b)` for each `a` of `alphas` (increasing) at one height:
-    /// the band of `b` (from `band`, the band of the row before, or
-    /// found; left in it for the next row), each of its pieces' cubic
-    /// made one in `a` at this height, then for each `a` the piece it lies
+    /// the band of `b`, each of its pieces' cubic made one in `a` at this
+    /// height (all slots at once), then for each `a` the piece it lies
     /// in: the number of the band's lines left of it, counted without a
     /// branch and without depending on the `a` before (a walk from the
     /// previous piece chains every column's loads, or mispredicts).
@@ -645,68 +722,59 @@ impl CornerFn {
         }
         let b = b.min(self.vmax);
         let last = self.bands.len() - 1;
-        let mut k = st.band;
-        if k > last || self.cuts[k] > b {
-            k = self
-                .cuts
+        // The band: the cuts at or below `b`, counted without a branch
+        // (a row of a small cell often starts a new band).
+        let k = if self.cuts.len() <= SLOTS {
+            let below: usize = self.cuts.iter().map(|&c| (c <= b) as usize).sum();
+            below.saturating_sub(1).min(last)
+        } else {
+            self.cuts
                 .partition_point(|&c| c <= b)
                 .saturating_sub(1)
-                .min(last);
-        }
-        while k < last && self.cuts[k + 1] <= b {
-            k += 1;
-        }
-        st.band = k;
+                .min(last)
+        };
         let bd = self.bands[k];
         let lines = &self.lines[bd.first_line..][..bd.lines];
-        let pieces = &self.pieces[bd.first_piece..][..bd.lines + 1];
-        let pos = &mut st.pos;
-        pos.fill(f64::INFINITY);
-        for (p, l) in pos.iter_mut().zip(lines) {
-            *p = l.at(b);
-        }
-        // Every piece of a band is centred on the band's middle height.
-        let y = b - pieces[0].b0;
+        let q = &self.coef[bd.coef..][..ROWS * SLOTS];
+        // Every piece of a band is centred on the band's middle height;
+        // the cubics in `a − a0` at this height, for every slot at once.
+        let y = b - q[11 * SLOTS];
         let (y2, y3) = (y * y, y * y * y);
-        for (c, p) in st.cubic.iter_mut().zip(pieces) {
-            let k = &p.c;
-            *c = [
-                p.a0,
-                (k[0] + y * k[1]) + (y2 * k[2] + y3 * k[3]),
-                (k[4] + y * k[5]) + y2 * k[6],
-                k[7] + y * k[8],
-                k[9],
-            ];
+        let row =
+            |j: usize| -> &[f64; SLOTS] { q[j * SLOTS..][..SLOTS].try_into().expect("a row") };
+        // The lines' positions at this height (∞ in the empty slots).
+        let (lu, lv, lq) = (row(12), row(13), row(14));
+        let pos = &mut st.pos;
+        for k in 0..SLOTS {
+            pos[k] = lu[k] + (b - lv[k]) * lq[k];
         }
-        let (umin, umax) = (self.umin, self.umax);
-        let (pos, cubic) = (&st.pos, &st.cubic);
-        let eval = |a: f64, idx: usize| {
-            let c = &cubic[idx];
-            let x = a - c[0];
-            // Estrin's order: two products at once, then one.
-            (c[1] + x * c[2]) + (x * x) * (c[3] + x * c[4])
-        };
-        let clamp = |a: f64| {
-            let a = if a < umin { umin } else { a };
-            if a > umax {
-                umax
-            } else {
-                a
-            }
-        };
-        let (alphas, out) = (&alphas[..n], &mut out[..n]);
-        if lines.len() <= 8 {
-            let pos8: [f64; 8] = std::array::from_fn(|k| pos[k]);
-            for i in 0..n {
-                let a = clamp(alphas[i]);
-                out[i] = eval(a, count_below(&pos8, a));
-            }
-        } else {
-            for i in 0..n {
-                let a = clamp(alphas[i]);
-                out[i] = eval(a, pos.iter().map(|&p| (p < a) as usize).sum());
-            }
+        let [c0, c1, c2] = &mut st.cubic;
+        let (q0, q1, q2, q3, q4, q5, q6, q7, q8) = (
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+            row(8),
+        );
+        // (Eight slots hold most bands' pieces: a loop of fixed length.)
+        let slots = if lines.len() < 8 { 8 } else { SLOTS };
+        for k in 0..slots {
+            c0[k] = (q0[k] + y * q1[k]) + (y2 * q2[k] + y3 * q3[k]);
+            c1[k] = (q4[k] + y * q5[k]) + y2 * q6[k];
+            c2[k] = q7[k] + y * q8[k];
         }
+        corners(
+            st,
+            (row(10), row(9)),
+            lines.len(),
+            (self.umin, self.umax),
+            &alphas[..n],
+            &mut out[..n],
+        );
     }
 
     /// `Φ(a, b)` at one point.
