@@ -26,13 +26,21 @@ use crate::project::Weight;
 pub(super) const BAND: usize = 16;
 
 /// Cells to add: a table with its variable columns, the weight column
-/// (`ρ` for mass weighting) and each cell's shadow rows (`(1, 0)` when off
-/// the map).
+/// (`ρ` for mass weighting) and each cell's shadow rows.
 pub(super) struct Source<'t> {
     t: &'t CellTable,
     cols: Vec<&'t [f64]>,
     rho: Option<&'t [f64]>,
+    rows: ShadowRows,
+}
+
+/// Each cell's shadow rows (`(1, 0)` when off the map) and, per band of
+/// [`BAND`] rows, the cells whose shadow reaches it, in table order (a
+/// band's task visits only those: testing every cell's rows, in an order
+/// unrelated to the image, mispredicted a branch per cell and band).
+pub(super) struct ShadowRows {
     rows: Vec<(u32, u32)>,
+    by_band: Vec<Vec<u32>>,
 }
 
 impl<'t> Source<'t> {
@@ -44,22 +52,29 @@ impl<'t> Source<'t> {
     pub(super) fn with_rows(
         t: &'t CellTable,
         spec: &ViewSpec,
-        rows: Vec<(u32, u32)>,
+        rows: ShadowRows,
     ) -> Result<Source<'t>> {
         let (cols, rho) = crate::columns::weighted_columns(t, &spec.vars, spec.weight)?;
         Ok(Source { t, cols, rho, rows })
     }
 }
 
-/// Each cell's shadow rows (`(1, 0)` when off the map).
-pub(super) fn shadow_rows(t: &CellTable, spec: &ViewSpec) -> Vec<(u32, u32)> {
+/// The cells' shadow rows and the cells of each band.
+pub(super) fn shadow_rows(t: &CellTable, spec: &ViewSpec) -> ShadowRows {
     let g = Grid::new(&spec.view);
-    (0..t.len())
+    let mut by_band = vec![Vec::new(); g.m.div_ceil(BAND)];
+    let rows = (0..t.len())
         .map(|k| match shadow(&geom(&spec.view, t, k), &g) {
-            Some([_, _, j0, j1]) => (j0 as u32, j1 as u32),
+            Some([_, _, j0, j1]) => {
+                for b in by_band[j0 / BAND..=j1 / BAND].iter_mut() {
+                    b.push(k as u32);
+                }
+                (j0 as u32, j1 as u32)
+            }
             None => (1, 0),
         })
-        .collect()
+        .collect();
+    ShadowRows { rows, by_band }
 }
 
 /// One band's rows of every map.
@@ -115,10 +130,9 @@ fn add_band(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut 
     let mut s = Scratch::default();
     let mut vals = Vec::new();
     for src in srcs {
-        for (k, &(r0, r1)) in src.rows.iter().enumerate() {
-            if r0 > r1 || r1 < b0 || r0 > b1 {
-                continue;
-            }
+        for &k in &src.rows.by_band[band.j0 / BAND] {
+            let k = k as usize;
+            let (r0, r1) = src.rows.rows[k];
             let cg = geom(&spec.view, src.t, k);
             let rows = (r0.max(b0) as usize, r1.min(b1) as usize);
             let wk = src.rho.map_or(1.0, |r| r[k]);

@@ -342,8 +342,8 @@ pub(super) struct CornerFn {
     /// piece at once.
     coef: Vec<f64>,
     /// The shadow's left and right outlines, upwards.
-    left: Vec<Stretch>,
-    right: Vec<Stretch>,
+    left: [Stretch; STRETCHES],
+    right: [Stretch; STRETCHES],
     /// The heights of a leftmost and of a rightmost vertex of the shadow.
     v_left: f64,
     v_right: f64,
@@ -615,10 +615,15 @@ struct Stretch {
     slope: f64,
 }
 
+/// Stretches per outline (a hexagon's side has three; the last is
+/// repeated, reaching up to `∞`).
+const STRETCHES: usize = 4;
+
 /// The stretches of an outline (`(v, u)` points upwards), its flat ones
-/// left out.
-fn stretches(o: &[[f64; 2]]) -> Vec<Stretch> {
-    o.windows(2)
+/// left out, the last reaching to `∞`.
+fn stretches(o: &[[f64; 2]]) -> [Stretch; STRETCHES] {
+    let real: Vec<Stretch> = o
+        .windows(2)
         .filter(|w| w[1][0] > w[0][0])
         .map(|w| Stretch {
             v0: w[0][0],
@@ -626,17 +631,30 @@ fn stretches(o: &[[f64; 2]]) -> Vec<Stretch> {
             u0: w[0][1],
             slope: (w[1][1] - w[0][1]) / (w[1][0] - w[0][0]),
         })
-        .collect()
+        .collect();
+    let last = real.last().copied().unwrap_or(Stretch {
+        v0: 0.0,
+        v1: 0.0,
+        u0: 0.0,
+        slope: 0.0,
+    });
+    let mut out = [Stretch {
+        v1: f64::INFINITY,
+        ..last
+    }; STRETCHES];
+    for (o, s) in out.iter_mut().zip(&real) {
+        *o = *s;
+    }
+    out[real.len().clamp(1, STRETCHES) - 1].v1 = f64::INFINITY;
+    out
 }
 
-/// `u` on an outline at height `v` (inside its span).
-fn outline_at(o: &[Stretch], v: f64) -> f64 {
-    for s in o {
-        if v <= s.v1 {
-            return s.u0 + (v - s.v0) * s.slope;
-        }
-    }
-    o.last().map_or(0.0, |s| s.u0 + (s.v1 - s.v0) * s.slope)
+/// `u` on an outline at height `v` (inside its span): the stretch is the
+/// number of stretches ending below `v`, counted without a branch.
+fn outline_at(o: &[Stretch; STRETCHES], v: f64) -> f64 {
+    let k: usize = o[..STRETCHES - 1].iter().map(|s| (v > s.v1) as usize).sum();
+    let s = &o[k];
+    s.u0 + (v - s.v0) * s.slope
 }
 
 impl CornerFn {
