@@ -34,12 +34,13 @@ pub(super) struct Source<'t> {
     rows: ShadowRows,
 }
 
-/// Each cell's shadow rows (`(1, 0)` when off the map) and, per band of
+/// Each cell's shadow box (rows `(1, 0)` when off the map) and, per band of
 /// [`BAND`] rows, the cells whose shadow reaches it, in table order (a
 /// band's task visits only those: testing every cell's rows, in an order
 /// unrelated to the image, mispredicted a branch per cell and band).
 pub(super) struct ShadowRows {
-    rows: Vec<(u32, u32)>,
+    /// `[i0, i1, j0, j1]` ([`shadow`]).
+    rows: Vec<[u32; 4]>,
     by_band: Vec<Vec<u32>>,
 }
 
@@ -65,13 +66,13 @@ pub(super) fn shadow_rows(t: &CellTable, spec: &ViewSpec) -> ShadowRows {
     let mut by_band = vec![Vec::new(); g.m.div_ceil(BAND)];
     let rows = (0..t.len())
         .map(|k| match shadow(&geom(&spec.view, t, k), &g) {
-            Some([_, _, j0, j1]) => {
+            Some([i0, i1, j0, j1]) => {
                 for b in by_band[j0 / BAND..=j1 / BAND].iter_mut() {
                     b.push(k as u32);
                 }
-                (j0 as u32, j1 as u32)
+                [i0, i1, j0, j1].map(|x| x as u32)
             }
-            None => (1, 0),
+            None => [0, 0, 1, 0],
         })
         .collect();
     ShadowRows { rows, by_band }
@@ -132,7 +133,8 @@ fn add_band(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut 
     for src in srcs {
         for &k in &src.rows.by_band[band.j0 / BAND] {
             let k = k as usize;
-            let (r0, r1) = src.rows.rows[k];
+            let bx = src.rows.rows[k].map(|x| x as usize);
+            let (r0, r1) = (bx[2] as u32, bx[3] as u32);
             let cg = geom(&spec.view, src.t, k);
             let rows = (r0.max(b0) as usize, r1.min(b1) as usize);
             let wk = src.rho.map_or(1.0, |r| r[k]);
@@ -163,7 +165,7 @@ fn add_band(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut 
                 }
             };
             if let Some(cf) = cf.filter(|_| by_corners(&cg, &g, slab)) {
-                corner_rows(&cg, &g, cf, (rows, wk / area), &mut s, add_row);
+                corner_rows(&cg, &g, cf, (bx, rows, wk / area), &mut s, add_row);
                 continue;
             }
             if !cell_volumes(&cg, &g, slab, rows, &mut s) {

@@ -177,8 +177,8 @@ pub(super) fn by_corners(cg: &CellGeom, g: &Grid, slab: Option<f64>) -> bool {
     uncut && 2.0 * cg.half <= MAX_WIDTH * g.pw.min(g.ph) && !in_one_pixel(cg, g)
 }
 
-/// The volumes of an uncut cell over the pixels of its shadow in rows
-/// `rows` (inclusive), times `scale`, from the view's corner function
+/// The volumes of an uncut cell over the pixels of its shadow (its box
+/// `[i0, i1, j0, j1]`, [`shadow`]) in rows `rows` (inclusive), times `scale`, from the view's corner function
 /// `Φ`, handed to `emit(row, first column, values)` a row at a time, for
 /// the columns the shadow reaches in that row: with `α_i`, `β_j` the
 /// pixel edges in cube sides from the cell's centre, pixel `(i, j)` holds
@@ -193,13 +193,10 @@ pub(super) fn corner_rows(
     cg: &CellGeom,
     g: &Grid,
     cf: &CornerFn,
-    (rows, scale): ((usize, usize), f64),
+    ([i0, i1, j0, j1], rows, scale): ([usize; 4], (usize, usize), f64),
     s: &mut Scratch,
     mut emit: impl FnMut(usize, usize, &[f64]),
 ) {
-    let Some([i0, i1, j0, j1]) = shadow(cg, g) else {
-        return;
-    };
     let (j0, j1) = (j0.max(rows.0), j1.min(rows.1));
     if j0 > j1 {
         return;
@@ -457,7 +454,8 @@ mod tests {
                 cells += 1;
                 let mut got = vec![0.0; faces.w * faces.h];
                 let (w, i0, j0) = (faces.w, faces.i0, faces.j0);
-                corner_rows(&cg, &g, &cf, (rows, 1.0), &mut corners, |j, i, v| {
+                let bx = shadow(&cg, &g).expect("a shadow on the map");
+                corner_rows(&cg, &g, &cf, (bx, rows, 1.0), &mut corners, |j, i, v| {
                     let at = (j - j0) * w + (i - i0);
                     got[at..at + v.len()].copy_from_slice(v);
                 });
