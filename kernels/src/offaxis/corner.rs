@@ -257,23 +257,26 @@ impl Default for RowState {
     }
 }
 
-/// How many of `pos` are below `a` (NaN counts as not below), without a
-/// branch: four two-lane comparisons whose all-ones lanes (−1 each) are
-/// summed.
+/// How many of `pos` are below `a` (NaN counts as not below; `N` even),
+/// without a branch: two-lane comparisons whose all-ones lanes (−1 each)
+/// are summed.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn count_below(pos: &[f64; 8], a: f64) -> usize {
+fn count_below<const N: usize>(pos: &[f64; N], a: f64) -> usize {
     use std::arch::x86_64::{
         _mm_add_epi64, _mm_castpd_si128, _mm_cmplt_pd, _mm_cvtsi128_si64, _mm_set1_pd, _mm_set_pd,
-        _mm_unpackhi_epi64,
+        _mm_setzero_si128, _mm_unpackhi_epi64,
     };
     // SAFETY: these SSE2 intrinsics need only SSE2, which every x86_64
     // CPU has (it is the target's baseline); they read nothing but their
     // arguments.
     let total = unsafe {
         let av = _mm_set1_pd(a);
-        let lt = |k: usize| _mm_castpd_si128(_mm_cmplt_pd(_mm_set_pd(pos[k + 1], pos[k]), av));
-        let s = _mm_add_epi64(_mm_add_epi64(lt(0), lt(2)), _mm_add_epi64(lt(4), lt(6)));
+        let mut s = _mm_setzero_si128();
+        for k in (0..N).step_by(2) {
+            let lt = _mm_castpd_si128(_mm_cmplt_pd(_mm_set_pd(pos[k + 1], pos[k]), av));
+            s = _mm_add_epi64(s, lt);
+        }
         _mm_cvtsi128_si64(s) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s))
     };
     (-total) as usize
@@ -282,7 +285,7 @@ fn count_below(pos: &[f64; 8], a: f64) -> usize {
 /// How many of `pos` are below `a`.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn count_below(pos: &[f64; 8], a: f64) -> usize {
+fn count_below<const N: usize>(pos: &[f64; N], a: f64) -> usize {
     pos.iter().map(|&p| (p < a) as usize).sum()
 }
 
@@ -758,7 +761,10 @@ impl CornerFn {
         // The lines' positions at this height (∞ in the empty slots).
         let (lu, lv, lq) = (row(12), row(13), row(14));
         let pos = &mut st.pos;
-        for k in 0..SLOTS {
+        // (Eight slots hold most bands' lines and pieces: loops of fixed
+        // length; the slots past a band's lines hold ∞.)
+        let slots = if bd.lines < 8 { 8 } else { SLOTS };
+        for k in 0..slots {
             pos[k] = lu[k] + (b - lv[k]) * lq[k];
         }
         let [c0, c1, c2] = &mut st.cubic;
@@ -773,8 +779,6 @@ impl CornerFn {
             row(7),
             row(8),
         );
-        // (Eight slots hold most bands' pieces: a loop of fixed length.)
-        let slots = if bd.lines < 8 { 8 } else { SLOTS };
         for k in 0..slots {
             c0[k] = (q0[k] + y * q1[k]) + (y2 * q2[k] + y3 * q3[k]);
             c1[k] = (q4[k] + y * q5[k]) + y2 * q6[k];
