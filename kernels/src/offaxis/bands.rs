@@ -122,6 +122,34 @@ pub(super) fn add_cells(
 
 /// The cells of `srcs` whose shadow reaches `band`'s rows, into them.
 fn add_band(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut Band) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { add_band_avx2(spec, srcs, cf, band) };
+        return;
+    }
+    add_band_any(spec, srcs, cf, band);
+}
+
+/// [`add_band`] compiled for AVX2: the corner function's slot loops four
+/// to a register (the baseline x86-64 build has two-wide vectors) and
+/// three-operand instructions in place of register copies. The same
+/// operations, so the same bits (no fused multiply-add: Rust never
+/// contracts `a * b + c`); 7–8 % less CPU on the (1, 2, 3) views of
+/// `gravity` and `sedov3d`.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn add_band_avx2(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut Band) {
+    add_band_any(spec, srcs, cf, band);
+}
+
+/// [`add_band`] for any CPU (inlined into each compiled version, with the
+/// cell and corner code it calls).
+#[inline(always)]
+fn add_band_any(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut Band) {
     let g = Grid::new(&spec.view);
     let nx = g.n;
     let slab = spec.view.depth.map(|d| d / 2.0);

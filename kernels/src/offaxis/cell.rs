@@ -35,6 +35,7 @@ pub(super) struct CellGeom {
 }
 
 /// Cell `k` of `t` seen in `view`.
+#[inline(always)]
 pub(super) fn geom(view: &View, t: &CellTable, k: usize) -> CellGeom {
     let b = t.units.boxlen;
     let x = t.centre_box(k);
@@ -67,6 +68,7 @@ pub(super) fn shadow(cg: &CellGeom, g: &Grid) -> Option<[usize; 4]> {
 
 /// Whether the (widened) shadow lies inside one pixel of the map: then
 /// an uncut cell puts its whole volume there.
+#[inline(always)]
 fn in_one_pixel(cg: &CellGeom, g: &Grid) -> bool {
     let (ru, rv) = reach(cg);
     let col = |x: f64| floor((x - g.u0) / g.pw);
@@ -172,6 +174,7 @@ fn slab_terms(cg: &CellGeom, slab: Option<f64>) -> Option<([SlabTerm; 2], usize)
 /// meets the slab and no slab plane cuts it, it is not wider than
 /// [`MAX_WIDTH`] pixels, and its shadow is not inside one pixel (that
 /// pixel takes its volume, [`cell_volumes`]).
+#[inline(always)]
 pub(super) fn by_corners(cg: &CellGeom, g: &Grid, slab: Option<f64>) -> bool {
     let uncut = matches!(slab_terms(cg, slab), Some((t, 1)) if !t[0].1);
     uncut && 2.0 * cg.half <= MAX_WIDTH * g.pw.min(g.ph) && !in_one_pixel(cg, g)
@@ -189,6 +192,7 @@ pub(super) fn by_corners(cg: &CellGeom, g: &Grid, slab: Option<f64>) -> bool {
 /// is its precision, against ~1e-12 for the face sweep). `Φ` is found only at
 /// the corners of the pixels the shadow reaches, each from its own edges,
 /// so a row's volumes do not depend on the rows asked for.
+#[inline(always)]
 pub(super) fn corner_rows(
     cg: &CellGeom,
     g: &Grid,

@@ -31,6 +31,15 @@
 //! (whose volume per pixel is a small part of `L³`) keep the face sweep.
 //! Pixels the cell's shadow does not reach in a row (known from the
 //! shadow's outline, [`CornerFn::extent`]) get exactly nothing.
+//!
+//! Evaluation: a row of corners takes its band's lines and pieces' cubics
+//! at its height for every slot at once, then each corner's piece (the
+//! lines left of it, counted without a branch) and cubic. Where the CPU
+//! has AVX2 and the band at most seven lines, the row is found in AVX2
+//! registers ([`row_avx2`]): four corners at a time, the pieces'
+//! coefficients picked by register permutations rather than loads indexed
+//! by the count, with the same operations in the same order as the scalar
+//! row, so the same bits (`vector_rows_are_the_scalar_rows_bit_for_bit`).
 
 use crate::view::Basis;
 
@@ -261,7 +270,7 @@ impl Default for RowState {
 /// without a branch: two-lane comparisons whose all-ones lanes (−1 each)
 /// are summed.
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 fn count_below<const N: usize>(pos: &[f64; N], a: f64) -> usize {
     use std::arch::x86_64::{
         _mm_add_epi64, _mm_castpd_si128, _mm_cmplt_pd, _mm_cvtsi128_si64, _mm_set1_pd, _mm_set_pd,
@@ -292,6 +301,7 @@ fn count_below<const N: usize>(pos: &[f64; N], a: f64) -> usize {
 /// `Φ` at the corners `alphas` of a row whose lines and cubics are in
 /// `st` (`m` lines): each corner's piece is the number of lines left of
 /// it; the cubic in Estrin's order.
+#[inline(always)]
 fn corners(
     st: &RowState,
     (a0, c3): (&[f64; SLOTS], &[f64; SLOTS]),
@@ -327,6 +337,132 @@ fn corners(
             out[i] = eval(a, pos.iter().map(|&p| (p < a) as usize).sum());
         }
     }
+}
+
+/// [`CornerFn::row`] for a band of at most seven lines (its coefficient
+/// block `q`), in AVX2 registers: the first eight slots of the lines'
+/// positions and of the pieces' cubics found in registers (the same
+/// operations as the scalar row's) rather than stored and read back,
+/// then the corners four at a time ([`four_corners`]) — the same bits.
+///
+/// # Safety
+/// The CPU must have AVX2; `q` is a whole band block ([`ROWS`] ×
+/// [`SLOTS`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn row_avx2(q: &[f64], b: f64, (umin, umax): (f64, f64), alphas: &[f64], out: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = alphas.len().min(out.len());
+    if n == 0 {
+        return;
+    }
+    if n < 4 {
+        let pad: [f64; 4] = std::array::from_fn(|i| alphas[i.min(n - 1)]);
+        let mut o = [0.0; 4];
+        // SAFETY: as this call's (four corners now).
+        unsafe { row_avx2(q, b, (umin, umax), &pad, &mut o) };
+        out[..n].copy_from_slice(&o[..n]);
+        return;
+    }
+    let q = &q[..ROWS * SLOTS];
+    let ld = |j: usize, at: usize| -> __m256d {
+        // SAFETY: four f64 from slot 0 or 4 of row `j < ROWS` of sixteen
+        // slots, inside `q`.
+        unsafe { _mm256_loadu_pd(q.as_ptr().add(j * SLOTS + at)) }
+    };
+    let y = b - q[11 * SLOTS];
+    let (y2, y3) = (y * y, y * y * y);
+    let (bv, yv, y2v, y3v) = (splat(b), splat(y), splat(y2), splat(y3));
+    let pos = [0, 4].map(|at| {
+        _mm256_add_pd(
+            ld(12, at),
+            _mm256_mul_pd(_mm256_sub_pd(bv, ld(13, at)), ld(14, at)),
+        )
+    });
+    let lines = [
+        _mm256_permute4x64_pd::<0x00>(pos[0]),
+        _mm256_permute4x64_pd::<0x55>(pos[0]),
+        _mm256_permute4x64_pd::<0xaa>(pos[0]),
+        _mm256_permute4x64_pd::<0xff>(pos[0]),
+        _mm256_permute4x64_pd::<0x00>(pos[1]),
+        _mm256_permute4x64_pd::<0x55>(pos[1]),
+        _mm256_permute4x64_pd::<0xaa>(pos[1]),
+        _mm256_permute4x64_pd::<0xff>(pos[1]),
+    ];
+    let int = |x: __m256d| _mm256_castpd_si256(x);
+    let c0 = [0, 4].map(|at| {
+        let near = _mm256_add_pd(ld(0, at), _mm256_mul_pd(yv, ld(1, at)));
+        let far = _mm256_add_pd(_mm256_mul_pd(y2v, ld(2, at)), _mm256_mul_pd(y3v, ld(3, at)));
+        int(_mm256_add_pd(near, far))
+    });
+    let c1 = [0, 4].map(|at| {
+        let near = _mm256_add_pd(ld(4, at), _mm256_mul_pd(yv, ld(5, at)));
+        int(_mm256_add_pd(near, _mm256_mul_pd(y2v, ld(6, at))))
+    });
+    let c2 = [0, 4].map(|at| int(_mm256_add_pd(ld(7, at), _mm256_mul_pd(yv, ld(8, at)))));
+    let a0 = [0, 4].map(|at| int(ld(10, at)));
+    let c3 = [0, 4].map(|at| int(ld(9, at)));
+    let tables = [a0, c0, c1, c2, c3];
+    let mut i = 0;
+    while i < n {
+        // The last four corners again when `n` is not a multiple of four
+        // (each corner's value depends on its `α` alone).
+        let at = i.min(n - 4);
+        // SAFETY: `at + 4 <= n <= alphas.len(), out.len()`.
+        let a = unsafe { _mm256_loadu_pd(alphas.as_ptr().add(at)) };
+        let v = four_corners(a, &lines, &tables, (umin, umax));
+        // SAFETY: as the load (`out` is as long).
+        unsafe { _mm256_storeu_pd(out.as_mut_ptr().add(at), v) };
+        i += 4;
+    }
+}
+
+/// `x` in the four lanes of a register.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+fn splat(x: f64) -> std::arch::x86_64::__m256d {
+    std::arch::x86_64::_mm256_set1_pd(x)
+}
+
+/// `Φ` at four corners `a` of a row ([`row_avx2`]): `lines` the
+/// row's eight line positions (one per register), `tables` the eight
+/// slots of `a0`, `c0`, `c1`, `c2`, `c3` (two registers each).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+fn four_corners(
+    a: std::arch::x86_64::__m256d,
+    lines: &[std::arch::x86_64::__m256d; 8],
+    tables: &[[std::arch::x86_64::__m256i; 2]; 5],
+    (umin, umax): (f64, f64),
+) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    // `min(umax, max(umin, a))` with the scalar clamp's operand order.
+    let a = _mm256_min_pd(_mm256_set1_pd(umax), _mm256_max_pd(_mm256_set1_pd(umin), a));
+    // The piece: minus the sum of the all-ones lanes of `line < a`.
+    let mut k = _mm256_setzero_si256();
+    for l in lines {
+        k = _mm256_sub_epi64(k, _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_LT_OQ>(*l, a)));
+    }
+    // Slot `k` is doubleword pair `(2k, 2k + 1)` of the register holding
+    // slots `4⌊k/4⌋..`; the permutation reads doubleword indices mod 8.
+    let twice = _mm256_slli_epi64::<1>(k);
+    let idx = _mm256_or_si256(
+        _mm256_or_si256(twice, _mm256_slli_epi64::<32>(twice)),
+        _mm256_set1_epi64x(1 << 32),
+    );
+    let upper = _mm256_castsi256_pd(_mm256_cmpgt_epi64(k, _mm256_set1_epi64x(3)));
+    let pick = |[lo, hi]: [__m256i; 2]| {
+        let lo = _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(lo, idx));
+        let hi = _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(hi, idx));
+        _mm256_blendv_pd(lo, hi, upper)
+    };
+    let [a0, c0, c1, c2, c3] = tables.map(pick);
+    let x = _mm256_sub_pd(a, a0);
+    let near = _mm256_add_pd(c0, _mm256_mul_pd(x, c1));
+    let far = _mm256_add_pd(c2, _mm256_mul_pd(x, c3));
+    _mm256_add_pd(near, _mm256_mul_pd(_mm256_mul_pd(x, x), far))
 }
 
 /// `Φ` of a view, tabulated (see the module doc).
@@ -653,6 +789,7 @@ fn stretches(o: &[[f64; 2]]) -> [Stretch; STRETCHES] {
 
 /// `u` on an outline at height `v` (inside its span): the stretch is the
 /// number of stretches ending below `v`, counted without a branch.
+#[inline(always)]
 fn outline_at(o: &[Stretch; STRETCHES], v: f64) -> f64 {
     let k: usize = o[..STRETCHES - 1].iter().map(|s| (v > s.v1) as usize).sum();
     let s = &o[k];
@@ -731,7 +868,17 @@ impl CornerFn {
     /// in: the number of the band's lines left of it, counted without a
     /// branch and without depending on the `a` before (a walk from the
     /// previous piece chains every column's loads, or mispredicts).
+    #[inline(always)]
     pub(super) fn row(&self, b: f64, alphas: &[f64], st: &mut RowState, out: &mut [f64]) {
+        self.row_with(b, alphas, st, out, true);
+    }
+
+    /// [`CornerFn::row`], on AVX2 registers only when `vector` is set and
+    /// the CPU has them (the tests compare the two, bit for bit).
+    #[inline(always)]
+    fn row_with(&self, b: f64, alphas: &[f64], st: &mut RowState, out: &mut [f64], vector: bool) {
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = vector;
         let n = alphas.len().min(out.len());
         if b <= self.vmin {
             out[..n].fill(0.0);
@@ -752,6 +899,13 @@ impl CornerFn {
         };
         let bd = self.bands[k];
         let q = &self.coef[bd.coef..][..ROWS * SLOTS];
+        #[cfg(target_arch = "x86_64")]
+        if vector && bd.lines < 8 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above); `q` is a
+            // whole block.
+            unsafe { row_avx2(q, b, (self.umin, self.umax), &alphas[..n], &mut out[..n]) };
+            return;
+        }
         // Every piece of a band is centred on the band's middle height;
         // the cubics in `a − a0` at this height, for every slot at once.
         let y = b - q[11 * SLOTS];
@@ -804,6 +958,7 @@ impl CornerFn {
 
     /// The shadow's outline at height `b`: `(left, right)` (the box's
     /// sides beyond its heights).
+    #[inline(always)]
     pub(super) fn outline(&self, b: f64) -> (f64, f64) {
         let b = b.clamp(self.vmin, self.vmax);
         (outline_at(&self.left, b), outline_at(&self.right, b))
@@ -814,6 +969,7 @@ impl CornerFn {
     /// when the strip misses it or only touches it. The left outline is
     /// convex and lowest at a leftmost vertex, so over the strip it is
     /// lowest at an end or there (the right one likewise).
+    #[inline(always)]
     pub(super) fn extent(
         &self,
         (b0, e0): (f64, (f64, f64)),
@@ -954,5 +1110,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The AVX2 rows give the scalar rows' bits: every orientation of
+    /// [`bases`], heights below, across and above the shadow, rows of 1 to
+    /// 40 corners (shorter than a register, and not a multiple of four)
+    /// reaching past the shadow on both sides, both fed through the same
+    /// row state. (On a CPU without AVX2 both are the scalar row.)
+    #[test]
+    fn vector_rows_are_the_scalar_rows_bit_for_bit() {
+        let (mut st, mut vector, mut scalar) = (RowState::default(), [0.0; 40], [0.0; 40]);
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Values inside the shadows compared, rows of the vector path.
+        let (mut compared, mut short) = (0, 0);
+        for basis in bases() {
+            let cf = CornerFn::new(&basis).unwrap();
+            for j in 0..200 {
+                let b = -1.2 + 2.4 * j as f64 / 199.0 + 1e-3 * next();
+                let n = 1 + (j % 40);
+                let (a0, da) = (-1.3 + 0.5 * next(), (2.6 + next()) / n as f64);
+                let alphas: Vec<f64> = (0..n).map(|i| a0 + i as f64 * da).collect();
+                let band = cf.cuts.partition_point(|&c| c <= b.min(cf.vmax));
+                let band = band.saturating_sub(1).min(cf.bands.len() - 1);
+                short += (b > cf.vmin && cf.bands[band].lines < 8) as usize;
+                cf.row_with(b, &alphas, &mut st, &mut vector[..n], true);
+                cf.row_with(b, &alphas, &mut st, &mut scalar[..n], false);
+                for i in 0..n {
+                    assert_eq!(
+                        vector[i].to_bits(),
+                        scalar[i].to_bits(),
+                        "{basis:?}: b {b}, a {}: {} against {}",
+                        alphas[i],
+                        vector[i],
+                        scalar[i]
+                    );
+                    compared += (scalar[i] != 0.0) as usize;
+                }
+            }
+        }
+        assert!(
+            compared > 50_000 && short > 1_500,
+            "{compared} values, {short} rows"
+        );
     }
 }
