@@ -161,7 +161,9 @@ pub fn project_view_streaming(
     let spares = std::sync::Mutex::new(Vec::new());
     let cf = CornerFn::new(&spec.view.basis);
     for win in cpus.chunks(window) {
-        let tables: Vec<Result<CellTable>> = exec.par().min_chunk(1).map(win, |&icpu| {
+        // Each file read, and its cells' shadow rows found, by one task
+        // (no wait between the two for the window's other files).
+        let loaded: Vec<Result<_>> = exec.par().min_chunk(1).map(win, |&icpu| {
             let one = Exec {
                 max_threads: Some(1),
                 progress: None,
@@ -170,14 +172,15 @@ pub fn project_view_streaming(
             exec.check()?;
             let mass = spec.weight == Weight::Mass;
             let spare = spares.lock().map_or(None, |mut v| v.pop());
-            load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare, slab)
+            let t = load_vars(snap, Some(&[icpu]), &sel, &vars, mass, &one, spare, slab)?;
+            let rows = shadow_rows(&t, spec);
+            Ok((t, rows))
         });
-        let tables = tables.into_iter().collect::<Result<Vec<_>>>()?;
-        // Each table's shadow rows, a task per table (a pass over its cells).
-        let rows = exec
-            .par()
-            .min_chunk(1)
-            .map(&tables, |t| shadow_rows(t, spec));
+        let (tables, rows): (Vec<_>, Vec<_>) = loaded
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
         let srcs = tables
             .iter()
             .zip(rows)
