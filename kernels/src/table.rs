@@ -65,7 +65,8 @@ impl CellTable {
     #[inline]
     pub fn dx_box(&self, k: usize) -> f64 {
         // 2^-level built from its exponent bits: the quotient's exact
-        // value without a division (levels are below 64).
+        // value without a division (a level is a byte, so the exponent
+        // 1023 − level stays that of a normal number).
         f64::from_bits((1023 - self.level[k] as u64) << 52)
     }
 

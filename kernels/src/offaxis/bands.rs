@@ -135,8 +135,8 @@ fn add_band(spec: &ViewSpec, srcs: &[Source], cf: Option<&CornerFn>, band: &mut 
 /// to a register (the baseline x86-64 build has two-wide vectors) and
 /// three-operand instructions in place of register copies. The same
 /// operations, so the same bits (no fused multiply-add: Rust never
-/// contracts `a * b + c`); 7–8 % less CPU on the (1, 2, 3) views of
-/// `gravity` and `sedov3d`.
+/// contracts `a * b + c`); 6–8 % less CPU on the (1, 2, 3) views of
+/// `gravity` and `sedov3d` (`benches/ab_project.py`, 11 rounds).
 ///
 /// # Safety
 /// The CPU must have AVX2.
